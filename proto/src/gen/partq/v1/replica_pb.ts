@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/replica.proto.
  */
 export const file_partq_v1_replica: GenFile = /*@__PURE__*/
-  fileDesc("ChZwYXJ0cS92MS9yZXBsaWNhLnByb3RvEghwYXJ0cS52MSJ2Cg5Db25zdW1lUmVxdWVzdBITCgtjb25zdW1lcl9pZBgBIAEoBRINCgV0b3BpYxgCIAEoCRIZCgxwYXJ0aXRpb25faWQYAyABKAVIAIgBARIUCgxtYXhfbWVzc2FnZXMYBCABKAVCDwoNX3BhcnRpdGlvbl9pZCKAAQoPQ29uc3VtZWRNZXNzYWdlEhQKDHBhcnRpdGlvbl9pZBgBIAEoBRISCgZvZmZzZXQYAiABKANCAjACEg8KB3BheWxvYWQYAyABKAwSEAoDa2V5GAQgASgMSACIAQESGAoMdGltZXN0YW1wX21zGAUgASgDQgIwAkIGCgRfa2V5Ij4KD0NvbnN1bWVSZXNwb25zZRIrCghtZXNzYWdlcxgBIAMoCzIZLnBhcnRxLnYxLkNvbnN1bWVkTWVzc2FnZSIxCgtTaXplUmVxdWVzdBITCgtjb25zdW1lcl9pZBgBIAEoBRINCgV0b3BpYxgCIAEoCSI3Cg1QYXJ0aXRpb25TaXplEhQKDHBhcnRpdGlvbl9pZBgBIAEoBRIQCgRzaXplGAIgASgDQgIwAiJNCgxTaXplUmVzcG9uc2USEAoEc2l6ZRgBIAEoA0ICMAISKwoKcGFydGl0aW9ucxgCIAMoCzIXLnBhcnRxLnYxLlBhcnRpdGlvblNpemUyhwEKDlJlcGxpY2FTZXJ2aWNlEj4KB0NvbnN1bWUSGC5wYXJ0cS52MS5Db25zdW1lUmVxdWVzdBoZLnBhcnRxLnYxLkNvbnN1bWVSZXNwb25zZRI1CgRTaXplEhUucGFydHEudjEuU2l6ZVJlcXVlc3QaFi5wYXJ0cS52MS5TaXplUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChZwYXJ0cS92MS9yZXBsaWNhLnByb3RvEghwYXJ0cS52MSJ2Cg5Db25zdW1lUmVxdWVzdBITCgtjb25zdW1lcl9pZBgBIAEoBRINCgV0b3BpYxgCIAEoCRIZCgxwYXJ0aXRpb25faWQYAyABKAVIAIgBARIUCgxtYXhfbWVzc2FnZXMYBCABKAVCDwoNX3BhcnRpdGlvbl9pZCJ4Cg9Db25zdW1lZE1lc3NhZ2USFAoMcGFydGl0aW9uX2lkGAEgASgFEg4KBm9mZnNldBgCIAEoAxIPCgdwYXlsb2FkGAMgASgMEhAKA2tleRgEIAEoDEgAiAEBEhQKDHRpbWVzdGFtcF9tcxgFIAEoA0IGCgRfa2V5Ij4KD0NvbnN1bWVSZXNwb25zZRIrCghtZXNzYWdlcxgBIAMoCzIZLnBhcnRxLnYxLkNvbnN1bWVkTWVzc2FnZSIxCgtTaXplUmVxdWVzdBITCgtjb25zdW1lcl9pZBgBIAEoBRINCgV0b3BpYxgCIAEoCSIzCg1QYXJ0aXRpb25TaXplEhQKDHBhcnRpdGlvbl9pZBgBIAEoBRIMCgRzaXplGAIgASgDIkkKDFNpemVSZXNwb25zZRIMCgRzaXplGAEgASgDEisKCnBhcnRpdGlvbnMYAiADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25TaXplMocBCg5SZXBsaWNhU2VydmljZRI+CgdDb25zdW1lEhgucGFydHEudjEuQ29uc3VtZVJlcXVlc3QaGS5wYXJ0cS52MS5Db25zdW1lUmVzcG9uc2USNQoEU2l6ZRIVLnBhcnRxLnYxLlNpemVSZXF1ZXN0GhYucGFydHEudjEuU2l6ZVJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message partq.v1.ConsumeRequest
@@ -56,7 +56,7 @@ export type ConsumedMessage = Message<"partq.v1.ConsumedMessage"> & {
   partitionId: number;
 
   /**
-   * @generated from field: int64 offset = 2 [jstype = JS_NUMBER];
+   * @generated from field: int64 offset = 2;
    */
   offset: bigint;
 
@@ -71,7 +71,7 @@ export type ConsumedMessage = Message<"partq.v1.ConsumedMessage"> & {
   key?: Uint8Array | undefined;
 
   /**
-   * @generated from field: int64 timestamp_ms = 5 [jstype = JS_NUMBER];
+   * @generated from field: int64 timestamp_ms = 5;
    */
   timestampMs: bigint;
 };
@@ -132,7 +132,7 @@ export type PartitionSize = Message<"partq.v1.PartitionSize"> & {
   partitionId: number;
 
   /**
-   * @generated from field: int64 size = 2 [jstype = JS_NUMBER];
+   * @generated from field: int64 size = 2;
    */
   size: bigint;
 };
@@ -149,7 +149,7 @@ export const PartitionSizeSchema: GenMessage<PartitionSize> = /*@__PURE__*/
  */
 export type SizeResponse = Message<"partq.v1.SizeResponse"> & {
   /**
-   * @generated from field: int64 size = 1 [jstype = JS_NUMBER];
+   * @generated from field: int64 size = 1;
    */
   size: bigint;
 

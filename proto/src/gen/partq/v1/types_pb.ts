@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/types.proto.
  */
 export const file_partq_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChRwYXJ0cS92MS90eXBlcy5wcm90bxIIcGFydHEudjEidgoMQXBwZW5kUmVjb3JkEg8KB3BheWxvYWQYASABKAwSEAoDa2V5GAIgASgMSACIAQESEwoLcHJvZHVjZXJfaWQYAyABKAUSGQoIc2VxdWVuY2UYBCABKANCAjACSAGIAQFCBgoEX2tleUILCglfc2VxdWVuY2UingEKBlJlY29yZBISCgZvZmZzZXQYASABKANCAjACEg8KB3BheWxvYWQYAiABKAwSEAoDa2V5GAMgASgMSACIAQESEwoLcHJvZHVjZXJfaWQYBCABKAUSGQoIc2VxdWVuY2UYBSABKANCAjACSAGIAQESGAoMdGltZXN0YW1wX21zGAYgASgDQgIwAkIGCgRfa2V5QgsKCV9zZXF1ZW5jZSJgCgVUb3BpYxIKCgJpZBgBIAEoBRIMCgRuYW1lGAIgASgJEhcKD3BhcnRpdGlvbl9jb3VudBgDIAEoBRIkCgxkZWZhdWx0X2Fja3MYBCABKA4yDi5wYXJ0cS52MS5BY2tzIo8BCglQYXJ0aXRpb24SEAoIdG9waWNfaWQYASABKAUSFAoMcGFydGl0aW9uX2lkGAIgASgFEhEKCWJyb2tlcl9pZBgDIAEoBRINCgVlcG9jaBgEIAEoBRIcChBsb2dfc3RhcnRfb2Zmc2V0GAUgASgDQgIwAhIaCg5oaWdoX3dhdGVybWFyaxgGIAEoA0ICMAIiagoGQnJva2VyEgoKAmlkGAEgASgFEg8KB2FkZHJlc3MYAiABKAkSJAoFc3RhdGUYAyABKA4yFS5wYXJ0cS52MS5Ccm9rZXJTdGF0ZRIdChFsYXN0X2hlYXJ0YmVhdF9tcxgEIAEoA0ICMAIiRQoHUmVwbGljYRIKCgJpZBgBIAEoBRIPCgdhZGRyZXNzGAIgASgJEh0KEWxhc3RfaGVhcnRiZWF0X21zGAMgASgDQgIwAiJUCghQcm9kdWNlchIKCgJpZBgBIAEoBRIQCgh0b3BpY19pZBgCIAEoBRIZCgxwYXJ0aXRpb25faWQYAyABKAVIAIgBAUIPCg1fcGFydGl0aW9uX2lkIlQKCENvbnN1bWVyEgoKAmlkGAEgASgFEhAKCHRvcGljX2lkGAIgASgFEhkKDHBhcnRpdGlvbl9pZBgDIAEoBUgAiAEBQg8KDV9wYXJ0aXRpb25faWQiTQoPUGFydGl0aW9uT2Zmc2V0EhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRISCgZvZmZzZXQYAyABKANCAjACIuoBCghNZXRhZGF0YRIfCgZ0b3BpY3MYASADKAsyDy5wYXJ0cS52MS5Ub3BpYxInCgpwYXJ0aXRpb25zGAIgAygLMhMucGFydHEudjEuUGFydGl0aW9uEiEKB2Jyb2tlcnMYAyADKAsyEC5wYXJ0cS52MS5Ccm9rZXISIwoIcmVwbGljYXMYBCADKAsyES5wYXJ0cS52MS5SZXBsaWNhEiUKCXByb2R1Y2VycxgFIAMoCzISLnBhcnRxLnYxLlByb2R1Y2VyEiUKCWNvbnN1bWVycxgGIAMoCzISLnBhcnRxLnYxLkNvbnN1bWVyKjsKBEFja3MSFAoQQUNLU19VTlNQRUNJRklFRBAAEg8KC0FDS1NfQlJPS0VSEAESDAoIQUNLU19BTEwQAip1CgtCcm9rZXJTdGF0ZRIcChhCUk9LRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJCUk9LRVJfU1RBVEVfQUxJVkUQARIVChFCUk9LRVJfU1RBVEVfREVBRBACEhkKFUJST0tFUl9TVEFURV9EUkFJTklORxADYgZwcm90bzM");
+  fileDesc("ChRwYXJ0cS92MS90eXBlcy5wcm90bxIIcGFydHEudjEicgoMQXBwZW5kUmVjb3JkEg8KB3BheWxvYWQYASABKAwSEAoDa2V5GAIgASgMSACIAQESEwoLcHJvZHVjZXJfaWQYAyABKAUSFQoIc2VxdWVuY2UYBCABKANIAYgBAUIGCgRfa2V5QgsKCV9zZXF1ZW5jZSKSAQoGUmVjb3JkEg4KBm9mZnNldBgBIAEoAxIPCgdwYXlsb2FkGAIgASgMEhAKA2tleRgDIAEoDEgAiAEBEhMKC3Byb2R1Y2VyX2lkGAQgASgFEhUKCHNlcXVlbmNlGAUgASgDSAGIAQESFAoMdGltZXN0YW1wX21zGAYgASgDQgYKBF9rZXlCCwoJX3NlcXVlbmNlImAKBVRvcGljEgoKAmlkGAEgASgFEgwKBG5hbWUYAiABKAkSFwoPcGFydGl0aW9uX2NvdW50GAMgASgFEiQKDGRlZmF1bHRfYWNrcxgEIAEoDjIOLnBhcnRxLnYxLkFja3MihwEKCVBhcnRpdGlvbhIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSEQoJYnJva2VyX2lkGAMgASgFEg0KBWVwb2NoGAQgASgFEhgKEGxvZ19zdGFydF9vZmZzZXQYBSABKAMSFgoOaGlnaF93YXRlcm1hcmsYBiABKAMiZgoGQnJva2VyEgoKAmlkGAEgASgFEg8KB2FkZHJlc3MYAiABKAkSJAoFc3RhdGUYAyABKA4yFS5wYXJ0cS52MS5Ccm9rZXJTdGF0ZRIZChFsYXN0X2hlYXJ0YmVhdF9tcxgEIAEoAyJBCgdSZXBsaWNhEgoKAmlkGAEgASgFEg8KB2FkZHJlc3MYAiABKAkSGQoRbGFzdF9oZWFydGJlYXRfbXMYAyABKAMiVAoIUHJvZHVjZXISCgoCaWQYASABKAUSEAoIdG9waWNfaWQYAiABKAUSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQFCDwoNX3BhcnRpdGlvbl9pZCJUCghDb25zdW1lchIKCgJpZBgBIAEoBRIQCgh0b3BpY19pZBgCIAEoBRIZCgxwYXJ0aXRpb25faWQYAyABKAVIAIgBAUIPCg1fcGFydGl0aW9uX2lkIkkKD1BhcnRpdGlvbk9mZnNldBIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDgoGb2Zmc2V0GAMgASgDIuoBCghNZXRhZGF0YRIfCgZ0b3BpY3MYASADKAsyDy5wYXJ0cS52MS5Ub3BpYxInCgpwYXJ0aXRpb25zGAIgAygLMhMucGFydHEudjEuUGFydGl0aW9uEiEKB2Jyb2tlcnMYAyADKAsyEC5wYXJ0cS52MS5Ccm9rZXISIwoIcmVwbGljYXMYBCADKAsyES5wYXJ0cS52MS5SZXBsaWNhEiUKCXByb2R1Y2VycxgFIAMoCzISLnBhcnRxLnYxLlByb2R1Y2VyEiUKCWNvbnN1bWVycxgGIAMoCzISLnBhcnRxLnYxLkNvbnN1bWVyKjsKBEFja3MSFAoQQUNLU19VTlNQRUNJRklFRBAAEg8KC0FDS1NfQlJPS0VSEAESDAoIQUNLU19BTEwQAip1CgtCcm9rZXJTdGF0ZRIcChhCUk9LRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJCUk9LRVJfU1RBVEVfQUxJVkUQARIVChFCUk9LRVJfU1RBVEVfREVBRBACEhkKFUJST0tFUl9TVEFURV9EUkFJTklORxADYgZwcm90bzM");
 
 /**
  * A record as the producer hands it over; the broker gives it an offset.
@@ -36,7 +36,7 @@ export type AppendRecord = Message<"partq.v1.AppendRecord"> & {
   /**
    * Per-producer sequence: a retried append with the same (producer, sequence) lands once.
    *
-   * @generated from field: optional int64 sequence = 4 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 sequence = 4;
    */
   sequence?: bigint | undefined;
 };
@@ -55,7 +55,7 @@ export const AppendRecordSchema: GenMessage<AppendRecord> = /*@__PURE__*/
  */
 export type Record = Message<"partq.v1.Record"> & {
   /**
-   * @generated from field: int64 offset = 1 [jstype = JS_NUMBER];
+   * @generated from field: int64 offset = 1;
    */
   offset: bigint;
 
@@ -75,12 +75,12 @@ export type Record = Message<"partq.v1.Record"> & {
   producerId: number;
 
   /**
-   * @generated from field: optional int64 sequence = 5 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 sequence = 5;
    */
   sequence?: bigint | undefined;
 
   /**
-   * @generated from field: int64 timestamp_ms = 6 [jstype = JS_NUMBER];
+   * @generated from field: int64 timestamp_ms = 6;
    */
   timestampMs: bigint;
 };
@@ -153,14 +153,14 @@ export type Partition = Message<"partq.v1.Partition"> & {
   epoch: number;
 
   /**
-   * @generated from field: int64 log_start_offset = 5 [jstype = JS_NUMBER];
+   * @generated from field: int64 log_start_offset = 5;
    */
   logStartOffset: bigint;
 
   /**
    * offsets below are committed in PostgreSQL
    *
-   * @generated from field: int64 high_watermark = 6 [jstype = JS_NUMBER];
+   * @generated from field: int64 high_watermark = 6;
    */
   highWatermark: bigint;
 };
@@ -192,7 +192,7 @@ export type Broker = Message<"partq.v1.Broker"> & {
   state: BrokerState;
 
   /**
-   * @generated from field: int64 last_heartbeat_ms = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 last_heartbeat_ms = 4;
    */
   lastHeartbeatMs: bigint;
 };
@@ -219,7 +219,7 @@ export type Replica = Message<"partq.v1.Replica"> & {
   address: string;
 
   /**
-   * @generated from field: int64 last_heartbeat_ms = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 last_heartbeat_ms = 3;
    */
   lastHeartbeatMs: bigint;
 };
@@ -302,7 +302,7 @@ export type PartitionOffset = Message<"partq.v1.PartitionOffset"> & {
   partitionId: number;
 
   /**
-   * @generated from field: int64 offset = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 offset = 3;
    */
   offset: bigint;
 };
