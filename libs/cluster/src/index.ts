@@ -1,0 +1,4 @@
+export { MetadataView } from './metadata-view.js';
+export { MetadataWatcher, type MetadataWatcherOptions } from './metadata-watcher.js';
+export { ActivityReporter } from './activity-reporter.js';
+export { partitionKey } from './partition-key.js';

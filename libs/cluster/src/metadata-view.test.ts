@@ -1,0 +1,46 @@
+import { create } from '@bufbuild/protobuf';
+import { MetadataSchema, PartitionSchema, TopicSchema } from '@partq/proto';
+import { MetadataView } from './metadata-view.js';
+
+const topic = create(TopicSchema, { id: 1, name: 'orders', partitionCount: 2 });
+const partition = (partitionId: number, brokerId: number, epoch: number) =>
+  create(PartitionSchema, { topicId: 1, partitionId, brokerId, epoch });
+
+describe('MetadataView', () => {
+  it('applies a snapshot, then deltas as upserts', () => {
+    const view = new MetadataView();
+    expect(view.ready).toBe(false);
+    view.apply(create(MetadataSchema, { topics: [topic], partitions: [partition(0, 1, 1), partition(1, 2, 1)] }), 3, true);
+    expect(view.ready).toBe(true);
+    expect(view.topicByName('orders')?.id).toBe(1);
+    expect(view.partitionsOf(1).map((p) => p.brokerId)).toEqual([1, 2]);
+
+    view.apply(create(MetadataSchema, { partitions: [partition(1, 3, 2)] }), 4, false);
+    expect(view.partition(1, 1)?.brokerId).toBe(3);
+    expect(view.partition(1, 0)?.brokerId).toBe(1);
+    expect(view.version).toBe(4);
+  });
+
+  it('a snapshot replaces what was known', () => {
+    const view = new MetadataView();
+    view.apply(create(MetadataSchema, { topics: [topic] }), 1, true);
+    view.apply(create(MetadataSchema, {}), 2, true);
+    expect(view.topicByName('orders')).toBeUndefined();
+  });
+
+  it('never lets an older epoch replace a newer one', () => {
+    const view = new MetadataView();
+    view.apply(create(MetadataSchema, { topics: [topic], partitions: [partition(0, 2, 5)] }), 1, true);
+    view.upsert({ partitions: [partition(0, 1, 4)] });
+    expect(view.partition(1, 0)?.brokerId).toBe(2);
+  });
+
+  it('waitForVersion resolves when the version is reached, or false on timeout', async () => {
+    const view = new MetadataView();
+    view.apply(undefined, 1, true);
+    const reached = view.waitForVersion(2, 1000);
+    view.apply(undefined, 2, false);
+    await expect(reached).resolves.toBe(true);
+    await expect(view.waitForVersion(9, 10)).resolves.toBe(false);
+  });
+});

@@ -1,0 +1,143 @@
+import { EventEmitter } from 'node:events';
+import {
+  BrokerState,
+  type Broker,
+  type Consumer,
+  type Metadata,
+  type Partition,
+  type Producer,
+  type Replica,
+  type Topic,
+} from '@partq/proto';
+import { partitionKey } from './partition-key.js';
+
+/**
+ * A role's in-memory copy of the cluster metadata, kept current by the manager's
+ * WatchMetadata stream (see MetadataWatcher). Reads are synchronous map lookups, so
+ * the hot paths (produce, consume) never wait on the manager.
+ */
+export class MetadataView extends EventEmitter<{ change: [version: number] }> {
+  private readonly topicsById = new Map<number, Topic>();
+  private readonly topicsByName = new Map<string, Topic>();
+  private readonly partitionsByKey = new Map<string, Partition>();
+  private readonly brokersById = new Map<number, Broker>();
+  private readonly replicasById = new Map<number, Replica>();
+  private readonly producersById = new Map<number, Producer>();
+  private readonly consumersById = new Map<number, Consumer>();
+  private currentVersion = -1;
+
+  /** -1 until the first snapshot arrived. */
+  get version(): number {
+    return this.currentVersion;
+  }
+
+  get ready(): boolean {
+    return this.currentVersion >= 0;
+  }
+
+  /** Apply a snapshot (replaces everything) or a delta (upserts). */
+  apply(metadata: Metadata | undefined, version: number, snapshot: boolean): void {
+    if (snapshot) this.clear();
+    if (metadata) this.upsert(metadata);
+    this.currentVersion = Math.max(this.currentVersion, version);
+    this.emit('change', this.currentVersion);
+  }
+
+  /** Upsert entities learned outside the stream (e.g. from an RPC answer), without moving the version. */
+  upsert(metadata: Partial<Pick<Metadata, keyof Metadata & ('topics' | 'partitions' | 'brokers' | 'replicas' | 'producers' | 'consumers')>>): void {
+    for (const topic of metadata.topics ?? []) {
+      this.topicsById.set(topic.id, topic);
+      this.topicsByName.set(topic.name, topic);
+    }
+    for (const partition of metadata.partitions ?? []) {
+      const key = partitionKey(partition.topicId, partition.partitionId);
+      const known = this.partitionsByKey.get(key);
+      // An older epoch never replaces a newer one (deltas and RPC answers may cross).
+      if (!known || known.epoch <= partition.epoch) this.partitionsByKey.set(key, partition);
+    }
+    for (const broker of metadata.brokers ?? []) this.brokersById.set(broker.id, broker);
+    for (const replica of metadata.replicas ?? []) this.replicasById.set(replica.id, replica);
+    for (const producer of metadata.producers ?? []) this.producersById.set(producer.id, producer);
+    for (const consumer of metadata.consumers ?? []) this.consumersById.set(consumer.id, consumer);
+  }
+
+  topicByName(name: string): Topic | undefined {
+    return this.topicsByName.get(name);
+  }
+
+  topicById(id: number): Topic | undefined {
+    return this.topicsById.get(id);
+  }
+
+  topics(): Topic[] {
+    return [...this.topicsById.values()].sort((a, b) => a.id - b.id);
+  }
+
+  partition(topicId: number, partitionId: number): Partition | undefined {
+    return this.partitionsByKey.get(partitionKey(topicId, partitionId));
+  }
+
+  /** The topic's partitions in partition order (missing ones are skipped). */
+  partitionsOf(topicId: number): Partition[] {
+    const topic = this.topicsById.get(topicId);
+    if (!topic) return [];
+    const result: Partition[] = [];
+    for (let p = 0; p < topic.partitionCount; p++) {
+      const partition = this.partition(topicId, p);
+      if (partition) result.push(partition);
+    }
+    return result;
+  }
+
+  broker(id: number): Broker | undefined {
+    return this.brokersById.get(id);
+  }
+
+  brokers(): Broker[] {
+    return [...this.brokersById.values()].sort((a, b) => a.id - b.id);
+  }
+
+  aliveBroker(id: number): Broker | undefined {
+    const broker = this.brokersById.get(id);
+    return broker && broker.state !== BrokerState.DEAD ? broker : undefined;
+  }
+
+  replicas(): Replica[] {
+    return [...this.replicasById.values()].sort((a, b) => a.id - b.id);
+  }
+
+  producer(id: number): Producer | undefined {
+    return this.producersById.get(id);
+  }
+
+  consumer(id: number): Consumer | undefined {
+    return this.consumersById.get(id);
+  }
+
+  /** Resolves once the view has reached `version` (read-your-writes after a manager call). */
+  waitForVersion(version: number, timeoutMs: number): Promise<boolean> {
+    if (this.currentVersion >= version) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const onChange = (v: number): void => {
+        if (v >= version) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (reached: boolean): void => {
+        clearTimeout(timer);
+        this.off('change', onChange);
+        resolve(reached);
+      };
+      this.on('change', onChange);
+    });
+  }
+
+  private clear(): void {
+    this.topicsById.clear();
+    this.topicsByName.clear();
+    this.partitionsByKey.clear();
+    this.brokersById.clear();
+    this.replicasById.clear();
+    this.producersById.clear();
+    this.consumersById.clear();
+  }
+}
