@@ -1,0 +1,22 @@
+export { isValidTopicName, MAX_TOPIC_NAME_LENGTH } from './topic-name.js';
+export { murmur2, partitionForKey } from './hash.js';
+export { choosePartition, RoundRobin, type PartitionChoice } from './choose.js';
+export {
+  assignPartitions,
+  rebalance,
+  planDrain,
+  partitionKey,
+  AssignmentError,
+  type TopicId,
+  type PartitionPlacement,
+  type PartitionMove,
+} from './assign.js';
+export {
+  pendingCount,
+  retentionStart,
+  deletableCount,
+  startOffset,
+  isRetained,
+  isFetchable,
+  type StartPosition,
+} from './offsets.js';

@@ -1,0 +1,74 @@
+import { fromConnectError, toConnectError } from './connect-mapping.js';
+import type { ErrorCode } from './error-code.js';
+
+export interface ServiceErrorInfo {
+  /** Name of the implementation method that failed. */
+  method: string;
+  /** What the handler threw. */
+  error: unknown;
+  /** The partq code the client will see. */
+  code: ErrorCode;
+}
+
+export interface WrapServiceOptions {
+  /** Called for every failure before it is sent; log INTERNAL ones here, they reach the client without detail. */
+  onError?: (info: ServiceErrorInfo) => void;
+}
+
+/**
+ * Wraps every method of a Connect service implementation (a plain object or a class instance) so
+ * whatever it throws — synchronously, as a rejected promise, or from inside a server-streaming
+ * async generator — reaches Connect as `toConnectError(e)`, with the partq code in the metadata.
+ */
+export function wrapServiceImpl<T extends object>(impl: T, options: WrapServiceOptions = {}): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const name of methodNames(impl)) {
+    const method = (impl as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
+    wrapped[name] = (...args: unknown[]): unknown => {
+      const fail = (error: unknown): never => {
+        const connectError = toConnectError(error);
+        options.onError?.({ method: name, error, code: fromConnectError(connectError).code });
+        throw connectError;
+      };
+      let result: unknown;
+      try {
+        result = method.apply(impl, args);
+      } catch (error) {
+        return fail(error);
+      }
+      if (isPromiseLike(result)) return Promise.resolve(result).catch(fail);
+      if (isAsyncIterable(result)) return guardStream(result, fail);
+      return result;
+    };
+  }
+  return wrapped as T;
+}
+
+async function* guardStream(source: AsyncIterable<unknown>, fail: (error: unknown) => never): AsyncGenerator<unknown> {
+  try {
+    yield* source;
+  } catch (error) {
+    fail(error);
+  }
+}
+
+/** Own and inherited method names, stopping at Object.prototype. */
+function methodNames(impl: object): string[] {
+  const names = new Set<string>();
+  for (let o: object | null = impl; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (name === 'constructor' || names.has(name)) continue;
+      const descriptor = Object.getOwnPropertyDescriptor(o, name);
+      if (descriptor && typeof descriptor.value === 'function') names.add(name);
+    }
+  }
+  return [...names];
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function';
+}

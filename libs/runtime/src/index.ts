@@ -1,0 +1,7 @@
+export * from './errors/index.js';
+export * from './config/index.js';
+export * from './log/index.js';
+export * from './metrics/index.js';
+export * from './server/index.js';
+export * from './rpc/index.js';
+export { retry, sleep, type RetryOptions } from './retry.js';

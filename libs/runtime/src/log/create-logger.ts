@@ -1,0 +1,30 @@
+import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  /** The app: manager, broker, replica, gateway... */
+  role: string;
+  /** Which process of that role (several brokers run at once). */
+  instanceId: string;
+  /** Defaults to 'info'. */
+  level?: Level | 'silent';
+  /** Where JSON lines go; stdout when omitted (tests pass a stream to read them back). */
+  destination?: DestinationStream;
+}
+
+/**
+ * One JSON object per line on stdout, each carrying `role` and `instance`, so the lines of every
+ * process of a cluster can be merged and filtered. ISO timestamps, because people read them too.
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { role: options.role, instance: options.instanceId },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}

@@ -1,0 +1,3 @@
+export { createMetricsRegistry, METRICS_PREFIX } from './registry.js';
+export { rpcDurationHistogram, type RpcLabel } from './rpc-duration.js';
+export { rpcMetricsInterceptor } from './rpc-metrics-interceptor.js';

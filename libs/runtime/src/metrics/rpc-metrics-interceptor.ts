@@ -1,0 +1,40 @@
+import type { Interceptor, StreamResponse } from '@connectrpc/connect';
+import type { Histogram } from 'prom-client';
+import { fromConnectError } from '../errors/connect-mapping.js';
+import type { RpcLabel } from './rpc-duration.js';
+
+/**
+ * A Connect server interceptor that records every call in `rpcDurationHistogram`. A streaming call
+ * is measured until its last message is sent (or it fails), not just until it starts.
+ */
+export function rpcMetricsInterceptor(histogram: Histogram<RpcLabel>): Interceptor {
+  return (next) => async (req) => {
+    const stop = histogram.startTimer({ service: req.service.typeName, method: req.method.name });
+    let res;
+    try {
+      res = await next(req);
+    } catch (e) {
+      stop({ code: fromConnectError(e).code });
+      throw e;
+    }
+    if (!res.stream) {
+      stop({ code: 'OK' });
+      return res;
+    }
+    return { ...res, message: observeStream(res, stop) } as StreamResponse;
+  };
+}
+
+async function* observeStream(res: StreamResponse, stop: (labels: { code: string }) => void): AsyncGenerator<unknown> {
+  // Stays CANCELLED when the consumer stops iterating early (the client went away).
+  let code = 'CANCELLED';
+  try {
+    yield* res.message;
+    code = 'OK';
+  } catch (e) {
+    code = fromConnectError(e).code;
+    throw e;
+  } finally {
+    stop({ code });
+  }
+}

@@ -1,0 +1,1 @@
+export { createRpcTransport, createRpcClient, closeRpcTransports } from './transport.js';

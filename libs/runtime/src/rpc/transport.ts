@@ -1,0 +1,64 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { DescService } from '@bufbuild/protobuf';
+import { createClient, type Client, type Transport } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+
+interface CachedTransport {
+  transport: Transport;
+  agent: http.Agent;
+}
+
+/** One transport (and one keep-alive connection pool) per peer, shared by every client of it. */
+const transports = new Map<string, CachedTransport>();
+
+/**
+ * The Connect transport partq roles use to call each other: Connect protocol, binary messages,
+ * HTTP/1.1 with keep-alive (HTTP/2 sessions linger and cost more per call here). Cached per base URL.
+ */
+export function createRpcTransport(baseUrl: string): Transport {
+  const key = normaliseBaseUrl(baseUrl);
+  const cached = transports.get(key);
+  if (cached) return cached.transport;
+
+  const agent = key.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const transport = createConnectTransport({
+    baseUrl: key,
+    httpVersion: '1.1',
+    useBinaryFormat: true,
+    nodeOptions: { agent },
+  });
+  transports.set(key, { transport, agent });
+  return transport;
+}
+
+/** A typed client for `service` at `baseUrl`, on the cached transport. */
+export function createRpcClient<T extends DescService>(service: T, baseUrl: string): Client<T> {
+  return createClient(service, createRpcTransport(baseUrl));
+}
+
+/**
+ * Drops the cached transport of one peer (it left the cluster) or of all, closing their idle
+ * connections. Calls in flight on them finish; later calls make a new transport.
+ */
+export function closeRpcTransports(baseUrl?: string): void {
+  const keys = baseUrl === undefined ? [...transports.keys()] : [normaliseBaseUrl(baseUrl)];
+  for (const key of keys) {
+    transports.get(key)?.agent.destroy();
+    transports.delete(key);
+  }
+}
+
+/** "http://h:1/" and "http://h:1" are the same peer. */
+function normaliseBaseUrl(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new TypeError(`RPC base URL must be an absolute http(s) URL, got "${baseUrl}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`RPC base URL must be http or https, got "${baseUrl}"`);
+  }
+  return url.href.replace(/\/+$/, '');
+}

@@ -1,0 +1,7 @@
+export {
+  startServiceServer,
+  DEFAULT_BODY_LIMIT_BYTES,
+  type ServiceServer,
+  type ServiceServerOptions,
+} from './start-service-server.js';
+export { partqHttpErrorHandler, toHttpError, type HttpErrorBody } from './http-error-handler.js';

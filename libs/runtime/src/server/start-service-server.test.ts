@@ -1,0 +1,280 @@
+import type { ServiceImpl } from '@connectrpc/connect';
+import { Writable } from 'node:stream';
+import { EchoService } from '../../test/echo-service.js';
+import { fromConnectError } from '../errors/connect-mapping.js';
+import { PartqError } from '../errors/partq-error.js';
+import { wrapServiceImpl } from '../errors/wrap-service.js';
+import { createLogger } from '../log/create-logger.js';
+import { createMetricsRegistry } from '../metrics/registry.js';
+import { sleep } from '../retry.js';
+import { closeRpcTransports, createRpcClient } from '../rpc/transport.js';
+import { startServiceServer, type ServiceServer } from './start-service-server.js';
+
+const echoImpl: ServiceImpl<typeof EchoService> = {
+  async echo(req) {
+    if (req.value === 'missing') throw new PartqError('NOT_FOUND', 'no such thing', { name: req.value });
+    if (req.value === 'boom') throw new Error('db password is hunter2');
+    return { value: `echo:${req.value}` };
+  },
+  async *count(req) {
+    for (let i = 0; i < req.value; i++) {
+      if (i === 3) throw new PartqError('NOT_OWNER', 'partition moved', { owner: 7 });
+      yield { value: i };
+    }
+  },
+};
+
+/** Collects log lines so the test can check that the server logs through the given pino logger. */
+function memoryLog(): { lines: Record<string, unknown>[]; stream: Writable } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+/** The value of the sample of `name` whose labels include `labels` (in any order), or undefined. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = new Set(match[2]!.split(','));
+    if (Object.entries(labels).every(([k, v]) => present.has(`${k}="${v}"`))) return Number(match[3]);
+  }
+  return undefined;
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<PartqError> {
+  try {
+    await promise;
+  } catch (e) {
+    return fromConnectError(e);
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('startServiceServer', () => {
+  let server: ServiceServer;
+  let ready = true;
+  const log = memoryLog();
+  const registry = createMetricsRegistry('broker');
+
+  beforeAll(async () => {
+    server = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ role: 'broker', instanceId: 'b-1', destination: log.stream }),
+      registry,
+      routes: (router) => router.service(EchoService, wrapServiceImpl(echoImpl)),
+      ready: () => ready,
+      bodyLimitBytes: 64 * 1024,
+      logRequests: true,
+      configure: (app) => {
+        app.get('/topics/:name', async (request) => {
+          throw new PartqError('NOT_FOUND', 'topic not found', { topic: (request.params as { name: string }).name });
+        });
+        app.get('/crash', async () => {
+          throw new Error('stack and secrets');
+        });
+      },
+    });
+  });
+
+  afterAll(async () => {
+    closeRpcTransports();
+    await server.close();
+  });
+
+  it('listens on a real port when asked for port 0', () => {
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
+  });
+
+  it('answers /healthz', async () => {
+    const res = await fetch(`${server.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers /readyz from the readiness callback', async () => {
+    ready = true;
+    const up = await fetch(`${server.url}/readyz`);
+    expect(up.status).toBe(200);
+    expect(await up.json()).toEqual({ status: 'ready' });
+    ready = false;
+    const down = await fetch(`${server.url}/readyz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ status: 'not_ready' });
+    ready = true;
+  });
+
+  it('serves a unary Connect call', async () => {
+    const client = createRpcClient(EchoService, server.url);
+    const res = await client.echo({ value: 'hi' });
+    expect(res.value).toBe('echo:hi');
+  });
+
+  it('carries the partq code and details of a failed call to the client', async () => {
+    const client = createRpcClient(EchoService, server.url);
+    const err = await errorOf(client.echo({ value: 'missing' }));
+    expect(err.code).toBe('NOT_FOUND');
+    expect(err.message).toBe('no such thing');
+    expect(err.details).toEqual({ name: 'missing' });
+  });
+
+  it('does not leak the text of unexpected errors', async () => {
+    const client = createRpcClient(EchoService, server.url);
+    const err = await errorOf(client.echo({ value: 'boom' }));
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).not.toContain('hunter2');
+  });
+
+  it('streams, and delivers an error raised mid-stream after the messages before it', async () => {
+    const client = createRpcClient(EchoService, server.url);
+    const ok: number[] = [];
+    for await (const msg of client.count({ value: 3 })) ok.push(msg.value);
+    expect(ok).toEqual([0, 1, 2]);
+
+    const seen: number[] = [];
+    const err = await errorOf(
+      (async () => {
+        for await (const msg of client.count({ value: 10 })) seen.push(msg.value);
+      })(),
+    );
+    expect(seen).toEqual([0, 1, 2]);
+    expect(err.code).toBe('NOT_OWNER');
+    expect(err.retriable).toBe(true);
+    expect(err.details).toEqual({ owner: 7 });
+  });
+
+  it('refuses a request body over the limit with PAYLOAD_TOO_LARGE', async () => {
+    const client = createRpcClient(EchoService, server.url);
+    const err = await errorOf(client.echo({ value: 'x'.repeat(100 * 1024) }));
+    expect(err.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('maps errors of plain HTTP routes to partq JSON errors', async () => {
+    const notFound = await fetch(`${server.url}/topics/orders`);
+    expect(notFound.status).toBe(404);
+    expect(await notFound.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'topic not found', details: { topic: 'orders' } } });
+
+    const crash = await fetch(`${server.url}/crash`);
+    expect(crash.status).toBe(500);
+    expect(await crash.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+
+  it('exports Prometheus metrics with the role label, process metrics and RPC durations', async () => {
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/^partq_process_cpu_user_seconds_total\{role="broker"\} /m);
+    const service = 'partq.test.EchoService';
+    expect(sample(text, 'partq_rpc_duration_seconds_count', { role: 'broker', service, method: 'Echo', code: 'OK' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'partq_rpc_duration_seconds_count', { role: 'broker', service, method: 'Echo', code: 'NOT_FOUND' })).toBe(1);
+    expect(sample(text, 'partq_rpc_duration_seconds_count', { role: 'broker', service, method: 'Count', code: 'NOT_OWNER' })).toBe(1);
+  });
+
+  it('logs through the given logger with role and instance', () => {
+    const requestLine = log.lines.find((line) => line.msg === 'incoming request');
+    expect(requestLine).toMatchObject({ role: 'broker', instance: 'b-1', level: 'info' });
+    expect(log.lines.some((line) => line.msg === 'request failed' && line.level === 'error')).toBe(true);
+  });
+});
+
+describe('ServiceServer.close', () => {
+  it('stops listening, is idempotent, and callers then see UNAVAILABLE', async () => {
+    const server = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ role: 'replica', instanceId: 'r-1', level: 'silent' }),
+      registry: createMetricsRegistry('replica'),
+      routes: (router) => router.service(EchoService, wrapServiceImpl(echoImpl)),
+    });
+    const client = createRpcClient(EchoService, server.url);
+    await expect(client.echo({ value: 'a' })).resolves.toMatchObject({ value: 'echo:a' });
+
+    await Promise.all([server.close(), server.close()]);
+    const err = await errorOf(client.echo({ value: 'b' }));
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.retriable).toBe(true);
+    closeRpcTransports(server.url);
+  });
+
+  it('aborts a long stream after the grace period and tells its client to go elsewhere', async () => {
+    let started!: () => void;
+    const streaming = new Promise<void>((resolve) => (started = resolve));
+    const endless: ServiceImpl<typeof EchoService> = {
+      ...echoImpl,
+      async *count(_req, ctx) {
+        for (let i = 0; ; i++) {
+          yield { value: i };
+          started();
+          await sleep(10, ctx.signal);
+        }
+      },
+    };
+    const server = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ role: 'replica', instanceId: 'r-2', level: 'silent' }),
+      registry: createMetricsRegistry('replica'),
+      routes: (router) => router.service(EchoService, wrapServiceImpl(endless)),
+      shutdownTimeoutMs: 50,
+    });
+    const client = createRpcClient(EchoService, server.url);
+    const received: number[] = [];
+    const outcome = errorOf(
+      (async () => {
+        for await (const msg of client.count({ value: 0 })) received.push(msg.value);
+      })(),
+    );
+    await streaming;
+    await server.close();
+    const err = await outcome;
+    expect(received.length).toBeGreaterThan(0);
+    expect(err.code).toBe('UNAVAILABLE');
+    closeRpcTransports(server.url);
+  });
+
+  it('fails to start on a port in use, leaving nothing behind', async () => {
+    const first = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ role: 'broker', instanceId: 'b-3', level: 'silent' }),
+      registry: createMetricsRegistry('broker'),
+    });
+    try {
+      await expect(
+        startServiceServer({
+          host: '127.0.0.1',
+          port: first.port,
+          logger: createLogger({ role: 'broker', instanceId: 'b-4', level: 'silent' }),
+          registry: createMetricsRegistry('broker'),
+        }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('reports not ready when the readiness check throws', async () => {
+    const server = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ role: 'gateway', instanceId: 'g-1', level: 'silent' }),
+      registry: createMetricsRegistry('gateway'),
+      ready: async () => {
+        throw new Error('db down');
+      },
+    });
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,139 @@
+import type { AddressInfo } from 'node:net';
+import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
+import { fastify, LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { toConnectError } from '../errors/connect-mapping.js';
+import { PartqError } from '../errors/partq-error.js';
+import { rpcDurationHistogram } from '../metrics/rpc-duration.js';
+import { rpcMetricsInterceptor } from '../metrics/rpc-metrics-interceptor.js';
+import { partqHttpErrorHandler } from './http-error-handler.js';
+
+/** Internal RPCs carry whole batches of messages; 64 MiB leaves room for many 1 MiB messages. */
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** What calls still running at the end of the grace period fail with: retriable, the client goes elsewhere. */
+const SHUTTING_DOWN = toConnectError(new PartqError('UNAVAILABLE', 'server is shutting down'));
+
+export interface ServiceServerOptions {
+  host: string;
+  /** 0 picks a free port; `url` and `port` report the real one. */
+  port: number;
+  logger: Logger;
+  registry: Registry;
+  /** Connect services, served with the binary and JSON Connect, gRPC and gRPC-web protocols. */
+  routes?: (router: ConnectRouter) => void;
+  /** Readiness for GET /readyz: false or a throw answer 503. Ready when omitted. */
+  ready?: () => Promise<boolean> | boolean;
+  /** Adds plain HTTP routes, hooks or plugins (the gateway's REST API) before the server listens. */
+  configure?: (app: FastifyInstance) => Promise<void> | void;
+  /** Largest request body, for Connect messages and plain routes alike. Default 64 MiB. */
+  bodyLimitBytes?: number;
+  /** Connect server interceptors, run after the built-in one that records `partq_rpc_duration_seconds`. */
+  interceptors?: Interceptor[];
+  /** Log a line per request (off by default: RPCs are many and /metrics is scraped often). */
+  logRequests?: boolean;
+  /**
+   * On close, how long in-flight calls (long server streams especially) may run before their
+   * signal is aborted and their connections are cut. Default 10 s.
+   */
+  shutdownTimeoutMs?: number;
+}
+
+export interface ServiceServer {
+  app: FastifyInstance;
+  /** Base URL to reach the server, e.g. http://127.0.0.1:41234 (loopback when bound to every interface). */
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish (see `shutdownTimeoutMs`), then closes. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP/1.1 server every partq role runs: Connect routes plus GET /healthz (the process is up),
+ * GET /readyz (it can serve: `ready()`), and GET /metrics (Prometheus text from `registry`).
+ */
+export async function startServiceServer(options: ServiceServerOptions): Promise<ServiceServer> {
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+
+  // Typed as the default instance: plugins (fastifyConnectPlugin among them) are declared against it,
+  // and a pino Logger is a FastifyBaseLogger at run time.
+  const app = fastify({
+    loggerInstance: options.logger,
+    logController: new LogController({ disableRequestLogging: !options.logRequests }),
+    bodyLimit,
+    // Idle keep-alive sockets would otherwise hold close() open until they time out.
+    forceCloseConnections: 'idle',
+  }) as unknown as FastifyInstance;
+  app.setErrorHandler(partqHttpErrorHandler);
+  // Aborted on close after the grace period; Connect handlers see it as their context's signal.
+  const shutdown = new AbortController();
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = await isReady(options.ready, app);
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready' });
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const text = await options.registry.metrics();
+    return reply.header('content-type', options.registry.contentType).send(text);
+  });
+
+  let port: number;
+  try {
+    if (options.routes) {
+      await app.register(fastifyConnectPlugin, {
+        routes: options.routes,
+        readMaxBytes: bodyLimit,
+        interceptors: [rpcMetricsInterceptor(rpcDurationHistogram(options.registry)), ...(options.interceptors ?? [])],
+        shutdownSignal: shutdown.signal,
+      });
+    }
+    if (options.configure) await options.configure(app);
+    await app.listen({ host: options.host, port: options.port });
+    port = (app.server.address() as AddressInfo).port;
+  } catch (err) {
+    // A port in use or a failing `configure` must not leave a half-started server behind.
+    await app.close();
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const abort = setTimeout(() => shutdown.abort(SHUTTING_DOWN), shutdownTimeoutMs);
+      // Backstop for calls that ignore their abort signal: cut their connections a little later.
+      const cut = setTimeout(() => app.server.closeAllConnections(), shutdownTimeoutMs + 1000);
+      abort.unref();
+      cut.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(abort);
+        clearTimeout(cut);
+      }
+    })();
+    return closing;
+  };
+
+  return { app, url: `http://${dialableHost(options.host)}:${port}`, port, close };
+}
+
+async function isReady(ready: ServiceServerOptions['ready'], app: FastifyInstance): Promise<boolean> {
+  if (!ready) return true;
+  try {
+    return (await ready()) === true;
+  } catch (err) {
+    app.log.warn({ err }, 'readiness check failed');
+    return false;
+  }
+}
+
+/** A host a client can dial: loopback for the wildcard addresses, brackets for IPv6. */
+function dialableHost(host: string): string {
+  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
