@@ -5,3 +5,5 @@ export * from './metrics/index.js';
 export * from './server/index.js';
 export * from './rpc/index.js';
 export { retry, sleep, type RetryOptions } from './retry.js';
+export { runService, type RunningService } from './lifecycle/run-service.js';
+export { KeyedMutex, Mutex } from './sync/keyed-mutex.js';

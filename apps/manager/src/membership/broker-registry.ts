@@ -1,0 +1,88 @@
+import { PartqError } from '@partq/runtime';
+import type { BrokerRow } from '@partq/schema';
+import type { Logger } from 'pino';
+import type { PartitionAssigner } from '../assignment/partition-assigner.js';
+import type { ClusterState } from '../state/cluster-state.js';
+import type { MetadataStore } from '../store/metadata-store.js';
+
+export interface BrokerRegistryOptions {
+  brokerTimeoutMs: number;
+  /** Called when a broker becomes alive (start its log sync) or dead (stop it). */
+  onAlive: (broker: BrokerRow) => void;
+}
+
+/**
+ * Broker membership: registration, heartbeats, and the verdict that a silent broker is
+ * dead, after which its partitions move to live brokers under a new epoch.
+ */
+export class BrokerRegistry {
+  private readonly lastSeen = new Map<number, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly state: ClusterState,
+    private readonly store: MetadataStore,
+    private readonly assigner: PartitionAssigner,
+    private readonly logger: Logger,
+    private readonly options: BrokerRegistryOptions,
+  ) {}
+
+  /** Brokers the database remembers as alive get a full timeout to show up after a manager restart. */
+  start(): void {
+    const now = Date.now();
+    for (const broker of this.state.brokers.values()) {
+      if (broker.state === 'alive') {
+        this.lastSeen.set(broker.id, now);
+        this.options.onAlive(broker);
+      }
+    }
+    this.timer = setInterval(() => void this.detectDead(), Math.max(100, Math.floor(this.options.brokerTimeoutMs / 4)));
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async register(address: string, knownId: number | undefined): Promise<BrokerRow> {
+    const row = await this.store.registerBroker(address, knownId);
+    this.lastSeen.set(row.id, Date.now());
+    this.state.apply({ brokers: [row] });
+    await this.store.recordBrokerHealth(row.id, 'alive', new Date());
+    this.logger.info({ broker: row.id, address }, 'broker registered');
+    this.options.onAlive(row);
+    await this.assigner.reassignOrphans();
+    return row;
+  }
+
+  async heartbeat(brokerId: number): Promise<void> {
+    const broker = this.state.brokers.get(brokerId);
+    if (!broker || broker.state === 'dead') {
+      throw new PartqError('NOT_FOUND', `broker ${brokerId} is not registered (or was declared dead): register again`);
+    }
+    const now = new Date();
+    this.lastSeen.set(brokerId, now.getTime());
+    await this.store.recordBrokerHeartbeat(brokerId, now);
+    await this.store.recordBrokerHealth(brokerId, broker.state, now);
+    this.state.brokers.set(brokerId, { ...broker, last_heartbeat_at: now });
+  }
+
+  private async detectDead(): Promise<void> {
+    const now = Date.now();
+    for (const broker of this.state.brokers.values()) {
+      if (broker.state !== 'alive') continue;
+      const seen = this.lastSeen.get(broker.id) ?? broker.last_heartbeat_at.getTime();
+      if (now - seen <= this.options.brokerTimeoutMs) continue;
+      try {
+        const row = await this.store.setBrokerState(broker.id, 'dead');
+        if (!row) continue;
+        this.state.apply({ brokers: [row] });
+        await this.store.recordBrokerHealth(broker.id, 'dead', new Date());
+        this.logger.warn({ broker: broker.id, silentMs: now - seen }, 'broker declared dead');
+        await this.assigner.reassignOrphans();
+      } catch (error) {
+        this.logger.error({ err: error, broker: broker.id }, 'could not declare broker dead');
+      }
+    }
+  }
+}

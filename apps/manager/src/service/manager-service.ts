@@ -1,0 +1,188 @@
+import { create } from '@bufbuild/protobuf';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { isValidTopicName } from '@partq/partition';
+import {
+  Acks,
+  HealthEntrySchema,
+  PartitionOffsetSchema,
+  type ManagerService,
+} from '@partq/proto';
+import { PartqError } from '@partq/runtime';
+import type { TopicRow } from '@partq/schema';
+import type { Logger } from 'pino';
+import type { PartitionAssigner } from '../assignment/partition-assigner.js';
+import type { BrokerClients } from '../membership/broker-clients.js';
+import type { BrokerRegistry } from '../membership/broker-registry.js';
+import type { ReplicaRegistry } from '../membership/replica-registry.js';
+import { endOffsets } from '../offsets/end-offsets.js';
+import type { ClusterState } from '../state/cluster-state.js';
+import type { Mutex } from '@partq/runtime';
+import { consumerToProto, partitionToProto, producerToProto, topicToProto } from '../state/to-proto.js';
+import type { MetadataStore } from '../store/metadata-store.js';
+
+export interface ManagerServiceDeps {
+  state: ClusterState;
+  store: MetadataStore;
+  assigner: PartitionAssigner;
+  brokerRegistry: BrokerRegistry;
+  replicaRegistry: ReplicaRegistry;
+  brokers: BrokerClients;
+  lock: Mutex;
+  logger: Logger;
+  heartbeatIntervalMs: number;
+  defaultPartitions: number;
+}
+
+const MAX_PARTITIONS = 1024;
+
+export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<typeof ManagerService> {
+  const { state, store, assigner, brokerRegistry, replicaRegistry, brokers, lock, logger } = deps;
+
+  async function createTopic(name: string, partitions: number, acks: Acks): Promise<{ topic: TopicRow; created: boolean }> {
+    if (!isValidTopicName(name)) {
+      throw new PartqError('INVALID_ARGUMENT', `invalid topic name '${String(name).slice(0, 300)}': use 1-249 characters of [A-Za-z0-9._-]`);
+    }
+    const count = partitions === 0 ? deps.defaultPartitions : partitions;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS) {
+      throw new PartqError('INVALID_ARGUMENT', `partitions must be an integer from 1 to ${MAX_PARTITIONS}`);
+    }
+    const result = await lock.run(async () => {
+      const existing = state.topicsByName.get(name);
+      if (existing) return { topic: existing, partitions: [], created: false };
+      const inserted = await store.createTopic({
+        name,
+        partitionCount: count,
+        defaultAcks: acks === Acks.ALL ? 'all' : 'broker',
+        owners: assigner.ownersForNewTopic(count),
+      });
+      if (!inserted) throw new PartqError('ALREADY_EXISTS', `topic '${name}' already exists`);
+      state.apply({ topics: [inserted.topic], partitions: inserted.partitions });
+      logger.info({ topic: name, partitions: count }, 'topic created');
+      return { ...inserted, created: true };
+    });
+    // The owners know their partitions before anyone hears the topic exists.
+    if (result.created) await assigner.notifyOwners(result.partitions);
+    return { topic: result.topic, created: result.created };
+  }
+
+  function topicNamed(name: string): TopicRow {
+    const topic = state.topicsByName.get(name);
+    if (!topic) throw new PartqError('NOT_FOUND', `topic '${name}' does not exist`);
+    return topic;
+  }
+
+  function checkPartition(topic: TopicRow, partitionId: number | undefined): void {
+    if (partitionId !== undefined && (partitionId < 0 || partitionId >= topic.partition_count)) {
+      throw new PartqError('NOT_FOUND', `topic '${topic.name}' has no partition ${partitionId} (it has ${topic.partition_count})`, {
+        partitionCount: topic.partition_count,
+      });
+    }
+  }
+
+  return {
+    async registerBroker(req) {
+      const row = await brokerRegistry.register(req.address, req.brokerId);
+      return { brokerId: row.id, heartbeatIntervalMs: deps.heartbeatIntervalMs, assignments: assigner.assignmentsFor(row.id) };
+    },
+
+    async brokerHeartbeat(req) {
+      await brokerRegistry.heartbeat(req.brokerId);
+      return { assignments: assigner.assignmentsFor(req.brokerId) };
+    },
+
+    registerReplica(req) {
+      return { replicaId: replicaRegistry.register(req.address), heartbeatIntervalMs: deps.heartbeatIntervalMs };
+    },
+
+    replicaHeartbeat(req) {
+      replicaRegistry.heartbeat(req.replicaId);
+      return {};
+    },
+
+    async *watchMetadata(req, context: HandlerContext) {
+      logger.debug({ watcher: req.watcher }, 'metadata watcher connected');
+      yield* state.watch(context.signal);
+    },
+
+    async createTopic(req) {
+      const { topic, created } = await createTopic(req.name, req.partitions, req.defaultAcks);
+      if (!created) throw new PartqError('ALREADY_EXISTS', `topic '${req.name}' already exists`);
+      return { topic: topicToProto(topic), partitions: state.partitionsOf(topic.id).map(partitionToProto) };
+    },
+
+    listTopics() {
+      return { topics: [...state.topics.values()].sort((a, b) => a.id - b.id).map(topicToProto) };
+    },
+
+    async registerProducer(req) {
+      const { topic, created } = state.topicsByName.has(req.topic)
+        ? { topic: state.topicsByName.get(req.topic)!, created: false }
+        : await createTopic(req.topic, 0, Acks.UNSPECIFIED);
+      checkPartition(topic, req.partitionId);
+      const producer = await store.createProducer(topic.id, req.partitionId);
+      state.apply({ producers: [producer] });
+      return {
+        producer: producerToProto(producer),
+        topic: topicToProto(topic),
+        partitions: state.partitionsOf(topic.id).map(partitionToProto),
+        topicCreated: created,
+      };
+    },
+
+    async registerConsumer(req) {
+      const topic = topicNamed(req.topic);
+      checkPartition(topic, req.partitionId);
+      const partitions = state.partitionsOf(topic.id).filter((p) => req.partitionId === undefined || p.partition_id === req.partitionId);
+      const starts = req.fromEarliest
+        ? new Map(partitions.map((p) => [p.partition_id, p.log_start_offset]))
+        : await endOffsets(state, brokers, partitions);
+      const positions = partitions.map((p) => ({ partitionId: p.partition_id, nextOffset: starts.get(p.partition_id) ?? p.high_watermark }));
+      const consumer = await store.createConsumer(topic.id, req.partitionId, positions);
+      state.apply({ consumers: [consumer] });
+      return {
+        consumer: consumerToProto(consumer),
+        topic: topicToProto(topic),
+        positions: positions.map((p) =>
+          create(PartitionOffsetSchema, { topicId: topic.id, partitionId: p.partitionId, offset: BigInt(p.nextOffset) }),
+        ),
+      };
+    },
+
+    getMetadata() {
+      return { version: BigInt(state.currentVersion), metadata: state.snapshot() };
+    },
+
+    async reportActivity(req) {
+      const producerIds = req.producerIds.filter((id) => state.producers.has(id));
+      const consumerIds = req.consumerIds.filter((id) => state.consumers.has(id));
+      await store.recordActivity(producerIds, consumerIds, new Date());
+      return {};
+    },
+
+    async getHealth() {
+      const rows = await store.readHealth();
+      const entries = rows.map((r) => {
+        const broker = r.kind === 'broker' ? state.brokers.get(r.entity_id) : undefined;
+        return create(HealthEntrySchema, {
+          kind: r.kind,
+          id: r.entity_id,
+          status: broker?.state ?? r.status,
+          lastSeenMs: BigInt(r.last_seen_at.getTime()),
+          detail: broker?.address ?? '',
+        });
+      });
+      for (const replica of state.replicas.values()) {
+        entries.push(
+          create(HealthEntrySchema, {
+            kind: 'replica',
+            id: replica.id,
+            status: replica.address === '' ? 'dead' : 'alive',
+            lastSeenMs: BigInt(replica.lastHeartbeat.getTime()),
+            detail: replica.address,
+          }),
+        );
+      }
+      return { entries };
+    },
+  };
+}

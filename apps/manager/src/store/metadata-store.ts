@@ -1,0 +1,171 @@
+import type { AckLevel, BrokerRow, BrokerState, ConsumerRow, Database, PartitionRow, ProducerRow, TopicRow } from '@partq/schema';
+import { sql, type Kysely, type Transaction } from 'kysely';
+
+export interface LoadedMetadata {
+  topics: TopicRow[];
+  partitions: PartitionRow[];
+  brokers: BrokerRow[];
+  producers: ProducerRow[];
+  consumers: ConsumerRow[];
+}
+
+export interface PartitionOwnerChange {
+  topicId: number;
+  partitionId: number;
+  brokerId: number | null;
+  epoch: number;
+}
+
+/** Metadata reads and writes of the Central DB; the manager is their only writer. */
+export class MetadataStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async loadAll(): Promise<LoadedMetadata> {
+    const [topics, partitions, brokers, producers, consumers] = await Promise.all([
+      this.db.selectFrom('topics').selectAll().execute(),
+      this.db.selectFrom('partitions').selectAll().execute(),
+      this.db.selectFrom('brokers').selectAll().execute(),
+      this.db.selectFrom('producers').selectAll().execute(),
+      this.db.selectFrom('consumers').selectAll().execute(),
+    ]);
+    return { topics, partitions, brokers, producers, consumers };
+  }
+
+  /** Inserts a topic and its partitions; returns undefined when the name is taken. */
+  async createTopic(input: {
+    name: string;
+    partitionCount: number;
+    defaultAcks: AckLevel;
+    owners: (number | null)[];
+  }): Promise<{ topic: TopicRow; partitions: PartitionRow[] } | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const topic = await tx
+        .insertInto('topics')
+        .values({ name: input.name, partition_count: input.partitionCount, default_acks: input.defaultAcks })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (!topic) return undefined;
+      const partitions = await tx
+        .insertInto('partitions')
+        .values(
+          input.owners.map((brokerId, partitionId) => ({
+            topic_id: topic.id,
+            partition_id: partitionId,
+            broker_id: brokerId,
+            epoch: brokerId === null ? 0 : 1,
+          })),
+        )
+        .returningAll()
+        .execute();
+      return { topic, partitions };
+    });
+  }
+
+  async registerBroker(address: string, knownId: number | undefined): Promise<BrokerRow> {
+    const now = new Date();
+    if (knownId !== undefined) {
+      const row = await this.db
+        .updateTable('brokers')
+        .set({ address, state: 'alive', last_heartbeat_at: now })
+        .where('id', '=', knownId)
+        .returningAll()
+        .executeTakeFirst();
+      if (row) return row;
+    }
+    return this.db.insertInto('brokers').values({ address, state: 'alive', last_heartbeat_at: now }).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async setBrokerState(id: number, state: BrokerState, lastHeartbeat?: Date): Promise<BrokerRow | undefined> {
+    return this.db
+      .updateTable('brokers')
+      .set(lastHeartbeat ? { state, last_heartbeat_at: lastHeartbeat } : { state })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async recordBrokerHeartbeat(id: number, at: Date): Promise<void> {
+    await this.db.updateTable('brokers').set({ last_heartbeat_at: at }).where('id', '=', id).execute();
+  }
+
+  /** Moves partitions to new owners with their new epochs, all or nothing. */
+  async changeOwners(changes: PartitionOwnerChange[]): Promise<PartitionRow[]> {
+    if (changes.length === 0) return [];
+    return this.db.transaction().execute(async (tx) => {
+      const rows: PartitionRow[] = [];
+      for (const change of changes) {
+        rows.push(
+          await tx
+            .updateTable('partitions')
+            .set({ broker_id: change.brokerId, epoch: change.epoch })
+            .where('topic_id', '=', change.topicId)
+            .where('partition_id', '=', change.partitionId)
+            .returningAll()
+            .executeTakeFirstOrThrow(),
+        );
+      }
+      return rows;
+    });
+  }
+
+  async createProducer(topicId: number, partitionId: number | undefined): Promise<ProducerRow> {
+    return this.db
+      .insertInto('producers')
+      .values({ topic_id: topicId, partition_id: partitionId ?? null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /** A consumer and its starting positions, in one transaction. */
+  async createConsumer(
+    topicId: number,
+    partitionId: number | undefined,
+    positions: { partitionId: number; nextOffset: number }[],
+  ): Promise<ConsumerRow> {
+    return this.db.transaction().execute(async (tx) => {
+      const consumer = await tx
+        .insertInto('consumers')
+        .values({ topic_id: topicId, partition_id: partitionId ?? null })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await tx
+        .insertInto('consumer_positions')
+        .values(positions.map((p) => ({ consumer_id: consumer.id, topic_id: topicId, partition_id: p.partitionId, next_offset: p.nextOffset })))
+        .execute();
+      return consumer;
+    });
+  }
+
+  async recordActivity(producerIds: number[], consumerIds: number[], at: Date): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      if (producerIds.length > 0) await tx.updateTable('producers').set({ last_activity_at: at }).where('id', 'in', producerIds).execute();
+      if (consumerIds.length > 0) await tx.updateTable('consumers').set({ last_activity_at: at }).where('id', 'in', consumerIds).execute();
+      await upsertHealth(tx, 'producer', producerIds, 'active', at);
+      await upsertHealth(tx, 'consumer', consumerIds, 'active', at);
+    });
+  }
+
+  async recordBrokerHealth(brokerId: number, status: string, at: Date): Promise<void> {
+    await upsertHealth(this.db, 'broker', [brokerId], status, at);
+  }
+
+  async readHealth(): Promise<{ kind: string; entity_id: number; status: string; last_seen_at: Date }[]> {
+    return this.db.selectFrom('health_checks').select(['kind', 'entity_id', 'status', 'last_seen_at']).orderBy('kind').orderBy('entity_id').execute();
+  }
+}
+
+async function upsertHealth(
+  db: Kysely<Database> | Transaction<Database>,
+  kind: 'broker' | 'producer' | 'consumer',
+  ids: number[],
+  status: string,
+  at: Date,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .insertInto('health_checks')
+    .values(ids.map((id) => ({ kind, entity_id: id, status, last_seen_at: at })))
+    .onConflict((oc) => oc.columns(['kind', 'entity_id']).doUpdateSet({ status: sql`excluded.status`, last_seen_at: sql`excluded.last_seen_at` }))
+    .execute();
+}

@@ -1,0 +1,118 @@
+import { create } from '@bufbuild/protobuf';
+import { PartitionOffsetSchema, type GetUpdatesResponse } from '@partq/proto';
+import { sleep } from '@partq/runtime';
+import type { Logger } from 'pino';
+import type { Counter, Histogram } from 'prom-client';
+import type { BrokerClients } from '../membership/broker-clients.js';
+import type { ClusterState } from '../state/cluster-state.js';
+import type { Mutex } from '@partq/runtime';
+import type { MessageStore, PartitionBatch } from '../store/message-store.js';
+
+export interface BrokerSyncOptions {
+  /** Longest a broker's new records wait before they are committed (<= 5 s). */
+  intervalMs: number;
+  /** Pending records that make the broker answer before the interval. */
+  threshold: number;
+  maxRecords: number;
+  metrics: { committedRecords: Counter; batchSize: Histogram; syncSeconds: Histogram };
+}
+
+/**
+ * Pulls each live broker's new records (a GetUpdates long-poll) and commits them to
+ * PostgreSQL in one transaction, then tells the broker the new high watermarks so it
+ * may trim its WAL and release acks=all producers. One loop per broker.
+ */
+export class BrokerSync {
+  private readonly loops = new Map<number, AbortController>();
+
+  constructor(
+    private readonly state: ClusterState,
+    private readonly brokers: BrokerClients,
+    private readonly messages: MessageStore,
+    private readonly lock: Mutex,
+    private readonly logger: Logger,
+    private readonly options: BrokerSyncOptions,
+  ) {}
+
+  /** Starts the loop of a broker unless it runs already. */
+  ensure(brokerId: number): void {
+    if (this.loops.has(brokerId)) return;
+    const abort = new AbortController();
+    this.loops.set(brokerId, abort);
+    void this.run(brokerId, abort.signal).finally(() => {
+      if (this.loops.get(brokerId)?.signal === abort.signal) this.loops.delete(brokerId);
+    });
+  }
+
+  stopAll(): void {
+    for (const abort of this.loops.values()) abort.abort();
+    this.loops.clear();
+  }
+
+  private async run(brokerId: number, signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      const broker = this.state.brokers.get(brokerId);
+      if (!broker || broker.state === 'dead') return;
+      try {
+        await this.syncOnce(brokerId, signal);
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) return;
+        failures++;
+        if (failures === 1 || failures % 20 === 0) this.logger.warn({ err: error, broker: brokerId, failures }, 'broker sync failed; retrying');
+        await sleep(Math.min(2000, 100 * 2 ** Math.min(failures, 5)), signal).catch(() => undefined);
+      }
+    }
+  }
+
+  private async syncOnce(brokerId: number, signal: AbortSignal): Promise<void> {
+    const client = this.brokers.get(brokerId);
+    const owned = this.state.partitionsOwnedBy(brokerId);
+    if (!client || owned.length === 0) {
+      await sleep(this.options.intervalMs, signal).catch(() => undefined);
+      return;
+    }
+    const from = owned.map((p) => create(PartitionOffsetSchema, { topicId: p.topic_id, partitionId: p.partition_id, offset: BigInt(p.high_watermark) }));
+    const updates: GetUpdatesResponse = await client.getUpdates(
+      { from, maxWaitMs: this.options.intervalMs, maxRecords: this.options.maxRecords, minRecords: this.options.threshold },
+      { signal, timeoutMs: this.options.intervalMs + 10_000 },
+    );
+    const batches: PartitionBatch[] = [];
+    for (const part of updates.partitions) {
+      const current = this.state.partition(part.topicId, part.partitionId);
+      // Records from an owner the manager has since replaced are never committed.
+      if (!current || current.broker_id !== brokerId || current.epoch !== part.epoch || part.records.length === 0) continue;
+      batches.push({
+        topicId: part.topicId,
+        partitionId: part.partitionId,
+        epoch: part.epoch,
+        from: current.high_watermark,
+        records: part.records.map((r) => ({
+          offset: Number(r.offset),
+          payload: r.payload,
+          key: r.key,
+          producerId: r.producerId,
+          sequence: r.sequence === undefined ? undefined : Number(r.sequence),
+          timestampMs: Number(r.timestampMs),
+        })),
+      });
+    }
+    if (batches.length > 0) {
+      const started = process.hrtime.bigint();
+      await this.lock.run(async () => {
+        const rows = await this.messages.commit(batches);
+        if (rows.length > 0) this.state.apply({ partitions: rows });
+      });
+      const records = batches.reduce((n, b) => n + b.records.length, 0);
+      this.options.metrics.committedRecords.inc(records);
+      this.options.metrics.batchSize.observe(records);
+      this.options.metrics.syncSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    // Every round confirms all high watermarks, so a lost Commit is repaired by the next one.
+    const committed = this.state
+      .partitionsOwnedBy(brokerId)
+      .map((p) => create(PartitionOffsetSchema, { topicId: p.topic_id, partitionId: p.partition_id, offset: BigInt(p.high_watermark) }));
+    await client.commit({ committed }, { signal, timeoutMs: 10_000 });
+  }
+}

@@ -1,0 +1,96 @@
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { Acks, ManagerService } from '@partq/proto';
+import { createTestDatabase } from '@partq/schema';
+import { fromConnectError } from '@partq/runtime';
+import { loadManagerConfig, startManager, type RunningManager } from '../src/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+jest.setTimeout(60_000);
+
+let database: { url: string; drop(): Promise<void> };
+let manager: RunningManager;
+let client: ReturnType<typeof createClient<typeof ManagerService>>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const config = loadManagerConfig({
+    argv: ['--port', '0', '--log-level', 'silent', '--data-dir', mkdtempSync(join(tmpdir(), 'partq-manager-'))],
+    env: { DATABASE_URL: database.url },
+  });
+  manager = await startManager(config);
+  client = createClient(ManagerService, createConnectTransport({ baseUrl: manager.url, httpVersion: '1.1' }));
+});
+
+afterAll(async () => {
+  await manager?.stop();
+  await database?.drop();
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return fromConnectError(error).code;
+  }
+  throw new Error('expected a failure');
+}
+
+test('creates topics with the default partition count, refuses duplicates and bad names', async () => {
+  const created = await client.createTopic({ name: 'orders', partitions: 0, defaultAcks: Acks.UNSPECIFIED });
+  expect(created.topic).toMatchObject({ name: 'orders', partitionCount: 3 });
+  expect(created.partitions.map((p) => p.partitionId)).toEqual([0, 1, 2]);
+  // No broker yet: nobody owns the partitions.
+  expect(created.partitions.every((p) => p.brokerId === 0)).toBe(true);
+
+  expect(await codeOf(client.createTopic({ name: 'orders', partitions: 1 }))).toBe('ALREADY_EXISTS');
+  expect(await codeOf(client.createTopic({ name: 'bad name', partitions: 1 }))).toBe('INVALID_ARGUMENT');
+  expect(await codeOf(client.createTopic({ name: 'x'.repeat(250), partitions: 1 }))).toBe('INVALID_ARGUMENT');
+  expect(await codeOf(client.createTopic({ name: 'neg', partitions: -1 }))).toBe('INVALID_ARGUMENT');
+  expect((await client.listTopics({})).topics.map((t) => t.name)).toEqual(['orders']);
+});
+
+test('registering a producer creates its topic; a bad partition is NOT_FOUND', async () => {
+  const answer = await client.registerProducer({ topic: 'auto' });
+  expect(answer.topicCreated).toBe(true);
+  expect(answer.producer?.topicId).toBe(answer.topic?.id);
+  expect(await codeOf(client.registerProducer({ topic: 'auto', partitionId: 9 }))).toBe('NOT_FOUND');
+  expect(await codeOf(client.registerConsumer({ topic: 'missing' }))).toBe('NOT_FOUND');
+});
+
+test('streams a snapshot, then changes', async () => {
+  const abort = new AbortController();
+  const stream = client.watchMetadata({ watcher: 'test' }, { signal: abort.signal })[Symbol.asyncIterator]();
+  const first = await stream.next();
+  expect(first.value.snapshot).toBe(true);
+  expect(first.value.metadata.topics.map((t: { name: string }) => t.name)).toContain('orders');
+  await client.createTopic({ name: 'later', partitions: 2 });
+  const next = await stream.next();
+  expect(next.value.snapshot).toBe(false);
+  expect(next.value.version).toBeGreaterThan(first.value.version);
+  expect(next.value.metadata.topics.map((t: { name: string }) => t.name)).toEqual(['later']);
+  abort.abort();
+  await stream.return?.();
+});
+
+test('a registering broker is given the partitions nobody owns, under a new epoch', async () => {
+  const answer = await client.registerBroker({ address: 'http://127.0.0.1:1' });
+  expect(answer.brokerId).toBeGreaterThan(0);
+  expect(answer.assignments.length).toBeGreaterThanOrEqual(3);
+  expect(answer.assignments.every((a) => a.epoch === 1)).toBe(true);
+  const heartbeat = await client.brokerHeartbeat({ brokerId: answer.brokerId });
+  expect(heartbeat.assignments.length).toBe(answer.assignments.length);
+  expect(await codeOf(client.brokerHeartbeat({ brokerId: 424242 }))).toBe('NOT_FOUND');
+});
+
+test('ConnectError codes carry the partq code header', async () => {
+  expect.assertions(2);
+  try {
+    await client.createTopic({ name: 'orders', partitions: 1 });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.AlreadyExists);
+  }
+});

@@ -1,0 +1,168 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { resolveDatabaseUrl } from '@partq/schema';
+import { freePort } from './free-port.js';
+import { RoleProcess, type Role } from './role-process.js';
+
+export interface LocalClusterOptions {
+  /** Where the embedded PostgreSQL, WALs, logs and cluster.json live. */
+  dataDir?: string;
+  brokers?: number;
+  replicas?: number;
+  gateways?: number;
+  /** An existing PostgreSQL; otherwise an embedded one is started under dataDir. */
+  databaseUrl?: string;
+  embeddedPostgresPort?: number;
+  /** Fixed ports (npm start) or any free ones (tests). */
+  ports?: { manager: number; gateway: number; brokerBase: number; replicaBase: number } | 'auto';
+  /** Restart a role process that dies (default true). */
+  restart?: boolean;
+  /** Extra environment per role, e.g. shorter timeouts in tests. */
+  env?: Partial<Record<Role | 'all', Record<string, string>>>;
+  echo?: NodeJS.WritableStream;
+  onEvent?: (message: string) => void;
+}
+
+export interface LocalCluster {
+  gatewayUrl: string;
+  gatewayUrls: string[];
+  managerUrl: string;
+  databaseUrl: string;
+  dataDir: string;
+  processes: RoleProcess[];
+  find(role: Role, id?: number): RoleProcess;
+  /** Starts another broker at run time (it joins through the manager). */
+  addBroker(): Promise<RoleProcess>;
+  stop(): Promise<void>;
+}
+
+const FIXED_PORTS = { manager: 7000, gateway: 8080, brokerBase: 7101, replicaBase: 7201 };
+
+function entryPoint(role: Role): string {
+  return join(dirname(require.resolve(`@partq/${role}/package.json`)), 'dist', 'main.js');
+}
+
+/**
+ * A whole partq cluster on this machine, each role its own OS process: PostgreSQL
+ * (embedded unless a URL is given), the manager, brokers, replicas and gateways.
+ */
+export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const dataDir = resolve(options.dataDir ?? '.partq');
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const say = options.onEvent ?? (() => undefined);
+  const restart = options.restart ?? true;
+  const auto = options.ports === 'auto';
+  const ports = auto ? undefined : (options.ports ?? FIXED_PORTS);
+  const port = async (fixed: number | undefined): Promise<number> => fixed ?? freePort();
+
+  const database = await resolveDatabaseUrl({
+    databaseUrl: options.databaseUrl,
+    dataDir: join(dataDir, 'postgres'),
+    port: options.embeddedPostgresPort ?? (auto ? await freePort() : 54329),
+  });
+  say(database.embedded ? `embedded PostgreSQL ready (${join(dataDir, 'postgres')})` : 'using PostgreSQL from DATABASE_URL');
+
+  const processes: RoleProcess[] = [];
+  let stopping = false;
+  const envFor = (role: Role): Record<string, string> => ({ ...options.env?.all, ...options.env?.[role] });
+
+  const writeClusterFile = (): void => {
+    const file = {
+      gateway: gatewayUrls[0],
+      processes: processes.map((p) => ({ role: p.spec.role, id: p.spec.id, pid: p.pid ?? null, url: p.spec.url })),
+    };
+    writeFileSync(join(dataDir, 'cluster.json'), `${JSON.stringify(file, null, 2)}\n`);
+  };
+
+  const launch = async (role: Role, id: number, portNumber: number, env: Record<string, string>): Promise<RoleProcess> => {
+    const url = `http://127.0.0.1:${portNumber}`;
+    const child = new RoleProcess({ role, id, script: entryPoint(role), url, env: { ...env, ...envFor(role) }, logDir, echo: options.echo });
+    processes.push(child);
+    child.onExit((code, signal) => {
+      writeClusterFile();
+      if (stopping || !restart) return;
+      say(`${child.name} exited (${signal ?? code}); restarting`);
+      setTimeout(() => {
+        if (stopping) return;
+        child
+          .start()
+          .then(() => {
+            say(`${child.name} restarted (pid ${child.pid})`);
+            writeClusterFile();
+          })
+          .catch((error: unknown) => say(`${child.name} failed to restart: ${String(error)}`));
+      }, 500);
+    });
+    await child.start();
+    say(`${child.name} ready at ${url} (pid ${child.pid})`);
+    return child;
+  };
+
+  const managerPort = await port(ports?.manager);
+  const managerUrl = `http://127.0.0.1:${managerPort}`;
+  const gatewayUrls: string[] = [];
+  let brokerCount = 0;
+
+  const startBroker = async (): Promise<RoleProcess> => {
+    brokerCount++;
+    const p = await port(ports ? ports.brokerBase + brokerCount - 1 : undefined);
+    return launch('broker', brokerCount, p, {
+      PARTQ_BROKER_PORT: String(p),
+      PARTQ_BROKER_DATA_DIR: join(dataDir, `broker-${brokerCount}`),
+      PARTQ_MANAGER_URL: managerUrl,
+    });
+  };
+
+  try {
+    await launch('manager', 1, managerPort, {
+      PARTQ_MANAGER_PORT: String(managerPort),
+      PARTQ_MANAGER_DATA_DIR: join(dataDir, 'manager'),
+      DATABASE_URL: database.url,
+    });
+    for (let i = 0; i < (options.brokers ?? 3); i++) await startBroker();
+    for (let i = 1; i <= (options.replicas ?? 1); i++) {
+      const p = await port(ports ? ports.replicaBase + i - 1 : undefined);
+      await launch('replica', i, p, { PARTQ_REPLICA_PORT: String(p), PARTQ_MANAGER_URL: managerUrl, DATABASE_URL: database.url });
+    }
+    for (let i = 1; i <= (options.gateways ?? 1); i++) {
+      const p = await port(ports ? ports.gateway + i - 1 : undefined);
+      await launch('gateway', i, p, { PARTQ_GATEWAY_PORT: String(p), PARTQ_MANAGER_URL: managerUrl });
+      gatewayUrls.push(`http://127.0.0.1:${p}`);
+    }
+  } catch (error) {
+    stopping = true;
+    await Promise.all(processes.map((p) => p.stop()));
+    await database.stop();
+    throw error;
+  }
+  writeClusterFile();
+
+  return {
+    gatewayUrl: gatewayUrls[0]!,
+    gatewayUrls,
+    managerUrl,
+    databaseUrl: database.url,
+    dataDir,
+    processes,
+    find(role, id = 1) {
+      const found = processes.find((p) => p.spec.role === role && p.spec.id === id);
+      if (!found) throw new Error(`no ${role}-${id} in this cluster`);
+      return found;
+    },
+    async addBroker() {
+      const broker = await startBroker();
+      writeClusterFile();
+      return broker;
+    },
+    async stop() {
+      stopping = true;
+      // Clients first, then the data plane, then the control plane: nothing in flight is cut off.
+      const order: Role[] = ['gateway', 'replica', 'broker', 'manager'];
+      for (const role of order) await Promise.all(processes.filter((p) => p.spec.role === role).map((p) => p.stop()));
+      writeClusterFile();
+      await database.stop();
+      say('cluster stopped');
+    },
+  };
+}

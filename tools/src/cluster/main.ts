@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { defineConfig, loadConfigOrExit } from '@partq/runtime';
+import { startLocalCluster } from './local-cluster.js';
+
+const spec = defineConfig({
+  dataDir: { env: 'PARTQ_DATA_DIR', type: 'string', default: '.partq', description: 'Where PostgreSQL data, WALs, logs and cluster.json go' },
+  brokers: { env: 'PARTQ_BROKERS', type: 'integer', default: 3, min: 1, max: 32, description: 'Number of brokers' },
+  replicas: { env: 'PARTQ_REPLICAS', type: 'integer', default: 1, min: 1, max: 16, description: 'Number of replicas' },
+  gateways: { env: 'PARTQ_GATEWAYS', type: 'integer', default: 1, min: 1, max: 16, description: 'Number of gateways (ports from 8080 up)' },
+  gatewayPort: { env: 'PARTQ_GATEWAY_PORT', type: 'integer', default: 8080, description: 'Port of the first gateway' },
+  databaseUrl: { env: 'DATABASE_URL', type: 'string', description: 'Use this PostgreSQL instead of the embedded one' },
+  restart: { type: 'boolean', default: true, description: 'Restart a role process that dies (--no-restart to turn off)' },
+  verbose: { type: 'boolean', default: false, description: "Echo the roles' JSON logs here too (they are always in <data-dir>/logs)" },
+});
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(spec, { programName: 'npm start --' });
+  const say = (message: string): void => void process.stderr.write(`[partq] ${message}\n`);
+  const cluster = await startLocalCluster({
+    dataDir: config.dataDir,
+    brokers: config.brokers,
+    replicas: config.replicas,
+    gateways: config.gateways,
+    databaseUrl: config.databaseUrl,
+    ports: { manager: 7000, gateway: config.gatewayPort, brokerBase: 7101, replicaBase: 7201 },
+    restart: config.restart,
+    echo: config.verbose ? process.stdout : undefined,
+    onEvent: say,
+  });
+  process.stdout.write(
+    `\npartq is running. Point your client at:\n\n  ${cluster.gatewayUrl}\n\n` +
+      `  curl ${cluster.gatewayUrl}/topics\n` +
+      `Processes and logs: ${cluster.dataDir}/cluster.json, ${cluster.dataDir}/logs/. Ctrl-C stops everything.\n\n`,
+  );
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping the cluster`);
+    cluster.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        say(`stop failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[partq] failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { waitReady } from './wait-ready.js';
+
+export type Role = 'manager' | 'broker' | 'replica' | 'gateway';
+
+export interface RoleProcessSpec {
+  role: Role;
+  id: number;
+  /** The role's entry point (apps/<role>/dist/main.js). */
+  script: string;
+  url: string;
+  env: Record<string, string>;
+  logDir: string;
+  /** Also copy the role's log lines to this stream (the terminal for `npm start`). */
+  echo?: NodeJS.WritableStream;
+}
+
+/**
+ * One role as its own OS process, with its log in <logDir>/<role>-<id>.log. Knows how to
+ * start, wait for readiness, stop gracefully, and be killed (fault tests).
+ */
+export class RoleProcess {
+  private child: ChildProcess | undefined;
+  private log: WriteStream | undefined;
+  private exitedFlag = true;
+  private exitListeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
+
+  constructor(readonly spec: RoleProcessSpec) {}
+
+  get name(): string {
+    return `${this.spec.role}-${this.spec.id}`;
+  }
+
+  get pid(): number | undefined {
+    return this.exitedFlag ? undefined : this.child?.pid;
+  }
+
+  get running(): boolean {
+    return !this.exitedFlag;
+  }
+
+  onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  async start(readyTimeoutMs = 30_000): Promise<void> {
+    mkdirSync(this.spec.logDir, { recursive: true });
+    this.log = createWriteStream(join(this.spec.logDir, `${this.name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [this.spec.script], {
+      env: { ...process.env, ...this.spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.exitedFlag = false;
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', (chunk: Buffer) => {
+        this.log?.write(chunk);
+        this.spec.echo?.write(chunk);
+      });
+    }
+    child.on('exit', (code, signal) => {
+      this.exitedFlag = true;
+      this.log?.end();
+      for (const listener of this.exitListeners) listener(code, signal);
+    });
+    await waitReady(this.spec.url, { timeoutMs: readyTimeoutMs, exited: () => this.exitedFlag });
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within the grace period. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.child || this.exitedFlag) return;
+    const exited = new Promise<void>((resolve) => this.child!.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Sends a signal without waiting for readiness (SIGKILL, SIGSTOP, SIGCONT in fault tests). */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.child || this.exitedFlag) return;
+    if (signal === 'SIGSTOP' || signal === 'SIGCONT') {
+      this.child.kill(signal);
+      return;
+    }
+    const exited = new Promise<void>((resolve) => this.child!.once('exit', () => resolve()));
+    this.child.kill(signal);
+    await exited;
+  }
+}

@@ -1,0 +1,42 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase } from '@partq/schema';
+import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../src/cluster/index.js';
+
+export interface TestCluster extends LocalCluster {
+  /** Stops the cluster and drops its database and data directory. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A real cluster for a test file: real processes on free ports, over a fresh database on
+ * the PostgreSQL named by DATABASE_URL or on the embedded one when it is unset.
+ */
+export async function startTestCluster(options: Omit<LocalClusterOptions, 'ports' | 'dataDir' | 'databaseUrl'> = {}): Promise<TestCluster> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'partq-it-'));
+  const database = await createTestDatabase();
+  const fastTimers = { PARTQ_LOG_LEVEL: 'warn', PARTQ_SYNC_INTERVAL: '200ms' };
+  let cluster: LocalCluster;
+  try {
+    cluster = await startLocalCluster({
+      ...options,
+      dataDir,
+      databaseUrl: database.url,
+      ports: 'auto',
+      restart: options.restart ?? false,
+      env: { ...options.env, all: { ...fastTimers, ...options.env?.all } },
+    });
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  return {
+    ...cluster,
+    async dispose() {
+      await cluster.stop();
+      await database.drop();
+      if (!process.env.PARTQ_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
