@@ -13,6 +13,9 @@ import { ClusterState } from './state/cluster-state.js';
 import { MessageStore } from './store/message-store.js';
 import { MetadataStore } from './store/metadata-store.js';
 import { BrokerSync } from './sync/broker-sync.js';
+import { recoverLogs } from './txlog/recover-logs.js';
+import { TransactionLog } from './txlog/transaction-log.js';
+import { join } from 'node:path';
 
 export interface RunningManager {
   url: string;
@@ -26,6 +29,10 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
   const db = createDatabase(config.databaseUrl, { applicationName: 'partq-manager' });
   await migrateToLatest(db);
 
+  const txlog = await TransactionLog.open(join(config.dataDir, 'txlog'), logger);
+  const replayed = await recoverLogs(db, txlog, logger);
+  if (replayed > 0) logger.warn({ replayed }, 'transaction log replayed');
+
   const state = new ClusterState();
   const store = new MetadataStore(db);
   const loaded = await store.loadAll();
@@ -34,8 +41,8 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
 
   const lock = new Mutex();
   const brokers = new BrokerClients(state);
-  const assigner = new PartitionAssigner(state, store, brokers, lock, logger);
-  const sync = new BrokerSync(state, brokers, new MessageStore(db), lock, logger, {
+  const assigner = new PartitionAssigner(state, store, brokers, lock, txlog, logger);
+  const sync = new BrokerSync(state, brokers, new MessageStore(db), lock, txlog, logger, {
     intervalMs: config.syncInterval,
     threshold: config.syncThreshold,
     maxRecords: config.syncMaxRecords,
@@ -74,6 +81,7 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
     replicaRegistry,
     brokers,
     lock,
+    txlog,
     logger,
     heartbeatIntervalMs: config.heartbeatInterval,
     defaultPartitions: config.defaultPartitions,
@@ -103,6 +111,7 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
       state.closeWatchers();
       await server.close();
       await db.destroy();
+      await txlog.close();
       logger.info('manager stopped');
     },
   };

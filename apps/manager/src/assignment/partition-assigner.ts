@@ -7,6 +7,7 @@ import type { BrokerClients } from '../membership/broker-clients.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { Mutex } from '@partq/runtime';
 import type { MetadataStore, PartitionOwnerChange } from '../store/metadata-store.js';
+import type { TransactionLog } from '../txlog/transaction-log.js';
 
 /**
  * Decides which broker owns which partition and tells the brokers. A partition that
@@ -18,6 +19,7 @@ export class PartitionAssigner {
     private readonly store: MetadataStore,
     private readonly brokers: BrokerClients,
     private readonly lock: Mutex,
+    private readonly txlog: TransactionLog,
     private readonly logger: Logger,
   ) {}
 
@@ -48,7 +50,7 @@ export class PartitionAssigner {
         load.set(target, load.get(target)! + 1);
         return { topicId: p.topic_id, partitionId: p.partition_id, brokerId: target, epoch: p.epoch + 1 };
       });
-      const rows = await this.store.changeOwners(changes);
+      const rows = await this.txlog.run({ kind: 'change-owners', changes }, () => this.store.changeOwners(changes));
       this.state.apply({ partitions: rows });
       for (const row of rows) {
         this.logger.info({ topicId: row.topic_id, partition: row.partition_id, broker: row.broker_id, epoch: row.epoch }, 'partition reassigned');

@@ -19,6 +19,7 @@ import type { ClusterState } from '../state/cluster-state.js';
 import type { Mutex } from '@partq/runtime';
 import { consumerToProto, partitionToProto, producerToProto, topicToProto } from '../state/to-proto.js';
 import type { MetadataStore } from '../store/metadata-store.js';
+import type { TransactionLog } from '../txlog/transaction-log.js';
 
 export interface ManagerServiceDeps {
   state: ClusterState;
@@ -28,6 +29,7 @@ export interface ManagerServiceDeps {
   replicaRegistry: ReplicaRegistry;
   brokers: BrokerClients;
   lock: Mutex;
+  txlog: TransactionLog;
   logger: Logger;
   heartbeatIntervalMs: number;
   defaultPartitions: number;
@@ -36,7 +38,7 @@ export interface ManagerServiceDeps {
 const MAX_PARTITIONS = 1024;
 
 export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<typeof ManagerService> {
-  const { state, store, assigner, brokerRegistry, replicaRegistry, brokers, lock, logger } = deps;
+  const { state, store, assigner, brokerRegistry, replicaRegistry, brokers, lock, txlog, logger } = deps;
 
   async function createTopic(name: string, partitions: number, acks: Acks): Promise<{ topic: TopicRow; created: boolean }> {
     if (!isValidTopicName(name)) {
@@ -49,12 +51,16 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
     const result = await lock.run(async () => {
       const existing = state.topicsByName.get(name);
       if (existing) return { topic: existing, partitions: [], created: false };
-      const inserted = await store.createTopic({
+      const request = {
         name,
         partitionCount: count,
-        defaultAcks: acks === Acks.ALL ? 'all' : 'broker',
+        defaultAcks: acks === Acks.ALL ? ('all' as const) : ('broker' as const),
         owners: assigner.ownersForNewTopic(count),
-      });
+      };
+      const inserted = await txlog.run(
+        { kind: 'create-topic', name, partitions: count, acks: request.defaultAcks, owners: request.owners },
+        () => store.createTopic(request),
+      );
       if (!inserted) throw new PartqError('ALREADY_EXISTS', `topic '${name}' already exists`);
       state.apply({ topics: [inserted.topic], partitions: inserted.partitions });
       logger.info({ topic: name, partitions: count }, 'topic created');

@@ -7,6 +7,7 @@ import type { BrokerClients } from '../membership/broker-clients.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { Mutex } from '@partq/runtime';
 import type { MessageStore, PartitionBatch } from '../store/message-store.js';
+import type { TransactionLog } from '../txlog/transaction-log.js';
 
 export interface BrokerSyncOptions {
   /** Longest a broker's new records wait before they are committed (<= 5 s). */
@@ -30,6 +31,7 @@ export class BrokerSync {
     private readonly brokers: BrokerClients,
     private readonly messages: MessageStore,
     private readonly lock: Mutex,
+    private readonly txlog: TransactionLog,
     private readonly logger: Logger,
     private readonly options: BrokerSyncOptions,
   ) {}
@@ -101,7 +103,12 @@ export class BrokerSync {
     if (batches.length > 0) {
       const started = process.hrtime.bigint();
       await this.lock.run(async () => {
-        const rows = await this.messages.commit(batches);
+        const event = {
+          kind: 'sync' as const,
+          brokerId,
+          partitions: batches.map((b) => ({ topicId: b.topicId, partitionId: b.partitionId, epoch: b.epoch, to: b.records[b.records.length - 1]!.offset + 1 })),
+        };
+        const rows = await this.txlog.run(event, () => this.messages.commit(batches));
         if (rows.length > 0) this.state.apply({ partitions: rows });
       });
       const records = batches.reduce((n, b) => n + b.records.length, 0);
