@@ -1,0 +1,157 @@
+import type { ColumnType, GeneratedAlways, Insertable, Selectable, Updateable } from 'kysely';
+
+/*
+ * Column conventions (they hold because of the pool created in connection.ts):
+ * - bigint (int8) reads as a JS number; offsets, ids and sizes stay below 2^53.
+ * - timestamptz reads as a Date and accepts a Date or an ISO string.
+ * - bytea reads as a Buffer and accepts any Uint8Array; payloads are bytes, never text.
+ * - ids are identity columns GENERATED ALWAYS: PostgreSQL assigns them, inserts never do.
+ * - jsonb reads as the parsed value; writes take a plain object (pg would turn a top-level
+ *   array into a PostgreSQL array literal, so arrays must sit inside an object).
+ */
+
+/** A bigint column the caller must always supply. */
+export type Int8 = ColumnType<number, number, number>;
+/** A bigint column with a database default. */
+export type Int8WithDefault = ColumnType<number, number | undefined, number>;
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamptz column that defaults to now(). */
+export type TimestampDefaultNow = ColumnType<Date, Date | string | undefined, Date | string>;
+export type Bytes = ColumnType<Buffer, Uint8Array, Uint8Array>;
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** When an append is acknowledged: after the broker's WAL fsync, or after the commit in Postgres. */
+export type AckLevel = 'broker' | 'all';
+export type BrokerState = 'alive' | 'dead' | 'draining';
+export type HealthCheckKind = 'broker' | 'producer' | 'consumer';
+
+export interface TopicsTable {
+  id: GeneratedAlways<number>;
+  /** 1-249 of [A-Za-z0-9._-], unique. */
+  name: string;
+  partition_count: number;
+  created_at: TimestampDefaultNow;
+  /** Delete messages older than this, in addition to consumption-based retention. */
+  retention_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Keep at most this many payload bytes per partition. */
+  retention_bytes: ColumnType<number | null, number | null | undefined, number | null>;
+  default_acks: ColumnType<AckLevel, AckLevel | undefined, AckLevel>;
+}
+
+export interface BrokersTable {
+  id: GeneratedAlways<number>;
+  /** Connect URL of the broker's data-plane service. */
+  address: string;
+  state: ColumnType<BrokerState, BrokerState | undefined, BrokerState>;
+  registered_at: TimestampDefaultNow;
+  last_heartbeat_at: TimestampDefaultNow;
+}
+
+export interface PartitionsTable {
+  topic_id: number;
+  partition_id: number;
+  /** Owning broker; null while unassigned. */
+  broker_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Lease generation: bumped on every reassignment, so a deposed broker's appends are refused. */
+  epoch: ColumnType<number, number | undefined, number>;
+  /** Offsets below this were deleted by retention (the "bias"). */
+  log_start_offset: Int8WithDefault;
+  /** Offsets below this are committed in the messages table. */
+  high_watermark: Int8WithDefault;
+}
+
+export interface ProducersTable {
+  id: GeneratedAlways<number>;
+  topic_id: number;
+  /** Set when the producer registered for a single partition. */
+  partition_id: ColumnType<number | null, number | null | undefined, number | null>;
+  created_at: TimestampDefaultNow;
+  last_activity_at: TimestampDefaultNow;
+}
+
+export interface ConsumersTable {
+  id: GeneratedAlways<number>;
+  topic_id: number;
+  /** Null for a consumer of the whole topic. */
+  partition_id: ColumnType<number | null, number | null | undefined, number | null>;
+  created_at: TimestampDefaultNow;
+  last_activity_at: TimestampDefaultNow;
+}
+
+export interface ConsumerPositionsTable {
+  consumer_id: number;
+  partition_id: number;
+  topic_id: number;
+  /** The next offset this consumer will read from the partition. */
+  next_offset: Int8;
+  updated_at: TimestampDefaultNow;
+}
+
+export interface MessagesTable {
+  topic_id: number;
+  partition_id: number;
+  offset: Int8;
+  payload: Bytes;
+  key: ColumnType<Buffer | null, Uint8Array | null | undefined, Uint8Array | null>;
+  producer_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Idempotence sequence of (producer, partition); requires producer_id. */
+  sequence: ColumnType<number | null, number | null | undefined, number | null>;
+  /** When the owning broker appended the record (not when it reached Postgres). */
+  appended_at: Timestamp;
+}
+
+export interface HealthChecksTable {
+  kind: HealthCheckKind;
+  entity_id: number;
+  status: string;
+  last_seen_at: TimestampDefaultNow;
+  detail: ColumnType<JsonObject | null, JsonObject | null | undefined, JsonObject | null>;
+}
+
+/** The Central DB as Kysely sees it. */
+export interface Database {
+  topics: TopicsTable;
+  brokers: BrokersTable;
+  partitions: PartitionsTable;
+  producers: ProducersTable;
+  consumers: ConsumersTable;
+  consumer_positions: ConsumerPositionsTable;
+  messages: MessagesTable;
+  health_checks: HealthChecksTable;
+}
+
+export type TopicRow = Selectable<TopicsTable>;
+export type NewTopicRow = Insertable<TopicsTable>;
+export type TopicRowUpdate = Updateable<TopicsTable>;
+
+export type BrokerRow = Selectable<BrokersTable>;
+export type NewBrokerRow = Insertable<BrokersTable>;
+export type BrokerRowUpdate = Updateable<BrokersTable>;
+
+export type PartitionRow = Selectable<PartitionsTable>;
+export type NewPartitionRow = Insertable<PartitionsTable>;
+export type PartitionRowUpdate = Updateable<PartitionsTable>;
+
+export type ProducerRow = Selectable<ProducersTable>;
+export type NewProducerRow = Insertable<ProducersTable>;
+export type ProducerRowUpdate = Updateable<ProducersTable>;
+
+export type ConsumerRow = Selectable<ConsumersTable>;
+export type NewConsumerRow = Insertable<ConsumersTable>;
+export type ConsumerRowUpdate = Updateable<ConsumersTable>;
+
+export type ConsumerPositionRow = Selectable<ConsumerPositionsTable>;
+export type NewConsumerPositionRow = Insertable<ConsumerPositionsTable>;
+export type ConsumerPositionRowUpdate = Updateable<ConsumerPositionsTable>;
+
+export type MessageRow = Selectable<MessagesTable>;
+export type NewMessageRow = Insertable<MessagesTable>;
+export type MessageRowUpdate = Updateable<MessagesTable>;
+
+export type HealthCheckRow = Selectable<HealthChecksTable>;
+export type NewHealthCheckRow = Insertable<HealthChecksTable>;
+export type HealthCheckRowUpdate = Updateable<HealthChecksTable>;

@@ -1,0 +1,15 @@
+export * from './database.js';
+export { createDatabase, type DatabaseOptions } from './connection.js';
+export { migrateToLatest } from './migrate.js';
+export { migrations } from './migrations/index.js';
+export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.js';
+export {
+  resolveDatabaseUrl,
+  createTestDatabase,
+  type ResolveDatabaseOptions,
+  type ResolvedDatabase,
+  type TestDatabase,
+} from './provision.js';
+export { SchemaError, type SchemaErrorCode } from './errors.js';
+export { silentLogger, type Logger } from './logger.js';
+export { parseInt8 } from './pg-types.js';

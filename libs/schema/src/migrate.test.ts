@@ -1,0 +1,93 @@
+import { Migrator, NO_MIGRATIONS, sql, type Kysely } from 'kysely';
+import { createDatabase } from './connection.js';
+import type { Database } from './database.js';
+import { migrateToLatest } from './migrate.js';
+import { migrations } from './migrations/index.js';
+import { createTestDatabase, type TestDatabase } from './provision.js';
+
+jest.setTimeout(60_000);
+
+const TABLES = [
+  'brokers',
+  'consumer_positions',
+  'consumers',
+  'health_checks',
+  'messages',
+  'partitions',
+  'producers',
+  'topics',
+];
+
+let testDb: TestDatabase;
+const open: Kysely<Database>[] = [];
+
+function connect(): Kysely<Database> {
+  const db = createDatabase(testDb.url, { max: 2 });
+  open.push(db);
+  return db;
+}
+
+beforeEach(async () => {
+  testDb = await createTestDatabase();
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((db) => db.destroy()));
+  await testDb.drop();
+});
+
+async function tableNames(db: Kysely<Database>): Promise<string[]> {
+  const tables = await db.introspection.getTables();
+  return tables.map((table) => table.name).sort();
+}
+
+async function appliedMigrations(db: Kysely<Database>): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
+  return rows.map((row) => row.name);
+}
+
+test('creates every table on a fresh database', async () => {
+  const db = connect();
+  await migrateToLatest(db);
+  expect(await tableNames(db)).toEqual(TABLES);
+  expect(await appliedMigrations(db)).toEqual(Object.keys(migrations).sort());
+});
+
+test('is a no-op the second time', async () => {
+  const db = connect();
+  await migrateToLatest(db);
+  await db.insertInto('topics').values({ name: 'orders', partition_count: 3 }).execute();
+  await migrateToLatest(db);
+  expect(await appliedMigrations(db)).toEqual(Object.keys(migrations).sort());
+  expect(await db.selectFrom('topics').select('name').execute()).toEqual([{ name: 'orders' }]);
+});
+
+test('applies each migration once when several connections migrate at the same time', async () => {
+  // Separate pools, as separate processes would have; none may fail and nothing may run twice.
+  await Promise.all([connect(), connect(), connect(), connect()].map((db) => migrateToLatest(db)));
+  const db = connect();
+  expect(await tableNames(db)).toEqual(TABLES);
+  expect(await appliedMigrations(db)).toEqual(Object.keys(migrations).sort());
+});
+
+test('every migration can be undone and redone', async () => {
+  const db = connect();
+  await migrateToLatest(db);
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ ...migrations }) } });
+  const down = await migrator.migrateTo(NO_MIGRATIONS);
+  expect(down.error).toBeUndefined();
+  expect(await tableNames(db)).toEqual([]);
+  await migrateToLatest(db);
+  expect(await tableNames(db)).toEqual(TABLES);
+});
+
+test('a failing migration surfaces as MIGRATION_FAILED', async () => {
+  const db = connect();
+  // A table in the way of the first migration makes it fail; the transaction leaves nothing behind.
+  await sql`create table brokers (id integer)`.execute(db);
+  await expect(migrateToLatest(db)).rejects.toMatchObject({
+    code: 'MIGRATION_FAILED',
+    message: expect.stringContaining('0001_metadata'),
+  });
+  expect(await tableNames(db)).toEqual(['brokers']);
+});

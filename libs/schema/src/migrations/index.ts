@@ -1,0 +1,16 @@
+import type { Migration } from 'kysely';
+import { metadataMigration } from './0001_metadata.js';
+import { clientsMigration } from './0002_clients.js';
+import { messagesMigration } from './0003_messages.js';
+import { healthChecksMigration } from './0004_health_checks.js';
+
+/**
+ * Every migration by name. Kysely applies them in name order, so new ones take the next number;
+ * an applied migration is never edited, only followed by another.
+ */
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001_metadata': metadataMigration,
+  '0002_clients': clientsMigration,
+  '0003_messages': messagesMigration,
+  '0004_health_checks': healthChecksMigration,
+});

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { startEmbeddedPostgres } from './embedded.js';
+import type { Logger } from './logger.js';
+import { sharedTestServerUrl } from './test-server.js';
+
+export interface ResolveDatabaseOptions {
+  /** A PostgreSQL 14+ URL (usually process.env.DATABASE_URL); when empty, PostgreSQL is embedded. */
+  databaseUrl?: string;
+  /** Data directory of the embedded server. */
+  dataDir: string;
+  /** Port of the embedded server. */
+  port: number;
+  logger?: Logger;
+}
+
+export interface ResolvedDatabase {
+  url: string;
+  /** Whether this process started the server (and stop() shuts it down). */
+  embedded: boolean;
+  /** Stops the embedded server; nothing to do for a server given by URL. */
+  stop(): Promise<void>;
+}
+
+/** The Central DB to use: the given URL, or else a PostgreSQL embedded in this process. */
+export async function resolveDatabaseUrl(options: ResolveDatabaseOptions): Promise<ResolvedDatabase> {
+  if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
+    return { url: options.databaseUrl, embedded: false, stop: async () => undefined };
+  }
+  const server = await startEmbeddedPostgres({
+    dataDir: options.dataDir,
+    port: options.port,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  return { url: server.url, embedded: true, stop: () => server.stop() };
+}
+
+export interface TestDatabase {
+  /** URL of a new, empty database no other test uses. */
+  url: string;
+  /** Drops the database, closing connections still open to it. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, uniquely named database for one test: on the server of env DATABASE_URL when set,
+ * otherwise on a throwaway embedded PostgreSQL shared by this test process.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const fromEnv = process.env['DATABASE_URL'];
+  const serverUrl = fromEnv !== undefined && fromEnv !== '' ? fromEnv : await sharedTestServerUrl();
+  const name = `partq_t_${randomBytes(8).toString('hex')}`;
+  await withClient(serverUrl, (client) => client.query(`create database ${client.escapeIdentifier(name)}`));
+
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  let dropping: Promise<void> | undefined;
+  return {
+    url: url.toString(),
+    drop() {
+      dropping ??= withClient(serverUrl, async (client) => {
+        await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
+      });
+      return dropping;
+    },
+  };
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
