@@ -1,0 +1,117 @@
+import { mkdir } from 'node:fs/promises';
+import { BrokerService } from '@partq/proto';
+import { createLogger, createMetricsRegistry, startServiceServer, wrapServiceImpl, type Logger, type ServiceServer } from '@partq/runtime';
+import type { Registry } from 'prom-client';
+import { BrokerMetrics } from './broker-metrics.js';
+import { lockDataDir } from './data-dir-lock.js';
+import type { BrokerConfig } from './config.js';
+import { PartitionStore } from './log/partition-store.js';
+import { ManagerLink } from './membership/manager-link.js';
+import { BrokerServiceHandlers } from './service/broker-service.js';
+
+export interface StartBrokerOptions {
+  /** Defaults to a JSON logger on stdout at `config.logLevel`. */
+  logger?: Logger;
+  /** Defaults to a fresh registry for the broker role. */
+  registry?: Registry;
+  /**
+   * Resolve only once the manager accepted the registration (default true), so `brokerId` is known.
+   * main() passes false: the broker then serves its recovered partitions while the manager is away.
+   */
+  awaitRegistration?: boolean;
+}
+
+export interface RunningBroker {
+  /** Base URL the broker serves on (as advertised to the manager). */
+  readonly url: string;
+  /** Id given by the manager (remembered in broker.json across restarts); 0 before the first registration ever. */
+  readonly brokerId: number;
+  /** Resolves with the broker id once registered. */
+  readonly registered: Promise<number>;
+  /** Graceful shutdown: stop heartbeats, answer long-polls, stop accepting, finish in-flight calls, close WALs. */
+  stop(): Promise<void>;
+}
+
+/** Opens the partition logs, serves BrokerService, and joins the cluster through the manager. */
+export async function startBroker(config: BrokerConfig, options: StartBrokerOptions = {}): Promise<RunningBroker> {
+  const logger = options.logger ?? createLogger({ role: 'broker', instanceId: String(process.pid), level: config.logLevel });
+  await mkdir(config.dataDir, { recursive: true });
+  const unlock = await lockDataDir(config.dataDir);
+  let store: PartitionStore;
+  try {
+    store = await PartitionStore.open({
+      dataDir: config.dataDir,
+      segmentBytes: config.segmentBytes,
+      fsync: config.fsync,
+      cacheBytes: config.cacheBytes,
+      logger,
+    });
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
+  const registry = options.registry ?? createMetricsRegistry('broker');
+  const handlers = new BrokerServiceHandlers({
+    store,
+    metrics: new BrokerMetrics(registry, store),
+    maxMessageBytes: config.maxMessageBytes,
+    acksAllTimeoutMs: config.acksAllTimeout,
+  });
+  const service = wrapServiceImpl(handlers.implementation(), {
+    onError: ({ method, error, code }) => {
+      if (code === 'INTERNAL') logger.error({ err: error, method }, 'broker: request failed');
+    },
+  });
+
+  let link: ManagerLink | undefined;
+  let server: ServiceServer;
+  try {
+    server = await startServiceServer({
+      host: config.host,
+      port: config.port,
+      logger,
+      registry,
+      routes: (router) => router.service(BrokerService, service),
+      ready: () => link?.registered ?? false,
+    });
+  } catch (error) {
+    await store.close();
+    await unlock();
+    throw error;
+  }
+  const url = config.advertisedUrl ?? server.url;
+  link = new ManagerLink({ managerUrl: config.managerUrl, advertisedUrl: url, dataDir: config.dataDir, store, logger });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await link.stop();
+      handlers.interrupt();
+      await server.close();
+      await store.close();
+      await unlock();
+      logger.info({ url }, 'broker: stopped');
+    })();
+    return stopping;
+  };
+
+  try {
+    await link.start();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const registered = link.whenRegistered();
+  if (options.awaitRegistration ?? true) await registered;
+  logger.info({ url, dataDir: config.dataDir, partitions: store.size, brokerId: link.brokerId }, 'broker: serving');
+
+  const running = link;
+  return {
+    url,
+    get brokerId() {
+      return running.brokerId;
+    },
+    registered,
+    stop,
+  };
+}

@@ -1,0 +1,77 @@
+import { defineConfig, type Config } from '@partq/runtime';
+
+const MiB = 1024 * 1024;
+
+/** Every setting of the broker: environment variable, command-line flag (`--help` lists them) and default. */
+export const brokerConfigSpec = defineConfig({
+  host: { type: 'string', env: 'PARTQ_BROKER_HOST', default: '127.0.0.1', description: 'Address to listen on' },
+  port: {
+    type: 'integer',
+    env: 'PARTQ_BROKER_PORT',
+    default: 0,
+    min: 0,
+    max: 65535,
+    description: 'Port to listen on (0: any free port)',
+  },
+  advertisedUrl: {
+    type: 'url',
+    env: 'PARTQ_BROKER_ADVERTISED_URL',
+    description: 'URL other roles use to reach this broker (default: http://<host>:<port> as bound)',
+  },
+  dataDir: {
+    type: 'string',
+    env: 'PARTQ_BROKER_DATA_DIR',
+    default: '.partq/broker',
+    description: 'Directory of the partition WALs and broker.json',
+  },
+  managerUrl: {
+    type: 'url',
+    env: 'PARTQ_MANAGER_URL',
+    default: 'http://127.0.0.1:7000',
+    description: 'URL of the manager (ManagerService)',
+  },
+  fsync: {
+    type: 'boolean',
+    env: 'PARTQ_BROKER_FSYNC',
+    default: true,
+    description: 'fsync every WAL append before acknowledging (false only for throwaway benchmarks)',
+  },
+  segmentBytes: {
+    type: 'integer',
+    env: 'PARTQ_BROKER_SEGMENT_BYTES',
+    default: 64 * MiB,
+    min: 4096,
+    description: 'Size at which a WAL segment file is rolled',
+  },
+  cacheBytes: {
+    type: 'integer',
+    env: 'PARTQ_BROKER_CACHE_BYTES',
+    default: 8 * MiB,
+    min: 0,
+    description: 'Per-partition cache of the most recent records (tail reads skip the disk)',
+  },
+  maxMessageBytes: {
+    type: 'integer',
+    env: 'PARTQ_MAX_MESSAGE_BYTES',
+    default: MiB,
+    min: 1,
+    max: 32 * MiB,
+    description: 'Largest payload (plus key) of one message',
+  },
+  logLevel: {
+    type: 'string',
+    env: 'PARTQ_LOG_LEVEL',
+    default: 'info',
+    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    description: 'Log level',
+  },
+  acksAllTimeout: {
+    type: 'duration',
+    env: 'PARTQ_BROKER_ACKS_ALL_TIMEOUT',
+    default: '10s',
+    min: 1,
+    description: 'How long an acks=all append waits for the manager to commit it before UNAVAILABLE',
+  },
+});
+
+export type BrokerConfig = Config<typeof brokerConfigSpec>;

@@ -1,0 +1,194 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create } from '@bufbuild/protobuf';
+import { AppendRecordSchema, type AppendRecord } from '@partq/proto';
+import { createLogger, PartqError } from '@partq/runtime';
+import { PartitionLog, type PartitionLogSettings } from './partition-log.js';
+
+const logger = createLogger({ role: 'broker-test', instanceId: 'partition-log', level: 'silent' });
+const settings: PartitionLogSettings = { segmentBytes: 4096, fsync: false, cacheBytes: 1024, logger };
+
+function record(text: string, producerId = 0, sequence?: number): AppendRecord {
+  return create(AppendRecordSchema, {
+    payload: new TextEncoder().encode(text),
+    producerId,
+    ...(sequence === undefined ? {} : { sequence: BigInt(sequence) }),
+  });
+}
+
+function texts(records: { payload: Uint8Array }[]): string[] {
+  return records.map((r) => new TextDecoder().decode(r.payload));
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<PartqError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof PartqError) return error;
+    throw error;
+  }
+  throw new Error('expected a PartqError');
+}
+
+describe('PartitionLog', () => {
+  let root: string;
+  let dir: string;
+  const location = () => ({ dir, topicId: 3, partitionId: 1 });
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'partq-broker-log-'));
+    dir = join(root, '3-1');
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('hands out contiguous offsets from the start offset and stores full records', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 40, highWatermark: 40 });
+    const first = await log.append(1, [record('a'), record('b')], 1234);
+    const [second, third] = await Promise.all([log.append(1, [record('c')], 1235), log.append(1, [record('d'), record('e')], 1236)]);
+    expect(first.offsets).toEqual([40, 41]);
+    expect(second!.offsets).toEqual([42]);
+    expect(third!.offsets).toEqual([43, 44]);
+    const read = await log.read(40, 100, 1 << 20);
+    expect(texts(read)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(read.map((r) => Number(r.offset))).toEqual([40, 41, 42, 43, 44]);
+    expect(read[0]!.timestampMs).toBe(1234n);
+    expect(log.endOffset).toBe(45);
+    expect(JSON.parse(await readFile(join(dir, 'partition.json'), 'utf8'))).toEqual({ topicId: 3, partitionId: 1, epoch: 1 });
+    await log.close();
+  });
+
+  it('fences appends by epoch', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 2, startOffset: 0, highWatermark: 0 });
+    const stale = await failureOf(log.append(1, [record('x')], 0));
+    expect(stale.code).toBe('STALE_EPOCH');
+    expect(stale.details).toEqual({ currentEpoch: 2 });
+    expect(log.endOffset).toBe(0);
+    await log.close();
+    expect((await failureOf(log.append(2, [record('x')], 0))).code).toBe('NOT_OWNER');
+  });
+
+  it('returns the original offset for duplicates: earlier batch, same batch, and while the first is in flight', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('s0', 7, 0), record('s1', 7, 1)], 0);
+    const retry = await log.append(1, [record('s1', 7, 1), record('s2', 7, 2), record('s2', 7, 2)], 0);
+    expect(retry.offsets).toEqual([1, 2, 2]);
+    expect(retry.duplicates).toEqual([true, false, true]);
+    expect(retry.written).toBe(1);
+
+    // Both calls are issued in the same tick: the second finds sequence 3 being written and waits for it.
+    const [a, b] = await Promise.all([log.append(1, [record('s3', 7, 3)], 0), log.append(1, [record('s3', 7, 3)], 0)]);
+    expect(a!.offsets).toEqual([3]);
+    expect(b).toEqual({ offsets: [3], duplicates: [true], lastOffset: 3, written: 0 });
+    expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['s0', 's1', 's2', 's3']);
+    await log.close();
+  });
+
+  it('rebuilds the idempotence index from the WAL when reopened', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('x'), record('s5', 9, 5), record('s6', 9, 6)], 0);
+    await log.close();
+    const reopened = await PartitionLog.open(location(), settings);
+    expect(reopened.epoch).toBe(1);
+    const again = await reopened.append(1, [record('s6', 9, 6), record('s7', 9, 7)], 0);
+    expect(again.offsets).toEqual([2, 3]);
+    expect(again.duplicates).toEqual([true, false]);
+    // Below the replayed window: possibly a retry of something trimmed away, so refused, and nothing written.
+    const old = await failureOf(reopened.append(1, [record('y'), record('s4', 9, 4)], 0));
+    expect(old.code).toBe('OUT_OF_ORDER_SEQUENCE');
+    expect(reopened.endOffset).toBe(4);
+    await reopened.close();
+  });
+
+  it('adopting the same epoch keeps records beyond the high watermark', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 4, startOffset: 0, highWatermark: 0 });
+    await log.append(4, [record('a'), record('b'), record('c')], 0);
+    expect(await log.adopt({ epoch: 4, startOffset: 0, highWatermark: 1 })).toBe('kept');
+    expect(log.endOffset).toBe(3);
+    expect(log.committed).toBe(1);
+    await log.close();
+  });
+
+  it('adopting a new epoch truncates to the start offset and forgets the truncated sequences', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('a', 5, 0), record('b', 5, 1), record('c', 5, 2)], 0);
+    expect(await log.adopt({ epoch: 3, startOffset: 1, highWatermark: 1 })).toBe('truncated');
+    expect(log.epoch).toBe(3);
+    expect(log.endOffset).toBe(1);
+    expect(JSON.parse(await readFile(join(dir, 'partition.json'), 'utf8')).epoch).toBe(3);
+    expect((await failureOf(log.append(1, [record('old')], 0))).code).toBe('STALE_EPOCH');
+    // Sequence 1 was truncated away: it is new again and lands at the new end.
+    const next = await log.append(3, [record('b2', 5, 1)], 0);
+    expect(next).toMatchObject({ offsets: [1], duplicates: [false] });
+    expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['a', 'b2']);
+    expect(await log.adopt({ epoch: 2, startOffset: 0, highWatermark: 0 })).toBe('ignored-stale-epoch');
+    await log.close();
+  });
+
+  it('adopting a new epoch resets the log when it does not reach the start offset', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('a')], 0);
+    expect(await log.adopt({ epoch: 2, startOffset: 10, highWatermark: 10 })).toBe('reset');
+    expect([log.startOffset, log.endOffset]).toEqual([10, 10]);
+    expect((await log.append(2, [record('b')], 0)).offsets).toEqual([10]);
+    await log.close();
+  });
+
+  it('a commit releases acks=all waiters at or below it and trims whole segments', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    const payload = 'x'.repeat(1000);
+    for (let i = 0; i < 12; i++) await log.append(1, [record(payload)], 0);
+    const releasedAt: number[] = [];
+    const early = log.waitCommitted(4, 60_000).then(() => releasedAt.push(4));
+    const late = log.waitCommitted(11, 60_000).then(() => releasedAt.push(11));
+    expect(log.commitWaiters).toBe(2);
+    await log.commit(5);
+    await early;
+    expect(releasedAt).toEqual([4]);
+    expect(log.commitWaiters).toBe(1);
+    expect(log.startOffset).toBeGreaterThan(0);
+    expect(log.startOffset).toBeLessThanOrEqual(5);
+    const below = await failureOf(log.read(0, 10, 1 << 20));
+    expect(below.code).toBe('OFFSET_OUT_OF_RANGE');
+    expect(below.details).toMatchObject({ walStartOffset: log.startOffset });
+    await log.commit(12);
+    await late;
+    expect(releasedAt).toEqual([4, 11]);
+    await log.close();
+  });
+
+  it('an acks=all waiter times out with UNAVAILABLE', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('a')], 0);
+    expect((await failureOf(log.waitCommitted(0, 5))).code).toBe('UNAVAILABLE');
+    await log.close();
+  });
+
+  it('reads for the manager with the epoch, from the WAL start when asked for less', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 6, startOffset: 2, highWatermark: 2 });
+    await log.append(6, [record('a'), record('b'), record('c')], 0);
+    const sync = await log.readForSync(3, 10, 1 << 20);
+    expect(sync.epoch).toBe(6);
+    expect(texts(sync.records)).toEqual(['b', 'c']);
+    expect(texts((await log.readForSync(0, 10, 1 << 20)).records)).toEqual(['a', 'b', 'c']);
+    expect(log.pendingSince(3)).toBe(2);
+    expect(await log.read(5, 10, 1 << 20)).toEqual([]);
+    expect((await failureOf(log.read(6, 10, 1 << 20))).code).toBe('OFFSET_OUT_OF_RANGE');
+    await log.close();
+  });
+
+  it('a directory recovered without partition.json is not served until assigned', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('a'), record('b')], 0);
+    await log.close();
+    await rm(join(dir, 'partition.json'));
+    const recovered = await PartitionLog.open(location(), settings);
+    expect(recovered.epoch).toBe(0);
+    expect((await failureOf(recovered.append(0, [record('x')], 0))).code).toBe('NOT_OWNER');
+    expect(await recovered.adopt({ epoch: 1, startOffset: 1, highWatermark: 1 })).toBe('truncated');
+    expect(recovered.endOffset).toBe(1);
+    await recovered.close();
+  });
+});

@@ -1,0 +1,534 @@
+import { rm } from 'node:fs/promises';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { RecordSchema, type AppendRecord, type Record as LogRecord } from '@partq/proto';
+import { PartqError, type Logger } from '@partq/runtime';
+import { Wal, WalError } from '@partq/wal';
+import { CommitWaiters } from './commit-waiters.js';
+import { readPartitionMeta, writePartitionMeta } from './partition-meta.js';
+import { ProducerSequences, DEFAULT_SEQUENCE_WINDOW } from './producer-sequences.js';
+
+/** WAL settings shared by every partition of a broker. */
+export interface PartitionLogSettings {
+  segmentBytes: number;
+  fsync: boolean;
+  cacheBytes: number;
+  logger: Logger;
+  /** Sequences remembered per producer for idempotent appends. */
+  sequenceWindow?: number;
+  /** Called when records became durable or an acks=all append started waiting (wakes long-polls). */
+  onChange?: () => void;
+}
+
+/** Where a partition lives and which ownership it was last written under. */
+export interface PartitionLogLocation {
+  dir: string;
+  topicId: number;
+  partitionId: number;
+}
+
+/** What the manager says about the partition (a PartitionAssignment with offsets as numbers). */
+export interface PartitionAssignmentInfo {
+  epoch: number;
+  startOffset: number;
+  highWatermark: number;
+}
+
+export interface AppendOutcome {
+  /** One per request record: the offset it got, or the original offset of a duplicate. */
+  offsets: number[];
+  duplicates: boolean[];
+  /** Highest offset among `offsets` (an acks=all append waits until it is committed). */
+  lastOffset: number;
+  /** Records actually written (duplicates excluded). */
+  written: number;
+}
+
+/** How `adopt` changed the local log. */
+export type AdoptOutcome = 'kept' | 'truncated' | 'reset' | 'ignored-stale-epoch';
+
+/** A record of the request resolved to where it lands. */
+type Resolution =
+  | { kind: 'written'; index: number }
+  | { kind: 'duplicate'; offset: number; pending: Promise<unknown> | undefined };
+
+const REBUILD_RECORDS = 4096;
+const REBUILD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * One partition's log on this broker: a WAL whose offsets are the partition's offsets, the epoch the
+ * broker owns it at (`partition.json`), the idempotence index and the acks=all waiters.
+ *
+ * Offsets are handed out here, synchronously, before the WAL append is queued: the WAL keeps call order, so
+ * the offset written inside each record equals its WAL offset, and concurrent requests still share one fsync.
+ * Truncation, reset and WAL reopening run "exclusively": new appends wait, in-flight ones finish first.
+ */
+export class PartitionLog {
+  readonly topicId: number;
+  readonly partitionId: number;
+  readonly dir: string;
+
+  private currentEpoch: number;
+  private wal: Wal;
+  private nextOffset: number;
+  private committedOffset = 0;
+  /** Bumped by every truncation/reset: a read that straddles one must not be served as current. */
+  private layoutGeneration = 0;
+  private readonly sequences: ProducerSequences;
+  /** `${producerId}:${sequence}` -> the append that is writing it, for in-flight duplicates. */
+  private readonly writing = new Map<string, Promise<unknown>>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly waiters = new CommitWaiters();
+  /** Set while an exclusive operation is queued or running; appends wait for it. */
+  private appendGate: Promise<void> | undefined;
+  private exclusiveChain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private walFailed = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    location: PartitionLogLocation,
+    private readonly settings: PartitionLogSettings,
+    wal: Wal,
+    epoch: number,
+  ) {
+    this.topicId = location.topicId;
+    this.partitionId = location.partitionId;
+    this.dir = location.dir;
+    this.wal = wal;
+    this.currentEpoch = epoch;
+    this.nextOffset = wal.endOffset;
+    this.committedOffset = wal.startOffset;
+    this.sequences = new ProducerSequences(settings.sequenceWindow ?? DEFAULT_SEQUENCE_WINDOW);
+  }
+
+  /** A new partition: an empty WAL starting at `startOffset`, owned at `epoch`. */
+  static async create(
+    location: PartitionLogLocation,
+    settings: PartitionLogSettings,
+    assignment: PartitionAssignmentInfo,
+  ): Promise<PartitionLog> {
+    const start = Math.max(assignment.startOffset, assignment.highWatermark);
+    const wal = await PartitionLog.openWal(location.dir, settings, start);
+    // A directory left over without partition.json (crash during create) may hold another base offset.
+    if (wal.startOffset !== start || wal.endOffset !== start) await wal.reset(start);
+    await writePartitionMeta(location.dir, { topicId: location.topicId, partitionId: location.partitionId, epoch: assignment.epoch });
+    const log = new PartitionLog(location, settings, wal, assignment.epoch);
+    log.committedOffset = start;
+    return log;
+  }
+
+  /**
+   * An existing partition directory after a restart: recovers the WAL, rebuilds the idempotence index.
+   * A directory without partition.json (crash while it was being created) gets epoch 0, which no assignment
+   * matches, so the next reconcile truncates it to the manager's start offset.
+   */
+  static async open(location: PartitionLogLocation, settings: PartitionLogSettings): Promise<PartitionLog> {
+    const meta = await readPartitionMeta(location.dir);
+    const wal = await PartitionLog.openWal(location.dir, settings, 0);
+    const log = new PartitionLog(location, settings, wal, meta?.epoch ?? 0);
+    await log.rebuildSequences();
+    return log;
+  }
+
+  private static openWal(dir: string, settings: PartitionLogSettings, baseOffset: number): Promise<Wal> {
+    return Wal.open({
+      dir,
+      baseOffset,
+      segmentBytes: settings.segmentBytes,
+      fsync: settings.fsync,
+      cacheBytes: settings.cacheBytes,
+      logger: settings.logger,
+    });
+  }
+
+  get epoch(): number {
+    return this.currentEpoch;
+  }
+
+  /** First offset still in the WAL. */
+  get startOffset(): number {
+    return this.wal.startOffset;
+  }
+
+  /** Durable end: the offset the next record will get once everything in flight is written. */
+  get endOffset(): number {
+    return this.wal.endOffset;
+  }
+
+  /** Highest high watermark the manager reported: offsets below it are committed in PostgreSQL. */
+  get committed(): number {
+    return this.committedOffset;
+  }
+
+  /** acks=all appends waiting for the manager. */
+  get commitWaiters(): number {
+    return this.waiters.size;
+  }
+
+  get walFsyncs(): number {
+    return this.wal.stats.fsyncs;
+  }
+
+  /**
+   * Appends `records` (validated by the caller) under `epoch`. Duplicates (producer, sequence) get their
+   * original offset; a sequence below the remembered window fails with OUT_OF_ORDER_SEQUENCE and nothing of
+   * the batch is written. Resolves once every returned offset is durable.
+   */
+  async append(epoch: number, records: readonly AppendRecord[], timestampMs: number): Promise<AppendOutcome> {
+    while (this.appendGate) await this.appendGate;
+    this.assertOwnedAt(epoch);
+
+    // From here to the WAL call nothing awaits, so offsets and the index stay consistent.
+    const resolutions: Resolution[] = [];
+    const fresh: AppendRecord[] = [];
+    const inBatch = new Map<string, number>();
+    for (const record of records) {
+      if (record.sequence === undefined) {
+        resolutions.push({ kind: 'written', index: fresh.push(record) - 1 });
+        continue;
+      }
+      const sequence = Number(record.sequence);
+      const key = `${record.producerId}:${sequence}`;
+      const earlier = inBatch.get(key);
+      if (earlier !== undefined) {
+        resolutions.push({ kind: 'duplicate', offset: this.nextOffset + earlier, pending: undefined });
+        continue;
+      }
+      const check = this.sequences.check(record.producerId, sequence);
+      if (check.kind === 'too-old') {
+        throw new PartqError(
+          'OUT_OF_ORDER_SEQUENCE',
+          `producer ${record.producerId}: sequence ${sequence} is below the remembered window (from ${check.lowestKnown})`,
+          { producerId: record.producerId, sequence, lowestKnownSequence: check.lowestKnown, highestSequence: check.highest },
+        );
+      }
+      if (check.kind === 'duplicate') {
+        resolutions.push({ kind: 'duplicate', offset: check.offset, pending: this.writing.get(key) });
+        continue;
+      }
+      const index = fresh.push(record) - 1;
+      inBatch.set(key, index);
+      resolutions.push({ kind: 'written', index });
+    }
+
+    const firstOffset = this.nextOffset;
+    let write: Promise<unknown> | undefined;
+    if (fresh.length > 0) write = this.write(fresh, firstOffset, timestampMs);
+
+    const offsets: number[] = [];
+    const duplicates: boolean[] = [];
+    const waitFor = new Set<Promise<unknown>>();
+    if (write) waitFor.add(write);
+    for (const resolution of resolutions) {
+      if (resolution.kind === 'written') {
+        offsets.push(firstOffset + resolution.index);
+        duplicates.push(false);
+      } else {
+        offsets.push(resolution.offset);
+        duplicates.push(true);
+        if (resolution.pending) waitFor.add(resolution.pending);
+      }
+    }
+    // An in-flight duplicate shares the fate of the append that is writing it.
+    await Promise.all(waitFor);
+    return { offsets, duplicates, lastOffset: offsets.reduce((a, b) => Math.max(a, b)), written: fresh.length };
+  }
+
+  /** Encodes and queues the WAL append; registers the sequences as being written. */
+  private write(records: readonly AppendRecord[], firstOffset: number, timestampMs: number): Promise<unknown> {
+    const encoded = records.map((record, i) =>
+      toBinary(
+        RecordSchema,
+        create(RecordSchema, {
+          offset: BigInt(firstOffset + i),
+          payload: record.payload,
+          key: record.key,
+          producerId: record.producerId,
+          sequence: record.sequence,
+          timestampMs: BigInt(timestampMs),
+        }),
+      ),
+    );
+    let appended: Promise<unknown>;
+    try {
+      appended = this.wal.append(encoded).then((result) => {
+        if (result.firstOffset !== firstOffset) {
+          // Cannot happen while offsets are only handed out here; refuse to acknowledge if it ever does.
+          this.markWalFailed();
+          throw new PartqError('INTERNAL', `partition ${this.name}: WAL wrote ${result.firstOffset}, expected ${firstOffset}`);
+        }
+        this.settings.onChange?.();
+      }, (error: unknown) => {
+        this.markWalFailed();
+        throw this.translateWalError(error);
+      });
+    } catch (error) {
+      this.markWalFailed();
+      throw this.translateWalError(error);
+    }
+    this.nextOffset += records.length;
+    const keys: string[] = [];
+    records.forEach((record, i) => {
+      if (record.sequence === undefined) return;
+      const key = `${record.producerId}:${Number(record.sequence)}`;
+      this.sequences.remember(record.producerId, Number(record.sequence), firstOffset + i);
+      this.writing.set(key, appended);
+      keys.push(key);
+    });
+    const settled = appended.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inflight.add(settled);
+    void settled.then(() => {
+      this.inflight.delete(settled);
+      for (const key of keys) if (this.writing.get(key) === appended) this.writing.delete(key);
+    });
+    return appended;
+  }
+
+  /**
+   * Records from `from` on. Throws OFFSET_OUT_OF_RANGE below the WAL start (details.walStartOffset: read
+   * PostgreSQL instead) and beyond the end; [] exactly at the end.
+   */
+  async read(from: number, maxRecords: number, maxBytes: number): Promise<LogRecord[]> {
+    this.assertOpen();
+    const start = this.wal.startOffset;
+    const end = this.wal.endOffset;
+    if (from < start) {
+      throw new PartqError('OFFSET_OUT_OF_RANGE', `partition ${this.name}: offset ${from} is below the WAL start ${start}`, {
+        walStartOffset: start,
+        endOffset: end,
+      });
+    }
+    if (from > end) {
+      throw new PartqError('OFFSET_OUT_OF_RANGE', `partition ${this.name}: offset ${from} is beyond the end ${end}`, {
+        walStartOffset: start,
+        endOffset: end,
+      });
+    }
+    if (from === end || maxRecords <= 0) return [];
+    let entries;
+    try {
+      entries = await this.wal.read(from, maxRecords, maxBytes);
+    } catch (error) {
+      if (error instanceof WalError && error.code === 'OFFSET_OUT_OF_RANGE') {
+        // Trimmed or truncated while this read waited: report the range as it is now.
+        return this.read(from, maxRecords, maxBytes);
+      }
+      throw this.translateWalError(error);
+    }
+    return entries.map((entry) => fromBinary(RecordSchema, entry.data));
+  }
+
+  /**
+   * Records for the manager's sync, labelled with the epoch they were written under. Never mixes epochs:
+   * waits out a truncation in progress and reads again if one happened meanwhile.
+   */
+  async readForSync(from: number, maxRecords: number, maxBytes: number): Promise<{ epoch: number; records: LogRecord[] }> {
+    for (;;) {
+      while (this.appendGate) await this.appendGate;
+      this.assertOpen();
+      const epoch = this.currentEpoch;
+      const generation = this.layoutGeneration;
+      const start = Math.max(from, this.wal.startOffset);
+      let records: LogRecord[] = [];
+      if (start < this.wal.endOffset) {
+        try {
+          records = await this.read(start, maxRecords, maxBytes);
+        } catch (error) {
+          // Trimmed meanwhile: go round again from the new start.
+          if (error instanceof PartqError && error.code === 'OFFSET_OUT_OF_RANGE') continue;
+          throw error;
+        }
+      }
+      if (epoch === this.currentEpoch && generation === this.layoutGeneration) return { epoch, records };
+    }
+  }
+
+  /** Records past `from` that the manager has not taken yet (from the WAL start when `from` is below it). */
+  pendingSince(from: number): number {
+    return Math.max(0, this.wal.endOffset - Math.max(from, this.wal.startOffset));
+  }
+
+  /** Resolves once the manager committed past `lastOffset`; UNAVAILABLE after `timeoutMs`. */
+  waitCommitted(lastOffset: number, timeoutMs: number): Promise<void> {
+    if (lastOffset < this.committedOffset) return Promise.resolve();
+    const committed = this.waiters.wait(lastOffset, timeoutMs);
+    this.settings.onChange?.();
+    return committed;
+  }
+
+  /**
+   * The manager committed every offset below `highWatermark` to PostgreSQL: releases acks=all waiters and
+   * trims the WAL below it (to a segment boundary).
+   */
+  async commit(highWatermark: number): Promise<void> {
+    if (this.closed || highWatermark <= this.committedOffset) return;
+    this.committedOffset = highWatermark;
+    this.waiters.release(highWatermark);
+    const trimTo = Math.min(highWatermark, this.wal.endOffset);
+    if (trimTo <= this.wal.startOffset || this.walFailed) return;
+    try {
+      await this.wal.trimBefore(trimTo);
+    } catch (error) {
+      // Trimming only frees disk space; a truncation or close that overtook it makes it moot.
+      this.settings.logger.warn({ partition: this.name, trimTo, err: error }, 'broker: WAL trim skipped');
+    }
+  }
+
+  /**
+   * Applies the manager's assignment. Same epoch: keep every record (a restarted owner keeps its acks=broker
+   * records beyond the high watermark). Newer epoch: the partition was owned elsewhere meanwhile, so records
+   * from the start offset on are not ours to keep: truncate there (or reset when the WAL does not reach it),
+   * then store the new epoch. An older epoch is a stale message and is ignored.
+   */
+  async adopt(assignment: PartitionAssignmentInfo): Promise<AdoptOutcome> {
+    if (assignment.epoch < this.currentEpoch) return 'ignored-stale-epoch';
+    if (assignment.epoch === this.currentEpoch) {
+      if (this.wal.endOffset < assignment.highWatermark) {
+        // The manager committed records this WAL no longer has (lost disk contents): continue after them
+        // instead of handing out committed offsets again.
+        this.settings.logger.warn(
+          { partition: this.name, endOffset: this.wal.endOffset, highWatermark: assignment.highWatermark },
+          'broker: local log ends below the committed high watermark; restarting it there',
+        );
+        await this.exclusive(() => this.relocate(assignment.highWatermark, assignment.highWatermark, 'reset'));
+        return 'reset';
+      }
+      await this.commit(assignment.highWatermark);
+      return 'kept';
+    }
+    // Fence at once: from now on appends under the old epoch fail, new-epoch ones wait for the truncation.
+    const previousEpoch = this.currentEpoch;
+    this.currentEpoch = assignment.epoch;
+    return this.exclusive(async () => {
+      const target = Math.max(assignment.startOffset, assignment.highWatermark);
+      const reachable = target === assignment.startOffset && target >= this.wal.startOffset && target <= this.wal.endOffset;
+      const outcome = reachable ? 'truncated' : 'reset';
+      this.settings.logger.info(
+        { partition: this.name, previousEpoch, epoch: assignment.epoch, target, endOffset: this.wal.endOffset, outcome },
+        'broker: partition epoch changed',
+      );
+      this.waiters.release(assignment.highWatermark);
+      this.waiters.failAll(
+        new PartqError('STALE_EPOCH', `partition ${this.name} moved to epoch ${assignment.epoch}`, { currentEpoch: assignment.epoch }),
+      );
+      await this.relocate(target, assignment.highWatermark, outcome);
+      // Only after the truncation: a crash in between must not leave the new epoch over old records.
+      await writePartitionMeta(this.dir, { topicId: this.topicId, partitionId: this.partitionId, epoch: assignment.epoch });
+      return outcome;
+    });
+  }
+
+  /** Cuts the WAL to end at `target` (or restarts it empty there) and rebuilds what depends on its contents. */
+  private async relocate(target: number, highWatermark: number, how: 'truncated' | 'reset'): Promise<void> {
+    if (how === 'truncated') await this.wal.truncateFrom(target);
+    else await this.wal.reset(target);
+    this.layoutGeneration++;
+    this.nextOffset = this.wal.endOffset;
+    this.committedOffset = Math.max(highWatermark, this.wal.startOffset);
+    this.waiters.release(this.committedOffset);
+    await this.rebuildSequences();
+  }
+
+  /** After a failed write the WAL refuses appends until reopened; reopen it (recovery cuts any torn tail). */
+  private markWalFailed(): void {
+    if (this.walFailed) return;
+    this.walFailed = true;
+    void this.exclusive(async () => {
+      if (this.closed) return;
+      this.settings.logger.warn({ partition: this.name }, 'broker: WAL write failed; reopening the partition log');
+      await this.wal.close().catch(() => undefined);
+      this.wal = await PartitionLog.openWal(this.dir, this.settings, this.wal.startOffset);
+      this.walFailed = false;
+      this.layoutGeneration++;
+      this.nextOffset = this.wal.endOffset;
+      await this.rebuildSequences();
+    }).catch((error: unknown) => {
+      this.settings.logger.error({ partition: this.name, err: error }, 'broker: reopening the partition log failed');
+    });
+  }
+
+  /** Runs `work` with no append in flight and new appends held back; exclusive operations run one at a time. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.exclusiveChain.then(async () => {
+      await Promise.all([...this.inflight]);
+      return work();
+    });
+    this.exclusiveChain = run.catch(() => undefined);
+    const gate = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.appendGate = gate;
+    void gate.then(() => {
+      if (this.appendGate === gate) this.appendGate = undefined;
+    });
+    return run;
+  }
+
+  private async rebuildSequences(): Promise<void> {
+    this.sequences.clear();
+    let cursor = this.wal.startOffset;
+    for (;;) {
+      const entries = cursor >= this.wal.endOffset ? [] : await this.wal.read(cursor, REBUILD_RECORDS, REBUILD_BYTES);
+      if (entries.length === 0) return;
+      for (const entry of entries) {
+        const record = fromBinary(RecordSchema, entry.data);
+        if (record.sequence !== undefined) this.sequences.remember(record.producerId, Number(record.sequence), entry.offset, true);
+      }
+      cursor = entries[entries.length - 1]!.offset + 1;
+    }
+  }
+
+  /** Stops taking appends, lets the in-flight ones finish, fails acks=all waiters, closes the WAL. */
+  close(reason: PartqError = new PartqError('NOT_OWNER', `partition ${this.name} is closed on this broker`)): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.waiters.failAll(reason);
+    this.closing = this.exclusive(() => this.wal.close());
+    return this.closing;
+  }
+
+  /** close() and delete the directory: the partition belongs to another broker now. */
+  async destroy(): Promise<void> {
+    await this.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Fails the acks=all waiters without closing (the broker is shutting down). */
+  failWaiters(error: PartqError): void {
+    this.waiters.failAll(error);
+  }
+
+  private get name(): string {
+    return `${this.topicId}/${this.partitionId}`;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new PartqError('NOT_OWNER', `partition ${this.name} is not owned by this broker`);
+  }
+
+  private assertOwnedAt(epoch: number): void {
+    this.assertOpen();
+    if (this.currentEpoch === 0) {
+      // Recovered without partition.json: not ours until the manager assigns it.
+      throw new PartqError('NOT_OWNER', `partition ${this.name} is not assigned to this broker yet`);
+    }
+    if (epoch !== this.currentEpoch) {
+      throw new PartqError('STALE_EPOCH', `partition ${this.name} is at epoch ${this.currentEpoch}, not ${epoch}`, {
+        currentEpoch: this.currentEpoch,
+      });
+    }
+  }
+
+  private translateWalError(error: unknown): unknown {
+    if (!(error instanceof WalError)) return error;
+    if (error.code === 'CLOSED') return new PartqError('NOT_OWNER', `partition ${this.name} is not owned by this broker`);
+    if (error.code === 'WRITE_FAILED') {
+      return new PartqError('UNAVAILABLE', `partition ${this.name}: write failed; retry (the log is being reopened)`);
+    }
+    return error;
+  }
+}

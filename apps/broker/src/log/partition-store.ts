@@ -1,0 +1,244 @@
+import { access, mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PartqError, type Logger } from '@partq/runtime';
+import { ChangeSignal } from './change-signal.js';
+import { PartitionLog, type PartitionAssignmentInfo, type PartitionLogSettings } from './partition-log.js';
+import { parsePartitionDirName, partitionDirName } from './partition-meta.js';
+
+export interface PartitionStoreOptions {
+  /** The broker's data directory; partitions live in `<dataDir>/partitions/<topicId>-<partitionId>/`. */
+  dataDir: string;
+  segmentBytes: number;
+  fsync: boolean;
+  cacheBytes: number;
+  logger: Logger;
+  sequenceWindow?: number;
+}
+
+/** One partition of an assignment, offsets as numbers. */
+export interface StoreAssignment extends PartitionAssignmentInfo {
+  topicId: number;
+  partitionId: number;
+}
+
+export interface PartitionEndOffset {
+  topicId: number;
+  partitionId: number;
+  offset: number;
+}
+
+/** What a reconcile did, for logs and tests. */
+export interface ReconcileReport {
+  created: string[];
+  kept: string[];
+  truncated: string[];
+  reset: string[];
+  removed: string[];
+  ignored: string[];
+  failed: string[];
+}
+
+interface Entry {
+  readonly log: PartitionLog;
+  /** Reconcile round that last created it or changed its epoch. */
+  changedAt: number;
+}
+
+/**
+ * Every partition log of this broker, and the one place that applies the manager's assignments.
+ * Reconciles run one at a time. `changes` fires whenever records become durable or an acks=all append
+ * starts waiting, for the manager's long-poll.
+ */
+export class PartitionStore {
+  readonly changes = new ChangeSignal();
+  private readonly partitions = new Map<string, Entry>();
+  private readonly partitionsDir: string;
+  private readonly settings: PartitionLogSettings;
+  private reconcileChain: Promise<unknown> = Promise.resolve();
+  private round = 0;
+  private closedFsyncs = 0;
+  private closed = false;
+
+  private constructor(private readonly options: PartitionStoreOptions) {
+    this.partitionsDir = join(options.dataDir, 'partitions');
+    this.settings = {
+      segmentBytes: options.segmentBytes,
+      fsync: options.fsync,
+      cacheBytes: options.cacheBytes,
+      logger: options.logger,
+      onChange: () => this.changes.notify(),
+      ...(options.sequenceWindow === undefined ? {} : { sequenceWindow: options.sequenceWindow }),
+    };
+  }
+
+  /**
+   * Opens every partition directory found under the data directory (recovery after a restart). They are
+   * served at the epoch they were last owned at until the manager's first assignment says otherwise.
+   */
+  static async open(options: PartitionStoreOptions): Promise<PartitionStore> {
+    const store = new PartitionStore(options);
+    await mkdir(store.partitionsDir, { recursive: true });
+    for (const name of (await readdir(store.partitionsDir)).sort()) {
+      const id = parsePartitionDirName(name);
+      if (!id) continue;
+      const log = await PartitionLog.open({ dir: join(store.partitionsDir, name), ...id }, store.settings);
+      store.partitions.set(keyOf(id.topicId, id.partitionId), { log, changedAt: 0 });
+      options.logger.info(
+        { partition: keyOf(id.topicId, id.partitionId), epoch: log.epoch, startOffset: log.startOffset, endOffset: log.endOffset },
+        'broker: recovered partition',
+      );
+    }
+    return store;
+  }
+
+  get size(): number {
+    return this.partitions.size;
+  }
+
+  /**
+   * Counts reconcile rounds. Take it before asking the manager for a complete assignment and pass it to
+   * `reconcile`: partitions assigned by a newer round (an Assign that overtook the answer) are then kept.
+   */
+  get generation(): number {
+    return this.round;
+  }
+
+  get(topicId: number, partitionId: number): PartitionLog | undefined {
+    return this.partitions.get(keyOf(topicId, partitionId))?.log;
+  }
+
+  /** The log, or NOT_OWNER. */
+  require(topicId: number, partitionId: number): PartitionLog {
+    const log = this.get(topicId, partitionId);
+    if (!log) {
+      throw new PartqError('NOT_OWNER', `partition ${topicId}/${partitionId} is not owned by this broker`, { topicId, partitionId });
+    }
+    return log;
+  }
+
+  logs(): PartitionLog[] {
+    return [...this.partitions.values()].map((entry) => entry.log);
+  }
+
+  endOffsets(): PartitionEndOffset[] {
+    return this.logs().map((log) => ({ topicId: log.topicId, partitionId: log.partitionId, offset: log.endOffset }));
+  }
+
+  /** fsyncs of every WAL this store has had open, for the metric. */
+  get walFsyncs(): number {
+    return this.logs().reduce((sum, log) => sum + log.walFsyncs, this.closedFsyncs);
+  }
+
+  /**
+   * Applies the manager's assignments: creates missing partitions, keeps or truncates existing ones by epoch
+   * (see PartitionLog.adopt). With `complete`, partitions not listed are closed and their directories
+   * removed, except those created or re-epoched by a reconcile newer than `basedOnGeneration`.
+   * A partition that fails is dropped from service (NOT_OWNER) and reported; the next assignment retries it.
+   */
+  reconcile(assignments: readonly StoreAssignment[], complete: boolean, basedOnGeneration?: number): Promise<ReconcileReport> {
+    const run = this.reconcileChain.then(() => {
+      if (this.closed) throw new PartqError('UNAVAILABLE', 'the broker is shutting down');
+      return this.applyAssignments(assignments, complete, basedOnGeneration);
+    });
+    this.reconcileChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyAssignments(
+    assignments: readonly StoreAssignment[],
+    complete: boolean,
+    basedOnGeneration: number | undefined,
+  ): Promise<ReconcileReport> {
+    const round = ++this.round;
+    const report: ReconcileReport = { created: [], kept: [], truncated: [], reset: [], removed: [], ignored: [], failed: [] };
+    const listed = new Set<string>();
+    for (const assignment of assignments) {
+      const key = keyOf(assignment.topicId, assignment.partitionId);
+      listed.add(key);
+      try {
+        let entry = this.partitions.get(key);
+        if (!entry) {
+          const location = {
+            dir: join(this.partitionsDir, partitionDirName(assignment.topicId, assignment.partitionId)),
+            topicId: assignment.topicId,
+            partitionId: assignment.partitionId,
+          };
+          if (!(await exists(location.dir))) {
+            const log = await PartitionLog.create(location, this.settings, assignment);
+            this.partitions.set(key, { log, changedAt: round });
+            report.created.push(key);
+            continue;
+          }
+          // Files left by a partition dropped after a failure: they may still be the current epoch's.
+          entry = { log: await PartitionLog.open(location, this.settings), changedAt: round };
+          this.partitions.set(key, entry);
+        }
+        const outcome = await entry.log.adopt(assignment);
+        if (outcome === 'ignored-stale-epoch') {
+          report.ignored.push(key);
+          continue;
+        }
+        if (outcome !== 'kept') entry.changedAt = round;
+        report[outcome].push(key);
+      } catch (error) {
+        this.options.logger.error({ partition: key, err: error }, 'broker: applying the assignment failed; partition dropped until the next one');
+        report.failed.push(key);
+        await this.dropEntry(key, false);
+      }
+    }
+    if (complete) {
+      for (const [key, entry] of [...this.partitions]) {
+        if (listed.has(key)) continue;
+        if (basedOnGeneration !== undefined && entry.changedAt > basedOnGeneration) continue;
+        await this.dropEntry(key, true);
+        report.removed.push(key);
+      }
+    }
+    const changed = report.created.length + report.truncated.length + report.reset.length + report.removed.length + report.failed.length;
+    if (changed > 0) this.options.logger.info({ ...report, kept: report.kept.length }, 'broker: assignment applied');
+    return report;
+  }
+
+  /** Takes the partition out of service at once, then closes it (and deletes its files when `destroy`). */
+  private async dropEntry(key: string, destroy: boolean): Promise<void> {
+    const entry = this.partitions.get(key);
+    if (!entry) return;
+    this.partitions.delete(key);
+    try {
+      if (destroy) await entry.log.destroy();
+      else await entry.log.close();
+    } catch (error) {
+      this.options.logger.warn({ partition: key, err: error }, 'broker: closing a partition failed');
+    }
+    this.closedFsyncs += entry.log.walFsyncs;
+  }
+
+  /** Shutdown, step one: long-polls answer now and acks=all appends fail with UNAVAILABLE. */
+  interrupt(): void {
+    const stopping = new PartqError('UNAVAILABLE', 'the broker is shutting down');
+    for (const log of this.logs()) log.failWaiters(stopping);
+    this.changes.notify();
+  }
+
+  /** Waits for running reconciles and in-flight appends, then closes every WAL (files are kept). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.reconcileChain;
+    const entries = [...this.partitions.values()];
+    this.partitions.clear();
+    await Promise.all(entries.map((entry) => entry.log.close(new PartqError('UNAVAILABLE', 'the broker is shutting down'))));
+  }
+}
+
+function keyOf(topicId: number, partitionId: number): string {
+  return `${topicId}/${partitionId}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

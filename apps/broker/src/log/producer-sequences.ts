@@ -1,0 +1,69 @@
+/** How many recent sequences per producer are remembered with their offsets. */
+export const DEFAULT_SEQUENCE_WINDOW = 1024;
+
+/** What the index says about one (producer, sequence) before it is appended. */
+export type SequenceCheck =
+  | { kind: 'new' }
+  | { kind: 'duplicate'; offset: number }
+  | { kind: 'too-old'; lowestKnown: number; highest: number };
+
+interface ProducerWindow {
+  /** sequence -> offset, in the order they were appended (Map keeps insertion order). */
+  readonly offsets: Map<number, number>;
+  /**
+   * Sequences below this were forgotten (evicted, or trimmed from the WAL before the index was rebuilt):
+   * one of them arriving again cannot be told apart from a retry, so it is refused.
+   */
+  floor: number;
+  highest: number;
+}
+
+/**
+ * The idempotence index of one partition: for each producer the last `windowSize` sequences and the
+ * offsets they got. A retried append finds its sequence here and gets its original offset back.
+ * Sequences may arrive with gaps and out of order (several batches in flight); only a sequence below the
+ * remembered window is refused, because it may be a retry of something already forgotten.
+ */
+export class ProducerSequences {
+  private readonly producers = new Map<number, ProducerWindow>();
+
+  constructor(private readonly windowSize = DEFAULT_SEQUENCE_WINDOW) {}
+
+  check(producerId: number, sequence: number): SequenceCheck {
+    const window = this.producers.get(producerId);
+    if (!window) return { kind: 'new' };
+    const offset = window.offsets.get(sequence);
+    if (offset !== undefined) return { kind: 'duplicate', offset };
+    if (sequence < window.floor) return { kind: 'too-old', lowestKnown: window.floor, highest: window.highest };
+    return { kind: 'new' };
+  }
+
+  /**
+   * Remembers that `sequence` landed at `offset`. `fromRecovery` marks records replayed from the WAL on
+   * open: the lowest of those becomes the floor, since whatever came before was trimmed and is unknown.
+   */
+  remember(producerId: number, sequence: number, offset: number, fromRecovery = false): void {
+    let window = this.producers.get(producerId);
+    if (!window) {
+      window = { offsets: new Map(), floor: fromRecovery ? sequence : Number.NEGATIVE_INFINITY, highest: sequence };
+      this.producers.set(producerId, window);
+    }
+    window.offsets.set(sequence, offset);
+    if (sequence > window.highest) window.highest = sequence;
+    if (fromRecovery && sequence < window.floor) window.floor = sequence;
+    while (window.offsets.size > this.windowSize) {
+      const oldest = window.offsets.keys().next().value as number;
+      window.offsets.delete(oldest);
+      if (oldest + 1 > window.floor) window.floor = oldest + 1;
+    }
+  }
+
+  /** Highest sequence seen from this producer, if any. */
+  highestSequence(producerId: number): number | undefined {
+    return this.producers.get(producerId)?.highest;
+  }
+
+  clear(): void {
+    this.producers.clear();
+  }
+}

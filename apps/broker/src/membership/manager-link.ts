@@ -1,0 +1,161 @@
+import type { Client } from '@connectrpc/connect';
+import { ManagerService } from '@partq/proto';
+import { createRpcClient, fromConnectError, sleep, type Logger } from '@partq/runtime';
+import type { PartitionStore } from '../log/partition-store.js';
+import { toPartitionOffsets, toStoreAssignments } from './assignments.js';
+import { readBrokerId, writeBrokerId } from './broker-identity.js';
+
+export interface ManagerLinkOptions {
+  managerUrl: string;
+  /** Where clients and the manager reach this broker. */
+  advertisedUrl: string;
+  dataDir: string;
+  store: PartitionStore;
+  logger: Logger;
+  /** Used until the manager names one. */
+  defaultHeartbeatIntervalMs?: number;
+  /** Per-call deadline of RegisterBroker / BrokerHeartbeat. */
+  callTimeoutMs?: number;
+  /** Backoff bounds while the manager is unreachable. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+const DEFAULTS = { defaultHeartbeatIntervalMs: 1000, callTimeoutMs: 10_000, minBackoffMs: 100, maxBackoffMs: 5000 };
+
+/**
+ * The broker's membership: RegisterBroker (with the id remembered in broker.json) and then a heartbeat every
+ * interval the manager asked for. Every answer is the broker's complete assignment and is reconciled.
+ * While the manager is unreachable the broker keeps serving what it owns and retries with backoff;
+ * a NOT_FOUND answer (the manager forgot this broker) starts a fresh registration.
+ */
+export class ManagerLink {
+  private readonly client: Client<typeof ManagerService>;
+  private readonly settings: typeof DEFAULTS;
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  private id: number | undefined;
+  private registeredOnce = false;
+  private heartbeatIntervalMs: number;
+  private readonly registrationWaiters: ((brokerId: number) => void)[] = [];
+
+  constructor(private readonly options: ManagerLinkOptions) {
+    this.client = createRpcClient(ManagerService, options.managerUrl);
+    this.settings = {
+      defaultHeartbeatIntervalMs: options.defaultHeartbeatIntervalMs ?? DEFAULTS.defaultHeartbeatIntervalMs,
+      callTimeoutMs: options.callTimeoutMs ?? DEFAULTS.callTimeoutMs,
+      minBackoffMs: options.minBackoffMs ?? DEFAULTS.minBackoffMs,
+      maxBackoffMs: options.maxBackoffMs ?? DEFAULTS.maxBackoffMs,
+    };
+    this.heartbeatIntervalMs = this.settings.defaultHeartbeatIntervalMs;
+  }
+
+  /** The id the manager gave this broker (also the remembered one before re-registering); 0 if never registered. */
+  get brokerId(): number {
+    return this.id ?? 0;
+  }
+
+  /** True once a RegisterBroker succeeded (stays true while heartbeats fail: the broker keeps serving). */
+  get registered(): boolean {
+    return this.registeredOnce;
+  }
+
+  /** Starts registering and heartbeating in the background. */
+  async start(): Promise<void> {
+    this.id = await readBrokerId(this.options.dataDir);
+    this.loop = this.run();
+  }
+
+  /** Resolves with the broker id once registered (at once if it already is). */
+  whenRegistered(): Promise<number> {
+    if (this.registeredOnce) return Promise.resolve(this.brokerId);
+    return new Promise((resolve) => this.registrationWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopping.signal;
+    let needsRegistration = true;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        if (needsRegistration) {
+          await this.register();
+          needsRegistration = false;
+        } else {
+          await this.heartbeat();
+        }
+        if (failures > 0) this.options.logger.info({ failures }, 'broker: manager reachable again');
+        failures = 0;
+        await sleep(this.heartbeatIntervalMs, signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        const partq = fromConnectError(error);
+        if (partq.code === 'NOT_FOUND') {
+          if (!needsRegistration) {
+            this.options.logger.warn({ brokerId: this.id }, 'broker: the manager does not know this broker; registering again');
+            needsRegistration = true;
+            continue;
+          }
+          // The manager does not know the remembered id either: join as a new broker.
+          this.options.logger.warn({ brokerId: this.id }, 'broker: the manager refused the remembered broker id; registering as new');
+          this.id = undefined;
+        }
+        failures++;
+        const log = failures === 1 ? this.options.logger.warn.bind(this.options.logger) : this.options.logger.debug.bind(this.options.logger);
+        log(
+          { err: partq, code: partq.code, failures, managerUrl: this.options.managerUrl },
+          needsRegistration ? 'broker: registration failed; retrying' : 'broker: heartbeat failed; still serving owned partitions',
+        );
+        await sleep(this.backoff(failures), signal).catch(() => undefined);
+      }
+    }
+  }
+
+  private async register(): Promise<void> {
+    const { store } = this.options;
+    const basis = store.generation;
+    const answer = await this.client.registerBroker(
+      {
+        address: this.options.advertisedUrl,
+        ...(this.id === undefined ? {} : { brokerId: this.id }),
+        endOffsets: toPartitionOffsets(store.endOffsets()),
+      },
+      { timeoutMs: this.settings.callTimeoutMs, signal: this.stopping.signal },
+    );
+    if (answer.brokerId !== this.id) {
+      await writeBrokerId(this.options.dataDir, answer.brokerId);
+      this.id = answer.brokerId;
+    }
+    if (answer.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = answer.heartbeatIntervalMs;
+    await store.reconcile(toStoreAssignments(answer.assignments), true, basis);
+    this.options.logger.info(
+      { brokerId: this.id, partitions: answer.assignments.length, heartbeatIntervalMs: this.heartbeatIntervalMs },
+      'broker: registered with the manager',
+    );
+    if (!this.registeredOnce) {
+      this.registeredOnce = true;
+      for (const resolve of this.registrationWaiters.splice(0)) resolve(answer.brokerId);
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    const { store } = this.options;
+    const basis = store.generation;
+    const answer = await this.client.brokerHeartbeat(
+      { brokerId: this.brokerId, endOffsets: toPartitionOffsets(store.endOffsets()) },
+      { timeoutMs: this.settings.callTimeoutMs, signal: this.stopping.signal },
+    );
+    await store.reconcile(toStoreAssignments(answer.assignments), true, basis);
+  }
+
+  /** Exponential with jitter, so brokers restarted together do not hit the manager in step. */
+  private backoff(failures: number): number {
+    const ceiling = Math.min(this.settings.maxBackoffMs, this.settings.minBackoffMs * 2 ** Math.min(failures - 1, 20));
+    return ceiling / 2 + (Math.random() * ceiling) / 2;
+  }
+}

@@ -1,0 +1,178 @@
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { create } from '@bufbuild/protobuf';
+import {
+  Acks,
+  PartitionOffsetSchema,
+  PartitionRecordsSchema,
+  type BrokerService,
+  type PartitionOffset,
+  type PartitionRecords,
+  type Record as LogRecord,
+} from '@partq/proto';
+import { PartqError } from '@partq/runtime';
+import type { BrokerMetrics } from '../broker-metrics.js';
+import type { PartitionLog } from '../log/partition-log.js';
+import type { PartitionStore } from '../log/partition-store.js';
+import { toStoreAssignments } from '../membership/assignments.js';
+
+export interface BrokerServiceOptions {
+  store: PartitionStore;
+  metrics: BrokerMetrics;
+  /** Largest payload plus key of one record. */
+  maxMessageBytes: number;
+  /** How long an acks=all append waits for the manager's commit. */
+  acksAllTimeoutMs: number;
+}
+
+export const FETCH_DEFAULT_MAX_RECORDS = 500;
+export const FETCH_DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+const FETCH_LIMIT_MAX_RECORDS = 10_000;
+const FETCH_LIMIT_MAX_BYTES = 32 * 1024 * 1024;
+const UPDATES_DEFAULT_MAX_RECORDS = 1000;
+/** Keeps a GetUpdates answer well below the 64 MiB message limit. */
+const UPDATES_MAX_BYTES = 32 * 1024 * 1024;
+const UPDATES_MAX_WAIT_MS = 60_000;
+
+export type BrokerServiceImpl = ServiceImpl<typeof BrokerService>;
+
+/**
+ * The BrokerService handlers. Errors are thrown as PartqError; the caller wraps the object with
+ * wrapServiceImpl so the codes reach clients. `interrupt()` (shutdown) makes long-polls answer at once.
+ */
+export class BrokerServiceHandlers {
+  private interrupted = false;
+
+  constructor(private readonly options: BrokerServiceOptions) {}
+
+  /** The Connect implementation (plain functions, so no helper of this class is exposed as an RPC). */
+  implementation(): BrokerServiceImpl {
+    return {
+      append: (request) => this.append(request),
+      fetch: (request) => this.fetch(request),
+      getOffsets: (request) => this.getOffsets(request),
+      getUpdates: (request, context) => this.getUpdates(request, context),
+      commit: (request) => this.commit(request),
+      assign: (request) => this.assign(request),
+    };
+  }
+
+  interrupt(): void {
+    this.interrupted = true;
+    this.options.store.interrupt();
+  }
+
+  private async append(request: Parameters<BrokerServiceImpl['append']>[0]) {
+    const { records, topicId, partitionId } = request;
+    if (records.length === 0) throw new PartqError('INVALID_ARGUMENT', 'append needs at least one record', { topicId, partitionId });
+    records.forEach((record, index) => {
+      const bytes = record.payload.byteLength + (record.key?.byteLength ?? 0);
+      if (bytes > this.options.maxMessageBytes) {
+        throw new PartqError(
+          'PAYLOAD_TOO_LARGE',
+          `record ${index} has ${bytes} bytes (payload plus key); the limit is ${this.options.maxMessageBytes}`,
+          { index, bytes, maxMessageBytes: this.options.maxMessageBytes },
+        );
+      }
+      if (record.sequence !== undefined && (record.sequence < 0n || record.sequence > BigInt(Number.MAX_SAFE_INTEGER))) {
+        throw new PartqError('INVALID_ARGUMENT', `record ${index}: sequence ${record.sequence} is out of range`, { index });
+      }
+    });
+    const log = this.options.store.require(topicId, partitionId);
+    const outcome = await log.append(request.epoch, records, Date.now());
+    this.options.metrics.appended(topicId, partitionId, records.length, outcome.written);
+    if (request.acks === Acks.ALL) await log.waitCommitted(outcome.lastOffset, this.options.acksAllTimeoutMs);
+    return { offsets: outcome.offsets.map((offset) => BigInt(offset)), duplicates: outcome.duplicates };
+  }
+
+  private async fetch(request: Parameters<BrokerServiceImpl['fetch']>[0]) {
+    const offset = Number(request.offset);
+    if (offset < 0) throw new PartqError('INVALID_ARGUMENT', `offset must not be negative, got ${offset}`);
+    const log = this.options.store.require(request.topicId, request.partitionId);
+    const maxRecords = limit(request.maxRecords, FETCH_DEFAULT_MAX_RECORDS, FETCH_LIMIT_MAX_RECORDS);
+    const maxBytes = limit(request.maxBytes, FETCH_DEFAULT_MAX_BYTES, FETCH_LIMIT_MAX_BYTES);
+    const records = await log.read(offset, maxRecords, maxBytes);
+    return { records, endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
+  }
+
+  private getOffsets(request: Parameters<BrokerServiceImpl['getOffsets']>[0]) {
+    const { store } = this.options;
+    const logs = request.partitions.length === 0 ? store.logs() : request.partitions.map((p) => store.require(p.topicId, p.partitionId));
+    return { endOffsets: logs.map((log) => endOffsetOf(log)) };
+  }
+
+  /**
+   * The manager's long-poll: records past its committed high watermark (`from`) for every listed partition
+   * owned here, each labelled with its epoch. Waits until `min_records` are pending, an acks=all append is
+   * waiting, or `max_wait_ms` passed.
+   */
+  private async getUpdates(request: Parameters<BrokerServiceImpl['getUpdates']>[0], context: HandlerContext) {
+    const { store } = this.options;
+    const maxWaitMs = Math.min(Math.max(request.maxWaitMs, 0), UPDATES_MAX_WAIT_MS);
+    const maxRecords = limit(request.maxRecords, UPDATES_DEFAULT_MAX_RECORDS, Number.MAX_SAFE_INTEGER);
+    const minRecords = Math.max(request.minRecords, 1);
+    const deadline = Date.now() + maxWaitMs;
+    const wanted = request.from.map((p) => ({ topicId: p.topicId, partitionId: p.partitionId, from: Number(p.offset) }));
+
+    // `from` is committed in PostgreSQL: it releases acks=all waiters even if a Commit call was lost.
+    for (const p of wanted) await store.get(p.topicId, p.partitionId)?.commit(p.from);
+
+    for (;;) {
+      let pending = 0;
+      let acksAllWaiting = false;
+      for (const p of wanted) {
+        const log = store.get(p.topicId, p.partitionId);
+        if (!log) continue;
+        pending += log.pendingSince(p.from);
+        if (log.commitWaiters > 0) acksAllWaiting = true;
+      }
+      const remaining = deadline - Date.now();
+      if (pending >= minRecords || acksAllWaiting || remaining <= 0 || this.interrupted || context.signal.aborted) break;
+      await store.changes.next(remaining, context.signal);
+    }
+
+    const partitions: PartitionRecords[] = [];
+    let recordBudget = maxRecords;
+    let byteBudget = UPDATES_MAX_BYTES;
+    for (const p of wanted) {
+      const log = store.get(p.topicId, p.partitionId);
+      if (!log) continue;
+      let epoch: number;
+      let records: LogRecord[] = [];
+      try {
+        if (recordBudget > 0 && byteBudget > 0) {
+          ({ epoch, records } = await log.readForSync(p.from, recordBudget, byteBudget));
+        } else {
+          epoch = log.epoch;
+        }
+      } catch (error) {
+        // Lost between the check and the read: not ours to report any more.
+        if (error instanceof PartqError && error.code === 'NOT_OWNER') continue;
+        throw error;
+      }
+      recordBudget -= records.length;
+      byteBudget -= records.reduce((sum, r) => sum + r.payload.byteLength + (r.key?.byteLength ?? 0), 0);
+      partitions.push(create(PartitionRecordsSchema, { topicId: p.topicId, partitionId: p.partitionId, epoch, records }));
+    }
+    return { partitions };
+  }
+
+  /** The manager committed these offsets to PostgreSQL: release acks=all waiters, trim the WALs. */
+  private async commit(request: Parameters<BrokerServiceImpl['commit']>[0]) {
+    await Promise.all(request.committed.map((c) => this.options.store.get(c.topicId, c.partitionId)?.commit(Number(c.offset))));
+    return {};
+  }
+
+  private async assign(request: Parameters<BrokerServiceImpl['assign']>[0]) {
+    await this.options.store.reconcile(toStoreAssignments(request.assignments), request.complete);
+    return {};
+  }
+}
+
+function endOffsetOf(log: PartitionLog): PartitionOffset {
+  return create(PartitionOffsetSchema, { topicId: log.topicId, partitionId: log.partitionId, offset: BigInt(log.endOffset) });
+}
+
+/** A request limit: its default when unset (0 or negative), never above `max`. */
+function limit(requested: number, fallback: number, max: number): number {
+  return requested > 0 ? Math.min(requested, max) : fallback;
+}

@@ -1,0 +1,336 @@
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@connectrpc/connect';
+import { create } from '@bufbuild/protobuf';
+import { Acks, AppendRecordSchema, BrokerService, PartitionAssignmentSchema, type AppendRecord } from '@partq/proto';
+import { closeRpcTransports, createLogger, createRpcClient, fromConnectError, loadConfig, PartqError, sleep } from '@partq/runtime';
+import { startBroker, brokerConfigSpec, type BrokerConfig, type RunningBroker } from '../src/index.js';
+import { FakeManager, type FakeAssignment } from './fake-manager.js';
+
+const logger = createLogger({ role: 'broker-test', instanceId: 'integration', level: 'silent' });
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function record(text: string, producerId = 0, sequence?: number, key?: string): AppendRecord {
+  return create(AppendRecordSchema, {
+    payload: encoder.encode(text),
+    producerId,
+    ...(sequence === undefined ? {} : { sequence: BigInt(sequence) }),
+    ...(key === undefined ? {} : { key: encoder.encode(key) }),
+  });
+}
+
+function texts(records: { payload: Uint8Array }[]): string[] {
+  return records.map((r) => decoder.decode(r.payload));
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<PartqError> {
+  try {
+    await promise;
+  } catch (error) {
+    return fromConnectError(error);
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Polls `check` until it stops throwing (for effects of the background heartbeat). */
+async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(20);
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+describe('broker over Connect', () => {
+  let dataDir: string;
+  let manager: FakeManager;
+  let broker: RunningBroker | undefined;
+  let client: Client<typeof BrokerService>;
+
+  function config(overrides: Partial<BrokerConfig> = {}): BrokerConfig {
+    return { ...loadConfig(brokerConfigSpec, { argv: [], env: {} }), dataDir, managerUrl: manager.url, fsync: false, ...overrides };
+  }
+
+  /** (Re)starts the broker; the fake manager hands broker 1 these partitions. */
+  async function start(assignments: FakeAssignment[], overrides: Partial<BrokerConfig> = {}): Promise<RunningBroker> {
+    manager.assign(1, assignments);
+    broker = await startBroker(config(overrides), { logger });
+    client = createRpcClient(BrokerService, broker.url);
+    return broker;
+  }
+
+  async function restart(assignments: FakeAssignment[], overrides: Partial<BrokerConfig> = {}): Promise<RunningBroker> {
+    await broker?.stop();
+    return start(assignments, overrides);
+  }
+
+  function append(partitionId: number, epoch: number, records: AppendRecord[], acks = Acks.BROKER) {
+    return client.append({ topicId: 1, partitionId, epoch, acks, records });
+  }
+
+  async function fetchTexts(partitionId: number, offset: number): Promise<string[]> {
+    return texts((await client.fetch({ topicId: 1, partitionId, offset: BigInt(offset) })).records);
+  }
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'partq-broker-it-'));
+    manager = await FakeManager.start();
+    broker = undefined;
+  });
+
+  afterEach(async () => {
+    await broker?.stop();
+    await manager.close();
+    closeRpcTransports();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('appends and fetches over Connect with contiguous offsets across batches', async () => {
+    const running = await start([{ topicId: 1, partitionId: 0, epoch: 1, startOffset: 10 }]);
+    expect(running.brokerId).toBe(1);
+    const first = await append(0, 1, [record('a', 0, undefined, 'k1'), record('b')]);
+    const second = await append(0, 1, [record('c')]);
+    expect(first.offsets).toEqual([10n, 11n]);
+    expect(first.duplicates).toEqual([false, false]);
+    expect(second.offsets).toEqual([12n]);
+
+    const fetched = await client.fetch({ topicId: 1, partitionId: 0, offset: 10n });
+    expect(texts(fetched.records)).toEqual(['a', 'b', 'c']);
+    expect(fetched.records.map((r) => r.offset)).toEqual([10n, 11n, 12n]);
+    expect(decoder.decode(fetched.records[0]!.key)).toBe('k1');
+    expect(fetched.records[1]!.key).toBeUndefined();
+    expect(fetched.endOffset).toBe(13n);
+    expect(fetched.walStartOffset).toBe(10n);
+    expect(texts((await client.fetch({ topicId: 1, partitionId: 0, offset: 11n, maxRecords: 1 })).records)).toEqual(['b']);
+
+    const atEnd = await client.fetch({ topicId: 1, partitionId: 0, offset: 13n });
+    expect(atEnd.records).toEqual([]);
+    expect(atEnd.endOffset).toBe(13n);
+    expect((await failureOf(client.fetch({ topicId: 1, partitionId: 0, offset: 14n }))).code).toBe('OFFSET_OUT_OF_RANGE');
+    const below = await failureOf(client.fetch({ topicId: 1, partitionId: 0, offset: 3n }));
+    expect(below.code).toBe('OFFSET_OUT_OF_RANGE');
+    expect(below.details).toMatchObject({ walStartOffset: 10 });
+
+    const offsets = await client.getOffsets({ partitions: [{ topicId: 1, partitionId: 0 }] });
+    expect(offsets.endOffsets.map((o) => [o.topicId, o.partitionId, o.offset])).toEqual([[1, 0, 13n]]);
+  });
+
+  it('fences by epoch and ownership, and refuses empty batches', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 3 }]);
+    const stale = await failureOf(append(0, 2, [record('x')]));
+    expect(stale.code).toBe('STALE_EPOCH');
+    expect(stale.details).toEqual({ currentEpoch: 3 });
+    expect((await failureOf(append(5, 3, [record('x')]))).code).toBe('NOT_OWNER');
+    expect((await failureOf(client.fetch({ topicId: 1, partitionId: 5, offset: 0n }))).code).toBe('NOT_OWNER');
+    expect((await failureOf(client.getOffsets({ partitions: [{ topicId: 1, partitionId: 5 }] }))).code).toBe('NOT_OWNER');
+    expect((await failureOf(append(0, 3, []))).code).toBe('INVALID_ARGUMENT');
+    expect((await client.fetch({ topicId: 1, partitionId: 0, offset: 0n })).endOffset).toBe(0n);
+  });
+
+  it('refuses a batch with an oversized record and writes nothing of it', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { maxMessageBytes: 100 });
+    await append(0, 1, [record('first')]);
+    const tooLarge = await failureOf(append(0, 1, [record('ok'), record('y'.repeat(101))]));
+    expect(tooLarge.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(tooLarge.details).toMatchObject({ index: 1, maxMessageBytes: 100 });
+    expect(await fetchTexts(0, 0)).toEqual(['first']);
+    expect((await append(0, 1, [record('z'.repeat(100))])).offsets).toEqual([1n]);
+  });
+
+  it('returns the original offset for a duplicate, also across a restart', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    await append(0, 1, [record('s0', 42, 0), record('s1', 42, 1)]);
+    const retried = await append(0, 1, [record('s1', 42, 1), record('s2', 42, 2)]);
+    expect(retried.offsets).toEqual([1n, 2n]);
+    expect(retried.duplicates).toEqual([true, false]);
+
+    await restart([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    const afterRestart = await append(0, 1, [record('s2', 42, 2), record('s3', 42, 3)]);
+    expect(afterRestart.offsets).toEqual([2n, 3n]);
+    expect(afterRestart.duplicates).toEqual([true, false]);
+    expect(await fetchTexts(0, 0)).toEqual(['s0', 's1', 's2', 's3']);
+  });
+
+  it('keeps acked records across a restart at the same epoch, also beyond the high watermark', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    await append(0, 1, [record('a'), record('b'), record('c'), record('d')]);
+    await restart([{ topicId: 1, partitionId: 0, epoch: 1, startOffset: 0, highWatermark: 1 }]);
+
+    const registration = manager.registrations[manager.registrations.length - 1]!;
+    expect(registration.brokerId).toBe(1);
+    expect(registration.address).toBe(broker!.url);
+    expect(registration.endOffsets.map((o) => [o.topicId, o.partitionId, o.offset])).toEqual([[1, 0, 4n]]);
+    expect((await client.fetch({ topicId: 1, partitionId: 0, offset: 1n })).endOffset).toBe(4n);
+    expect(await fetchTexts(0, 1)).toEqual(['b', 'c', 'd']);
+    expect((await append(0, 1, [record('e')])).offsets).toEqual([4n]);
+  });
+
+  it('truncates to the start offset when the partition comes back at a new epoch', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    await append(0, 1, [record('a'), record('b'), record('c'), record('d')]);
+    await restart([{ topicId: 1, partitionId: 0, epoch: 2, startOffset: 2 }]);
+
+    const fetched = await client.fetch({ topicId: 1, partitionId: 0, offset: 0n });
+    expect(texts(fetched.records)).toEqual(['a', 'b']);
+    expect(fetched.endOffset).toBe(2n);
+    expect((await failureOf(append(0, 1, [record('old')]))).code).toBe('STALE_EPOCH');
+    expect((await append(0, 2, [record('new')])).offsets).toEqual([2n]);
+  });
+
+  it('answers a GetUpdates long-poll when records arrive, with the epoch', async () => {
+    await start([
+      { topicId: 1, partitionId: 0, epoch: 5 },
+      { topicId: 1, partitionId: 1, epoch: 2 },
+    ]);
+    const poll = client.getUpdates({
+      from: [
+        { topicId: 1, partitionId: 0, offset: 0n },
+        { topicId: 1, partitionId: 1, offset: 0n },
+        { topicId: 9, partitionId: 0, offset: 0n },
+      ],
+      maxWaitMs: 30_000,
+      maxRecords: 100,
+      minRecords: 2,
+    });
+    await append(0, 5, [record('a'), record('b')]);
+    const updates = await poll;
+    const byPartition = new Map(updates.partitions.map((p) => [p.partitionId, p]));
+    expect(updates.partitions).toHaveLength(2); // topic 9 is not owned here
+    expect(byPartition.get(0)!.epoch).toBe(5);
+    expect(texts(byPartition.get(0)!.records)).toEqual(['a', 'b']);
+    expect(byPartition.get(1)!.records).toEqual([]);
+
+    const quiet = await client.getUpdates({ from: [{ topicId: 1, partitionId: 0, offset: 2n }], maxWaitMs: 20, minRecords: 1 });
+    expect(quiet.partitions.map((p) => p.records.length)).toEqual([0]);
+  });
+
+  it('acks=all answers after the manager commits; the commit trims the WAL', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { segmentBytes: 4096 });
+    const payload = 'p'.repeat(1000);
+    for (let i = 0; i < 10; i++) await append(0, 1, [record(payload)]);
+
+    let acked = false;
+    const acksAll = append(0, 1, [record('must-commit')], Acks.ALL).then((answer) => {
+      acked = true;
+      return answer;
+    });
+    // A waiting acks=all append makes the long-poll answer at once, although min_records is far away.
+    const updates = await client.getUpdates({ from: [{ topicId: 1, partitionId: 0, offset: 0n }], maxWaitMs: 30_000, maxRecords: 100, minRecords: 1000 });
+    const records = updates.partitions[0]!.records;
+    expect(records.map((r) => r.offset)).toEqual(Array.from({ length: 11 }, (_, i) => BigInt(i)));
+    expect(acked).toBe(false);
+
+    await client.commit({ committed: [{ topicId: 1, partitionId: 0, offset: 11n }] });
+    expect((await acksAll).offsets).toEqual([10n]);
+    // Everything is committed: the WAL lets go of all of it (it keeps its offsets).
+    const fetched = await client.fetch({ topicId: 1, partitionId: 0, offset: 11n });
+    expect(fetched.records).toEqual([]);
+    expect(fetched.walStartOffset).toBe(11n);
+    const trimmed = await failureOf(client.fetch({ topicId: 1, partitionId: 0, offset: 0n }));
+    expect(trimmed.code).toBe('OFFSET_OUT_OF_RANGE');
+    expect(trimmed.details).toMatchObject({ walStartOffset: Number(fetched.walStartOffset) });
+  });
+
+  it('acks=all fails with UNAVAILABLE when the manager does not commit in time', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { acksAllTimeout: 50 });
+    expect((await failureOf(append(0, 1, [record('x')], Acks.ALL))).code).toBe('UNAVAILABLE');
+    // The record is written all the same; a retry with its sequence would find it.
+    expect(await fetchTexts(0, 0)).toEqual(['x']);
+  });
+
+  it('follows heartbeat answers: new partitions appear, dropped ones are deleted', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    await append(0, 1, [record('a')]);
+    manager.assign(1, [{ topicId: 1, partitionId: 1, epoch: 1, startOffset: 7 }]);
+    await eventually(async () => expect((await append(1, 1, [record('b')])).offsets).toEqual([7n]));
+    await eventually(async () => expect((await failureOf(append(0, 1, [record('c')]))).code).toBe('NOT_OWNER'));
+    await eventually(async () => expect(await exists(join(dataDir, 'partitions', '1-0'))).toBe(false));
+  });
+
+  it('applies Assign from the manager', async () => {
+    await start([]);
+    const assignment = { topicId: 1, partitionId: 3, epoch: 4, startOffset: 20 };
+    manager.assign(1, [assignment]);
+    await client.assign({
+      assignments: [create(PartitionAssignmentSchema, { ...assignment, startOffset: 20n, highWatermark: 20n })],
+      complete: false,
+    });
+    expect((await append(3, 4, [record('x')])).offsets).toEqual([20n]);
+  });
+
+  it('registers again, under its remembered id, when the manager forgot it', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    expect(manager.registrations).toHaveLength(1);
+    manager.forgetBrokers();
+    await eventually(() => expect(manager.registrations.length).toBeGreaterThanOrEqual(2));
+    expect(manager.registrations[1]!.brokerId).toBe(1);
+  });
+
+  it('keeps serving its partitions while the manager is unreachable, and reports not ready', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    await append(0, 1, [record('a')]);
+    await broker!.stop();
+    await manager.close();
+
+    broker = await startBroker(config(), { logger, awaitRegistration: false });
+    client = createRpcClient(BrokerService, broker.url);
+    expect(await fetchTexts(0, 0)).toEqual(['a']);
+    expect((await append(0, 1, [record('b')])).offsets).toEqual([1n]);
+    expect((await fetch(`${broker.url}/readyz`)).status).toBe(503);
+    expect(broker.brokerId).toBe(1); // remembered in broker.json
+
+    manager = await FakeManager.start(50, Number(new URL(manager.url).port));
+    manager.assign(1, [{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    expect(await broker.registered).toBe(1);
+    expect((await fetch(`${broker.url}/readyz`)).status).toBe(200);
+  });
+
+  it('stops gracefully: a pending long-poll answers, a waiting acks=all append fails UNAVAILABLE', async () => {
+    await start([
+      { topicId: 1, partitionId: 0, epoch: 1 },
+      { topicId: 1, partitionId: 1, epoch: 1 },
+    ]);
+    await append(0, 1, [record('a')]);
+    const acksAll = failureOf(append(0, 1, [record('b')], Acks.ALL));
+    const poll = client.getUpdates({ from: [{ topicId: 1, partitionId: 1, offset: 0n }], maxWaitMs: 30_000, minRecords: 1 });
+    await eventually(async () => {
+      const updates = await client.getUpdates({ from: [{ topicId: 1, partitionId: 0, offset: 0n }] });
+      expect(updates.partitions[0]!.records.length).toBe(2);
+    });
+    await broker!.stop();
+    expect((await poll).partitions[0]!.records).toEqual([]);
+    expect((await acksAll).code).toBe('UNAVAILABLE');
+
+    broker = await startBroker(config(), { logger });
+    client = createRpcClient(BrokerService, broker.url);
+    expect(await fetchTexts(0, 0)).toEqual(['a', 'b']);
+  });
+
+  it('refuses a second broker on the same data directory', async () => {
+    await start([]);
+    await expect(startBroker(config(), { logger })).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
+  });
+
+  it('exports its metrics', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    await append(0, 1, [record('a'), record('b')]);
+    const text = await (await fetch(`${broker!.url}/metrics`)).text();
+    expect(text).toMatch(/partq_broker_appended_records_total\{[^}]*topic_id="1"[^}]*partition="0"[^}]*\} 2/);
+    expect(text).toMatch(/partq_broker_append_batch_size_count\{[^}]*\} 1/);
+    expect(text).toMatch(/partq_broker_owned_partitions\{[^}]*\} 1/);
+    expect(text).toContain('partq_broker_wal_fsyncs_total');
+  });
+});

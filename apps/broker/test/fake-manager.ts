@@ -1,0 +1,94 @@
+import { create } from '@bufbuild/protobuf';
+import {
+  ManagerService,
+  PartitionAssignmentSchema,
+  type BrokerHeartbeatRequest,
+  type PartitionAssignment,
+  type RegisterBrokerRequest,
+} from '@partq/proto';
+import { createLogger, createMetricsRegistry, PartqError, startServiceServer, wrapServiceImpl } from '@partq/runtime';
+
+export interface FakeAssignment {
+  topicId: number;
+  partitionId: number;
+  epoch: number;
+  startOffset?: number;
+  highWatermark?: number;
+}
+
+/**
+ * A stand-in for the manager (being built concurrently): RegisterBroker and BrokerHeartbeat over real
+ * Connect, answering each broker with the assignment the test set for it.
+ */
+export class FakeManager {
+  readonly registrations: RegisterBrokerRequest[] = [];
+  readonly heartbeats: BrokerHeartbeatRequest[] = [];
+  private readonly assignments = new Map<number, FakeAssignment[]>();
+  private readonly known = new Set<number>();
+  private nextBrokerId = 1;
+
+  private constructor(
+    readonly url: string,
+    private readonly closeServer: () => Promise<void>,
+    private readonly heartbeatIntervalMs: number,
+  ) {}
+
+  static async start(heartbeatIntervalMs = 50, port = 0): Promise<FakeManager> {
+    let manager: FakeManager | undefined;
+    const server = await startServiceServer({
+      host: '127.0.0.1',
+      port,
+      logger: createLogger({ role: 'fake-manager', instanceId: 'test', level: 'silent' }),
+      registry: createMetricsRegistry('fake-manager'),
+      routes: (router) =>
+        router.service(
+          ManagerService,
+          wrapServiceImpl({
+            registerBroker: (request: RegisterBrokerRequest) => manager!.register(request),
+            brokerHeartbeat: (request: BrokerHeartbeatRequest) => manager!.heartbeat(request),
+          }),
+        ),
+    });
+    manager = new FakeManager(server.url, () => server.close(), heartbeatIntervalMs);
+    return manager;
+  }
+
+  /** The complete assignment of `brokerId` from now on. */
+  assign(brokerId: number, assignments: FakeAssignment[]): void {
+    this.assignments.set(brokerId, assignments);
+  }
+
+  /** Forget every broker: their next heartbeat gets NOT_FOUND. */
+  forgetBrokers(): void {
+    this.known.clear();
+  }
+
+  close(): Promise<void> {
+    return this.closeServer();
+  }
+
+  private register(request: RegisterBrokerRequest) {
+    this.registrations.push(request);
+    const brokerId = request.brokerId ?? this.nextBrokerId++;
+    this.known.add(brokerId);
+    return { brokerId, heartbeatIntervalMs: this.heartbeatIntervalMs, assignments: this.assignmentsOf(brokerId) };
+  }
+
+  private heartbeat(request: BrokerHeartbeatRequest) {
+    this.heartbeats.push(request);
+    if (!this.known.has(request.brokerId)) throw new PartqError('NOT_FOUND', `unknown broker ${request.brokerId}`);
+    return { assignments: this.assignmentsOf(request.brokerId) };
+  }
+
+  private assignmentsOf(brokerId: number): PartitionAssignment[] {
+    return (this.assignments.get(brokerId) ?? []).map((a) =>
+      create(PartitionAssignmentSchema, {
+        topicId: a.topicId,
+        partitionId: a.partitionId,
+        epoch: a.epoch,
+        startOffset: BigInt(a.startOffset ?? 0),
+        highWatermark: BigInt(a.highWatermark ?? a.startOffset ?? 0),
+      }),
+    );
+  }
+}
