@@ -1,0 +1,43 @@
+import { defineConfig, type Config } from '@partq/runtime';
+
+/** Every option of the replica: flag `--kebab-name`, the environment variable shown, or the default. */
+export const replicaConfigSpec = defineConfig({
+  host: { type: 'string', env: 'PARTQ_REPLICA_HOST', default: '127.0.0.1', description: 'Address the Connect server listens on' },
+  port: { type: 'integer', env: 'PARTQ_REPLICA_PORT', default: 0, min: 0, max: 65535, description: 'Port of the Connect server (0: any free port)' },
+  managerUrl: { type: 'url', env: 'PARTQ_MANAGER_URL', default: 'http://127.0.0.1:7000', description: 'Connect URL of the manager' },
+  databaseUrl: { type: 'url', env: 'DATABASE_URL', required: true, description: 'Central DB (PostgreSQL); consumer positions are written here' },
+  readDatabaseUrl: {
+    type: 'url',
+    env: 'PARTQ_READ_DATABASE_URL',
+    description: 'Optional hot standby for reading committed messages (positions always go to DATABASE_URL)',
+  },
+  advertisedUrl: {
+    type: 'url',
+    env: 'PARTQ_REPLICA_ADVERTISED_URL',
+    description: 'URL other roles use to reach this replica (default: the URL it listens on)',
+  },
+  logLevel: {
+    type: 'string',
+    env: 'PARTQ_LOG_LEVEL',
+    default: 'info',
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    description: 'Log level',
+  },
+  fetchMaxRecords: {
+    type: 'integer',
+    env: 'PARTQ_REPLICA_FETCH_MAX_RECORDS',
+    default: 500,
+    min: 1,
+    max: 100_000,
+    description: 'Records read from a broker or PostgreSQL per fetch (read-ahead), and the cap of max_messages',
+  },
+  readAheadCacheBytes: {
+    type: 'integer',
+    env: 'PARTQ_REPLICA_CACHE_BYTES',
+    default: 64 * 1024 * 1024,
+    min: 0,
+    description: 'Bound of the read-ahead cache of fetched records shared by all consumers (bytes)',
+  },
+});
+
+export type ReplicaConfig = Config<typeof replicaConfigSpec>;

@@ -1,0 +1,55 @@
+import type { MetadataView } from '@partq/cluster';
+import type { Partition } from '@partq/proto';
+import { fromConnectError, type Logger } from '@partq/runtime';
+import type { BrokerClientPool } from './broker-client-pool.js';
+
+const DEFAULT_BROKER_TIMEOUT_MS = 2000;
+
+/**
+ * The end offset (the offset the next message will get) of partitions, asked of their owning
+ * brokers with one GetOffsets per broker. A partition whose broker is dead, unreachable, or does
+ * not answer for it falls back to its committed high watermark: that much is certainly readable.
+ */
+export class EndOffsets {
+  constructor(
+    private readonly view: MetadataView,
+    private readonly brokers: BrokerClientPool,
+    private readonly logger: Pick<Logger, 'warn'>,
+    private readonly brokerTimeoutMs = DEFAULT_BROKER_TIMEOUT_MS,
+  ) {}
+
+  /** End offsets by partition id; every partition given gets one. */
+  async of(partitions: readonly Partition[]): Promise<Map<number, number>> {
+    const ends = new Map<number, number>();
+    const byBroker = new Map<string, Partition[]>();
+    for (const partition of partitions) {
+      ends.set(partition.partitionId, Number(partition.highWatermark));
+      const broker = partition.brokerId > 0 ? this.view.aliveBroker(partition.brokerId) : undefined;
+      if (!broker) continue;
+      const group = byBroker.get(broker.address) ?? [];
+      group.push(partition);
+      byBroker.set(broker.address, group);
+    }
+    await Promise.all(
+      [...byBroker].map(async ([address, group]) => {
+        try {
+          const answer = await this.brokers
+            .client(address)
+            .getOffsets(
+              { partitions: group.map((p) => ({ topicId: p.topicId, partitionId: p.partitionId })) },
+              { timeoutMs: this.brokerTimeoutMs },
+            );
+          for (const end of answer.endOffsets) {
+            const asked = group.find((p) => p.topicId === end.topicId && p.partitionId === end.partitionId);
+            // Never below the high watermark: what is committed is readable from PostgreSQL anyway.
+            if (asked) ends.set(asked.partitionId, Math.max(Number(end.offset), Number(asked.highWatermark)));
+          }
+        } catch (error) {
+          const failure = fromConnectError(error);
+          this.logger.warn({ err: failure, code: failure.code, broker: address }, 'GetOffsets failed; using high watermarks');
+        }
+      }),
+    );
+    return ends;
+  }
+}

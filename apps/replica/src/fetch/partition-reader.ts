@@ -1,0 +1,138 @@
+import type { MetadataView } from '@partq/cluster';
+import type { Partition, Record as BrokerRecord } from '@partq/proto';
+import { fromConnectError, type Logger } from '@partq/runtime';
+import type { FetchSource, ReplicaMetrics } from '../metrics.js';
+import type { BrokerClientPool } from './broker-client-pool.js';
+import type { CommittedMessages } from './committed-messages.js';
+import { contiguousFrom, type FetchedRecord } from './fetched-record.js';
+import type { ReadAheadCache } from './read-ahead-cache.js';
+
+/** The answer of one read of a partition. */
+export interface PartitionRead {
+  /** Contiguous records starting at `from`, at most as many as asked for. */
+  records: FetchedRecord[];
+  /**
+   * Where the read really started: the offset asked for, or a later one when retention deleted the
+   * records in between (the consumer's position jumps there).
+   */
+  from: number;
+  /** Where the records came from; undefined when there were none. */
+  source?: FetchSource;
+}
+
+export interface PartitionReaderOptions {
+  view: MetadataView;
+  brokers: BrokerClientPool;
+  committed: CommittedMessages;
+  cache: ReadAheadCache;
+  /** Records asked of a broker or PostgreSQL per read; the rest wait in the cache for the next consume. */
+  readAhead: number;
+  /** Fetch max_bytes sent to brokers. */
+  fetchMaxBytes?: number;
+  /** Deadline of a Fetch: a stopped broker must not hold a consume for long. */
+  brokerTimeoutMs?: number;
+  metrics?: ReplicaMetrics;
+  logger: Pick<Logger, 'warn' | 'debug'>;
+}
+
+const DEFAULT_FETCH_MAX_BYTES = 8 * 1024 * 1024;
+const DEFAULT_BROKER_TIMEOUT_MS = 2000;
+
+/**
+ * Reads a partition from an offset, wherever its records are: the read-ahead cache, the owning
+ * broker's WAL, or the messages table in PostgreSQL for what the broker no longer keeps (trimmed
+ * after commit) or cannot serve (down, or not the owner any more).
+ */
+export class PartitionReader {
+  constructor(private readonly options: PartitionReaderOptions) {}
+
+  /** Records from the read-ahead cache alone; undefined when it does not hold `offset`. */
+  readCached(partition: Partition, offset: number, max: number): PartitionRead | undefined {
+    const from = startOf(partition, offset);
+    const cached = this.options.cache.get(cacheKey(partition), partition.epoch, from, max);
+    return cached && cached.length > 0 ? this.answer({ records: cached, from, source: 'cache' }) : undefined;
+  }
+
+  async read(partition: Partition, offset: number, max: number): Promise<PartitionRead> {
+    const cached = this.readCached(partition, offset, max);
+    if (cached) return cached;
+    const from = startOf(partition, offset);
+    const key = cacheKey(partition);
+
+    const broker = partition.brokerId > 0 ? this.options.view.aliveBroker(partition.brokerId) : undefined;
+    if (!broker) return this.readCommittedBelowHighWatermark(partition, key, from, max, 'owner is unassigned or dead');
+
+    let fetched: { records: BrokerRecord[]; walStartOffset: bigint };
+    try {
+      fetched = await this.options.brokers.client(broker.address).fetch(
+        {
+          topicId: partition.topicId,
+          partitionId: partition.partitionId,
+          offset: BigInt(from),
+          maxRecords: this.options.readAhead,
+          maxBytes: this.options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
+        },
+        { timeoutMs: this.options.brokerTimeoutMs ?? DEFAULT_BROKER_TIMEOUT_MS },
+      );
+    } catch (error) {
+      const failure = fromConnectError(error);
+      // The broker trimmed its WAL below this offset: the records are committed in PostgreSQL.
+      if (failure.code === 'OFFSET_OUT_OF_RANGE') return this.readCommitted(partition, key, from, max);
+      this.options.logger.warn(
+        { err: failure, code: failure.code, topicId: partition.topicId, partitionId: partition.partitionId, broker: broker.address },
+        'fetch from the owning broker failed',
+      );
+      return this.readCommittedBelowHighWatermark(partition, key, from, max, `fetch failed: ${failure.code}`);
+    }
+
+    const records = contiguousFrom(fetched.records.map(toFetchedRecord), from);
+    if (records.length > 0) {
+      this.options.cache.put(key, partition.epoch, records);
+      return this.answer({ records: records.slice(0, max), from, source: 'broker' });
+    }
+    // Nothing at `from` on the broker although it kept records: it starts past `from`, so the
+    // records before its WAL start are in PostgreSQL.
+    const walStart = Number(fetched.walStartOffset);
+    const firstHeld = fetched.records[0] ? Number(fetched.records[0].offset) : undefined;
+    if (from < walStart || (firstHeld !== undefined && firstHeld > from)) return this.readCommitted(partition, key, from, max);
+    return { records: [], from };
+  }
+
+  /** The owner cannot answer: records below the high watermark are committed; past it there is nothing to give yet. */
+  private async readCommittedBelowHighWatermark(partition: Partition, key: string, from: number, max: number, why: string): Promise<PartitionRead> {
+    if (from < Number(partition.highWatermark)) return this.readCommitted(partition, key, from, max);
+    this.options.logger.debug({ topicId: partition.topicId, partitionId: partition.partitionId, from, why }, 'partition not readable now');
+    return { records: [], from };
+  }
+
+  private async readCommitted(partition: Partition, key: string, from: number, max: number): Promise<PartitionRead> {
+    const rows = await this.options.committed.read(partition.topicId, partition.partitionId, from, this.options.readAhead);
+    const first = rows[0];
+    if (!first) return { records: [], from };
+    // Rows only go missing from the front (retention), so a later first row means a jump.
+    const start = Math.max(from, first.offset);
+    const records = contiguousFrom(rows, start);
+    this.options.cache.put(key, partition.epoch, records);
+    return this.answer({ records: records.slice(0, max), from: start, source: 'postgres' });
+  }
+
+  private answer(read: PartitionRead): PartitionRead {
+    if (read.source && read.records.length > 0) this.options.metrics?.fetchSource.inc({ source: read.source });
+    return read;
+  }
+}
+
+/** Retention deleted everything below the log start: a position there jumps forward. */
+function startOf(partition: Partition, offset: number): number {
+  return Math.max(offset, Number(partition.logStartOffset));
+}
+
+function cacheKey(partition: Partition): string {
+  return `${partition.topicId}/${partition.partitionId}`;
+}
+
+function toFetchedRecord(record: BrokerRecord): FetchedRecord {
+  const fetched: FetchedRecord = { offset: Number(record.offset), payload: record.payload, timestampMs: Number(record.timestampMs) };
+  if (record.key !== undefined) fetched.key = record.key;
+  return fetched;
+}

@@ -1,0 +1,13 @@
+export { startReplica, type RunningReplica, type StartReplicaOptions } from './start-replica.js';
+export { replicaConfigSpec, type ReplicaConfig } from './config.js';
+export { ReplicaServiceImpl, type ReplicaServiceOptions } from './service/replica-service.js';
+export { PositionStore, type ConsumerPositions } from './positions/position-store.js';
+export { KeyedMutex } from './positions/keyed-mutex.js';
+export { PartitionReader, type PartitionRead, type PartitionReaderOptions } from './fetch/partition-reader.js';
+export { ReadAheadCache } from './fetch/read-ahead-cache.js';
+export { CommittedMessages } from './fetch/committed-messages.js';
+export { EndOffsets } from './fetch/end-offsets.js';
+export { RpcBrokerClientPool, type BrokerClient, type BrokerClientPool } from './fetch/broker-client-pool.js';
+export { type FetchedRecord } from './fetch/fetched-record.js';
+export { ReplicaMembership, type ReplicaMembershipOptions } from './replica-membership.js';
+export { createReplicaMetrics, type ReplicaMetrics, type FetchSource } from './metrics.js';

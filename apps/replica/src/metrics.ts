@@ -1,0 +1,35 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Where the records of a read came from. */
+export type FetchSource = 'broker' | 'cache' | 'postgres';
+
+export interface ReplicaMetrics {
+  consumedMessages: Counter<'topic'>;
+  fetchSource: Counter<'source'>;
+  consumeDuration: Histogram<'outcome'>;
+}
+
+/** The replica's own series, registered on the process registry. */
+export function createReplicaMetrics(registry: Registry): ReplicaMetrics {
+  return {
+    consumedMessages: new Counter({
+      name: 'partq_replica_consumed_messages_total',
+      help: 'Messages delivered to consumers (their positions committed), by topic',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    fetchSource: new Counter({
+      name: 'partq_replica_fetch_source_total',
+      help: 'Partition reads that returned records, by where the records came from',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    consumeDuration: new Histogram({
+      name: 'partq_replica_consume_duration_seconds',
+      help: 'Duration of Consume calls, by outcome (messages, empty, error)',
+      labelNames: ['outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,95 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '@partq/schema';
+
+/** A consumer's next offset per partition it is subscribed to. */
+export type ConsumerPositions = ReadonlyMap<number, number>;
+
+/** Consumers whose positions stay cached; the least recently used beyond this are dropped. */
+const DEFAULT_MAX_CACHED_CONSUMERS = 100_000;
+
+/**
+ * Consumer positions (consumer_positions in the Central DB), cached per consumer.
+ *
+ * The cache is only a guess: the gateway routes a consumer to one replica, but a consumer can move
+ * (replica restart, gateway change) and another replica may advance its positions meanwhile. Every
+ * advance is therefore a compare-and-set on the stored value; a miss means the cache was stale, and
+ * the caller reloads and tries again. This is what keeps a message from being delivered twice.
+ */
+export class PositionStore {
+  private readonly cache = new Map<number, Map<number, number>>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly maxCachedConsumers = DEFAULT_MAX_CACHED_CONSUMERS,
+  ) {}
+
+  /** The consumer's positions: cached, or loaded from the database on first use. */
+  async positionsOf(consumerId: number): Promise<ConsumerPositions> {
+    const cached = this.cache.get(consumerId);
+    if (cached) {
+      // Map order doubles as recency order for eviction.
+      this.cache.delete(consumerId);
+      this.cache.set(consumerId, cached);
+      return cached;
+    }
+    return this.reload(consumerId);
+  }
+
+  /** Reads the consumer's positions from the database, replacing what was cached. */
+  async reload(consumerId: number): Promise<ConsumerPositions> {
+    const rows = await this.db
+      .selectFrom('consumer_positions')
+      .select(['partition_id', 'next_offset'])
+      .where('consumer_id', '=', consumerId)
+      .execute();
+    const positions = new Map<number, number>();
+    for (const row of rows) positions.set(row.partition_id, Number(row.next_offset));
+    this.remember(consumerId, positions);
+    return positions;
+  }
+
+  /**
+   * Moves the consumer's position in a partition from `from` to `to`, only if it still is `from` in
+   * the database. Resolves true once the new position is committed, false when someone else moved it
+   * first (the cache is dropped then; reload and retry). Rejects when the outcome is unknown (the
+   * database failed): the cache is dropped too, and nothing must be delivered.
+   */
+  async advance(consumerId: number, partitionId: number, from: number, to: number): Promise<boolean> {
+    if (to < from) throw new RangeError(`a position only moves forward (${from} -> ${to})`);
+    let updated: bigint;
+    try {
+      const result = await this.db
+        .updateTable('consumer_positions')
+        .set({ next_offset: to, updated_at: sql<Date>`now()` })
+        .where('consumer_id', '=', consumerId)
+        .where('partition_id', '=', partitionId)
+        .where('next_offset', '=', from)
+        .executeTakeFirst();
+      updated = result.numUpdatedRows;
+    } catch (error) {
+      this.forget(consumerId);
+      throw error;
+    }
+    if (updated === 0n) {
+      this.forget(consumerId);
+      return false;
+    }
+    const cached = this.cache.get(consumerId);
+    if (cached) cached.set(partitionId, to);
+    return true;
+  }
+
+  forget(consumerId: number): void {
+    this.cache.delete(consumerId);
+  }
+
+  private remember(consumerId: number, positions: Map<number, number>): void {
+    this.cache.delete(consumerId);
+    this.cache.set(consumerId, positions);
+    while (this.cache.size > this.maxCachedConsumers) {
+      const oldest = this.cache.keys().next();
+      if (oldest.done) break;
+      this.cache.delete(oldest.value);
+    }
+  }
+}

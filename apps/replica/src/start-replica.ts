@@ -1,0 +1,165 @@
+import { ActivityReporter, MetadataView, MetadataWatcher } from '@partq/cluster';
+import { ManagerService, ReplicaService } from '@partq/proto';
+import {
+  closeRpcTransports,
+  createLogger,
+  createMetricsRegistry,
+  createRpcClient,
+  sleep,
+  startServiceServer,
+  wrapServiceImpl,
+  type Logger,
+} from '@partq/runtime';
+import { createDatabase } from '@partq/schema';
+import type { Registry } from 'prom-client';
+import type { ReplicaConfig } from './config.js';
+import { RpcBrokerClientPool } from './fetch/broker-client-pool.js';
+import { CommittedMessages } from './fetch/committed-messages.js';
+import { EndOffsets } from './fetch/end-offsets.js';
+import { PartitionReader } from './fetch/partition-reader.js';
+import { ReadAheadCache } from './fetch/read-ahead-cache.js';
+import { createReplicaMetrics } from './metrics.js';
+import { PositionStore } from './positions/position-store.js';
+import { ReplicaMembership } from './replica-membership.js';
+import { ReplicaServiceImpl } from './service/replica-service.js';
+
+const ACTIVITY_FLUSH_TIMEOUT_MS = 2000;
+
+export interface StartReplicaOptions {
+  /** Defaults to a JSON logger on stdout at `config.logLevel`. */
+  logger?: Logger;
+  /** Defaults to a registry of its own (served on GET /metrics). */
+  registry?: Registry;
+}
+
+export interface RunningReplica {
+  /** Where this replica's Connect server listens. */
+  url: string;
+  /** The id the manager gave at registration. */
+  replicaId: number;
+  /** The replica's copy of the cluster metadata (for inspection; the manager's stream keeps it current). */
+  view: MetadataView;
+  /** Stops serving (in-flight consumes finish), heartbeating and watching, and closes connections. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a replica: watches the manager's metadata, serves ReplicaService, then registers with the
+ * manager (so nobody is sent here before the replica knows the cluster) and heartbeats.
+ */
+export async function startReplica(config: ReplicaConfig, options: StartReplicaOptions = {}): Promise<RunningReplica> {
+  const logger = options.logger ?? createLogger({ role: 'replica', instanceId: `pid-${process.pid}`, level: config.logLevel });
+  const registry = options.registry ?? createMetricsRegistry('replica');
+  const metrics = createReplicaMetrics(registry);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const runCleanups = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.warn({ err: error }, 'error while stopping the replica');
+      }
+    }
+  };
+
+  try {
+    const db = createDatabase(config.databaseUrl, { applicationName: 'partq-replica', logger: schemaLogger(logger) });
+    cleanups.push(() => db.destroy());
+    const readDb = config.readDatabaseUrl
+      ? createDatabase(config.readDatabaseUrl, { applicationName: 'partq-replica-read', logger: schemaLogger(logger) })
+      : undefined;
+    if (readDb) cleanups.push(() => readDb.destroy());
+
+    const manager = createRpcClient(ManagerService, config.managerUrl);
+    cleanups.push(() => closeRpcTransports(config.managerUrl));
+    const brokers = new RpcBrokerClientPool();
+    cleanups.push(() => brokers.close());
+
+    const view = new MetadataView();
+    const watcher = new MetadataWatcher({ manager, view, watcher: `replica-${process.pid}`, logger });
+    const activity = new ActivityReporter(manager, logger);
+    activity.start();
+    // The last report is best effort: a manager that does not answer must not hold the shutdown.
+    cleanups.push(() => waitAtMost(activity.stop(), ACTIVITY_FLUSH_TIMEOUT_MS));
+
+    const service = new ReplicaServiceImpl({
+      view,
+      manager,
+      activity,
+      metrics,
+      logger,
+      fetchMaxRecords: config.fetchMaxRecords,
+      positions: new PositionStore(db),
+      endOffsets: new EndOffsets(view, brokers, logger),
+      reader: new PartitionReader({
+        view,
+        brokers,
+        committed: new CommittedMessages(db, readDb),
+        cache: new ReadAheadCache(config.readAheadCacheBytes),
+        readAhead: config.fetchMaxRecords,
+        metrics,
+        logger,
+      }),
+    });
+
+    let membership: ReplicaMembership | undefined;
+    const server = await startServiceServer({
+      host: config.host,
+      port: config.port,
+      logger,
+      registry,
+      routes: (router) => {
+        router.service(
+          ReplicaService,
+          wrapServiceImpl(service, {
+            onError: ({ method, error, code }) => {
+              if (code === 'INTERNAL') logger.error({ err: error, method }, 'replica request failed');
+            },
+          }),
+        );
+      },
+      ready: () => view.ready && membership?.replicaId !== undefined,
+    });
+    // The watcher stops before the server closes its streams, so it is cleaned up after the server.
+    cleanups.push(() => watcher.stop());
+    cleanups.push(() => server.close());
+
+    await watcher.start();
+    membership = new ReplicaMembership({ manager, address: config.advertisedUrl ?? server.url, logger });
+    const replicaId = await membership.start();
+    const member = membership;
+    cleanups.push(() => member.stop());
+    logger.info({ url: server.url, replicaId }, 'replica serving');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: server.url,
+      replicaId,
+      view,
+      stop: () => (stopping ??= runCleanups()),
+    };
+  } catch (error) {
+    await runCleanups();
+    throw error;
+  }
+}
+
+/** Waits for `work`, but no longer than `ms`. */
+async function waitAtMost(work: Promise<void>, ms: number): Promise<void> {
+  const timer = new AbortController();
+  try {
+    await Promise.race([work, sleep(ms, timer.signal)]);
+  } finally {
+    timer.abort();
+  }
+}
+
+/** @partq/schema logs plain strings. */
+function schemaLogger(logger: Logger): { debug(m: string): void; info(m: string): void; warn(m: string): void; error(m: string): void } {
+  return {
+    debug: (message) => logger.debug(message),
+    info: (message) => logger.info(message),
+    warn: (message) => logger.warn(message),
+    error: (message) => logger.error(message),
+  };
+}

@@ -1,0 +1,89 @@
+import { create } from '@bufbuild/protobuf';
+import type { ServiceImpl } from '@connectrpc/connect';
+import { PartitionOffsetSchema, RecordSchema, type BrokerService, type Record as BrokerRecord } from '@partq/proto';
+import { PartqError } from '@partq/runtime';
+
+interface PartitionLog {
+  /** The first offset still in the "WAL"; lower ones were trimmed after commit. */
+  walStart: number;
+  records: BrokerRecord[];
+}
+
+/** A broker over in-memory arrays: appends, trims, and serves Fetch and GetOffsets like the real one. */
+export class FakeBroker {
+  private readonly logs = new Map<string, PartitionLog>();
+  fetchCalls = 0;
+  getOffsetsCalls = 0;
+  /** When set, every call fails with this code (a broker that is down or no longer the owner). */
+  failWith: 'UNAVAILABLE' | 'NOT_OWNER' | undefined;
+
+  /** Appends messages to a partition; resolves their offsets. */
+  append(topicId: number, partitionId: number, payloads: string[]): number[] {
+    const log = this.log(topicId, partitionId);
+    return payloads.map((payload) => {
+      const offset = log.walStart + log.records.length;
+      log.records.push(
+        create(RecordSchema, { offset: BigInt(offset), payload: Buffer.from(payload), producerId: 1, timestampMs: BigInt(Date.now()) }),
+      );
+      return offset;
+    });
+  }
+
+  /** Starts an empty partition log at `offset` (a broker taking over at the high watermark). */
+  startAt(topicId: number, partitionId: number, offset: number): void {
+    this.logs.set(key(topicId, partitionId), { walStart: offset, records: [] });
+  }
+
+  /** Trims the WAL below `offset`, as after the manager committed those records. */
+  trimBelow(topicId: number, partitionId: number, offset: number): void {
+    const log = this.log(topicId, partitionId);
+    const drop = Math.max(0, Math.min(offset - log.walStart, log.records.length));
+    log.records.splice(0, drop);
+    log.walStart += drop;
+  }
+
+  endOffset(topicId: number, partitionId: number): number {
+    const log = this.log(topicId, partitionId);
+    return log.walStart + log.records.length;
+  }
+
+  readonly impl: Partial<ServiceImpl<typeof BrokerService>> = {
+    fetch: async (request) => {
+      this.fetchCalls++;
+      if (this.failWith) throw new PartqError(this.failWith, 'fake broker failure');
+      const log = this.log(request.topicId, request.partitionId);
+      const offset = Number(request.offset);
+      if (offset < log.walStart) {
+        throw new PartqError('OFFSET_OUT_OF_RANGE', `offset ${offset} is below the WAL start ${log.walStart}`, { walStartOffset: log.walStart });
+      }
+      const index = offset - log.walStart;
+      return {
+        records: log.records.slice(index, index + Math.max(1, request.maxRecords)),
+        endOffset: BigInt(log.walStart + log.records.length),
+        walStartOffset: BigInt(log.walStart),
+      };
+    },
+    getOffsets: async (request) => {
+      this.getOffsetsCalls++;
+      if (this.failWith) throw new PartqError(this.failWith, 'fake broker failure');
+      return {
+        endOffsets: request.partitions.map((p) =>
+          create(PartitionOffsetSchema, { topicId: p.topicId, partitionId: p.partitionId, offset: BigInt(this.endOffset(p.topicId, p.partitionId)) }),
+        ),
+      };
+    },
+  };
+
+  private log(topicId: number, partitionId: number): PartitionLog {
+    let log = this.logs.get(key(topicId, partitionId));
+    if (!log) {
+      log = { walStart: 0, records: [] };
+      this.logs.set(key(topicId, partitionId), log);
+    }
+    return log;
+  }
+}
+
+function key(topicId: number, partitionId: number): string {
+  return `${topicId}/${partitionId}`;
+}

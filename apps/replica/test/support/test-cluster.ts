@@ -1,0 +1,211 @@
+import { create } from '@bufbuild/protobuf';
+import type { Client, ConnectRouter } from '@connectrpc/connect';
+import {
+  BrokerSchema,
+  BrokerService,
+  BrokerState,
+  ConsumerSchema,
+  ManagerService,
+  PartitionSchema,
+  ReplicaService,
+  TopicSchema,
+  type Consumer,
+  type Partition,
+  type Topic,
+} from '@partq/proto';
+import {
+  closeRpcTransports,
+  createLogger,
+  createMetricsRegistry,
+  createRpcClient,
+  loadConfig,
+  startServiceServer,
+  wrapServiceImpl,
+  type ServiceServer,
+} from '@partq/runtime';
+import { createDatabase, createTestDatabase, migrateToLatest, type Database, type TestDatabase } from '@partq/schema';
+import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
+import { replicaConfigSpec } from '../../src/config.js';
+import { startReplica, type RunningReplica } from '../../src/start-replica.js';
+import { FakeBroker } from './fake-broker.js';
+import { FakeManager } from './fake-manager.js';
+import { waitFor } from './wait-for.js';
+
+export const BROKER_ID = 1;
+const silent = createLogger({ role: 'test', instanceId: 'test', level: (process.env['TEST_LOG_LEVEL'] as 'debug' | undefined) ?? 'silent' });
+
+export interface TestReplica extends RunningReplica {
+  client: Client<typeof ReplicaService>;
+  registry: Registry;
+}
+
+/**
+ * A real PostgreSQL database (migrated), a fake manager and a fake broker on real ports, and
+ * replicas started with `startReplica` against them. Topics and consumers are written to the
+ * database the way the manager would, and announced on the metadata stream.
+ */
+export class TestCluster {
+  private readonly replicas: TestReplica[] = [];
+
+  private constructor(
+    readonly database: TestDatabase,
+    readonly db: Kysely<Database>,
+    readonly manager: FakeManager,
+    readonly broker: FakeBroker,
+    private readonly managerServer: ServiceServer,
+    private readonly brokerServer: ServiceServer,
+  ) {}
+
+  static async start(): Promise<TestCluster> {
+    muteClosedStreamReports();
+    const database = await createTestDatabase();
+    const db = createDatabase(database.url);
+    await migrateToLatest(db);
+    const manager = new FakeManager();
+    const broker = new FakeBroker();
+    const managerServer = await serve((router) => router.service(ManagerService, wrapServiceImpl(manager.impl)));
+    const brokerServer = await serve((router) => router.service(BrokerService, wrapServiceImpl(broker.impl)));
+    manager.publish({ brokers: [create(BrokerSchema, { id: BROKER_ID, address: brokerServer.url, state: BrokerState.ALIVE })] });
+    return new TestCluster(database, db, manager, broker, managerServer, brokerServer);
+  }
+
+  /** Starts a replica of this cluster. */
+  async startReplica(env: Record<string, string> = {}): Promise<TestReplica> {
+    const config = loadConfig(replicaConfigSpec, {
+      argv: [],
+      env: { DATABASE_URL: this.database.url, PARTQ_MANAGER_URL: this.managerServer.url, PARTQ_LOG_LEVEL: 'silent', ...env },
+    });
+    const registry = createMetricsRegistry('replica');
+    const running = await startReplica(config, { logger: silent, registry });
+    const replica: TestReplica = { ...running, registry, client: createRpcClient(ReplicaService, running.url) };
+    this.replicas.push(replica);
+    return replica;
+  }
+
+  /** A topic whose partitions all live on the fake broker. */
+  async createTopic(name: string, partitionCount: number): Promise<Topic> {
+    const row = await this.db.insertInto('topics').values({ name, partition_count: partitionCount }).returning('id').executeTakeFirstOrThrow();
+    await this.db
+      .insertInto('partitions')
+      .values(Array.from({ length: partitionCount }, (_, p) => ({ topic_id: row.id, partition_id: p, epoch: 1 })))
+      .execute();
+    const topic = create(TopicSchema, { id: row.id, name, partitionCount });
+    const partitions = Array.from({ length: partitionCount }, (_, p) =>
+      create(PartitionSchema, { topicId: row.id, partitionId: p, brokerId: BROKER_ID, epoch: 1 }),
+    );
+    this.manager.publish({ topics: [topic], partitions });
+    return topic;
+  }
+
+  /** Announces a changed partition (new owner, high watermark, log start) on the metadata stream. */
+  updatePartition(topic: Topic, partitionId: number, change: Partial<Pick<Partition, 'brokerId' | 'epoch' | 'logStartOffset' | 'highWatermark'>>): void {
+    const known = this.manager.partitions.get(`${topic.id}/${partitionId}`);
+    if (!known) throw new Error(`no partition ${topic.name}/${partitionId}`);
+    this.manager.publish({ partitions: [{ ...known, ...change }] });
+  }
+
+  /** Announces the fake broker's state (DEAD: partitions are read from PostgreSQL up to the high watermark). */
+  setBrokerState(state: BrokerState): void {
+    this.manager.publish({ brokers: [create(BrokerSchema, { id: BROKER_ID, address: this.brokerServer.url, state })] });
+  }
+
+  /**
+   * Registers a consumer as the manager does: the consumers row and its positions (the end of each
+   * partition, or `positions`) in one transaction. `announce: false` leaves it out of the stream.
+   */
+  async registerConsumer(topic: Topic, options: { partitionId?: number; positions?: number[]; announce?: boolean } = {}): Promise<Consumer> {
+    const partitionIds = options.partitionId === undefined ? Array.from({ length: topic.partitionCount }, (_, p) => p) : [options.partitionId];
+    const id = await this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto('consumers')
+        .values({ topic_id: topic.id, partition_id: options.partitionId ?? null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await tx
+        .insertInto('consumer_positions')
+        .values(
+          partitionIds.map((p, i) => ({
+            consumer_id: row.id,
+            topic_id: topic.id,
+            partition_id: p,
+            next_offset: options.positions?.[i] ?? this.broker.endOffset(topic.id, p),
+          })),
+        )
+        .execute();
+      return row.id;
+    });
+    const consumer = create(ConsumerSchema, { id, topicId: topic.id, ...(options.partitionId === undefined ? {} : { partitionId: options.partitionId }) });
+    if (options.announce === false) this.manager.addQuietly({ consumers: [consumer] });
+    else this.manager.publish({ consumers: [consumer] });
+    return consumer;
+  }
+
+  /** Commits records to the messages table, as the manager's sync does. */
+  async commitMessages(topic: Topic, partitionId: number, from: number, payloads: string[]): Promise<void> {
+    await this.db
+      .insertInto('messages')
+      .values(
+        payloads.map((payload, i) => ({
+          topic_id: topic.id,
+          partition_id: partitionId,
+          offset: from + i,
+          payload: Buffer.from(payload),
+          appended_at: new Date(),
+        })),
+      )
+      .execute();
+  }
+
+  async position(consumerId: number, partitionId: number): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('consumer_positions')
+      .select('next_offset')
+      .where('consumer_id', '=', consumerId)
+      .where('partition_id', '=', partitionId)
+      .executeTakeFirst();
+    return row?.next_offset;
+  }
+
+  /** Resolves once the replica's metadata view has every change published so far. */
+  async synced(replica: TestReplica): Promise<void> {
+    const reached = await replica.view.waitForVersion(this.manager.currentVersion, 10_000);
+    if (!reached) throw new Error('the replica did not catch up with the metadata stream');
+  }
+
+  async stopReplica(replica: TestReplica): Promise<void> {
+    await replica.stop();
+    closeRpcTransports(replica.url);
+    this.replicas.splice(this.replicas.indexOf(replica), 1);
+    // Its metadata stream must be gone before the next change is published, or the fake would write
+    // to a closed connection.
+    await waitFor(() => this.manager.openWatches <= this.replicas.length, 'the metadata stream to close');
+  }
+
+  async stop(): Promise<void> {
+    for (const replica of [...this.replicas]) await this.stopReplica(replica);
+    await this.managerServer.close();
+    await this.brokerServer.close();
+    closeRpcTransports();
+    await this.db.destroy();
+    await this.database.drop();
+  }
+}
+
+/**
+ * connect-fastify reports on console.error every server stream whose client left (here: the
+ * WatchMetadata stream of each replica that stops), because it writes the end of the stream to a
+ * closed response. Expected in these tests; every other console.error still shows.
+ */
+function muteClosedStreamReports(): void {
+  const original = console.error.bind(console);
+  jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+    const [first] = args;
+    if (typeof first === 'string' && first.startsWith('handler for rpc WatchMetadata') && String(args[1]).includes('ERR_STREAM_DESTROYED')) return;
+    original(...args);
+  });
+}
+
+function serve(routes: (router: ConnectRouter) => void): Promise<ServiceServer> {
+  return startServiceServer({ host: '127.0.0.1', port: 0, logger: silent, registry: createMetricsRegistry('fake'), shutdownTimeoutMs: 200, routes });
+}
