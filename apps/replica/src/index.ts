@@ -2,7 +2,6 @@ export { startReplica, type RunningReplica, type StartReplicaOptions } from './s
 export { replicaConfigSpec, type ReplicaConfig } from './config.js';
 export { ReplicaServiceImpl, type ReplicaServiceOptions } from './service/replica-service.js';
 export { PositionStore, type ConsumerPositions } from './positions/position-store.js';
-export { KeyedMutex } from './positions/keyed-mutex.js';
 export { PartitionReader, type PartitionRead, type PartitionReaderOptions } from './fetch/partition-reader.js';
 export { ReadAheadCache } from './fetch/read-ahead-cache.js';
 export { CommittedMessages } from './fetch/committed-messages.js';

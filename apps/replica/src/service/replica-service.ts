@@ -21,7 +21,7 @@ import type { EndOffsets } from '../fetch/end-offsets.js';
 import type { FetchedRecord } from '../fetch/fetched-record.js';
 import type { PartitionRead, PartitionReader } from '../fetch/partition-reader.js';
 import type { ReplicaMetrics } from '../metrics.js';
-import { KeyedMutex } from '../positions/keyed-mutex.js';
+import { KeyedMutex } from '@partq/runtime';
 import type { PositionStore } from '../positions/position-store.js';
 import { PartitionCursor } from './partition-cursor.js';
 

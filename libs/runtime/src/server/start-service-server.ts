@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
@@ -70,6 +71,8 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   app.setErrorHandler(partqHttpErrorHandler);
   // Aborted on close after the grace period; Connect handlers see it as their context's signal.
   const shutdown = new AbortController();
+  // Every in-flight Connect call listens on this one signal; many at once is normal, not a leak.
+  setMaxListeners(0, shutdown.signal);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
