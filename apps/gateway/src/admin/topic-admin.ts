@@ -1,0 +1,108 @@
+import type { Client } from '@connectrpc/connect';
+import type { MetadataView } from '@partq/cluster';
+import { Acks, type BrokerService, type ManagerService, type Partition, type Topic } from '@partq/proto';
+import { PartqError } from '@partq/runtime';
+import type { Logger } from 'pino';
+import { assertTopicName, type MetadataLookup } from '../cluster/metadata-lookup.js';
+import { MANAGER_CALL_TIMEOUT_MS, managerCall } from '../cluster/manager-call.js';
+import type { PeerClients } from '../cluster/peer-clients.js';
+
+/** Most partitions one topic may have. */
+export const MAX_PARTITIONS = 1024;
+const OFFSETS_TIMEOUT_MS = 2000;
+
+export interface TopicAdminOptions {
+  manager: Client<typeof ManagerService>;
+  view: MetadataView;
+  lookup: MetadataLookup;
+  brokers: PeerClients<typeof BrokerService>;
+  logger: Pick<Logger, 'warn'>;
+}
+
+export interface PartitionOverview {
+  partitionId: number;
+  /** 0 while the partition has no owner. */
+  brokerId: number;
+  epoch: number;
+  /** First offset still retained. */
+  startOffset: bigint;
+  /** Next offset to be written, as the owning broker reports it (the committed high watermark when it cannot). */
+  endOffset: bigint;
+  highWatermark: bigint;
+}
+
+/** Topic creation and listing, and where each partition of a topic stands. */
+export class TopicAdmin {
+  constructor(private readonly options: TopicAdminOptions) {}
+
+  /** `partitions` undefined: the cluster's default count. */
+  async create(name: string, partitions?: number, defaultAcks: Acks = Acks.UNSPECIFIED): Promise<{ topic: Topic; partitions: Partition[] }> {
+    assertTopicName(name);
+    if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)) {
+      throw new PartqError('INVALID_ARGUMENT', `partitions must be an integer from 1 to ${MAX_PARTITIONS}`, { partitions });
+    }
+    const answer = await managerCall(() =>
+      this.options.manager.createTopic({ name, partitions: partitions ?? 0, defaultAcks }, { timeoutMs: MANAGER_CALL_TIMEOUT_MS }),
+    );
+    if (!answer.topic) throw new PartqError('INTERNAL', 'the manager created the topic but did not describe it');
+    this.options.view.upsert({ topics: [answer.topic], partitions: answer.partitions });
+    return { topic: answer.topic, partitions: answer.partitions };
+  }
+
+  /** Every topic, oldest first. Asks the manager (a topic created through another gateway counts), else the view. */
+  async list(): Promise<Topic[]> {
+    try {
+      const answer = await managerCall(() => this.options.manager.listTopics({}, { timeoutMs: MANAGER_CALL_TIMEOUT_MS }));
+      this.options.view.upsert({ topics: answer.topics });
+      return [...answer.topics].sort((a, b) => a.id - b.id);
+    } catch (error) {
+      if (!(error instanceof PartqError) || error.code !== 'UNAVAILABLE') throw error;
+      this.options.logger.warn({ err: error }, 'manager unavailable; listing topics from the metadata view');
+      return this.options.view.topics();
+    }
+  }
+
+  async partitions(name: string): Promise<{ topic: Topic; partitions: PartitionOverview[] }> {
+    const topic = await this.options.lookup.topic(name);
+    const partitions = this.options.view.partitionsOf(topic.id);
+    const endOffsets = await this.endOffsets(topic, partitions);
+    return {
+      topic,
+      partitions: partitions.map((p) => ({
+        partitionId: p.partitionId,
+        brokerId: p.brokerId,
+        epoch: p.epoch,
+        startOffset: p.logStartOffset,
+        endOffset: endOffsets.get(p.partitionId) ?? p.highWatermark,
+        highWatermark: p.highWatermark,
+      })),
+    };
+  }
+
+  /** End offsets from the owning brokers, one call per broker; a broker that does not answer is left out. */
+  private async endOffsets(topic: Topic, partitions: Partition[]): Promise<Map<number, bigint>> {
+    const byBroker = new Map<number, Partition[]>();
+    for (const partition of partitions) {
+      if (partition.brokerId === 0) continue;
+      const owned = byBroker.get(partition.brokerId) ?? [];
+      owned.push(partition);
+      byBroker.set(partition.brokerId, owned);
+    }
+    const result = new Map<number, bigint>();
+    await Promise.all(
+      [...byBroker].map(async ([brokerId, owned]) => {
+        const broker = this.options.view.aliveBroker(brokerId);
+        if (!broker) return;
+        try {
+          const answer = await this.options.brokers
+            .get(broker.address)
+            .getOffsets({ partitions: owned.map((p) => ({ topicId: topic.id, partitionId: p.partitionId })) }, { timeoutMs: OFFSETS_TIMEOUT_MS });
+          for (const entry of answer.endOffsets) if (entry.topicId === topic.id) result.set(entry.partitionId, entry.offset);
+        } catch (error) {
+          this.options.logger.warn({ err: error, brokerId, topic: topic.name }, 'could not read end offsets; using the high watermark');
+        }
+      }),
+    );
+    return result;
+  }
+}

@@ -1,0 +1,63 @@
+import type { MetadataView } from '@partq/cluster';
+import type { Consumer, Producer, Topic } from '@partq/proto';
+import { isValidTopicName } from '@partq/partition';
+import { PartqError } from '@partq/runtime';
+import type { MetadataRefresher } from './metadata-refresher.js';
+
+/**
+ * Resolves names and ids against the view. A miss asks the manager once before answering
+ * NOT_FOUND: the entity may have been created through another gateway a moment ago and the
+ * metadata stream has not delivered it here yet.
+ */
+export class MetadataLookup {
+  constructor(
+    private readonly view: MetadataView,
+    private readonly refresher: MetadataRefresher,
+  ) {}
+
+  async topic(name: string): Promise<Topic> {
+    assertTopicName(name);
+    const topic = await this.find(() => this.view.topicByName(name));
+    if (!topic) throw new PartqError('NOT_FOUND', `topic '${name}' does not exist`, { topic: name });
+    return topic;
+  }
+
+  async producer(id: number): Promise<Producer> {
+    const producer = await this.find(() => this.view.producer(id));
+    if (!producer) throw new PartqError('NOT_FOUND', `producer ${id} is not registered`, { producerId: id });
+    return producer;
+  }
+
+  async consumer(id: number): Promise<Consumer> {
+    const consumer = await this.find(() => this.view.consumer(id));
+    if (!consumer) throw new PartqError('NOT_FOUND', `consumer ${id} is not registered`, { consumerId: id });
+    return consumer;
+  }
+
+  private async find<T>(read: () => T | undefined): Promise<T | undefined> {
+    const known = read();
+    if (known !== undefined) return known;
+    // Unreachable manager: the view is all we know, so the miss stands.
+    await this.refresher.tryRefresh();
+    return read();
+  }
+}
+
+export function assertTopicName(name: unknown): asserts name is string {
+  if (!isValidTopicName(name)) {
+    throw new PartqError('INVALID_ARGUMENT', 'topic name must be 1-249 characters of [A-Za-z0-9._-] (not "." or "..")', {
+      topic: typeof name === 'string' ? name.slice(0, 300) : name,
+    });
+  }
+}
+
+/** A partition id must name one of the topic's partitions. */
+export function assertPartitionInRange(topic: Topic, partitionId: number): void {
+  if (!Number.isInteger(partitionId) || partitionId < 0 || partitionId >= topic.partitionCount) {
+    throw new PartqError(
+      'NOT_FOUND',
+      `partition ${partitionId} does not exist: topic '${topic.name}' has ${topic.partitionCount} partition(s) (0-${topic.partitionCount - 1})`,
+      { topic: topic.name, partitionId, partitionCount: topic.partitionCount },
+    );
+  }
+}

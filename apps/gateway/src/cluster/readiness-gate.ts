@@ -1,0 +1,20 @@
+import type { MetadataView } from '@partq/cluster';
+import { PartqError } from '@partq/runtime';
+
+/**
+ * Holds requests that arrive before the first metadata snapshot (the gateway listens at once, but
+ * cannot route anything before it knows the cluster), for a bounded time, rather than answer
+ * NOT_FOUND for topics that exist.
+ */
+export class ReadinessGate {
+  constructor(
+    private readonly view: MetadataView,
+    private readonly waitMs = 5000,
+  ) {}
+
+  async pass(): Promise<void> {
+    if (this.view.ready) return;
+    if (await this.view.waitForVersion(0, this.waitMs)) return;
+    throw new PartqError('UNAVAILABLE', 'the gateway has not received the cluster metadata from the manager yet');
+  }
+}

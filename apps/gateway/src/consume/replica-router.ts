@@ -1,0 +1,77 @@
+import type { Client } from '@connectrpc/connect';
+import type { MetadataView } from '@partq/cluster';
+import { murmur2 } from '@partq/partition';
+import type { Replica, ReplicaService } from '@partq/proto';
+import { fromConnectError, PartqError } from '@partq/runtime';
+import type { Logger } from 'pino';
+import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
+import type { PeerClients } from '../cluster/peer-clients.js';
+
+export interface ReplicaRouterOptions {
+  view: MetadataView;
+  refresher: MetadataRefresher;
+  replicas: PeerClients<typeof ReplicaService>;
+  logger: Pick<Logger, 'warn'>;
+  /** How long a replica that failed is tried last for everyone. Default 2 s. */
+  suspectMs?: number;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Sends a consumer's reads to a replica chosen by rendezvous hashing over the replicas in the
+ * view: the same consumer goes to the same replica while the set is stable (its positions stay
+ * warm there), and only the consumers of a replica that leaves move. An unreachable replica is
+ * skipped for the next one in the consumer's order, and kept last for a moment so that the next
+ * calls do not wait on it again.
+ */
+export class ReplicaRouter {
+  private readonly suspectUntil = new Map<number, number>();
+  private readonly suspectMs: number;
+
+  constructor(private readonly options: ReplicaRouterOptions) {
+    this.suspectMs = options.suspectMs ?? 2000;
+  }
+
+  /** The replicas in the order `consumerId` tries them. */
+  order(consumerId: number): Replica[] {
+    const now = Date.now();
+    return this.options.view
+      .replicas()
+      .map((replica) => ({ replica, weight: rendezvousWeight(consumerId, replica.id), suspect: (this.suspectUntil.get(replica.id) ?? 0) > now }))
+      .sort((a, b) => Number(a.suspect) - Number(b.suspect) || b.weight - a.weight || a.replica.id - b.replica.id)
+      .map((entry) => entry.replica);
+  }
+
+  /** Runs `call` on the consumer's replica, moving to the next one while a replica is UNAVAILABLE. */
+  async call<T>(consumerId: number, call: (client: Client<typeof ReplicaService>, replica: Replica) => Promise<T>): Promise<T> {
+    let candidates = this.order(consumerId);
+    if (candidates.length === 0) {
+      await this.options.refresher.tryRefresh();
+      candidates = this.order(consumerId);
+      if (candidates.length === 0) throw new PartqError('UNAVAILABLE', 'no replica is registered to serve consumers');
+    }
+    let lastError: PartqError | undefined;
+    for (const replica of candidates) {
+      try {
+        const result = await call(this.options.replicas.get(replica.address), replica);
+        this.suspectUntil.delete(replica.id);
+        return result;
+      } catch (error) {
+        const failure = fromConnectError(error);
+        if (failure.code !== 'UNAVAILABLE') throw failure;
+        lastError = failure;
+        this.suspectUntil.set(replica.id, Date.now() + this.suspectMs);
+        this.options.logger.warn({ err: failure, replicaId: replica.id, address: replica.address, consumerId }, 'replica unavailable; trying the next one');
+      }
+    }
+    throw new PartqError('UNAVAILABLE', `no replica could serve consumer ${consumerId}: ${lastError?.message ?? 'unknown error'}`, {
+      consumerId,
+    });
+  }
+}
+
+/** Highest weight wins; murmur2 spreads (consumer, replica) pairs evenly. */
+function rendezvousWeight(consumerId: number, replicaId: number): number {
+  return murmur2(encoder.encode(`${consumerId}/${replicaId}`)) >>> 0;
+}

@@ -1,0 +1,13 @@
+import type { FastifyInstance } from 'fastify';
+import type { GatewayMetrics } from './gateway-metrics.js';
+
+/**
+ * Records every HTTP request (REST and Connect alike) in partq_gateway_http_request_duration_seconds,
+ * by route pattern rather than URL so that ids and query strings do not explode the series count.
+ */
+export function recordHttpDurations(app: FastifyInstance, metrics: GatewayMetrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+}

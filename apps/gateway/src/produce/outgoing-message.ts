@@ -1,0 +1,27 @@
+import type { Acks } from '@partq/proto';
+
+/** One message as a front end (REST or Connect) hands it to the producer router. */
+export interface OutgoingMessage {
+  payload: Uint8Array;
+  key?: Uint8Array;
+  /** A partition the producer named; otherwise key hash, sequence, then round robin decide. */
+  partitionId?: number;
+  /** Per-producer sequence: a retried produce with the same sequence lands once. */
+  sequence?: bigint;
+}
+
+export interface ProduceRequest {
+  topic: string;
+  producerId: number;
+  messages: readonly OutgoingMessage[];
+  /** UNSPECIFIED (or absent): the topic's default. */
+  acks?: Acks;
+}
+
+/** Where one message landed, in request order. */
+export interface ProducedMessage {
+  partitionId: number;
+  offset: bigint;
+  /** True when the broker had this (producer, sequence) already; offset is the original one. */
+  duplicate: boolean;
+}

@@ -1,0 +1,214 @@
+import type { Client } from '@connectrpc/connect';
+import type { MetadataView } from '@partq/cluster';
+import { choosePartition, RoundRobin } from '@partq/partition';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { Acks, type AppendRequestSchema, type AppendResponse, type BrokerService, type Partition, type Producer, type Topic } from '@partq/proto';
+import { fromConnectError, PartqError, type ErrorCode } from '@partq/runtime';
+import type { Logger } from 'pino';
+import { assertPartitionInRange, type MetadataLookup } from '../cluster/metadata-lookup.js';
+import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
+import type { PeerClients } from '../cluster/peer-clients.js';
+import { waitForViewChange } from '../cluster/view-change.js';
+import type { OutgoingMessage, ProducedMessage, ProduceRequest } from './outgoing-message.js';
+
+/** Broker answers that mean "ask the right broker / the same one a little later". */
+const REROUTE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['STALE_EPOCH', 'NOT_OWNER', 'UNAVAILABLE']);
+const FIRST_BACKOFF_MS = 20;
+const MAX_BACKOFF_MS = 1000;
+/** Less time than this left: no new attempt, the produce fails with the last routing error. */
+const MIN_ATTEMPT_MS = 10;
+
+export interface ProducerRouterOptions {
+  view: MetadataView;
+  lookup: MetadataLookup;
+  refresher: MetadataRefresher;
+  brokers: PeerClients<typeof BrokerService>;
+  maxMessageBytes: number;
+  produceTimeoutMs: number;
+  logger: Pick<Logger, 'debug' | 'warn'>;
+  /** Called once per acknowledged request (metrics, activity reports). */
+  onProduced?: (topic: Topic, producerId: number, count: number) => void;
+}
+
+type AppendRequestInit = MessageInitShape<typeof AppendRequestSchema>;
+
+interface PartitionBatch {
+  partitionId: number;
+  /** Positions of the batch's messages in the request. */
+  indexes: number[];
+}
+
+/**
+ * The write path: validates a produce against the metadata, places every message on a partition,
+ * sends one Append per partition to the broker that owns it (with the ownership epoch as fencing
+ * token) and maps the offsets back to request order. A refused or unreachable owner is retried
+ * after the view changes (or after asking the manager) until the produce timeout; nothing is
+ * answered as written unless the owning broker acknowledged it.
+ */
+export class ProducerRouter {
+  private readonly roundRobin = new RoundRobin(Math.floor(Math.random() * 0x7fffffff));
+
+  constructor(private readonly options: ProducerRouterOptions) {}
+
+  async produce(request: ProduceRequest): Promise<ProducedMessage[]> {
+    const { topic, producer } = await this.authorize(request);
+    // Every message is checked and placed before anything is sent: bad input writes nothing.
+    const partitions = request.messages.map((message, index) => this.place(topic, producer, message, index));
+    const batches = groupByPartition(partitions);
+    const acks = request.acks || topic.defaultAcks || Acks.BROKER;
+    const deadline = Date.now() + this.options.produceTimeoutMs;
+
+    const results = new Array<ProducedMessage>(request.messages.length);
+    // Settle every partition before answering, so a client retrying a failure never races a write still in flight.
+    const outcomes = await Promise.allSettled(
+      batches.map(async (batch) => {
+        const records = batch.indexes.map((i) => toRecord(request.messages[i]!, producer.id));
+        const answer = await this.appendToOwner(topic, batch.partitionId, records, acks, deadline);
+        batch.indexes.forEach((requestIndex, j) => {
+          results[requestIndex] = { partitionId: batch.partitionId, offset: answer.offsets[j]!, duplicate: answer.duplicates[j] ?? false };
+        });
+      }),
+    );
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    this.options.onProduced?.(topic, producer.id, results.length);
+    return results;
+  }
+
+  private async authorize(request: ProduceRequest): Promise<{ topic: Topic; producer: Producer }> {
+    if (request.messages.length === 0) throw new PartqError('INVALID_ARGUMENT', 'a produce needs at least one message');
+    const topic = await this.options.lookup.topic(request.topic);
+    const producer = await this.options.lookup.producer(request.producerId);
+    if (producer.topicId !== topic.id) {
+      const registered = this.options.view.topicById(producer.topicId)?.name ?? `#${producer.topicId}`;
+      throw new PartqError('PERMISSION_DENIED', `producer ${producer.id} is registered for topic '${registered}', not '${topic.name}'`, {
+        producerId: producer.id,
+        topic: topic.name,
+      });
+    }
+    return { topic, producer };
+  }
+
+  /** Validates one message and returns its partition. */
+  private place(topic: Topic, producer: Producer, message: OutgoingMessage, index: number): number {
+    const size = message.payload.byteLength + (message.key?.byteLength ?? 0);
+    if (size > this.options.maxMessageBytes) {
+      throw new PartqError('PAYLOAD_TOO_LARGE', `message ${index} is ${size} bytes; the limit is ${this.options.maxMessageBytes}`, {
+        index,
+        size,
+        limit: this.options.maxMessageBytes,
+      });
+    }
+    if (message.sequence !== undefined && message.sequence < 0n) {
+      throw new PartqError('INVALID_ARGUMENT', `message ${index}: sequence must not be negative`, { index });
+    }
+    if (message.partitionId !== undefined) assertPartitionInRange(topic, message.partitionId);
+    if (producer.partitionId !== undefined) {
+      if (message.partitionId !== undefined && message.partitionId !== producer.partitionId) {
+        throw new PartqError(
+          'PERMISSION_DENIED',
+          `producer ${producer.id} is registered for partition ${producer.partitionId} of '${topic.name}', not partition ${message.partitionId}`,
+          { producerId: producer.id, partitionId: message.partitionId },
+        );
+      }
+      return producer.partitionId;
+    }
+    return choosePartition({
+      partitionCount: topic.partitionCount,
+      explicit: message.partitionId,
+      key: message.key,
+      // Only the residue matters, and it keeps 64-bit sequences exact.
+      sequence: message.sequence === undefined ? undefined : Number(message.sequence % BigInt(topic.partitionCount)),
+      roundRobin: () => this.roundRobin.next(topic.partitionCount),
+    });
+  }
+
+  private async appendToOwner(
+    topic: Topic,
+    partitionId: number,
+    records: ReturnType<typeof toRecord>[],
+    acks: Acks,
+    deadline: number,
+  ): Promise<AppendResponse> {
+    const { view, brokers, refresher, logger } = this.options;
+    let backoff = FIRST_BACKOFF_MS;
+    let lastError: PartqError | undefined;
+    for (;;) {
+      // An attempt with almost no time left could only end in a client-side timeout: report the real cause.
+      if (lastError && deadline - Date.now() < MIN_ATTEMPT_MS) throw this.timedOut(topic, partitionId, lastError);
+      const partition = view.partition(topic.id, partitionId);
+      const broker = partition && partition.brokerId !== 0 ? view.aliveBroker(partition.brokerId) : undefined;
+      if (!partition || !broker) {
+        lastError = new PartqError('UNAVAILABLE', `partition ${partitionId} of '${topic.name}' has no live owner`);
+      } else {
+        try {
+          const answer = await this.append(brokers.get(broker.address), partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks, records }, deadline);
+          if (answer.offsets.length !== records.length) {
+            throw new PartqError('INTERNAL', `broker ${broker.id} answered ${answer.offsets.length} offsets for ${records.length} records`);
+          }
+          return answer;
+        } catch (error) {
+          lastError = fromConnectError(error);
+          if (!REROUTE_CODES.has(lastError.code)) throw lastError;
+          logger.debug({ err: lastError, topic: topic.name, partitionId, brokerId: broker.id, epoch: partition.epoch }, 'append refused; rerouting');
+        }
+        // The view may have moved on while the call was in flight: retry at once with the news.
+        const now = view.partition(topic.id, partitionId);
+        if (now && (now.epoch !== partition.epoch || now.brokerId !== partition.brokerId)) continue;
+      }
+
+      const remaining = deadline - Date.now();
+      if (remaining < MIN_ATTEMPT_MS) throw this.timedOut(topic, partitionId, lastError);
+      const changed = await waitForViewChange(view, Math.min(backoff, remaining));
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      if (!changed) await refresher.tryRefresh();
+    }
+  }
+
+  /**
+   * One Append, abandoned as soon as the view gives the partition a new owner or epoch: the old
+   * owner is fenced and cannot acknowledge it any more (what it holds beyond the committed high
+   * watermark is truncated when it returns), so a stopped broker does not hold the write until
+   * the deadline.
+   */
+  private async append(client: Client<typeof BrokerService>, partition: Partition, request: AppendRequestInit, deadline: number): Promise<AppendResponse> {
+    const { view } = this.options;
+    const moved = new AbortController();
+    const onChange = (): void => {
+      const now = view.partition(partition.topicId, partition.partitionId);
+      if (now && (now.epoch !== partition.epoch || now.brokerId !== partition.brokerId)) moved.abort();
+    };
+    view.on('change', onChange);
+    try {
+      return await client.append(request, { timeoutMs: Math.max(1, deadline - Date.now()), signal: moved.signal });
+    } catch (error) {
+      if (moved.signal.aborted) throw new PartqError('NOT_OWNER', `partition ${partition.partitionId} moved while the append was in flight`);
+      throw error;
+    } finally {
+      view.off('change', onChange);
+    }
+  }
+
+  private timedOut(topic: Topic, partitionId: number, lastError: PartqError): PartqError {
+    this.options.logger.warn({ err: lastError, topic: topic.name, partitionId }, 'produce timed out waiting for a partition owner');
+    return new PartqError(
+      'UNAVAILABLE',
+      `partition ${partitionId} of '${topic.name}' did not accept the write within ${this.options.produceTimeoutMs} ms: ${lastError.message}`,
+      { topic: topic.name, partitionId, cause: lastError.code },
+    );
+  }
+}
+
+function toRecord(message: OutgoingMessage, producerId: number) {
+  return { payload: message.payload, key: message.key, producerId, sequence: message.sequence };
+}
+
+function groupByPartition(partitions: readonly number[]): PartitionBatch[] {
+  const byPartition = new Map<number, PartitionBatch>();
+  partitions.forEach((partitionId, index) => {
+    let batch = byPartition.get(partitionId);
+    if (!batch) byPartition.set(partitionId, (batch = { partitionId, indexes: [] }));
+    batch.indexes.push(index);
+  });
+  return [...byPartition.values()];
+}

@@ -1,0 +1,72 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { PartqError } from '@partq/runtime';
+import type { RestOptions } from './rest-options.js';
+import { failureBody, success } from './envelope.js';
+import { textOfBytes, type TextEncoding } from './payload-text.js';
+import { encodingSchema, idSchema, partitionIdSchema, topicNameSchema } from './schemas.js';
+
+interface RegisterBody {
+  topic: string;
+  partition_id?: number;
+  from?: 'latest' | 'earliest';
+}
+
+interface ConsumeQuery {
+  topic: string;
+  consumer_id: number;
+  partition_id?: number;
+  encoding?: TextEncoding;
+}
+
+/** POST /consumer/register, GET /consumer/consume. */
+export const consumerRoutes: FastifyPluginAsync<RestOptions> = async (app, { services, bodyLimit }) => {
+  app.post<{ Body: RegisterBody }>(
+    '/consumer/register',
+    {
+      bodyLimit,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['topic'],
+          properties: { topic: topicNameSchema, partition_id: partitionIdSchema, from: { type: 'string', enum: ['latest', 'earliest'] } },
+        },
+      },
+    },
+    async (request) => {
+      const { topic, partition_id: partitionId, from } = request.body;
+      const { consumer } = await services.registrations.registerConsumer(topic, partitionId, from === 'earliest');
+      return success({ consumer_id: consumer.id });
+    },
+  );
+
+  app.get<{ Querystring: ConsumeQuery }>(
+    '/consumer/consume',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['topic', 'consumer_id'],
+          properties: { topic: topicNameSchema, consumer_id: idSchema, partition_id: partitionIdSchema, encoding: encodingSchema },
+        },
+      },
+    },
+    async (request) => {
+      const { topic, consumer_id: consumerId, partition_id: partitionId, encoding } = request.query;
+      const [message] = await services.reads.consume({ topic, consumerId, partitionId, maxMessages: 1 });
+      // "Nothing yet" is a normal answer (HTTP 200), in the failure envelope the course spec uses.
+      if (!message) return failureBody(new PartqError('EMPTY', 'no new messages'));
+      const rawKey = message.key !== undefined && message.key.byteLength > 0 ? message.key : undefined;
+      let payload = textOfBytes(message.payload, encoding);
+      let key = rawKey && textOfBytes(rawKey, payload.encoding);
+      // Message and key share one encoding, so a key that is not UTF-8 turns both to base64.
+      if (rawKey && key && key.encoding !== payload.encoding) {
+        payload = textOfBytes(message.payload, 'base64');
+        key = textOfBytes(rawKey, 'base64');
+      }
+      const answer: Record<string, unknown> = { message: payload.text, partition_id: message.partitionId, offset: Number(message.offset) };
+      if (key) answer.key = key.text;
+      if (payload.encoding === 'base64') answer.encoding = 'base64';
+      return success(answer);
+    },
+  );
+};

@@ -1,0 +1,58 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { brokerStateName } from '../admin/health-report.js';
+import type { RestOptions } from './rest-options.js';
+import { success } from './envelope.js';
+
+/** Milliseconds since the epoch as ISO 8601, or null for "never". */
+function isoTime(ms: number): string | null {
+  return ms > 0 ? new Date(ms).toISOString() : null;
+}
+
+/** GET /health (the manager's health-check tables), GET /brokers (this gateway's partition map view). */
+export const healthRoutes: FastifyPluginAsync<RestOptions> = async (app, { services }) => {
+  app.get('/health', async () => {
+    const health = await services.health.cluster();
+    return success({
+      brokers: health.brokers.map((b) => ({
+        broker_id: b.brokerId,
+        address: b.address,
+        state: b.state,
+        last_heartbeat: isoTime(b.lastHeartbeatMs),
+        last_heartbeat_ms: b.lastHeartbeatMs,
+      })),
+      producers: health.producers.map((p) => ({
+        producer_id: p.id,
+        topic: p.topic,
+        status: p.status,
+        last_activity: isoTime(p.lastActivityMs),
+        last_activity_ms: p.lastActivityMs,
+      })),
+      consumers: health.consumers.map((c) => ({
+        consumer_id: c.id,
+        topic: c.topic,
+        status: c.status,
+        last_activity: isoTime(c.lastActivityMs),
+        last_activity_ms: c.lastActivityMs,
+      })),
+      replicas: health.replicas.map((r) => ({
+        replica_id: r.replicaId,
+        address: r.address,
+        status: r.status,
+        last_heartbeat: isoTime(r.lastHeartbeatMs),
+        last_heartbeat_ms: r.lastHeartbeatMs,
+      })),
+    });
+  });
+
+  app.get('/brokers', async () => {
+    return success({
+      brokers: services.view.brokers().map((b) => ({
+        broker_id: b.id,
+        address: b.address,
+        state: brokerStateName(b.state),
+        last_heartbeat: isoTime(Number(b.lastHeartbeatMs)),
+        last_heartbeat_ms: Number(b.lastHeartbeatMs),
+      })),
+    });
+  });
+};

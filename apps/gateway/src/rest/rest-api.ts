@@ -1,0 +1,49 @@
+import type { FastifyPluginAsync, FastifySchemaValidationError } from 'fastify';
+import { PartqError } from '@partq/runtime';
+import { consumerRoutes } from './consumer.js';
+import type { RestOptions } from './rest-options.js';
+import { failureBody, toFailure } from './envelope.js';
+import { healthRoutes } from './health.js';
+import { producerRoutes } from './producer.js';
+import { sizeRoutes } from './size.js';
+import { rejectCoercibleBodyTypes } from './strict-json-types.js';
+import { topicRoutes } from './topics.js';
+
+/**
+ * The REST API: one plugin per resource, sharing one failure envelope. Every error a route or
+ * Fastify raises for it (bad JSON, schema violations, oversize bodies, unknown routes) is answered
+ * as {"status":"failure","code","message"} with the code's HTTP status.
+ */
+export const restApi: FastifyPluginAsync<RestOptions> = async (app, options) => {
+  app.setSchemaErrorFormatter(formatSchemaErrors);
+  app.setErrorHandler(async (error, request, reply) => {
+    const { httpStatus, body, unexpected } = toFailure(error);
+    if (unexpected) request.log.error({ err: error, url: request.url }, 'request failed');
+    return reply.status(httpStatus).send(body);
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const error = new PartqError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
+    return reply.status(404).send(failureBody(error));
+  });
+  app.addHook('onRequest', async () => options.gate.pass());
+  app.addHook('preValidation', rejectCoercibleBodyTypes);
+
+  await app.register(topicRoutes, options);
+  await app.register(producerRoutes, options);
+  await app.register(consumerRoutes, options);
+  await app.register(sizeRoutes, options);
+  await app.register(healthRoutes, options);
+};
+
+/**
+ * "body/partitions must be >= 1": the first violation, named by where it is. When alternatives all
+ * failed (a batch item that is neither a string nor a message object), a missing field says more
+ * than "must be string".
+ */
+function formatSchemaErrors(errors: FastifySchemaValidationError[], dataVar: string): Error {
+  const first = errors.find((error) => error.keyword === 'required') ?? errors[0];
+  if (!first) return new Error(`${dataVar} is invalid`);
+  const allowed = (first.params as { allowedValues?: unknown[] }).allowedValues;
+  const suffix = allowed ? ` (${allowed.map((v) => JSON.stringify(v)).join(', ')})` : '';
+  return new Error(`${dataVar}${first.instancePath} ${first.message ?? 'is invalid'}${suffix}`);
+}

@@ -1,0 +1,79 @@
+import { ConsumerService, ProducerService } from '@partq/proto';
+import { closeRpcTransports, createRpcClient, fromConnectError } from '@partq/runtime';
+import { startFakeCluster, type FakeCluster } from './fakes/fake-cluster.js';
+
+const MAX_MESSAGE_BYTES = 2048;
+let cluster: FakeCluster;
+const producer = () => createRpcClient(ProducerService, cluster.gateway.url);
+const consumer = () => createRpcClient(ConsumerService, cluster.gateway.url);
+const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'utf8'));
+
+beforeAll(async () => {
+  cluster = await startFakeCluster({ brokers: 2, replicas: 1, gateway: { maxMessageBytes: MAX_MESSAGE_BYTES } });
+});
+afterAll(async () => {
+  closeRpcTransports(cluster.gateway.url);
+  await cluster.stop();
+});
+
+/** The partq code a failed call carried. */
+async function codeOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (error) {
+    return fromConnectError(error).code;
+  }
+  throw new Error('the call succeeded');
+}
+
+test('ProducerService: create, list, register and send a batch', async () => {
+  const created = await producer().createTopic({ name: 'rpc', partitions: 2 });
+  expect(created.topic).toMatchObject({ name: 'rpc', partitionCount: 2 });
+  expect((await producer().listTopics({})).topics).toEqual(['rpc']);
+  expect((await consumer().listTopics({})).topics).toEqual(['rpc']);
+
+  const registered = await producer().register({ topic: 'rpc' });
+  expect(registered.partitionCount).toBe(2);
+  const sent = await producer().send({
+    topic: 'rpc',
+    producerId: registered.producerId,
+    messages: [
+      { payload: bytes('a'), partitionId: 0 },
+      { payload: bytes('b'), partitionId: 1, sequence: 7n },
+      { payload: new Uint8Array([0, 255]), partitionId: 0, key: bytes('k') },
+    ],
+  });
+  expect(sent.results.map((r) => [r.partitionId, r.offset, r.duplicate])).toEqual([
+    [0, 0n, false],
+    [1, 0n, false],
+    [0, 1n, false],
+  ]);
+  const again = await producer().send({ topic: 'rpc', producerId: registered.producerId, messages: [{ payload: bytes('b'), partitionId: 1, sequence: 7n }] });
+  expect(again.results[0]).toMatchObject({ partitionId: 1, offset: 0n, duplicate: true });
+});
+
+test('ConsumerService: dequeue up to max_messages, an empty list when nothing is pending, size', async () => {
+  const { consumerId } = await consumer().register({ topic: 'rpc', partitionId: 0, fromEarliest: true });
+  expect((await consumer().size({ topic: 'rpc', consumerId })).size).toBe(2n);
+  const first = await consumer().dequeue({ topic: 'rpc', consumerId, maxMessages: 10 });
+  expect(first.messages.map((m) => [m.offset, Buffer.from(m.payload).toString('hex')])).toEqual([
+    [0n, Buffer.from('a').toString('hex')],
+    [1n, '00ff'],
+  ]);
+  expect(Buffer.from(first.messages[1]!.key!).toString()).toBe('k');
+  expect((await consumer().dequeue({ topic: 'rpc', consumerId, maxMessages: 10 })).messages).toEqual([]);
+  expect((await consumer().size({ topic: 'rpc', consumerId })).size).toBe(0n);
+});
+
+test('errors keep their partq code over Connect', async () => {
+  const { producerId } = await producer().register({ topic: 'rpc' });
+  const { producerId: strangerId } = await producer().register({ topic: 'stranger' });
+  expect(await codeOf(producer().createTopic({ name: 'rpc', partitions: 1 }))).toBe('ALREADY_EXISTS');
+  expect(await codeOf(producer().createTopic({ name: 'bad name', partitions: 1 }))).toBe('INVALID_ARGUMENT');
+  expect(await codeOf(producer().send({ topic: 'nope', producerId, messages: [{ payload: bytes('m') }] }))).toBe('NOT_FOUND');
+  expect(await codeOf(producer().send({ topic: 'rpc', producerId: strangerId, messages: [{ payload: bytes('m') }] }))).toBe('PERMISSION_DENIED');
+  expect(await codeOf(producer().send({ topic: 'rpc', producerId, messages: [{ payload: new Uint8Array(MAX_MESSAGE_BYTES + 1) }] }))).toBe('PAYLOAD_TOO_LARGE');
+  expect(await codeOf(producer().send({ topic: 'rpc', producerId, messages: [] }))).toBe('INVALID_ARGUMENT');
+  expect(await codeOf(consumer().dequeue({ topic: 'rpc', consumerId: 777777 }))).toBe('NOT_FOUND');
+  expect(await codeOf(consumer().register({ topic: 'missing' }))).toBe('NOT_FOUND');
+});

@@ -1,0 +1,226 @@
+import { expectFailure, get, post, postRaw } from './http.js';
+import { startFakeCluster, type FakeCluster } from './fakes/fake-cluster.js';
+
+const MAX_MESSAGE_BYTES = 1024;
+let cluster: FakeCluster;
+let producerId: number;
+
+beforeAll(async () => {
+  cluster = await startFakeCluster({ brokers: 2, gateway: { maxMessageBytes: MAX_MESSAGE_BYTES, batchBodyLimit: 256 * 1024 } });
+  await post(app(), '/topics', { topic_name: 'events', partitions: 3 });
+  await post(app(), '/topics', { topic_name: 'other', partitions: 1 });
+  producerId = (await post(app(), '/producer/register', { topic: 'events' })).body.producer_id;
+});
+afterAll(async () => {
+  await cluster.stop();
+});
+const app = () => cluster.gateway.app;
+const topicId = (name: string) => cluster.state.topicByName(name)!.id;
+const logOf = (name: string, partition: number) => cluster.state.log(topicId(name), partition);
+const totalRecords = () => [...cluster.state.logs.values()].reduce((sum, log) => sum + log.length, 0);
+const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
+
+describe('POST /producer/register', () => {
+  test('answers an integer producer id', async () => {
+    const reply = await post(app(), '/producer/register', { topic: 'events' });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ status: 'success', producer_id: expect.any(Number) });
+    expect(Number.isInteger(reply.body.producer_id)).toBe(true);
+  });
+
+  test('creates a missing topic', async () => {
+    const reply = await post(app(), '/producer/register', { topic: 'created-by-producer' });
+    expect(reply.status).toBe(200);
+    expect((await get(app(), '/topics')).body.topics).toContain('created-by-producer');
+  });
+
+  test('a partition out of range is 404, a bad name or type 400', async () => {
+    expectFailure(await post(app(), '/producer/register', { topic: 'events', partition_id: 3 }), 404, 'NOT_FOUND');
+    expectFailure(await post(app(), '/producer/register', { topic: 'bad name' }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/register', { topic: 'events', partition_id: '1' }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/register', {}), 400, 'INVALID_ARGUMENT');
+  });
+});
+
+describe('POST /producer/produce, one message', () => {
+  test('answers the partition and offset the broker gave', async () => {
+    const reply = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'hello', partition_id: 1 });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ status: 'success', partition_id: 1, offset: 0 });
+    expect(text(logOf('events', 1)[0]!.payload)).toBe('hello');
+  });
+
+  test('stores the UTF-8 bytes of the string exactly', async () => {
+    const message = 'ünïcødé 😀 "quotes" \'single\' \\ \u0000 NUL\n\t\'; DROP TABLE messages;--';
+    const reply = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message, partition_id: 2 });
+    const stored = logOf('events', 2)[reply.body.offset]!.payload;
+    expect(Buffer.from(stored).equals(Buffer.from(message, 'utf8'))).toBe(true);
+  });
+
+  test('a key decides the partition, and the same key the same partition', async () => {
+    const first = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'a', key: 'customer-7' });
+    const second = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'b', key: 'customer-7' });
+    expect(second.body.partition_id).toBe(first.body.partition_id);
+    const stored = logOf('events', first.body.partition_id)[first.body.offset]!;
+    expect(text(stored.key!)).toBe('customer-7');
+  });
+
+  test('base64 carries binary payloads', async () => {
+    const bytes = Buffer.from([0, 255, 128, 10, 13, 0xc3]);
+    const reply = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: bytes.toString('base64'), encoding: 'base64', partition_id: 0 });
+    expect(reply.status).toBe(200);
+    expect(Buffer.from(logOf('events', 0)[reply.body.offset]!.payload).equals(bytes)).toBe(true);
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'not base64!', encoding: 'base64' }), 400, 'INVALID_ARGUMENT');
+  });
+
+  test('an empty message is a message', async () => {
+    const reply = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: '', partition_id: 0 });
+    expect(reply.status).toBe(200);
+    expect(logOf('events', 0)[reply.body.offset]!.payload.byteLength).toBe(0);
+  });
+
+  test('a message of exactly the limit is accepted, one byte more is 413 and writes nothing', async () => {
+    const atLimit = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'x'.repeat(MAX_MESSAGE_BYTES) });
+    expect(atLimit.status).toBe(200);
+    const before = totalRecords();
+    const over = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'x'.repeat(MAX_MESSAGE_BYTES + 1) });
+    expectFailure(over, 413, 'PAYLOAD_TOO_LARGE');
+    // Multi-byte characters count as their UTF-8 bytes.
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'é'.repeat(MAX_MESSAGE_BYTES / 2 + 1) }), 413, 'PAYLOAD_TOO_LARGE');
+    expect(totalRecords()).toBe(before);
+  });
+
+  test('unknown topic, unknown producer and a partition out of range are 404', async () => {
+    expectFailure(await post(app(), '/producer/produce', { topic: 'missing', producer_id: producerId, message: 'm' }), 404, 'NOT_FOUND');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: 999999, message: 'm' }), 404, 'NOT_FOUND');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'm', partition_id: 3 }), 404, 'NOT_FOUND');
+  });
+
+  test('a producer of another topic is 403 PERMISSION_DENIED', async () => {
+    const otherProducer = (await post(app(), '/producer/register', { topic: 'other' })).body.producer_id;
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: otherProducer, message: 'm' }), 403, 'PERMISSION_DENIED');
+  });
+
+  test('a producer registered for one partition writes only there', async () => {
+    const pinned = (await post(app(), '/producer/register', { topic: 'events', partition_id: 2 })).body.producer_id;
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: pinned, message: 'm', partition_id: 0 }), 403, 'PERMISSION_DENIED');
+    for (let i = 0; i < 3; i++) {
+      const reply = await post(app(), '/producer/produce', { topic: 'events', producer_id: pinned, message: `m${i}` });
+      expect(reply.body.partition_id).toBe(2);
+    }
+  });
+
+  test('missing fields and wrong types are 400, never coerced', async () => {
+    const before = totalRecords();
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', message: 'm' }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { producer_id: producerId, message: 'm' }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 123 }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: null }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: { text: 'm' } }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: String(producerId), message: 'm' }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: 1.5, message: 'm' }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: -1, message: 'm' }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'm', partition_id: -1 }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'm', sequence: 'one' }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'm', encoding: 'hex' }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: '\ud800 lone surrogate' }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await postRaw(app(), '/producer/produce', '{"topic": "events", "producer_id": 1, "message": "m"'), 400, 'INVALID_ARGUMENT');
+    expect(totalRecords()).toBe(before);
+  });
+
+  test('a body over the produce limit is 413', async () => {
+    const huge = JSON.stringify({ topic: 'events', producer_id: producerId, messages: Array.from({ length: 400 }, () => 'x'.repeat(1000)) });
+    expectFailure(await postRaw(app(), '/producer/produce', huge), 413, 'PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('POST /producer/produce, a batch', () => {
+  test('answers one result per message, in request order, across partitions', async () => {
+    const messages = [{ message: 'p0', partition_id: 0 }, 'plain string', { message: 'p2', partition_id: 2 }, { message: 'p0 again', partition_id: 0 }];
+    const reply = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, messages });
+    expect(reply.status).toBe(200);
+    expect(reply.body.status).toBe('success');
+    expect(reply.body.results).toHaveLength(4);
+    const [r0, , r2, r3] = reply.body.results;
+    expect([r0.partition_id, r2.partition_id, r3.partition_id]).toEqual([0, 2, 0]);
+    // Within a partition, the batch keeps request order.
+    expect(r3.offset).toBeGreaterThan(r0.offset);
+    for (const [i, result] of reply.body.results.entries()) {
+      const expected = typeof messages[i] === 'string' ? messages[i] : (messages[i] as { message: string }).message;
+      expect(text(logOf('events', result.partition_id)[result.offset]!.payload)).toBe(expected);
+    }
+  });
+
+  test('one message too large writes nothing of the batch', async () => {
+    const before = totalRecords();
+    const appendsBefore = cluster.brokers.map((b) => b.appends.length);
+    const reply = await post(app(), '/producer/produce', {
+      topic: 'events',
+      producer_id: producerId,
+      messages: [{ message: 'ok', partition_id: 0 }, { message: 'ok', partition_id: 1 }, 'x'.repeat(MAX_MESSAGE_BYTES + 1)],
+    });
+    expectFailure(reply, 413, 'PAYLOAD_TOO_LARGE');
+    expect(totalRecords()).toBe(before);
+    expect(cluster.brokers.map((b) => b.appends.length)).toEqual(appendsBefore);
+  });
+
+  test('one invalid message (bad partition, bad type, no message) writes nothing of the batch', async () => {
+    const before = totalRecords();
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, messages: ['ok', { message: 'x', partition_id: 9 }] }), 404, 'NOT_FOUND');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, messages: ['ok', 42] }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, messages: ['ok', { key: 'k' }] }), 400, 'INVALID_ARGUMENT');
+    expect(totalRecords()).toBe(before);
+  });
+
+  test('an empty batch, or "message" and "messages" together, are 400', async () => {
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, messages: [] }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'a', messages: ['b'] }), 400, 'INVALID_ARGUMENT');
+  });
+});
+
+describe('sequence numbers', () => {
+  test('are passed to the broker with the producer id, and a retry lands once', async () => {
+    const body = { topic: 'events', producer_id: producerId, message: 'exactly once', sequence: 41 };
+    const first = await post(app(), '/producer/produce', body);
+    const appended = cluster.state.appendRequests.at(-1)!;
+    expect(appended.records[0]).toMatchObject({ producerId, sequence: 41n });
+
+    const before = totalRecords();
+    const retry = await post(app(), '/producer/produce', body);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ status: 'success', partition_id: first.body.partition_id, offset: first.body.offset, duplicate: true });
+    expect(totalRecords()).toBe(before);
+  });
+
+  test('without a partition or key, the sequence picks the partition, so the retry meets its original', async () => {
+    for (const sequence of [100, 101, 102, 103]) {
+      const reply = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: `s${sequence}`, sequence });
+      expect(reply.body.partition_id).toBe(sequence % 3);
+    }
+  });
+
+  test('a batch passes each message\'s sequence', async () => {
+    await post(app(), '/producer/produce', {
+      topic: 'events',
+      producer_id: producerId,
+      messages: [{ message: 'a', sequence: 200, partition_id: 1 }, { message: 'b', sequence: 201, partition_id: 1 }],
+    });
+    const appended = cluster.state.appendRequests.at(-1)!;
+    expect(appended.records.map((r) => r.sequence)).toEqual([200n, 201n]);
+  });
+
+  test('negative or unsafe sequences are 400', async () => {
+    expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'm', sequence: -1 }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await postRaw(app(), '/producer/produce', `{"topic":"events","producer_id":${producerId},"message":"m","sequence":12345678901234567890}`), 400, 'INVALID_ARGUMENT');
+  });
+});
+
+describe('acks', () => {
+  test('"all" reaches the broker; the default is the topic\'s (broker)', async () => {
+    await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'm', acks: 'all', partition_id: 0 });
+    expect(cluster.state.appendRequests.at(-1)!.acks).toBe(2);
+    await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'm', partition_id: 0 });
+    expect(cluster.state.appendRequests.at(-1)!.acks).toBe(1);
+  });
+});

@@ -1,0 +1,128 @@
+import { expectFailure, get, post, postRaw } from './http.js';
+import { startFakeCluster, type FakeCluster } from './fakes/fake-cluster.js';
+
+let cluster: FakeCluster;
+beforeAll(async () => {
+  cluster = await startFakeCluster({ brokers: 2 });
+});
+afterAll(async () => {
+  await cluster.stop();
+});
+const app = () => cluster.gateway.app;
+
+describe('GET /topics', () => {
+  test('answers an empty list before any topic exists', async () => {
+    const reply = await get(app(), '/topics');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ status: 'success', topics: [] });
+  });
+});
+
+describe('POST /topics', () => {
+  test('creates a topic: 201 with the course-spec message', async () => {
+    const reply = await post(app(), '/topics', { topic_name: 'orders', partitions: 4 });
+    expect(reply.status).toBe(201);
+    expect(reply.body).toEqual({
+      status: 'success',
+      message: "Topic 'orders' created successfully",
+      topic: { name: 'orders', partitions: 4 },
+    });
+    expect(cluster.state.topicByName('orders')?.partitionCount).toBe(4);
+  });
+
+  test('accepts "name" for "topic_name" and defaults the partition count', async () => {
+    const reply = await post(app(), '/topics', { name: 'defaults.topic-1' });
+    expect(reply.status).toBe(201);
+    expect(reply.body.topic).toEqual({ name: 'defaults.topic-1', partitions: cluster.state.defaultPartitions });
+  });
+
+  test('lists created topics in creation order', async () => {
+    const reply = await get(app(), '/topics');
+    expect(reply.body).toEqual({ status: 'success', topics: ['orders', 'defaults.topic-1'] });
+  });
+
+  test('a duplicate is 409 ALREADY_EXISTS', async () => {
+    expectFailure(await post(app(), '/topics', { topic_name: 'orders' }), 409, 'ALREADY_EXISTS');
+  });
+
+  test.each([
+    ['empty', ''],
+    ['too long', 'x'.repeat(250)],
+    ['a space', 'a b'],
+    ['a slash', 'a/b'],
+    ['a dot', '.'],
+    ['unicode', 'tøpic'],
+  ])('a name with %s is 400', async (_what, name) => {
+    expectFailure(await post(app(), '/topics', { topic_name: name }), 400, 'INVALID_ARGUMENT');
+  });
+
+  test('a name of 249 characters is fine', async () => {
+    expect((await post(app(), '/topics', { topic_name: 'n'.repeat(249), partitions: 1 })).status).toBe(201);
+  });
+
+  test.each([
+    ['zero', 0],
+    ['negative', -1],
+    ['fractional', 1.5],
+    ['a string', '3'],
+    ['over 1024', 1025],
+    ['null', null],
+  ])('partitions %s is 400', async (_what, partitions) => {
+    expectFailure(await post(app(), '/topics', { topic_name: 'bad-partitions', partitions }), 400, 'INVALID_ARGUMENT');
+    expect(cluster.state.topicByName('bad-partitions')).toBeUndefined();
+  });
+
+  test('a name of the wrong type is 400, not coerced', async () => {
+    expectFailure(await post(app(), '/topics', { topic_name: 12345 }), 400, 'INVALID_ARGUMENT');
+    expect(cluster.state.topicByName('12345')).toBeUndefined();
+  });
+
+  test('a missing name is 400', async () => {
+    expectFailure(await post(app(), '/topics', { partitions: 2 }), 400, 'INVALID_ARGUMENT');
+  });
+
+  test('malformed JSON, an empty body and a non-object body are 400 in the envelope', async () => {
+    expectFailure(await postRaw(app(), '/topics', '{"topic_name": "x",'), 400, 'INVALID_ARGUMENT');
+    expectFailure(await postRaw(app(), '/topics', ''), 400, 'INVALID_ARGUMENT');
+    expectFailure(await postRaw(app(), '/topics', '["x"]'), 400, 'INVALID_ARGUMENT');
+    expectFailure(await postRaw(app(), '/topics', '"x"'), 400, 'INVALID_ARGUMENT');
+  });
+
+  test('an unsupported content type is a 4xx INVALID_ARGUMENT', async () => {
+    const reply = await postRaw(app(), '/topics', 'topic_name=x', 'application/x-www-form-urlencoded');
+    expect(reply.status).toBe(415);
+    expect(reply.body).toMatchObject({ status: 'failure', code: 'INVALID_ARGUMENT' });
+  });
+
+  test('a body over the limit is 413 PAYLOAD_TOO_LARGE', async () => {
+    const huge = JSON.stringify({ topic_name: 'huge', padding: 'x'.repeat(3 * 1024 * 1024) });
+    expectFailure(await postRaw(app(), '/topics', huge), 413, 'PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('GET /topics/partitions', () => {
+  test('shows owner, start and end offset of every partition', async () => {
+    const producer = await post(app(), '/producer/register', { topic: 'orders' });
+    for (const partition_id of [0, 0, 0, 2]) {
+      const sent = await post(app(), '/producer/produce', { topic: 'orders', producer_id: producer.body.producer_id, message: 'm', partition_id });
+      expect(sent.status).toBe(200);
+    }
+    const reply = await get(app(), '/topics/partitions', { topic_name: 'orders' });
+    expect(reply.status).toBe(200);
+    const [b1, b2] = cluster.brokers.map((b) => b.broker.id);
+    expect(reply.body).toEqual({
+      status: 'success',
+      partitions: [
+        { partition_id: 0, broker_id: b1, start_offset: 0, end_offset: 3 },
+        { partition_id: 1, broker_id: b2, start_offset: 0, end_offset: 0 },
+        { partition_id: 2, broker_id: b1, start_offset: 0, end_offset: 1 },
+        { partition_id: 3, broker_id: b2, start_offset: 0, end_offset: 0 },
+      ],
+    });
+  });
+
+  test('an unknown topic is 404, a missing one 400', async () => {
+    expectFailure(await get(app(), '/topics/partitions', { topic_name: 'nope' }), 404, 'NOT_FOUND');
+    expectFailure(await get(app(), '/topics/partitions'), 400, 'INVALID_ARGUMENT');
+  });
+});
