@@ -102,8 +102,9 @@ export class MetadataView extends EventEmitter<{ change: [version: number] }> {
     return broker && broker.state !== BrokerState.DEAD ? broker : undefined;
   }
 
+  /** Replicas that can serve (one that stopped heartbeating has its address emptied by the manager). */
   replicas(): Replica[] {
-    return [...this.replicasById.values()].sort((a, b) => a.id - b.id);
+    return [...this.replicasById.values()].filter((r) => r.address !== '').sort((a, b) => a.id - b.id);
   }
 
   producer(id: number): Producer | undefined {

@@ -214,6 +214,8 @@ export type Replica = Message<"partq.v1.Replica"> & {
   id: number;
 
   /**
+   * Empty once the replica stopped heartbeating: gateways route around it.
+   *
    * @generated from field: string address = 2;
    */
   address: string;
