@@ -53,7 +53,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const say = options.onEvent ?? (() => undefined);
   const restart = options.restart ?? true;
   const auto = options.ports === 'auto';
-  const ports = auto ? undefined : (options.ports ?? FIXED_PORTS);
+  const ports = options.ports === 'auto' ? undefined : (options.ports ?? FIXED_PORTS);
   const port = async (fixed: number | undefined): Promise<number> => fixed ?? freePort();
 
   const database = await resolveDatabaseUrl({
