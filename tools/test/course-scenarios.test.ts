@@ -112,3 +112,16 @@ test('a retried produce with the same sequence lands once', async () => {
   await rest.produce('idem', producer, 'twice', { sequence: 2 });
   expect((await rest.drain('idem', consumer)).map((m) => m.message).sort()).toEqual(['once', 'twice']);
 });
+
+test('a consume retried with the same request id gets the same message, then the next id moves on', async () => {
+  const producer = await rest.registerProducer('retry-consume');
+  const consumer = await rest.registerConsumer('retry-consume', 0);
+  for (const m of ['a', 'b']) await rest.produce('retry-consume', producer, m, { partition_id: 0 });
+  const first = await rest.get('/consumer/consume', { topic: 'retry-consume', consumer_id: consumer, request_id: 'r1' });
+  const again = await rest.get('/consumer/consume', { topic: 'retry-consume', consumer_id: consumer, request_id: 'r1' });
+  expect(first.body).toMatchObject({ status: 'success', message: 'a', offset: 0 });
+  expect(again.body).toMatchObject({ status: 'success', message: 'a', offset: 0 });
+  const next = await rest.get('/consumer/consume', { topic: 'retry-consume', consumer_id: consumer, request_id: 'r2' });
+  expect(next.body).toMatchObject({ status: 'success', message: 'b', offset: 1 });
+  expect((await rest.get('/consumer/consume', { topic: 'retry-consume', consumer_id: consumer, request_id: 'r3' })).body).toMatchObject({ code: 'EMPTY' });
+});

@@ -7,6 +7,7 @@ export interface ReplicaMetrics {
   consumedMessages: Counter<'topic'>;
   fetchSource: Counter<'source'>;
   consumeDuration: Histogram<'outcome'>;
+  replayedConsumes: Counter;
 }
 
 /** The replica's own series, registered on the process registry. */
@@ -29,6 +30,11 @@ export function createReplicaMetrics(registry: Registry): ReplicaMetrics {
       help: 'Duration of Consume calls, by outcome (messages, empty, error)',
       labelNames: ['outcome'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    replayedConsumes: new Counter({
+      name: 'partq_replica_replayed_consumes_total',
+      help: 'Consumes retried with the last request id and answered with the same delivery',
       registers: [registry],
     }),
   };

@@ -91,6 +91,17 @@ export interface ConsumerPositionsTable {
   updated_at: TimestampDefaultNow;
 }
 
+/** The last delivery of a consumer: a retried consume with the same request id gets it again. */
+export interface ConsumerDeliveriesTable {
+  consumer_id: number;
+  request_id: string;
+  partition_id: number;
+  /** The delivered records are [from_offset, to_offset) of the partition. */
+  from_offset: Int8;
+  to_offset: Int8;
+  delivered_at: TimestampDefaultNow;
+}
+
 export interface MessagesTable {
   topic_id: number;
   partition_id: number;
@@ -120,6 +131,7 @@ export interface Database {
   producers: ProducersTable;
   consumers: ConsumersTable;
   consumer_positions: ConsumerPositionsTable;
+  consumer_deliveries: ConsumerDeliveriesTable;
   messages: MessagesTable;
   health_checks: HealthChecksTable;
 }
@@ -147,6 +159,8 @@ export type ConsumerRowUpdate = Updateable<ConsumersTable>;
 export type ConsumerPositionRow = Selectable<ConsumerPositionsTable>;
 export type NewConsumerPositionRow = Insertable<ConsumerPositionsTable>;
 export type ConsumerPositionRowUpdate = Updateable<ConsumerPositionsTable>;
+
+export type ConsumerDeliveryRow = Selectable<ConsumerDeliveriesTable>;
 
 export type MessageRow = Selectable<MessagesTable>;
 export type NewMessageRow = Insertable<MessagesTable>;

@@ -20,6 +20,7 @@ export function consumerServiceImpl(services: GatewayServices): ServiceImpl<type
         consumerId: request.consumerId,
         partitionId: request.partitionId,
         maxMessages: request.maxMessages,
+        requestId: request.requestId,
       });
       return { messages };
     },

@@ -13,6 +13,8 @@ export interface ConsumeRequest {
   partitionId?: number;
   /** 1 when absent or 0; capped at MAX_MESSAGES_PER_DEQUEUE. */
   maxMessages?: number;
+  /** Makes a retry safe: the same id gets the same delivery again instead of the next one. */
+  requestId?: string;
 }
 
 export interface ConsumerSize {
@@ -41,7 +43,13 @@ export class ConsumerReads {
     let messages: ConsumedMessage[];
     try {
       const answer = await this.options.replicas.call(request.consumerId, (replica) =>
-        replica.consume({ consumerId: request.consumerId, topic: topic.name, partitionId: request.partitionId, maxMessages }),
+        replica.consume({
+          consumerId: request.consumerId,
+          topic: topic.name,
+          partitionId: request.partitionId,
+          maxMessages,
+          requestId: request.requestId ?? '',
+        }),
       );
       messages = answer.messages;
     } catch (error) {

@@ -3,7 +3,7 @@ import { PartqError } from '@partq/runtime';
 import type { RestOptions } from './rest-options.js';
 import { failureBody, success } from './envelope.js';
 import { textOfBytes, type TextEncoding } from './payload-text.js';
-import { encodingSchema, idSchema, partitionIdSchema, topicNameSchema } from './schemas.js';
+import { encodingSchema, idSchema, partitionIdSchema, requestIdSchema, topicNameSchema } from './schemas.js';
 
 interface RegisterBody {
   topic: string;
@@ -16,6 +16,7 @@ interface ConsumeQuery {
   consumer_id: number;
   partition_id?: number;
   encoding?: TextEncoding;
+  request_id?: string;
 }
 
 /** POST /consumer/register, GET /consumer/consume. */
@@ -46,13 +47,19 @@ export const consumerRoutes: FastifyPluginAsync<RestOptions> = async (app, { ser
         querystring: {
           type: 'object',
           required: ['topic', 'consumer_id'],
-          properties: { topic: topicNameSchema, consumer_id: idSchema, partition_id: partitionIdSchema, encoding: encodingSchema },
+          properties: {
+            topic: topicNameSchema,
+            consumer_id: idSchema,
+            partition_id: partitionIdSchema,
+            encoding: encodingSchema,
+            request_id: requestIdSchema,
+          },
         },
       },
     },
     async (request) => {
-      const { topic, consumer_id: consumerId, partition_id: partitionId, encoding } = request.query;
-      const [message] = await services.reads.consume({ topic, consumerId, partitionId, maxMessages: 1 });
+      const { topic, consumer_id: consumerId, partition_id: partitionId, encoding, request_id: requestId } = request.query;
+      const [message] = await services.reads.consume({ topic, consumerId, partitionId, maxMessages: 1, requestId });
       // "Nothing yet" is a normal answer (HTTP 200), in the failure envelope the course spec uses.
       if (!message) return failureBody(new PartqError('EMPTY', 'no new messages'));
       const rawKey = message.key !== undefined && message.key.byteLength > 0 ? message.key : undefined;

@@ -6,3 +6,5 @@ export const partitionIdSchema = { type: 'integer', minimum: 0, maximum: MAX_INT
 /** Names are checked by the handlers so the message can state the naming rule. */
 export const topicNameSchema = { type: 'string' } as const;
 export const encodingSchema = { type: 'string', enum: ['utf8', 'base64'] } as const;
+/** A client's id for one consume: a retry with the same id gets the same delivery again. */
+export const requestIdSchema = { type: 'string', minLength: 1, maxLength: 128 } as const;

@@ -4,6 +4,14 @@ import type { Database } from '@partq/schema';
 /** A consumer's next offset per partition it is subscribed to. */
 export type ConsumerPositions = ReadonlyMap<number, number>;
 
+/** A consumer's last delivery: the records [from, to) of a partition, for request `requestId`. */
+export interface Delivery {
+  requestId: string;
+  partitionId: number;
+  from: number;
+  to: number;
+}
+
 /** Consumers whose positions stay cached; the least recently used beyond this are dropped. */
 const DEFAULT_MAX_CACHED_CONSUMERS = 100_000;
 
@@ -17,6 +25,7 @@ const DEFAULT_MAX_CACHED_CONSUMERS = 100_000;
  */
 export class PositionStore {
   private readonly cache = new Map<number, Map<number, number>>();
+  private readonly deliveries = new Map<number, Delivery | null>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -54,18 +63,36 @@ export class PositionStore {
    * first (the cache is dropped then; reload and retry). Rejects when the outcome is unknown (the
    * database failed): the cache is dropped too, and nothing must be delivered.
    */
-  async advance(consumerId: number, partitionId: number, from: number, to: number): Promise<boolean> {
+  async advance(consumerId: number, partitionId: number, from: number, to: number, requestId = ''): Promise<boolean> {
     if (to < from) throw new RangeError(`a position only moves forward (${from} -> ${to})`);
     let updated: bigint;
     try {
-      const result = await this.db
-        .updateTable('consumer_positions')
-        .set({ next_offset: to, updated_at: sql<Date>`now()` })
-        .where('consumer_id', '=', consumerId)
-        .where('partition_id', '=', partitionId)
-        .where('next_offset', '=', from)
-        .executeTakeFirst();
-      updated = result.numUpdatedRows;
+      if (requestId === '') {
+        const result = await this.db
+          .updateTable('consumer_positions')
+          .set({ next_offset: to, updated_at: sql<Date>`now()` })
+          .where('consumer_id', '=', consumerId)
+          .where('partition_id', '=', partitionId)
+          .where('next_offset', '=', from)
+          .executeTakeFirst();
+        updated = result.numUpdatedRows;
+      } else {
+        // One statement moves the position and records the delivery: both happen or neither does.
+        const result = await sql<{ consumer_id: number }>`
+          WITH moved AS (
+            UPDATE consumer_positions SET next_offset = ${to}, updated_at = now()
+            WHERE consumer_id = ${consumerId} AND partition_id = ${partitionId} AND next_offset = ${from}
+            RETURNING consumer_id
+          )
+          INSERT INTO consumer_deliveries (consumer_id, request_id, partition_id, from_offset, to_offset, delivered_at)
+          SELECT consumer_id, ${requestId}, ${partitionId}, ${from}, ${to}, now() FROM moved
+          ON CONFLICT (consumer_id) DO UPDATE SET request_id = excluded.request_id, partition_id = excluded.partition_id,
+            from_offset = excluded.from_offset, to_offset = excluded.to_offset, delivered_at = excluded.delivered_at
+          RETURNING consumer_id
+        `.execute(this.db);
+        updated = BigInt(result.rows.length);
+        if (updated === 1n) this.deliveries.set(consumerId, { requestId, partitionId, from, to });
+      }
     } catch (error) {
       this.forget(consumerId);
       throw error;
@@ -79,8 +106,24 @@ export class PositionStore {
     return true;
   }
 
+  /** The consumer's last delivery made with a request id (null when none), cached like positions. */
+  async lastDelivery(consumerId: number): Promise<Delivery | null> {
+    const cached = this.deliveries.get(consumerId);
+    if (cached !== undefined) return cached;
+    const row = await this.db
+      .selectFrom('consumer_deliveries')
+      .select(['request_id', 'partition_id', 'from_offset', 'to_offset'])
+      .where('consumer_id', '=', consumerId)
+      .executeTakeFirst();
+    const delivery = row ? { requestId: row.request_id, partitionId: row.partition_id, from: row.from_offset, to: row.to_offset } : null;
+    this.deliveries.set(consumerId, delivery);
+    if (this.deliveries.size > this.maxCachedConsumers) this.deliveries.delete(this.deliveries.keys().next().value!);
+    return delivery;
+  }
+
   forget(consumerId: number): void {
     this.cache.delete(consumerId);
+    this.deliveries.delete(consumerId);
   }
 
   private remember(consumerId: number, positions: Map<number, number>): void {

@@ -72,7 +72,10 @@ export class ReplicaServiceImpl {
       const max = Math.min(Math.max(request.maxMessages, 1), this.options.fetchMaxRecords);
       // Round robin only when the consumer leaves the choice to us.
       const rotate = request.partitionId === undefined && consumer.partitionId === undefined;
-      const messages = await this.consumers.run(consumer.id, () => this.consumeInTurn(consumer, topic, partitionIds, max, rotate));
+      const messages = await this.consumers.run(consumer.id, async () => {
+        const replay = request.requestId === '' ? undefined : await this.replay(consumer, topic, request.requestId);
+        return replay ?? this.consumeInTurn(consumer, topic, partitionIds, max, rotate, request.requestId);
+      });
       outcome = messages.length > 0 ? 'messages' : 'empty';
       if (messages.length > 0) this.options.metrics?.consumedMessages.inc({ topic: topic.name }, messages.length);
       return create(ConsumeResponseSchema, { messages });
@@ -102,7 +105,35 @@ export class ReplicaServiceImpl {
    * One consume under the consumer's lock: the first partition in turn that has messages gives up
    * to `max` of them, and the position moves past them in the database before they are returned.
    */
-  private async consumeInTurn(consumer: Consumer, topic: Topic, partitionIds: number[], max: number, rotate: boolean): Promise<ConsumedMessage[]> {
+  /**
+   * A retry of the consumer's last request (its answer was lost on the way): the same records
+   * again, and the position stays where that delivery left it.
+   */
+  private async replay(consumer: Consumer, topic: Topic, requestId: string): Promise<ConsumedMessage[] | undefined> {
+    const last = await this.options.positions.lastDelivery(consumer.id);
+    if (!last || last.requestId !== requestId) return undefined;
+    const partition = this.existingPartitions(topic, [last.partitionId])[0];
+    if (!partition) return undefined;
+    const messages: ConsumedMessage[] = [];
+    for (let offset = last.from; offset < last.to; ) {
+      const read = await this.options.reader.read(partition, offset, last.to - offset);
+      const records = read.records.filter((r) => r.offset >= offset && r.offset < last.to);
+      if (records.length === 0) break; // deleted by retention since: nothing more to give back
+      messages.push(...records.map((record) => toConsumedMessage(partition.partitionId, record)));
+      offset = records[records.length - 1]!.offset + 1;
+    }
+    this.options.metrics?.replayedConsumes.inc();
+    return messages;
+  }
+
+  private async consumeInTurn(
+    consumer: Consumer,
+    topic: Topic,
+    partitionIds: number[],
+    max: number,
+    rotate: boolean,
+    requestId: string,
+  ): Promise<ConsumedMessage[]> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
@@ -139,7 +170,7 @@ export class ReplicaServiceImpl {
         const last = read.records[read.records.length - 1];
         const to = last ? last.offset + 1 : read.from;
         if (to === position) continue;
-        const advanced = await this.options.positions.advance(consumer.id, partition.partitionId, position, to);
+        const advanced = await this.options.positions.advance(consumer.id, partition.partitionId, position, to, read.records.length > 0 ? requestId : '');
         if (!advanced) {
           this.options.logger.debug({ consumerId: consumer.id, partitionId: partition.partitionId, position }, 'position moved elsewhere; reloading');
           conflict = true;

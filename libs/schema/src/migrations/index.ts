@@ -3,6 +3,7 @@ import { metadataMigration } from './0001_metadata.js';
 import { clientsMigration } from './0002_clients.js';
 import { messagesMigration } from './0003_messages.js';
 import { healthChecksMigration } from './0004_health_checks.js';
+import { consumerDeliveriesMigration } from './0005_consumer_deliveries.js';
 
 /**
  * Every migration by name. Kysely applies them in name order, so new ones take the next number;
@@ -13,4 +14,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0002_clients': clientsMigration,
   '0003_messages': messagesMigration,
   '0004_health_checks': healthChecksMigration,
+  '0005_consumer_deliveries': consumerDeliveriesMigration,
 });

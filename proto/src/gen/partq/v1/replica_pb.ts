@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/replica.proto.
  */
 export const file_partq_v1_replica: GenFile = /*@__PURE__*/
-  fileDesc("ChZwYXJ0cS92MS9yZXBsaWNhLnByb3RvEghwYXJ0cS52MSJ2Cg5Db25zdW1lUmVxdWVzdBITCgtjb25zdW1lcl9pZBgBIAEoBRINCgV0b3BpYxgCIAEoCRIZCgxwYXJ0aXRpb25faWQYAyABKAVIAIgBARIUCgxtYXhfbWVzc2FnZXMYBCABKAVCDwoNX3BhcnRpdGlvbl9pZCJ4Cg9Db25zdW1lZE1lc3NhZ2USFAoMcGFydGl0aW9uX2lkGAEgASgFEg4KBm9mZnNldBgCIAEoAxIPCgdwYXlsb2FkGAMgASgMEhAKA2tleRgEIAEoDEgAiAEBEhQKDHRpbWVzdGFtcF9tcxgFIAEoA0IGCgRfa2V5Ij4KD0NvbnN1bWVSZXNwb25zZRIrCghtZXNzYWdlcxgBIAMoCzIZLnBhcnRxLnYxLkNvbnN1bWVkTWVzc2FnZSIxCgtTaXplUmVxdWVzdBITCgtjb25zdW1lcl9pZBgBIAEoBRINCgV0b3BpYxgCIAEoCSIzCg1QYXJ0aXRpb25TaXplEhQKDHBhcnRpdGlvbl9pZBgBIAEoBRIMCgRzaXplGAIgASgDIkkKDFNpemVSZXNwb25zZRIMCgRzaXplGAEgASgDEisKCnBhcnRpdGlvbnMYAiADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25TaXplMocBCg5SZXBsaWNhU2VydmljZRI+CgdDb25zdW1lEhgucGFydHEudjEuQ29uc3VtZVJlcXVlc3QaGS5wYXJ0cS52MS5Db25zdW1lUmVzcG9uc2USNQoEU2l6ZRIVLnBhcnRxLnYxLlNpemVSZXF1ZXN0GhYucGFydHEudjEuU2l6ZVJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChZwYXJ0cS92MS9yZXBsaWNhLnByb3RvEghwYXJ0cS52MSKKAQoOQ29uc3VtZVJlcXVlc3QSEwoLY29uc3VtZXJfaWQYASABKAUSDQoFdG9waWMYAiABKAkSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAlCDwoNX3BhcnRpdGlvbl9pZCJ4Cg9Db25zdW1lZE1lc3NhZ2USFAoMcGFydGl0aW9uX2lkGAEgASgFEg4KBm9mZnNldBgCIAEoAxIPCgdwYXlsb2FkGAMgASgMEhAKA2tleRgEIAEoDEgAiAEBEhQKDHRpbWVzdGFtcF9tcxgFIAEoA0IGCgRfa2V5Ij4KD0NvbnN1bWVSZXNwb25zZRIrCghtZXNzYWdlcxgBIAMoCzIZLnBhcnRxLnYxLkNvbnN1bWVkTWVzc2FnZSIxCgtTaXplUmVxdWVzdBITCgtjb25zdW1lcl9pZBgBIAEoBRINCgV0b3BpYxgCIAEoCSIzCg1QYXJ0aXRpb25TaXplEhQKDHBhcnRpdGlvbl9pZBgBIAEoBRIMCgRzaXplGAIgASgDIkkKDFNpemVSZXNwb25zZRIMCgRzaXplGAEgASgDEisKCnBhcnRpdGlvbnMYAiADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25TaXplMocBCg5SZXBsaWNhU2VydmljZRI+CgdDb25zdW1lEhgucGFydHEudjEuQ29uc3VtZVJlcXVlc3QaGS5wYXJ0cS52MS5Db25zdW1lUmVzcG9uc2USNQoEU2l6ZRIVLnBhcnRxLnYxLlNpemVSZXF1ZXN0GhYucGFydHEudjEuU2l6ZVJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message partq.v1.ConsumeRequest
@@ -37,6 +37,14 @@ export type ConsumeRequest = Message<"partq.v1.ConsumeRequest"> & {
    * @generated from field: int32 max_messages = 4;
    */
   maxMessages: number;
+
+  /**
+   * Makes a retry safe: a consume with the consumer's last request id gets that delivery again
+   * (its answer was lost) instead of the next messages. Empty: no retry protection.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
 };
 
 /**
