@@ -1,0 +1,49 @@
+/**
+ * What a careful REST client does when processes die under it: retry retriable failures
+ * (connection errors, 5xx) with the same idempotence token until a deadline.
+ */
+export interface RestResult {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function resilientCall(
+  makeRequest: () => Promise<Response>,
+  options: { deadlineMs: number; onRetry?: (reason: string) => void },
+): Promise<RestResult> {
+  const deadline = Date.now() + options.deadlineMs;
+  let delay = 50;
+  let last = 'no attempt';
+  while (Date.now() < deadline) {
+    try {
+      const response = await makeRequest();
+      const body = (await response.json()) as Record<string, unknown>;
+      if (response.status < 500) return { status: response.status, body };
+      last = `HTTP ${response.status} ${String(body.code)}`;
+    } catch (error) {
+      last = error instanceof Error ? `${error.message} ${String((error as { cause?: { code?: string } }).cause?.code ?? '')}` : String(error);
+    }
+    options.onRetry?.(last);
+    await sleep(delay);
+    delay = Math.min(1000, delay * 2);
+  }
+  throw new Error(`gave up after ${options.deadlineMs} ms: ${last}`);
+}
+
+export function postJson(baseUrl: string, path: string, body: unknown): () => Promise<Response> {
+  return () =>
+    fetch(new URL(path, baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(20_000),
+    });
+}
+
+export function getJson(baseUrl: string, path: string, query: Record<string, string | number>): () => Promise<Response> {
+  const url = new URL(path, baseUrl);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
+  return () => fetch(url, { signal: AbortSignal.timeout(20_000) });
+}
