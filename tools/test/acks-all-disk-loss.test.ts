@@ -1,0 +1,52 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { RestClient } from './support/rest-client.js';
+import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+
+/*
+ * acks=all is acknowledged only once the record is committed in PostgreSQL, so it survives
+ * the permanent loss of the owning broker's disk: kill the broker, delete its data directory,
+ * start it again (it joins as a new broker), and every acknowledged message is still delivered.
+ */
+jest.setTimeout(180_000);
+
+let cluster: TestCluster;
+let rest: RestClient;
+
+beforeAll(async () => {
+  cluster = await startTestCluster({ brokers: 2, replicas: 1, restart: false, env: { manager: { PARTQ_BROKER_TIMEOUT: '2s' } } });
+  rest = new RestClient(cluster.gatewayUrl);
+});
+
+afterAll(async () => {
+  await cluster?.dispose();
+});
+
+test('acks=all messages survive the loss of the broker disk', async () => {
+  expect((await rest.createTopic('durable', 2)).status).toBe(201);
+  const producer = await rest.registerProducer('durable');
+  const consumer = await rest.registerConsumer('durable');
+  const acked: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    const answer = await rest.produce('durable', producer, `m${i}`, { acks: 'all', sequence: i });
+    expect(answer.body).toMatchObject({ status: 'success' });
+    acked.push(`m${i}`);
+  }
+
+  const broker = cluster.find('broker', 1);
+  await broker.kill('SIGKILL');
+  rmSync(join(cluster.dataDir, 'broker-1'), { recursive: true, force: true });
+  await broker.start();
+
+  // The lost broker's partitions move to live brokers once it is declared dead; reading them
+  // back comes from PostgreSQL, where acks=all put every acknowledged record.
+  const received: string[] = [];
+  const deadline = Date.now() + 60_000;
+  while (received.length < acked.length && Date.now() < deadline) {
+    const answer = await rest.consume('durable', consumer);
+    if (answer.body.status === 'success') received.push(answer.body.message as string);
+    else await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(received.sort()).toEqual([...acked].sort());
+  expect(new Set(received).size).toBe(received.length);
+});
