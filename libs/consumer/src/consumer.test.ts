@@ -1,0 +1,298 @@
+import { Code } from '@connectrpc/connect';
+import { deadUrl, FakeConsumerGateway } from '../test/fake-consumer-gateway.js';
+import type { ConsumedMessage } from './consumed-message.js';
+import type { DisconnectEvent, ReconnectEvent } from './connection-status.js';
+import { Consumer } from './consumer.js';
+import { ConsumerError } from './errors/consumer-error.js';
+import type { ConsumerOptions } from './options.js';
+
+const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 5, deadlineMs: 5_000 };
+
+let gateway: FakeConsumerGateway;
+const consumers: Consumer[] = [];
+
+function consumer(options: Partial<ConsumerOptions> = {}): Consumer {
+  const c = new Consumer({ urls: [gateway.url], retry: FAST_RETRY, pollIntervalMs: 5, ...options });
+  consumers.push(c);
+  return c;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ConsumerError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ConsumerError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Reads `count` messages from the iterator, then stops it. */
+async function take(iterable: AsyncIterable<ConsumedMessage>, count: number): Promise<ConsumedMessage[]> {
+  const taken: ConsumedMessage[] = [];
+  if (count === 0) return taken;
+  for await (const message of iterable) {
+    taken.push(message);
+    if (taken.length === count) break;
+  }
+  return taken;
+}
+
+beforeEach(async () => {
+  gateway = await FakeConsumerGateway.start();
+  gateway.createTopic('t', 2);
+});
+
+afterEach(async () => {
+  await Promise.all(consumers.splice(0).map((c) => c.close()));
+  await gateway.stop();
+});
+
+describe('register and dequeue', () => {
+  it('starts at the latest offset by default and at the earliest when asked', async () => {
+    gateway.publish('t', 'old');
+    const latest = consumer();
+    const earliest = consumer();
+    await latest.register('t');
+    await earliest.register('t', { from: 'earliest' });
+    gateway.publish('t', 'new');
+    expect((await latest.dequeue('t'))?.text()).toBe('new');
+    expect((await earliest.dequeue('t'))?.text()).toBe('old');
+  });
+
+  it('returns null when nothing is pending', async () => {
+    const c = consumer();
+    await c.register('t');
+    expect(await c.dequeue('t')).toBeNull();
+  });
+
+  it('registers lazily on the first read and remembers the id per topic', async () => {
+    const c = consumer();
+    expect(await c.dequeue('t')).toBeNull();
+    gateway.publish('t', 'a');
+    expect((await c.dequeue('t'))?.text()).toBe('a');
+    expect(gateway.consumers.size).toBe(1);
+    expect(new Set(gateway.dequeueRequests.map((r) => r.consumerId))).toEqual(new Set([1]));
+  });
+
+  it('reads one partition when registered for it', async () => {
+    const c = consumer();
+    const id = await c.register('t', { partition: 1 });
+    gateway.publish('t', 'p0', 0);
+    gateway.publish('t', 'p1', 1);
+    expect((await c.dequeue('t'))?.text()).toBe('p1');
+    expect(await c.dequeue('t')).toBeNull();
+    expect(gateway.dequeueRequests.at(-1)).toMatchObject({ consumerId: id, partitionId: 1 });
+  });
+
+  it('hands out messages with numbers, bytes, key, timestamp and decoders', async () => {
+    const c = consumer();
+    await c.register('t');
+    gateway.publish('t', '{"id":7}', 1, 'k');
+    const message = await c.dequeue('t');
+    expect(message).toMatchObject({ topic: 't', partition: 1, offset: 0 });
+    expect(message?.value).toBeInstanceOf(Uint8Array);
+    expect(new TextDecoder().decode(message?.key)).toBe('k');
+    expect(message?.timestamp).toEqual(new Date(1_700_000_000_000));
+    expect(message?.json<{ id: number }>()).toEqual({ id: 7 });
+  });
+
+  it('lists topics and reports the pending size per partition', async () => {
+    const c = consumer();
+    expect(await c.listTopics()).toEqual(['t']);
+    await c.register('t');
+    gateway.publish('t', 'a', 0);
+    gateway.publish('t', 'b', 1);
+    gateway.publish('t', 'c', 1);
+    expect(await c.size('t')).toEqual({
+      size: 3,
+      partitions: [
+        { partition: 0, size: 1 },
+        { partition: 1, size: 2 },
+      ],
+    });
+  });
+
+  it('refuses bad arguments without a round trip', async () => {
+    const c = consumer();
+    expect((await rejection(c.dequeue('no spaces'))).code).toBe('INVALID_ARGUMENT');
+    expect((await rejection(c.register('t', { partition: -1 }))).code).toBe('INVALID_ARGUMENT');
+    expect((await rejection(c.register('t', { from: 'middle' as never }))).code).toBe('INVALID_ARGUMENT');
+    expect(gateway.consumers.size).toBe(0);
+  });
+});
+
+describe('errors', () => {
+  it.each([
+    ['PERMISSION_DENIED', Code.PermissionDenied, 'PERMISSION_DENIED'],
+    ['OFFSET_OUT_OF_RANGE', Code.OutOfRange, 'INTERNAL'],
+    [undefined, Code.NotFound, 'NOT_FOUND'],
+    [undefined, Code.InvalidArgument, 'INVALID_ARGUMENT'],
+  ])('maps header %s / Connect code %s to %s and does not retry', async (partqCode, code, expected) => {
+    const c = consumer();
+    await c.register('t');
+    gateway.failNext('dequeue', { kind: 'error', code, ...(partqCode === undefined ? {} : { partqCode }), message: 'refused' });
+    const error = await rejection(c.dequeue('t'));
+    expect(error).toMatchObject({ code: expected, retriable: false, message: 'refused' });
+    if (partqCode !== undefined) expect(error.serverCode).toBe(partqCode);
+    expect(gateway.dequeueRequests).toHaveLength(1);
+  });
+
+  it('treats an EMPTY answer as nothing pending', async () => {
+    const c = consumer();
+    await c.register('t');
+    gateway.failNext('dequeue', { kind: 'error', code: Code.NotFound, partqCode: 'EMPTY' });
+    expect(await c.dequeue('t')).toBeNull();
+  });
+
+  it('retries transient failures and emits disconnect then reconnect', async () => {
+    const c = consumer();
+    await c.register('t');
+    gateway.publish('t', 'a');
+    const events: string[] = [];
+    c.on('disconnect', (e) => events.push(`disconnect:${e.error.code}`));
+    c.on('reconnect', (e: ReconnectEvent) => events.push(`reconnect:${e.url === gateway.url}`));
+    gateway.failNext('dequeue', { kind: 'reset' }, { kind: 'error', code: Code.Unavailable, partqCode: 'UNAVAILABLE' });
+    expect((await c.dequeue('t'))?.text()).toBe('a');
+    expect(events).toEqual(['disconnect:UNAVAILABLE', 'reconnect:true']);
+    expect(gateway.dequeueRequests).toHaveLength(3);
+  });
+
+  it('gives up at the retry deadline with the last error', async () => {
+    const c = consumer({ retry: { baseDelayMs: 20, maxDelayMs: 20, deadlineMs: 60 } });
+    await c.register('t');
+    gateway.failNext('size', ...Array.from({ length: 50 }, () => ({ kind: 'error', code: Code.Unavailable }) as const));
+    const error = await rejection(c.size('t'));
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', retriable: true });
+  });
+
+  it('moves to the next gateway when one is unreachable', async () => {
+    const c = new Consumer({ urls: [await deadUrl(), gateway.url], retry: FAST_RETRY });
+    consumers.push(c);
+    await c.register('t', { from: 'earliest' });
+    gateway.publish('t', 'a');
+    expect((await c.dequeue('t'))?.text()).toBe('a');
+  });
+});
+
+describe('messages()', () => {
+  it('yields messages in offset order per partition, in batches of maxMessages', async () => {
+    const c = consumer({ maxMessages: 3 });
+    await c.register('t');
+    for (let i = 0; i < 4; i++) gateway.publish('t', `p0-${i}`, 0);
+    for (let i = 0; i < 3; i++) gateway.publish('t', `p1-${i}`, 1);
+    const messages = await take(c.messages('t'), 7);
+    for (const partition of [0, 1]) {
+      const offsets = messages.filter((m) => m.partition === partition).map((m) => m.offset);
+      expect(offsets).toEqual([...offsets.keys()]);
+    }
+    expect(gateway.dequeueRequests.slice(0, 3).map((r) => r.maxMessages)).toEqual([3, 3, 3]);
+  });
+
+  it('waits for messages published later', async () => {
+    const c = consumer();
+    await c.register('t');
+    const reading = take(c.messages('t'), 2);
+    setTimeout(() => gateway.publish('t', 'late-1'), 20);
+    setTimeout(() => gateway.publish('t', 'late-2', 1), 40);
+    expect((await reading).map((m) => m.text()).sort()).toEqual(['late-1', 'late-2']);
+  });
+
+  it('keeps messages fetched but not yielded for the next read', async () => {
+    const c = consumer({ maxMessages: 10 });
+    await c.register('t');
+    for (let i = 0; i < 3; i++) gateway.publish('t', `m${i}`);
+    expect((await take(c.messages('t'), 1)).map((m) => m.text())).toEqual(['m0']);
+    expect(gateway.dequeueRequests).toHaveLength(1);
+    expect(await c.size('t')).toMatchObject({ size: 2 });
+    expect((await c.dequeue('t'))?.text()).toBe('m1');
+    expect((await take(c.messages('t'), 1)).map((m) => m.text())).toEqual(['m2']);
+  });
+
+  it('keeps going through transient failures, with events', async () => {
+    const c = consumer();
+    await c.register('t');
+    const errors: string[] = [];
+    const status: string[] = [];
+    c.on('error', (error: ConsumerError) => errors.push(error.code));
+    c.on('disconnect', () => status.push('disconnect'));
+    c.on('reconnect', () => status.push('reconnect'));
+    gateway.failNext('dequeue', { kind: 'reset' }, { kind: 'error', code: Code.Unavailable }, { kind: 'error', code: Code.DeadlineExceeded });
+    const reading = take(c.messages('t'), 1);
+    setTimeout(() => gateway.publish('t', 'b'), 10);
+    expect((await reading).map((m) => m.text())).toEqual(['b']);
+    expect(errors).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'TIMEOUT']);
+    expect(status).toEqual(['disconnect', 'reconnect']);
+  });
+
+  it('does not throw on transient failures when nobody listens for errors', async () => {
+    const c = consumer();
+    await c.register('t');
+    gateway.failNext('dequeue', { kind: 'error', code: Code.Unavailable });
+    setTimeout(() => gateway.publish('t', 'y'), 10);
+    expect((await take(c.messages('t'), 1)).map((m) => m.text())).toEqual(['y']);
+  });
+
+  it('ends by throwing a permanent failure', async () => {
+    const c = consumer();
+    const error = await rejection(take(c.messages('missing'), 1));
+    expect(error.code).toBe('NOT_FOUND');
+  });
+
+  it('throws ABORTED when its signal fires, also while waiting', async () => {
+    const c = consumer({ pollIntervalMs: 10_000 });
+    await c.register('t');
+    const controller = new AbortController();
+    const reading = take(c.messages('t', { signal: controller.signal }), 1);
+    setTimeout(() => controller.abort(), 30);
+    expect((await rejection(reading)).code).toBe('ABORTED');
+    expect((await rejection(take(c.messages('t', { signal: AbortSignal.abort() }), 1))).code).toBe('ABORTED');
+  });
+
+  it('ends quietly when the consumer closes', async () => {
+    const c = consumer({ pollIntervalMs: 10_000 });
+    await c.register('t');
+    const reading = take(c.messages('t'), 5);
+    setTimeout(() => void c.close(), 30);
+    expect(await reading).toEqual([]);
+  });
+});
+
+describe('abort and close', () => {
+  it('rejects calls with ABORTED when the signal fires', async () => {
+    const c = consumer();
+    const signal = AbortSignal.abort();
+    for (const call of [c.register('t', { signal }), c.dequeue('t', { signal }), c.size('t', { signal }), c.listTopics({ signal })]) {
+      expect((await rejection(call)).code).toBe('ABORTED');
+    }
+  });
+
+  it('aborts a call that waits between retries', async () => {
+    const c = consumer({ retry: { baseDelayMs: 10_000, maxDelayMs: 10_000, deadlineMs: 60_000 } });
+    gateway.failNext('listTopics', { kind: 'error', code: Code.Unavailable }, { kind: 'error', code: Code.Unavailable });
+    const controller = new AbortController();
+    const listing = c.listTopics({ signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    expect((await rejection(listing)).code).toBe('ABORTED');
+  });
+
+  it('close stops calls in progress with CLOSED and refuses new ones', async () => {
+    const c = consumer({ retry: { baseDelayMs: 10_000, maxDelayMs: 10_000, deadlineMs: 60_000 } });
+    gateway.failNext('listTopics', { kind: 'error', code: Code.Unavailable }, { kind: 'error', code: Code.Unavailable });
+    const listing = c.listTopics();
+    setTimeout(() => void c.close(), 20);
+    expect((await rejection(listing)).code).toBe('CLOSED');
+    await c.close();
+    expect((await rejection(c.dequeue('t'))).code).toBe('CLOSED');
+  });
+
+  it('is disposable with await using', async () => {
+    let used: Consumer;
+    {
+      await using c = new Consumer({ urls: [gateway.url] });
+      used = c;
+      await c.register('t');
+    }
+    expect((await rejection(used.listTopics())).code).toBe('CLOSED');
+  });
+});

@@ -1,0 +1,264 @@
+import { EventEmitter } from 'node:events';
+import { ConsumerService } from '@partq/proto';
+import type { CallOptions, Client } from '@connectrpc/connect';
+import { raceAbort, sleep, throwIfAborted } from './abort.js';
+import { toConsumedMessage, type ConsumedMessage } from './consumed-message.js';
+import { ConnectionStatus, type DisconnectEvent, type ReconnectEvent } from './connection-status.js';
+import { ConsumerError } from './errors/consumer-error.js';
+import { toConsumerError } from './errors/rpc-error-mapping.js';
+import { IdleBackoff } from './idle-backoff.js';
+import { MessageBuffer } from './message-buffer.js';
+import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './options.js';
+import { callWithRetry } from './rpc/call-with-retry.js';
+import { backoffDelay, type RetryPolicy } from './rpc/retry-policy.js';
+import { Registrations, type Registration } from './registrations.js';
+import { assertTopicName } from './topic-name.js';
+import { Gateways } from './transport/gateways.js';
+
+export interface SignalOptions {
+  signal?: AbortSignal;
+}
+
+export interface RegisterOptions extends SignalOptions {
+  /** Read this partition only; unset: every partition of the topic. */
+  partition?: number;
+  /** Where a new consumer starts: after the last message now ('latest', default) or at the oldest retained one. */
+  from?: 'latest' | 'earliest';
+}
+
+export interface TopicSize {
+  /** Messages still pending for this consumer. */
+  size: number;
+  partitions: { partition: number; size: number }[];
+}
+
+type ServiceClient = Client<typeof ConsumerService>;
+
+export interface Consumer {
+  /** A call could not reach a gateway; retries go on. Emitted once per outage. */
+  on(event: 'disconnect', listener: (event: DisconnectEvent) => void): this;
+  /** A call succeeded again after a 'disconnect'. */
+  on(event: 'reconnect', listener: (event: ReconnectEvent) => void): this;
+  /** A transient failure messages() is retrying. Emitted only while someone listens. */
+  on(event: 'error', listener: (error: ConsumerError) => void): this;
+  once(event: 'disconnect', listener: (event: DisconnectEvent) => void): this;
+  once(event: 'reconnect', listener: (event: ReconnectEvent) => void): this;
+  once(event: 'error', listener: (error: ConsumerError) => void): this;
+  off(event: 'disconnect', listener: (event: DisconnectEvent) => void): this;
+  off(event: 'reconnect', listener: (event: ReconnectEvent) => void): this;
+  off(event: 'error', listener: (error: ConsumerError) => void): this;
+}
+
+/**
+ * Reads messages of partq topics through the gateway. Each topic is read with a consumer id that the
+ * gateway hands out on registration; the cluster keeps the position of that id, so every message
+ * is delivered once per consumer id, in offset order per partition.
+ *
+ * The gateway moves the position when it answers a fetch. A message that was fetched but not
+ * yielded when the consumer closes (at most maxMessages per topic), or whose answer is lost in
+ * transit, is not delivered again: use `maxMessages: 1` to keep that window to one message.
+ */
+export class Consumer extends EventEmitter implements AsyncDisposable {
+  private readonly options: ResolvedConsumerOptions;
+  private readonly gateways: Gateways<typeof ConsumerService>;
+  private readonly registrations: Registrations;
+  private readonly buffer = new MessageBuffer();
+  private readonly status: ConnectionStatus;
+  /** Fires on close(): stops every call, wait and iteration in progress. */
+  private readonly closeController = new AbortController();
+  private readonly inProgress = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
+
+  constructor(options: ConsumerOptions) {
+    super();
+    this.options = resolveConsumerOptions(options);
+    this.gateways = new Gateways(ConsumerService, this.options.urls, this.options.httpVersion);
+    this.status = new ConnectionStatus(
+      (event) => this.emit('disconnect', event),
+      (event) => this.emit('reconnect', event),
+    );
+    this.registrations = new Registrations(async (topic, request, signal) => {
+      const answer = await this.call(
+        (client, callOptions) =>
+          client.register(
+            { topic, fromEarliest: request.fromEarliest, ...(request.partition === undefined ? {} : { partitionId: request.partition }) },
+            callOptions,
+          ),
+        signal,
+      );
+      return answer.consumerId;
+    });
+  }
+
+  /**
+   * Registers a consumer for `topic` and returns its id; later reads of the topic use it. Reading a
+   * topic without registering registers it for every partition, from the latest offset.
+   */
+  async register(topic: string, options: RegisterOptions = {}): Promise<number> {
+    this.assertOpen();
+    assertTopicName(topic);
+    const { partition, from = 'latest' } = options;
+    if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
+      throw new ConsumerError('INVALID_ARGUMENT', `partition must be a non-negative integer, got ${String(partition)}`);
+    }
+    if (from !== 'latest' && from !== 'earliest') {
+      throw new ConsumerError('INVALID_ARGUMENT', `from must be 'latest' or 'earliest', got ${String(from)}`);
+    }
+    const request = { fromEarliest: from === 'earliest', ...(partition === undefined ? {} : { partition }) };
+    const registration = await this.registrations.register(topic, request, options.signal);
+    return registration.consumerId;
+  }
+
+  async listTopics(options: SignalOptions = {}): Promise<string[]> {
+    this.assertOpen();
+    const answer = await this.call((client, callOptions) => client.listTopics({}, callOptions), options.signal);
+    return answer.topics;
+  }
+
+  /** The next message for this consumer, or null when nothing is pending. */
+  async dequeue(topic: string, options: SignalOptions = {}): Promise<ConsumedMessage | null> {
+    this.assertOpen();
+    assertTopicName(topic);
+    throwIfAborted(options.signal);
+    const buffered = this.buffer.take(topic);
+    if (buffered) return buffered;
+    const [message] = await this.fetch(topic, 1, options.signal, this.options.retry);
+    return message ?? null;
+  }
+
+  /** How many messages are still pending for this consumer, in all and per partition. */
+  async size(topic: string, options: SignalOptions = {}): Promise<TopicSize> {
+    this.assertOpen();
+    assertTopicName(topic);
+    const registration = await this.registration(topic, options.signal);
+    const answer = await this.call(
+      (client, callOptions) => client.size({ topic, consumerId: registration.consumerId }, callOptions),
+      options.signal,
+    );
+    // Messages already fetched but not handed out yet are pending too, from the caller's view.
+    const buffered = this.buffer.countByPartition(topic);
+    const partitions = answer.partitions.map((p) => ({ partition: p.partitionId, size: Number(p.size) + (buffered.get(p.partitionId) ?? 0) }));
+    for (const [partition, size] of buffered) if (!partitions.some((p) => p.partition === partition)) partitions.push({ partition, size });
+    const extra = [...buffered.values()].reduce((a, b) => a + b, 0);
+    return { size: Number(answer.size) + extra, partitions };
+  }
+
+  /**
+   * Yields the topic's messages as they arrive, fetching up to maxMessages at a time and waiting a
+   * little (up to pollIntervalMs) while nothing is pending. Transient failures are retried for as
+   * long as it takes, with 'disconnect' / 'error' / 'reconnect' events; a permanent one (unknown
+   * topic, no permission) ends the iteration by throwing. Ends quietly on close(); throws ABORTED
+   * when `signal` fires.
+   */
+  async *messages(topic: string, options: SignalOptions = {}): AsyncGenerator<ConsumedMessage, void, undefined> {
+    const { signal } = options;
+    this.assertOpen();
+    assertTopicName(topic);
+    const stop = signal ? AbortSignal.any([signal, this.closeController.signal]) : this.closeController.signal;
+    const idle = new IdleBackoff(this.options.pollIntervalMs);
+    // One attempt per fetch: this loop does the retrying, forever, with its own events.
+    const onceOnly: RetryPolicy = { ...this.options.retry, deadlineMs: 0 };
+    let failures = 0;
+
+    for (;;) {
+      if (this.closing) return;
+      throwIfAborted(signal);
+      const buffered = this.buffer.take(topic);
+      if (buffered) {
+        yield buffered;
+        continue;
+      }
+      let wait: number;
+      try {
+        const fetched = await this.fetch(topic, this.options.maxMessages, stop, onceOnly);
+        failures = 0;
+        if (fetched.length > 0) {
+          idle.reset();
+          this.buffer.push(topic, fetched);
+          continue;
+        }
+        wait = idle.next();
+      } catch (error) {
+        if (this.closing) return;
+        throwIfAborted(signal);
+        const failure = toConsumerError(error);
+        if (!failure.retriable) throw failure;
+        if (this.listenerCount('error') > 0) this.emit('error', failure);
+        wait = backoffDelay(++failures, this.options.retry);
+      }
+      try {
+        await sleep(wait, stop);
+      } catch {
+        if (this.closing) return;
+        throwIfAborted(signal);
+      }
+    }
+  }
+
+  /**
+   * Stops every iteration and call in progress (calls reject with CLOSED, iterations end), waits
+   * for them, then closes the connections. Messages fetched but not yielded are dropped.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closeController.abort(new ConsumerError('CLOSED', 'the consumer is closed'));
+      await Promise.allSettled([...this.inProgress]);
+      this.gateways.close();
+      this.buffer.clear();
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new ConsumerError('CLOSED', 'the consumer is closed');
+  }
+
+  private registration(topic: string, signal: AbortSignal | undefined): Promise<Registration> {
+    return raceAbort(this.registrations.forRead(topic), signal);
+  }
+
+  /** One Dequeue for up to `maxMessages`; an EMPTY answer counts as none. */
+  private async fetch(topic: string, maxMessages: number, signal: AbortSignal | undefined, policy: RetryPolicy): Promise<ConsumedMessage[]> {
+    const registration = await this.registration(topic, signal);
+    const request = {
+      topic,
+      consumerId: registration.consumerId,
+      maxMessages,
+      ...(registration.partition === undefined ? {} : { partitionId: registration.partition }),
+    };
+    try {
+      const answer = await this.call((client, callOptions) => client.dequeue(request, callOptions), signal, policy);
+      return answer.messages.map((m) => toConsumedMessage(topic, m));
+    } catch (error) {
+      if (error instanceof ConsumerError && error.serverCode === 'EMPTY') return [];
+      throw error;
+    }
+  }
+
+  /**
+   * An RPC with retries, stopped by the caller's signal (ABORTED) or by close() (CLOSED), and
+   * tracked so close() can wait for it.
+   */
+  private async call<T>(
+    call: (client: ServiceClient, options: CallOptions) => Promise<T>,
+    signal: AbortSignal | undefined,
+    policy: RetryPolicy = this.options.retry,
+  ): Promise<T> {
+    this.assertOpen();
+    const combined = signal ? AbortSignal.any([signal, this.closeController.signal]) : this.closeController.signal;
+    const pending = callWithRetry(this.gateways, call, { policy, signal: combined, observer: this.status });
+    this.inProgress.add(pending);
+    try {
+      return await pending;
+    } catch (error) {
+      if (!signal?.aborted && this.closing) throw new ConsumerError('CLOSED', 'the consumer is closed', { cause: error });
+      throw error;
+    } finally {
+      this.inProgress.delete(pending);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { ConsumerError } from './errors/consumer-error.js';
+import type { RetryPolicy } from './rpc/retry-policy.js';
+import type { HttpVersion } from './transport/gateways.js';
+
+export interface RetryOptions {
+  /** Time from a call's first attempt after which no new attempt starts. Default 30 000 ms. */
+  deadlineMs?: number;
+  /** First backoff ceiling, doubling per attempt (with full jitter). Default 50 ms. */
+  baseDelayMs?: number;
+  /** Largest backoff ceiling; also the longest wait between messages() retries. Default 2000 ms. */
+  maxDelayMs?: number;
+}
+
+export interface ConsumerOptions {
+  /** Gateway base URLs, e.g. ['http://127.0.0.1:8080']; calls move to the next one when one is unreachable. */
+  urls: string[];
+  /** '1.1' (default) or '2' (h2c / h2). */
+  httpVersion?: HttpVersion;
+  /** Longest wait of messages() between fetches while nothing is pending. Default 100 ms. */
+  pollIntervalMs?: number;
+  /** Messages messages() fetches per call. Default 100. */
+  maxMessages?: number;
+  retry?: RetryOptions;
+  /** Longest wait for one attempt of an RPC before it counts as a TIMEOUT. Default 15 000 ms. */
+  requestTimeoutMs?: number;
+}
+
+export interface ResolvedConsumerOptions {
+  urls: string[];
+  httpVersion: HttpVersion;
+  pollIntervalMs: number;
+  maxMessages: number;
+  retry: RetryPolicy;
+}
+
+export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
+  if (options === null || typeof options !== 'object') throw new ConsumerError('INVALID_ARGUMENT', 'consumer options are required');
+  const httpVersion = options.httpVersion ?? '1.1';
+  if (httpVersion !== '1.1' && httpVersion !== '2') {
+    throw new ConsumerError('INVALID_ARGUMENT', `httpVersion must be '1.1' or '2', got ${String(httpVersion)}`);
+  }
+  const maxMessages = count('maxMessages', options.maxMessages, 100, 1);
+  if (!Number.isInteger(maxMessages)) throw new ConsumerError('INVALID_ARGUMENT', 'maxMessages must be an integer');
+  return {
+    urls: options.urls,
+    httpVersion,
+    pollIntervalMs: count('pollIntervalMs', options.pollIntervalMs, 100, 0),
+    maxMessages,
+    retry: {
+      deadlineMs: count('retry.deadlineMs', options.retry?.deadlineMs, 30_000, 0),
+      baseDelayMs: count('retry.baseDelayMs', options.retry?.baseDelayMs, 50, 0),
+      maxDelayMs: count('retry.maxDelayMs', options.retry?.maxDelayMs, 2000, 0),
+      requestTimeoutMs: count('requestTimeoutMs', options.requestTimeoutMs, 15_000, 1),
+    },
+  };
+}
+
+function count(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new ConsumerError('INVALID_ARGUMENT', `${name} must be a number >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}

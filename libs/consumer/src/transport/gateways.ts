@@ -1,0 +1,92 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { DescService } from '@bufbuild/protobuf';
+import { createClient, type Client } from '@connectrpc/connect';
+import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { ConsumerError } from '../errors/consumer-error.js';
+
+export type HttpVersion = '1.1' | '2';
+
+/** One gateway as a call sees it: which one (to fail over from it) and a client bound to it. */
+export interface Gateway<S extends DescService> {
+  readonly index: number;
+  readonly url: string;
+  readonly client: Client<S>;
+}
+
+interface Connection<S extends DescService> extends Gateway<S> {
+  close(): void;
+}
+
+/**
+ * The gateways a client may talk to, one of them current. Each gateway gets one Connect transport
+ * (binary protobuf, one keep-alive connection pool or HTTP/2 session), made when first needed and
+ * reused by every call. A call that finds the current gateway unreachable moves everyone to the next.
+ */
+export class Gateways<S extends DescService> {
+  private readonly urls: readonly string[];
+  private readonly connections = new Map<number, Connection<S>>();
+  private active = 0;
+  private closed = false;
+
+  constructor(
+    private readonly service: S,
+    urls: readonly string[],
+    private readonly httpVersion: HttpVersion = '1.1',
+  ) {
+    if (!Array.isArray(urls) || urls.length === 0) {
+      throw new ConsumerError('INVALID_ARGUMENT', 'at least one gateway URL is needed (options.urls)');
+    }
+    this.urls = urls.map(normaliseUrl);
+  }
+
+  /** The gateway calls go to now. */
+  current(): Gateway<S> {
+    if (this.closed) throw new ConsumerError('CLOSED', 'the client is closed');
+    const index = this.active;
+    let connection = this.connections.get(index);
+    if (!connection) {
+      connection = this.connect(index);
+      this.connections.set(index, connection);
+    }
+    return connection;
+  }
+
+  /** Moves on from `failed` to the next gateway, unless another call already did. */
+  failover(failed: Gateway<S>): void {
+    if (this.active === failed.index) this.active = (failed.index + 1) % this.urls.length;
+  }
+
+  /** Closes every connection; calls still on them fail. */
+  close(): void {
+    this.closed = true;
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+  }
+
+  private connect(index: number): Connection<S> {
+    const url = this.urls[index]!;
+    if (this.httpVersion === '2') {
+      const sessionManager = new Http2SessionManager(url);
+      const transport = createConnectTransport({ baseUrl: url, httpVersion: '2', useBinaryFormat: true, sessionManager });
+      return { index, url, client: createClient(this.service, transport), close: () => sessionManager.abort() };
+    }
+    // An agent of our own, so close() can end its idle keep-alive sockets.
+    const agent = url.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    const transport = createConnectTransport({ baseUrl: url, httpVersion: '1.1', useBinaryFormat: true, nodeOptions: { agent } });
+    return { index, url, client: createClient(this.service, transport), close: () => agent.destroy() };
+  }
+}
+
+function normaliseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConsumerError('INVALID_ARGUMENT', `gateway URL must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConsumerError('INVALID_ARGUMENT', `gateway URL must be http or https, got "${raw}"`);
+  }
+  return url.href.replace(/\/+$/, '');
+}

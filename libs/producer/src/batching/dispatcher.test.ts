@@ -1,0 +1,60 @@
+import { Acks } from '@partq/proto';
+import { Batch } from './batch.js';
+import { Dispatcher } from './dispatcher.js';
+import { PendingSend } from './pending-send.js';
+
+function batchOf(owner: PendingSend, index = 0): Batch {
+  const batch = new Batch({ topic: 't', producerId: 1, acks: Acks.UNSPECIFIED });
+  batch.add({ message: { payload: new Uint8Array(1) }, owner, index });
+  return batch;
+}
+
+describe('Dispatcher', () => {
+  it('keeps at most maxInFlight batches on the wire and admits sends once nothing waits', async () => {
+    const finish: Array<() => void> = [];
+    const dispatcher = new Dispatcher(2, () => new Promise<void>((resolve) => finish.push(resolve)));
+    const owner = new PendingSend(3);
+    for (let i = 0; i < 3; i++) dispatcher.enqueue(batchOf(owner, i));
+    expect(dispatcher.inFlightCount).toBe(2);
+    expect(dispatcher.waitingCount).toBe(1);
+
+    let admitted = false;
+    const admission = dispatcher.admission(undefined).then(() => (admitted = true));
+    await Promise.resolve();
+    expect(admitted).toBe(false);
+    finish.shift()!();
+    await admission;
+    expect(admitted).toBe(true);
+    expect(dispatcher.inFlightCount).toBe(2);
+    expect(dispatcher.waitingCount).toBe(0);
+  });
+
+  it('rejects a waiting admission with ABORTED', async () => {
+    const dispatcher = new Dispatcher(1, () => new Promise<void>(() => undefined));
+    const owner = new PendingSend(2);
+    dispatcher.enqueue(batchOf(owner, 0));
+    dispatcher.enqueue(batchOf(owner, 1));
+    const controller = new AbortController();
+    const admission = dispatcher.admission(controller.signal);
+    controller.abort();
+    await expect(admission).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
+  it('never sends a batch whose messages were all withdrawn', async () => {
+    const sent: Batch[] = [];
+    let finishFirst!: () => void;
+    const dispatcher = new Dispatcher(1, (batch) => {
+      sent.push(batch);
+      return sent.length === 1 ? new Promise<void>((resolve) => (finishFirst = resolve)) : Promise.resolve();
+    });
+    const first = new PendingSend(1);
+    const gone = new PendingSend(1);
+    dispatcher.enqueue(batchOf(first));
+    dispatcher.enqueue(batchOf(gone));
+    dispatcher.withdraw(gone);
+    expect(dispatcher.waitingCount).toBe(0);
+    finishFirst();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toHaveLength(1);
+  });
+});

@@ -1,0 +1,84 @@
+import { abortedError } from '../abort.js';
+import type { Batch } from './batch.js';
+import type { PendingSend } from './pending-send.js';
+
+/**
+ * Sends sealed batches with at most `maxInFlight` Send RPCs at a time, oldest first, and applies
+ * backpressure: while a sealed batch waits for a free slot, send() waits before adding messages,
+ * so a producer that outpaces the gateway holds a bounded amount of memory.
+ */
+export class Dispatcher {
+  private readonly ready: Batch[] = [];
+  private inFlight = 0;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly maxInFlight: number,
+    /** Sends one batch and settles its messages; never rejects. */
+    private readonly sendBatch: (batch: Batch) => Promise<void>,
+  ) {}
+
+  /** Batches on the wire right now. */
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  /** Sealed batches waiting for a free slot. */
+  get waitingCount(): number {
+    return this.ready.length;
+  }
+
+  enqueue(batch: Batch): void {
+    this.ready.push(batch);
+    this.pump();
+  }
+
+  /**
+   * Resolves when a send() may add messages to batches: no sealed batch is waiting and no earlier
+   * send() is waiting either (first come, first served). Rejects with ABORTED if `signal` fires first.
+   */
+  admission(signal: AbortSignal | undefined): Promise<void> {
+    if (this.ready.length === 0 && this.waiters.size === 0) return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.waiters.delete(admit);
+        reject(abortedError(signal!));
+      };
+      const admit = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.waiters.add(admit);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Takes an aborted send()'s messages out of the batches that have not been sent yet. */
+  withdraw(owner: PendingSend): void {
+    for (const batch of this.ready) batch.withdraw(owner);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.ready.length > 0) {
+      const batch = this.ready.shift()!;
+      if (batch.count === 0) continue; // every message of it was withdrawn
+      this.inFlight++;
+      batch.sent = true;
+      void this.sendBatch(batch)
+        .catch(() => undefined)
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+    // Drop batches emptied by withdrawal, then let waiting sends in once nothing sealed is queued.
+    for (let i = this.ready.length - 1; i >= 0; i--) if (this.ready[i]!.count === 0) this.ready.splice(i, 1);
+    if (this.ready.length === 0 && this.waiters.size > 0) {
+      const admitted = [...this.waiters];
+      this.waiters.clear();
+      for (const admit of admitted) admit();
+    }
+  }
+}

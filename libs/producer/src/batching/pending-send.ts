@@ -1,0 +1,50 @@
+import type { ProducerError } from '../errors/producer-error.js';
+import type { SendResult } from './send-result.js';
+
+/**
+ * The promise behind one send() call, whose messages may travel in several batches. It resolves
+ * when every message is acknowledged and rejects at the first failure (the other messages of the
+ * call may still land: their outcome is unknown to the caller, as with any failed send).
+ */
+export class PendingSend {
+  readonly promise: Promise<SendResult[]>;
+  /** Resolves when the send settles either way; never rejects (flush and close wait on it). */
+  readonly done: Promise<void>;
+  private readonly results: SendResult[];
+  private remaining: number;
+  private settled = false;
+  private resolvePromise!: (results: SendResult[]) => void;
+  private rejectPromise!: (error: ProducerError) => void;
+  private resolveDone!: () => void;
+
+  constructor(readonly count: number) {
+    this.results = new Array<SendResult>(count);
+    this.remaining = count;
+    this.promise = new Promise<SendResult[]>((resolve, reject) => {
+      this.resolvePromise = resolve;
+      this.rejectPromise = reject;
+    });
+    this.done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+  }
+
+  get isSettled(): boolean {
+    return this.settled;
+  }
+
+  complete(index: number, result: SendResult): void {
+    if (this.settled || this.results[index] !== undefined) return;
+    this.results[index] = result;
+    if (--this.remaining === 0) {
+      this.settled = true;
+      this.resolvePromise(this.results);
+      this.resolveDone();
+    }
+  }
+
+  fail(error: ProducerError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.rejectPromise(error);
+    this.resolveDone();
+  }
+}

@@ -1,0 +1,5 @@
+/** Where one message landed. */
+export interface SendResult {
+  partition: number;
+  offset: number;
+}

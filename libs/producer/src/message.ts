@@ -1,0 +1,61 @@
+import { ProducerError } from './errors/producer-error.js';
+
+/** What send() takes: a string (sent as UTF-8), raw bytes, or a value with its own key and partition. */
+export type Message = string | Uint8Array | { value: string | Uint8Array; key?: string | Uint8Array; partition?: number };
+
+/** A message as it goes on the wire, before it gets its sequence. */
+export interface OutgoingMessage {
+  payload: Uint8Array;
+  key?: Uint8Array;
+  partitionId?: number;
+}
+
+/** Defaults a send() call gives its messages that do not name their own. */
+export interface MessageDefaults {
+  key?: string | Uint8Array;
+  partition?: number;
+}
+
+const utf8 = new TextEncoder();
+
+/** Checks one message and turns it into bytes; bad input is refused before anything is sent. */
+export function toOutgoingMessage(message: Message, defaults: MessageDefaults, index: number): OutgoingMessage {
+  if (typeof message === 'string' || message instanceof Uint8Array) {
+    return withOptional({ payload: toBytes(message, 'value', index) }, defaults.key, defaults.partition, index);
+  }
+  if (message === null || typeof message !== 'object' || !('value' in message)) {
+    throw new ProducerError('INVALID_ARGUMENT', `message ${index} must be a string, a Uint8Array or { value }`);
+  }
+  return withOptional(
+    { payload: toBytes(message.value, 'value', index) },
+    message.key ?? defaults.key,
+    message.partition ?? defaults.partition,
+    index,
+  );
+}
+
+function withOptional(
+  message: OutgoingMessage,
+  key: string | Uint8Array | undefined,
+  partition: number | undefined,
+  index: number,
+): OutgoingMessage {
+  if (key !== undefined) message.key = toBytes(key, 'key', index);
+  if (partition !== undefined) {
+    assertPartition(partition, `message ${index}: partition`);
+    message.partitionId = partition;
+  }
+  return message;
+}
+
+function toBytes(value: unknown, field: string, index: number): Uint8Array {
+  if (typeof value === 'string') return utf8.encode(value);
+  if (value instanceof Uint8Array) return value;
+  throw new ProducerError('INVALID_ARGUMENT', `message ${index}: ${field} must be a string or a Uint8Array`);
+}
+
+export function assertPartition(partition: unknown, what = 'partition'): asserts partition is number {
+  if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0 || partition > 0x7fffffff) {
+    throw new ProducerError('INVALID_ARGUMENT', `${what} must be a non-negative integer, got ${String(partition)}`);
+  }
+}

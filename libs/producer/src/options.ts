@@ -1,0 +1,95 @@
+import { Acks } from '@partq/proto';
+import { ProducerError } from './errors/producer-error.js';
+import type { RetryPolicy } from './rpc/retry-policy.js';
+import type { HttpVersion } from './transport/gateways.js';
+
+/** Acknowledgement mode: 'broker' after the owning broker's fsync, 'all' once committed in PostgreSQL. */
+export type AcksMode = 'broker' | 'all';
+
+export interface RetryOptions {
+  /** Time from a call's (or batch's) first attempt after which no new attempt starts. Default 30 000 ms. */
+  deadlineMs?: number;
+  /** First backoff ceiling, doubling per attempt (with full jitter). Default 50 ms. */
+  baseDelayMs?: number;
+  /** Largest backoff ceiling. Default 2000 ms. */
+  maxDelayMs?: number;
+}
+
+export interface ProducerOptions {
+  /** Gateway base URLs, e.g. ['http://127.0.0.1:8080']; calls move to the next one when one is unreachable. */
+  urls: string[];
+  /** '1.1' (default) or '2' (h2c / h2). */
+  httpVersion?: HttpVersion;
+  /** How long a batch waits for more messages after its first one. Default 5 ms. */
+  lingerMs?: number;
+  /** Messages per batch (one Send RPC). Default 500. */
+  maxBatchCount?: number;
+  /** Approximate bytes per batch. Default 1 MiB. */
+  maxBatchBytes?: number;
+  /** Batches on the wire at once; beyond that send() waits. Default 8. */
+  maxInFlight?: number;
+  retry?: RetryOptions;
+  /** Longest wait for one attempt of an RPC before it counts as a TIMEOUT and is retried. Default 15 000 ms. */
+  requestTimeoutMs?: number;
+  /** Default acks for sends; unset: the topic's default. */
+  acks?: AcksMode;
+  /** Give every message a sequence so retried batches land once. Default true. */
+  idempotent?: boolean;
+}
+
+export interface ResolvedProducerOptions {
+  urls: string[];
+  httpVersion: HttpVersion;
+  lingerMs: number;
+  maxBatchCount: number;
+  maxBatchBytes: number;
+  maxInFlight: number;
+  retry: RetryPolicy;
+  acks: Acks;
+  idempotent: boolean;
+}
+
+export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
+  if (options === null || typeof options !== 'object') throw new ProducerError('INVALID_ARGUMENT', 'producer options are required');
+  const httpVersion = options.httpVersion ?? '1.1';
+  if (httpVersion !== '1.1' && httpVersion !== '2') {
+    throw new ProducerError('INVALID_ARGUMENT', `httpVersion must be '1.1' or '2', got ${String(httpVersion)}`);
+  }
+  return {
+    urls: options.urls,
+    httpVersion,
+    lingerMs: count('lingerMs', options.lingerMs, 5, 0),
+    maxBatchCount: count('maxBatchCount', options.maxBatchCount, 500, 1),
+    maxBatchBytes: count('maxBatchBytes', options.maxBatchBytes, 1024 * 1024, 1),
+    maxInFlight: count('maxInFlight', options.maxInFlight, 8, 1),
+    retry: {
+      deadlineMs: count('retry.deadlineMs', options.retry?.deadlineMs, 30_000, 0),
+      baseDelayMs: count('retry.baseDelayMs', options.retry?.baseDelayMs, 50, 0),
+      maxDelayMs: count('retry.maxDelayMs', options.retry?.maxDelayMs, 2000, 0),
+      requestTimeoutMs: count('requestTimeoutMs', options.requestTimeoutMs, 15_000, 1),
+    },
+    acks: toAcks(options.acks),
+    idempotent: options.idempotent ?? true,
+  };
+}
+
+export function toAcks(mode: AcksMode | undefined): Acks {
+  switch (mode) {
+    case undefined:
+      return Acks.UNSPECIFIED;
+    case 'broker':
+      return Acks.BROKER;
+    case 'all':
+      return Acks.ALL;
+    default:
+      throw new ProducerError('INVALID_ARGUMENT', `acks must be 'broker' or 'all', got ${String(mode)}`);
+  }
+}
+
+function count(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new ProducerError('INVALID_ARGUMENT', `${name} must be a number >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,350 @@
+import { Code } from '@connectrpc/connect';
+import { Acks } from '@partq/proto';
+import { deadUrl, FakeProducerGateway } from '../test/fake-producer-gateway.js';
+import { MESSAGE_OVERHEAD_BYTES } from './batching/batch.js';
+import { ProducerError } from './errors/producer-error.js';
+import { Producer } from './producer.js';
+import type { ProducerOptions } from './options.js';
+
+/** A long linger: batches then leave only when full or flushed, so counts do not depend on timing. */
+const NO_LINGER_TIMEOUT = 60_000;
+const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 5, deadlineMs: 5_000 };
+
+let gateway: FakeProducerGateway;
+const producers: Producer[] = [];
+
+function producer(options: Partial<ProducerOptions> = {}): Producer {
+  const p = new Producer({ urls: [gateway.url], retry: FAST_RETRY, ...options });
+  producers.push(p);
+  return p;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ProducerError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ProducerError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+beforeEach(async () => {
+  gateway = await FakeProducerGateway.start();
+});
+
+afterEach(async () => {
+  await Promise.all(producers.splice(0).map((p) => p.close()));
+  await gateway.stop();
+});
+
+describe('topics and registration', () => {
+  it('creates and lists topics', async () => {
+    const p = producer();
+    await p.createTopic('orders', { partitions: 3 });
+    await p.createTopic('audit');
+    expect(await p.listTopics()).toEqual(['orders', 'audit']);
+    expect(gateway.topics.get('orders')?.partitions).toHaveLength(3);
+  });
+
+  it('reports an existing topic as ALREADY_EXISTS', async () => {
+    const p = producer();
+    await p.createTopic('orders');
+    const error = await rejection(p.createTopic('orders'));
+    expect(error.code).toBe('ALREADY_EXISTS');
+    expect(error.retriable).toBe(false);
+  });
+
+  it('treats ALREADY_EXISTS after a lost answer as success', async () => {
+    const p = producer();
+    // The first attempt creates the topic but its answer is lost; the retry finds the topic there.
+    gateway.failNext('createTopic', { kind: 'reset-after-write' });
+    await p.createTopic('orders', { partitions: 2 });
+    expect(gateway.topics.get('orders')?.partitions).toHaveLength(2);
+  });
+
+  it('refuses an invalid topic name without a round trip', async () => {
+    const p = producer();
+    expect((await rejection(p.send('bad name!', 'x'))).code).toBe('INVALID_ARGUMENT');
+    expect((await rejection(p.createTopic(''))).code).toBe('INVALID_ARGUMENT');
+    expect(gateway.sendRequests).toHaveLength(0);
+  });
+
+  it('registers explicitly, and lazily on the first send', async () => {
+    const p = producer();
+    const id = await p.register('pinned', { partition: 0 });
+    await p.send('pinned', 'a');
+    await p.send('lazy', 'b');
+    expect(gateway.sendRequests.map((r) => r.producerId)).toEqual([id, id + 1]);
+    expect(gateway.producers.get(id)).toEqual({ topic: 'pinned', partition: 0 });
+  });
+
+  it('shares one lazy registration between concurrent sends', async () => {
+    const p = producer({ lingerMs: 0 });
+    await Promise.all([p.send('t', 'a'), p.send('t', 'b'), p.send('t', 'c')]);
+    expect(gateway.producers.size).toBe(1);
+  });
+});
+
+describe('send', () => {
+  it('resolves one result for one message and one per message for an array', async () => {
+    const p = producer();
+    await p.createTopic('t', { partitions: 2 });
+    const single = await p.send('t', 'hello', { partition: 1 });
+    expect(single).toEqual({ partition: 1, offset: 0 });
+    const many = await p.send('t', ['a', new TextEncoder().encode('b'), { value: 'c', partition: 0 }], { partition: 1 });
+    expect(many).toEqual([
+      { partition: 1, offset: 1 },
+      { partition: 1, offset: 2 },
+      { partition: 0, offset: 0 },
+    ]);
+    expect(await p.send('t', [])).toEqual([]);
+  });
+
+  it('sends keys, partitions, acks and increasing sequences on the wire', async () => {
+    const p = producer({ acks: 'all' });
+    await p.send('t', [{ value: 'a', key: 'k1' }, 'b'], { key: 'k2' });
+    await p.send('t', 'c', { acks: 'broker' });
+    const [first, second] = gateway.sendRequests;
+    expect(first?.acks).toBe(Acks.ALL);
+    expect(second?.acks).toBe(Acks.BROKER);
+    expect(first?.messages.map((m) => new TextDecoder().decode(m.key))).toEqual(['k1', 'k2']);
+    expect([...(first?.messages ?? []), ...(second?.messages ?? [])].map((m) => m.sequence)).toEqual([0n, 1n, 2n]);
+  });
+
+  it('sends no sequences when not idempotent', async () => {
+    const p = producer({ idempotent: false });
+    await p.send('t', ['a', 'b']);
+    expect(gateway.sendRequests[0]?.messages.map((m) => m.sequence)).toEqual([undefined, undefined]);
+  });
+
+  it('refuses malformed messages before sending anything', async () => {
+    const p = producer();
+    expect((await rejection(p.send('t', [{ value: 42 } as never]))).code).toBe('INVALID_ARGUMENT');
+    expect((await rejection(p.send('t', 'x', { partition: -1 }))).code).toBe('INVALID_ARGUMENT');
+    expect(gateway.sendRequests).toHaveLength(0);
+  });
+});
+
+describe('batching', () => {
+  it('sends a batch when maxBatchCount is reached', async () => {
+    const p = producer({ lingerMs: NO_LINGER_TIMEOUT, maxBatchCount: 3 });
+    const sends = ['a', 'b', 'c', 'd', 'e', 'f'].map((m) => p.send('t', m));
+    await Promise.all(sends);
+    expect(gateway.sendRequests.map((r) => r.messages.length)).toEqual([3, 3]);
+  });
+
+  it('sends a batch when maxBatchBytes would be exceeded', async () => {
+    const value = 'x'.repeat(100);
+    const p = producer({ lingerMs: NO_LINGER_TIMEOUT, maxBatchBytes: 2 * (value.length + MESSAGE_OVERHEAD_BYTES) });
+    const sends = Array.from({ length: 5 }, () => p.send('t', value));
+    await p.flush();
+    await Promise.all(sends);
+    expect(gateway.sendRequests.map((r) => r.messages.length)).toEqual([2, 2, 1]);
+  });
+
+  it('gathers the sends made within lingerMs into one RPC', async () => {
+    const p = producer({ lingerMs: 20 });
+    await Promise.all([p.send('t', 'a'), p.send('t', ['b', 'c']), p.send('t', 'd')]);
+    await p.send('t', 'e');
+    expect(gateway.sendRequests.map((r) => r.messages.length)).toEqual([4, 1]);
+  });
+
+  it('keeps topics and acks modes in separate batches', async () => {
+    const p = producer({ lingerMs: NO_LINGER_TIMEOUT });
+    const sends = [p.send('a', '1'), p.send('b', '2'), p.send('a', '3', { acks: 'all' }), p.send('a', '4')];
+    await p.flush();
+    await Promise.all(sends);
+    const shapes = gateway.sendRequests.map((r) => `${r.topic}:${r.acks}:${r.messages.length}`).sort();
+    expect(shapes).toEqual([`a:${Acks.UNSPECIFIED}:2`, `a:${Acks.ALL}:1`, `b:${Acks.UNSPECIFIED}:1`]);
+  });
+});
+
+describe('backpressure', () => {
+  it('keeps at most maxInFlight batches on the wire and holds further sends back', async () => {
+    const p = producer({ lingerMs: 0, maxBatchCount: 1, maxInFlight: 2 });
+    await p.register('t');
+    const release = gateway.holdSends();
+    const sent = [p.send('t', 'm1'), p.send('t', 'm2'), p.send('t', 'm3')];
+    await gateway.sendsArrived(2);
+    // m3 is sealed and waits for a slot, so m4 may not even enter a batch: aborting it withdraws it.
+    const controller = new AbortController();
+    const m4 = p.send('t', 'm4', { signal: controller.signal });
+    const m5 = p.send('t', 'm5');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(gateway.concurrentSends).toBe(2);
+    controller.abort();
+    expect((await rejection(m4)).code).toBe('ABORTED');
+    release();
+    await Promise.all([...sent, m5]);
+    expect(gateway.maxConcurrentSends).toBe(2);
+    expect(gateway.log('t').map((m) => m.value)).toEqual(['m1', 'm2', 'm3', 'm5']);
+  });
+
+  it('withdraws an aborted message that waits in a sealed batch', async () => {
+    const p = producer({ lingerMs: 0, maxBatchCount: 1, maxInFlight: 1 });
+    await p.register('t');
+    const release = gateway.holdSends();
+    const m1 = p.send('t', 'm1');
+    await gateway.sendsArrived(1);
+    const controller = new AbortController();
+    const m2 = p.send('t', 'm2', { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    expect((await rejection(m2)).code).toBe('ABORTED');
+    release();
+    await m1;
+    await p.send('t', 'm3');
+    expect(gateway.log('t').map((m) => m.value)).toEqual(['m1', 'm3']);
+  });
+});
+
+describe('retries and idempotence', () => {
+  it.each([
+    ['the connection resets after the write', { kind: 'reset-after-write' } as const],
+    ['UNAVAILABLE comes back after the write', { kind: 'error-after-write', code: Code.Unavailable, partqCode: 'UNAVAILABLE' } as const],
+    ['the answer is later than requestTimeoutMs', { kind: 'delay-after-write', ms: 300 } as const],
+  ])('retries with the same sequences when %s, and the message lands once', async (_case, fault) => {
+    const p = producer({ lingerMs: 0, requestTimeoutMs: 100 });
+    await p.register('t');
+    gateway.failNext('send', fault);
+    const results = await p.send('t', ['a', 'b', 'c']);
+    expect(gateway.sendRequests).toHaveLength(2);
+    const [first, retry] = gateway.sendRequests.map((r) => r.messages.map((m) => m.sequence));
+    expect(retry).toEqual(first);
+    expect(gateway.log('t').map((m) => m.value)).toEqual(['a', 'b', 'c']);
+    expect(results.map((r) => r.offset)).toEqual([0, 1, 2]);
+  });
+
+  it('retries a connection reset before the write', async () => {
+    const p = producer({ lingerMs: 0 });
+    gateway.failNext('send', { kind: 'reset' }, { kind: 'error', code: Code.FailedPrecondition, partqCode: 'STALE_EPOCH' });
+    await p.send('t', 'a');
+    expect(gateway.sendRequests).toHaveLength(3);
+    expect(gateway.log('t').map((m) => m.value)).toEqual(['a']);
+  });
+
+  it('gives up at the retry deadline with the last error', async () => {
+    const p = producer({ lingerMs: 0, retry: { baseDelayMs: 20, maxDelayMs: 20, deadlineMs: 100 } });
+    await p.register('t');
+    gateway.failNext('send', ...Array.from({ length: 100 }, () => ({ kind: 'error', code: Code.Unavailable }) as const));
+    const error = await rejection(p.send('t', 'a'));
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.retriable).toBe(true);
+    expect(gateway.log('t')).toHaveLength(0);
+  });
+
+  it('speaks HTTP/2 when asked to', async () => {
+    const h2 = await FakeProducerGateway.start('2');
+    try {
+      const p = new Producer({ urls: [h2.url], httpVersion: '2', lingerMs: 0 });
+      expect(await p.send('t', ['a', 'b'])).toHaveLength(2);
+      await p.close();
+      expect(h2.log('t')).toHaveLength(2);
+    } finally {
+      await h2.stop();
+    }
+  });
+
+  it('moves to the next gateway when one is unreachable', async () => {
+    const p = new Producer({ urls: [await deadUrl(), gateway.url], retry: FAST_RETRY, lingerMs: 0 });
+    producers.push(p);
+    await p.createTopic('t');
+    expect(await p.send('t', 'a')).toEqual({ partition: 0, offset: 0 });
+  });
+});
+
+describe('errors', () => {
+  it.each([
+    ['PAYLOAD_TOO_LARGE', Code.ResourceExhausted, 'PAYLOAD_TOO_LARGE'],
+    ['PERMISSION_DENIED', Code.PermissionDenied, 'PERMISSION_DENIED'],
+    ['OUT_OF_ORDER_SEQUENCE', Code.FailedPrecondition, 'INTERNAL'],
+    [undefined, Code.NotFound, 'NOT_FOUND'],
+    [undefined, Code.InvalidArgument, 'INVALID_ARGUMENT'],
+  ])('rejects the sends of a batch failing with %s / %s as %s, without retrying', async (partqCode, code, expected) => {
+    const p = producer({ lingerMs: 20 });
+    await p.register('t');
+    gateway.failNext('send', { kind: 'error', code, ...(partqCode === undefined ? {} : { partqCode }), message: 'refused' });
+    const results = await Promise.allSettled([p.send('t', 'a'), p.send('t', 'b')]);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      const error = (result as PromiseRejectedResult).reason as ProducerError;
+      expect(error).toBeInstanceOf(ProducerError);
+      expect(error.code).toBe(expected);
+      expect(error.retriable).toBe(false);
+      expect(error.message).toBe('refused');
+      if (partqCode !== undefined) expect(error.serverCode).toBe(partqCode);
+    }
+    expect(gateway.sendRequests).toHaveLength(1);
+  });
+
+  it('rejects a send to a topic the producer is not registered for', async () => {
+    const p = producer({ lingerMs: 0 });
+    await p.send('t', 'a');
+    gateway.producers.set(1, { topic: 'other' });
+    expect((await rejection(p.send('t', 'b'))).code).toBe('PERMISSION_DENIED');
+  });
+});
+
+describe('abort', () => {
+  it('rejects at once with ABORTED when the signal has already fired', async () => {
+    const p = producer();
+    const signal = AbortSignal.abort();
+    for (const call of [p.send('t', 'a', { signal }), p.createTopic('t', { signal }), p.listTopics({ signal }), p.register('t', { signal })]) {
+      expect((await rejection(call)).code).toBe('ABORTED');
+    }
+    expect(gateway.sendRequests).toHaveLength(0);
+  });
+
+  it('withdraws a lingering message when its send is aborted', async () => {
+    const p = producer({ lingerMs: NO_LINGER_TIMEOUT });
+    await p.register('t');
+    const controller = new AbortController();
+    const aborted = p.send('t', 'gone', { signal: controller.signal });
+    const kept = p.send('t', 'kept');
+    controller.abort();
+    expect((await rejection(aborted)).code).toBe('ABORTED');
+    await p.flush();
+    await kept;
+    expect(gateway.log('t').map((m) => m.value)).toEqual(['kept']);
+  });
+
+  it('aborts a call that waits between retries', async () => {
+    const p = producer({ retry: { baseDelayMs: 10_000, maxDelayMs: 10_000, deadlineMs: 60_000 } });
+    gateway.failNext('listTopics', { kind: 'error', code: Code.Unavailable }, { kind: 'error', code: Code.Unavailable });
+    const controller = new AbortController();
+    const listing = p.listTopics({ signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    expect((await rejection(listing)).code).toBe('ABORTED');
+  });
+});
+
+describe('flush and close', () => {
+  it('flush sends lingering batches and waits for them', async () => {
+    const p = producer({ lingerMs: NO_LINGER_TIMEOUT });
+    const sends = [p.send('t', 'a'), p.send('t', 'b')];
+    await p.flush();
+    expect(gateway.log('t').map((m) => m.value)).toEqual(['a', 'b']);
+    await expect(Promise.all(sends)).resolves.toHaveLength(2);
+  });
+
+  it('close drains pending sends, then refuses new calls with CLOSED', async () => {
+    const p = producer({ lingerMs: NO_LINGER_TIMEOUT });
+    const sends = [p.send('t', 'a'), p.send('t', ['b', 'c'])];
+    await p.close();
+    await expect(Promise.all(sends)).resolves.toHaveLength(2);
+    expect(gateway.log('t')).toHaveLength(3);
+    expect((await rejection(p.send('t', 'd'))).code).toBe('CLOSED');
+    expect((await rejection(p.listTopics())).code).toBe('CLOSED');
+  });
+
+  it('is disposable with await using', async () => {
+    let pending: Promise<unknown>;
+    {
+      await using p = new Producer({ urls: [gateway.url], lingerMs: NO_LINGER_TIMEOUT });
+      pending = p.send('t', 'a');
+    }
+    await expect(pending).resolves.toEqual({ partition: 0, offset: 0 });
+  });
+});

@@ -1,0 +1,239 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import { create } from '@bufbuild/protobuf';
+import { ProducerService, SendRequestSchema } from '@partq/proto';
+import { raceAbort, throwIfAborted } from './abort.js';
+import { Accumulator } from './batching/accumulator.js';
+import type { Batch } from './batching/batch.js';
+import { Dispatcher } from './batching/dispatcher.js';
+import { PendingSend } from './batching/pending-send.js';
+import type { SendResult } from './batching/send-result.js';
+import { ProducerError } from './errors/producer-error.js';
+import { toProducerError } from './errors/rpc-error-mapping.js';
+import { assertPartition, toOutgoingMessage, type Message } from './message.js';
+import { resolveProducerOptions, toAcks, type AcksMode, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
+import { callWithRetry } from './rpc/call-with-retry.js';
+import { Registrations } from './registrations.js';
+import { assertTopicName } from './topic-name.js';
+import { Gateways } from './transport/gateways.js';
+
+export interface SignalOptions {
+  signal?: AbortSignal;
+}
+
+export interface CreateTopicOptions extends SignalOptions {
+  /** Number of partitions; unset: the cluster's default. */
+  partitions?: number;
+}
+
+export interface RegisterOptions extends SignalOptions {
+  /** Register for this partition only; sends then always go to it. */
+  partition?: number;
+}
+
+export interface SendOptions extends SignalOptions {
+  /** Partition for messages that do not name one. */
+  partition?: number;
+  /** Key for messages that do not carry one (same key, same partition). */
+  key?: string | Uint8Array;
+  /** Overrides the producer's acks for these messages. */
+  acks?: AcksMode;
+}
+
+/**
+ * Sends messages to partq topics through the gateway. Sends are gathered into batches (one Send RPC
+ * each), at most `maxInFlight` batches travel at once, and a batch that fails for a transient reason
+ * is retried with the same sequence numbers until the retry deadline, so it lands exactly once.
+ *
+ * Order: messages of one send() call to one partition keep their order. Across batches in flight at
+ * the same time order is not guaranteed (a retried batch can land after a later one); use
+ * `maxInFlight: 1` when strict per-partition order matters more than throughput.
+ */
+export class Producer implements AsyncDisposable {
+  private readonly options: ResolvedProducerOptions;
+  private readonly gateways: Gateways<typeof ProducerService>;
+  private readonly registrations: Registrations;
+  private readonly accumulator: Accumulator;
+  private readonly dispatcher: Dispatcher;
+  /** Every send() not settled yet, for flush() and close(). */
+  private readonly pendingSends = new Set<PendingSend>();
+  private closing: Promise<void> | undefined;
+
+  constructor(options: ProducerOptions) {
+    this.options = resolveProducerOptions(options);
+    this.gateways = new Gateways(ProducerService, this.options.urls, this.options.httpVersion);
+    this.registrations = new Registrations((topic, partition, signal) => this.registerRemote(topic, partition, signal));
+    this.dispatcher = new Dispatcher(this.options.maxInFlight, (batch) => this.sendBatch(batch));
+    this.accumulator = new Accumulator({
+      lingerMs: this.options.lingerMs,
+      maxBatchCount: this.options.maxBatchCount,
+      maxBatchBytes: this.options.maxBatchBytes,
+      onSealed: (batch) => this.dispatcher.enqueue(batch),
+    });
+  }
+
+  /**
+   * Creates a topic. Resolves too when a retried attempt finds the topic already there (the first
+   * attempt created it but its answer was lost); a topic that existed before rejects ALREADY_EXISTS.
+   */
+  async createTopic(name: string, options: CreateTopicOptions = {}): Promise<void> {
+    this.assertOpen();
+    assertTopicName(name);
+    if (options.partitions !== undefined) {
+      assertPartition(options.partitions, 'partitions');
+      if (options.partitions < 1) throw new ProducerError('INVALID_ARGUMENT', 'partitions must be at least 1');
+    }
+    const { signal } = options;
+    await callWithRetry(
+      this.gateways,
+      async (client, callOptions, attempt) => {
+        try {
+          // The topic keeps the cluster's default acks: this producer's `acks` travels with each of its sends.
+          await client.createTopic({ name, partitions: options.partitions ?? 0 }, callOptions);
+        } catch (error) {
+          if (attempt > 1 && toProducerError(error, signal).code === 'ALREADY_EXISTS') return;
+          throw error;
+        }
+      },
+      { policy: this.options.retry, signal },
+    );
+  }
+
+  async listTopics(options: SignalOptions = {}): Promise<string[]> {
+    this.assertOpen();
+    const answer = await callWithRetry(this.gateways, (client, callOptions) => client.listTopics({}, callOptions), {
+      policy: this.options.retry,
+      signal: options.signal,
+    });
+    return answer.topics;
+  }
+
+  /**
+   * Registers this producer for `topic` (created if absent) and returns the producer id; later sends
+   * to the topic use it. send() registers by itself, for the whole topic, when this was not called.
+   */
+  async register(topic: string, options: RegisterOptions = {}): Promise<number> {
+    this.assertOpen();
+    assertTopicName(topic);
+    if (options.partition !== undefined) assertPartition(options.partition);
+    const registration = await this.registrations.register(topic, options.partition, options.signal);
+    return registration.producerId;
+  }
+
+  /**
+   * Sends one message (resolving to where it landed) or several (resolving to one result each, in
+   * order). Resolves once the messages are acknowledged per `acks`. An abort takes messages that are
+   * still waiting out of their batch; messages already on the wire may still land.
+   */
+  send(topic: string, message: Message, options?: SendOptions): Promise<SendResult>;
+  send(topic: string, messages: Message[], options?: SendOptions): Promise<SendResult[]>;
+  async send(topic: string, message: Message | Message[], options: SendOptions = {}): Promise<SendResult | SendResult[]> {
+    this.assertOpen();
+    const { signal } = options;
+    throwIfAborted(signal);
+    assertTopicName(topic);
+    const many = Array.isArray(message);
+    const outgoing = (many ? message : [message]).map((m, i) => toOutgoingMessage(m, options, i));
+    const acks = options.acks === undefined ? this.options.acks : toAcks(options.acks);
+    if (outgoing.length === 0) return [];
+
+    const pending = new PendingSend(outgoing.length);
+    this.pendingSends.add(pending);
+    void pending.done.then(() => this.pendingSends.delete(pending));
+    try {
+      const registration = await raceAbort(this.registrations.forSend(topic), signal);
+      await this.dispatcher.admission(signal);
+      const target = { topic, producerId: registration.producerId, acks };
+      outgoing.forEach((m, index) => {
+        const sequence = this.options.idempotent ? registration.sequences.take() : undefined;
+        this.accumulator.append(target, { message: sequence === undefined ? m : { ...m, sequence }, owner: pending, index });
+      });
+    } catch (error) {
+      pending.fail(toProducerError(error, signal));
+    }
+
+    if (signal && !pending.isSettled) {
+      const onAbort = () => {
+        this.accumulator.withdraw(pending);
+        this.dispatcher.withdraw(pending);
+        pending.fail(new ProducerError('ABORTED', 'the send was aborted', { cause: signal.reason }));
+      };
+      // The signal may have fired between admission and this line.
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        void pending.done.then(() => signal.removeEventListener('abort', onAbort));
+      }
+    }
+    const results = await pending.promise;
+    return many ? results : results[0]!;
+  }
+
+  /**
+   * Sends every batched message now and resolves when all sends made before (and during) the call
+   * have settled. Failures are reported by the sends themselves, not by flush().
+   */
+  async flush(options: SignalOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    const waiting = [...this.pendingSends].map((p) => p.done);
+    this.accumulator.beginFlush();
+    try {
+      await raceAbort(Promise.all(waiting), options.signal);
+    } finally {
+      this.accumulator.endFlush();
+    }
+  }
+
+  /** Refuses new calls, waits for every pending send to settle, then closes the connections. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.registrations.settled();
+      await this.flush();
+      this.gateways.close();
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new ProducerError('CLOSED', 'the producer is closed');
+  }
+
+  private async registerRemote(topic: string, partition: number | undefined, signal: AbortSignal | undefined) {
+    const answer = await callWithRetry(
+      this.gateways,
+      (client, callOptions) => client.register({ topic, ...(partition === undefined ? {} : { partitionId: partition }) }, callOptions),
+      { policy: this.options.retry, signal },
+    );
+    return { producerId: answer.producerId, partitionCount: answer.partitionCount };
+  }
+
+  /** One batch, one Send RPC (retried as it is); settles the batch's messages. Never rejects. */
+  private async sendBatch(batch: Batch): Promise<void> {
+    // Built once: every attempt sends the very same messages and sequences.
+    const request = create(SendRequestSchema, {
+      topic: batch.target.topic,
+      producerId: batch.target.producerId,
+      acks: batch.target.acks,
+      messages: batch.entries.map(({ message }) => ({
+        payload: message.payload,
+        key: message.key,
+        partitionId: message.partitionId,
+        sequence: message.sequence,
+      })),
+    });
+    try {
+      const answer = await callWithRetry(this.gateways, (client, callOptions) => client.send(request, callOptions), {
+        policy: this.options.retry,
+      });
+      if (answer.results.length !== batch.count) {
+        throw new ConnectError(`the gateway answered ${answer.results.length} results for ${batch.count} messages`, Code.Internal);
+      }
+      batch.succeed(answer.results.map((r) => ({ partition: r.partitionId, offset: Number(r.offset) })));
+    } catch (error) {
+      batch.fail(toProducerError(error));
+    }
+  }
+}

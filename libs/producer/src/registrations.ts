@@ -1,0 +1,64 @@
+import { SequenceCounter } from './sequence.js';
+
+/** A producer id the gateway gave this client for one topic (or one partition of it). */
+export interface Registration {
+  readonly topic: string;
+  readonly producerId: number;
+  readonly partitionCount: number;
+  /** Set when the registration is for a single partition. */
+  readonly partition?: number;
+  readonly sequences: SequenceCounter;
+}
+
+export type RegisterRemote = (
+  topic: string,
+  partition: number | undefined,
+  signal: AbortSignal | undefined,
+) => Promise<{ producerId: number; partitionCount: number }>;
+
+/**
+ * The producer id to use per topic. send() registers a topic lazily (whole topic) and every send
+ * waiting meanwhile shares that one Register call; an explicit register() replaces the topic's id
+ * for later sends. A failed registration is forgotten, so the next send tries again.
+ */
+export class Registrations {
+  private readonly byTopic = new Map<string, Promise<Registration>>();
+
+  constructor(private readonly registerRemote: RegisterRemote) {}
+
+  /** The registration sends to `topic` use, made now when there is none. */
+  forSend(topic: string): Promise<Registration> {
+    const existing = this.byTopic.get(topic);
+    if (existing) return existing;
+    // No signal: this registration is shared by every send that is waiting for it.
+    const pending = this.create(topic, undefined, undefined);
+    this.byTopic.set(topic, pending);
+    pending.catch(() => {
+      if (this.byTopic.get(topic) === pending) this.byTopic.delete(topic);
+    });
+    return pending;
+  }
+
+  /** Registers anew (optionally for one partition); later sends to `topic` use the new id. */
+  async register(topic: string, partition: number | undefined, signal: AbortSignal | undefined): Promise<Registration> {
+    const registration = await this.create(topic, partition, signal);
+    this.byTopic.set(topic, Promise.resolve(registration));
+    return registration;
+  }
+
+  /** Settles once every registration in progress has (for close()). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.byTopic.values()]);
+  }
+
+  private async create(topic: string, partition: number | undefined, signal: AbortSignal | undefined): Promise<Registration> {
+    const { producerId, partitionCount } = await this.registerRemote(topic, partition, signal);
+    return {
+      topic,
+      producerId,
+      partitionCount,
+      ...(partition === undefined ? {} : { partition }),
+      sequences: new SequenceCounter(),
+    };
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * The sequence numbers of one producer id: each message gets the next one, once, when it enters a
+ * batch. A retried batch keeps its sequences, which is what lets the broker land it exactly once.
+ * Messages withdrawn before sending leave gaps; the broker accepts gaps and any arrival order.
+ */
+export class SequenceCounter {
+  private next = 0n;
+
+  take(): bigint {
+    return this.next++;
+  }
+}
