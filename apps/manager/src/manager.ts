@@ -3,6 +3,7 @@ import { Mutex, createLogger, createMetricsRegistry, startServiceServer, wrapSer
 import { createDatabase, migrateToLatest } from '@partq/schema';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { PartitionAssigner } from './assignment/partition-assigner.js';
+import { PartitionMover } from './assignment/partition-mover.js';
 import type { ManagerConfig } from './config.js';
 import { BrokerClients } from './membership/broker-clients.js';
 import { BrokerRegistry } from './membership/broker-registry.js';
@@ -57,9 +58,18 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
       syncSeconds: new Histogram({ name: 'partq_manager_sync_commit_seconds', help: 'Duration of a sync transaction', registers: [registry] }),
     },
   });
+  const mover = new PartitionMover(state, store, assigner, brokers, lock, txlog, logger);
   const brokerRegistry = new BrokerRegistry(state, store, assigner, logger, {
     brokerTimeoutMs: config.brokerTimeout,
     onAlive: (broker) => sync.ensure(broker.id),
+    // A broker that joins takes its share of the partitions (moved without loss).
+    onJoined: config.autoRebalance
+      ? () =>
+          void mover.rebalance().then(
+            (report) => report.moved.length > 0 && logger.info({ moved: report.moved.length, failed: report.failed.length }, 'rebalanced after a broker joined'),
+            (error: unknown) => logger.warn({ err: error }, 'rebalance after a broker joined failed'),
+          )
+      : undefined,
   });
   const replicaRegistry = new ReplicaRegistry(state, logger, config.brokerTimeout);
   new Gauge({
@@ -77,6 +87,7 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
     state,
     store,
     assigner,
+    mover,
     brokerRegistry,
     replicaRegistry,
     brokers,

@@ -31,6 +31,8 @@ export interface PartitionAssignmentInfo {
   epoch: number;
   startOffset: number;
   highWatermark: number;
+  /** Being moved away: appends are refused while the manager syncs what is left. */
+  fenced?: boolean;
 }
 
 export interface AppendOutcome {
@@ -80,6 +82,8 @@ export class PartitionLog {
   private readonly waiters = new CommitWaiters();
   /** Set while an exclusive operation is queued or running; appends wait for it. */
   private appendGate: Promise<void> | undefined;
+  /** Set while the manager moves this partition to another broker. */
+  private fenced = false;
   private exclusiveChain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private walFailed = false;
@@ -385,6 +389,12 @@ export class PartitionLog {
    */
   async adopt(assignment: PartitionAssignmentInfo): Promise<AdoptOutcome> {
     if (assignment.epoch < this.currentEpoch) return 'ignored-stale-epoch';
+    const fence = assignment.fenced === true;
+    if (fence !== this.fenced) {
+      this.fenced = fence;
+      // Once fenced, in-flight appends finish first, so the end offset the manager reads next is final.
+      if (fence) await this.exclusive(async () => undefined);
+    }
     if (assignment.epoch === this.currentEpoch) {
       if (this.wal.endOffset < assignment.highWatermark) {
         // The manager committed records this WAL no longer has (lost disk contents): continue after them
@@ -515,6 +525,9 @@ export class PartitionLog {
     if (this.currentEpoch === 0) {
       // Recovered without partition.json: not ours until the manager assigns it.
       throw new PartqError('NOT_OWNER', `partition ${this.name} is not assigned to this broker yet`);
+    }
+    if (this.fenced) {
+      throw new PartqError('NOT_OWNER', `partition ${this.name} is moving to another broker`, { moving: true });
     }
     if (epoch !== this.currentEpoch) {
       throw new PartqError('STALE_EPOCH', `partition ${this.name} is at epoch ${this.currentEpoch}, not ${epoch}`, {

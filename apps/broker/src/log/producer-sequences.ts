@@ -1,5 +1,6 @@
 /** How many recent sequences per producer are remembered with their offsets. */
-export const DEFAULT_SEQUENCE_WINDOW = 1024;
+// Larger than what a producer client may have in flight (8 batches of 500), so a late retry still dedups.
+export const DEFAULT_SEQUENCE_WINDOW = 8192;
 
 /** What the index says about one (producer, sequence) before it is appended. */
 export type SequenceCheck =

@@ -10,6 +10,7 @@ export function toStoreAssignments(assignments: readonly PartitionAssignment[]):
     epoch: a.epoch,
     startOffset: Number(a.startOffset),
     highWatermark: Number(a.highWatermark),
+    fenced: a.fenced,
   }));
 }
 

@@ -70,13 +70,14 @@ export class PartitionAssigner {
         // A broker that missed an epoch change truncates to here: everything below is committed.
         startOffset: BigInt(p.high_watermark),
         highWatermark: BigInt(p.high_watermark),
+        fenced: this.state.moving.has(partitionKey(p.topic_id, p.partition_id)),
       }),
     );
   }
 
   /** Pushes the full assignment to each owner of these partitions (heartbeats repair a lost push). */
-  async notifyOwners(partitions: PartitionRow[]): Promise<void> {
-    const owners = new Set(partitions.map((p) => p.broker_id).filter((id): id is number => id !== null));
+  async notifyOwners(partitions: PartitionRow[], alsoBrokers: number[] = []): Promise<void> {
+    const owners = new Set([...partitions.map((p) => p.broker_id).filter((id): id is number => id !== null), ...alsoBrokers]);
     await Promise.all(
       [...owners].map(async (brokerId) => {
         try {

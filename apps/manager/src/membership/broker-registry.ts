@@ -9,6 +9,8 @@ export interface BrokerRegistryOptions {
   brokerTimeoutMs: number;
   /** Called when a broker becomes alive (start its log sync) or dead (stop it). */
   onAlive: (broker: BrokerRow) => void;
+  /** Called after a broker registered and orphaned partitions were placed (e.g. to rebalance). */
+  onJoined?: (broker: BrokerRow) => void;
 }
 
 /**
@@ -52,6 +54,7 @@ export class BrokerRegistry {
     this.logger.info({ broker: row.id, address }, 'broker registered');
     this.options.onAlive(row);
     await this.assigner.reassignOrphans();
+    this.options.onJoined?.(row);
     return row;
   }
 
@@ -70,7 +73,7 @@ export class BrokerRegistry {
   private async detectDead(): Promise<void> {
     const now = Date.now();
     for (const broker of this.state.brokers.values()) {
-      if (broker.state !== 'alive') continue;
+      if (broker.state === 'dead') continue;
       const seen = this.lastSeen.get(broker.id) ?? broker.last_heartbeat_at.getTime();
       if (now - seen <= this.options.brokerTimeoutMs) continue;
       try {

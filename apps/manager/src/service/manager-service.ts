@@ -4,6 +4,7 @@ import { isValidTopicName } from '@partq/partition';
 import {
   Acks,
   HealthEntrySchema,
+  PartitionMoveSchema,
   PartitionOffsetSchema,
   type ManagerService,
 } from '@partq/proto';
@@ -11,6 +12,7 @@ import { PartqError } from '@partq/runtime';
 import type { TopicRow } from '@partq/schema';
 import type { Logger } from 'pino';
 import type { PartitionAssigner } from '../assignment/partition-assigner.js';
+import type { MoveReport, PartitionMover } from '../assignment/partition-mover.js';
 import type { BrokerClients } from '../membership/broker-clients.js';
 import type { BrokerRegistry } from '../membership/broker-registry.js';
 import type { ReplicaRegistry } from '../membership/replica-registry.js';
@@ -25,6 +27,7 @@ export interface ManagerServiceDeps {
   state: ClusterState;
   store: MetadataStore;
   assigner: PartitionAssigner;
+  mover: PartitionMover;
   brokerRegistry: BrokerRegistry;
   replicaRegistry: ReplicaRegistry;
   brokers: BrokerClients;
@@ -38,7 +41,7 @@ export interface ManagerServiceDeps {
 const MAX_PARTITIONS = 1024;
 
 export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<typeof ManagerService> {
-  const { state, store, assigner, brokerRegistry, replicaRegistry, brokers, lock, txlog, logger } = deps;
+  const { state, store, assigner, mover, brokerRegistry, replicaRegistry, brokers, lock, txlog, logger } = deps;
 
   async function createTopic(name: string, partitions: number, acks: Acks): Promise<{ topic: TopicRow; created: boolean }> {
     if (!isValidTopicName(name)) {
@@ -190,5 +193,22 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
       }
       return { entries };
     },
+
+    async drainBroker(req) {
+      return { moves: toMoves(await mover.drain(req.brokerId)) };
+    },
+
+    async rebalance() {
+      return { moves: toMoves(await mover.rebalance()) };
+    },
   };
+}
+
+function toMoves(report: MoveReport) {
+  return [
+    ...report.moved.map((m) =>
+      create(PartitionMoveSchema, { topicId: m.topicId, partitionId: m.partitionId, fromBrokerId: m.from ?? 0, toBrokerId: m.to, epoch: m.epoch }),
+    ),
+    ...report.failed.map((f) => create(PartitionMoveSchema, { topicId: f.topicId, partitionId: f.partitionId, error: f.reason })),
+  ];
 }

@@ -40,6 +40,8 @@ export class ClusterState {
   readonly replicas = new Map<number, ReplicaEntry>();
   readonly producers = new Map<number, ProducerRow>();
   readonly consumers = new Map<number, ConsumerRow>();
+  /** Partitions being moved to another broker: their owner refuses appends until the move ends. */
+  readonly moving = new Set<string>();
   private readonly version = new MetadataVersion();
   private readonly watchers = new Set<AsyncQueue<WatchMetadataResponse>>();
 

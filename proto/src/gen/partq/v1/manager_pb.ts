@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/manager.proto.
  */
 export const file_partq_v1_manager: GenFile = /*@__PURE__*/
-  fileDesc("ChZwYXJ0cS92MS9tYW5hZ2VyLnByb3RvEghwYXJ0cS52MSJ6ChNQYXJ0aXRpb25Bc3NpZ25tZW50EhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRINCgVlcG9jaBgDIAEoBRIUCgxzdGFydF9vZmZzZXQYBCABKAMSFgoOaGlnaF93YXRlcm1hcmsYBSABKAMifgoVUmVnaXN0ZXJCcm9rZXJSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAkSFgoJYnJva2VyX2lkGAIgASgFSACIAQESLgoLZW5kX29mZnNldHMYAyADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXRCDAoKX2Jyb2tlcl9pZCJ+ChZSZWdpc3RlckJyb2tlclJlc3BvbnNlEhEKCWJyb2tlcl9pZBgBIAEoBRIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYAiABKAUSMgoLYXNzaWdubWVudHMYAyADKAsyHS5wYXJ0cS52MS5QYXJ0aXRpb25Bc3NpZ25tZW50IlsKFkJyb2tlckhlYXJ0YmVhdFJlcXVlc3QSEQoJYnJva2VyX2lkGAEgASgFEi4KC2VuZF9vZmZzZXRzGAIgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0Ik0KF0Jyb2tlckhlYXJ0YmVhdFJlc3BvbnNlEjIKC2Fzc2lnbm1lbnRzGAEgAygLMh0ucGFydHEudjEuUGFydGl0aW9uQXNzaWdubWVudCIpChZSZWdpc3RlclJlcGxpY2FSZXF1ZXN0Eg8KB2FkZHJlc3MYASABKAkiTAoXUmVnaXN0ZXJSZXBsaWNhUmVzcG9uc2USEgoKcmVwbGljYV9pZBgBIAEoBRIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYAiABKAUiLQoXUmVwbGljYUhlYXJ0YmVhdFJlcXVlc3QSEgoKcmVwbGljYV9pZBgBIAEoBSIaChhSZXBsaWNhSGVhcnRiZWF0UmVzcG9uc2UiJwoUV2F0Y2hNZXRhZGF0YVJlcXVlc3QSDwoHd2F0Y2hlchgBIAEoCSJgChVXYXRjaE1ldGFkYXRhUmVzcG9uc2USEAoIc25hcHNob3QYASABKAgSDwoHdmVyc2lvbhgCIAEoAxIkCghtZXRhZGF0YRgDIAEoCzISLnBhcnRxLnYxLk1ldGFkYXRhIlwKEkNyZWF0ZVRvcGljUmVxdWVzdBIMCgRuYW1lGAEgASgJEhIKCnBhcnRpdGlvbnMYAiABKAUSJAoMZGVmYXVsdF9hY2tzGAMgASgOMg4ucGFydHEudjEuQWNrcyJeChNDcmVhdGVUb3BpY1Jlc3BvbnNlEh4KBXRvcGljGAEgASgLMg8ucGFydHEudjEuVG9waWMSJwoKcGFydGl0aW9ucxgCIAMoCzITLnBhcnRxLnYxLlBhcnRpdGlvbiITChFMaXN0VG9waWNzUmVxdWVzdCI1ChJMaXN0VG9waWNzUmVzcG9uc2USHwoGdG9waWNzGAEgAygLMg8ucGFydHEudjEuVG9waWMiVAoXUmVnaXN0ZXJQcm9kdWNlclJlcXVlc3QSDQoFdG9waWMYASABKAkSGQoMcGFydGl0aW9uX2lkGAIgASgFSACIAQFCDwoNX3BhcnRpdGlvbl9pZCKgAQoYUmVnaXN0ZXJQcm9kdWNlclJlc3BvbnNlEiQKCHByb2R1Y2VyGAEgASgLMhIucGFydHEudjEuUHJvZHVjZXISHgoFdG9waWMYAiABKAsyDy5wYXJ0cS52MS5Ub3BpYxInCgpwYXJ0aXRpb25zGAMgAygLMhMucGFydHEudjEuUGFydGl0aW9uEhUKDXRvcGljX2NyZWF0ZWQYBCABKAgiawoXUmVnaXN0ZXJDb25zdW1lclJlcXVlc3QSDQoFdG9waWMYASABKAkSGQoMcGFydGl0aW9uX2lkGAIgASgFSACIAQESFQoNZnJvbV9lYXJsaWVzdBgDIAEoCEIPCg1fcGFydGl0aW9uX2lkIo4BChhSZWdpc3RlckNvbnN1bWVyUmVzcG9uc2USJAoIY29uc3VtZXIYASABKAsyEi5wYXJ0cS52MS5Db25zdW1lchIeCgV0b3BpYxgCIAEoCzIPLnBhcnRxLnYxLlRvcGljEiwKCXBvc2l0aW9ucxgDIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldCIUChJHZXRNZXRhZGF0YVJlcXVlc3QiTAoTR2V0TWV0YWRhdGFSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgDEiQKCG1ldGFkYXRhGAIgASgLMhIucGFydHEudjEuTWV0YWRhdGEiQwoVUmVwb3J0QWN0aXZpdHlSZXF1ZXN0EhQKDHByb2R1Y2VyX2lkcxgBIAMoBRIUCgxjb25zdW1lcl9pZHMYAiADKAUiGAoWUmVwb3J0QWN0aXZpdHlSZXNwb25zZSISChBHZXRIZWFsdGhSZXF1ZXN0Il0KC0hlYWx0aEVudHJ5EgwKBGtpbmQYASABKAkSCgoCaWQYAiABKAUSDgoGc3RhdHVzGAMgASgJEhQKDGxhc3Rfc2Vlbl9tcxgEIAEoAxIOCgZkZXRhaWwYBSABKAkiOwoRR2V0SGVhbHRoUmVzcG9uc2USJgoHZW50cmllcxgBIAMoCzIVLnBhcnRxLnYxLkhlYWx0aEVudHJ5MvYHCg5NYW5hZ2VyU2VydmljZRJTCg5SZWdpc3RlckJyb2tlchIfLnBhcnRxLnYxLlJlZ2lzdGVyQnJva2VyUmVxdWVzdBogLnBhcnRxLnYxLlJlZ2lzdGVyQnJva2VyUmVzcG9uc2USVgoPQnJva2VySGVhcnRiZWF0EiAucGFydHEudjEuQnJva2VySGVhcnRiZWF0UmVxdWVzdBohLnBhcnRxLnYxLkJyb2tlckhlYXJ0YmVhdFJlc3BvbnNlElYKD1JlZ2lzdGVyUmVwbGljYRIgLnBhcnRxLnYxLlJlZ2lzdGVyUmVwbGljYVJlcXVlc3QaIS5wYXJ0cS52MS5SZWdpc3RlclJlcGxpY2FSZXNwb25zZRJZChBSZXBsaWNhSGVhcnRiZWF0EiEucGFydHEudjEuUmVwbGljYUhlYXJ0YmVhdFJlcXVlc3QaIi5wYXJ0cS52MS5SZXBsaWNhSGVhcnRiZWF0UmVzcG9uc2USUgoNV2F0Y2hNZXRhZGF0YRIeLnBhcnRxLnYxLldhdGNoTWV0YWRhdGFSZXF1ZXN0Gh8ucGFydHEudjEuV2F0Y2hNZXRhZGF0YVJlc3BvbnNlMAESSgoLQ3JlYXRlVG9waWMSHC5wYXJ0cS52MS5DcmVhdGVUb3BpY1JlcXVlc3QaHS5wYXJ0cS52MS5DcmVhdGVUb3BpY1Jlc3BvbnNlEkcKCkxpc3RUb3BpY3MSGy5wYXJ0cS52MS5MaXN0VG9waWNzUmVxdWVzdBocLnBhcnRxLnYxLkxpc3RUb3BpY3NSZXNwb25zZRJZChBSZWdpc3RlclByb2R1Y2VyEiEucGFydHEudjEuUmVnaXN0ZXJQcm9kdWNlclJlcXVlc3QaIi5wYXJ0cS52MS5SZWdpc3RlclByb2R1Y2VyUmVzcG9uc2USWQoQUmVnaXN0ZXJDb25zdW1lchIhLnBhcnRxLnYxLlJlZ2lzdGVyQ29uc3VtZXJSZXF1ZXN0GiIucGFydHEudjEuUmVnaXN0ZXJDb25zdW1lclJlc3BvbnNlEkoKC0dldE1ldGFkYXRhEhwucGFydHEudjEuR2V0TWV0YWRhdGFSZXF1ZXN0Gh0ucGFydHEudjEuR2V0TWV0YWRhdGFSZXNwb25zZRJTCg5SZXBvcnRBY3Rpdml0eRIfLnBhcnRxLnYxLlJlcG9ydEFjdGl2aXR5UmVxdWVzdBogLnBhcnRxLnYxLlJlcG9ydEFjdGl2aXR5UmVzcG9uc2USRAoJR2V0SGVhbHRoEhoucGFydHEudjEuR2V0SGVhbHRoUmVxdWVzdBobLnBhcnRxLnYxLkdldEhlYWx0aFJlc3BvbnNlYgZwcm90bzM", [file_partq_v1_types]);
+  fileDesc("ChZwYXJ0cS92MS9tYW5hZ2VyLnByb3RvEghwYXJ0cS52MSKKAQoTUGFydGl0aW9uQXNzaWdubWVudBIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDQoFZXBvY2gYAyABKAUSFAoMc3RhcnRfb2Zmc2V0GAQgASgDEhYKDmhpZ2hfd2F0ZXJtYXJrGAUgASgDEg4KBmZlbmNlZBgGIAEoCCJ+ChVSZWdpc3RlckJyb2tlclJlcXVlc3QSDwoHYWRkcmVzcxgBIAEoCRIWCglicm9rZXJfaWQYAiABKAVIAIgBARIuCgtlbmRfb2Zmc2V0cxgDIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldEIMCgpfYnJva2VyX2lkIn4KFlJlZ2lzdGVyQnJva2VyUmVzcG9uc2USEQoJYnJva2VyX2lkGAEgASgFEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgCIAEoBRIyCgthc3NpZ25tZW50cxgDIAMoCzIdLnBhcnRxLnYxLlBhcnRpdGlvbkFzc2lnbm1lbnQiWwoWQnJva2VySGVhcnRiZWF0UmVxdWVzdBIRCglicm9rZXJfaWQYASABKAUSLgoLZW5kX29mZnNldHMYAiADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiTQoXQnJva2VySGVhcnRiZWF0UmVzcG9uc2USMgoLYXNzaWdubWVudHMYASADKAsyHS5wYXJ0cS52MS5QYXJ0aXRpb25Bc3NpZ25tZW50IikKFlJlZ2lzdGVyUmVwbGljYVJlcXVlc3QSDwoHYWRkcmVzcxgBIAEoCSJMChdSZWdpc3RlclJlcGxpY2FSZXNwb25zZRISCgpyZXBsaWNhX2lkGAEgASgFEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgCIAEoBSItChdSZXBsaWNhSGVhcnRiZWF0UmVxdWVzdBISCgpyZXBsaWNhX2lkGAEgASgFIhoKGFJlcGxpY2FIZWFydGJlYXRSZXNwb25zZSInChRXYXRjaE1ldGFkYXRhUmVxdWVzdBIPCgd3YXRjaGVyGAEgASgJImAKFVdhdGNoTWV0YWRhdGFSZXNwb25zZRIQCghzbmFwc2hvdBgBIAEoCBIPCgd2ZXJzaW9uGAIgASgDEiQKCG1ldGFkYXRhGAMgASgLMhIucGFydHEudjEuTWV0YWRhdGEiXAoSQ3JlYXRlVG9waWNSZXF1ZXN0EgwKBG5hbWUYASABKAkSEgoKcGFydGl0aW9ucxgCIAEoBRIkCgxkZWZhdWx0X2Fja3MYAyABKA4yDi5wYXJ0cS52MS5BY2tzIl4KE0NyZWF0ZVRvcGljUmVzcG9uc2USHgoFdG9waWMYASABKAsyDy5wYXJ0cS52MS5Ub3BpYxInCgpwYXJ0aXRpb25zGAIgAygLMhMucGFydHEudjEuUGFydGl0aW9uIhMKEUxpc3RUb3BpY3NSZXF1ZXN0IjUKEkxpc3RUb3BpY3NSZXNwb25zZRIfCgZ0b3BpY3MYASADKAsyDy5wYXJ0cS52MS5Ub3BpYyJUChdSZWdpc3RlclByb2R1Y2VyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBAUIPCg1fcGFydGl0aW9uX2lkIqABChhSZWdpc3RlclByb2R1Y2VyUmVzcG9uc2USJAoIcHJvZHVjZXIYASABKAsyEi5wYXJ0cS52MS5Qcm9kdWNlchIeCgV0b3BpYxgCIAEoCzIPLnBhcnRxLnYxLlRvcGljEicKCnBhcnRpdGlvbnMYAyADKAsyEy5wYXJ0cS52MS5QYXJ0aXRpb24SFQoNdG9waWNfY3JlYXRlZBgEIAEoCCJrChdSZWdpc3RlckNvbnN1bWVyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBARIVCg1mcm9tX2VhcmxpZXN0GAMgASgIQg8KDV9wYXJ0aXRpb25faWQijgEKGFJlZ2lzdGVyQ29uc3VtZXJSZXNwb25zZRIkCghjb25zdW1lchgBIAEoCzISLnBhcnRxLnYxLkNvbnN1bWVyEh4KBXRvcGljGAIgASgLMg8ucGFydHEudjEuVG9waWMSLAoJcG9zaXRpb25zGAMgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0IhQKEkdldE1ldGFkYXRhUmVxdWVzdCJMChNHZXRNZXRhZGF0YVJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMSJAoIbWV0YWRhdGEYAiABKAsyEi5wYXJ0cS52MS5NZXRhZGF0YSJDChVSZXBvcnRBY3Rpdml0eVJlcXVlc3QSFAoMcHJvZHVjZXJfaWRzGAEgAygFEhQKDGNvbnN1bWVyX2lkcxgCIAMoBSIYChZSZXBvcnRBY3Rpdml0eVJlc3BvbnNlIhIKEEdldEhlYWx0aFJlcXVlc3QiXQoLSGVhbHRoRW50cnkSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoBRIOCgZzdGF0dXMYAyABKAkSFAoMbGFzdF9zZWVuX21zGAQgASgDEg4KBmRldGFpbBgFIAEoCSI7ChFHZXRIZWFsdGhSZXNwb25zZRImCgdlbnRyaWVzGAEgAygLMhUucGFydHEudjEuSGVhbHRoRW50cnkigwEKDVBhcnRpdGlvbk1vdmUSEAoIdG9waWNfaWQYASABKAUSFAoMcGFydGl0aW9uX2lkGAIgASgFEhYKDmZyb21fYnJva2VyX2lkGAMgASgFEhQKDHRvX2Jyb2tlcl9pZBgEIAEoBRINCgVlcG9jaBgFIAEoBRINCgVlcnJvchgGIAEoCSInChJEcmFpbkJyb2tlclJlcXVlc3QSEQoJYnJva2VyX2lkGAEgASgFIj0KE0RyYWluQnJva2VyUmVzcG9uc2USJgoFbW92ZXMYASADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25Nb3ZlIhIKEFJlYmFsYW5jZVJlcXVlc3QiOwoRUmViYWxhbmNlUmVzcG9uc2USJgoFbW92ZXMYASADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25Nb3ZlMogJCg5NYW5hZ2VyU2VydmljZRJTCg5SZWdpc3RlckJyb2tlchIfLnBhcnRxLnYxLlJlZ2lzdGVyQnJva2VyUmVxdWVzdBogLnBhcnRxLnYxLlJlZ2lzdGVyQnJva2VyUmVzcG9uc2USVgoPQnJva2VySGVhcnRiZWF0EiAucGFydHEudjEuQnJva2VySGVhcnRiZWF0UmVxdWVzdBohLnBhcnRxLnYxLkJyb2tlckhlYXJ0YmVhdFJlc3BvbnNlElYKD1JlZ2lzdGVyUmVwbGljYRIgLnBhcnRxLnYxLlJlZ2lzdGVyUmVwbGljYVJlcXVlc3QaIS5wYXJ0cS52MS5SZWdpc3RlclJlcGxpY2FSZXNwb25zZRJZChBSZXBsaWNhSGVhcnRiZWF0EiEucGFydHEudjEuUmVwbGljYUhlYXJ0YmVhdFJlcXVlc3QaIi5wYXJ0cS52MS5SZXBsaWNhSGVhcnRiZWF0UmVzcG9uc2USUgoNV2F0Y2hNZXRhZGF0YRIeLnBhcnRxLnYxLldhdGNoTWV0YWRhdGFSZXF1ZXN0Gh8ucGFydHEudjEuV2F0Y2hNZXRhZGF0YVJlc3BvbnNlMAESSgoLQ3JlYXRlVG9waWMSHC5wYXJ0cS52MS5DcmVhdGVUb3BpY1JlcXVlc3QaHS5wYXJ0cS52MS5DcmVhdGVUb3BpY1Jlc3BvbnNlEkcKCkxpc3RUb3BpY3MSGy5wYXJ0cS52MS5MaXN0VG9waWNzUmVxdWVzdBocLnBhcnRxLnYxLkxpc3RUb3BpY3NSZXNwb25zZRJZChBSZWdpc3RlclByb2R1Y2VyEiEucGFydHEudjEuUmVnaXN0ZXJQcm9kdWNlclJlcXVlc3QaIi5wYXJ0cS52MS5SZWdpc3RlclByb2R1Y2VyUmVzcG9uc2USWQoQUmVnaXN0ZXJDb25zdW1lchIhLnBhcnRxLnYxLlJlZ2lzdGVyQ29uc3VtZXJSZXF1ZXN0GiIucGFydHEudjEuUmVnaXN0ZXJDb25zdW1lclJlc3BvbnNlEkoKC0dldE1ldGFkYXRhEhwucGFydHEudjEuR2V0TWV0YWRhdGFSZXF1ZXN0Gh0ucGFydHEudjEuR2V0TWV0YWRhdGFSZXNwb25zZRJTCg5SZXBvcnRBY3Rpdml0eRIfLnBhcnRxLnYxLlJlcG9ydEFjdGl2aXR5UmVxdWVzdBogLnBhcnRxLnYxLlJlcG9ydEFjdGl2aXR5UmVzcG9uc2USRAoJR2V0SGVhbHRoEhoucGFydHEudjEuR2V0SGVhbHRoUmVxdWVzdBobLnBhcnRxLnYxLkdldEhlYWx0aFJlc3BvbnNlEkoKC0RyYWluQnJva2VyEhwucGFydHEudjEuRHJhaW5Ccm9rZXJSZXF1ZXN0Gh0ucGFydHEudjEuRHJhaW5Ccm9rZXJSZXNwb25zZRJECglSZWJhbGFuY2USGi5wYXJ0cS52MS5SZWJhbGFuY2VSZXF1ZXN0GhsucGFydHEudjEuUmViYWxhbmNlUmVzcG9uc2ViBnByb3RvMw", [file_partq_v1_types]);
 
 /**
  * @generated from message partq.v1.PartitionAssignment
@@ -46,6 +46,14 @@ export type PartitionAssignment = Message<"partq.v1.PartitionAssignment"> & {
    * @generated from field: int64 high_watermark = 5;
    */
   highWatermark: bigint;
+
+  /**
+   * The partition is being moved away: refuse appends (NOT_OWNER), keep serving reads and the
+   * manager's sync until the move completes and the partition leaves the assignment.
+   *
+   * @generated from field: bool fenced = 6;
+   */
+  fenced: boolean;
 };
 
 /**
@@ -594,6 +602,118 @@ export const GetHealthResponseSchema: GenMessage<GetHealthResponse> = /*@__PURE_
   messageDesc(file_partq_v1_manager, 25);
 
 /**
+ * @generated from message partq.v1.PartitionMove
+ */
+export type PartitionMove = Message<"partq.v1.PartitionMove"> & {
+  /**
+   * @generated from field: int32 topic_id = 1;
+   */
+  topicId: number;
+
+  /**
+   * @generated from field: int32 partition_id = 2;
+   */
+  partitionId: number;
+
+  /**
+   * 0: had no owner
+   *
+   * @generated from field: int32 from_broker_id = 3;
+   */
+  fromBrokerId: number;
+
+  /**
+   * @generated from field: int32 to_broker_id = 4;
+   */
+  toBrokerId: number;
+
+  /**
+   * the new epoch; 0 when the move failed
+   *
+   * @generated from field: int32 epoch = 5;
+   */
+  epoch: number;
+
+  /**
+   * why the move failed (the partition stayed where it was)
+   *
+   * @generated from field: string error = 6;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message partq.v1.PartitionMove.
+ * Use `create(PartitionMoveSchema)` to create a new message.
+ */
+export const PartitionMoveSchema: GenMessage<PartitionMove> = /*@__PURE__*/
+  messageDesc(file_partq_v1_manager, 26);
+
+/**
+ * @generated from message partq.v1.DrainBrokerRequest
+ */
+export type DrainBrokerRequest = Message<"partq.v1.DrainBrokerRequest"> & {
+  /**
+   * @generated from field: int32 broker_id = 1;
+   */
+  brokerId: number;
+};
+
+/**
+ * Describes the message partq.v1.DrainBrokerRequest.
+ * Use `create(DrainBrokerRequestSchema)` to create a new message.
+ */
+export const DrainBrokerRequestSchema: GenMessage<DrainBrokerRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_manager, 27);
+
+/**
+ * @generated from message partq.v1.DrainBrokerResponse
+ */
+export type DrainBrokerResponse = Message<"partq.v1.DrainBrokerResponse"> & {
+  /**
+   * @generated from field: repeated partq.v1.PartitionMove moves = 1;
+   */
+  moves: PartitionMove[];
+};
+
+/**
+ * Describes the message partq.v1.DrainBrokerResponse.
+ * Use `create(DrainBrokerResponseSchema)` to create a new message.
+ */
+export const DrainBrokerResponseSchema: GenMessage<DrainBrokerResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_manager, 28);
+
+/**
+ * @generated from message partq.v1.RebalanceRequest
+ */
+export type RebalanceRequest = Message<"partq.v1.RebalanceRequest"> & {
+};
+
+/**
+ * Describes the message partq.v1.RebalanceRequest.
+ * Use `create(RebalanceRequestSchema)` to create a new message.
+ */
+export const RebalanceRequestSchema: GenMessage<RebalanceRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_manager, 29);
+
+/**
+ * @generated from message partq.v1.RebalanceResponse
+ */
+export type RebalanceResponse = Message<"partq.v1.RebalanceResponse"> & {
+  /**
+   * @generated from field: repeated partq.v1.PartitionMove moves = 1;
+   */
+  moves: PartitionMove[];
+};
+
+/**
+ * Describes the message partq.v1.RebalanceResponse.
+ * Use `create(RebalanceResponseSchema)` to create a new message.
+ */
+export const RebalanceResponseSchema: GenMessage<RebalanceResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_manager, 30);
+
+/**
  * The control plane. Brokers, replicas and gateways call it; it owns the Central DB.
  *
  * @generated from service partq.v1.ManagerService
@@ -702,6 +822,26 @@ export const ManagerService: GenService<{
     methodKind: "unary";
     input: typeof GetHealthRequestSchema;
     output: typeof GetHealthResponseSchema;
+  },
+  /**
+   * Admin: move every partition off a broker (marked draining); it may stop afterwards.
+   *
+   * @generated from rpc partq.v1.ManagerService.DrainBroker
+   */
+  drainBroker: {
+    methodKind: "unary";
+    input: typeof DrainBrokerRequestSchema;
+    output: typeof DrainBrokerResponseSchema;
+  },
+  /**
+   * Admin: even out the partitions over the alive brokers.
+   *
+   * @generated from rpc partq.v1.ManagerService.Rebalance
+   */
+  rebalance: {
+    methodKind: "unary";
+    input: typeof RebalanceRequestSchema;
+    output: typeof RebalanceResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_partq_v1_manager, 0);
