@@ -6,6 +6,7 @@ import { BrokerMetrics } from './broker-metrics.js';
 import { lockDataDir } from './data-dir-lock.js';
 import type { BrokerConfig } from './config.js';
 import { PartitionStore } from './log/partition-store.js';
+import { committedSequencesFrom } from './membership/committed-sequences.js';
 import { ManagerLink } from './membership/manager-link.js';
 import { BrokerServiceHandlers } from './service/broker-service.js';
 
@@ -45,6 +46,7 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
       fsync: config.fsync,
       cacheBytes: config.cacheBytes,
       logger,
+      committedSequences: committedSequencesFrom(config.managerUrl),
     });
   } catch (error) {
     await unlock();

@@ -46,6 +46,8 @@ export class FakeManager {
           wrapServiceImpl({
             registerBroker: (request: RegisterBrokerRequest) => manager!.register(request),
             brokerHeartbeat: (request: BrokerHeartbeatRequest) => manager!.heartbeat(request),
+            // Nothing is committed in this fake's PostgreSQL.
+            getProducerSequences: () => ({ sequences: [] }),
           }),
         ),
     });

@@ -43,6 +43,11 @@ export const gatewayConfigSpec = defineConfig({
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     description: 'Log level',
   },
+  adminToken: {
+    type: 'string',
+    env: 'PARTQ_ADMIN_TOKEN',
+    description: 'Bearer token of the admin API (/admin/*, AdminService); unset: the admin API is off',
+  },
   instanceId: {
     type: 'string',
     env: 'PARTQ_GATEWAY_ID',
@@ -63,6 +68,8 @@ export interface GatewayConfig {
   produceTimeoutMs: number;
   logLevel: Config<typeof gatewayConfigSpec>['logLevel'];
   instanceId: string;
+  /** Bearer token of the admin API; undefined turns the admin API off. */
+  adminToken?: string;
 }
 
 /** Reads flags (--port 8081), environment variables and defaults. */
@@ -82,6 +89,7 @@ export function resolveGatewayConfig(raw: Config<typeof gatewayConfigSpec>): Gat
     produceTimeoutMs: raw.produceTimeout,
     logLevel: raw.logLevel,
     instanceId: raw.instanceId ?? `gateway-${process.pid}`,
+    adminToken: raw.adminToken,
   };
 }
 

@@ -1,4 +1,6 @@
 import type { MetadataView } from '@partq/cluster';
+import type { AdminToken } from './admin/admin-token.js';
+import type { ClusterAdmin } from './admin/cluster-admin.js';
 import type { HealthReport } from './admin/health-report.js';
 import type { Registrations } from './admin/registrations.js';
 import type { TopicAdmin } from './admin/topic-admin.js';
@@ -13,4 +15,6 @@ export interface GatewayServices {
   producer: ProducerRouter;
   reads: ConsumerReads;
   health: HealthReport;
+  admin: ClusterAdmin;
+  adminToken: AdminToken;
 }

@@ -10,6 +10,8 @@ import {
   type ServiceServer,
 } from '@partq/runtime';
 import type { FastifyInstance } from 'fastify';
+import { AdminToken } from './admin/admin-token.js';
+import { ClusterAdmin } from './admin/cluster-admin.js';
 import { HealthReport } from './admin/health-report.js';
 import { Registrations } from './admin/registrations.js';
 import { TopicAdmin } from './admin/topic-admin.js';
@@ -27,6 +29,8 @@ import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { recordHttpDurations } from './metrics/http-metrics-hook.js';
 import { ProducerRouter } from './produce/producer-router.js';
 import { restApi } from './rest/rest-api.js';
+import { registerApiDocs } from './docs/api-docs.js';
+import { statusPage } from './ui/status-page.js';
 
 export interface StartGatewayOptions {
   /** Defaults to a JSON logger on stdout at `config.logLevel`. */
@@ -98,6 +102,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       },
     }),
     health: new HealthReport(manager, view),
+    admin: new ClusterAdmin(manager, view),
+    adminToken: new AdminToken(config.adminToken),
   };
 
   const closeClients = (): void => {
@@ -119,6 +125,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       ready: () => view.ready,
       configure: async (app) => {
         recordHttpDurations(app, metrics);
+        registerApiDocs(app);
+        await app.register(statusPage, { services, brokers, metrics });
         await app.register(restApi, { services, gate, bodyLimit: config.bodyLimit, batchBodyLimit: config.batchBodyLimit });
       },
     });

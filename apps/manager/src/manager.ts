@@ -43,7 +43,8 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
   const lock = new Mutex();
   const brokers = new BrokerClients(state);
   const assigner = new PartitionAssigner(state, store, brokers, lock, txlog, logger);
-  const sync = new BrokerSync(state, brokers, new MessageStore(db), lock, txlog, logger, {
+  const messages = new MessageStore(db);
+  const sync = new BrokerSync(state, brokers, messages, lock, txlog, logger, {
     intervalMs: config.syncInterval,
     threshold: config.syncThreshold,
     maxRecords: config.syncMaxRecords,
@@ -88,6 +89,7 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
     store,
     assigner,
     mover,
+    messages,
     brokerRegistry,
     replicaRegistry,
     brokers,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { resolveDatabaseUrl } from '@partq/schema';
@@ -21,6 +22,8 @@ export interface LocalClusterOptions {
   env?: Partial<Record<Role | 'all', Record<string, string>>>;
   echo?: NodeJS.WritableStream;
   onEvent?: (message: string) => void;
+  /** Bearer token of the gateways' admin API (default: a random one, written to cluster.json). */
+  adminToken?: string;
 }
 
 export interface LocalCluster {
@@ -28,6 +31,7 @@ export interface LocalCluster {
   gatewayUrls: string[];
   managerUrl: string;
   databaseUrl: string;
+  adminToken: string;
   dataDir: string;
   processes: RoleProcess[];
   find(role: Role, id?: number): RoleProcess;
@@ -63,6 +67,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   });
   say(database.embedded ? `embedded PostgreSQL ready (${join(dataDir, 'postgres')})` : 'using PostgreSQL from DATABASE_URL');
 
+  const adminToken = options.adminToken ?? randomBytes(16).toString('hex');
   const processes: RoleProcess[] = [];
   let stopping = false;
   const envFor = (role: Role): Record<string, string> => ({ ...options.env?.all, ...options.env?.[role] });
@@ -70,6 +75,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const writeClusterFile = (): void => {
     const file = {
       gateway: gatewayUrls[0],
+      admin_token: adminToken,
       processes: processes.map((p) => ({ role: p.spec.role, id: p.spec.id, pid: p.pid ?? null, url: p.spec.url })),
     };
     writeFileSync(join(dataDir, 'cluster.json'), `${JSON.stringify(file, null, 2)}\n`);
@@ -127,7 +133,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     }
     for (let i = 1; i <= (options.gateways ?? 1); i++) {
       const p = await port(ports ? ports.gateway + i - 1 : undefined);
-      await launch('gateway', i, p, { PARTQ_GATEWAY_PORT: String(p), PARTQ_MANAGER_URL: managerUrl });
+      await launch('gateway', i, p, { PARTQ_GATEWAY_PORT: String(p), PARTQ_MANAGER_URL: managerUrl, PARTQ_ADMIN_TOKEN: adminToken });
       gatewayUrls.push(`http://127.0.0.1:${p}`);
     }
   } catch (error) {
@@ -143,6 +149,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     gatewayUrls,
     managerUrl,
     databaseUrl: database.url,
+    adminToken,
     dataDir,
     processes,
     find(role, id = 1) {

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\npartq is running. Point your client at:\n\n  ${cluster.gatewayUrl}\n\n` +
       `  curl ${cluster.gatewayUrl}/topics\n` +
+      `  curl -H 'authorization: Bearer ${cluster.adminToken}' ${cluster.gatewayUrl}/admin/brokers\n` +
       `Processes and logs: ${cluster.dataDir}/cluster.json, ${cluster.dataDir}/logs/. Ctrl-C stops everything.\n\n`,
   );
   let stopping = false;

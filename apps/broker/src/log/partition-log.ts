@@ -17,7 +17,18 @@ export interface PartitionLogSettings {
   sequenceWindow?: number;
   /** Called when records became durable or an acks=all append started waiting (wakes long-polls). */
   onChange?: () => void;
+  /**
+   * The producer sequences already committed below an offset (asked of the manager), so that after
+   * taking a partition over, a retry of something the previous owner stored is still a duplicate.
+   */
+  committedSequences?: CommittedSequences;
 }
+
+export type CommittedSequences = (
+  topicId: number,
+  partitionId: number,
+  belowOffset: number,
+) => Promise<{ producerId: number; sequence: number; offset: number }[]>;
 
 /** Where a partition lives and which ownership it was last written under. */
 export interface PartitionLogLocation {
@@ -118,6 +129,7 @@ export class PartitionLog {
     await writePartitionMeta(location.dir, { topicId: location.topicId, partitionId: location.partitionId, epoch: assignment.epoch });
     const log = new PartitionLog(location, settings, wal, assignment.epoch);
     log.committedOffset = start;
+    await log.learnCommittedSequences(start);
     return log;
   }
 
@@ -425,10 +437,18 @@ export class PartitionLog {
         new PartqError('STALE_EPOCH', `partition ${this.name} moved to epoch ${assignment.epoch}`, { currentEpoch: assignment.epoch }),
       );
       await this.relocate(target, assignment.highWatermark, outcome);
+      await this.learnCommittedSequences(this.wal.startOffset);
       // Only after the truncation: a crash in between must not leave the new epoch over old records.
       await writePartitionMeta(this.dir, { topicId: this.topicId, partitionId: this.partitionId, epoch: assignment.epoch });
       return outcome;
     });
+  }
+
+  /** Remembers the sequences committed below `belowOffset` that this WAL does not hold. */
+  private async learnCommittedSequences(belowOffset: number): Promise<void> {
+    if (!this.settings.committedSequences || belowOffset === 0) return;
+    const entries = await this.settings.committedSequences(this.topicId, this.partitionId, belowOffset);
+    for (const entry of entries) this.sequences.remember(entry.producerId, entry.sequence, entry.offset, true);
   }
 
   /** Cuts the WAL to end at `target` (or restarts it empty there) and rebuilds what depends on its contents. */

@@ -2,7 +2,7 @@ import { access, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PartqError, type Logger } from '@partq/runtime';
 import { ChangeSignal } from './change-signal.js';
-import { PartitionLog, type PartitionAssignmentInfo, type PartitionLogSettings } from './partition-log.js';
+import { PartitionLog, type CommittedSequences, type PartitionAssignmentInfo, type PartitionLogSettings } from './partition-log.js';
 import { parsePartitionDirName, partitionDirName } from './partition-meta.js';
 
 export interface PartitionStoreOptions {
@@ -13,6 +13,7 @@ export interface PartitionStoreOptions {
   cacheBytes: number;
   logger: Logger;
   sequenceWindow?: number;
+  committedSequences?: CommittedSequences;
 }
 
 /** One partition of an assignment, offsets as numbers. */
@@ -68,6 +69,7 @@ export class PartitionStore {
       logger: options.logger,
       onChange: () => this.changes.notify(),
       ...(options.sequenceWindow === undefined ? {} : { sequenceWindow: options.sequenceWindow }),
+      ...(options.committedSequences === undefined ? {} : { committedSequences: options.committedSequences }),
     };
   }
 

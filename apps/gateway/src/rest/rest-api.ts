@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifySchemaValidationError } from 'fastify';
 import { PartqError } from '@partq/runtime';
+import { adminRoutes } from './admin.js';
 import { consumerRoutes } from './consumer.js';
 import type { RestOptions } from './rest-options.js';
 import { failureBody, toFailure } from './envelope.js';
@@ -33,6 +34,7 @@ export const restApi: FastifyPluginAsync<RestOptions> = async (app, options) => 
   await app.register(consumerRoutes, options);
   await app.register(sizeRoutes, options);
   await app.register(healthRoutes, options);
+  await app.register(adminRoutes, options);
 };
 
 /**

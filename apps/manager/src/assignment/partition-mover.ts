@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { partitionKey } from '@partq/cluster';
 import { planDrain, rebalance, type PartitionMove } from '@partq/partition';
 import { PartitionOffsetSchema } from '@partq/proto';
-import { PartqError, sleep, type Mutex } from '@partq/runtime';
+import { Mutex, PartqError, sleep } from '@partq/runtime';
 import type { PartitionRow } from '@partq/schema';
 import type { Logger } from 'pino';
 import type { BrokerClients } from '../membership/broker-clients.js';
@@ -27,6 +27,9 @@ const MOVE_TIMEOUT_MS = 30_000;
  * Producers see a short NOT_OWNER window, which the gateway retries through.
  */
 export class PartitionMover {
+  /** Plans are made and carried out one at a time, so a drain and a rebalance never fight over a partition. */
+  private readonly planning = new Mutex();
+
   constructor(
     private readonly state: ClusterState,
     private readonly store: MetadataStore,
@@ -38,13 +41,21 @@ export class PartitionMover {
   ) {}
 
   /** Evens out partitions over the alive brokers (after a broker joined, or on request). */
-  async rebalance(): Promise<MoveReport> {
+  rebalance(): Promise<MoveReport> {
+    return this.planning.run(() => this.rebalanceNow());
+  }
+
+  /** Moves every partition off a broker, which is marked draining (no new partitions) first. */
+  drain(brokerId: number): Promise<MoveReport> {
+    return this.planning.run(() => this.drainNow(brokerId));
+  }
+
+  private async rebalanceNow(): Promise<MoveReport> {
     const placements = [...this.state.partitions.values()].map((p) => ({ topicId: p.topic_id, partitionId: p.partition_id, brokerId: p.broker_id }));
     return this.apply(rebalance(placements, this.state.aliveBrokerIds()));
   }
 
-  /** Moves every partition off a broker, which is marked draining (no new partitions) first. */
-  async drain(brokerId: number): Promise<MoveReport> {
+  private async drainNow(brokerId: number): Promise<MoveReport> {
     const broker = this.state.brokers.get(brokerId);
     if (!broker) throw new PartqError('NOT_FOUND', `broker ${brokerId} is not registered`);
     if (broker.state === 'dead') throw new PartqError('INVALID_ARGUMENT', `broker ${brokerId} is dead: its partitions move by themselves`);

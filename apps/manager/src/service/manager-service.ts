@@ -5,6 +5,7 @@ import {
   Acks,
   HealthEntrySchema,
   PartitionMoveSchema,
+  ProducerSequenceSchema,
   PartitionOffsetSchema,
   type ManagerService,
 } from '@partq/proto';
@@ -20,6 +21,7 @@ import { endOffsets } from '../offsets/end-offsets.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { Mutex } from '@partq/runtime';
 import { consumerToProto, partitionToProto, producerToProto, topicToProto } from '../state/to-proto.js';
+import type { MessageStore } from '../store/message-store.js';
 import type { MetadataStore } from '../store/metadata-store.js';
 import type { TransactionLog } from '../txlog/transaction-log.js';
 
@@ -28,6 +30,7 @@ export interface ManagerServiceDeps {
   store: MetadataStore;
   assigner: PartitionAssigner;
   mover: PartitionMover;
+  messages: MessageStore;
   brokerRegistry: BrokerRegistry;
   replicaRegistry: ReplicaRegistry;
   brokers: BrokerClients;
@@ -192,6 +195,14 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
         );
       }
       return { entries };
+    },
+
+    async getProducerSequences(req) {
+      const limit = Math.min(Math.max(req.limit, 1), 65_536);
+      const rows = await deps.messages.recentSequences(req.topicId, req.partitionId, Number(req.belowOffset), limit);
+      return {
+        sequences: rows.map((r) => create(ProducerSequenceSchema, { producerId: r.producerId, sequence: BigInt(r.sequence), offset: BigInt(r.offset) })),
+      };
     },
 
     async drainBroker(req) {

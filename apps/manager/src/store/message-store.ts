@@ -28,6 +28,21 @@ export interface PartitionBatch {
 export class MessageStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** The last `limit` committed (producer, sequence, offset) of a partition below `belowOffset`, ascending. */
+  async recentSequences(topicId: number, partitionId: number, belowOffset: number, limit: number) {
+    const rows = await this.db
+      .selectFrom('messages')
+      .select(['producer_id', 'sequence', 'offset'])
+      .where('topic_id', '=', topicId)
+      .where('partition_id', '=', partitionId)
+      .where('offset', '<', belowOffset)
+      .where('sequence', 'is not', null)
+      .orderBy('offset', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.reverse().map((r) => ({ producerId: r.producer_id ?? 0, sequence: r.sequence ?? 0, offset: r.offset }));
+  }
+
   async commit(batches: PartitionBatch[]): Promise<PartitionRow[]> {
     const nonEmpty = batches.filter((b) => b.records.length > 0);
     if (nonEmpty.length === 0) return [];

@@ -4,9 +4,11 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { HealthEntry, PartitionMove } from "./manager_pb.js";
+import { file_partq_v1_manager } from "./manager_pb.js";
 import type { ConsumedMessage, PartitionSize } from "./replica_pb.js";
 import { file_partq_v1_replica } from "./replica_pb.js";
-import type { Acks, Topic } from "./types_pb.js";
+import type { Acks, Broker, Partition, Topic } from "./types_pb.js";
 import { file_partq_v1_types } from "./types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/client.proto.
  */
 export const file_partq_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJ0cS92MS9jbGllbnQucHJvdG8SCHBhcnRxLnYxImsKIVByb2R1Y2VyU2VydmljZUNyZWF0ZVRvcGljUmVxdWVzdBIMCgRuYW1lGAEgASgJEhIKCnBhcnRpdGlvbnMYAiABKAUSJAoMZGVmYXVsdF9hY2tzGAMgASgOMg4ucGFydHEudjEuQWNrcyJECiJQcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1Jlc3BvbnNlEh4KBXRvcGljGAEgASgLMg8ucGFydHEudjEuVG9waWMiIgogUHJvZHVjZXJTZXJ2aWNlTGlzdFRvcGljc1JlcXVlc3QiMwohUHJvZHVjZXJTZXJ2aWNlTGlzdFRvcGljc1Jlc3BvbnNlEg4KBnRvcGljcxgBIAMoCSJbCh5Qcm9kdWNlclNlcnZpY2VSZWdpc3RlclJlcXVlc3QSDQoFdG9waWMYASABKAkSGQoMcGFydGl0aW9uX2lkGAIgASgFSACIAQFCDwoNX3BhcnRpdGlvbl9pZCJPCh9Qcm9kdWNlclNlcnZpY2VSZWdpc3RlclJlc3BvbnNlEhMKC3Byb2R1Y2VyX2lkGAEgASgFEhcKD3BhcnRpdGlvbl9jb3VudBgCIAEoBSKIAQoLU2VuZE1lc3NhZ2USDwoHcGF5bG9hZBgBIAEoDBIQCgNrZXkYAiABKAxIAIgBARIZCgxwYXJ0aXRpb25faWQYAyABKAVIAYgBARIVCghzZXF1ZW5jZRgEIAEoA0gCiAEBQgYKBF9rZXlCDwoNX3BhcnRpdGlvbl9pZEILCglfc2VxdWVuY2UieAoLU2VuZFJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLcHJvZHVjZXJfaWQYAiABKAUSJwoIbWVzc2FnZXMYAyADKAsyFS5wYXJ0cS52MS5TZW5kTWVzc2FnZRIcCgRhY2tzGAQgASgOMg4ucGFydHEudjEuQWNrcyJFCgpTZW5kUmVzdWx0EhQKDHBhcnRpdGlvbl9pZBgBIAEoBRIOCgZvZmZzZXQYAiABKAMSEQoJZHVwbGljYXRlGAMgASgIIjUKDFNlbmRSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQucGFydHEudjEuU2VuZFJlc3VsdCIiCiBDb25zdW1lclNlcnZpY2VMaXN0VG9waWNzUmVxdWVzdCIzCiFDb25zdW1lclNlcnZpY2VMaXN0VG9waWNzUmVzcG9uc2USDgoGdG9waWNzGAEgAygJInIKHkNvbnN1bWVyU2VydmljZVJlZ2lzdGVyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBARIVCg1mcm9tX2VhcmxpZXN0GAMgASgIQg8KDV9wYXJ0aXRpb25faWQiNgofQ29uc3VtZXJTZXJ2aWNlUmVnaXN0ZXJSZXNwb25zZRITCgtjb25zdW1lcl9pZBgBIAEoBSKKAQoORGVxdWV1ZVJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAUSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAlCDwoNX3BhcnRpdGlvbl9pZCI+Cg9EZXF1ZXVlUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5wYXJ0cS52MS5Db25zdW1lZE1lc3NhZ2UiQAoaQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAUiWAobQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlc3BvbnNlEgwKBHNpemUYASABKAMSKwoKcGFydGl0aW9ucxgCIAMoCzIXLnBhcnRxLnYxLlBhcnRpdGlvblNpemUy+gIKD1Byb2R1Y2VyU2VydmljZRJoCgtDcmVhdGVUb3BpYxIrLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZUNyZWF0ZVRvcGljUmVxdWVzdBosLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZUNyZWF0ZVRvcGljUmVzcG9uc2USZQoKTGlzdFRvcGljcxIqLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZUxpc3RUb3BpY3NSZXF1ZXN0GisucGFydHEudjEuUHJvZHVjZXJTZXJ2aWNlTGlzdFRvcGljc1Jlc3BvbnNlEl8KCFJlZ2lzdGVyEigucGFydHEudjEuUHJvZHVjZXJTZXJ2aWNlUmVnaXN0ZXJSZXF1ZXN0GikucGFydHEudjEuUHJvZHVjZXJTZXJ2aWNlUmVnaXN0ZXJSZXNwb25zZRI1CgRTZW5kEhUucGFydHEudjEuU2VuZFJlcXVlc3QaFi5wYXJ0cS52MS5TZW5kUmVzcG9uc2Uy7gIKD0NvbnN1bWVyU2VydmljZRJlCgpMaXN0VG9waWNzEioucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlTGlzdFRvcGljc1JlcXVlc3QaKy5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VMaXN0VG9waWNzUmVzcG9uc2USXwoIUmVnaXN0ZXISKC5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VSZWdpc3RlclJlcXVlc3QaKS5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VSZWdpc3RlclJlc3BvbnNlEj4KB0RlcXVldWUSGC5wYXJ0cS52MS5EZXF1ZXVlUmVxdWVzdBoZLnBhcnRxLnYxLkRlcXVldWVSZXNwb25zZRJTCgRTaXplEiQucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlcXVlc3QaJS5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VTaXplUmVzcG9uc2ViBnByb3RvMw", [file_partq_v1_replica, file_partq_v1_types]);
+  fileDesc("ChVwYXJ0cS92MS9jbGllbnQucHJvdG8SCHBhcnRxLnYxImsKIVByb2R1Y2VyU2VydmljZUNyZWF0ZVRvcGljUmVxdWVzdBIMCgRuYW1lGAEgASgJEhIKCnBhcnRpdGlvbnMYAiABKAUSJAoMZGVmYXVsdF9hY2tzGAMgASgOMg4ucGFydHEudjEuQWNrcyJECiJQcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1Jlc3BvbnNlEh4KBXRvcGljGAEgASgLMg8ucGFydHEudjEuVG9waWMiIgogUHJvZHVjZXJTZXJ2aWNlTGlzdFRvcGljc1JlcXVlc3QiMwohUHJvZHVjZXJTZXJ2aWNlTGlzdFRvcGljc1Jlc3BvbnNlEg4KBnRvcGljcxgBIAMoCSJbCh5Qcm9kdWNlclNlcnZpY2VSZWdpc3RlclJlcXVlc3QSDQoFdG9waWMYASABKAkSGQoMcGFydGl0aW9uX2lkGAIgASgFSACIAQFCDwoNX3BhcnRpdGlvbl9pZCJPCh9Qcm9kdWNlclNlcnZpY2VSZWdpc3RlclJlc3BvbnNlEhMKC3Byb2R1Y2VyX2lkGAEgASgFEhcKD3BhcnRpdGlvbl9jb3VudBgCIAEoBSKIAQoLU2VuZE1lc3NhZ2USDwoHcGF5bG9hZBgBIAEoDBIQCgNrZXkYAiABKAxIAIgBARIZCgxwYXJ0aXRpb25faWQYAyABKAVIAYgBARIVCghzZXF1ZW5jZRgEIAEoA0gCiAEBQgYKBF9rZXlCDwoNX3BhcnRpdGlvbl9pZEILCglfc2VxdWVuY2UieAoLU2VuZFJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLcHJvZHVjZXJfaWQYAiABKAUSJwoIbWVzc2FnZXMYAyADKAsyFS5wYXJ0cS52MS5TZW5kTWVzc2FnZRIcCgRhY2tzGAQgASgOMg4ucGFydHEudjEuQWNrcyJFCgpTZW5kUmVzdWx0EhQKDHBhcnRpdGlvbl9pZBgBIAEoBRIOCgZvZmZzZXQYAiABKAMSEQoJZHVwbGljYXRlGAMgASgIIjUKDFNlbmRSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQucGFydHEudjEuU2VuZFJlc3VsdCIiCiBDb25zdW1lclNlcnZpY2VMaXN0VG9waWNzUmVxdWVzdCIzCiFDb25zdW1lclNlcnZpY2VMaXN0VG9waWNzUmVzcG9uc2USDgoGdG9waWNzGAEgAygJInIKHkNvbnN1bWVyU2VydmljZVJlZ2lzdGVyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBARIVCg1mcm9tX2VhcmxpZXN0GAMgASgIQg8KDV9wYXJ0aXRpb25faWQiNgofQ29uc3VtZXJTZXJ2aWNlUmVnaXN0ZXJSZXNwb25zZRITCgtjb25zdW1lcl9pZBgBIAEoBSKKAQoORGVxdWV1ZVJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAUSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAlCDwoNX3BhcnRpdGlvbl9pZCI+Cg9EZXF1ZXVlUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5wYXJ0cS52MS5Db25zdW1lZE1lc3NhZ2UiQAoaQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAUiWAobQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlc3BvbnNlEgwKBHNpemUYASABKAMSKwoKcGFydGl0aW9ucxgCIAMoCzIXLnBhcnRxLnYxLlBhcnRpdGlvblNpemUiFAoSTGlzdEJyb2tlcnNSZXF1ZXN0Il0KEEJyb2tlclBhcnRpdGlvbnMSIAoGYnJva2VyGAEgASgLMhAucGFydHEudjEuQnJva2VyEicKCnBhcnRpdGlvbnMYAiADKAsyEy5wYXJ0cS52MS5QYXJ0aXRpb24iQgoTTGlzdEJyb2tlcnNSZXNwb25zZRIrCgdicm9rZXJzGAEgAygLMhoucGFydHEudjEuQnJva2VyUGFydGl0aW9ucyIzCh5BZG1pblNlcnZpY2VEcmFpbkJyb2tlclJlcXVlc3QSEQoJYnJva2VyX2lkGAEgASgFIkkKH0FkbWluU2VydmljZURyYWluQnJva2VyUmVzcG9uc2USJgoFbW92ZXMYASADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25Nb3ZlIh4KHEFkbWluU2VydmljZVJlYmFsYW5jZVJlcXVlc3QiRwodQWRtaW5TZXJ2aWNlUmViYWxhbmNlUmVzcG9uc2USJgoFbW92ZXMYASADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25Nb3ZlIh4KHEFkbWluU2VydmljZUdldEhlYWx0aFJlcXVlc3QiRwodQWRtaW5TZXJ2aWNlR2V0SGVhbHRoUmVzcG9uc2USJgoHZW50cmllcxgBIAMoCzIVLnBhcnRxLnYxLkhlYWx0aEVudHJ5MvoCCg9Qcm9kdWNlclNlcnZpY2USaAoLQ3JlYXRlVG9waWMSKy5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1JlcXVlc3QaLC5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1Jlc3BvbnNlEmUKCkxpc3RUb3BpY3MSKi5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VMaXN0VG9waWNzUmVxdWVzdBorLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZUxpc3RUb3BpY3NSZXNwb25zZRJfCghSZWdpc3RlchIoLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZVJlZ2lzdGVyUmVxdWVzdBopLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZVJlZ2lzdGVyUmVzcG9uc2USNQoEU2VuZBIVLnBhcnRxLnYxLlNlbmRSZXF1ZXN0GhYucGFydHEudjEuU2VuZFJlc3BvbnNlMu4CCg9Db25zdW1lclNlcnZpY2USZQoKTGlzdFRvcGljcxIqLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZUxpc3RUb3BpY3NSZXF1ZXN0GisucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlTGlzdFRvcGljc1Jlc3BvbnNlEl8KCFJlZ2lzdGVyEigucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlUmVnaXN0ZXJSZXF1ZXN0GikucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlUmVnaXN0ZXJSZXNwb25zZRI+CgdEZXF1ZXVlEhgucGFydHEudjEuRGVxdWV1ZVJlcXVlc3QaGS5wYXJ0cS52MS5EZXF1ZXVlUmVzcG9uc2USUwoEU2l6ZRIkLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZVNpemVSZXF1ZXN0GiUucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlc3BvbnNlMvoCCgxBZG1pblNlcnZpY2USSgoLTGlzdEJyb2tlcnMSHC5wYXJ0cS52MS5MaXN0QnJva2Vyc1JlcXVlc3QaHS5wYXJ0cS52MS5MaXN0QnJva2Vyc1Jlc3BvbnNlEmIKC0RyYWluQnJva2VyEigucGFydHEudjEuQWRtaW5TZXJ2aWNlRHJhaW5Ccm9rZXJSZXF1ZXN0GikucGFydHEudjEuQWRtaW5TZXJ2aWNlRHJhaW5Ccm9rZXJSZXNwb25zZRJcCglSZWJhbGFuY2USJi5wYXJ0cS52MS5BZG1pblNlcnZpY2VSZWJhbGFuY2VSZXF1ZXN0GicucGFydHEudjEuQWRtaW5TZXJ2aWNlUmViYWxhbmNlUmVzcG9uc2USXAoJR2V0SGVhbHRoEiYucGFydHEudjEuQWRtaW5TZXJ2aWNlR2V0SGVhbHRoUmVxdWVzdBonLnBhcnRxLnYxLkFkbWluU2VydmljZUdldEhlYWx0aFJlc3BvbnNlYgZwcm90bzM", [file_partq_v1_manager, file_partq_v1_replica, file_partq_v1_types]);
 
 /**
  * @generated from message partq.v1.ProducerServiceCreateTopicRequest
@@ -417,6 +419,152 @@ export const ConsumerServiceSizeResponseSchema: GenMessage<ConsumerServiceSizeRe
   messageDesc(file_partq_v1_client, 17);
 
 /**
+ * @generated from message partq.v1.ListBrokersRequest
+ */
+export type ListBrokersRequest = Message<"partq.v1.ListBrokersRequest"> & {
+};
+
+/**
+ * Describes the message partq.v1.ListBrokersRequest.
+ * Use `create(ListBrokersRequestSchema)` to create a new message.
+ */
+export const ListBrokersRequestSchema: GenMessage<ListBrokersRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 18);
+
+/**
+ * @generated from message partq.v1.BrokerPartitions
+ */
+export type BrokerPartitions = Message<"partq.v1.BrokerPartitions"> & {
+  /**
+   * @generated from field: partq.v1.Broker broker = 1;
+   */
+  broker?: Broker | undefined;
+
+  /**
+   * @generated from field: repeated partq.v1.Partition partitions = 2;
+   */
+  partitions: Partition[];
+};
+
+/**
+ * Describes the message partq.v1.BrokerPartitions.
+ * Use `create(BrokerPartitionsSchema)` to create a new message.
+ */
+export const BrokerPartitionsSchema: GenMessage<BrokerPartitions> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 19);
+
+/**
+ * @generated from message partq.v1.ListBrokersResponse
+ */
+export type ListBrokersResponse = Message<"partq.v1.ListBrokersResponse"> & {
+  /**
+   * @generated from field: repeated partq.v1.BrokerPartitions brokers = 1;
+   */
+  brokers: BrokerPartitions[];
+};
+
+/**
+ * Describes the message partq.v1.ListBrokersResponse.
+ * Use `create(ListBrokersResponseSchema)` to create a new message.
+ */
+export const ListBrokersResponseSchema: GenMessage<ListBrokersResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 20);
+
+/**
+ * @generated from message partq.v1.AdminServiceDrainBrokerRequest
+ */
+export type AdminServiceDrainBrokerRequest = Message<"partq.v1.AdminServiceDrainBrokerRequest"> & {
+  /**
+   * @generated from field: int32 broker_id = 1;
+   */
+  brokerId: number;
+};
+
+/**
+ * Describes the message partq.v1.AdminServiceDrainBrokerRequest.
+ * Use `create(AdminServiceDrainBrokerRequestSchema)` to create a new message.
+ */
+export const AdminServiceDrainBrokerRequestSchema: GenMessage<AdminServiceDrainBrokerRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 21);
+
+/**
+ * @generated from message partq.v1.AdminServiceDrainBrokerResponse
+ */
+export type AdminServiceDrainBrokerResponse = Message<"partq.v1.AdminServiceDrainBrokerResponse"> & {
+  /**
+   * @generated from field: repeated partq.v1.PartitionMove moves = 1;
+   */
+  moves: PartitionMove[];
+};
+
+/**
+ * Describes the message partq.v1.AdminServiceDrainBrokerResponse.
+ * Use `create(AdminServiceDrainBrokerResponseSchema)` to create a new message.
+ */
+export const AdminServiceDrainBrokerResponseSchema: GenMessage<AdminServiceDrainBrokerResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 22);
+
+/**
+ * @generated from message partq.v1.AdminServiceRebalanceRequest
+ */
+export type AdminServiceRebalanceRequest = Message<"partq.v1.AdminServiceRebalanceRequest"> & {
+};
+
+/**
+ * Describes the message partq.v1.AdminServiceRebalanceRequest.
+ * Use `create(AdminServiceRebalanceRequestSchema)` to create a new message.
+ */
+export const AdminServiceRebalanceRequestSchema: GenMessage<AdminServiceRebalanceRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 23);
+
+/**
+ * @generated from message partq.v1.AdminServiceRebalanceResponse
+ */
+export type AdminServiceRebalanceResponse = Message<"partq.v1.AdminServiceRebalanceResponse"> & {
+  /**
+   * @generated from field: repeated partq.v1.PartitionMove moves = 1;
+   */
+  moves: PartitionMove[];
+};
+
+/**
+ * Describes the message partq.v1.AdminServiceRebalanceResponse.
+ * Use `create(AdminServiceRebalanceResponseSchema)` to create a new message.
+ */
+export const AdminServiceRebalanceResponseSchema: GenMessage<AdminServiceRebalanceResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 24);
+
+/**
+ * @generated from message partq.v1.AdminServiceGetHealthRequest
+ */
+export type AdminServiceGetHealthRequest = Message<"partq.v1.AdminServiceGetHealthRequest"> & {
+};
+
+/**
+ * Describes the message partq.v1.AdminServiceGetHealthRequest.
+ * Use `create(AdminServiceGetHealthRequestSchema)` to create a new message.
+ */
+export const AdminServiceGetHealthRequestSchema: GenMessage<AdminServiceGetHealthRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 25);
+
+/**
+ * @generated from message partq.v1.AdminServiceGetHealthResponse
+ */
+export type AdminServiceGetHealthResponse = Message<"partq.v1.AdminServiceGetHealthResponse"> & {
+  /**
+   * @generated from field: repeated partq.v1.HealthEntry entries = 1;
+   */
+  entries: HealthEntry[];
+};
+
+/**
+ * Describes the message partq.v1.AdminServiceGetHealthResponse.
+ * Use `create(AdminServiceGetHealthResponseSchema)` to create a new message.
+ */
+export const AdminServiceGetHealthResponseSchema: GenMessage<AdminServiceGetHealthResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 26);
+
+/**
  * Public API served by the gateway to the producer client.
  *
  * @generated from service partq.v1.ProducerService
@@ -499,4 +647,45 @@ export const ConsumerService: GenService<{
   },
 }> = /*@__PURE__*/
   serviceDesc(file_partq_v1_client, 1);
+
+/**
+ * Public admin API (the gateway checks a bearer token in the `authorization` header).
+ *
+ * @generated from service partq.v1.AdminService
+ */
+export const AdminService: GenService<{
+  /**
+   * @generated from rpc partq.v1.AdminService.ListBrokers
+   */
+  listBrokers: {
+    methodKind: "unary";
+    input: typeof ListBrokersRequestSchema;
+    output: typeof ListBrokersResponseSchema;
+  },
+  /**
+   * @generated from rpc partq.v1.AdminService.DrainBroker
+   */
+  drainBroker: {
+    methodKind: "unary";
+    input: typeof AdminServiceDrainBrokerRequestSchema;
+    output: typeof AdminServiceDrainBrokerResponseSchema;
+  },
+  /**
+   * @generated from rpc partq.v1.AdminService.Rebalance
+   */
+  rebalance: {
+    methodKind: "unary";
+    input: typeof AdminServiceRebalanceRequestSchema;
+    output: typeof AdminServiceRebalanceResponseSchema;
+  },
+  /**
+   * @generated from rpc partq.v1.AdminService.GetHealth
+   */
+  getHealth: {
+    methodKind: "unary";
+    input: typeof AdminServiceGetHealthRequestSchema;
+    output: typeof AdminServiceGetHealthResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_partq_v1_client, 2);
 

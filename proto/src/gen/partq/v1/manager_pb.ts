@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/manager.proto.
  */
 export const file_partq_v1_manager: GenFile = /*@__PURE__*/
-  fileDesc("ChZwYXJ0cS92MS9tYW5hZ2VyLnByb3RvEghwYXJ0cS52MSKKAQoTUGFydGl0aW9uQXNzaWdubWVudBIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDQoFZXBvY2gYAyABKAUSFAoMc3RhcnRfb2Zmc2V0GAQgASgDEhYKDmhpZ2hfd2F0ZXJtYXJrGAUgASgDEg4KBmZlbmNlZBgGIAEoCCJ+ChVSZWdpc3RlckJyb2tlclJlcXVlc3QSDwoHYWRkcmVzcxgBIAEoCRIWCglicm9rZXJfaWQYAiABKAVIAIgBARIuCgtlbmRfb2Zmc2V0cxgDIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldEIMCgpfYnJva2VyX2lkIn4KFlJlZ2lzdGVyQnJva2VyUmVzcG9uc2USEQoJYnJva2VyX2lkGAEgASgFEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgCIAEoBRIyCgthc3NpZ25tZW50cxgDIAMoCzIdLnBhcnRxLnYxLlBhcnRpdGlvbkFzc2lnbm1lbnQiWwoWQnJva2VySGVhcnRiZWF0UmVxdWVzdBIRCglicm9rZXJfaWQYASABKAUSLgoLZW5kX29mZnNldHMYAiADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiTQoXQnJva2VySGVhcnRiZWF0UmVzcG9uc2USMgoLYXNzaWdubWVudHMYASADKAsyHS5wYXJ0cS52MS5QYXJ0aXRpb25Bc3NpZ25tZW50IikKFlJlZ2lzdGVyUmVwbGljYVJlcXVlc3QSDwoHYWRkcmVzcxgBIAEoCSJMChdSZWdpc3RlclJlcGxpY2FSZXNwb25zZRISCgpyZXBsaWNhX2lkGAEgASgFEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgCIAEoBSItChdSZXBsaWNhSGVhcnRiZWF0UmVxdWVzdBISCgpyZXBsaWNhX2lkGAEgASgFIhoKGFJlcGxpY2FIZWFydGJlYXRSZXNwb25zZSInChRXYXRjaE1ldGFkYXRhUmVxdWVzdBIPCgd3YXRjaGVyGAEgASgJImAKFVdhdGNoTWV0YWRhdGFSZXNwb25zZRIQCghzbmFwc2hvdBgBIAEoCBIPCgd2ZXJzaW9uGAIgASgDEiQKCG1ldGFkYXRhGAMgASgLMhIucGFydHEudjEuTWV0YWRhdGEiXAoSQ3JlYXRlVG9waWNSZXF1ZXN0EgwKBG5hbWUYASABKAkSEgoKcGFydGl0aW9ucxgCIAEoBRIkCgxkZWZhdWx0X2Fja3MYAyABKA4yDi5wYXJ0cS52MS5BY2tzIl4KE0NyZWF0ZVRvcGljUmVzcG9uc2USHgoFdG9waWMYASABKAsyDy5wYXJ0cS52MS5Ub3BpYxInCgpwYXJ0aXRpb25zGAIgAygLMhMucGFydHEudjEuUGFydGl0aW9uIhMKEUxpc3RUb3BpY3NSZXF1ZXN0IjUKEkxpc3RUb3BpY3NSZXNwb25zZRIfCgZ0b3BpY3MYASADKAsyDy5wYXJ0cS52MS5Ub3BpYyJUChdSZWdpc3RlclByb2R1Y2VyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBAUIPCg1fcGFydGl0aW9uX2lkIqABChhSZWdpc3RlclByb2R1Y2VyUmVzcG9uc2USJAoIcHJvZHVjZXIYASABKAsyEi5wYXJ0cS52MS5Qcm9kdWNlchIeCgV0b3BpYxgCIAEoCzIPLnBhcnRxLnYxLlRvcGljEicKCnBhcnRpdGlvbnMYAyADKAsyEy5wYXJ0cS52MS5QYXJ0aXRpb24SFQoNdG9waWNfY3JlYXRlZBgEIAEoCCJrChdSZWdpc3RlckNvbnN1bWVyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBARIVCg1mcm9tX2VhcmxpZXN0GAMgASgIQg8KDV9wYXJ0aXRpb25faWQijgEKGFJlZ2lzdGVyQ29uc3VtZXJSZXNwb25zZRIkCghjb25zdW1lchgBIAEoCzISLnBhcnRxLnYxLkNvbnN1bWVyEh4KBXRvcGljGAIgASgLMg8ucGFydHEudjEuVG9waWMSLAoJcG9zaXRpb25zGAMgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0IhQKEkdldE1ldGFkYXRhUmVxdWVzdCJMChNHZXRNZXRhZGF0YVJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMSJAoIbWV0YWRhdGEYAiABKAsyEi5wYXJ0cS52MS5NZXRhZGF0YSJDChVSZXBvcnRBY3Rpdml0eVJlcXVlc3QSFAoMcHJvZHVjZXJfaWRzGAEgAygFEhQKDGNvbnN1bWVyX2lkcxgCIAMoBSIYChZSZXBvcnRBY3Rpdml0eVJlc3BvbnNlIhIKEEdldEhlYWx0aFJlcXVlc3QiXQoLSGVhbHRoRW50cnkSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoBRIOCgZzdGF0dXMYAyABKAkSFAoMbGFzdF9zZWVuX21zGAQgASgDEg4KBmRldGFpbBgFIAEoCSI7ChFHZXRIZWFsdGhSZXNwb25zZRImCgdlbnRyaWVzGAEgAygLMhUucGFydHEudjEuSGVhbHRoRW50cnkigwEKDVBhcnRpdGlvbk1vdmUSEAoIdG9waWNfaWQYASABKAUSFAoMcGFydGl0aW9uX2lkGAIgASgFEhYKDmZyb21fYnJva2VyX2lkGAMgASgFEhQKDHRvX2Jyb2tlcl9pZBgEIAEoBRINCgVlcG9jaBgFIAEoBRINCgVlcnJvchgGIAEoCSInChJEcmFpbkJyb2tlclJlcXVlc3QSEQoJYnJva2VyX2lkGAEgASgFIj0KE0RyYWluQnJva2VyUmVzcG9uc2USJgoFbW92ZXMYASADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25Nb3ZlIhIKEFJlYmFsYW5jZVJlcXVlc3QiOwoRUmViYWxhbmNlUmVzcG9uc2USJgoFbW92ZXMYASADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25Nb3ZlMogJCg5NYW5hZ2VyU2VydmljZRJTCg5SZWdpc3RlckJyb2tlchIfLnBhcnRxLnYxLlJlZ2lzdGVyQnJva2VyUmVxdWVzdBogLnBhcnRxLnYxLlJlZ2lzdGVyQnJva2VyUmVzcG9uc2USVgoPQnJva2VySGVhcnRiZWF0EiAucGFydHEudjEuQnJva2VySGVhcnRiZWF0UmVxdWVzdBohLnBhcnRxLnYxLkJyb2tlckhlYXJ0YmVhdFJlc3BvbnNlElYKD1JlZ2lzdGVyUmVwbGljYRIgLnBhcnRxLnYxLlJlZ2lzdGVyUmVwbGljYVJlcXVlc3QaIS5wYXJ0cS52MS5SZWdpc3RlclJlcGxpY2FSZXNwb25zZRJZChBSZXBsaWNhSGVhcnRiZWF0EiEucGFydHEudjEuUmVwbGljYUhlYXJ0YmVhdFJlcXVlc3QaIi5wYXJ0cS52MS5SZXBsaWNhSGVhcnRiZWF0UmVzcG9uc2USUgoNV2F0Y2hNZXRhZGF0YRIeLnBhcnRxLnYxLldhdGNoTWV0YWRhdGFSZXF1ZXN0Gh8ucGFydHEudjEuV2F0Y2hNZXRhZGF0YVJlc3BvbnNlMAESSgoLQ3JlYXRlVG9waWMSHC5wYXJ0cS52MS5DcmVhdGVUb3BpY1JlcXVlc3QaHS5wYXJ0cS52MS5DcmVhdGVUb3BpY1Jlc3BvbnNlEkcKCkxpc3RUb3BpY3MSGy5wYXJ0cS52MS5MaXN0VG9waWNzUmVxdWVzdBocLnBhcnRxLnYxLkxpc3RUb3BpY3NSZXNwb25zZRJZChBSZWdpc3RlclByb2R1Y2VyEiEucGFydHEudjEuUmVnaXN0ZXJQcm9kdWNlclJlcXVlc3QaIi5wYXJ0cS52MS5SZWdpc3RlclByb2R1Y2VyUmVzcG9uc2USWQoQUmVnaXN0ZXJDb25zdW1lchIhLnBhcnRxLnYxLlJlZ2lzdGVyQ29uc3VtZXJSZXF1ZXN0GiIucGFydHEudjEuUmVnaXN0ZXJDb25zdW1lclJlc3BvbnNlEkoKC0dldE1ldGFkYXRhEhwucGFydHEudjEuR2V0TWV0YWRhdGFSZXF1ZXN0Gh0ucGFydHEudjEuR2V0TWV0YWRhdGFSZXNwb25zZRJTCg5SZXBvcnRBY3Rpdml0eRIfLnBhcnRxLnYxLlJlcG9ydEFjdGl2aXR5UmVxdWVzdBogLnBhcnRxLnYxLlJlcG9ydEFjdGl2aXR5UmVzcG9uc2USRAoJR2V0SGVhbHRoEhoucGFydHEudjEuR2V0SGVhbHRoUmVxdWVzdBobLnBhcnRxLnYxLkdldEhlYWx0aFJlc3BvbnNlEkoKC0RyYWluQnJva2VyEhwucGFydHEudjEuRHJhaW5Ccm9rZXJSZXF1ZXN0Gh0ucGFydHEudjEuRHJhaW5Ccm9rZXJSZXNwb25zZRJECglSZWJhbGFuY2USGi5wYXJ0cS52MS5SZWJhbGFuY2VSZXF1ZXN0GhsucGFydHEudjEuUmViYWxhbmNlUmVzcG9uc2ViBnByb3RvMw", [file_partq_v1_types]);
+  fileDesc("ChZwYXJ0cS92MS9tYW5hZ2VyLnByb3RvEghwYXJ0cS52MSKKAQoTUGFydGl0aW9uQXNzaWdubWVudBIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDQoFZXBvY2gYAyABKAUSFAoMc3RhcnRfb2Zmc2V0GAQgASgDEhYKDmhpZ2hfd2F0ZXJtYXJrGAUgASgDEg4KBmZlbmNlZBgGIAEoCCJ+ChVSZWdpc3RlckJyb2tlclJlcXVlc3QSDwoHYWRkcmVzcxgBIAEoCRIWCglicm9rZXJfaWQYAiABKAVIAIgBARIuCgtlbmRfb2Zmc2V0cxgDIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldEIMCgpfYnJva2VyX2lkIn4KFlJlZ2lzdGVyQnJva2VyUmVzcG9uc2USEQoJYnJva2VyX2lkGAEgASgFEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgCIAEoBRIyCgthc3NpZ25tZW50cxgDIAMoCzIdLnBhcnRxLnYxLlBhcnRpdGlvbkFzc2lnbm1lbnQiWwoWQnJva2VySGVhcnRiZWF0UmVxdWVzdBIRCglicm9rZXJfaWQYASABKAUSLgoLZW5kX29mZnNldHMYAiADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiTQoXQnJva2VySGVhcnRiZWF0UmVzcG9uc2USMgoLYXNzaWdubWVudHMYASADKAsyHS5wYXJ0cS52MS5QYXJ0aXRpb25Bc3NpZ25tZW50IikKFlJlZ2lzdGVyUmVwbGljYVJlcXVlc3QSDwoHYWRkcmVzcxgBIAEoCSJMChdSZWdpc3RlclJlcGxpY2FSZXNwb25zZRISCgpyZXBsaWNhX2lkGAEgASgFEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgCIAEoBSItChdSZXBsaWNhSGVhcnRiZWF0UmVxdWVzdBISCgpyZXBsaWNhX2lkGAEgASgFIhoKGFJlcGxpY2FIZWFydGJlYXRSZXNwb25zZSInChRXYXRjaE1ldGFkYXRhUmVxdWVzdBIPCgd3YXRjaGVyGAEgASgJImAKFVdhdGNoTWV0YWRhdGFSZXNwb25zZRIQCghzbmFwc2hvdBgBIAEoCBIPCgd2ZXJzaW9uGAIgASgDEiQKCG1ldGFkYXRhGAMgASgLMhIucGFydHEudjEuTWV0YWRhdGEiXAoSQ3JlYXRlVG9waWNSZXF1ZXN0EgwKBG5hbWUYASABKAkSEgoKcGFydGl0aW9ucxgCIAEoBRIkCgxkZWZhdWx0X2Fja3MYAyABKA4yDi5wYXJ0cS52MS5BY2tzIl4KE0NyZWF0ZVRvcGljUmVzcG9uc2USHgoFdG9waWMYASABKAsyDy5wYXJ0cS52MS5Ub3BpYxInCgpwYXJ0aXRpb25zGAIgAygLMhMucGFydHEudjEuUGFydGl0aW9uIhMKEUxpc3RUb3BpY3NSZXF1ZXN0IjUKEkxpc3RUb3BpY3NSZXNwb25zZRIfCgZ0b3BpY3MYASADKAsyDy5wYXJ0cS52MS5Ub3BpYyJUChdSZWdpc3RlclByb2R1Y2VyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBAUIPCg1fcGFydGl0aW9uX2lkIqABChhSZWdpc3RlclByb2R1Y2VyUmVzcG9uc2USJAoIcHJvZHVjZXIYASABKAsyEi5wYXJ0cS52MS5Qcm9kdWNlchIeCgV0b3BpYxgCIAEoCzIPLnBhcnRxLnYxLlRvcGljEicKCnBhcnRpdGlvbnMYAyADKAsyEy5wYXJ0cS52MS5QYXJ0aXRpb24SFQoNdG9waWNfY3JlYXRlZBgEIAEoCCJrChdSZWdpc3RlckNvbnN1bWVyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBARIVCg1mcm9tX2VhcmxpZXN0GAMgASgIQg8KDV9wYXJ0aXRpb25faWQijgEKGFJlZ2lzdGVyQ29uc3VtZXJSZXNwb25zZRIkCghjb25zdW1lchgBIAEoCzISLnBhcnRxLnYxLkNvbnN1bWVyEh4KBXRvcGljGAIgASgLMg8ucGFydHEudjEuVG9waWMSLAoJcG9zaXRpb25zGAMgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0IhQKEkdldE1ldGFkYXRhUmVxdWVzdCJMChNHZXRNZXRhZGF0YVJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAMSJAoIbWV0YWRhdGEYAiABKAsyEi5wYXJ0cS52MS5NZXRhZGF0YSJDChVSZXBvcnRBY3Rpdml0eVJlcXVlc3QSFAoMcHJvZHVjZXJfaWRzGAEgAygFEhQKDGNvbnN1bWVyX2lkcxgCIAMoBSIYChZSZXBvcnRBY3Rpdml0eVJlc3BvbnNlIhIKEEdldEhlYWx0aFJlcXVlc3QiXQoLSGVhbHRoRW50cnkSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoBRIOCgZzdGF0dXMYAyABKAkSFAoMbGFzdF9zZWVuX21zGAQgASgDEg4KBmRldGFpbBgFIAEoCSI7ChFHZXRIZWFsdGhSZXNwb25zZRImCgdlbnRyaWVzGAEgAygLMhUucGFydHEudjEuSGVhbHRoRW50cnkiagobR2V0UHJvZHVjZXJTZXF1ZW5jZXNSZXF1ZXN0EhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRIUCgxiZWxvd19vZmZzZXQYAyABKAMSDQoFbGltaXQYBCABKAUiSQoQUHJvZHVjZXJTZXF1ZW5jZRITCgtwcm9kdWNlcl9pZBgBIAEoBRIQCghzZXF1ZW5jZRgCIAEoAxIOCgZvZmZzZXQYAyABKAMiTQocR2V0UHJvZHVjZXJTZXF1ZW5jZXNSZXNwb25zZRItCglzZXF1ZW5jZXMYASADKAsyGi5wYXJ0cS52MS5Qcm9kdWNlclNlcXVlbmNlIoMBCg1QYXJ0aXRpb25Nb3ZlEhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRIWCg5mcm9tX2Jyb2tlcl9pZBgDIAEoBRIUCgx0b19icm9rZXJfaWQYBCABKAUSDQoFZXBvY2gYBSABKAUSDQoFZXJyb3IYBiABKAkiJwoSRHJhaW5Ccm9rZXJSZXF1ZXN0EhEKCWJyb2tlcl9pZBgBIAEoBSI9ChNEcmFpbkJyb2tlclJlc3BvbnNlEiYKBW1vdmVzGAEgAygLMhcucGFydHEudjEuUGFydGl0aW9uTW92ZSISChBSZWJhbGFuY2VSZXF1ZXN0IjsKEVJlYmFsYW5jZVJlc3BvbnNlEiYKBW1vdmVzGAEgAygLMhcucGFydHEudjEuUGFydGl0aW9uTW92ZTLvCQoOTWFuYWdlclNlcnZpY2USUwoOUmVnaXN0ZXJCcm9rZXISHy5wYXJ0cS52MS5SZWdpc3RlckJyb2tlclJlcXVlc3QaIC5wYXJ0cS52MS5SZWdpc3RlckJyb2tlclJlc3BvbnNlElYKD0Jyb2tlckhlYXJ0YmVhdBIgLnBhcnRxLnYxLkJyb2tlckhlYXJ0YmVhdFJlcXVlc3QaIS5wYXJ0cS52MS5Ccm9rZXJIZWFydGJlYXRSZXNwb25zZRJWCg9SZWdpc3RlclJlcGxpY2ESIC5wYXJ0cS52MS5SZWdpc3RlclJlcGxpY2FSZXF1ZXN0GiEucGFydHEudjEuUmVnaXN0ZXJSZXBsaWNhUmVzcG9uc2USWQoQUmVwbGljYUhlYXJ0YmVhdBIhLnBhcnRxLnYxLlJlcGxpY2FIZWFydGJlYXRSZXF1ZXN0GiIucGFydHEudjEuUmVwbGljYUhlYXJ0YmVhdFJlc3BvbnNlElIKDVdhdGNoTWV0YWRhdGESHi5wYXJ0cS52MS5XYXRjaE1ldGFkYXRhUmVxdWVzdBofLnBhcnRxLnYxLldhdGNoTWV0YWRhdGFSZXNwb25zZTABEkoKC0NyZWF0ZVRvcGljEhwucGFydHEudjEuQ3JlYXRlVG9waWNSZXF1ZXN0Gh0ucGFydHEudjEuQ3JlYXRlVG9waWNSZXNwb25zZRJHCgpMaXN0VG9waWNzEhsucGFydHEudjEuTGlzdFRvcGljc1JlcXVlc3QaHC5wYXJ0cS52MS5MaXN0VG9waWNzUmVzcG9uc2USWQoQUmVnaXN0ZXJQcm9kdWNlchIhLnBhcnRxLnYxLlJlZ2lzdGVyUHJvZHVjZXJSZXF1ZXN0GiIucGFydHEudjEuUmVnaXN0ZXJQcm9kdWNlclJlc3BvbnNlElkKEFJlZ2lzdGVyQ29uc3VtZXISIS5wYXJ0cS52MS5SZWdpc3RlckNvbnN1bWVyUmVxdWVzdBoiLnBhcnRxLnYxLlJlZ2lzdGVyQ29uc3VtZXJSZXNwb25zZRJKCgtHZXRNZXRhZGF0YRIcLnBhcnRxLnYxLkdldE1ldGFkYXRhUmVxdWVzdBodLnBhcnRxLnYxLkdldE1ldGFkYXRhUmVzcG9uc2USUwoOUmVwb3J0QWN0aXZpdHkSHy5wYXJ0cS52MS5SZXBvcnRBY3Rpdml0eVJlcXVlc3QaIC5wYXJ0cS52MS5SZXBvcnRBY3Rpdml0eVJlc3BvbnNlEkQKCUdldEhlYWx0aBIaLnBhcnRxLnYxLkdldEhlYWx0aFJlcXVlc3QaGy5wYXJ0cS52MS5HZXRIZWFsdGhSZXNwb25zZRJlChRHZXRQcm9kdWNlclNlcXVlbmNlcxIlLnBhcnRxLnYxLkdldFByb2R1Y2VyU2VxdWVuY2VzUmVxdWVzdBomLnBhcnRxLnYxLkdldFByb2R1Y2VyU2VxdWVuY2VzUmVzcG9uc2USSgoLRHJhaW5Ccm9rZXISHC5wYXJ0cS52MS5EcmFpbkJyb2tlclJlcXVlc3QaHS5wYXJ0cS52MS5EcmFpbkJyb2tlclJlc3BvbnNlEkQKCVJlYmFsYW5jZRIaLnBhcnRxLnYxLlJlYmFsYW5jZVJlcXVlc3QaGy5wYXJ0cS52MS5SZWJhbGFuY2VSZXNwb25zZWIGcHJvdG8z", [file_partq_v1_types]);
 
 /**
  * @generated from message partq.v1.PartitionAssignment
@@ -602,6 +602,88 @@ export const GetHealthResponseSchema: GenMessage<GetHealthResponse> = /*@__PURE_
   messageDesc(file_partq_v1_manager, 25);
 
 /**
+ * @generated from message partq.v1.GetProducerSequencesRequest
+ */
+export type GetProducerSequencesRequest = Message<"partq.v1.GetProducerSequencesRequest"> & {
+  /**
+   * @generated from field: int32 topic_id = 1;
+   */
+  topicId: number;
+
+  /**
+   * @generated from field: int32 partition_id = 2;
+   */
+  partitionId: number;
+
+  /**
+   * the committed records below this offset
+   *
+   * @generated from field: int64 below_offset = 3;
+   */
+  belowOffset: bigint;
+
+  /**
+   * the most recent this many
+   *
+   * @generated from field: int32 limit = 4;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message partq.v1.GetProducerSequencesRequest.
+ * Use `create(GetProducerSequencesRequestSchema)` to create a new message.
+ */
+export const GetProducerSequencesRequestSchema: GenMessage<GetProducerSequencesRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_manager, 26);
+
+/**
+ * @generated from message partq.v1.ProducerSequence
+ */
+export type ProducerSequence = Message<"partq.v1.ProducerSequence"> & {
+  /**
+   * @generated from field: int32 producer_id = 1;
+   */
+  producerId: number;
+
+  /**
+   * @generated from field: int64 sequence = 2;
+   */
+  sequence: bigint;
+
+  /**
+   * @generated from field: int64 offset = 3;
+   */
+  offset: bigint;
+};
+
+/**
+ * Describes the message partq.v1.ProducerSequence.
+ * Use `create(ProducerSequenceSchema)` to create a new message.
+ */
+export const ProducerSequenceSchema: GenMessage<ProducerSequence> = /*@__PURE__*/
+  messageDesc(file_partq_v1_manager, 27);
+
+/**
+ * @generated from message partq.v1.GetProducerSequencesResponse
+ */
+export type GetProducerSequencesResponse = Message<"partq.v1.GetProducerSequencesResponse"> & {
+  /**
+   * ascending by offset
+   *
+   * @generated from field: repeated partq.v1.ProducerSequence sequences = 1;
+   */
+  sequences: ProducerSequence[];
+};
+
+/**
+ * Describes the message partq.v1.GetProducerSequencesResponse.
+ * Use `create(GetProducerSequencesResponseSchema)` to create a new message.
+ */
+export const GetProducerSequencesResponseSchema: GenMessage<GetProducerSequencesResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_manager, 28);
+
+/**
  * @generated from message partq.v1.PartitionMove
  */
 export type PartitionMove = Message<"partq.v1.PartitionMove"> & {
@@ -647,7 +729,7 @@ export type PartitionMove = Message<"partq.v1.PartitionMove"> & {
  * Use `create(PartitionMoveSchema)` to create a new message.
  */
 export const PartitionMoveSchema: GenMessage<PartitionMove> = /*@__PURE__*/
-  messageDesc(file_partq_v1_manager, 26);
+  messageDesc(file_partq_v1_manager, 29);
 
 /**
  * @generated from message partq.v1.DrainBrokerRequest
@@ -664,7 +746,7 @@ export type DrainBrokerRequest = Message<"partq.v1.DrainBrokerRequest"> & {
  * Use `create(DrainBrokerRequestSchema)` to create a new message.
  */
 export const DrainBrokerRequestSchema: GenMessage<DrainBrokerRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_manager, 27);
+  messageDesc(file_partq_v1_manager, 30);
 
 /**
  * @generated from message partq.v1.DrainBrokerResponse
@@ -681,7 +763,7 @@ export type DrainBrokerResponse = Message<"partq.v1.DrainBrokerResponse"> & {
  * Use `create(DrainBrokerResponseSchema)` to create a new message.
  */
 export const DrainBrokerResponseSchema: GenMessage<DrainBrokerResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_manager, 28);
+  messageDesc(file_partq_v1_manager, 31);
 
 /**
  * @generated from message partq.v1.RebalanceRequest
@@ -694,7 +776,7 @@ export type RebalanceRequest = Message<"partq.v1.RebalanceRequest"> & {
  * Use `create(RebalanceRequestSchema)` to create a new message.
  */
 export const RebalanceRequestSchema: GenMessage<RebalanceRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_manager, 29);
+  messageDesc(file_partq_v1_manager, 32);
 
 /**
  * @generated from message partq.v1.RebalanceResponse
@@ -711,7 +793,7 @@ export type RebalanceResponse = Message<"partq.v1.RebalanceResponse"> & {
  * Use `create(RebalanceResponseSchema)` to create a new message.
  */
 export const RebalanceResponseSchema: GenMessage<RebalanceResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_manager, 30);
+  messageDesc(file_partq_v1_manager, 33);
 
 /**
  * The control plane. Brokers, replicas and gateways call it; it owns the Central DB.
@@ -822,6 +904,17 @@ export const ManagerService: GenService<{
     methodKind: "unary";
     input: typeof GetHealthRequestSchema;
     output: typeof GetHealthResponseSchema;
+  },
+  /**
+   * Brokers: the producer sequences committed in a partition they take over, so a producer's
+   * retry of something the previous owner already stored is recognized as a duplicate.
+   *
+   * @generated from rpc partq.v1.ManagerService.GetProducerSequences
+   */
+  getProducerSequences: {
+    methodKind: "unary";
+    input: typeof GetProducerSequencesRequestSchema;
+    output: typeof GetProducerSequencesResponseSchema;
   },
   /**
    * Admin: move every partition off a broker (marked draining); it may stop afterwards.

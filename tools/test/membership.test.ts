@@ -1,0 +1,85 @@
+import { judgeAndReport, runCourseWorkload } from './support/course-workload.js';
+import { RestClient } from './support/rest-client.js';
+import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+
+/*
+ * Brokers come and go under load: a broker dies for good (its partitions move under a new
+ * epoch), a broker joins (it takes its share), a broker is drained by the admin API. Nothing
+ * acknowledged may be lost, duplicated or reordered.
+ */
+jest.setTimeout(240_000);
+
+let cluster: TestCluster;
+let rest: RestClient;
+
+beforeAll(async () => {
+  cluster = await startTestCluster({ brokers: 3, replicas: 1, restart: false, env: { manager: { PARTQ_BROKER_TIMEOUT: '2s' } } });
+  rest = new RestClient(cluster.gatewayUrl);
+});
+
+afterAll(async () => {
+  await cluster?.dispose();
+});
+
+async function admin(method: 'GET' | 'POST', path: string, token: string | null = cluster.adminToken) {
+  const response = await fetch(new URL(path, cluster.gatewayUrl), {
+    method,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+test('the admin API needs the token', async () => {
+  expect((await admin('GET', '/admin/brokers', null)).status).toBe(401);
+  expect((await admin('GET', '/admin/brokers', 'wrong')).body).toMatchObject({ status: 'failure', code: 'UNAUTHENTICATED' });
+  const listed = await admin('GET', '/admin/brokers');
+  expect(listed.status).toBe(200);
+  expect(listed.body.brokers.map((b: { broker_id: number }) => b.broker_id).sort()).toEqual([1, 2, 3]);
+  // Reads of /health need no token.
+  expect((await rest.get('/health')).status).toBe(200);
+});
+
+test('a broker killed for good under acks=all load: its partitions move, nothing acknowledged is lost', async () => {
+  let window = 0;
+  const workload = await runCourseWorkload(cluster.gatewayUrl, {
+    scenario: 'broker-dies',
+    acks: 'all',
+    fault: async () => {
+      const started = Date.now();
+      await cluster.find('broker', 3).kill('SIGKILL');
+      // Wait until the manager has moved every partition off the dead broker.
+      for (;;) {
+        const brokers = (await admin('GET', '/admin/brokers')).body.brokers as { broker_id: number; state: string; partitions: unknown[] }[];
+        const dead = brokers.find((b) => b.broker_id === 3);
+        if (dead?.state === 'dead' && dead.partitions.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      window = Date.now() - started;
+    },
+  });
+  process.stdout.write(`broker 3 declared dead and its partitions moved ${window} ms after SIGKILL\n`);
+  const report = judgeAndReport('broker-dies', workload);
+  expect(report.examples).toEqual([]);
+  expect(report).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+});
+
+test('a broker joins and another is drained under load: partitions move without loss', async () => {
+  const workload = await runCourseWorkload(cluster.gatewayUrl, {
+    scenario: 'join-drain',
+    fault: async () => {
+      const joined = await cluster.addBroker();
+      expect(joined.running).toBe(true);
+      const drained = await admin('POST', '/admin/brokers/1/drain');
+      expect(drained.body).toMatchObject({ status: 'success' });
+      expect(drained.body.moves.filter((m: { error?: string }) => m.error)).toEqual([]);
+    },
+  });
+  const report = judgeAndReport('join-drain', workload);
+  expect(report.examples).toEqual([]);
+  expect(report).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+
+  const brokers = (await admin('GET', '/admin/brokers')).body.brokers as { broker_id: number; state: string; partitions: unknown[] }[];
+  expect(brokers.find((b) => b.broker_id === 1)).toMatchObject({ state: 'draining', partitions: [] });
+  // The broker that joined (id 4: broker 3 is dead) took partitions.
+  expect(brokers.find((b) => b.broker_id === 4)?.partitions.length).toBeGreaterThan(0);
+});

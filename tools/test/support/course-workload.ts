@@ -1,0 +1,124 @@
+import { judge, type Acked, type Delivered, type OracleReport } from './delivery-oracle.js';
+import { getJson, postJson, resilientCall } from './resilient-rest.js';
+
+export interface Workload {
+  subscriptions: Map<string, string[]>; // consumer name -> topics
+  acked: Acked[];
+  delivered: Delivered[];
+  /** Client retries the fault caused (failed calls retried with the same token). */
+  retries: number;
+}
+
+export interface WorkloadOptions {
+  /** Topic names are prefixed with it, so runs in one cluster do not mix. */
+  scenario: string;
+  /** Struck once a third of the messages are acknowledged; the run goes on until it returns. */
+  fault: () => Promise<void>;
+  messagesPerProducer?: number;
+  acks?: 'broker' | 'all';
+}
+
+/**
+ * The course's 5-producer / 3-consumer workload over REST, as careful clients run it: producers
+ * retry with the same sequence, consumers with the same request id, until a deadline.
+ */
+export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOptions): Promise<Workload> {
+  const { scenario, fault } = options;
+  const MESSAGES_PER_PRODUCER = options.messagesPerProducer ?? 60;
+  const base = gatewayUrl;
+  const call = (request: () => Promise<Response>) =>
+    resilientCall(request, {
+      deadlineMs: 60_000,
+      onRetry: () => {
+        retries++;
+      },
+    });
+  let retries = 0;
+  const topic = (t: string) => `${scenario}-${t}`;
+  const publishers: Record<string, string[]> = { T1: ['P1', 'P2', 'P3'], T2: ['P1', 'P4', 'P5'], T3: ['P1', 'P2'] };
+  const subscribers: Record<string, string[]> = { T1: ['C1', 'C2', 'C3'], T2: ['C1'], T3: ['C1', 'C2', 'C3'] };
+
+  for (const t of Object.keys(publishers)) {
+    const created = await call(postJson(base, '/topics', { topic_name: topic(t), partitions: 3 }));
+    expect(created.status).toBe(201);
+  }
+  const subscriptions = new Map<string, string[]>();
+  const consumers: { name: string; topic: string; id: number }[] = [];
+  for (const [t, names] of Object.entries(subscribers)) {
+    for (const name of names) {
+      const answer = await call(postJson(base, '/consumer/register', { topic: topic(t) }));
+      consumers.push({ name: `${name}@${t}`, topic: topic(t), id: answer.body.consumer_id as number });
+      subscriptions.set(`${name}@${t}`, [topic(t)]);
+    }
+  }
+  const producers: { name: string; topic: string; id: number }[] = [];
+  for (const [t, names] of Object.entries(publishers)) {
+    for (const name of names) {
+      const answer = await call(postJson(base, '/producer/register', { topic: topic(t) }));
+      producers.push({ name, topic: topic(t), id: answer.body.producer_id as number });
+    }
+  }
+
+  const acked: Acked[] = [];
+  const delivered: Delivered[] = [];
+  let producing = true;
+  let faultDone = false;
+
+  const produce = async (p: { name: string; topic: string; id: number }): Promise<void> => {
+    for (let seq = 0; seq < MESSAGES_PER_PRODUCER; seq++) {
+      // The same sequence on every retry: a retry after a lost answer lands once.
+      const answer = await call(postJson(base, '/producer/produce', { topic: p.topic, producer_id: p.id, message: `${p.name}:${seq}`, sequence: seq, acks: options.acks ?? 'broker' }));
+      expect(answer.body).toMatchObject({ status: 'success' });
+      acked.push({ topic: p.topic, producer: p.name, sequence: seq, partition: answer.body.partition_id as number, offset: answer.body.offset as number });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+
+  const consume = async (c: { name: string; topic: string; id: number }): Promise<void> => {
+    let requestNumber = 0;
+    let emptyAfterDone = 0;
+    while (emptyAfterDone < 3) {
+      // The same request id on every retry: a lost answer is given again, not skipped.
+      const requestId = `${c.name}-${requestNumber}`;
+      const answer = await call(getJson(base, '/consumer/consume', { topic: c.topic, consumer_id: c.id, request_id: requestId }));
+      if (answer.body.status === 'success') {
+        requestNumber++;
+        const [producer, sequence] = String(answer.body.message).split(':');
+        delivered.push({
+          consumer: c.name,
+          topic: c.topic,
+          producer: producer!,
+          sequence: Number(sequence),
+          partition: answer.body.partition_id as number,
+          offset: answer.body.offset as number,
+        });
+        continue;
+      }
+      expect(answer.body.code).toBe('EMPTY');
+      if (!producing && faultDone) emptyAfterDone++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  const consuming = Promise.all(consumers.map(consume));
+  const producingDone = Promise.all(producers.map(produce)).then(() => {
+    producing = false;
+  });
+  // Strike once the run is well under way.
+  while (acked.length < (producers.length * MESSAGES_PER_PRODUCER) / 3) await new Promise((resolve) => setTimeout(resolve, 10));
+  await fault();
+  faultDone = true;
+  await producingDone;
+  await consuming;
+  return { subscriptions, acked, delivered, retries };
+}
+
+/** Runs the oracle and prints its counts (the fault tests' record of what happened). */
+export function judgeAndReport(name: string, workload: Workload): OracleReport {
+  const report = judge(workload.acked, workload.delivered, workload.subscriptions);
+  process.stdout.write(
+    `fault scenario ${name}: acked=${report.acked} delivered=${report.delivered} lost=${report.lost} ` +
+      `duplicated=${report.duplicated} outOfOrder=${report.outOfOrder} clientRetries=${workload.retries}\n`,
+  );
+  return report;
+}
