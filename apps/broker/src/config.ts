@@ -26,9 +26,10 @@ export const brokerConfigSpec = defineConfig({
   },
   managerUrl: {
     type: 'url',
+    multiple: true,
     env: 'PARTQ_MANAGER_URL',
     default: 'http://127.0.0.1:7000',
-    description: 'URL of the manager (ManagerService)',
+    description: 'URL of the manager (ManagerService); a comma-separated list names standbys to fail over to',
   },
   fsync: {
     type: 'boolean',

@@ -9,7 +9,13 @@ const DEFAULT_BATCH_BODY_LIMIT_BYTES = 16 * MIB;
 export const gatewayConfigSpec = defineConfig({
   host: { type: 'string', env: 'PARTQ_GATEWAY_HOST', default: '127.0.0.1', description: 'Address to listen on' },
   port: { type: 'integer', env: 'PARTQ_GATEWAY_PORT', default: 8080, min: 0, max: 65535, description: 'Port to listen on (0 picks a free one)' },
-  managerUrl: { type: 'url', env: 'PARTQ_MANAGER_URL', default: 'http://127.0.0.1:7000', description: 'Base URL of the manager' },
+  managerUrl: {
+    type: 'url',
+    multiple: true,
+    env: 'PARTQ_MANAGER_URL',
+    default: 'http://127.0.0.1:7000',
+    description: 'Base URL of the manager; a comma-separated list names standbys to fail over to',
+  },
   maxMessageBytes: {
     type: 'integer',
     env: 'PARTQ_MAX_MESSAGE_BYTES',

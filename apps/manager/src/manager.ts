@@ -1,5 +1,8 @@
 import { ManagerService } from '@partq/proto';
-import { Mutex, createLogger, createMetricsRegistry, startServiceServer, wrapServiceImpl } from '@partq/runtime';
+import type { ServiceImpl } from '@connectrpc/connect';
+import { Mutex, PartqError, createLogger, createMetricsRegistry, startServiceServer, wrapServiceImpl, type Logger } from '@partq/runtime';
+import type { Registry } from 'prom-client';
+import { acquireLeadership, type Leadership } from './leadership/leadership.js';
 import { createDatabase, migrateToLatest } from '@partq/schema';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { PartitionAssigner } from './assignment/partition-assigner.js';
@@ -20,13 +23,88 @@ import { join } from 'node:path';
 
 export interface RunningManager {
   url: string;
+  /** Resolves when this manager became the active one (at once when no other is). */
+  active: Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Wires the manager together: Central DB, in-memory state, membership, log sync, Connect service. */
+interface ActiveManager {
+  service: ServiceImpl<typeof ManagerService>;
+  ready(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a manager: it listens at once, then waits for the managers' PostgreSQL lock (a standby
+ * answers UNAVAILABLE, so clients with a list of manager URLs move on) and, once it holds it,
+ * loads the cluster and takes over.
+ */
 export async function startManager(config: ManagerConfig): Promise<RunningManager> {
-  const logger = createLogger({ role: 'manager', instanceId: 'manager', level: config.logLevel });
+  const logger = createLogger({ role: 'manager', instanceId: `manager-${process.pid}`, level: config.logLevel });
   const registry = createMetricsRegistry('manager');
+  let active: ActiveManager | undefined;
+  const standby = (): never => {
+    throw new PartqError('UNAVAILABLE', 'this manager is a standby; ask the active one');
+  };
+  // Every method of ManagerService, forwarded to the active manager once this one is.
+  type Handler = (request: unknown, context: unknown) => unknown;
+  const service = Object.fromEntries(
+    ManagerService.methods.map((method) => [
+      method.localName,
+      (request: unknown, context: unknown) => {
+        const impl = active?.service as Record<string, Handler> | undefined;
+        return impl ? impl[method.localName]!(request, context) : standby();
+      },
+    ]),
+  ) as unknown as ServiceImpl<typeof ManagerService>;
+  const server = await startServiceServer({
+    host: config.host,
+    port: config.port,
+    logger,
+    registry,
+    routes: (router) => router.service(ManagerService, wrapServiceImpl(service)),
+    ready: () => active?.ready() ?? false,
+  });
+
+  const abort = new AbortController();
+  let leadership: Leadership | undefined;
+  const activation = (async () => {
+    const startedWaiting = Date.now();
+    leadership = await acquireLeadership({
+      databaseUrl: config.databaseUrl,
+      logger,
+      signal: abort.signal,
+      onLost: (error) => {
+        // Another manager may take over now: acting on would mean two active managers.
+        logger.fatal({ err: error }, 'lost the manager lock; exiting');
+        process.exit(70);
+      },
+    });
+    active = await activate(config, logger, registry);
+    logger.info({ url: server.url, waitedMs: Date.now() - startedWaiting }, 'manager active');
+  })();
+  activation.catch((error: unknown) => {
+    if (!abort.signal.aborted) {
+      logger.fatal({ err: error }, 'manager failed to become active');
+      process.exit(1);
+    }
+  });
+
+  return {
+    url: config.advertisedUrl ?? server.url,
+    active: activation,
+    async stop() {
+      abort.abort();
+      await server.close();
+      await active?.stop();
+      await leadership?.release();
+      logger.info('manager stopped');
+    },
+  };
+}
+
+/** Wires the active manager together: Central DB, in-memory state, membership, log sync, Connect service. */
+async function activate(config: ManagerConfig, logger: Logger, registry: Registry): Promise<ActiveManager> {
   const db = createDatabase(config.databaseUrl, { applicationName: 'partq-manager' });
   await migrateToLatest(db);
 
@@ -99,33 +177,23 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
     heartbeatIntervalMs: config.heartbeatInterval,
     defaultPartitions: config.defaultPartitions,
   });
-  const server = await startServiceServer({
-    host: config.host,
-    port: config.port,
-    logger,
-    registry,
-    routes: (router) => router.service(ManagerService, wrapServiceImpl(service)),
-    ready: async () => {
-      await db.selectFrom('topics').select('id').limit(1).execute();
-      return true;
-    },
-  });
   brokerRegistry.start();
   replicaRegistry.start();
   await assigner.reassignOrphans().catch((error: unknown) => logger.warn({ err: error }, 'initial reassignment failed'));
-  logger.info({ url: server.url }, 'manager ready');
 
   return {
-    url: config.advertisedUrl ?? server.url,
+    service,
+    async ready() {
+      await db.selectFrom('topics').select('id').limit(1).execute();
+      return true;
+    },
     async stop() {
       brokerRegistry.stop();
       replicaRegistry.stop();
       sync.stopAll();
       state.closeWatchers();
-      await server.close();
       await db.destroy();
       await txlog.close();
-      logger.info('manager stopped');
     },
   };
 }

@@ -21,6 +21,7 @@ beforeAll(async () => {
     env: { DATABASE_URL: database.url },
   });
   manager = await startManager(config);
+  await manager.active;
   client = createClient(ManagerService, createConnectTransport({ baseUrl: manager.url, httpVersion: '1.1' }));
 });
 
@@ -92,5 +93,26 @@ test('ConnectError codes carry the partq code header', async () => {
   } catch (error) {
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.AlreadyExists);
+  }
+});
+
+test('a second manager waits as a standby, answers UNAVAILABLE, and takes over when the first stops', async () => {
+  const standby = await startManager(
+    loadManagerConfig({
+      argv: ['--port', '0', '--log-level', 'silent', '--data-dir', mkdtempSync(join(tmpdir(), 'partq-standby-'))],
+      env: { DATABASE_URL: database.url },
+    }),
+  );
+  const standbyClient = createClient(ManagerService, createConnectTransport({ baseUrl: standby.url, httpVersion: '1.1' }));
+  try {
+    expect(await codeOf(standbyClient.listTopics({}))).toBe('UNAVAILABLE');
+    const stopped = Date.now();
+    await manager.stop();
+    await standby.active;
+    process.stdout.write(`standby manager took over ${Date.now() - stopped} ms after the active one stopped\n`);
+    expect((await standbyClient.listTopics({})).topics.map((t) => t.name)).toContain('orders');
+  } finally {
+    await standby.stop();
+    manager = { url: '', active: Promise.resolve(), stop: async () => undefined };
   }
 });

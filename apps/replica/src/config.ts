@@ -4,7 +4,13 @@ import { defineConfig, type Config } from '@partq/runtime';
 export const replicaConfigSpec = defineConfig({
   host: { type: 'string', env: 'PARTQ_REPLICA_HOST', default: '127.0.0.1', description: 'Address the Connect server listens on' },
   port: { type: 'integer', env: 'PARTQ_REPLICA_PORT', default: 0, min: 0, max: 65535, description: 'Port of the Connect server (0: any free port)' },
-  managerUrl: { type: 'url', env: 'PARTQ_MANAGER_URL', default: 'http://127.0.0.1:7000', description: 'Connect URL of the manager' },
+  managerUrl: {
+    type: 'url',
+    multiple: true,
+    env: 'PARTQ_MANAGER_URL',
+    default: 'http://127.0.0.1:7000',
+    description: 'Connect URL of the manager; a comma-separated list names standbys to fail over to',
+  },
   databaseUrl: { type: 'url', env: 'DATABASE_URL', required: true, description: 'Central DB (PostgreSQL); consumer positions are written here' },
   readDatabaseUrl: {
     type: 'url',

@@ -9,6 +9,7 @@ jest.setTimeout(60_000);
 
 const TABLES = [
   'brokers',
+  'consumer_deliveries',
   'consumer_positions',
   'consumers',
   'health_checks',

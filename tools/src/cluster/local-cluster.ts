@@ -4,11 +4,14 @@ import { dirname, join, resolve } from 'node:path';
 import { resolveDatabaseUrl } from '@partq/schema';
 import { freePort } from './free-port.js';
 import { RoleProcess, type Role } from './role-process.js';
+import { waitReady } from './wait-ready.js';
 
 export interface LocalClusterOptions {
   /** Where the embedded PostgreSQL, WALs, logs and cluster.json live. */
   dataDir?: string;
   brokers?: number;
+  /** Managers: the first becomes active, the others wait as standbys (default 1). */
+  managers?: number;
   replicas?: number;
   gateways?: number;
   /** An existing PostgreSQL; otherwise an embedded one is started under dataDir. */
@@ -81,9 +84,15 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     writeFileSync(join(dataDir, 'cluster.json'), `${JSON.stringify(file, null, 2)}\n`);
   };
 
-  const launch = async (role: Role, id: number, portNumber: number, env: Record<string, string>): Promise<RoleProcess> => {
+  const launch = async (
+    role: Role,
+    id: number,
+    portNumber: number,
+    env: Record<string, string>,
+    readyPath?: '/readyz' | '/healthz',
+  ): Promise<RoleProcess> => {
     const url = `http://127.0.0.1:${portNumber}`;
-    const child = new RoleProcess({ role, id, script: entryPoint(role), url, env: { ...env, ...envFor(role) }, logDir, echo: options.echo });
+    const child = new RoleProcess({ role, id, script: entryPoint(role), url, env: { ...env, ...envFor(role) }, logDir, echo: options.echo, readyPath });
     processes.push(child);
     child.onExit((code, signal) => {
       writeClusterFile();
@@ -105,8 +114,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     return child;
   };
 
-  const managerPort = await port(ports?.manager);
-  const managerUrl = `http://127.0.0.1:${managerPort}`;
+  const managerPorts: number[] = [];
+  for (let i = 0; i < (options.managers ?? 1); i++) managerPorts.push(await port(ports ? ports.manager + i : undefined));
+  // Every other role gets the whole list and fails over to whichever manager is active.
+  const managerUrl = managerPorts.map((p) => `http://127.0.0.1:${p}`).join(',');
   const gatewayUrls: string[] = [];
   let brokerCount = 0;
 
@@ -121,11 +132,13 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   };
 
   try {
-    await launch('manager', 1, managerPort, {
-      PARTQ_MANAGER_PORT: String(managerPort),
-      PARTQ_MANAGER_DATA_DIR: join(dataDir, 'manager'),
-      DATABASE_URL: database.url,
-    });
+    for (const [i, managerPort] of managerPorts.entries()) {
+      const env = { PARTQ_MANAGER_PORT: String(managerPort), PARTQ_MANAGER_DATA_DIR: join(dataDir, `manager-${i + 1}`), DATABASE_URL: database.url };
+      // A manager may come up as a standby (another holds the lock), so "up" is what a (re)start waits for.
+      const manager = await launch('manager', i + 1, managerPort, env, '/healthz');
+      // The first one becomes active before anything else starts.
+      if (i === 0) await waitReady(manager.spec.url, { timeoutMs: 60_000, exited: () => !manager.running });
+    }
     for (let i = 0; i < (options.brokers ?? 3); i++) await startBroker();
     for (let i = 1; i <= (options.replicas ?? 1); i++) {
       const p = await port(ports ? ports.replicaBase + i - 1 : undefined);

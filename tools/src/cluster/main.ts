@@ -4,6 +4,7 @@ import { startLocalCluster } from './local-cluster.js';
 
 const spec = defineConfig({
   dataDir: { env: 'PARTQ_DATA_DIR', type: 'string', default: '.partq', description: 'Where PostgreSQL data, WALs, logs and cluster.json go' },
+  managers: { env: 'PARTQ_MANAGERS', type: 'integer', default: 1, min: 1, max: 5, description: 'Number of managers (one active, the rest standbys; ports from 7000 up)' },
   brokers: { env: 'PARTQ_BROKERS', type: 'integer', default: 3, min: 1, max: 32, description: 'Number of brokers' },
   replicas: { env: 'PARTQ_REPLICAS', type: 'integer', default: 1, min: 1, max: 16, description: 'Number of replicas' },
   gateways: { env: 'PARTQ_GATEWAYS', type: 'integer', default: 1, min: 1, max: 16, description: 'Number of gateways (ports from 8080 up)' },
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   const cluster = await startLocalCluster({
     dataDir: config.dataDir,
     brokers: config.brokers,
+    managers: config.managers,
     replicas: config.replicas,
     gateways: config.gateways,
     databaseUrl: config.databaseUrl,

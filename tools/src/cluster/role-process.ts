@@ -15,6 +15,8 @@ export interface RoleProcessSpec {
   logDir: string;
   /** Also copy the role's log lines to this stream (the terminal for `npm start`). */
   echo?: NodeJS.WritableStream;
+  /** What "started" means: ready to serve (/readyz, default) or merely up (/healthz, a standby). */
+  readyPath?: '/readyz' | '/healthz';
 }
 
 /**
@@ -65,7 +67,7 @@ export class RoleProcess {
       this.log?.end();
       for (const listener of this.exitListeners) listener(code, signal);
     });
-    await waitReady(this.spec.url, { timeoutMs: readyTimeoutMs, exited: () => this.exitedFlag });
+    await waitReady(this.spec.url, { timeoutMs: readyTimeoutMs, exited: () => this.exitedFlag, path: this.spec.readyPath });
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within the grace period. */

@@ -38,7 +38,8 @@ export function parseValue(option: OptionSpec, raw: string | readonly string[]):
     case 'string':
       return checkChoices(text, option.choices);
     case 'url':
-      return checkUrl(text);
+      if (!option.multiple) return checkUrl(text);
+      return parseList(text).map(checkUrl).join(',');
     case 'number':
     case 'integer':
       return checkBounds(parseNumber(text, option.type === 'integer'), option.min, option.max, '');

@@ -38,6 +38,8 @@ export interface ListOption extends OptionBase {
 export interface UrlOption extends OptionBase {
   type: 'url';
   default?: string;
+  /** Accept a comma-separated list of URLs (peers to fail over between), each validated. */
+  multiple?: boolean;
 }
 /** Milliseconds: "500ms", "5s", "2m", "1h", or a plain number of milliseconds. */
 export interface DurationOption extends OptionBase {

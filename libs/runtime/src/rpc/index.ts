@@ -1,1 +1,2 @@
 export { createRpcTransport, createRpcClient, closeRpcTransports } from './transport.js';
+export { createFailoverTransport } from './failover-transport.js';

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client, type Transport } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
+import { createFailoverTransport } from './failover-transport.js';
 
 interface CachedTransport {
   transport: Transport;
@@ -32,8 +33,13 @@ export function createRpcTransport(baseUrl: string): Transport {
   return transport;
 }
 
-/** A typed client for `service` at `baseUrl`, on the cached transport. */
+/**
+ * A typed client for `service` at `baseUrl`, on the cached transport. A comma-separated list of
+ * URLs (an active manager and its standbys) gives a client that fails over between them.
+ */
 export function createRpcClient<T extends DescService>(service: T, baseUrl: string): Client<T> {
+  const urls = baseUrl.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  if (urls.length > 1) return createClient(service, createFailoverTransport(urls.map(createRpcTransport)));
   return createClient(service, createRpcTransport(baseUrl));
 }
 
@@ -42,7 +48,7 @@ export function createRpcClient<T extends DescService>(service: T, baseUrl: stri
  * connections. Calls in flight on them finish; later calls make a new transport.
  */
 export function closeRpcTransports(baseUrl?: string): void {
-  const keys = baseUrl === undefined ? [...transports.keys()] : [normaliseBaseUrl(baseUrl)];
+  const keys = baseUrl === undefined ? [...transports.keys()] : baseUrl.split(',').map((url) => normaliseBaseUrl(url.trim()));
   for (const key of keys) {
     transports.get(key)?.agent.destroy();
     transports.delete(key);

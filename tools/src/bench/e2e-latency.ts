@@ -1,0 +1,110 @@
+import { Consumer } from '@partq/consumer';
+import { Producer } from '@partq/producer';
+import { errorText, sizeLabel, withCpu, type BenchContext } from './bench-context.js';
+import { LatencyRecorder } from './latency-recorder.js';
+import { buildMeasurement, type MeasuredResult } from './measurement.js';
+
+/** How long after the last send the consumer may still take to receive everything. */
+const DRAIN_MS = 10_000;
+/** The sender looks at the clock this often and sends what is due. */
+const TICK_MS = 1;
+
+export function e2eLatencyName(size: number, rate: number): string {
+  return `e2e-latency.fixed-rate-${rate}-per-s.${sizeLabel(size)}`;
+}
+
+/**
+ * End-to-end latency at a fixed rate: a producer sends --e2e-rate messages a second (acks=broker,
+ * lingerMs 0: latency matters here, not batching) while a consumer reads with messages()
+ * (pollIntervalMs 1, so an idle consumer looks again within a millisecond). Each payload carries
+ * its index; latency is the time from its send() call to its receipt, on one clock.
+ */
+export async function measureE2eLatency(context: BenchContext): Promise<MeasuredResult> {
+  const { options, target } = context;
+  const { e2eRate: rate, e2eSize: size } = options;
+  const total = Math.max(1, Math.round((rate * options.e2eDurationMs) / 1000));
+  const topic = context.topic(`e2e-${sizeLabel(size)}`);
+  const producer = new Producer({ urls: [target.gatewayUrl], acks: 'broker', lingerMs: 0 });
+  const consumer = new Consumer({ urls: [target.gatewayUrl], pollIntervalMs: 1, maxMessages: 100 });
+  const sentAt = new Float64Array(total);
+  const latency = new LatencyRecorder();
+  let errors = 0;
+  let firstError: string | undefined;
+  const failed = (error: unknown): void => {
+    errors++;
+    firstError ??= errorText(error);
+  };
+  try {
+    await producer.createTopic(topic, { partitions: options.partitions });
+    await producer.register(topic);
+    await consumer.register(topic);
+    const { result, cpu } = await withCpu(context, async () => {
+      const stop = new AbortController();
+      const started = performance.now();
+      let received = 0;
+      const receiving = (async () => {
+        try {
+          for await (const message of consumer.messages(topic, { signal: stop.signal })) {
+            const index = Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength).readUInt32BE(0);
+            if (index < total && sentAt[index]! > 0) latency.record(performance.now() - sentAt[index]!);
+            if (++received >= total) return;
+          }
+        } catch (error) {
+          if (!stop.signal.aborted) failed(error);
+        }
+      })();
+      await sendAtRate(producer, topic, size, rate, total, sentAt, failed);
+      const drain = setTimeout(() => stop.abort(), DRAIN_MS);
+      await receiving;
+      clearTimeout(drain);
+      if (received < total) failed(new Error(`received ${received} of ${total} messages within ${DRAIN_MS} ms of the last send`));
+      return { received, seconds: (performance.now() - started) / 1000 };
+    });
+    context.producedBytes += total * size;
+    return buildMeasurement({
+      name: e2eLatencyName(size, rate),
+      kind: 'e2e-latency',
+      via: 'client',
+      mode: 'fixed-rate',
+      msgBytes: size,
+      acks: 'broker',
+      msgs: result.received,
+      seconds: result.seconds,
+      latency,
+      cpu,
+      cpuVisible: context.cpuVisible,
+      errors,
+      ...(firstError === undefined ? {} : { firstError }),
+      extra: { target_rate: rate },
+    });
+  } finally {
+    await producer.close();
+    await consumer.close();
+  }
+}
+
+/** Sends message i when it is due (i / rate seconds after the start), each its own send() call. */
+async function sendAtRate(
+  producer: Producer,
+  topic: string,
+  size: number,
+  rate: number,
+  total: number,
+  sentAt: Float64Array,
+  failed: (error: unknown) => void,
+): Promise<void> {
+  const started = performance.now();
+  const sends: Promise<unknown>[] = [];
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
+    for (; sent < due; sent++) {
+      const payload = Buffer.alloc(size, 'x');
+      payload.writeUInt32BE(sent, 0);
+      sentAt[sent] = performance.now();
+      sends.push(producer.send(topic, payload).catch(failed));
+    }
+    await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+  }
+  await Promise.all(sends);
+}

@@ -1,0 +1,295 @@
+import { Consumer, ConsumerError, type ConsumedMessage } from '@partq/consumer';
+import { Producer, ProducerError, type SendResult } from '@partq/producer';
+import { Client } from 'pg';
+import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+
+// @partq/producer and @partq/consumer against a real cluster: the course scenario, batching and
+// acks=all, abort and close, and retries across a SIGKILLed gateway.
+jest.setTimeout(120_000);
+
+let cluster: TestCluster;
+const clients: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  // restart: a killed gateway comes back on the same port, as under `npm start`.
+  cluster = await startTestCluster({ brokers: 3, replicas: 1, restart: true });
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+afterAll(async () => {
+  await cluster?.dispose();
+});
+
+function producer(options: Partial<ConstructorParameters<typeof Producer>[0]> = {}): Producer {
+  const p = new Producer({ urls: [cluster.gatewayUrl], ...options });
+  clients.push(p);
+  return p;
+}
+
+function consumer(options: Partial<ConstructorParameters<typeof Consumer>[0]> = {}): Consumer {
+  const c = new Consumer({ urls: [cluster.gatewayUrl], pollIntervalMs: 20, ...options });
+  clients.push(c);
+  return c;
+}
+
+/** Reads `count` messages through messages(), then checks nothing more is pending. */
+async function read(c: Consumer, topic: string, count: number): Promise<ConsumedMessage[]> {
+  const got: ConsumedMessage[] = [];
+  if (count > 0) {
+    for await (const message of c.messages(topic)) {
+      got.push(message);
+      if (got.length === count) break;
+    }
+  }
+  expect(await c.dequeue(topic)).toBeNull();
+  return got;
+}
+
+/** Per partition, offsets strictly increase: the log order, without repeats. */
+function expectOffsetOrder(messages: ConsumedMessage[]): void {
+  const last = new Map<number, number>();
+  for (const m of messages) {
+    expect(m.offset).toBeGreaterThan(last.get(m.partition) ?? -1);
+    last.set(m.partition, m.offset);
+  }
+}
+
+function duplicates(values: string[]): string[] {
+  const seen = new Set<string>();
+  return values.filter((v) => (seen.has(v) ? true : (seen.add(v), false)));
+}
+
+/** The count of a gateway metric's series whose labels include `labels`. */
+async function gatewayRequestCount(route: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', cluster.gatewayUrl))).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('partq_gateway_http_request_duration_seconds_count{') && line.includes(`route="${route}"`)) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
+}
+
+test('the course scenario: 5 producers, 3 consumers, 3 topics; every consumer gets its topics once, in order', async () => {
+  const subscriptions: Record<string, string[]> = { C1: ['T1', 'T2', 'T3'], C2: ['T1', 'T3'], C3: ['T1', 'T3'] };
+  const publishers: Record<string, string[]> = { P1: ['T1', 'T2', 'T3'], P2: ['T1', 'T3'], P3: ['T1'], P4: ['T2'], P5: ['T2'] };
+  const admin = producer();
+  for (const topic of ['T1', 'T2', 'T3']) await admin.createTopic(topic, { partitions: 3 });
+  expect(await admin.listTopics()).toEqual(expect.arrayContaining(['T1', 'T2', 'T3']));
+
+  const consumers = new Map(Object.keys(subscriptions).map((name) => [name, consumer({ maxMessages: 25 })]));
+  for (const [name, topics] of Object.entries(subscriptions)) {
+    for (const topic of topics) await consumers.get(name)!.register(topic);
+  }
+
+  // Each producer sends its messages to a topic in chunks, one send() at a time: per partition
+  // they land in the order sent. Where each landed is what the consumers must see.
+  const perTopic = 60;
+  const landed = new Map<string, { value: string; result: SendResult }[]>();
+  await Promise.all(
+    Object.entries(publishers).flatMap(([name, topics]) => {
+      const p = producer();
+      return topics.map(async (topic) => {
+        for (let chunk = 0; chunk < perTopic; chunk += 20) {
+          const values = Array.from({ length: 20 }, (_, i) => `${name}:${topic}:${chunk + i}`);
+          const results = await p.send(topic, values);
+          landed.set(topic, [...(landed.get(topic) ?? []), ...values.map((value, i) => ({ value, result: results[i]! }))]);
+        }
+      });
+    }),
+  );
+
+  for (const [name, topics] of Object.entries(subscriptions)) {
+    for (const topic of topics) {
+      const expected = landed.get(topic)!;
+      const got = await read(consumers.get(name)!, topic, expected.length);
+      expect(got.map((m) => m.text()).sort()).toEqual(expected.map((e) => e.value).sort());
+      expect(duplicates(got.map((m) => m.text()))).toEqual([]);
+      expectOffsetOrder(got);
+      // Each message is where its send() said it landed.
+      const where = new Map(expected.map((e) => [e.value, `${e.result.partition}/${e.result.offset}`]));
+      for (const m of got) expect(`${m.partition}/${m.offset}`).toBe(where.get(m.text()));
+      // Per partition, each producer's messages come in the order it sent them.
+      const lastSequence = new Map<string, number>();
+      for (const m of got) {
+        const [producerName, , sequence] = m.text().split(':');
+        const stream = `${producerName}@${m.partition}`;
+        expect(Number(sequence)).toBeGreaterThan(lastSequence.get(stream) ?? -1);
+        lastSequence.set(stream, Number(sequence));
+      }
+      expect(await consumers.get(name)!.size(topic)).toMatchObject({ size: 0 });
+    }
+  }
+});
+
+test('batching with acks "all": one Send per batch, every message committed in PostgreSQL when acknowledged', async () => {
+  const p = producer({ acks: 'all', lingerMs: 50, maxBatchCount: 100 });
+  await p.createTopic('batched', { partitions: 3 });
+  await p.register('batched');
+  const sendsBefore = await gatewayRequestCount('/partq.v1.ProducerService/Send');
+
+  const count = 500;
+  const results = await Promise.all(Array.from({ length: count }, (_, i) => p.send('batched', `b${i}`)));
+  expect(new Set(results.map((r) => `${r.partition}/${r.offset}`)).size).toBe(count);
+  // 500 send() calls made at once travel in batches of up to 100: a handful of RPCs, not 500.
+  const sends = (await gatewayRequestCount('/partq.v1.ProducerService/Send')) - sendsBefore;
+  expect(sends).toBeGreaterThanOrEqual(5);
+  expect(sends).toBeLessThan(50);
+
+  // acks=all: acknowledged only once committed in the Central DB, so every one is there now.
+  const db = new Client({ connectionString: cluster.databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ count: string }>(
+      'SELECT count(*) AS count FROM messages m JOIN topics t ON t.id = m.topic_id WHERE t.name = $1',
+      ['batched'],
+    );
+    expect(Number(rows[0]!.count)).toBe(count);
+  } finally {
+    await db.end();
+  }
+
+  const c = consumer({ maxMessages: 200 });
+  await c.register('batched', { from: 'earliest' });
+  const got = await read(c, 'batched', count);
+  expect(got.map((m) => m.text()).sort()).toEqual(results.map((_, i) => `b${i}`).sort());
+});
+
+test('abort via signal: an aborted send never lands, an aborted read stops', async () => {
+  const p = producer({ lingerMs: 10_000 });
+  await p.register('aborts');
+  const c = consumer();
+  await c.register('aborts', { from: 'earliest' });
+
+  // Still lingering in its batch when aborted: withdrawn, never sent.
+  const controller = new AbortController();
+  const aborted = p.send('aborts', 'never', { signal: controller.signal });
+  setTimeout(() => controller.abort(), 50);
+  await expect(aborted).rejects.toMatchObject({ code: 'ABORTED' });
+  await expect(p.send('aborts', 'x', { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(ProducerError);
+  const kept = p.send('aborts', 'kept');
+  await p.flush();
+  await expect(kept).resolves.toMatchObject({ offset: expect.any(Number) });
+
+  expect((await c.dequeue('aborts'))?.text()).toBe('kept');
+  expect(await c.dequeue('aborts')).toBeNull();
+
+  // An iteration waiting for messages ends with ABORTED when its signal fires.
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(), 100);
+  const iterate = async () => {
+    for await (const m of c.messages('aborts', { signal: stop.signal })) throw new Error(`unexpected ${m.text()}`);
+  };
+  await expect(iterate()).rejects.toMatchObject({ code: 'ABORTED' });
+  await expect(c.dequeue('aborts', { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(ConsumerError);
+});
+
+test('close() drains: pending sends are sent before it resolves; a closed consumer ends its iteration', async () => {
+  const p = new Producer({ urls: [cluster.gatewayUrl], lingerMs: 10_000 });
+  await p.register('drains');
+  const c = consumer();
+  await c.register('drains', { from: 'earliest' });
+
+  const sends = Array.from({ length: 100 }, (_, i) => p.send('drains', `d${i}`));
+  await p.close();
+  // Without close() the batch would linger 10 s: that the cluster holds all 100 now is the drain.
+  expect(await c.size('drains')).toMatchObject({ size: 100 });
+  const results = await Promise.all(sends);
+  expect(new Set(results.map((r) => `${r.partition}/${r.offset}`)).size).toBe(100);
+  await expect(p.send('drains', 'late')).rejects.toMatchObject({ code: 'CLOSED' });
+
+  const got = await read(c, 'drains', 100);
+  expect(got.map((m) => m.text()).sort()).toEqual(Array.from({ length: 100 }, (_, i) => `d${i}`).sort());
+
+  const reader = consumer({ pollIntervalMs: 5_000 });
+  await reader.register('drains');
+  const iteration = (async () => {
+    const seen: string[] = [];
+    for await (const m of reader.messages('drains')) seen.push(m.text());
+    return seen;
+  })();
+  setTimeout(() => void reader.close(), 100);
+  await expect(iteration).resolves.toEqual([]);
+});
+
+test('a producer retrying across a gateway restart lands every message exactly once', async () => {
+  const p = producer({ lingerMs: 2, maxBatchCount: 50, retry: { maxDelayMs: 500 } });
+  await p.createTopic('restart-produce', { partitions: 3 });
+  const c = consumer({ maxMessages: 500 });
+  await c.register('restart-produce', { from: 'earliest' });
+
+  const total = 3000;
+  let acknowledged = 0;
+  let killed: Promise<void> | undefined;
+  const sends: Promise<SendResult>[] = [];
+  for (let i = 0; i < total; i++) {
+    const sent = p.send('restart-produce', `r${i}`);
+    sends.push(sent);
+    sent.then(
+      () => {
+        acknowledged++;
+        // Kill the gateway while sends are in flight; restart: true brings it back on the same port.
+        if (acknowledged === 500) killed = cluster.find('gateway').kill('SIGKILL');
+      },
+      () => undefined, // reported by Promise.all below
+    );
+    if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const results = await Promise.all(sends);
+  expect(killed).toBeDefined();
+  await killed;
+  expect(new Set(results.map((r) => `${r.partition}/${r.offset}`)).size).toBe(total);
+
+  const got = await read(c, 'restart-produce', total);
+  const values = got.map((m) => m.text());
+  expect(duplicates(values)).toEqual([]);
+  expect(new Set(values)).toEqual(new Set(Array.from({ length: total }, (_, i) => `r${i}`)));
+  expectOffsetOrder(got);
+});
+
+/**
+ * Makes the gateway die while a Dequeue is inside the replica: the replica is stopped (SIGSTOP), so
+ * the consumer's next fetch waits there; the gateway is SIGKILLed; the replica resumes and serves
+ * the request whose answer now has nowhere to go. The gateway comes back (restart: true).
+ */
+async function loseAnAnswer(): Promise<void> {
+  const replica = cluster.find('replica');
+  await replica.kill('SIGSTOP');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await cluster.find('gateway').kill('SIGKILL');
+  await replica.kill('SIGCONT');
+}
+
+test("a consumer's messages() goes on across a gateway restart: nothing skipped, nothing doubled", async () => {
+  const p = producer();
+  await p.createTopic('restart-consume', { partitions: 3 });
+  const c = consumer({ maxMessages: 20, retry: { maxDelayMs: 300 } });
+  await c.register('restart-consume');
+  const total = 3000;
+  const values = Array.from({ length: total }, (_, i) => `c${i}`);
+  for (let i = 0; i < total; i += 500) await p.send('restart-consume', values.slice(i, i + 500));
+
+  const outages: string[] = [];
+  c.on('disconnect', (event) => outages.push(event.error.code));
+  const got: ConsumedMessage[] = [];
+  let outage: Promise<void> | undefined;
+  for await (const message of c.messages('restart-consume')) {
+    got.push(message);
+    if (got.length === 700) outage = loseAnAnswer();
+    if (got.length === total) break;
+  }
+  await outage;
+  const replica = cluster.find('replica');
+  const mt = await (await fetch(new URL('/metrics', replica.spec.url))).text();
+  console.log('REPLAYS', mt.split('\n').filter((l) => l.includes('replayed')).join(' | '), outages);
+  expect(outages.length).toBeGreaterThanOrEqual(1);
+  expect(await c.dequeue('restart-consume')).toBeNull();
+  const texts = got.map((m) => m.text());
+  expect(duplicates(texts)).toEqual([]);
+  expect(new Set(texts)).toEqual(new Set(values));
+  expectOffsetOrder(got);
+});
