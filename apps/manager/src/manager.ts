@@ -16,6 +16,7 @@ import { ClusterState } from './state/cluster-state.js';
 
 import { MessageStore } from './store/message-store.js';
 import { MetadataStore } from './store/metadata-store.js';
+import { RetentionTask } from './retention/retention-task.js';
 import { BrokerSync } from './sync/broker-sync.js';
 import { recoverLogs } from './txlog/recover-logs.js';
 import { TransactionLog } from './txlog/transaction-log.js';
@@ -177,8 +178,18 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     heartbeatIntervalMs: config.heartbeatInterval,
     defaultPartitions: config.defaultPartitions,
   });
+  const retention = new RetentionTask(
+    db,
+    state,
+    lock,
+    logger,
+    new Counter({ name: 'partq_manager_retention_deleted_messages_total', help: 'Messages deleted by retention', registers: [registry] }),
+    config.retentionInterval,
+  );
+
   brokerRegistry.start();
   replicaRegistry.start();
+  retention.start();
   await assigner.reassignOrphans().catch((error: unknown) => logger.warn({ err: error }, 'initial reassignment failed'));
 
   return {
@@ -188,6 +199,7 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
       return true;
     },
     async stop() {
+      retention.stop();
       brokerRegistry.stop();
       replicaRegistry.stop();
       sync.stopAll();

@@ -1,0 +1,78 @@
+import { createDatabase, createTestDatabase, migrateToLatest, type Database } from '@partq/schema';
+import type { Kysely } from 'kysely';
+import { applyConsumptionRetention } from './consumption-retention.js';
+
+let database: { url: string; drop(): Promise<void> };
+let db: Kysely<Database>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDatabase(database.url);
+  await migrateToLatest(db);
+}, 60_000);
+
+afterAll(async () => {
+  await db?.destroy();
+  await database?.drop();
+});
+
+async function messageOffsets(topicId: number, partitionId: number): Promise<number[]> {
+  const rows = await db.selectFrom('messages').select('offset').where('topic_id', '=', topicId).where('partition_id', '=', partitionId).orderBy('offset').execute();
+  return rows.map((r) => r.offset);
+}
+
+test('deletes what every subscriber consumed, only below the high watermark, and moves the log start', async () => {
+  const topic = await db.insertInto('topics').values({ name: 'kept', partition_count: 2 }).returning('id').executeTakeFirstOrThrow();
+  await db
+    .insertInto('partitions')
+    .values([
+      { topic_id: topic.id, partition_id: 0, high_watermark: 10 },
+      { topic_id: topic.id, partition_id: 1, high_watermark: 4 },
+    ])
+    .execute();
+  await db
+    .insertInto('messages')
+    .values(
+      [0, 1].flatMap((partitionId) =>
+        Array.from({ length: partitionId === 0 ? 10 : 4 }, (_, offset) => ({
+          topic_id: topic.id,
+          partition_id: partitionId,
+          offset,
+          payload: Buffer.from(`m${offset}`),
+          appended_at: new Date(),
+        })),
+      ),
+    )
+    .execute();
+  const slow = await db.insertInto('consumers').values({ topic_id: topic.id }).returning('id').executeTakeFirstOrThrow();
+  const fast = await db.insertInto('consumers').values({ topic_id: topic.id }).returning('id').executeTakeFirstOrThrow();
+  await db
+    .insertInto('consumer_positions')
+    .values([
+      { consumer_id: slow.id, topic_id: topic.id, partition_id: 0, next_offset: 3 },
+      { consumer_id: fast.id, topic_id: topic.id, partition_id: 0, next_offset: 8 },
+      // Ahead of the high watermark: records beyond it are not in PostgreSQL yet.
+      { consumer_id: slow.id, topic_id: topic.id, partition_id: 1, next_offset: 6 },
+      { consumer_id: fast.id, topic_id: topic.id, partition_id: 1, next_offset: 6 },
+    ])
+    .execute();
+
+  const first = await applyConsumptionRetention(db);
+  expect(first.deleted).toBe(3 + 4);
+  expect(await messageOffsets(topic.id, 0)).toEqual([3, 4, 5, 6, 7, 8, 9]);
+  expect(await messageOffsets(topic.id, 1)).toEqual([]);
+  expect(first.partitions.map((p) => [p.partition_id, p.log_start_offset]).sort()).toEqual([
+    [0, 3],
+    [1, 4],
+  ]);
+
+  // A topic nobody subscribed to keeps its messages.
+  const lonely = await db.insertInto('topics').values({ name: 'lonely', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+  await db.insertInto('partitions').values({ topic_id: lonely.id, partition_id: 0, high_watermark: 1 }).execute();
+  await db.insertInto('messages').values({ topic_id: lonely.id, partition_id: 0, offset: 0, payload: Buffer.from('x'), appended_at: new Date() }).execute();
+
+  // Nothing new consumed: a second run deletes nothing and moves nothing.
+  const again = await applyConsumptionRetention(db);
+  expect(again).toEqual({ partitions: [], deleted: 0 });
+  expect(await messageOffsets(lonely.id, 0)).toEqual([0]);
+});
