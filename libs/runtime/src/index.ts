@@ -7,3 +7,12 @@ export * from './rpc/index.js';
 export { retry, sleep, type RetryOptions } from './retry.js';
 export { runService, type RunningService } from './lifecycle/run-service.js';
 export { KeyedMutex, Mutex } from './sync/keyed-mutex.js';
+export {
+  REQUEST_ID_HEADER,
+  currentRequestId,
+  newRequestId,
+  requestIdFrom,
+  runWithRequestId,
+  requestIdServerInterceptor,
+  requestIdClientInterceptor,
+} from './context/request-context.js';

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { currentRequestId } from '../context/request-context.js';
 
 export type { Logger } from 'pino';
 
@@ -15,7 +16,8 @@ export interface LoggerOptions {
 
 /**
  * One JSON object per line on stdout, each carrying `role` and `instance`, so the lines of every
- * process of a cluster can be merged and filtered. ISO timestamps, because people read them too.
+ * process of a cluster can be merged and filtered, and `requestId` while a request is served. ISO
+ * timestamps, because people read them too.
  */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
@@ -24,6 +26,11 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { role: options.role, instance: options.instanceId },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // The request being served, so one produce can be followed from gateway to broker.
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId === undefined ? {} : { requestId };
+      },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );

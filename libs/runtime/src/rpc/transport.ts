@@ -4,6 +4,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client, type Transport } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { createFailoverTransport } from './failover-transport.js';
+import { requestIdClientInterceptor } from '../context/request-context.js';
 
 interface CachedTransport {
   transport: Transport;
@@ -28,6 +29,7 @@ export function createRpcTransport(baseUrl: string): Transport {
     httpVersion: '1.1',
     useBinaryFormat: true,
     nodeOptions: { agent },
+    interceptors: [requestIdClientInterceptor],
   });
   transports.set(key, { transport, agent });
   return transport;

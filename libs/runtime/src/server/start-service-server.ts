@@ -10,6 +10,7 @@ import { PartqError } from '../errors/partq-error.js';
 import { rpcDurationHistogram } from '../metrics/rpc-duration.js';
 import { rpcMetricsInterceptor } from '../metrics/rpc-metrics-interceptor.js';
 import { partqHttpErrorHandler } from './http-error-handler.js';
+import { enterRequestId, REQUEST_ID_HEADER, requestIdFrom, requestIdServerInterceptor } from '../context/request-context.js';
 
 /** Internal RPCs carry whole batches of messages; 64 MiB leaves room for many 1 MiB messages. */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -69,6 +70,12 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
   app.setErrorHandler(partqHttpErrorHandler);
+  // Every request runs with an id (the caller's x-request-id, or a new one), echoed in the answer.
+  app.addHook('onRequest', async (request, reply) => {
+    const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
+    enterRequestId(requestId);
+    void reply.header(REQUEST_ID_HEADER, requestId);
+  });
   // Aborted on close after the grace period; Connect handlers see it as their context's signal.
   const shutdown = new AbortController();
   // Every in-flight Connect call listens on this one signal; many at once is normal, not a leak.
@@ -90,7 +97,11 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       await app.register(fastifyConnectPlugin, {
         routes: options.routes,
         readMaxBytes: bodyLimit,
-        interceptors: [rpcMetricsInterceptor(rpcDurationHistogram(options.registry)), ...(options.interceptors ?? [])],
+        interceptors: [
+          requestIdServerInterceptor,
+          rpcMetricsInterceptor(rpcDurationHistogram(options.registry)),
+          ...(options.interceptors ?? []),
+        ],
         shutdownSignal: shutdown.signal,
       });
     }
