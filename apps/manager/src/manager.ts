@@ -163,6 +163,21 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     },
   });
 
+  new Gauge({
+    name: 'partq_manager_sync_lag_records',
+    help: 'Records a broker holds that are not committed to PostgreSQL yet, by topic and partition',
+    labelNames: ['topic', 'partition'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of state.partitions.values()) {
+        const end = state.reportedEnds.get(`${p.topic_id}/${p.partition_id}`);
+        const topic = state.topics.get(p.topic_id)?.name ?? String(p.topic_id);
+        if (end !== undefined) this.set({ topic, partition: String(p.partition_id) }, Math.max(0, end - p.high_watermark));
+      }
+    },
+  });
+
   const service = createManagerService({
     state,
     store,

@@ -99,6 +99,7 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
 
     async brokerHeartbeat(req) {
       await brokerRegistry.heartbeat(req.brokerId);
+      for (const end of req.endOffsets) state.reportedEnds.set(`${end.topicId}/${end.partitionId}`, Number(end.offset));
       return { assignments: assigner.assignmentsFor(req.brokerId) };
     },
 

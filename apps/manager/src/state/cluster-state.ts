@@ -42,6 +42,8 @@ export class ClusterState {
   readonly consumers = new Map<number, ConsumerRow>();
   /** Partitions being moved to another broker: their owner refuses appends until the move ends. */
   readonly moving = new Set<string>();
+  /** End offsets the owners reported in their last heartbeat (for the sync-lag metric). */
+  readonly reportedEnds = new Map<string, number>();
   private readonly version = new MetadataVersion();
   private readonly watchers = new Set<AsyncQueue<WatchMetadataResponse>>();
 
