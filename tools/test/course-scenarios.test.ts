@@ -45,6 +45,10 @@ test('1 producer / 1 consumer on topic "DS"', async () => {
   }
   const size = await rest.size('DS', consumer);
   expect(size.body).toMatchObject({ status: 'success', size: 30 });
+  // The replica serving the consumer exports its lag per partition; it adds up to the size.
+  const metrics = await (await fetch(`${cluster.find('replica').spec.url}/metrics`)).text();
+  const lag = [...metrics.matchAll(new RegExp(`^partq_replica_consumer_lag\\{[^}]*consumer="${consumer}"[^}]*\\} (\\d+)$`, 'gm'))];
+  expect(lag.reduce((sum, m) => sum + Number(m[1]), 0)).toBe(30);
 
   const received = await rest.drain('DS', consumer);
   expect(received.map((m) => m.message).sort()).toEqual([...sent].sort());

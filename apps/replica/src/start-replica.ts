@@ -18,6 +18,7 @@ import { CommittedMessages } from './fetch/committed-messages.js';
 import { EndOffsets } from './fetch/end-offsets.js';
 import { PartitionReader } from './fetch/partition-reader.js';
 import { ReadAheadCache } from './fetch/read-ahead-cache.js';
+import { registerConsumerLagGauge } from './consumer-lag-gauge.js';
 import { createReplicaMetrics } from './metrics.js';
 import { PositionStore } from './positions/position-store.js';
 import { ReplicaMembership } from './replica-membership.js';
@@ -82,6 +83,9 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
     // The last report is best effort: a manager that does not answer must not hold the shutdown.
     cleanups.push(() => waitAtMost(activity.stop(), ACTIVITY_FLUSH_TIMEOUT_MS));
 
+    const positions = new PositionStore(db);
+    const endOffsets = new EndOffsets(view, brokers, logger);
+    registerConsumerLagGauge(registry, view, positions, endOffsets);
     const service = new ReplicaServiceImpl({
       view,
       manager,
@@ -89,8 +93,8 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
       metrics,
       logger,
       fetchMaxRecords: config.fetchMaxRecords,
-      positions: new PositionStore(db),
-      endOffsets: new EndOffsets(view, brokers, logger),
+      positions,
+      endOffsets,
       reader: new PartitionReader({
         view,
         brokers,

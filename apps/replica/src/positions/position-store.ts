@@ -121,6 +121,11 @@ export class PositionStore {
     return delivery;
   }
 
+  /** The cached consumers and their positions (metrics). */
+  cached(): IterableIterator<[number, ReadonlyMap<number, number>]> {
+    return this.cache.entries();
+  }
+
   forget(consumerId: number): void {
     this.cache.delete(consumerId);
     this.deliveries.delete(consumerId);
