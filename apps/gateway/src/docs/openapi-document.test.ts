@@ -99,6 +99,17 @@ describe('buildOpenApiDocument', () => {
     });
   });
 
+  test('a route that needs the admin token says so with a bearer security requirement', async () => {
+    const catalog = await catalogOf((app) => {
+      app.post('/admin/x', async () => 'x');
+      app.get('/open', async () => 'y');
+    });
+    const document = buildOpenApiDocument(catalog.routes(), info, { 'POST /admin/x': { summary: 'X', adminToken: true } });
+    expect(document.paths['/admin/x']!.post!.security).toEqual([{ adminToken: [] }]);
+    expect(document.paths['/open']!.get!.security).toBeUndefined();
+    expect(document.components.securitySchemes.adminToken).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer' }));
+  });
+
   test('path patterns become OpenAPI templates', () => {
     expect(openApiPath('/a/:id/b/:name(^\\d+)')).toBe('/a/{id}/b/{name}');
     expect(openApiPath('/files/*')).toBe('/files/{wildcard}');

@@ -26,6 +26,7 @@ export interface OpenApiOperation {
   parameters?: OpenApiParameter[];
   requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
   responses: Record<string, OpenApiResponse | { $ref: string }>;
+  security?: Record<string, string[]>[];
 }
 
 /** The subset of OpenAPI 3.1 this generator writes. */
@@ -33,7 +34,11 @@ export interface OpenApiDocument {
   openapi: '3.1.0';
   info: { title: string; version: string; description?: string };
   paths: Record<string, Record<string, OpenApiOperation>>;
-  components: { schemas: Record<string, JsonSchema>; responses: Record<string, OpenApiResponse> };
+  components: {
+    schemas: Record<string, JsonSchema>;
+    responses: Record<string, OpenApiResponse>;
+    securitySchemes: Record<string, { type: 'http'; scheme: 'bearer'; description: string }>;
+  };
 }
 
 export interface OpenApiInfo {
@@ -92,6 +97,7 @@ export function buildOpenApiDocument(routes: CatalogRoute[], info: OpenApiInfo, 
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Failure' } } },
         },
       },
+      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: "The gateway's admin token" } },
     },
   };
 }
@@ -121,6 +127,7 @@ function operation(route: CatalogRoute, path: string, note: RouteNote | undefine
 
   const op: OpenApiOperation = { operationId: uniqueOperationId(route.method, path, operationIds), tags, responses: responsesOf(schema.response, note) };
   if (summary) op.summary = summary;
+  if (note?.adminToken) op.security = [{ adminToken: [] }];
   if (description) op.description = description;
   if (parameters.length > 0) op.parameters = parameters;
   if (isObject(schema.body)) {

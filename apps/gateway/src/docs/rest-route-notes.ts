@@ -9,7 +9,11 @@ export interface RouteNote {
   description?: string;
   /** Defaults to 200. */
   successStatus?: number;
+  /** The route needs `Authorization: Bearer <admin token>`. */
+  adminToken?: boolean;
 }
+
+const ADMIN = 'Needs `Authorization: Bearer <admin token>` (the gateway\'s admin token setting); 401 UNAUTHENTICATED otherwise.';
 
 export const REST_ROUTE_NOTES: Readonly<Record<string, RouteNote>> = {
   'GET /topics': { summary: 'List topics', description: 'Every topic of the cluster, oldest first: `{"topics": ["orders", ...]}`.' },
@@ -50,4 +54,12 @@ export const REST_ROUTE_NOTES: Readonly<Record<string, RouteNote>> = {
   'GET /size': { summary: 'Messages pending for a consumer', description: 'In all (`size`) and per partition.' },
   'GET /health': { summary: "The manager's health-check tables", description: 'Last heartbeat or activity of every broker, producer, consumer and replica.' },
   'GET /brokers': { summary: "Brokers as this gateway's partition map knows them" },
+  'GET /admin/brokers': { summary: 'Brokers with the partitions they own', description: ADMIN, adminToken: true },
+  'POST /admin/brokers/:broker_id/drain': {
+    summary: 'Drain a broker',
+    description: `Moves every partition off the broker (a new epoch each); answers the moves. ${ADMIN}`,
+    adminToken: true,
+  },
+  'POST /admin/rebalance': { summary: 'Rebalance partitions over the live brokers', description: `Answers the moves made. ${ADMIN}`, adminToken: true },
+  'GET /admin/health': { summary: "The manager's health entries, unfiltered", description: ADMIN, adminToken: true },
 };

@@ -28,11 +28,11 @@ main { padding: 16px 24px 32px; max-width: 1280px; margin: 0 auto; }
 .card svg { display: block; margin-top: 4px; width: 100%; }
 #problems { display: none; background: #fff4e5; color: #7a4a00; border: 1px solid #f5c98a; border-radius: 8px; padding: 8px 12px; margin-bottom: 16px; }
 #problems.shown { display: block; }
-section { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; margin-bottom: 16px; overflow: hidden; }
+section { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; margin-bottom: 16px; overflow-x: auto; }
 section h2 { margin: 0; padding: 10px 14px; font-size: 14px; border-bottom: 1px solid var(--line); }
 section h2 .count { color: var(--muted); font-weight: 500; }
 table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: 6px 14px; text-align: left; border-bottom: 1px solid var(--line); white-space: nowrap; }
+th, td { padding: 6px 12px; text-align: left; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th { color: var(--muted); font-weight: 600; font-size: 12px; }
 td.num, th.num { text-align: right; }
 tr:last-child > td { border-bottom: none; }
@@ -161,9 +161,9 @@ const SCRIPT = String.raw`
         cell(num(t.messages), 'messages', 'num'),
         cell(num(t.retained), 'retained', 'num'),
         cell(rate(t.produce_rate), 'produce-rate', 'num'),
-        el('td', null, [sparkline(t.produce_series, 120, 22, 'produce')]),
+        el('td', null, [sparkline(t.produce_series, 100, 22, 'produce')]),
         cell(rate(t.consume_rate), 'consume-rate', 'num'),
-        el('td', null, [sparkline(t.consume_series, 120, 22, 'consume')]),
+        el('td', null, [sparkline(t.consume_series, 100, 22, 'consume')]),
       ]));
     });
     document.getElementById('topics-count').textContent = '(' + s.topics.length + ')';
@@ -262,6 +262,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>partq status</title>
+<link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>${BODY}<script>${SCRIPT}</script>

