@@ -1,4 +1,4 @@
-import type { ConsumedMessage as WireMessage } from '@partq/proto';
+import type { ConsumedMessage as WireMessage } from './wire.js';
 
 /** One message as a consumer receives it. */
 export interface ConsumedMessage {

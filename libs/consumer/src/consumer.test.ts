@@ -175,6 +175,97 @@ describe('errors', () => {
   });
 });
 
+describe('retry-safe dequeue', () => {
+  const HEX_ID = /^[0-9a-f]{32}$/;
+
+  it('gives every dequeue a fresh request id', async () => {
+    const c = consumer();
+    await c.register('t');
+    gateway.publish('t', 'a');
+    gateway.publish('t', 'b');
+    await c.dequeue('t');
+    await c.dequeue('t');
+    await c.dequeue('t');
+    const ids = gateway.dequeueRequests.map((r) => r.requestId);
+    for (const id of ids) expect(id).toMatch(HEX_ID);
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('resends the id after a lost answer and gets the same message, not the next', async () => {
+    const c = consumer({ requestTimeoutMs: 200 });
+    await c.register('t');
+    gateway.publish('t', 'a');
+    gateway.publish('t', 'b');
+    gateway.failNext('dequeue', { kind: 'lose-answer' });
+    expect((await c.dequeue('t'))?.text()).toBe('a');
+    const [lost, retry] = gateway.dequeueRequests;
+    expect(retry?.requestId).toBe(lost?.requestId);
+    expect(gateway.replays).toBe(1);
+    expect((await c.dequeue('t'))?.text()).toBe('b');
+    expect(gateway.dequeueRequests[2]?.requestId).not.toBe(lost?.requestId);
+  });
+
+  it('leaves the id of a dequeue that gave up to the next one, which gets its messages', async () => {
+    const c = consumer({ retry: { deadlineMs: 0 } });
+    await c.register('t');
+    gateway.publish('t', 'a');
+    gateway.publish('t', 'b');
+    gateway.failNext('dequeue', { kind: 'lose-answer' });
+    expect((await rejection(c.dequeue('t'))).code).toBe('UNAVAILABLE');
+    expect((await c.dequeue('t'))?.text()).toBe('a');
+    expect((await c.dequeue('t'))?.text()).toBe('b');
+    const ids = gateway.dequeueRequests.map((r) => r.requestId);
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).not.toBe(ids[0]);
+  });
+
+  it('keeps the id of an aborted dequeue for the next one', async () => {
+    const c = consumer();
+    await c.register('t');
+    gateway.publish('t', 'a');
+    gateway.failNext('dequeue', { kind: 'lose-answer' });
+    const controller = new AbortController();
+    // Aborted between the lost answer and its retry.
+    c.once('disconnect', () => controller.abort());
+    const aborted = c.dequeue('t', { signal: controller.signal });
+    expect((await rejection(aborted)).code).toBe('ABORTED');
+    expect((await c.dequeue('t'))?.text()).toBe('a');
+    expect(gateway.replays).toBe(1);
+  });
+
+  it('runs dequeues of one topic one at a time, so a retry still finds its delivery the last one', async () => {
+    const c = consumer({ requestTimeoutMs: 100 });
+    await c.register('t');
+    for (const value of ['a', 'b', 'c']) gateway.publish('t', value);
+    gateway.failNext('dequeue', { kind: 'lose-answer' });
+    const got = await Promise.all([c.dequeue('t'), c.dequeue('t'), c.dequeue('t')]);
+    expect(got.map((m) => m?.text())).toEqual(['a', 'b', 'c']);
+    expect(await c.dequeue('t')).toBeNull();
+  });
+
+  it('messages() retries a lost answer with the same id: nothing skipped, nothing doubled', async () => {
+    const c = consumer({ requestTimeoutMs: 100, maxMessages: 2 });
+    await c.register('t');
+    for (let i = 0; i < 5; i++) gateway.publish('t', `m${i}`);
+    gateway.failNext('dequeue', { kind: 'lose-answer' });
+    expect((await take(c.messages('t'), 5)).map((m) => m.text())).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(gateway.replays).toBe(1);
+    expect(await c.dequeue('t')).toBeNull();
+  });
+});
+
+describe('poll()', () => {
+  it('returns up to maxMessages at once, buffered ones first, and [] when nothing is pending', async () => {
+    const c = consumer({ maxMessages: 3 });
+    await c.register('t');
+    for (let i = 0; i < 5; i++) gateway.publish('t', `m${i}`);
+    expect((await c.poll('t')).map((m) => m.text())).toEqual(['m0', 'm1', 'm2']);
+    expect((await c.poll('t', { maxMessages: 10 })).map((m) => m.text())).toEqual(['m3', 'm4']);
+    expect(await c.poll('t')).toEqual([]);
+    expect((await rejection(c.poll('t', { maxMessages: 0 }))).code).toBe('INVALID_ARGUMENT');
+  });
+});
+
 describe('messages()', () => {
   it('yields messages in offset order per partition, in batches of maxMessages', async () => {
     const c = consumer({ maxMessages: 3 });

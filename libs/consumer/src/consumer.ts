@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { ConsumerService } from '@partq/proto';
+import { ConsumerService } from './wire.js';
 import type { CallOptions, Client } from '@connectrpc/connect';
 import { raceAbort, sleep, throwIfAborted } from './abort.js';
 import { toConsumedMessage, type ConsumedMessage } from './consumed-message.js';
 import { ConnectionStatus, type DisconnectEvent, type ReconnectEvent } from './connection-status.js';
+import { DequeueRequests } from './dequeue-requests.js';
 import { ConsumerError } from './errors/consumer-error.js';
 import { toConsumerError } from './errors/rpc-error-mapping.js';
 import { IdleBackoff } from './idle-backoff.js';
@@ -24,6 +25,11 @@ export interface RegisterOptions extends SignalOptions {
   partition?: number;
   /** Where a new consumer starts: after the last message now ('latest', default) or at the oldest retained one. */
   from?: 'latest' | 'earliest';
+}
+
+export interface PollOptions extends SignalOptions {
+  /** Most messages to return. Default: the consumer's maxMessages. */
+  maxMessages?: number;
 }
 
 export interface TopicSize {
@@ -54,15 +60,17 @@ export interface Consumer {
  * gateway hands out on registration; the cluster keeps the position of that id, so every message
  * is delivered once per consumer id, in offset order per partition.
  *
- * The gateway moves the position when it answers a fetch. A message that was fetched but not
- * yielded when the consumer closes (at most maxMessages per topic), or whose answer is lost in
- * transit, is not delivered again: use `maxMessages: 1` to keep that window to one message.
+ * The cluster moves the position before it answers a fetch. Every fetch carries a request id and a
+ * retry (or the next fetch of the topic, after a failed one) sends the same id again, so an answer
+ * lost in transit is answered again instead of skipped. Messages fetched but not yielded when the
+ * consumer closes (at most maxMessages per topic) are not delivered again to this consumer id.
  */
 export class Consumer extends EventEmitter implements AsyncDisposable {
   private readonly options: ResolvedConsumerOptions;
   private readonly gateways: Gateways<typeof ConsumerService>;
   private readonly registrations: Registrations;
   private readonly buffer = new MessageBuffer();
+  private readonly dequeues = new DequeueRequests();
   private readonly status: ConnectionStatus;
   /** Fires on close(): stops every call, wait and iteration in progress. */
   private readonly closeController = new AbortController();
@@ -120,10 +128,24 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
     this.assertOpen();
     assertTopicName(topic);
     throwIfAborted(options.signal);
-    const buffered = this.buffer.take(topic);
-    if (buffered) return buffered;
-    const [message] = await this.fetch(topic, 1, options.signal, this.options.retry);
-    return message ?? null;
+    await this.refill(topic, 1, options.signal, this.options.retry);
+    return this.buffer.take(topic) ?? null;
+  }
+
+  /**
+   * Up to `maxMessages` pending messages in one round trip (none when some are already buffered),
+   * in offset order per partition; an empty array when nothing is pending.
+   */
+  async poll(topic: string, options: PollOptions = {}): Promise<ConsumedMessage[]> {
+    this.assertOpen();
+    assertTopicName(topic);
+    throwIfAborted(options.signal);
+    const { maxMessages = this.options.maxMessages } = options;
+    if (!Number.isInteger(maxMessages) || maxMessages < 1) {
+      throw new ConsumerError('INVALID_ARGUMENT', `maxMessages must be a positive integer, got ${String(maxMessages)}`);
+    }
+    await this.refill(topic, maxMessages, options.signal, this.options.retry);
+    return this.buffer.takeUpTo(topic, maxMessages);
   }
 
   /** How many messages are still pending for this consumer, in all and per partition. */
@@ -170,11 +192,10 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
       }
       let wait: number;
       try {
-        const fetched = await this.fetch(topic, this.options.maxMessages, stop, onceOnly);
+        const fetched = await this.refill(topic, this.options.maxMessages, stop, onceOnly);
         failures = 0;
-        if (fetched.length > 0) {
+        if (fetched > 0) {
           idle.reset();
-          this.buffer.push(topic, fetched);
           continue;
         }
         wait = idle.next();
@@ -221,8 +242,13 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
     return raceAbort(this.registrations.forRead(topic), signal);
   }
 
-  /** One Dequeue for up to `maxMessages`; an EMPTY answer counts as none. */
-  private async fetch(topic: string, maxMessages: number, signal: AbortSignal | undefined, policy: RetryPolicy): Promise<ConsumedMessage[]> {
+  /**
+   * Unless messages of `topic` are buffered already, one Dequeue for up to `maxMessages` (retried per
+   * `policy` with the same request id) whose messages go into the buffer; resolves to how many came.
+   * An EMPTY answer counts as none.
+   */
+  private async refill(topic: string, maxMessages: number, signal: AbortSignal | undefined, policy: RetryPolicy): Promise<number> {
+    if (this.buffer.has(topic)) return 0;
     const registration = await this.registration(topic, signal);
     const request = {
       topic,
@@ -230,13 +256,24 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
       maxMessages,
       ...(registration.partition === undefined ? {} : { partitionId: registration.partition }),
     };
-    try {
-      const answer = await this.call((client, callOptions) => client.dequeue(request, callOptions), signal, policy);
-      return answer.messages.map((m) => toConsumedMessage(topic, m));
-    } catch (error) {
-      if (error instanceof ConsumerError && error.serverCode === 'EMPTY') return [];
-      throw error;
-    }
+    return this.dequeues.run(
+      topic,
+      registration.consumerId,
+      async (requestId) => {
+        let messages: ConsumedMessage[];
+        try {
+          const answer = await this.call((client, callOptions) => client.dequeue({ ...request, requestId }, callOptions), signal, policy);
+          messages = answer.messages.map((m) => toConsumedMessage(topic, m));
+        } catch (error) {
+          if (error instanceof ConsumerError && error.serverCode === 'EMPTY') return 0;
+          throw error;
+        }
+        // Still in the topic's line: messages enter the buffer in the order they were delivered.
+        this.buffer.push(topic, messages);
+        return messages.length;
+      },
+      signal,
+    );
   }
 
   /**

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { ConsumedMessageSchema } from '@partq/proto';
+import { ConsumedMessageSchema } from './wire.js';
 import { toConsumedMessage } from './consumed-message.js';
 import { MessageBuffer } from './message-buffer.js';
 

@@ -15,11 +15,23 @@ export class MessageBuffer {
     else this.byTopic.set(topic, [...messages]);
   }
 
+  has(topic: string): boolean {
+    return this.byTopic.has(topic);
+  }
+
   take(topic: string): ConsumedMessage | undefined {
     const queue = this.byTopic.get(topic);
     const message = queue?.shift();
     if (queue?.length === 0) this.byTopic.delete(topic);
     return message;
+  }
+
+  takeUpTo(topic: string, max: number): ConsumedMessage[] {
+    const queue = this.byTopic.get(topic);
+    if (!queue) return [];
+    const taken = queue.splice(0, max);
+    if (queue.length === 0) this.byTopic.delete(topic);
+    return taken;
   }
 
   /** How many are waiting, per partition. */

@@ -2,14 +2,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Code, ConnectError, createContextKey, createContextValues, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { ConsumerService, type ConsumerServiceRegisterRequest, type DequeueRequest } from '@partq/proto';
+import { ConsumerService, type ConsumerServiceRegisterRequest, type DequeueRequest } from '../src/wire.js';
 
 /** What the fake does instead of serving the next call of a method. */
 export type Fault =
   /** Fails. `partqCode` goes into the `partq-error-code` header. */
   | { kind: 'error'; code: Code; partqCode?: string; message?: string }
   /** Drops the connection without answering. */
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Serves the call (positions move), then drops the connection: the answer is lost. */
+  | { kind: 'lose-answer' };
 
 type Method = 'listTopics' | 'register' | 'dequeue' | 'size';
 
@@ -26,6 +28,16 @@ interface FakeConsumer {
   positions: number[];
   /** Partition to look at first next time (whole-topic consumers take partitions in turn). */
   turn: number;
+  /** The last delivery, replayed to a Dequeue that repeats its request id (as the replica does). */
+  last?: { requestId: string; messages: WireMessage[] };
+}
+
+interface WireMessage {
+  partitionId: number;
+  offset: bigint;
+  payload: Uint8Array;
+  key?: Uint8Array;
+  timestampMs: bigint;
 }
 
 const rawRequest = createContextKey<http.IncomingMessage | undefined>(undefined);
@@ -39,17 +51,23 @@ export class FakeConsumerGateway {
   readonly topics = new Map<string, StoredMessage[][]>();
   readonly consumers = new Map<number, FakeConsumer>();
   readonly dequeueRequests: DequeueRequest[] = [];
+  /** Dequeues answered with the last delivery again because they repeated its request id. */
+  replays = 0;
   private readonly faults = new Map<Method, Fault[]>();
   private nextConsumerId = 1;
   private readonly server: http.Server;
 
   private constructor() {
-    this.server = http.createServer(
-      connectNodeAdapter({
-        routes: (router) => router.service(ConsumerService, this.service()),
-        contextValues: (req) => createContextValues().set(rawRequest, req as http.IncomingMessage),
-      }),
-    );
+    const handler = connectNodeAdapter({
+      routes: (router) => router.service(ConsumerService, this.service()),
+      contextValues: (req) => createContextValues().set(rawRequest, req as http.IncomingMessage),
+    });
+    this.server = http.createServer((req, res) => {
+      // Hide the client's timeout from Connect: a fault that never settles its handler would otherwise
+      // leave Connect's server-side deadline timer running past the test.
+      delete req.headers['connect-timeout-ms'];
+      handler(req, res);
+    });
   }
 
   static async start(): Promise<FakeConsumerGateway> {
@@ -105,11 +123,16 @@ export class FakeConsumerGateway {
       },
       dequeue: async (request: DequeueRequest, ctx: HandlerContext) => {
         this.dequeueRequests.push(request);
-        await this.fault('dequeue', ctx);
+        const fault = await this.fault('dequeue', ctx);
         const consumer = this.consumer(request.consumerId, request.topic);
+        if (request.requestId !== '' && consumer.last?.requestId === request.requestId) {
+          this.replays++;
+          if (fault?.kind === 'lose-answer') await this.loseAnswer(ctx);
+          return { messages: consumer.last.messages };
+        }
         const logs = this.logs(request.topic);
         const partitions = consumer.partition === undefined ? logs.map((_, i) => i) : [consumer.partition];
-        const messages = [];
+        const messages: WireMessage[] = [];
         const max = Math.max(request.maxMessages, 1);
         // One message per partition per round, so no partition starves.
         for (let progress = true; progress && messages.length < max; ) {
@@ -125,6 +148,8 @@ export class FakeConsumerGateway {
           }
         }
         consumer.turn = (consumer.turn + 1) % partitions.length;
+        if (messages.length > 0) consumer.last = { requestId: request.requestId, messages };
+        if (fault?.kind === 'lose-answer') await this.loseAnswer(ctx);
         return { messages };
       },
       size: async (request: { topic: string; consumerId: number }, ctx: HandlerContext) => {
@@ -153,15 +178,21 @@ export class FakeConsumerGateway {
     return consumer;
   }
 
-  private async fault(method: Method, ctx: HandlerContext): Promise<void> {
+  /** Applies the next fault of `method` that acts before serving; returns one that acts after. */
+  private async fault(method: Method, ctx: HandlerContext): Promise<Fault | undefined> {
     const fault = this.faults.get(method)?.shift();
-    if (!fault) return;
+    if (!fault) return undefined;
     if (fault.kind === 'error') {
       throw new ConnectError(fault.message ?? 'injected failure', fault.code, fault.partqCode === undefined ? undefined : { 'partq-error-code': fault.partqCode });
     }
-    // Destroy the socket and never settle, so Connect does not try to answer on it.
+    if (fault.kind === 'reset') await this.loseAnswer(ctx);
+    return fault;
+  }
+
+  /** Destroys the socket and never settles, so Connect does not try to answer on it. */
+  private async loseAnswer(ctx: HandlerContext): Promise<never> {
     ctx.values.get(rawRequest)?.socket.destroy();
-    await new Promise<never>(() => undefined);
+    return new Promise<never>(() => undefined);
   }
 }
 

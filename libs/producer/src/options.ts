@@ -1,4 +1,4 @@
-import { Acks } from '@partq/proto';
+import { Acks } from './wire.js';
 import { ProducerError } from './errors/producer-error.js';
 import type { RetryPolicy } from './rpc/retry-policy.js';
 import type { HttpVersion } from './transport/gateways.js';

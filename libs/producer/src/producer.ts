@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
-import { ProducerService, SendRequestSchema } from '@partq/proto';
+import { ProducerService, SendRequestSchema } from './wire.js';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { Accumulator } from './batching/accumulator.js';
 import type { Batch } from './batching/batch.js';

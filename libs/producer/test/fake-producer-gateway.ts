@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Code, ConnectError, createContextKey, createContextValues, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { ProducerService, type SendRequest } from '@partq/proto';
+import { ProducerService, type SendRequest } from '../src/wire.js';
 
 /** What the fake does instead of (or after) serving the next call of a method. */
 export type Fault =
@@ -53,10 +53,10 @@ export class FakeProducerGateway {
   private readonly sessions = new Set<http2.ServerHttp2Session>();
 
   private constructor(httpVersion: '1.1' | '2') {
-    const handler = connectNodeAdapter({
+    const handler = withoutClientDeadline(connectNodeAdapter({
       routes: (router) => router.service(ProducerService, this.service()),
       contextValues: (req) => createContextValues().set(rawRequest, req as http.IncomingMessage),
-    });
+    }));
     if (httpVersion === '2') {
       const server = http2.createServer(handler);
       server.on('session', (session) => {
@@ -232,6 +232,17 @@ async function answerLate(ms: number, ctx: HandlerContext): Promise<void> {
     const timer = setTimeout(resolve, ms);
     ctx.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   });
+}
+
+/**
+ * Hides the client's timeout (`connect-timeout-ms`) from Connect: a fault that never settles its
+ * handler would otherwise leave Connect's server-side deadline timer running past the test.
+ */
+function withoutClientDeadline(handler: ReturnType<typeof connectNodeAdapter>): ReturnType<typeof connectNodeAdapter> {
+  return (req, res) => {
+    delete req.headers['connect-timeout-ms'];
+    handler(req, res);
+  };
 }
 
 /** A base URL where nothing listens (a port just closed). */

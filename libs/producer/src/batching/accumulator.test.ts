@@ -1,4 +1,4 @@
-import { Acks } from '@partq/proto';
+import { Acks } from '../wire.js';
 import { Accumulator } from './accumulator.js';
 import { MESSAGE_OVERHEAD_BYTES, type Batch, type BatchTarget } from './batch.js';
 import { PendingSend } from './pending-send.js';

@@ -1,4 +1,4 @@
-import { Acks } from '@partq/proto';
+import { Acks } from '../wire.js';
 import { Batch } from './batch.js';
 import { Dispatcher } from './dispatcher.js';
 import { PendingSend } from './pending-send.js';

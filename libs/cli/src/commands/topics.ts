@@ -1,0 +1,37 @@
+import { Producer } from '@partq/producer';
+import { integerOption } from '../args.js';
+import { clientOptions } from './client-options.js';
+import type { Command } from './command.js';
+
+export const topicsList: Command = {
+  words: ['topics', 'list'],
+  arguments: [],
+  options: [],
+  summary: 'list the topics, one per line',
+  details: 'Prints every topic name, sorted, one per line.',
+  async run({ gateway, io, out }) {
+    await using producer = new Producer(clientOptions(gateway));
+    const topics = await producer.listTopics({ signal: io.signal });
+    for (const topic of [...topics].sort()) await out.line(topic);
+  },
+};
+
+export const topicsCreate: Command = {
+  words: ['topics', 'create'],
+  arguments: ['<name>'],
+  options: ['partitions'],
+  summary: 'create a topic',
+  details: [
+    'Creates the topic; an existing one is an error (ALREADY_EXISTS).',
+    '',
+    'Options:',
+    "  --partitions <n>   number of partitions, 1-1024 (default: the cluster's, 3 unless configured)",
+  ].join('\n'),
+  async run({ args, values, gateway, io, out }) {
+    const [name] = args as [string];
+    const partitions = integerOption(values, 'partitions', 1, 1024);
+    await using producer = new Producer(clientOptions(gateway));
+    await producer.createTopic(name, { signal: io.signal, ...(partitions === undefined ? {} : { partitions }) });
+    await out.line(`created topic ${name}`);
+  },
+};

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Runs after tsc: deletes what dist holds for sources that no longer exist (a module deleted or
+// renamed), so it never ships in the tarball. dist is never emptied, so code running from it
+// meanwhile (other packages, tests) never finds it missing.
+'use strict';
+const { existsSync, readdirSync, rmSync, statSync } = require('node:fs');
+const { join, relative } = require('node:path');
+
+const packageRoot = join(__dirname, '..');
+const dist = join(packageRoot, 'dist');
+const src = join(packageRoot, 'src');
+
+function prune(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      prune(path);
+      if (readdirSync(path).length === 0) rmSync(path, { recursive: true });
+      continue;
+    }
+    const stem = relative(dist, path).replace(/(\.d\.ts|\.js\.map|\.js|\.d\.ts\.map)$/, '');
+    const compiled = existsSync(join(src, `${stem}.ts`)) && !stem.endsWith('.test');
+    if (!compiled) rmSync(path);
+  }
+}
+
+if (existsSync(dist)) prune(dist);
