@@ -23,12 +23,14 @@ afterAll(async () => {
 });
 
 test('acks=all messages survive the loss of the broker disk', async () => {
-  expect((await rest.createTopic('durable', 2)).status).toBe(201);
+  // The topic's default: produces that name no acks mode wait for PostgreSQL.
+  const created = await rest.post('/topics', { topic_name: 'durable', partitions: 2, default_acks: 'all' });
+  expect(created.body).toMatchObject({ status: 'success', topic: { default_acks: 'all' } });
   const producer = await rest.registerProducer('durable');
   const consumer = await rest.registerConsumer('durable');
   const acked: string[] = [];
   for (let i = 0; i < 100; i++) {
-    const answer = await rest.produce('durable', producer, `m${i}`, { acks: 'all', sequence: i });
+    const answer = await rest.produce('durable', producer, `m${i}`, { sequence: i });
     expect(answer.body).toMatchObject({ status: 'success' });
     acked.push(`m${i}`);
   }

@@ -25,7 +25,7 @@ describe('POST /topics', () => {
     expect(reply.body).toEqual({
       status: 'success',
       message: "Topic 'orders' created successfully",
-      topic: { name: 'orders', partitions: 4 },
+      topic: { name: 'orders', partitions: 4, default_acks: 'broker' },
     });
     expect(cluster.state.topicByName('orders')?.partitionCount).toBe(4);
   });
@@ -33,7 +33,7 @@ describe('POST /topics', () => {
   test('accepts "name" for "topic_name" and defaults the partition count', async () => {
     const reply = await post(app(), '/topics', { name: 'defaults.topic-1' });
     expect(reply.status).toBe(201);
-    expect(reply.body.topic).toEqual({ name: 'defaults.topic-1', partitions: cluster.state.defaultPartitions });
+    expect(reply.body.topic).toEqual({ name: 'defaults.topic-1', partitions: cluster.state.defaultPartitions, default_acks: 'broker' });
   });
 
   test('lists created topics in creation order', async () => {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { Acks } from '@partq/proto';
 import { MAX_PARTITIONS } from '../admin/topic-admin.js';
 import { success } from './envelope.js';
 import type { RestOptions } from './rest-options.js';
@@ -8,6 +9,7 @@ interface CreateTopicBody {
   topic_name?: string;
   name?: string;
   partitions?: number;
+  default_acks?: 'broker' | 'all';
 }
 
 interface PartitionsQuery {
@@ -33,6 +35,8 @@ export const topicRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
             topic_name: topicNameSchema,
             name: topicNameSchema,
             partitions: { type: 'integer', minimum: 1, maximum: MAX_PARTITIONS },
+            // What a produce that names no acks mode waits for on this topic.
+            default_acks: { type: 'string', enum: ['broker', 'all'] },
           },
           anyOf: [{ required: ['topic_name'] }, { required: ['name'] }],
         },
@@ -40,11 +44,12 @@ export const topicRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
     },
     async (request, reply) => {
       const name = (request.body.topic_name ?? request.body.name)!;
-      const { topic } = await services.topics.create(name, request.body.partitions);
+      const acks = request.body.default_acks === 'all' ? Acks.ALL : request.body.default_acks === 'broker' ? Acks.BROKER : Acks.UNSPECIFIED;
+      const { topic } = await services.topics.create(name, request.body.partitions, acks);
       reply.code(201);
       return success({
         message: `Topic '${topic.name}' created successfully`,
-        topic: { name: topic.name, partitions: topic.partitionCount },
+        topic: { name: topic.name, partitions: topic.partitionCount, default_acks: topic.defaultAcks === Acks.ALL ? 'all' : 'broker' },
       });
     },
   );
