@@ -5,6 +5,26 @@ import type { PartitionStore } from './log/partition-store.js';
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
 
 /** The broker's own series, registered on the process registry next to the runtime's RPC metrics. */
+/** WAL group commits: fsync latency, and how many records each made durable (the batching that pays for it). */
+export function walSyncMetrics(registry: Registry): (seconds: number, records: number) => void {
+  const seconds = new Histogram({
+    name: 'partq_broker_wal_fsync_seconds',
+    help: 'Duration of WAL fdatasync calls (one per group commit)',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [registry],
+  });
+  const records = new Histogram({
+    name: 'partq_broker_wal_group_commit_records',
+    help: 'Records made durable by one WAL fsync',
+    buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000],
+    registers: [registry],
+  });
+  return (s, n) => {
+    seconds.observe(s);
+    records.observe(n);
+  };
+}
+
 export class BrokerMetrics {
   private readonly appendedRecords: Counter<'topic_id' | 'partition'>;
   private readonly appendBatchSize: Histogram;

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { BrokerService } from '@partq/proto';
 import { createLogger, createMetricsRegistry, startServiceServer, wrapServiceImpl, type Logger, type ServiceServer } from '@partq/runtime';
 import type { Registry } from 'prom-client';
-import { BrokerMetrics } from './broker-metrics.js';
+import { BrokerMetrics, walSyncMetrics } from './broker-metrics.js';
 import { lockDataDir } from './data-dir-lock.js';
 import type { BrokerConfig } from './config.js';
 import { PartitionStore } from './log/partition-store.js';
@@ -37,6 +37,8 @@ export interface RunningBroker {
 export async function startBroker(config: BrokerConfig, options: StartBrokerOptions = {}): Promise<RunningBroker> {
   const logger = options.logger ?? createLogger({ role: 'broker', instanceId: String(process.pid), level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
+  const registry = options.registry ?? createMetricsRegistry('broker');
+  const walSync = walSyncMetrics(registry);
   const unlock = await lockDataDir(config.dataDir);
   let store: PartitionStore;
   try {
@@ -47,12 +49,12 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
       cacheBytes: config.cacheBytes,
       logger,
       committedSequences: committedSequencesFrom(config.managerUrl),
+      onWalSync: walSync,
     });
   } catch (error) {
     await unlock();
     throw error;
   }
-  const registry = options.registry ?? createMetricsRegistry('broker');
   const handlers = new BrokerServiceHandlers({
     store,
     metrics: new BrokerMetrics(registry, store),

@@ -325,12 +325,15 @@ describe('broker over Connect', () => {
   });
 
   it('exports its metrics', async () => {
-    await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    // fsync on (the tests default to off for speed): the group commit is timed and counted.
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { fsync: true });
     await append(0, 1, [record('a'), record('b')]);
     const text = await (await fetch(`${broker!.url}/metrics`)).text();
     expect(text).toMatch(/partq_broker_appended_records_total\{[^}]*topic_id="1"[^}]*partition="0"[^}]*\} 2/);
     expect(text).toMatch(/partq_broker_append_batch_size_count\{[^}]*\} 1/);
     expect(text).toMatch(/partq_broker_owned_partitions\{[^}]*\} 1/);
     expect(text).toContain('partq_broker_wal_fsyncs_total');
+    expect(text).toMatch(/partq_broker_wal_fsync_seconds_count\{[^}]*\} [1-9]/);
+    expect(text).toMatch(/partq_broker_wal_group_commit_records_sum\{[^}]*\} 2/);
   });
 });

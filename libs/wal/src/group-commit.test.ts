@@ -28,6 +28,16 @@ describe('Wal group commit', () => {
     expect(records.map((r) => text(r.data))).toEqual(Array.from({ length: 200 }, (_, i) => `record-${i}-`));
   });
 
+  it('reports each group commit (its fsync time and how many records it made durable) to onSync', async () => {
+    const dir = await temp.make();
+    const syncs: { seconds: number; records: number }[] = [];
+    const wal = await openWal(temp, { dir, onSync: (seconds, records) => syncs.push({ seconds, records }) });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => wal.append([payload(i), payload(i)])));
+    expect(syncs.length).toBe(wal.stats.fsyncs);
+    expect(syncs.reduce((n, s) => n + s.records, 0)).toBe(100);
+    expect(syncs.every((s) => s.seconds >= 0)).toBe(true);
+  });
+
   it('batches the appends that arrive while a write + fsync is in flight into one fsync', async () => {
     const dir = await temp.make();
     const wal = await openWal(temp, { dir });

@@ -24,6 +24,8 @@ export interface WalOptions {
   cacheBytes?: number;
   /** pino-compatible; told about recovery cuts and write failures. */
   logger?: WalLogger;
+  /** Told how long each group commit's fdatasync took and how many records it made durable (metrics). */
+  onSync?: (seconds: number, records: number) => void;
 }
 
 export interface WalRecord {
@@ -89,6 +91,7 @@ interface ResolvedOptions {
   fsync: boolean;
   cacheBytes: number;
   logger: WalLogger | undefined;
+  onSync: ((seconds: number, records: number) => void) | undefined;
 }
 
 /**
@@ -334,8 +337,10 @@ export class Wal {
         await writeBuffer();
         if (unsynced.length === 0) return;
         if (this.options.fsync) {
+          const started = process.hrtime.bigint();
           await file.datasync();
           this.counters.fsyncs++;
+          this.options.onSync?.(Number(process.hrtime.bigint() - started) / 1e9, unsynced.length);
         }
         this.publish(segment, unsynced);
         unsynced = [];
@@ -546,7 +551,7 @@ function resolveOptions(options: WalOptions): ResolvedOptions {
   if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {
     throw new WalError('INVALID_ARGUMENT', `cacheBytes must be a non-negative integer, got ${cacheBytes}`);
   }
-  return { dir: options.dir, segmentBytes, fsync: options.fsync ?? true, cacheBytes, logger: options.logger };
+  return { dir: options.dir, segmentBytes, fsync: options.fsync ?? true, cacheBytes, logger: options.logger, onSync: options.onSync };
 }
 
 function assertOffset(offset: number, name: string): void {

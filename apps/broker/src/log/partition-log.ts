@@ -22,6 +22,8 @@ export interface PartitionLogSettings {
    * taking a partition over, a retry of something the previous owner stored is still a duplicate.
    */
   committedSequences?: CommittedSequences;
+  /** Told about every WAL group commit (fsync seconds, records made durable), for metrics. */
+  onWalSync?: (seconds: number, records: number) => void;
 }
 
 export type CommittedSequences = (
@@ -154,6 +156,7 @@ export class PartitionLog {
       fsync: settings.fsync,
       cacheBytes: settings.cacheBytes,
       logger: settings.logger,
+      onSync: settings.onWalSync,
     });
   }
 

@@ -14,6 +14,7 @@ export interface PartitionStoreOptions {
   logger: Logger;
   sequenceWindow?: number;
   committedSequences?: CommittedSequences;
+  onWalSync?: (seconds: number, records: number) => void;
 }
 
 /** One partition of an assignment, offsets as numbers. */
@@ -70,6 +71,7 @@ export class PartitionStore {
       onChange: () => this.changes.notify(),
       ...(options.sequenceWindow === undefined ? {} : { sequenceWindow: options.sequenceWindow }),
       ...(options.committedSequences === undefined ? {} : { committedSequences: options.committedSequences }),
+      ...(options.onWalSync === undefined ? {} : { onWalSync: options.onWalSync }),
     };
   }
 
