@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { currentRequestId } from '../context/request-context.js';
 
 export type { Logger } from 'pino';
@@ -12,6 +13,16 @@ export interface LoggerOptions {
   level?: Level | 'silent';
   /** Where JSON lines go; stdout when omitted (tests pass a stream to read them back). */
   destination?: DestinationStream;
+  /**
+   * 'json' (one object per line), 'pretty' (coloured, for people), or 'auto' (default): pretty when
+   * stdout is a terminal, JSON otherwise (files, pipes, log shippers).
+   */
+  format?: 'json' | 'pretty' | 'auto';
+}
+
+function useColour(format: LoggerOptions['format']): boolean {
+  const chosen = format ?? (process.env.PARTQ_LOG_FORMAT as LoggerOptions['format']) ?? 'auto';
+  return chosen === 'pretty' || (chosen === 'auto' && process.stdout.isTTY === true);
 }
 
 /**
@@ -32,6 +43,9 @@ export function createLogger(options: LoggerOptions): Logger {
         return requestId === undefined ? {} : { requestId };
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ??
+      (useColour(options.format)
+        ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+        : pino.destination({ dest: 1, sync: false })),
   );
 }

@@ -1,3 +1,5 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { EchoService } from '../../test/echo-service.js';
 import { fromConnectError } from '../errors/connect-mapping.js';
 import { closeRpcTransports, createRpcClient, createRpcTransport } from './transport.js';
@@ -35,5 +37,28 @@ describe('createRpcClient', () => {
     const err = fromConnectError(failure);
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.retriable).toBe(true);
+  });
+});
+
+describe('answers between roles', () => {
+  it('are not asked to be compressed (no Accept-Encoding on calls)', async () => {
+    let seen: IncomingHttpHeaders | undefined;
+    // A stand-in peer: records the request headers and answers an empty Echo response.
+    const server = createServer((request, response) => {
+      seen = request.headers;
+      request.resume();
+      request.on('end', () => response.writeHead(200, { 'content-type': 'application/proto' }).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const answer = await createRpcClient(EchoService, url).echo({ value: 'x' });
+      expect(answer.value).toBe('');
+      expect(seen?.['content-type']).toBe('application/proto');
+      expect(seen?.['accept-encoding']).toBeUndefined();
+    } finally {
+      closeRpcTransports(url);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

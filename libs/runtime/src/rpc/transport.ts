@@ -17,6 +17,9 @@ const transports = new Map<string, CachedTransport>();
 /**
  * The Connect transport partq roles use to call each other: Connect protocol, binary messages,
  * HTTP/1.1 with keep-alive (HTTP/2 sessions linger and cost more per call here). Cached per base URL.
+ * Answers come uncompressed: roles talk over a LAN or loopback, where gzip (Connect's default for
+ * answers over 1 KiB) only burns CPU on both ends; with 1 KiB messages it compressed every fetched
+ * and synced record.
  */
 export function createRpcTransport(baseUrl: string): Transport {
   const key = normaliseBaseUrl(baseUrl);
@@ -28,6 +31,7 @@ export function createRpcTransport(baseUrl: string): Transport {
     baseUrl: key,
     httpVersion: '1.1',
     useBinaryFormat: true,
+    acceptCompression: [],
     nodeOptions: { agent },
     interceptors: [requestIdClientInterceptor],
   });
