@@ -5,7 +5,7 @@ const path = require('node:path');
 const root = __dirname;
 const workspaceSources = {
   '^@partq/proto$': path.join(root, 'proto/src/index.ts'),
-  '^@partq/(wal|schema|partition|producer|consumer|runtime|cluster)$': path.join(root, 'libs/$1/src/index.ts'),
+  '^@partq/(wal|schema|partition|client-core|producer|consumer|runtime|cluster)$': path.join(root, 'libs/$1/src/index.ts'),
 };
 
 module.exports = {

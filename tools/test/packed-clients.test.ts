@@ -6,21 +6,22 @@ import { promisify } from 'node:util';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
 
 /*
- * The clients as a user gets them: `npm pack` each package, install the tarballs into an empty
- * project outside the monorepo, and produce and consume through a real cluster from plain Node
+ * The clients as a user gets them: `npm pack` each package (the clients, the core they share and the
+ * CLI), install the tarballs together into an empty project outside the monorepo, and produce and consume through a real cluster from plain Node
  * (ESM, the README's way), from type-checked TypeScript, and with the `partq` bin. Nothing of the
  * monorepo may be needed.
  */
 jest.setTimeout(90_000);
 
 const run = promisify(execFile);
-const packages = ['producer', 'consumer', 'cli'] as const;
+const packages = ['client-core', 'producer', 'consumer', 'cli'] as const;
 /** Where each package lives (the path, not require.resolve: @partq/cli may not be linked yet). */
 const packageDir = (name: string) => join(__dirname, '..', '..', 'libs', name);
-/** What each package may depend on of the monorepo: the clients nothing, the CLI the clients. */
+/** What each package may depend on of the monorepo: the core nothing, the clients the core, the CLI the clients. */
 const allowedWorkspaceDependencies: Record<(typeof packages)[number], string[]> = {
-  producer: [],
-  consumer: [],
+  'client-core': [],
+  producer: ['@partq/client-core'],
+  consumer: ['@partq/client-core'],
   cli: ['@partq/consumer', '@partq/producer'],
 };
 
@@ -59,17 +60,19 @@ test('npm pack: each tarball holds built code, types and docs, and depends on no
     const [packed] = JSON.parse(await npm(['pack', '--json', '--pack-destination', work], packageDir(name))) as PackResult[];
     const paths = packed!.files.map((f) => f.path);
     expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts']));
-    // The clients carry their own copy of the protocol code; the CLI has the clients for that.
-    expect(paths.some((p) => p.startsWith('dist/gen/partq/v1/'))).toBe(name !== 'cli');
+    // The core carries its own copy of the protocol code; the clients and the CLI get it through it.
+    expect(paths.some((p) => p.startsWith('dist/gen/partq/v1/'))).toBe(name === 'client-core');
     expect(paths.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'CHANGELOG.md'].includes(p))).toEqual([]);
     expect(paths.filter((p) => p.includes('.test.') || p.endsWith('.map'))).toEqual([]);
 
     const manifest = JSON.parse(readFileSync(join(packageDir(name), 'package.json'), 'utf8')) as {
+      private?: boolean;
       dependencies: Record<string, string>;
       exports: Record<string, unknown>;
     };
     expect(Object.keys(manifest.dependencies).filter((d) => d.startsWith('@partq/')).sort()).toEqual(allowedWorkspaceDependencies[name]);
     expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(manifest.private).toBeUndefined();
   }
 });
 

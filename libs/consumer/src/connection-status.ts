@@ -1,4 +1,4 @@
-import type { AttemptObserver } from './rpc/call-with-retry.js';
+import type { AttemptObserver } from '@partq/client-core';
 import type { ConsumerError } from './errors/consumer-error.js';
 
 export interface DisconnectEvent {
@@ -17,7 +17,7 @@ export interface ReconnectEvent {
  * reach a gateway, 'reconnect' when a call succeeds again after that. Repeated failures during one
  * outage report a single disconnect.
  */
-export class ConnectionStatus implements AttemptObserver {
+export class ConnectionStatus implements AttemptObserver<ConsumerError> {
   private connected = true;
 
   constructor(

@@ -1,4 +1,4 @@
-import type { ConsumedMessage as WireMessage } from './wire.js';
+import type { ConsumedMessage as WireMessage } from '@partq/client-core';
 
 /** One message as a consumer receives it. */
 export interface ConsumedMessage {

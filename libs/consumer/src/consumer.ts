@@ -1,20 +1,17 @@
 import { EventEmitter } from 'node:events';
-import { ConsumerService } from './wire.js';
+import { backoffDelay, callWithRetry, ConsumerService, Gateways, type RetryPolicy } from '@partq/client-core';
 import type { CallOptions, Client } from '@connectrpc/connect';
 import { raceAbort, sleep, throwIfAborted } from './abort.js';
 import { toConsumedMessage, type ConsumedMessage } from './consumed-message.js';
 import { ConnectionStatus, type DisconnectEvent, type ReconnectEvent } from './connection-status.js';
 import { DequeueRequests } from './dequeue-requests.js';
 import { ConsumerError } from './errors/consumer-error.js';
-import { toConsumerError } from './errors/rpc-error-mapping.js';
+import { consumerErrors, toConsumerError } from './errors/rpc-error-mapping.js';
 import { IdleBackoff } from './idle-backoff.js';
 import { MessageBuffer } from './message-buffer.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './options.js';
-import { callWithRetry } from './rpc/call-with-retry.js';
-import { backoffDelay, type RetryPolicy } from './rpc/retry-policy.js';
 import { Registrations, type Registration } from './registrations.js';
 import { assertTopicName } from './topic-name.js';
-import { Gateways } from './transport/gateways.js';
 
 export interface SignalOptions {
   signal?: AbortSignal;
@@ -67,7 +64,7 @@ export interface Consumer {
  */
 export class Consumer extends EventEmitter implements AsyncDisposable {
   private readonly options: ResolvedConsumerOptions;
-  private readonly gateways: Gateways<typeof ConsumerService>;
+  private readonly gateways: Gateways<typeof ConsumerService, ConsumerError>;
   private readonly registrations: Registrations;
   private readonly buffer = new MessageBuffer();
   private readonly dequeues = new DequeueRequests();
@@ -80,7 +77,7 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
   constructor(options: ConsumerOptions) {
     super();
     this.options = resolveConsumerOptions(options);
-    this.gateways = new Gateways(ConsumerService, this.options.urls, this.options.httpVersion);
+    this.gateways = new Gateways(ConsumerService, this.options.urls, consumerErrors, this.options.httpVersion);
     this.status = new ConnectionStatus(
       (event) => this.emit('disconnect', event),
       (event) => this.emit('reconnect', event),
@@ -287,7 +284,7 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
   ): Promise<T> {
     this.assertOpen();
     const combined = signal ? AbortSignal.any([signal, this.closeController.signal]) : this.closeController.signal;
-    const pending = callWithRetry(this.gateways, call, { policy, signal: combined, observer: this.status });
+    const pending = callWithRetry(this.gateways, call, { policy, errors: consumerErrors, signal: combined, observer: this.status });
     this.inProgress.add(pending);
     try {
       return await pending;

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { ConsumedMessageSchema } from './wire.js';
+import { ConsumedMessageSchema } from '@partq/client-core';
 import { toConsumedMessage } from './consumed-message.js';
 import { MessageBuffer } from './message-buffer.js';
 

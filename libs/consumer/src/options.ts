@@ -1,6 +1,6 @@
 import { ConsumerError } from './errors/consumer-error.js';
-import type { RetryPolicy } from './rpc/retry-policy.js';
-import type { HttpVersion } from './transport/gateways.js';
+import type { RetryPolicy } from '@partq/client-core';
+import type { HttpVersion } from '@partq/client-core';
 
 export interface RetryOptions {
   /** Time from a call's first attempt after which no new attempt starts. Default 30 000 ms. */

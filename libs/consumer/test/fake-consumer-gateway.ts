@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Code, ConnectError, createContextKey, createContextValues, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { ConsumerService, type ConsumerServiceRegisterRequest, type DequeueRequest } from '../src/wire.js';
+import { ConsumerService, type ConsumerServiceRegisterRequest, type DequeueRequest } from '@partq/client-core';
 
 /** What the fake does instead of serving the next call of a method. */
 export type Fault =

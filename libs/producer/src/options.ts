@@ -1,7 +1,7 @@
-import { Acks } from './wire.js';
+import { Acks } from '@partq/client-core';
 import { ProducerError } from './errors/producer-error.js';
-import type { RetryPolicy } from './rpc/retry-policy.js';
-import type { HttpVersion } from './transport/gateways.js';
+import type { RetryPolicy } from '@partq/client-core';
+import type { HttpVersion } from '@partq/client-core';
 
 /** Acknowledgement mode: 'broker' after the owning broker's fsync, 'all' once committed in PostgreSQL. */
 export type AcksMode = 'broker' | 'all';

@@ -1,5 +1,5 @@
 import { Code } from '@connectrpc/connect';
-import { Acks } from './wire.js';
+import { Acks } from '@partq/client-core';
 import { deadUrl, FakeProducerGateway } from '../test/fake-producer-gateway.js';
 import { MESSAGE_OVERHEAD_BYTES } from './batching/batch.js';
 import { ProducerError } from './errors/producer-error.js';

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
-import { ProducerService, SendRequestSchema } from './wire.js';
+import { callWithRetry, Gateways, ProducerService, SendRequestSchema } from '@partq/client-core';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { Accumulator } from './batching/accumulator.js';
 import type { Batch } from './batching/batch.js';
@@ -8,13 +8,11 @@ import { Dispatcher } from './batching/dispatcher.js';
 import { PendingSend } from './batching/pending-send.js';
 import type { SendResult } from './batching/send-result.js';
 import { ProducerError } from './errors/producer-error.js';
-import { toProducerError } from './errors/rpc-error-mapping.js';
+import { producerErrors, toProducerError } from './errors/rpc-error-mapping.js';
 import { assertPartition, toOutgoingMessage, type Message } from './message.js';
 import { resolveProducerOptions, toAcks, type AcksMode, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
-import { callWithRetry } from './rpc/call-with-retry.js';
 import { Registrations } from './registrations.js';
 import { assertTopicName } from './topic-name.js';
-import { Gateways } from './transport/gateways.js';
 
 export interface SignalOptions {
   signal?: AbortSignal;
@@ -50,7 +48,7 @@ export interface SendOptions extends SignalOptions {
  */
 export class Producer implements AsyncDisposable {
   private readonly options: ResolvedProducerOptions;
-  private readonly gateways: Gateways<typeof ProducerService>;
+  private readonly gateways: Gateways<typeof ProducerService, ProducerError>;
   private readonly registrations: Registrations;
   private readonly accumulator: Accumulator;
   private readonly dispatcher: Dispatcher;
@@ -60,7 +58,7 @@ export class Producer implements AsyncDisposable {
 
   constructor(options: ProducerOptions) {
     this.options = resolveProducerOptions(options);
-    this.gateways = new Gateways(ProducerService, this.options.urls, this.options.httpVersion);
+    this.gateways = new Gateways(ProducerService, this.options.urls, producerErrors, this.options.httpVersion);
     this.registrations = new Registrations((topic, partition, signal) => this.registerRemote(topic, partition, signal));
     this.dispatcher = new Dispatcher(this.options.maxInFlight, (batch) => this.sendBatch(batch));
     this.accumulator = new Accumulator({
@@ -94,7 +92,7 @@ export class Producer implements AsyncDisposable {
           throw error;
         }
       },
-      { policy: this.options.retry, signal },
+      { policy: this.options.retry, errors: producerErrors, signal },
     );
   }
 
@@ -102,6 +100,7 @@ export class Producer implements AsyncDisposable {
     this.assertOpen();
     const answer = await callWithRetry(this.gateways, (client, callOptions) => client.listTopics({}, callOptions), {
       policy: this.options.retry,
+      errors: producerErrors,
       signal: options.signal,
     });
     return answer.topics;
@@ -205,7 +204,7 @@ export class Producer implements AsyncDisposable {
     const answer = await callWithRetry(
       this.gateways,
       (client, callOptions) => client.register({ topic, ...(partition === undefined ? {} : { partitionId: partition }) }, callOptions),
-      { policy: this.options.retry, signal },
+      { policy: this.options.retry, errors: producerErrors, signal },
     );
     return { producerId: answer.producerId, partitionCount: answer.partitionCount };
   }
@@ -227,6 +226,7 @@ export class Producer implements AsyncDisposable {
     try {
       const answer = await callWithRetry(this.gateways, (client, callOptions) => client.send(request, callOptions), {
         policy: this.options.retry,
+        errors: producerErrors,
       });
       if (answer.results.length !== batch.count) {
         throw new ConnectError(`the gateway answered ${answer.results.length} results for ${batch.count} messages`, Code.Internal);

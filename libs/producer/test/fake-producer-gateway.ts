@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Code, ConnectError, createContextKey, createContextValues, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { ProducerService, type SendRequest } from '../src/wire.js';
+import { ProducerService, type SendRequest } from '@partq/client-core';
 
 /** What the fake does instead of (or after) serving the next call of a method. */
 export type Fault =

@@ -1,3 +1,5 @@
+import { ClientError } from '@partq/client-core';
+
 /** Every code a ConsumerError can carry. A closed set: switch on it, never on the message. */
 export const CONSUMER_ERROR_CODES = [
   'INVALID_ARGUMENT',
@@ -12,27 +14,11 @@ export const CONSUMER_ERROR_CODES = [
 
 export type ConsumerErrorCode = (typeof CONSUMER_ERROR_CODES)[number];
 
-/** Codes worth another attempt as they are: the gateway (or what is behind it) was briefly out of reach. */
-const RETRIABLE: ReadonlySet<ConsumerErrorCode> = new Set<ConsumerErrorCode>(['UNAVAILABLE', 'TIMEOUT']);
-
-export interface ConsumerErrorOptions {
-  cause?: unknown;
-  /** The code the server sent in `partq-error-code`, when there was one (kept for diagnostics). */
-  serverCode?: string;
-}
-
-/** The one error type the consumer rejects with (and emits as 'error'). */
-export class ConsumerError extends Error {
+/**
+ * The one error type the consumer rejects with (and emits as 'error'): `code`, `retriable` (true when
+ * the same call may succeed if made again later) and `serverCode` (the server's `partq-error-code`,
+ * for diagnostics).
+ */
+export class ConsumerError extends ClientError<ConsumerErrorCode> {
   override readonly name = 'ConsumerError';
-  readonly code: ConsumerErrorCode;
-  /** True when the same call may succeed if made again later. */
-  readonly retriable: boolean;
-  readonly serverCode?: string;
-
-  constructor(code: ConsumerErrorCode, message: string, options: ConsumerErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.retriable = RETRIABLE.has(code);
-    if (options.serverCode !== undefined) this.serverCode = options.serverCode;
-  }
 }

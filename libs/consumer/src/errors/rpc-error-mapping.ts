@@ -1,105 +1,35 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { toClientError, type ClientErrors, type ClientFailureCode } from '@partq/client-core';
 import { ConsumerError, type ConsumerErrorCode } from './consumer-error.js';
 
-/** Response metadata key in which the partq server names the error exactly. */
-export const ERROR_CODE_HEADER = 'partq-error-code';
-
 /**
- * The server's codes (see the partq error catalogue) as the consumer reports them. Partition moves are
- * retriable UNAVAILABLE; codes a read cannot meet in normal operation (a position outside the retained
- * log, a conflict on create) are INTERNAL, with the server's code kept in `serverCode`.
+ * The shared failure codes as the consumer reports them. Codes a read cannot meet in normal operation
+ * (a position outside the retained log, a conflict on create) are INTERNAL, with the server's code
+ * kept in `serverCode`; a consumer sends nothing that can be too large, so that is a bad argument.
  */
-const FROM_SERVER_CODE: Record<string, ConsumerErrorCode> = {
+const TO_CONSUMER_CODE: Record<ClientFailureCode, ConsumerErrorCode> = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   NOT_FOUND: 'NOT_FOUND',
   ALREADY_EXISTS: 'INTERNAL',
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   PAYLOAD_TOO_LARGE: 'INVALID_ARGUMENT',
-  EMPTY: 'NOT_FOUND',
+  OUT_OF_RANGE: 'INTERNAL',
   UNAVAILABLE: 'UNAVAILABLE',
-  STALE_EPOCH: 'UNAVAILABLE',
-  NOT_OWNER: 'UNAVAILABLE',
-  OUT_OF_ORDER_SEQUENCE: 'INTERNAL',
-  OFFSET_OUT_OF_RANGE: 'INTERNAL',
-  UNAUTHENTICATED: 'PERMISSION_DENIED',
-  DEADLINE_EXCEEDED: 'TIMEOUT',
-  // The server cancelled the call without our asking (it is shutting down): try again elsewhere.
-  CANCELLED: 'UNAVAILABLE',
+  TIMEOUT: 'TIMEOUT',
+  ABORTED: 'ABORTED',
+  CLOSED: 'CLOSED',
   INTERNAL: 'INTERNAL',
 };
 
-/**
- * For errors without the header: raised by Connect itself, a proxy, or the network. connect-node reports
- * a reset connection as Aborted, so Aborted counts as UNAVAILABLE; Canceled without our own signal
- * having fired means the other side gave up, which is also worth a retry.
- */
-const FROM_CONNECT_CODE: Record<Code, ConsumerErrorCode> = {
-  [Code.Canceled]: 'UNAVAILABLE',
-  [Code.Unknown]: 'INTERNAL',
-  [Code.InvalidArgument]: 'INVALID_ARGUMENT',
-  [Code.DeadlineExceeded]: 'TIMEOUT',
-  [Code.NotFound]: 'NOT_FOUND',
-  [Code.AlreadyExists]: 'INTERNAL',
-  [Code.PermissionDenied]: 'PERMISSION_DENIED',
-  [Code.ResourceExhausted]: 'INVALID_ARGUMENT',
-  [Code.FailedPrecondition]: 'INVALID_ARGUMENT',
-  [Code.Aborted]: 'UNAVAILABLE',
-  [Code.OutOfRange]: 'INTERNAL',
-  [Code.Unimplemented]: 'INTERNAL',
-  [Code.Internal]: 'INTERNAL',
-  [Code.Unavailable]: 'UNAVAILABLE',
-  [Code.DataLoss]: 'INTERNAL',
-  [Code.Unauthenticated]: 'PERMISSION_DENIED',
+/** How the shared client code (transport, retries, abort helpers) builds ConsumerErrors. */
+export const consumerErrors: ClientErrors<ConsumerError> = {
+  fromFailure: ({ code, message, ...options }) => new ConsumerError(TO_CONSUMER_CODE[code], message, options),
+  isOwn: (error): error is ConsumerError => error instanceof ConsumerError,
 };
 
-/** Node and undici error codes that mean "could not reach the gateway (now)". */
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ERR_HTTP2_STREAM_CANCEL',
-  'ERR_HTTP2_GOAWAY_SESSION',
-  'ERR_HTTP2_SESSION_ERROR',
-  'ERR_HTTP2_INVALID_SESSION',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
 /**
- * Turns whatever an RPC call threw into a ConsumerError: `partq-error-code` when the server sent it,
- * otherwise the Connect code, with network failures (found along the `cause` chain) as UNAVAILABLE.
+ * Turns whatever an RPC call threw into a ConsumerError (see describeRpcFailure in @partq/client-core).
  * `signal` is the caller's: when it fired, the failure is ABORTED whatever the transport made of it.
  */
 export function toConsumerError(error: unknown, signal?: AbortSignal): ConsumerError {
-  if (error instanceof ConsumerError) return error;
-  if (signal?.aborted) return new ConsumerError('ABORTED', 'the operation was aborted', { cause: signal.reason });
-  if (error instanceof ConnectError) {
-    const serverCode = error.metadata.get(ERROR_CODE_HEADER) ?? undefined;
-    const mapped = serverCode !== undefined ? FROM_SERVER_CODE[serverCode] : undefined;
-    if (mapped !== undefined) return new ConsumerError(mapped, error.rawMessage, { cause: error, serverCode });
-    let code = FROM_CONNECT_CODE[error.code] ?? 'INTERNAL';
-    if (code === 'INTERNAL' && hasNetworkCause(error)) code = 'UNAVAILABLE';
-    return new ConsumerError(code, error.rawMessage, { cause: error, ...(serverCode === undefined ? {} : { serverCode }) });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  if (hasNetworkCause(error)) return new ConsumerError('UNAVAILABLE', message, { cause: error });
-  const name = error instanceof Error ? error.name : undefined;
-  if (name === 'TimeoutError') return new ConsumerError('TIMEOUT', message, { cause: error });
-  return new ConsumerError('INTERNAL', message, { cause: error });
-}
-
-function hasNetworkCause(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 8; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return toClientError(consumerErrors, error, signal);
 }

@@ -1,4 +1,4 @@
-import { Acks } from '../wire.js';
+import { Acks } from '@partq/client-core';
 import { Accumulator } from './accumulator.js';
 import { MESSAGE_OVERHEAD_BYTES, type Batch, type BatchTarget } from './batch.js';
 import { PendingSend } from './pending-send.js';

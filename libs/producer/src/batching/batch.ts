@@ -1,4 +1,4 @@
-import type { Acks } from '../wire.js';
+import type { Acks } from '@partq/client-core';
 import type { ProducerError } from '../errors/producer-error.js';
 import type { OutgoingMessage } from '../message.js';
 import type { PendingSend } from './pending-send.js';

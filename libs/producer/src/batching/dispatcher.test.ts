@@ -1,4 +1,4 @@
-import { Acks } from '../wire.js';
+import { Acks } from '@partq/client-core';
 import { Batch } from './batch.js';
 import { Dispatcher } from './dispatcher.js';
 import { PendingSend } from './pending-send.js';

@@ -1,3 +1,5 @@
+import { ClientError } from '@partq/client-core';
+
 /** Every code a ProducerError can carry. A closed set: switch on it, never on the message. */
 export const PRODUCER_ERROR_CODES = [
   'INVALID_ARGUMENT',
@@ -14,28 +16,10 @@ export const PRODUCER_ERROR_CODES = [
 
 export type ProducerErrorCode = (typeof PRODUCER_ERROR_CODES)[number];
 
-/** Codes worth another attempt as they are: the gateway (or what is behind it) was briefly out of reach. */
-const RETRIABLE: ReadonlySet<ProducerErrorCode> = new Set<ProducerErrorCode>(['UNAVAILABLE', 'TIMEOUT']);
-
-export interface ProducerErrorOptions {
-  cause?: unknown;
-  /** The code the server sent in `partq-error-code`, when there was one (kept for diagnostics). */
-  serverCode?: string;
-}
-
-/** The one error type the producer rejects with. */
-export class ProducerError extends Error {
+/**
+ * The one error type the producer rejects with: `code`, `retriable` (true when the same call may
+ * succeed if made again later) and `serverCode` (the server's `partq-error-code`, for diagnostics).
+ */
+export class ProducerError extends ClientError<ProducerErrorCode> {
   override readonly name = 'ProducerError';
-  readonly code: ProducerErrorCode;
-  /** True when the same call may succeed if made again later. */
-  readonly retriable: boolean;
-  readonly serverCode?: string;
-
-  constructor(code: ProducerErrorCode, message: string, options: ProducerErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.retriable = RETRIABLE.has(code);
-    if (options.serverCode !== undefined) this.serverCode = options.serverCode;
-  }
 }
-

@@ -1,105 +1,31 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { toClientError, type ClientErrors, type ClientFailureCode } from '@partq/client-core';
 import { ProducerError, type ProducerErrorCode } from './producer-error.js';
 
-/** Response metadata key in which the partq server names the error exactly. */
-export const ERROR_CODE_HEADER = 'partq-error-code';
-
-/**
- * The server's codes (see the partq error catalogue) as the producer reports them. The server speaks a
- * few more codes than a producer needs to tell apart: partition moves are retriable UNAVAILABLE, a
- * sequence the broker no longer remembers is an INTERNAL failure that must not be retried blindly.
- */
-const FROM_SERVER_CODE: Record<string, ProducerErrorCode> = {
+/** The shared failure codes as the producer reports them: an offset out of range is a bad argument. */
+const TO_PRODUCER_CODE: Record<ClientFailureCode, ProducerErrorCode> = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   NOT_FOUND: 'NOT_FOUND',
   ALREADY_EXISTS: 'ALREADY_EXISTS',
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  EMPTY: 'NOT_FOUND',
+  OUT_OF_RANGE: 'INVALID_ARGUMENT',
   UNAVAILABLE: 'UNAVAILABLE',
-  STALE_EPOCH: 'UNAVAILABLE',
-  NOT_OWNER: 'UNAVAILABLE',
-  OUT_OF_ORDER_SEQUENCE: 'INTERNAL',
-  OFFSET_OUT_OF_RANGE: 'INVALID_ARGUMENT',
-  UNAUTHENTICATED: 'PERMISSION_DENIED',
-  DEADLINE_EXCEEDED: 'TIMEOUT',
-  // The server cancelled the call without our asking (it is shutting down): try again elsewhere.
-  CANCELLED: 'UNAVAILABLE',
+  TIMEOUT: 'TIMEOUT',
+  ABORTED: 'ABORTED',
+  CLOSED: 'CLOSED',
   INTERNAL: 'INTERNAL',
 };
 
-/**
- * For errors without the header: raised by Connect itself, a proxy, or the network. connect-node reports
- * a reset connection as Aborted, so Aborted counts as UNAVAILABLE; Canceled without our own signal
- * having fired means the other side gave up, which is also worth a retry.
- */
-const FROM_CONNECT_CODE: Record<Code, ProducerErrorCode> = {
-  [Code.Canceled]: 'UNAVAILABLE',
-  [Code.Unknown]: 'INTERNAL',
-  [Code.InvalidArgument]: 'INVALID_ARGUMENT',
-  [Code.DeadlineExceeded]: 'TIMEOUT',
-  [Code.NotFound]: 'NOT_FOUND',
-  [Code.AlreadyExists]: 'ALREADY_EXISTS',
-  [Code.PermissionDenied]: 'PERMISSION_DENIED',
-  [Code.ResourceExhausted]: 'PAYLOAD_TOO_LARGE',
-  [Code.FailedPrecondition]: 'INVALID_ARGUMENT',
-  [Code.Aborted]: 'UNAVAILABLE',
-  [Code.OutOfRange]: 'INVALID_ARGUMENT',
-  [Code.Unimplemented]: 'INTERNAL',
-  [Code.Internal]: 'INTERNAL',
-  [Code.Unavailable]: 'UNAVAILABLE',
-  [Code.DataLoss]: 'INTERNAL',
-  [Code.Unauthenticated]: 'PERMISSION_DENIED',
+/** How the shared client code (transport, retries, abort helpers) builds ProducerErrors. */
+export const producerErrors: ClientErrors<ProducerError> = {
+  fromFailure: ({ code, message, ...options }) => new ProducerError(TO_PRODUCER_CODE[code], message, options),
+  isOwn: (error): error is ProducerError => error instanceof ProducerError,
 };
 
-/** Node and undici error codes that mean "could not reach the gateway (now)". */
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ERR_HTTP2_STREAM_CANCEL',
-  'ERR_HTTP2_GOAWAY_SESSION',
-  'ERR_HTTP2_SESSION_ERROR',
-  'ERR_HTTP2_INVALID_SESSION',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
 /**
- * Turns whatever an RPC call threw into a ProducerError: `partq-error-code` when the server sent it,
- * otherwise the Connect code, with network failures (found along the `cause` chain) as UNAVAILABLE.
+ * Turns whatever an RPC call threw into a ProducerError (see describeRpcFailure in @partq/client-core).
  * `signal` is the caller's: when it fired, the failure is ABORTED whatever the transport made of it.
  */
 export function toProducerError(error: unknown, signal?: AbortSignal): ProducerError {
-  if (error instanceof ProducerError) return error;
-  if (signal?.aborted) return new ProducerError('ABORTED', 'the operation was aborted', { cause: signal.reason });
-  if (error instanceof ConnectError) {
-    const serverCode = error.metadata.get(ERROR_CODE_HEADER) ?? undefined;
-    const mapped = serverCode !== undefined ? FROM_SERVER_CODE[serverCode] : undefined;
-    if (mapped !== undefined) return new ProducerError(mapped, error.rawMessage, { cause: error, serverCode });
-    let code = FROM_CONNECT_CODE[error.code] ?? 'INTERNAL';
-    if (code === 'INTERNAL' && hasNetworkCause(error)) code = 'UNAVAILABLE';
-    return new ProducerError(code, error.rawMessage, { cause: error, ...(serverCode === undefined ? {} : { serverCode }) });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  if (hasNetworkCause(error)) return new ProducerError('UNAVAILABLE', message, { cause: error });
-  const name = error instanceof Error ? error.name : undefined;
-  if (name === 'TimeoutError') return new ProducerError('TIMEOUT', message, { cause: error });
-  return new ProducerError('INTERNAL', message, { cause: error });
-}
-
-function hasNetworkCause(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 8; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return toClientError(producerErrors, error, signal);
 }

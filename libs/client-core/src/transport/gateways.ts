@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client } from '@connectrpc/connect';
 import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
-import { ConsumerError } from '../errors/consumer-error.js';
+import type { ClientErrors } from '../errors/client-failure.js';
 
 export type HttpVersion = '1.1' | '2';
 
@@ -23,26 +23,28 @@ interface Connection<S extends DescService> extends Gateway<S> {
  * (binary protobuf, one keep-alive connection pool or HTTP/2 session), made when first needed and
  * reused by every call. A call that finds the current gateway unreachable moves everyone to the next.
  */
-export class Gateways<S extends DescService> {
+export class Gateways<S extends DescService, E extends Error = Error> {
   private readonly urls: readonly string[];
   private readonly connections = new Map<number, Connection<S>>();
   private active = 0;
   private closed = false;
 
+  /** `errors` builds what the client throws for a bad URL list (INVALID_ARGUMENT) or a closed client (CLOSED). */
   constructor(
     private readonly service: S,
     urls: readonly string[],
+    private readonly errors: Pick<ClientErrors<E>, 'fromFailure'>,
     private readonly httpVersion: HttpVersion = '1.1',
   ) {
     if (!Array.isArray(urls) || urls.length === 0) {
-      throw new ConsumerError('INVALID_ARGUMENT', 'at least one gateway URL is needed (options.urls)');
+      throw errors.fromFailure({ code: 'INVALID_ARGUMENT', message: 'at least one gateway URL is needed (options.urls)' });
     }
-    this.urls = urls.map(normaliseUrl);
+    this.urls = urls.map((url) => normaliseUrl(url, errors));
   }
 
   /** The gateway calls go to now. */
   current(): Gateway<S> {
-    if (this.closed) throw new ConsumerError('CLOSED', 'the client is closed');
+    if (this.closed) throw this.errors.fromFailure({ code: 'CLOSED', message: 'the client is closed' });
     const index = this.active;
     let connection = this.connections.get(index);
     if (!connection) {
@@ -78,15 +80,15 @@ export class Gateways<S extends DescService> {
   }
 }
 
-function normaliseUrl(raw: string): string {
+function normaliseUrl(raw: string, errors: Pick<ClientErrors<Error>, 'fromFailure'>): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConsumerError('INVALID_ARGUMENT', `gateway URL must be an absolute http(s) URL, got "${raw}"`);
+    throw errors.fromFailure({ code: 'INVALID_ARGUMENT', message: `gateway URL must be an absolute http(s) URL, got "${raw}"` });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConsumerError('INVALID_ARGUMENT', `gateway URL must be http or https, got "${raw}"`);
+    throw errors.fromFailure({ code: 'INVALID_ARGUMENT', message: `gateway URL must be http or https, got "${raw}"` });
   }
   return url.href.replace(/\/+$/, '');
 }

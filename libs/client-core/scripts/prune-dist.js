@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Runs after tsc: deletes what dist holds for sources that no longer exist (a module deleted or
 // renamed), so it never ships in the tarball. dist is never emptied, so code running from it
-// meanwhile (other packages, tests) never finds it missing.
+// meanwhile (other packages, tests) never finds it missing. Shared by the publishable packages: it
+// prunes the package it is run in (npm runs scripts in the package's root).
 'use strict';
 const { existsSync, readdirSync, rmSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
-const packageRoot = join(__dirname, '..');
+const packageRoot = process.cwd();
 const dist = join(packageRoot, 'dist');
 const src = join(packageRoot, 'src');
 

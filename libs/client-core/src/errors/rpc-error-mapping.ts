@@ -1,0 +1,115 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { ClientErrors, ClientFailure, ClientFailureCode } from './client-failure.js';
+
+/** Response metadata key in which the partq server names the error exactly. */
+export const ERROR_CODE_HEADER = 'partq-error-code';
+
+/**
+ * The server's codes (see the partq error catalogue) as the clients report them. The server speaks a
+ * few more codes than a client needs to tell apart: partition moves are retriable UNAVAILABLE, a
+ * sequence the broker no longer remembers is an INTERNAL failure that must not be retried blindly.
+ */
+const FROM_SERVER_CODE: Record<string, ClientFailureCode> = {
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  NOT_FOUND: 'NOT_FOUND',
+  ALREADY_EXISTS: 'ALREADY_EXISTS',
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  EMPTY: 'NOT_FOUND',
+  UNAVAILABLE: 'UNAVAILABLE',
+  STALE_EPOCH: 'UNAVAILABLE',
+  NOT_OWNER: 'UNAVAILABLE',
+  OUT_OF_ORDER_SEQUENCE: 'INTERNAL',
+  OFFSET_OUT_OF_RANGE: 'OUT_OF_RANGE',
+  UNAUTHENTICATED: 'PERMISSION_DENIED',
+  DEADLINE_EXCEEDED: 'TIMEOUT',
+  // The server cancelled the call without our asking (it is shutting down): try again elsewhere.
+  CANCELLED: 'UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+};
+
+/**
+ * For errors without the header: raised by Connect itself, a proxy, or the network. connect-node reports
+ * a reset connection as Aborted, so Aborted counts as UNAVAILABLE; Canceled without our own signal
+ * having fired means the other side gave up, which is also worth a retry.
+ */
+const FROM_CONNECT_CODE: Record<Code, ClientFailureCode> = {
+  [Code.Canceled]: 'UNAVAILABLE',
+  [Code.Unknown]: 'INTERNAL',
+  [Code.InvalidArgument]: 'INVALID_ARGUMENT',
+  [Code.DeadlineExceeded]: 'TIMEOUT',
+  [Code.NotFound]: 'NOT_FOUND',
+  [Code.AlreadyExists]: 'ALREADY_EXISTS',
+  [Code.PermissionDenied]: 'PERMISSION_DENIED',
+  [Code.ResourceExhausted]: 'PAYLOAD_TOO_LARGE',
+  [Code.FailedPrecondition]: 'INVALID_ARGUMENT',
+  [Code.Aborted]: 'UNAVAILABLE',
+  [Code.OutOfRange]: 'OUT_OF_RANGE',
+  [Code.Unimplemented]: 'INTERNAL',
+  [Code.Internal]: 'INTERNAL',
+  [Code.Unavailable]: 'UNAVAILABLE',
+  [Code.DataLoss]: 'INTERNAL',
+  [Code.Unauthenticated]: 'PERMISSION_DENIED',
+};
+
+/** Node and undici error codes that mean "could not reach the gateway (now)". */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ERR_HTTP2_STREAM_CANCEL',
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_HTTP2_SESSION_ERROR',
+  'ERR_HTTP2_INVALID_SESSION',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/**
+ * Describes whatever an RPC call threw: `partq-error-code` when the server sent it, otherwise the
+ * Connect code, with network failures (found along the `cause` chain) as UNAVAILABLE. `signal` is the
+ * caller's: when it fired, the failure is ABORTED whatever the transport made of it.
+ */
+export function describeRpcFailure(error: unknown, signal?: AbortSignal): ClientFailure {
+  if (signal?.aborted) return abortedFailure(signal);
+  if (error instanceof ConnectError) {
+    const serverCode = error.metadata.get(ERROR_CODE_HEADER) ?? undefined;
+    const mapped = serverCode !== undefined ? FROM_SERVER_CODE[serverCode] : undefined;
+    if (mapped !== undefined) return { code: mapped, message: error.rawMessage, cause: error, serverCode };
+    let code = FROM_CONNECT_CODE[error.code] ?? 'INTERNAL';
+    if (code === 'INTERNAL' && hasNetworkCause(error)) code = 'UNAVAILABLE';
+    return { code, message: error.rawMessage, cause: error, ...(serverCode === undefined ? {} : { serverCode }) };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (hasNetworkCause(error)) return { code: 'UNAVAILABLE', message, cause: error };
+  const name = error instanceof Error ? error.name : undefined;
+  if (name === 'TimeoutError') return { code: 'TIMEOUT', message, cause: error };
+  return { code: 'INTERNAL', message, cause: error };
+}
+
+/** The failure of a call whose caller's signal fired. */
+export function abortedFailure(signal: AbortSignal): ClientFailure {
+  return { code: 'ABORTED', message: 'the operation was aborted', cause: signal.reason };
+}
+
+/** Turns whatever an RPC call threw into the client's own error; the client's own errors pass through. */
+export function toClientError<E extends Error>(errors: ClientErrors<E>, error: unknown, signal?: AbortSignal): E {
+  if (errors.isOwn(error)) return error;
+  return errors.fromFailure(describeRpcFailure(error, signal));
+}
+
+function hasNetworkCause(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -1,0 +1,14 @@
+export { CLIENT_FAILURE_CODES, isRetriableCode } from './errors/client-failure.js';
+export type { ClientErrors, ClientFailure, ClientFailureCode } from './errors/client-failure.js';
+export { ClientError } from './errors/client-error.js';
+export type { ClientErrorOptions } from './errors/client-error.js';
+export { ERROR_CODE_HEADER, abortedFailure, describeRpcFailure, toClientError } from './errors/rpc-error-mapping.js';
+export { abortHelpers } from './abort.js';
+export type { AbortHelpers } from './abort.js';
+export { Gateways } from './transport/gateways.js';
+export type { Gateway, HttpVersion } from './transport/gateways.js';
+export { backoffDelay } from './rpc/retry-policy.js';
+export type { RetryPolicy } from './rpc/retry-policy.js';
+export { callWithRetry } from './rpc/call-with-retry.js';
+export type { AttemptObserver, CallWithRetryOptions } from './rpc/call-with-retry.js';
+export * from './wire.js';

@@ -1,0 +1,13 @@
+// The protocol the clients speak, from this package's own copy of the generated code
+// (scripts/sync-proto.js copies it from proto/ at build time), so the published packages need
+// nothing of the monorepo.
+export {
+  ConsumerService,
+  ProducerService,
+  SendRequestSchema,
+  type ConsumerServiceRegisterRequest,
+  type DequeueRequest,
+  type SendRequest,
+} from './gen/partq/v1/client_pb.js';
+export { ConsumedMessageSchema, type ConsumedMessage } from './gen/partq/v1/replica_pb.js';
+export { Acks } from './gen/partq/v1/types_pb.js';
