@@ -1,6 +1,5 @@
 import type { BenchTarget } from './bench-target.js';
-import type { CpuMeter, CpuUsage } from './cpu-meter.js';
-import { CpuMeter as Meter } from './cpu-meter.js';
+import { CpuMeter, type CpuUsage } from './cpu-meter.js';
 import type { BenchOptions } from './options.js';
 
 /** What every measurement gets: the target, the settings, the CPU meter, and naming. */
@@ -22,7 +21,7 @@ export interface BenchContext {
 export async function withCpu<T>(context: BenchContext, work: () => Promise<T>): Promise<{ result: T; cpu: CpuUsage }> {
   const before = context.cpu.snapshot();
   const result = await work();
-  return { result, cpu: Meter.between(before, context.cpu.snapshot()) };
+  return { result, cpu: CpuMeter.between(before, context.cpu.snapshot()) };
 }
 
 /** A message of `size` bytes (printable, so the REST runs can send the same thing as text). */

@@ -24,8 +24,8 @@ export function wholeRunMemory(context: BenchContext, figures: RssFigures, secon
 }
 
 /**
- * --mem: --mem-bytes of 1 KiB messages flow through (pipelined producer, a consumer reading at the
- * same time) while the brokers' RSS is sampled. Bounded memory means the peak stays flat however
+ * --mem: --mem-bytes of 1 KiB messages flow through the brokers (pipelined producer, acks=broker; a
+ * consumer reads at the same time, as far as it gets) while the brokers' RSS is sampled. Bounded memory means the peak stays flat however
  * much flows: WALs are trimmed once the manager committed them to PostgreSQL, caches are capped.
  */
 export async function measureBrokerMemory(context: BenchContext): Promise<MeasuredResult> {
@@ -49,6 +49,7 @@ export async function measureBrokerMemory(context: BenchContext): Promise<Measur
       const started = performance.now();
       const stop = new AbortController();
       let received = 0;
+      let acked = 0;
       const reading = (async () => {
         try {
           for await (const _message of consumer.messages(topic, { signal: stop.signal })) if (++received >= count) return;
@@ -61,7 +62,7 @@ export async function measureBrokerMemory(context: BenchContext): Promise<Measur
       let lastReport = performance.now();
       for (let sent = 0; sent < count; ) {
         const n = Math.min(BATCH, count - sent);
-        const send = producer.send(topic, n === BATCH ? batch : batch.slice(0, n)).then(() => undefined, failed);
+        const send = producer.send(topic, n === BATCH ? batch : batch.slice(0, n)).then(() => void (acked += n), failed);
         inFlight.add(send);
         void send.finally(() => inFlight.delete(send));
         sent += n;
@@ -72,10 +73,11 @@ export async function measureBrokerMemory(context: BenchContext): Promise<Measur
         }
       }
       await Promise.all(inFlight);
-      const drain = setTimeout(() => stop.abort(), 60_000);
+      const seconds = (performance.now() - started) / 1000;
+      // The reader only keeps the fetch path busy meanwhile; it need not catch up before the figures are taken.
+      stop.abort();
       await reading;
-      clearTimeout(drain);
-      return { received, seconds: (performance.now() - started) / 1000 };
+      return { acked, received, seconds };
     });
     context.producedBytes += count * SIZE;
     return buildMeasurement({
@@ -85,13 +87,13 @@ export async function measureBrokerMemory(context: BenchContext): Promise<Measur
       mode: 'pipelined',
       msgBytes: SIZE,
       acks: 'broker',
-      msgs: result.received,
+      msgs: result.acked,
       seconds: result.seconds,
       cpu,
       cpuVisible: context.cpuVisible,
       errors,
       ...(firstError === undefined ? {} : { firstError }),
-      extra: { flowed_mb: Math.round((count * SIZE) / 1e6), ...rssFields(sampler.stop()) },
+      extra: { flowed_mb: Math.round((count * SIZE) / 1e6), consumed_meanwhile: result.received, ...rssFields(sampler.stop()) },
     });
   } finally {
     sampler.stop();

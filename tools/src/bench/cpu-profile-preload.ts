@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 const directory = process.env['PARTQ_CPU_PROFILE_DIR'] ?? '.';
 /** apps/<role>/dist/main.js -> <role> */
 const role = basename(dirname(dirname(process.argv[1] ?? 'node')));
-const SAMPLING_INTERVAL_US = 200;
+const SAMPLING_INTERVAL_US = Number(process.env["PARTQ_CPU_PROFILE_INTERVAL_US"] ?? 200);
 
 const session = new Session();
 session.connect();

@@ -15,8 +15,9 @@ export function e2eLatencyName(size: number, rate: number): string {
 
 /**
  * End-to-end latency at a fixed rate: a producer sends --e2e-rate messages a second (acks=broker,
- * lingerMs 0: latency matters here, not batching) while a consumer reads with messages()
- * (pollIntervalMs 1, so an idle consumer looks again within a millisecond). Each payload carries
+ * lingerMs --e2e-linger, 0 by default: latency matters here, not batching) while a consumer reads with messages()
+ * (pollIntervalMs --e2e-poll, 1 ms by default, so a consumer that found nothing looks again within a
+ * millisecond; partq has no long-poll dequeue, so this is what bounds the delivery delay). Each payload carries
  * its index; latency is the time from its send() call to its receipt, on one clock.
  */
 export async function measureE2eLatency(context: BenchContext): Promise<MeasuredResult> {
@@ -24,10 +25,12 @@ export async function measureE2eLatency(context: BenchContext): Promise<Measured
   const { e2eRate: rate, e2eSize: size } = options;
   const total = Math.max(1, Math.round((rate * options.e2eDurationMs) / 1000));
   const topic = context.topic(`e2e-${sizeLabel(size)}`);
-  const producer = new Producer({ urls: [target.gatewayUrl], acks: 'broker', lingerMs: 0 });
-  const consumer = new Consumer({ urls: [target.gatewayUrl], pollIntervalMs: 1, maxMessages: 100 });
+  const producer = new Producer({ urls: [target.gatewayUrl], acks: 'broker', lingerMs: options.e2eLingerMs });
+  const consumer = new Consumer({ urls: [target.gatewayUrl], pollIntervalMs: options.e2ePollMs, maxMessages: 100 });
   const sentAt = new Float64Array(total);
   const latency = new LatencyRecorder();
+  /** send() to acknowledgement: the producing part of the end-to-end time. */
+  const acked = new LatencyRecorder();
   let errors = 0;
   let firstError: string | undefined;
   const failed = (error: unknown): void => {
@@ -53,7 +56,7 @@ export async function measureE2eLatency(context: BenchContext): Promise<Measured
           if (!stop.signal.aborted) failed(error);
         }
       })();
-      await sendAtRate(producer, topic, size, rate, total, sentAt, failed);
+      await sendAtRate(producer, topic, size, rate, total, sentAt, acked, failed);
       const drain = setTimeout(() => stop.abort(), DRAIN_MS);
       await receiving;
       clearTimeout(drain);
@@ -75,7 +78,7 @@ export async function measureE2eLatency(context: BenchContext): Promise<Measured
       cpuVisible: context.cpuVisible,
       errors,
       ...(firstError === undefined ? {} : { firstError }),
-      extra: { target_rate: rate },
+      extra: { target_rate: rate, linger_ms: options.e2eLingerMs, poll_interval_ms: options.e2ePollMs, ...ackFields(acked) },
     });
   } finally {
     await producer.close();
@@ -91,6 +94,7 @@ async function sendAtRate(
   rate: number,
   total: number,
   sentAt: Float64Array,
+  acked: LatencyRecorder,
   failed: (error: unknown) => void,
 ): Promise<void> {
   const started = performance.now();
@@ -101,10 +105,19 @@ async function sendAtRate(
     for (; sent < due; sent++) {
       const payload = Buffer.alloc(size, 'x');
       payload.writeUInt32BE(sent, 0);
-      sentAt[sent] = performance.now();
-      sends.push(producer.send(topic, payload).catch(failed));
+      const at = performance.now();
+      sentAt[sent] = at;
+      sends.push(producer.send(topic, payload).then(() => acked.record(performance.now() - at), failed));
     }
     await new Promise((resolve) => setTimeout(resolve, TICK_MS));
   }
   await Promise.all(sends);
+}
+
+/** The acknowledgement latency of the same messages, beside the end-to-end one. */
+function ackFields(acked: LatencyRecorder): Record<string, number> {
+  if (acked.count === 0) return {};
+  const s = acked.summary();
+  const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+  return { ack_p50_ms: round(s.p50Ms), ack_p99_ms: round(s.p99Ms), ack_max_ms: round(s.maxMs) };
 }

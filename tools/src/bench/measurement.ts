@@ -2,7 +2,7 @@ import { loadavg } from 'node:os';
 import type { CpuUsage } from './cpu-meter.js';
 import type { LatencyHistogram, LatencyRecorder } from './latency-recorder.js';
 
-export type MeasurementKind = 'produce' | 'consume' | 'e2e-latency' | 'http-baseline' | 'broker-rss';
+export type MeasurementKind = 'produce' | 'consume' | 'e2e-latency' | 'http-baseline' | 'broker-rss' | 'idle';
 
 /** One line of the benchmark's output (snake_case: it is read by scripts and spreadsheets). */
 export interface Measurement {
@@ -92,7 +92,7 @@ export function buildMeasurement(input: MeasurementInput): MeasuredResult {
     p50_ms: latency ? round(latency.p50Ms, 3) : null,
     p99_ms: latency ? round(latency.p99Ms, 3) : null,
     max_ms: latency ? round(latency.maxMs, 3) : null,
-    cpu_ms_per_msg: input.cpu && input.cpuVisible ? perMessage(input.cpu.clusterMs) : null,
+    cpu_ms_per_msg: input.cpu && input.cpuVisible && input.msgs > 0 ? perMessage(input.cpu.clusterMs) : null,
     cpu_ms: cpuByRole,
     client_cpu_ms_per_msg: input.cpu ? perMessage(input.cpu.clientMs) : 0,
     errors: input.errors ?? 0,

@@ -30,11 +30,15 @@ export function summaryTable(report: RunReport): string {
     show(m.p99_ms, 2),
     show(m.max_ms, 1),
     show(m.cpu_ms_per_msg, 4),
-    m.kind === 'broker-rss' ? `RSS peak ${show(m['broker_rss_mb_peak'] as number | null)} MB` : String(m.errors),
+    m.kind === 'broker-rss'
+      ? `RSS peak ${show(m['broker_rss_mb_peak'] as number | null)} MB`
+      : m.kind === 'idle'
+        ? `cluster CPU ${show(m['cluster_cpu_ms_per_s'] as number | null)} ms/s`
+        : String(m.errors),
   ]);
   const header = ['measurement', 'msgs/s', 'MB/s', 'p50 ms', 'p99 ms', 'max ms', 'cpu ms/msg', 'errors'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i]!, i > 0 && i < 7)).join('  ');
+  const line = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i]!, i > 0 && i < 7)).join('  ').trimEnd();
   const out = [
     `partq benchmark — ${report.target}`,
     `${report.machine.cpus} CPU(s) ${report.machine.cpuModel}, Node ${report.machine.node}`,

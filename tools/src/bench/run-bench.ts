@@ -5,6 +5,7 @@ import { errorText, sizeLabel, type BenchContext } from './bench-context.js';
 import { attachTarget, startLocalTarget, type BenchTarget } from './bench-target.js';
 import { startBareFastify, type BareFastify } from './bare-fastify.js';
 import { brokerMemoryName, measureBrokerMemory, wholeRunMemory } from './broker-memory.js';
+import { CLUSTER_IDLE_NAME, measureClusterIdle } from './cluster-idle.js';
 import { consumeName, measureConsume } from './consume.js';
 import { CpuMeter } from './cpu-meter.js';
 import { e2eLatencyName, measureE2eLatency } from './e2e-latency.js';
@@ -89,6 +90,7 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<Benc
   rss.start();
   let bare: BareFastify | undefined;
   try {
+    await run(CLUSTER_IDLE_NAME, 'idle', () => measureClusterIdle(context));
     for (const size of options.sizes) {
       const cases: ClientProduceCase[] = [];
       for (const mode of ['pipelined', 'one-at-a-time'] as const) for (const acks of options.acks) cases.push({ size, acks, mode });

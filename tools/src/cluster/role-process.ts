@@ -17,6 +17,11 @@ export interface RoleProcessSpec {
   echo?: NodeJS.WritableStream;
   /** What "started" means: ready to serve (/readyz, default) or merely up (/healthz, a standby). */
   readyPath?: '/readyz' | '/healthz';
+  /**
+   * A command that runs node for us, e.g. `['ip', 'netns', 'exec', 'ns1']` to put the role in a
+   * network namespace (multi-host tests). It must exec node in place, so signals reach the role.
+   */
+  commandPrefix?: readonly string[];
 }
 
 /**
@@ -50,7 +55,8 @@ export class RoleProcess {
   async start(readyTimeoutMs = 30_000): Promise<void> {
     mkdirSync(this.spec.logDir, { recursive: true });
     this.log = createWriteStream(join(this.spec.logDir, `${this.name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [this.spec.script], {
+    const argv = [...(this.spec.commandPrefix ?? []), process.execPath, this.spec.script];
+    const child = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

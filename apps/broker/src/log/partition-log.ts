@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { RecordSchema, type AppendRecord, type Record as LogRecord } from '@partq/proto';
+import type { AppendRecord, Record as LogRecord } from '@partq/proto';
 import { PartqError, type Logger } from '@partq/runtime';
 import { Wal, WalError } from '@partq/wal';
 import { CommitWaiters } from './commit-waiters.js';
 import { readPartitionMeta, writePartitionMeta } from './partition-meta.js';
+import { decodeRecord, encodeRecords } from './record-codec.js';
 import { ProducerSequences, DEFAULT_SEQUENCE_WINDOW } from './producer-sequences.js';
 
 /** WAL settings shared by every partition of a broker. */
@@ -255,19 +255,7 @@ export class PartitionLog {
 
   /** Encodes and queues the WAL append; registers the sequences as being written. */
   private write(records: readonly AppendRecord[], firstOffset: number, timestampMs: number): Promise<unknown> {
-    const encoded = records.map((record, i) =>
-      toBinary(
-        RecordSchema,
-        create(RecordSchema, {
-          offset: BigInt(firstOffset + i),
-          payload: record.payload,
-          key: record.key,
-          producerId: record.producerId,
-          sequence: record.sequence,
-          timestampMs: BigInt(timestampMs),
-        }),
-      ),
-    );
+    const encoded = encodeRecords(records, firstOffset, timestampMs);
     let appended: Promise<unknown>;
     try {
       appended = this.wal.append(encoded).then((result) => {
@@ -337,7 +325,7 @@ export class PartitionLog {
       }
       throw this.translateWalError(error);
     }
-    return entries.map((entry) => fromBinary(RecordSchema, entry.data));
+    return entries.map((entry) => decodeRecord(entry.data));
   }
 
   /**
@@ -508,7 +496,7 @@ export class PartitionLog {
       const entries = cursor >= this.wal.endOffset ? [] : await this.wal.read(cursor, REBUILD_RECORDS, REBUILD_BYTES);
       if (entries.length === 0) return;
       for (const entry of entries) {
-        const record = fromBinary(RecordSchema, entry.data);
+        const record = decodeRecord(entry.data);
         if (record.sequence !== undefined) this.sequences.remember(record.producerId, Number(record.sequence), entry.offset, true);
       }
       cursor = entries[entries.length - 1]!.offset + 1;

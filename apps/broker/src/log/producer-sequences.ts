@@ -9,8 +9,15 @@ export type SequenceCheck =
   | { kind: 'too-old'; lowestKnown: number; highest: number };
 
 interface ProducerWindow {
-  /** sequence -> offset, in the order they were appended (Map keeps insertion order). */
+  /** sequence -> offset. */
   readonly offsets: Map<number, number>;
+  /**
+   * The sequences of `offsets` in the order they were remembered, oldest at `head`. Evicting through
+   * `offsets.keys().next()` instead costs a walk over every entry deleted since the Map last
+   * rehashed (thousands at this window size): it was a visible share of the broker's append path.
+   */
+  order: number[];
+  head: number;
   /**
    * Sequences below this were forgotten (evicted, or trimmed from the WAL before the index was rebuilt):
    * one of them arriving again cannot be told apart from a retry, so it is refused.
@@ -46,16 +53,22 @@ export class ProducerSequences {
   remember(producerId: number, sequence: number, offset: number, fromRecovery = false): void {
     let window = this.producers.get(producerId);
     if (!window) {
-      window = { offsets: new Map(), floor: fromRecovery ? sequence : Number.NEGATIVE_INFINITY, highest: sequence };
+      window = { offsets: new Map(), order: [], head: 0, floor: fromRecovery ? sequence : Number.NEGATIVE_INFINITY, highest: sequence };
       this.producers.set(producerId, window);
     }
+    if (!window.offsets.has(sequence)) window.order.push(sequence);
     window.offsets.set(sequence, offset);
     if (sequence > window.highest) window.highest = sequence;
     if (fromRecovery && sequence < window.floor) window.floor = sequence;
     while (window.offsets.size > this.windowSize) {
-      const oldest = window.offsets.keys().next().value as number;
+      const oldest = window.order[window.head++]!;
       window.offsets.delete(oldest);
       if (oldest + 1 > window.floor) window.floor = oldest + 1;
+    }
+    // Drop the evicted prefix now and then, so `order` stays about the window's size.
+    if (window.head > this.windowSize) {
+      window.order = window.order.slice(window.head);
+      window.head = 0;
     }
   }
 

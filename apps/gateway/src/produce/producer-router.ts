@@ -9,6 +9,7 @@ import { assertPartitionInRange, type MetadataLookup } from '../cluster/metadata
 import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
 import type { PeerClients } from '../cluster/peer-clients.js';
 import { waitForViewChange } from '../cluster/view-change.js';
+import { AppendCoalescer, type CoalescedAnswer } from './append-coalescer.js';
 import type { OutgoingMessage, ProducedMessage, ProduceRequest } from './outgoing-message.js';
 
 /** Broker answers that mean "ask the right broker / the same one a little later". */
@@ -41,12 +42,15 @@ interface PartitionBatch {
 /**
  * The write path: validates a produce against the metadata, places every message on a partition,
  * sends one Append per partition to the broker that owns it (with the ownership epoch as fencing
- * token) and maps the offsets back to request order. A refused or unreachable owner is retried
+ * token; concurrent produces to one partition share an Append, see AppendCoalescer) and maps the
+ * offsets back to request order. A refused or unreachable owner is retried
  * after the view changes (or after asking the manager) until the produce timeout; nothing is
  * answered as written unless the owning broker acknowledged it.
  */
 export class ProducerRouter {
   private readonly roundRobin = new RoundRobin(Math.floor(Math.random() * 0x7fffffff));
+  /** Concurrent appends to one partition owner share an Append RPC. */
+  private readonly coalescer = new AppendCoalescer();
 
   constructor(private readonly options: ProducerRouterOptions) {}
 
@@ -129,7 +133,7 @@ export class ProducerRouter {
     records: ReturnType<typeof toRecord>[],
     acks: Acks,
     deadline: number,
-  ): Promise<AppendResponse> {
+  ): Promise<CoalescedAnswer> {
     const { view, brokers, refresher, logger } = this.options;
     let backoff = FIRST_BACKOFF_MS;
     let lastError: PartqError | undefined;
@@ -142,7 +146,11 @@ export class ProducerRouter {
         lastError = new PartqError('UNAVAILABLE', `partition ${partitionId} of '${topic.name}' has no live owner`);
       } else {
         try {
-          const answer = await this.append(brokers.get(broker.address), partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks, records }, deadline);
+          const client = brokers.get(broker.address);
+          const lane = `${broker.address}|${topic.id}|${partitionId}|${partition.epoch}|${acks}`;
+          const answer = await this.coalescer.append(lane, records, deadline, (group, groupDeadline) =>
+            this.append(client, partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks, records: group }, groupDeadline),
+          );
           if (answer.offsets.length !== records.length) {
             throw new PartqError('INTERNAL', `broker ${broker.id} answered ${answer.offsets.length} offsets for ${records.length} records`);
           }

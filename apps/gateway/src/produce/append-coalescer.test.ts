@@ -1,0 +1,120 @@
+import { PartqError } from '@partq/runtime';
+import { AppendCoalescer, type AppendRecordInit, type CoalescedAnswer, type SendAppend } from './append-coalescer.js';
+
+interface SentAppend {
+  records: AppendRecordInit[];
+  deadline: number;
+  succeed(firstOffset: number): void;
+  fail(error: unknown): void;
+}
+
+/** A broker stand-in that holds every Append until the test settles it. */
+function fakeBroker(): { sent: SentAppend[]; send: SendAppend } {
+  const sent: SentAppend[] = [];
+  const send: SendAppend = (records, deadline) =>
+    new Promise<CoalescedAnswer>((resolve, reject) => {
+      sent.push({
+        records,
+        deadline,
+        succeed: (first) => resolve({ offsets: records.map((_, i) => BigInt(first + i)), duplicates: records.map(() => false) }),
+        fail: reject,
+      });
+    });
+  return { sent, send };
+}
+
+const record = (text: string): AppendRecordInit => ({ payload: Buffer.from(text), producerId: 1 });
+const texts = (records: AppendRecordInit[]) => records.map((r) => Buffer.from(r.payload!).toString());
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('AppendCoalescer', () => {
+  test('an idle lane sends at once; callers arriving meanwhile share the next Append, each with its own offsets', async () => {
+    const coalescer = new AppendCoalescer();
+    const broker = fakeBroker();
+    const first = coalescer.append('b1|p0', [record('a')], 100, broker.send);
+    const second = coalescer.append('b1|p0', [record('b'), record('c')], 200, broker.send);
+    const third = coalescer.append('b1|p0', [record('d')], 150, broker.send);
+    expect(broker.sent.map((s) => texts(s.records))).toEqual([['a']]);
+
+    broker.sent[0]!.succeed(10);
+    await expect(first).resolves.toEqual({ offsets: [10n], duplicates: [false] });
+    await tick();
+    expect(broker.sent.map((s) => texts(s.records))).toEqual([['a'], ['b', 'c', 'd']]);
+    expect(broker.sent[1]!.deadline).toBe(200); // the latest deadline of the group
+
+    broker.sent[1]!.succeed(11);
+    await expect(second).resolves.toEqual({ offsets: [11n, 12n], duplicates: [false, false] });
+    await expect(third).resolves.toEqual({ offsets: [13n], duplicates: [false] });
+    expect(coalescer.activeLanes).toBe(0);
+  });
+
+  test('lanes are independent', async () => {
+    const coalescer = new AppendCoalescer();
+    const broker = fakeBroker();
+    void coalescer.append('b1|p0', [record('a')], 100, broker.send);
+    void coalescer.append('b1|p1', [record('b')], 100, broker.send);
+    expect(broker.sent.map((s) => texts(s.records))).toEqual([['a'], ['b']]);
+  });
+
+  test('a combined Append stays within the limits, but one caller goes whole', async () => {
+    const coalescer = new AppendCoalescer({ maxRecords: 2 });
+    const broker = fakeBroker();
+    void coalescer.append('l', [record('a')], 1, broker.send);
+    void coalescer.append('l', [record('b')], 1, broker.send);
+    void coalescer.append('l', [record('c')], 1, broker.send);
+    void coalescer.append('l', [record('d'), record('e'), record('f')], 1, broker.send);
+    broker.sent[0]!.succeed(0);
+    await tick();
+    broker.sent[1]!.succeed(1);
+    await tick();
+    expect(broker.sent.map((s) => texts(s.records))).toEqual([['a'], ['b', 'c'], ['d', 'e', 'f']]);
+  });
+
+  test('a failure that may have written something fails every caller of the Append alike', async () => {
+    const coalescer = new AppendCoalescer();
+    const broker = fakeBroker();
+    const first = coalescer.append('l', [record('a')], 1, broker.send);
+    const second = coalescer.append('l', [record('b')], 1, broker.send);
+    const third = coalescer.append('l', [record('c')], 1, broker.send);
+    broker.sent[0]!.succeed(0);
+    await first;
+    await tick();
+    const moved = new PartqError('NOT_OWNER', 'partition moved');
+    broker.sent[1]!.fail(moved);
+    await expect(second).rejects.toBe(moved);
+    await expect(third).rejects.toBe(moved);
+    expect(broker.sent).toHaveLength(2);
+  });
+
+  test('a refusal that wrote nothing sends each caller again alone, so one bad request fails only itself', async () => {
+    const coalescer = new AppendCoalescer();
+    const broker = fakeBroker();
+    void coalescer.append('l', [record('a')], 1, broker.send);
+    const good = coalescer.append('l', [record('good')], 1, broker.send);
+    const bad = coalescer.append('l', [record('bad')], 1, broker.send);
+    broker.sent[0]!.succeed(0);
+    await tick();
+    broker.sent[1]!.fail(new PartqError('OUT_OF_ORDER_SEQUENCE', 'record 1: sequence is below the window'));
+    await tick();
+    expect(broker.sent.slice(2).map((s) => texts(s.records))).toEqual([['good'], ['bad']]);
+    broker.sent[2]!.succeed(1);
+    const own = new PartqError('OUT_OF_ORDER_SEQUENCE', 'record 0: sequence is below the window');
+    broker.sent[3]!.fail(own);
+    await expect(good).resolves.toEqual({ offsets: [1n], duplicates: [false] });
+    await expect(bad).rejects.toBe(own);
+  });
+
+  test('an answer with the wrong number of offsets is an internal error for everyone in it', async () => {
+    const coalescer = new AppendCoalescer();
+    const sent: ((answer: CoalescedAnswer) => void)[] = [];
+    const send: SendAppend = () => new Promise((resolve) => sent.push(resolve));
+    void coalescer.append('l', [record('a')], 1, send);
+    const second = coalescer.append('l', [record('b')], 1, send);
+    const third = coalescer.append('l', [record('c')], 1, send);
+    sent[0]!({ offsets: [0n], duplicates: [false] });
+    await tick();
+    sent[1]!({ offsets: [1n], duplicates: [false] });
+    await expect(second).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(third).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+});
