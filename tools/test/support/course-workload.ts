@@ -77,7 +77,7 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
   const consume = async (c: { name: string; topic: string; id: number }): Promise<void> => {
     let requestNumber = 0;
     let emptyAfterDone = 0;
-    while (emptyAfterDone < 3) {
+    while (emptyAfterDone < 5) {
       // The same request id on every retry: a lost answer is given again, not skipped.
       const requestId = `${c.name}-${requestNumber}`;
       const answer = await call(getJson(base, '/consumer/consume', { topic: c.topic, consumer_id: c.id, request_id: requestId }));
@@ -96,7 +96,7 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
       }
       expect(answer.body.code).toBe('EMPTY');
       if (!producing && faultDone) emptyAfterDone++;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
 

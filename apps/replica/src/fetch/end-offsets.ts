@@ -7,8 +7,9 @@ const DEFAULT_BROKER_TIMEOUT_MS = 2000;
 
 /**
  * The end offset (the offset the next message will get) of partitions, asked of their owning
- * brokers with one GetOffsets per broker. A partition whose broker is dead, unreachable, or does
- * not answer for it falls back to its committed high watermark: that much is certainly readable.
+ * brokers with one GetOffsets per broker. A partition without a live owner ends at its committed
+ * high watermark (nothing beyond it can be read). A partition whose owner did not answer is left
+ * out: its end is unknown, and guessing the (lagging) high watermark would hide messages.
  */
 export class EndOffsets {
   constructor(
@@ -18,14 +19,16 @@ export class EndOffsets {
     private readonly brokerTimeoutMs = DEFAULT_BROKER_TIMEOUT_MS,
   ) {}
 
-  /** End offsets by partition id; every partition given gets one. */
+  /** End offsets by partition id, for every partition whose end is known. */
   async of(partitions: readonly Partition[]): Promise<Map<number, number>> {
     const ends = new Map<number, number>();
     const byBroker = new Map<string, Partition[]>();
     for (const partition of partitions) {
-      ends.set(partition.partitionId, Number(partition.highWatermark));
       const broker = partition.brokerId > 0 ? this.view.aliveBroker(partition.brokerId) : undefined;
-      if (!broker) continue;
+      if (!broker) {
+        ends.set(partition.partitionId, Number(partition.highWatermark));
+        continue;
+      }
       const group = byBroker.get(broker.address) ?? [];
       group.push(partition);
       byBroker.set(broker.address, group);

@@ -162,8 +162,9 @@ export class ReplicaServiceImpl {
           // instead of a Fetch per empty partition.
           if (partitions.length > 1) {
             ends ??= await this.options.endOffsets.of(partitions);
-            const end = ends.get(partition.partitionId) ?? 0;
-            if (end <= Math.max(position, Number(partition.logStartOffset))) continue;
+            // Skip only what is known to be empty: an owner that did not answer may still hold messages.
+            const end = ends.get(partition.partitionId);
+            if (end !== undefined && end <= Math.max(position, Number(partition.logStartOffset))) continue;
           }
           read = await this.options.reader.read(partition, position, max);
         }
