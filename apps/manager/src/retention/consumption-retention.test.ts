@@ -66,6 +66,13 @@ test('deletes what every subscriber consumed, only below the high watermark, and
     [1, 4],
   ]);
 
+  // The last delivery of a consumer stays readable for a retried consume.
+  await db.insertInto('consumer_deliveries').values({ consumer_id: fast.id, request_id: 'r', partition_id: 0, from_offset: 6, to_offset: 8 }).execute();
+  await db.updateTable('consumer_positions').set({ next_offset: 9 }).where('partition_id', '=', 0).execute();
+  const afterDelivery = await applyConsumptionRetention(db);
+  expect(afterDelivery.partitions.map((p) => [p.partition_id, p.log_start_offset])).toEqual([[0, 6]]);
+  expect(await messageOffsets(topic.id, 0)).toEqual([6, 7, 8, 9]);
+
   // A topic nobody subscribed to keeps its messages.
   const lonely = await db.insertInto('topics').values({ name: 'lonely', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
   await db.insertInto('partitions').values({ topic_id: lonely.id, partition_id: 0, high_watermark: 1 }).execute();

@@ -8,15 +8,18 @@ import { sql, type Kysely } from 'kysely';
  * nobody has subscribed to keeps its messages (so a consumer starting from "earliest" finds them;
  * read literally, the rule would delete them at once). Only what PostgreSQL committed (below the
  * high watermark) is deleted, and the partition's log start offset (the "bias") moves up to it.
+ * A consumer's last delivery is kept too: a consume retried with its request id replays it.
  */
 export async function applyConsumptionRetention(db: Kysely<Database>): Promise<{ partitions: PartitionRow[]; deleted: number }> {
   return db.transaction().execute(async (tx) => {
     const moved = await sql<PartitionRow>`
       WITH lows AS (
         SELECT p.topic_id, p.partition_id,
-               LEAST(p.high_watermark, MIN(cp.next_offset)) AS new_start
+               LEAST(p.high_watermark, MIN(cp.next_offset), MIN(cd.from_offset)) AS new_start
         FROM partitions p
         JOIN consumer_positions cp ON cp.topic_id = p.topic_id AND cp.partition_id = p.partition_id
+        -- A consumer's last delivery stays readable: a retry of that consume gets it again.
+        LEFT JOIN consumer_deliveries cd ON cd.consumer_id = cp.consumer_id AND cd.partition_id = p.partition_id
         GROUP BY p.topic_id, p.partition_id, p.high_watermark
       )
       UPDATE partitions p SET log_start_offset = lows.new_start
