@@ -13,7 +13,10 @@ const MESSAGES_PER_PRODUCER = 60;
 let cluster: TestCluster;
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ brokers: 3, replicas: 1, restart: true });
+  // acks=broker survives a broker's SIGKILL when it comes back before it is declared dead (after
+  // that its partitions move, by design: see docs/semantics.md). A loaded CI machine can take
+  // seconds to restart a process, so the dead-broker timeout here is well above that.
+  cluster = await startTestCluster({ brokers: 3, replicas: 1, restart: true, env: { manager: { PARTQ_BROKER_TIMEOUT: '20s' } } });
 });
 
 afterAll(async () => {
