@@ -57,7 +57,7 @@ test('deletes what every subscriber consumed, only below the high watermark, and
     ])
     .execute();
 
-  const first = await applyConsumptionRetention(db);
+  const first = await applyConsumptionRetention(db, { keepLast: 0 });
   expect(first.deleted).toBe(3 + 4);
   expect(await messageOffsets(topic.id, 0)).toEqual([3, 4, 5, 6, 7, 8, 9]);
   expect(await messageOffsets(topic.id, 1)).toEqual([]);
@@ -69,9 +69,15 @@ test('deletes what every subscriber consumed, only below the high watermark, and
   // The last delivery of a consumer stays readable for a retried consume.
   await db.insertInto('consumer_deliveries').values({ consumer_id: fast.id, request_id: 'r', partition_id: 0, from_offset: 6, to_offset: 8 }).execute();
   await db.updateTable('consumer_positions').set({ next_offset: 9 }).where('partition_id', '=', 0).execute();
-  const afterDelivery = await applyConsumptionRetention(db);
+  const afterDelivery = await applyConsumptionRetention(db, { keepLast: 0 });
   expect(afterDelivery.partitions.map((p) => [p.partition_id, p.log_start_offset])).toEqual([[0, 6]]);
   expect(await messageOffsets(topic.id, 0)).toEqual([6, 7, 8, 9]);
+
+  // The last records of a partition stay for the producers' idempotence window.
+  await db.updateTable('consumer_positions').set({ next_offset: 10 }).where('partition_id', '=', 0).execute();
+  await db.deleteFrom('consumer_deliveries').execute();
+  expect((await applyConsumptionRetention(db, { keepLast: 2 })).partitions.map((p) => [p.partition_id, p.log_start_offset])).toEqual([[0, 8]]);
+  expect(await messageOffsets(topic.id, 0)).toEqual([8, 9]);
 
   // A topic nobody subscribed to keeps its messages.
   const lonely = await db.insertInto('topics').values({ name: 'lonely', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
@@ -79,7 +85,7 @@ test('deletes what every subscriber consumed, only below the high watermark, and
   await db.insertInto('messages').values({ topic_id: lonely.id, partition_id: 0, offset: 0, payload: Buffer.from('x'), appended_at: new Date() }).execute();
 
   // Nothing new consumed: a second run deletes nothing and moves nothing.
-  const again = await applyConsumptionRetention(db);
+  const again = await applyConsumptionRetention(db, { keepLast: 2 });
   expect(again).toEqual({ partitions: [], deleted: 0 });
   expect(await messageOffsets(lonely.id, 0)).toEqual([0]);
 });

@@ -1,6 +1,9 @@
 import type { Database, PartitionRow } from '@partq/schema';
 import { sql, type Kysely } from 'kysely';
 
+/** The records of a partition always kept (the brokers' idempotence window: 8192 sequences). */
+export const IDEMPOTENCE_WINDOW_RECORDS = 8192;
+
 /**
  * Consumption-based retention, the course's rule: a message is deleted once every consumer that
  * was subscribed when it was published has consumed it. Consumers registered later start at the
@@ -8,14 +11,21 @@ import { sql, type Kysely } from 'kysely';
  * nobody has subscribed to keeps its messages (so a consumer starting from "earliest" finds them;
  * read literally, the rule would delete them at once). Only what PostgreSQL committed (below the
  * high watermark) is deleted, and the partition's log start offset (the "bias") moves up to it.
- * A consumer's last delivery is kept too: a consume retried with its request id replays it.
+ * A consumer's last delivery is kept too: a consume retried with its request id replays it. And
+ * the last IDEMPOTENCE_WINDOW_RECORDS records of every partition stay, for producers' retries.
  */
-export async function applyConsumptionRetention(db: Kysely<Database>): Promise<{ partitions: PartitionRow[]; deleted: number }> {
+export async function applyConsumptionRetention(
+  db: Kysely<Database>,
+  options: { keepLast?: number } = {},
+): Promise<{ partitions: PartitionRow[]; deleted: number }> {
+  // A broker taking a partition over learns the producers' committed sequences from these rows,
+  // so a producer's retry of a record stored just before the failover is still recognized.
+  const keepLast = options.keepLast ?? IDEMPOTENCE_WINDOW_RECORDS;
   return db.transaction().execute(async (tx) => {
     const moved = await sql<PartitionRow>`
       WITH lows AS (
         SELECT p.topic_id, p.partition_id,
-               LEAST(p.high_watermark, MIN(cp.next_offset), MIN(cd.from_offset)) AS new_start
+               LEAST(GREATEST(p.high_watermark - ${keepLast}, 0), MIN(cp.next_offset), MIN(cd.from_offset)) AS new_start
         FROM partitions p
         JOIN consumer_positions cp ON cp.topic_id = p.topic_id AND cp.partition_id = p.partition_id
         -- A consumer's last delivery stays readable: a retry of that consume gets it again.
