@@ -122,9 +122,14 @@ test('consume --follow prints new messages as they come and ends cleanly on SIGI
   const seen: string[] = [];
   const reader = createInterface({ input: follow.stdout });
   const waitFor = (count: number) =>
-    new Promise<void>((resolve) => {
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reader.off('line', onLine);
+        reject(new Error(`waited 60 s for ${count} lines, saw ${JSON.stringify(seen)}`));
+      }, 60_000);
       const check = () => {
         if (seen.length >= count) {
+          clearTimeout(timer);
           reader.off('line', onLine);
           resolve();
         }
@@ -137,10 +142,14 @@ test('consume --follow prints new messages as they come and ends cleanly on SIGI
       check();
     });
 
-  await waitFor(2);
-  expect((await partq(['produce', 'cli-follow', '--quiet'], 'after-1\nafter-2\nafter-3\n')).code).toBe(0);
-  await waitFor(5);
-  follow.kill('SIGINT');
+  try {
+    await waitFor(2);
+    expect((await partq(['produce', 'cli-follow', '--quiet'], 'after-1\nafter-2\nafter-3\n')).code).toBe(0);
+    await waitFor(5);
+  } finally {
+    // Also when a wait failed: a follower left running would keep the test run alive.
+    follow.kill('SIGINT');
+  }
   expect(await exited).toBe(0);
   expect(seen.sort()).toEqual(['after-1', 'after-2', 'after-3', 'before-1', 'before-2']);
 });
