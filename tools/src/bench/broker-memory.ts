@@ -1,6 +1,7 @@
+import { ErrorTally } from './error-tally.js';
 import { Consumer } from '@partq/consumer';
 import { Producer } from '@partq/producer';
-import { errorText, payloadOf, sizeLabel, withCpu, type BenchContext } from './bench-context.js';
+import { payloadOf, sizeLabel, withCpu, type BenchContext } from './bench-context.js';
 import { buildMeasurement, type MeasuredResult } from './measurement.js';
 import { RssSampler, rssFields, type RssFigures } from './rss-sampler.js';
 
@@ -35,12 +36,8 @@ export async function measureBrokerMemory(context: BenchContext): Promise<Measur
   const producer = new Producer({ urls: [target.gatewayUrl], acks: 'broker' });
   const consumer = new Consumer({ urls: [target.gatewayUrl], maxMessages: 1000 });
   const sampler = new RssSampler(target.processes, 'broker');
-  let errors = 0;
-  let firstError: string | undefined;
-  const failed = (error: unknown): void => {
-    errors++;
-    firstError ??= errorText(error);
-  };
+  const tally = new ErrorTally();
+  const failed = tally.record;
   try {
     await producer.createTopic(topic, { partitions: options.partitions });
     await consumer.register(topic);
@@ -91,8 +88,7 @@ export async function measureBrokerMemory(context: BenchContext): Promise<Measur
       seconds: result.seconds,
       cpu,
       cpuVisible: context.cpuVisible,
-      errors,
-      ...(firstError === undefined ? {} : { firstError }),
+      ...tally.fields(),
       extra: { flowed_mb: Math.round((count * SIZE) / 1e6), consumed_meanwhile: result.received, ...rssFields(sampler.stop()) },
     });
   } finally {

@@ -1,6 +1,7 @@
+import { ErrorTally } from './error-tally.js';
 import { Consumer } from '@partq/consumer';
 import { Producer } from '@partq/producer';
-import { errorText, sizeLabel, withCpu, type BenchContext } from './bench-context.js';
+import { sizeLabel, withCpu, type BenchContext } from './bench-context.js';
 import { LatencyRecorder } from './latency-recorder.js';
 import { buildMeasurement, type MeasuredResult } from './measurement.js';
 
@@ -31,12 +32,8 @@ export async function measureE2eLatency(context: BenchContext): Promise<Measured
   const latency = new LatencyRecorder();
   /** send() to acknowledgement: the producing part of the end-to-end time. */
   const acked = new LatencyRecorder();
-  let errors = 0;
-  let firstError: string | undefined;
-  const failed = (error: unknown): void => {
-    errors++;
-    firstError ??= errorText(error);
-  };
+  const tally = new ErrorTally();
+  const failed = tally.record;
   try {
     await producer.createTopic(topic, { partitions: options.partitions });
     await producer.register(topic);
@@ -76,8 +73,7 @@ export async function measureE2eLatency(context: BenchContext): Promise<Measured
       latency,
       cpu,
       cpuVisible: context.cpuVisible,
-      errors,
-      ...(firstError === undefined ? {} : { firstError }),
+      ...tally.fields(),
       extra: { target_rate: rate, linger_ms: options.e2eLingerMs, poll_interval_ms: options.e2ePollMs, ...ackFields(acked) },
     });
   } finally {
