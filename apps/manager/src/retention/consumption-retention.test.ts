@@ -1,36 +1,23 @@
-import { createDatabase, createTestDatabase, migrateToLatest, type Database } from '@partq/schema';
-import type { Kysely } from 'kysely';
+import { useMigratedDatabase } from '../../test/migrated-database.js';
 import { applyConsumptionRetention } from './consumption-retention.js';
 
-let database: { url: string; drop(): Promise<void> };
-let db: Kysely<Database>;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDatabase(database.url);
-  await migrateToLatest(db);
-}, 60_000);
-
-afterAll(async () => {
-  await db?.destroy();
-  await database?.drop();
-});
+const testDb = useMigratedDatabase();
 
 async function messageOffsets(topicId: number, partitionId: number): Promise<number[]> {
-  const rows = await db.selectFrom('messages').select('offset').where('topic_id', '=', topicId).where('partition_id', '=', partitionId).orderBy('offset').execute();
+  const rows = await testDb.db.selectFrom('messages').select('offset').where('topic_id', '=', topicId).where('partition_id', '=', partitionId).orderBy('offset').execute();
   return rows.map((r) => r.offset);
 }
 
 test('deletes what every subscriber consumed, only below the high watermark, and moves the log start', async () => {
-  const topic = await db.insertInto('topics').values({ name: 'kept', partition_count: 2 }).returning('id').executeTakeFirstOrThrow();
-  await db
+  const topic = await testDb.db.insertInto('topics').values({ name: 'kept', partition_count: 2 }).returning('id').executeTakeFirstOrThrow();
+  await testDb.db
     .insertInto('partitions')
     .values([
       { topic_id: topic.id, partition_id: 0, high_watermark: 10 },
       { topic_id: topic.id, partition_id: 1, high_watermark: 4 },
     ])
     .execute();
-  await db
+  await testDb.db
     .insertInto('messages')
     .values(
       [0, 1].flatMap((partitionId) =>
@@ -44,9 +31,9 @@ test('deletes what every subscriber consumed, only below the high watermark, and
       ),
     )
     .execute();
-  const slow = await db.insertInto('consumers').values({ topic_id: topic.id }).returning('id').executeTakeFirstOrThrow();
-  const fast = await db.insertInto('consumers').values({ topic_id: topic.id }).returning('id').executeTakeFirstOrThrow();
-  await db
+  const slow = await testDb.db.insertInto('consumers').values({ topic_id: topic.id }).returning('id').executeTakeFirstOrThrow();
+  const fast = await testDb.db.insertInto('consumers').values({ topic_id: topic.id }).returning('id').executeTakeFirstOrThrow();
+  await testDb.db
     .insertInto('consumer_positions')
     .values([
       { consumer_id: slow.id, topic_id: topic.id, partition_id: 0, next_offset: 3 },
@@ -57,7 +44,7 @@ test('deletes what every subscriber consumed, only below the high watermark, and
     ])
     .execute();
 
-  const first = await applyConsumptionRetention(db, { keepLast: 0 });
+  const first = await applyConsumptionRetention(testDb.db, { keepLast: 0 });
   expect(first.deleted).toBe(3 + 4);
   expect(await messageOffsets(topic.id, 0)).toEqual([3, 4, 5, 6, 7, 8, 9]);
   expect(await messageOffsets(topic.id, 1)).toEqual([]);
@@ -67,25 +54,25 @@ test('deletes what every subscriber consumed, only below the high watermark, and
   ]);
 
   // The last delivery of a consumer stays readable for a retried consume.
-  await db.insertInto('consumer_deliveries').values({ consumer_id: fast.id, request_id: 'r', partition_id: 0, from_offset: 6, to_offset: 8 }).execute();
-  await db.updateTable('consumer_positions').set({ next_offset: 9 }).where('partition_id', '=', 0).execute();
-  const afterDelivery = await applyConsumptionRetention(db, { keepLast: 0 });
+  await testDb.db.insertInto('consumer_deliveries').values({ consumer_id: fast.id, request_id: 'r', partition_id: 0, from_offset: 6, to_offset: 8 }).execute();
+  await testDb.db.updateTable('consumer_positions').set({ next_offset: 9 }).where('partition_id', '=', 0).execute();
+  const afterDelivery = await applyConsumptionRetention(testDb.db, { keepLast: 0 });
   expect(afterDelivery.partitions.map((p) => [p.partition_id, p.log_start_offset])).toEqual([[0, 6]]);
   expect(await messageOffsets(topic.id, 0)).toEqual([6, 7, 8, 9]);
 
   // The last records of a partition stay for the producers' idempotence window.
-  await db.updateTable('consumer_positions').set({ next_offset: 10 }).where('partition_id', '=', 0).execute();
-  await db.deleteFrom('consumer_deliveries').execute();
-  expect((await applyConsumptionRetention(db, { keepLast: 2 })).partitions.map((p) => [p.partition_id, p.log_start_offset])).toEqual([[0, 8]]);
+  await testDb.db.updateTable('consumer_positions').set({ next_offset: 10 }).where('partition_id', '=', 0).execute();
+  await testDb.db.deleteFrom('consumer_deliveries').execute();
+  expect((await applyConsumptionRetention(testDb.db, { keepLast: 2 })).partitions.map((p) => [p.partition_id, p.log_start_offset])).toEqual([[0, 8]]);
   expect(await messageOffsets(topic.id, 0)).toEqual([8, 9]);
 
   // A topic nobody subscribed to keeps its messages.
-  const lonely = await db.insertInto('topics').values({ name: 'lonely', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-  await db.insertInto('partitions').values({ topic_id: lonely.id, partition_id: 0, high_watermark: 1 }).execute();
-  await db.insertInto('messages').values({ topic_id: lonely.id, partition_id: 0, offset: 0, payload: Buffer.from('x'), appended_at: new Date() }).execute();
+  const lonely = await testDb.db.insertInto('topics').values({ name: 'lonely', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+  await testDb.db.insertInto('partitions').values({ topic_id: lonely.id, partition_id: 0, high_watermark: 1 }).execute();
+  await testDb.db.insertInto('messages').values({ topic_id: lonely.id, partition_id: 0, offset: 0, payload: Buffer.from('x'), appended_at: new Date() }).execute();
 
   // Nothing new consumed: a second run deletes nothing and moves nothing.
-  const again = await applyConsumptionRetention(db, { keepLast: 2 });
+  const again = await applyConsumptionRetention(testDb.db, { keepLast: 2 });
   expect(again).toEqual({ partitions: [], deleted: 0 });
   expect(await messageOffsets(lonely.id, 0)).toEqual([0]);
 });

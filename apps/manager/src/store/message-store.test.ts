@@ -1,20 +1,7 @@
-import { createDatabase, createTestDatabase, migrateToLatest, type Database } from '@partq/schema';
-import type { Kysely } from 'kysely';
+import { useMigratedDatabase } from '../../test/migrated-database.js';
 import { MessageStore, packBytes, type CommittedRecord } from './message-store.js';
 
-let database: { url: string; drop(): Promise<void> };
-let db: Kysely<Database>;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDatabase(database.url);
-  await migrateToLatest(db);
-}, 60_000);
-
-afterAll(async () => {
-  await db?.destroy();
-  await database?.drop();
-});
+const testDb = useMigratedDatabase();
 
 describe('packBytes', () => {
   test('lays values end to end with 1-based positions; absent values get nulls', () => {
@@ -27,8 +14,8 @@ describe('packBytes', () => {
 
 describe('MessageStore.commit', () => {
   test('stores every record exactly: payloads of any size, keys present, empty or absent, sequences', async () => {
-    const topic = await db.insertInto('topics').values({ name: 'store', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-    await db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    const topic = await testDb.db.insertInto('topics').values({ name: 'store', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
     const big = Buffer.alloc(70_000, 7);
     const records: CommittedRecord[] = [
       { offset: 0, payload: Buffer.from('first'), key: Buffer.from('k1'), producerId: 3, sequence: 0, timestampMs: 1_764_000_000_000 },
@@ -36,11 +23,11 @@ describe('MessageStore.commit', () => {
       { offset: 2, payload: big, key: new Uint8Array(0), producerId: 3, sequence: 1, timestampMs: 1_764_000_000_002 },
       { offset: 3, payload: Buffer.from([0, 255, 92, 120]), key: Buffer.from([0, 1]), producerId: 4, sequence: 9, timestampMs: 1_764_000_000_003 },
     ];
-    const store = new MessageStore(db);
+    const store = new MessageStore(testDb.db);
     const updated = await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }]);
     expect(updated.map((row) => row.high_watermark)).toEqual([4]);
 
-    const rows = await db.selectFrom('messages').selectAll().where('topic_id', '=', topic.id).orderBy('offset').execute();
+    const rows = await testDb.db.selectFrom('messages').selectAll().where('topic_id', '=', topic.id).orderBy('offset').execute();
     expect(rows.map((row) => row.offset)).toEqual([0, 1, 2, 3]);
     rows.forEach((row, i) => {
       const want = records[i]!;
@@ -54,6 +41,6 @@ describe('MessageStore.commit', () => {
 
     // Replayed (a sync retried after a lost answer): nothing twice, nothing moves back.
     expect(await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }])).toEqual([]);
-    expect(await db.selectFrom('messages').select('offset').where('topic_id', '=', topic.id).execute()).toHaveLength(4);
+    expect(await testDb.db.selectFrom('messages').select('offset').where('topic_id', '=', topic.id).execute()).toHaveLength(4);
   });
 });
