@@ -5,7 +5,7 @@ export type { ClientErrorOptions } from './errors/client-error.js';
 export { ERROR_CODE_HEADER, abortedFailure, describeRpcFailure, toClientError } from './errors/rpc-error-mapping.js';
 export { abortHelpers } from './abort.js';
 export type { AbortHelpers } from './abort.js';
-export { Gateways } from './transport/gateways.js';
+export { DEFAULT_HTTP_VERSION, Gateways } from './transport/gateways.js';
 export type { Gateway, HttpVersion } from './transport/gateways.js';
 export { backoffDelay } from './rpc/retry-policy.js';
 export type { RetryPolicy } from './rpc/retry-policy.js';

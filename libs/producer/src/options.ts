@@ -1,4 +1,4 @@
-import { Acks } from '@partq/client-core';
+import { Acks, DEFAULT_HTTP_VERSION } from '@partq/client-core';
 import { ProducerError } from './errors/producer-error.js';
 import type { RetryPolicy } from '@partq/client-core';
 import type { HttpVersion } from '@partq/client-core';
@@ -18,7 +18,7 @@ export interface RetryOptions {
 export interface ProducerOptions {
   /** Gateway base URLs, e.g. ['http://127.0.0.1:8080']; calls move to the next one when one is unreachable. */
   urls: string[];
-  /** '1.1' (default) or '2' (h2c / h2). */
+  /** '2' (default: HTTP/2, cleartext h2c for http:// URLs) or '1.1'. */
   httpVersion?: HttpVersion;
   /** How long a batch waits for more messages after its first one. Default 5 ms. */
   lingerMs?: number;
@@ -51,7 +51,7 @@ export interface ResolvedProducerOptions {
 
 export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
   if (options === null || typeof options !== 'object') throw new ProducerError('INVALID_ARGUMENT', 'producer options are required');
-  const httpVersion = options.httpVersion ?? '1.1';
+  const httpVersion = options.httpVersion ?? DEFAULT_HTTP_VERSION;
   if (httpVersion !== '1.1' && httpVersion !== '2') {
     throw new ProducerError('INVALID_ARGUMENT', `httpVersion must be '1.1' or '2', got ${String(httpVersion)}`);
   }

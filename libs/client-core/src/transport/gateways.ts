@@ -7,6 +7,12 @@ import type { ClientErrors } from '../errors/client-failure.js';
 
 export type HttpVersion = '1.1' | '2';
 
+/**
+ * HTTP/2 by default: every call of a client shares one connection per gateway (the gateway serves
+ * cleartext HTTP/2 and HTTP/1.1 on the same port). '1.1' remains for proxies that only speak it.
+ */
+export const DEFAULT_HTTP_VERSION: HttpVersion = '2';
+
 /** One gateway as a call sees it: which one (to fail over from it) and a client bound to it. */
 export interface Gateway<S extends DescService> {
   readonly index: number;
@@ -20,8 +26,10 @@ interface Connection<S extends DescService> extends Gateway<S> {
 
 /**
  * The gateways a client may talk to, one of them current. Each gateway gets one Connect transport
- * (binary protobuf, one keep-alive connection pool or HTTP/2 session), made when first needed and
+ * (binary protobuf, one HTTP/2 session or keep-alive connection pool), made when first needed and
  * reused by every call. A call that finds the current gateway unreachable moves everyone to the next.
+ * Answers come uncompressed (no Accept-Encoding): batches of small messages gzip poorly for the CPU
+ * it costs on both ends, and payloads that compress well are better compressed by the application.
  */
 export class Gateways<S extends DescService, E extends Error = Error> {
   private readonly urls: readonly string[];
@@ -34,7 +42,7 @@ export class Gateways<S extends DescService, E extends Error = Error> {
     private readonly service: S,
     urls: readonly string[],
     private readonly errors: Pick<ClientErrors<E>, 'fromFailure'>,
-    private readonly httpVersion: HttpVersion = '1.1',
+    private readonly httpVersion: HttpVersion = DEFAULT_HTTP_VERSION,
   ) {
     if (!Array.isArray(urls) || urls.length === 0) {
       throw errors.fromFailure({ code: 'INVALID_ARGUMENT', message: 'at least one gateway URL is needed (options.urls)' });
@@ -70,12 +78,12 @@ export class Gateways<S extends DescService, E extends Error = Error> {
     const url = this.urls[index]!;
     if (this.httpVersion === '2') {
       const sessionManager = new Http2SessionManager(url);
-      const transport = createConnectTransport({ baseUrl: url, httpVersion: '2', useBinaryFormat: true, sessionManager });
+      const transport = createConnectTransport({ baseUrl: url, httpVersion: '2', useBinaryFormat: true, acceptCompression: [], sessionManager });
       return { index, url, client: createClient(this.service, transport), close: () => sessionManager.abort() };
     }
     // An agent of our own, so close() can end its idle keep-alive sockets.
     const agent = url.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
-    const transport = createConnectTransport({ baseUrl: url, httpVersion: '1.1', useBinaryFormat: true, nodeOptions: { agent } });
+    const transport = createConnectTransport({ baseUrl: url, httpVersion: '1.1', useBinaryFormat: true, acceptCompression: [], nodeOptions: { agent } });
     return { index, url, client: createClient(this.service, transport), close: () => agent.destroy() };
   }
 }

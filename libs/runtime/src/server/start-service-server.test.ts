@@ -1,4 +1,6 @@
-import type { ServiceImpl } from '@connectrpc/connect';
+import http2 from 'node:http2';
+import { createClient, type Client, type ServiceImpl } from '@connectrpc/connect';
+import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { Writable } from 'node:stream';
 import { EchoService } from '../../test/echo-service.js';
 import { fromConnectError } from '../errors/connect-mapping.js';
@@ -182,6 +184,90 @@ describe('startServiceServer', () => {
     const requestLine = log.lines.find((line) => line.msg === 'incoming request');
     expect(requestLine).toMatchObject({ role: 'broker', instance: 'b-1', level: 'info' });
     expect(log.lines.some((line) => line.msg === 'request failed' && line.level === 'error')).toBe(true);
+  });
+});
+
+describe('HTTP/2 on the same port', () => {
+  let server: ServiceServer;
+  const sessions: Http2SessionManager[] = [];
+
+  beforeAll(async () => {
+    server = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ role: 'gateway', instanceId: 'g-h2', level: 'silent' }),
+      registry: createMetricsRegistry('gateway'),
+      routes: (router) => router.service(EchoService, wrapServiceImpl(echoImpl)),
+    });
+  });
+
+  afterAll(async () => {
+    for (const session of sessions) session.abort();
+    await server.close();
+  });
+
+  function h2Client(): Client<typeof EchoService> {
+    const sessionManager = new Http2SessionManager(server.url);
+    sessions.push(sessionManager);
+    return createClient(EchoService, createConnectTransport({ baseUrl: server.url, httpVersion: '2', useBinaryFormat: true, sessionManager }));
+  }
+
+  it('serves Connect unary and streaming calls over cleartext HTTP/2, many on one connection', async () => {
+    const client = h2Client();
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => client.echo({ value: `m${i}` })));
+    expect(answers.map((a) => a.value)).toEqual(Array.from({ length: 50 }, (_, i) => `echo:m${i}`));
+    const counted: number[] = [];
+    const err = await errorOf(
+      (async () => {
+        for await (const msg of client.count({ value: 5 })) counted.push(msg.value);
+      })(),
+    );
+    expect(counted).toEqual([0, 1, 2]);
+    expect(err.code).toBe('NOT_OWNER');
+    expect(sessions[0]!.state()).toBe('open');
+  });
+
+  it('carries typed errors and a large body over HTTP/2', async () => {
+    const client = h2Client();
+    expect((await errorOf(client.echo({ value: 'missing' }))).code).toBe('NOT_FOUND');
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    await expect(client.echo({ value: big })).resolves.toMatchObject({ value: `echo:${big}` });
+  });
+
+  it('answers plain routes over HTTP/2 and HTTP/1.1 alike', async () => {
+    const session = http2.connect(server.url);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const stream = session.request({ ':method': 'GET', ':path': '/healthz' });
+        let text = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => (text += chunk));
+        stream.on('end', () => resolve(text));
+        stream.on('error', reject);
+      });
+      expect(JSON.parse(body)).toEqual({ status: 'ok' });
+    } finally {
+      session.close();
+    }
+    const res = await fetch(`${server.url}/healthz`);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('closes promptly with an idle HTTP/2 connection open', async () => {
+    const own = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ role: 'gateway', instanceId: 'g-h2c', level: 'silent' }),
+      registry: createMetricsRegistry('gateway'),
+      routes: (router) => router.service(EchoService, wrapServiceImpl(echoImpl)),
+    });
+    const sessionManager = new Http2SessionManager(own.url);
+    const client = createClient(EchoService, createConnectTransport({ baseUrl: own.url, httpVersion: '2', useBinaryFormat: true, sessionManager }));
+    await client.echo({ value: 'a' });
+    const started = Date.now();
+    await own.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    sessionManager.abort();
   });
 });
 

@@ -9,6 +9,7 @@ import { toConnectError } from '../errors/connect-mapping.js';
 import { PartqError } from '../errors/partq-error.js';
 import { rpcDurationHistogram } from '../metrics/rpc-duration.js';
 import { rpcMetricsInterceptor } from '../metrics/rpc-metrics-interceptor.js';
+import { createCleartextHttp2Server, type CleartextHttp2Server } from './cleartext-http2-server.js';
 import { partqHttpErrorHandler } from './http-error-handler.js';
 import { enterRequestId, REQUEST_ID_HEADER, requestIdFrom, requestIdServerInterceptor } from '../context/request-context.js';
 
@@ -53,16 +54,23 @@ export interface ServiceServer {
 }
 
 /**
- * The HTTP/1.1 server every partq role runs: Connect routes plus GET /healthz (the process is up),
+ * The HTTP server every partq role runs (HTTP/1.1 and cleartext HTTP/2 on one port): Connect
+ * routes plus GET /healthz (the process is up),
  * GET /readyz (it can serve: `ready()`), and GET /metrics (Prometheus text from `registry`).
  */
 export async function startServiceServer(options: ServiceServerOptions): Promise<ServiceServer> {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
 
+  let servers: CleartextHttp2Server | undefined;
   // Typed as the default instance: plugins (fastifyConnectPlugin among them) are declared against it,
   // and a pino Logger is a FastifyBaseLogger at run time.
   const app = fastify({
+    // HTTP/1.1 and cleartext HTTP/2 on the same port (see createCleartextHttp2Server).
+    serverFactory: (handler) => {
+      servers = createCleartextHttp2Server(handler);
+      return servers.server;
+    },
     loggerInstance: options.logger,
     logController: new LogController({ disableRequestLogging: !options.logRequests }),
     bodyLimit,
@@ -70,6 +78,8 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
   app.setErrorHandler(partqHttpErrorHandler);
+  // HTTP/2 connections are not keep-alive sockets Fastify knows how to close: send them GOAWAY.
+  app.addHook('preClose', async () => servers?.closeHttp2Sessions());
   // Every request runs with an id (the caller's x-request-id, or a new one), echoed in the answer.
   app.addHook('onRequest', async (request, reply) => {
     const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
@@ -119,7 +129,10 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     closing ??= (async () => {
       const abort = setTimeout(() => shutdown.abort(SHUTTING_DOWN), shutdownTimeoutMs);
       // Backstop for calls that ignore their abort signal: cut their connections a little later.
-      const cut = setTimeout(() => app.server.closeAllConnections(), shutdownTimeoutMs + 1000);
+      const cut = setTimeout(() => {
+        app.server.closeAllConnections();
+        servers?.destroyHttp2Sessions();
+      }, shutdownTimeoutMs + 1000);
       abort.unref();
       cut.unref();
       try {
