@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { findNatsServer } from '../src/bench/nats-server-process.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
 
 // `npm run bench` in its --quick mode against a test cluster: it must run every kind of measurement
@@ -23,6 +27,35 @@ afterAll(async () => {
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
+/** The NATS the bench's reference runs use by default (the bench reads the same variable). */
+const NATS_URL = process.env['PARTQ_BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+
+/** Why the reference runs will be skipped on this machine, or undefined when NATS with JetStream answers. */
+async function natsUnavailable(): Promise<string | undefined> {
+  try {
+    const nc = await connect({ servers: NATS_URL, timeout: 2000, reconnect: false });
+    try {
+      await jetstreamManager(nc);
+      return undefined;
+    } catch {
+      return 'JetStream is not enabled';
+    } finally {
+      await nc.close();
+    }
+  } catch {
+    return 'NATS not reachable';
+  }
+}
+
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -40,6 +73,8 @@ test('--help lists the flags', async () => {
   expect(code).toBe(0);
   expect(stdout).toContain('--url');
   expect(stdout).toContain('--quick');
+  expect(stdout).toContain('--nats-url');
+  expect(stdout).toContain('--no-reference');
 });
 
 test('a quick run prints one valid JSON line per measurement, a summary, and writes its report', async () => {
@@ -76,10 +111,31 @@ test('a quick run prints one valid JSON line per measurement, a summary, and wri
       'consume.client.batch-100.100B',
       'e2e-latency.fixed-rate-200-per-s.100B',
       'broker-rss.whole-run',
+      'reference.nats-jetstream.pipelined.100B',
+      'reference.nats-jetstream.one-at-a-time.100B',
     ]),
   );
-  // Every measurement really moved messages, and the cluster's CPU was visible through the cluster file.
-  for (const m of measurements.filter((x) => x['kind'] !== 'broker-rss' && x['kind'] !== 'idle')) expect(m['msgs']).toBeGreaterThan(0);
+  // The NATS reference is measured where NATS with JetStream answers, and skipped (not failed) elsewhere.
+  const unavailable = await natsUnavailable();
+  const references = measurements.filter((m) => m['kind'] === 'reference');
+  expect(references).toHaveLength(2);
+  for (const m of references) {
+    expect(m['errors']).toBe(0);
+    if (unavailable) {
+      expect(m['skipped']).toContain(unavailable);
+      expect(m['msgs']).toBe(0);
+    } else {
+      expect(m['skipped']).toBeUndefined();
+      expect(m['fsync']).toEqual(expect.any(String));
+      const natsServer = findNatsServer(Number(new URL(NATS_URL).port || 4222));
+      expect(m['cpu_ms']).toEqual(natsServer ? { 'nats-server': expect.any(Number) } : null);
+    }
+  }
+  expect(stdout).toMatch(/partq vs NATS JetStream on this machine.*: pipelined 100B \S+/);
+  // Every other measurement really moved messages, and the cluster's CPU was visible through the cluster file.
+  for (const m of measurements.filter((x) => x['kind'] !== 'broker-rss' && x['kind'] !== 'idle' && x['skipped'] === undefined)) {
+    expect(m['msgs']).toBeGreaterThan(0);
+  }
   expect(measurements.find((m) => m['kind'] === 'produce')?.['cpu_ms_per_msg']).not.toBeNull();
   expect(stdout).toContain('Targets (ratios from this run):');
 
@@ -90,4 +146,25 @@ test('a quick run prints one valid JSON line per measurement, a summary, and wri
   const report = JSON.parse(readFileSync(join(outDir, runDir!, 'results.json'), 'utf8')) as { measurements: unknown[] };
   expect(report.measurements).toHaveLength(measurements.length);
   expect(existsSync(join(outDir, runDir!, 'profiles'))).toBe(false);
+});
+
+test('without NATS the reference lines say skipped, with no error, and the run succeeds; --no-reference leaves them out', async () => {
+  const nowhere = `nats://127.0.0.1:${await closedPort()}`;
+  const common = ['--url', cluster.gatewayUrl, '--quick', '--sizes', '100', '--only', 'reference', '--out-dir', outDir];
+  const skipped = await runBench([...common, '--nats-url', nowhere]);
+  expect({ code: skipped.code, stderr: skipped.code === 0 ? '' : skipped.stderr }).toEqual({ code: 0, stderr: '' });
+  const lines = skipped.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(lines.map((m) => [m['name'], m['errors'], m['msgs']])).toEqual([
+    ['reference.nats-jetstream.pipelined.100B', 0, 0],
+    ['reference.nats-jetstream.one-at-a-time.100B', 0, 0],
+  ]);
+  for (const m of lines) expect(m['skipped']).toContain(`NATS not reachable at ${nowhere}`);
+  expect(skipped.stdout).toContain('pipelined 100B NATS skipped, one-at-a-time 100B NATS skipped');
+
+  const off = await runBench([...common, '--no-reference']);
+  expect(off.code).toBe(0);
+  expect(off.stdout.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
 });

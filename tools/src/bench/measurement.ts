@@ -2,14 +2,14 @@ import { loadavg } from 'node:os';
 import type { CpuUsage } from './cpu-meter.js';
 import type { LatencyHistogram, LatencyRecorder } from './latency-recorder.js';
 
-export type MeasurementKind = 'produce' | 'consume' | 'e2e-latency' | 'http-baseline' | 'broker-rss' | 'idle';
+export type MeasurementKind = 'produce' | 'consume' | 'e2e-latency' | 'http-baseline' | 'broker-rss' | 'idle' | 'reference';
 
 /** One line of the benchmark's output (snake_case: it is read by scripts and spreadsheets). */
 export interface Measurement {
   name: string;
   kind: MeasurementKind;
-  /** How the messages travelled: the npm clients, REST, or a bare Fastify route. */
-  via?: 'client' | 'rest' | 'bare-fastify';
+  /** How the messages travelled: the npm clients, REST, a bare Fastify route, or another broker (reference). */
+  via?: 'client' | 'rest' | 'bare-fastify' | 'nats-jetstream';
   mode?: 'one-at-a-time' | 'pipelined' | 'fixed-rate' | 'concurrent-requests' | 'backlog';
   msg_bytes?: number;
   acks?: 'broker' | 'all';
@@ -25,7 +25,10 @@ export interface Measurement {
   p50_ms: number | null;
   p99_ms: number | null;
   max_ms: number | null;
-  /** CPU of every cluster process (roles, and the embedded PostgreSQL) per message; null when not visible. */
+  /**
+   * CPU of every cluster process (roles, and the embedded PostgreSQL) per message, or of the
+   * reference broker's server for a reference line; null when not visible.
+   */
   cpu_ms_per_msg: number | null;
   /** That CPU by role, in ms over the measurement. */
   cpu_ms: Record<string, number> | null;

@@ -26,6 +26,12 @@ export const benchSpec = defineConfig({
   e2eLinger: { type: 'duration', default: 0, max: 1000, description: "End-to-end latency run: the producer's lingerMs (0: every send() leaves at once)" },
   mem: { type: 'boolean', default: false, description: 'Also run the long broker-memory test: --mem-bytes of 1 KiB messages flow through' },
   memBytes: { type: 'integer', default: 1024 ** 3, min: 1024, description: 'Payload bytes of the --mem test' },
+  reference: {
+    type: 'boolean',
+    default: true,
+    description: 'Also measure NATS JetStream publishing on this machine as a yardstick (skipped lines when no NATS answers)',
+  },
+  natsUrl: { type: 'url', default: 'nats://127.0.0.1:4222', env: 'PARTQ_BENCH_NATS_URL', description: 'The NATS server (JetStream enabled) of the reference runs' },
   only: { type: 'list', default: [], description: 'Run only measurements whose name starts with one of these (e.g. produce.client.pipelined)' },
   quick: { type: 'boolean', default: false, description: 'A few seconds in all: tiny counts and durations (smoke test; the numbers mean nothing)' },
   profile: { type: 'boolean', default: false, description: 'Write a CPU profile of every role to <out-dir>/profiles/<run>/ and summarise it' },
@@ -57,6 +63,8 @@ export interface BenchOptions {
   e2ePollMs: number;
   mem: boolean;
   memBytes: number;
+  reference: boolean;
+  natsUrl: string;
   only: string[];
   quick: boolean;
   profile: boolean;
@@ -95,6 +103,8 @@ export function resolveBenchOptions(config: BenchConfig): BenchOptions {
     e2ePollMs: config.e2ePoll,
     mem: config.mem,
     memBytes: config.memBytes,
+    reference: config.reference,
+    natsUrl: config.natsUrl,
     only: config.only,
     quick: config.quick,
     profile: config.profile,

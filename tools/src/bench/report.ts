@@ -34,7 +34,9 @@ export function summaryTable(report: RunReport): string {
       ? `RSS peak ${show(m['broker_rss_mb_peak'] as number | null)} MB`
       : m.kind === 'idle'
         ? `cluster CPU ${show(m['cluster_cpu_ms_per_s'] as number | null)} ms/s`
-        : String(m.errors),
+        : m['skipped'] !== undefined
+          ? 'skipped'
+          : String(m.errors),
   ]);
   const header = ['measurement', 'msgs/s', 'MB/s', 'p50 ms', 'p99 ms', 'max ms', 'cpu ms/msg', 'errors'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

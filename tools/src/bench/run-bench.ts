@@ -10,6 +10,7 @@ import { consumeName, measureConsume } from './consume.js';
 import { CpuMeter } from './cpu-meter.js';
 import { e2eLatencyName, measureE2eLatency } from './e2e-latency.js';
 import { buildMeasurement, type MeasuredResult, type MeasurementKind } from './measurement.js';
+import { measureNatsReference, natsReferenceCases, natsReferenceName } from './nats-reference.js';
 import { selected, type BenchOptions } from './options.js';
 import { clientProduceName, measureClientProduce, type ClientProduceCase } from './produce-client.js';
 import { bareFastifyName, measureBareFastify, measureRestProduce, restProduceName } from './produce-rest.js';
@@ -30,6 +31,14 @@ export interface BenchRun {
   results: MeasuredResult[];
   /** Files written under --out-dir. */
   files: string[];
+}
+
+/** A URL as it may be written to a report: user and password left out. */
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
 }
 
 function runId(date: Date): string {
@@ -96,6 +105,10 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<Benc
       for (const mode of ['pipelined', 'one-at-a-time'] as const) for (const acks of options.acks) cases.push({ size, acks, mode });
       for (const c of cases) await run(clientProduceName(c), 'produce', () => measureClientProduce(context, c));
     }
+    const references = natsReferenceCases(options.sizes).filter((c) => selected(options, natsReferenceName(c)));
+    if (options.reference && references.length > 0) {
+      await run(natsReferenceName(references[0]!), 'reference', () => measureNatsReference(context, references));
+    }
 
     for (const size of options.sizes) {
       let bareRate: number | undefined;
@@ -140,7 +153,12 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<Benc
     startedAt: started.toISOString(),
     target: target.description,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform },
-    options: { ...options, databaseUrl: options.databaseUrl ? '(set)' : undefined, sizes: options.sizes.map(sizeLabel) },
+    options: {
+      ...options,
+      databaseUrl: options.databaseUrl ? '(set)' : undefined,
+      natsUrl: withoutCredentials(options.natsUrl),
+      sizes: options.sizes.map(sizeLabel),
+    },
     measurements: results.map((r) => r.measurement),
     targets: checkTargets(
       results.map((r) => r.measurement),

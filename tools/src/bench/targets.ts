@@ -5,8 +5,10 @@ import type { Measurement } from './measurement.js';
 export interface TargetCheck {
   target: string;
   measured: string;
-  /** undefined: not measured in this run. */
+  /** undefined: not measured in this run, or informational (no goal to meet). */
   met: boolean | undefined;
+  /** A figure shown for comparison, not a goal of the issue. */
+  informational?: true;
 }
 
 export const PRODUCE_TARGET_MSGS_PER_S = 40_000;
@@ -62,5 +64,32 @@ export function checkTargets(measurements: readonly Measurement[], sizes: readon
     // Only the --mem run moves enough data to judge; the whole-run figure is shown for information.
     met: flow && typeof peak === 'number' ? peak < BROKER_RSS_BOUND_MB && flow.errors === 0 : undefined,
   });
+  for (const size of sizes) checks.push(natsComparison(measurements, sizeLabel(size)));
   return checks;
+}
+
+/**
+ * partq's acks=broker client produce rate over NATS JetStream's publish rate, mode by mode, from
+ * the same run; with NATS's fsync policy beside it, since partq fsyncs before acknowledging.
+ */
+function natsComparison(measurements: readonly Measurement[], label: string): TargetCheck {
+  let fsync: string | undefined;
+  const ratios = (['pipelined', 'one-at-a-time'] as const).map((mode) => {
+    const partq = find(measurements, `produce.client.${mode}.${label}.acks-broker`);
+    const nats = find(measurements, `reference.nats-jetstream.${mode}.${label}`);
+    if (typeof nats?.['fsync'] === 'string') fsync ??= nats['fsync'];
+    const ratio =
+      nats?.['skipped'] !== undefined
+        ? 'NATS skipped'
+        : partq && nats && partq.msgs_per_s > 0 && nats.msgs_per_s > 0
+          ? (partq.msgs_per_s / nats.msgs_per_s).toFixed(2)
+          : 'not measured';
+    return `${mode} ${label} ${ratio}`;
+  });
+  return {
+    target: 'partq vs NATS JetStream on this machine (partq acks=broker msgs/s / NATS msgs/s)',
+    measured: `${ratios.join(', ')}${fsync === undefined ? '' : ` (NATS fsync: ${fsync})`}`,
+    met: undefined,
+    informational: true,
+  };
 }

@@ -1,0 +1,71 @@
+import { errorText } from './bench-context.js';
+import type { LatencyRecorder } from './latency-recorder.js';
+
+export type ProduceMode = 'one-at-a-time' | 'pipelined';
+
+/** What a produce loop counted: acknowledged sends, failures, and per-message latency. */
+export interface SendTally {
+  acked: number;
+  errors: number;
+  firstError?: string;
+  latency: LatencyRecorder;
+}
+
+/**
+ * Calls `send` for `durationMs` and waits for every send to settle; returns the time of the last
+ * acknowledgement (performance.now()). One at a time: each send is awaited before the next.
+ * Pipelined: up to `window` sends outstanding. Latency is per send, from the call to its settling.
+ * Any client fits: `send` is one message to its broker (a partq producer, a NATS publish).
+ */
+export async function produceFor(
+  send: () => Promise<unknown>,
+  mode: ProduceMode,
+  durationMs: number,
+  window: number,
+  latency: LatencyRecorder,
+  tally: Omit<SendTally, 'latency'> = { acked: 0, errors: 0 },
+): Promise<number> {
+  const end = performance.now() + durationMs;
+  let lastAck = performance.now();
+  const settle = (sentAt: number) => (): void => {
+    lastAck = performance.now();
+    tally.acked++;
+    latency.record(lastAck - sentAt);
+  };
+  const failed = (error: unknown): void => {
+    tally.errors++;
+    tally.firstError ??= errorText(error);
+  };
+
+  if (mode === 'one-at-a-time') {
+    while (performance.now() < end) {
+      const sentAt = performance.now();
+      await send().then(settle(sentAt), failed);
+    }
+    return lastAck;
+  }
+
+  let outstanding = 0;
+  let wake: (() => void) | undefined;
+  let drained: (() => void) | undefined;
+  const release = (): void => {
+    outstanding--;
+    const w = wake;
+    wake = undefined;
+    w?.();
+    if (outstanding === 0) drained?.();
+  };
+  while (performance.now() < end) {
+    if (outstanding >= window) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      continue;
+    }
+    outstanding++;
+    const sentAt = performance.now();
+    void send().then(settle(sentAt), failed).finally(release);
+    // Let timers (the producer's linger) and I/O run now and then while the window is not full.
+    if (outstanding % 1000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  if (outstanding > 0) await new Promise<void>((resolve) => (drained = resolve));
+  return lastAck;
+}
