@@ -77,6 +77,19 @@ describe('request ids across hops', () => {
     expect(response.headers.get(REQUEST_ID_HEADER)).toBe('abc');
     expect(await response.json()).toEqual({ requestId: 'abc' });
     const fresh = await fetch(`${front.url}/hello`);
-    expect(fresh.headers.get(REQUEST_ID_HEADER)).toMatch(/^[0-9a-f]{16}$/);
+    const freshId = fresh.headers.get(REQUEST_ID_HEADER);
+    expect(freshId).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+    expect(await fresh.json()).toEqual({ requestId: freshId });
+    const another = await fetch(`${front.url}/hello`);
+    expect(another.headers.get(REQUEST_ID_HEADER)).not.toBe(freshId);
+  });
+
+  it('gives a Connect call without an id the one echoed in its answer, and passes it on', async () => {
+    seenAtBack.length = 0;
+    let echoed: string | null = null;
+    const client = createRpcClient(EchoService, front.url);
+    await client.echo({ value: 'y' }, { onHeader: (headers) => (echoed = headers.get(REQUEST_ID_HEADER)) });
+    expect(echoed).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+    expect(seenAtBack).toEqual([echoed]);
   });
 });
