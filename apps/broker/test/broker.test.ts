@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
-import { Acks, AppendRecordSchema, BrokerService, PartitionAssignmentSchema, type AppendRecord } from '@partq/proto';
+import {
+  Acks,
+  AppendRecordSchema,
+  BrokerService,
+  decodeRecordBatch,
+  encodeAppendRecordBatch,
+  PartitionAssignmentSchema,
+  type AppendRecord,
+  type AppendResponse,
+  type PartitionRecords,
+} from '@partq/proto';
 import { closeRpcTransports, createLogger, createRpcClient, fromConnectError, loadConfig, PartqError, sleep } from '@partq/runtime';
 import { startBroker, brokerConfigSpec, type BrokerConfig, type RunningBroker } from '../src/index.js';
 import { FakeManager, type FakeAssignment } from './fake-manager.js';
@@ -19,6 +29,19 @@ function record(text: string, producerId = 0, sequence?: number, key?: string): 
     ...(sequence === undefined ? {} : { sequence: BigInt(sequence) }),
     ...(key === undefined ? {} : { key: encoder.encode(key) }),
   });
+}
+
+/** A GetUpdates partition's records (sent as the WAL's stored bytes). */
+function recordsOf(partition: PartitionRecords) {
+  return decodeRecordBatch(partition.recordsData);
+}
+
+/** An Append answer as an offset and a duplicate flag per request record. */
+function expand(response: AppendResponse, count: number): { offsets: bigint[]; duplicates: boolean[] } {
+  const duplicates = new Map(response.duplicates.map((d) => [d.index, d.offset]));
+  let next = response.baseOffset;
+  const offsets = Array.from({ length: count }, (_, i) => duplicates.get(i) ?? next++);
+  return { offsets, duplicates: offsets.map((_, i) => duplicates.has(i)) };
 }
 
 function texts(records: { payload: Uint8Array }[]): string[] {
@@ -77,8 +100,10 @@ describe('broker over Connect', () => {
     return start(assignments, overrides);
   }
 
-  function append(partitionId: number, epoch: number, records: AppendRecord[], acks = Acks.BROKER) {
-    return client.append({ topicId: 1, partitionId, epoch, acks, records });
+  /** Appends as the gateway does: the records hand-encoded in records_data. */
+  async function append(partitionId: number, epoch: number, records: AppendRecord[], acks = Acks.BROKER) {
+    const response = await client.append({ topicId: 1, partitionId, epoch, acks, recordsData: encodeAppendRecordBatch(records) });
+    return expand(response, records.length);
   }
 
   async function fetchTexts(partitionId: number, offset: number): Promise<string[]> {
@@ -150,6 +175,18 @@ describe('broker over Connect', () => {
     expect((await append(0, 1, [record('z'.repeat(100))])).offsets).toEqual([1n]);
   });
 
+  it('takes AppendRecord objects too, and refuses malformed records_data with INVALID_ARGUMENT, writing nothing', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    const objects = await client.append({ topicId: 1, partitionId: 0, epoch: 1, records: [record('a'), record('b')] });
+    expect(expand(objects, 2).offsets).toEqual([0n, 1n]);
+    const valid = encodeAppendRecordBatch([record('c')]);
+    for (const recordsData of [valid.subarray(0, valid.length - 1), Buffer.from([0x0a, 0x05, 0x0a]), Buffer.from([0x08, 0xff])]) {
+      const refused = await failureOf(client.append({ topicId: 1, partitionId: 0, epoch: 1, recordsData }));
+      expect(refused.code).toBe('INVALID_ARGUMENT');
+    }
+    expect(await fetchTexts(0, 0)).toEqual(['a', 'b']);
+  });
+
   it('returns the original offset for a duplicate, also across a restart', async () => {
     await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
     await append(0, 1, [record('s0', 42, 0), record('s1', 42, 1)]);
@@ -210,11 +247,11 @@ describe('broker over Connect', () => {
     const byPartition = new Map(updates.partitions.map((p) => [p.partitionId, p]));
     expect(updates.partitions).toHaveLength(2); // topic 9 is not owned here
     expect(byPartition.get(0)!.epoch).toBe(5);
-    expect(texts(byPartition.get(0)!.records)).toEqual(['a', 'b']);
-    expect(byPartition.get(1)!.records).toEqual([]);
+    expect(texts(recordsOf(byPartition.get(0)!))).toEqual(['a', 'b']);
+    expect(recordsOf(byPartition.get(1)!)).toEqual([]);
 
     const quiet = await client.getUpdates({ from: [{ topicId: 1, partitionId: 0, offset: 2n }], maxWaitMs: 20, minRecords: 1 });
-    expect(quiet.partitions.map((p) => p.records.length)).toEqual([0]);
+    expect(quiet.partitions.map((p) => recordsOf(p).length)).toEqual([0]);
   });
 
   it('acks=all answers after the manager commits; the commit trims the WAL', async () => {
@@ -229,8 +266,8 @@ describe('broker over Connect', () => {
     });
     // A waiting acks=all append makes the long-poll answer at once, although min_records is far away.
     const updates = await client.getUpdates({ from: [{ topicId: 1, partitionId: 0, offset: 0n }], maxWaitMs: 30_000, maxRecords: 100, minRecords: 1000 });
-    const records = updates.partitions[0]!.records;
-    expect(records.map((r) => r.offset)).toEqual(Array.from({ length: 11 }, (_, i) => BigInt(i)));
+    const records = recordsOf(updates.partitions[0]!);
+    expect(records.map((r) => r.offset)).toEqual(Array.from({ length: 11 }, (_, i) => i));
     expect(acked).toBe(false);
 
     await client.commit({ committed: [{ topicId: 1, partitionId: 0, offset: 11n }] });
@@ -308,10 +345,10 @@ describe('broker over Connect', () => {
     const poll = client.getUpdates({ from: [{ topicId: 1, partitionId: 1, offset: 0n }], maxWaitMs: 30_000, minRecords: 1 });
     await eventually(async () => {
       const updates = await client.getUpdates({ from: [{ topicId: 1, partitionId: 0, offset: 0n }] });
-      expect(updates.partitions[0]!.records.length).toBe(2);
+      expect(recordsOf(updates.partitions[0]!).length).toBe(2);
     });
     await broker!.stop();
-    expect((await poll).partitions[0]!.records).toEqual([]);
+    expect(recordsOf((await poll).partitions[0]!)).toEqual([]);
     expect((await acksAll).code).toBe('UNAVAILABLE');
 
     broker = await startBroker(config(), { logger });

@@ -1,4 +1,5 @@
-import { ConsumerService, ProducerService } from '@partq/proto';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ConsumerService, ProducerService, SendMessageBatchSchema } from '@partq/proto';
 import { closeRpcTransports, createRpcClient, fromConnectError } from '@partq/runtime';
 import { startFakeCluster, type FakeCluster } from './fakes/fake-cluster.js';
 
@@ -76,4 +77,30 @@ test('errors keep their partq code over Connect', async () => {
   expect(await codeOf(producer().send({ topic: 'rpc', producerId, messages: [] }))).toBe('INVALID_ARGUMENT');
   expect(await codeOf(consumer().dequeue({ topic: 'rpc', consumerId: 777777 }))).toBe('NOT_FOUND');
   expect(await codeOf(consumer().register({ topic: 'missing' }))).toBe('NOT_FOUND');
+});
+
+test('ProducerService: messages_data (what @partq/producer sends) is answered in the packed fields; malformed is INVALID_ARGUMENT and writes nothing', async () => {
+  const { producerId } = await producer().register({ topic: 'rpc' });
+  const messagesData = toBinary(
+    SendMessageBatchSchema,
+    create(SendMessageBatchSchema, {
+      messages: [
+        { payload: bytes('p0'), partitionId: 0, sequence: 100n },
+        { payload: bytes('p1'), partitionId: 1, key: bytes('k') },
+        { payload: bytes('p0 again'), partitionId: 0, sequence: 100n },
+      ],
+    }),
+  );
+  const sent = await producer().send({ topic: 'rpc', producerId, messagesData });
+  expect(sent.results).toEqual([]);
+  expect(sent.partitionIds).toEqual([0, 1, 0]);
+  expect(sent.offsets[0]).toBe(sent.offsets[2]);
+  expect(sent.offsets[1]! >= 0n).toBe(true);
+  expect(sent.duplicateIndexes).toEqual([2]);
+
+  const appends = cluster.state.appendRequests.length;
+  for (const malformed of [messagesData.subarray(0, messagesData.length - 1), new Uint8Array([0x0a, 0x02, 0x20, 0x80])]) {
+    expect(await codeOf(producer().send({ topic: 'rpc', producerId, messagesData: malformed }))).toBe('INVALID_ARGUMENT');
+  }
+  expect(cluster.state.appendRequests.length).toBe(appends);
 });

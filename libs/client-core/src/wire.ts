@@ -4,8 +4,11 @@
 export {
   ConsumerService,
   ProducerService,
+  SendMessageBatchSchema,
   SendRequestSchema,
+  type ConsumerServiceConsumeRequest,
   type ConsumerServiceRegisterRequest,
+  type ConsumerServiceReleaseRequest,
   type DequeueRequest,
   type SendRequest,
 } from './gen/partq/v1/client_pb.js';

@@ -12,6 +12,7 @@ import { producerErrors, toProducerError } from './errors/rpc-error-mapping.js';
 import { assertPartition, toOutgoingMessage, type Message } from './message.js';
 import { resolveProducerOptions, toAcks, type AcksMode, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { Registrations } from './registrations.js';
+import { encodeSendMessageBatch } from './wire/send-message-batch.js';
 import { assertTopicName } from './topic-name.js';
 
 export interface SignalOptions {
@@ -211,27 +212,24 @@ export class Producer implements AsyncDisposable {
 
   /** One batch, one Send RPC (retried as it is); settles the batch's messages. Never rejects. */
   private async sendBatch(batch: Batch): Promise<void> {
-    // Built once: every attempt sends the very same messages and sequences.
-    const request = create(SendRequestSchema, {
-      topic: batch.target.topic,
-      producerId: batch.target.producerId,
-      acks: batch.target.acks,
-      messages: batch.entries.map(({ message }) => ({
-        payload: message.payload,
-        key: message.key,
-        partitionId: message.partitionId,
-        sequence: message.sequence,
-      })),
-    });
     try {
+      // Built once: every attempt sends the very same messages and sequences.
+      const request = create(SendRequestSchema, {
+        topic: batch.target.topic,
+        producerId: batch.target.producerId,
+        acks: batch.target.acks,
+        messagesData: encodeSendMessageBatch(batch.entries.map((entry) => entry.message)),
+      });
       const answer = await callWithRetry(this.gateways, (client, callOptions) => client.send(request, callOptions), {
         policy: this.options.retry,
         errors: producerErrors,
       });
-      if (answer.results.length !== batch.count) {
-        throw new ConnectError(`the gateway answered ${answer.results.length} results for ${batch.count} messages`, Code.Internal);
+      // messages_data is answered in the packed fields: a partition and an offset per message.
+      const { partitionIds, offsets } = answer;
+      if (partitionIds.length !== batch.count || offsets.length !== batch.count) {
+        throw new ConnectError(`the gateway answered ${offsets.length} offsets for ${batch.count} messages`, Code.Internal);
       }
-      batch.succeed(answer.results.map((r) => ({ partition: r.partitionId, offset: Number(r.offset) })));
+      batch.succeed(partitionIds.map((partition, i) => ({ partition, offset: Number(offsets[i]!) })));
     } catch (error) {
       batch.fail(toProducerError(error));
     }

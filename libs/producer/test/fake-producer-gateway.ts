@@ -3,7 +3,8 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Code, ConnectError, createContextKey, createContextValues, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { ProducerService, type SendRequest } from '@partq/client-core';
+import { fromBinary } from '@bufbuild/protobuf';
+import { ProducerService, SendMessageBatchSchema, type SendRequest } from '@partq/client-core';
 
 /** What the fake does instead of (or after) serving the next call of a method. */
 export type Fault =
@@ -37,7 +38,7 @@ const utf8 = new TextDecoder();
 export class FakeProducerGateway {
   readonly topics = new Map<string, { partitions: StoredMessage[][] }>();
   readonly producers = new Map<number, { topic: string; partition?: number }>();
-  /** Every Send call that reached a handler, failed ones included. */
+  /** Every Send call that reached a handler, failed ones included (messages_data decoded into `messages`). */
   readonly sendRequests: SendRequest[] = [];
   /** Most Send calls handled at the same time. */
   maxConcurrentSends = 0;
@@ -135,6 +136,8 @@ export class FakeProducerGateway {
         return { producerId, partitionCount: topic.partitions.length };
       },
       send: async (request: SendRequest, ctx: HandlerContext) => {
+        const packed = request.messages.length === 0 && request.messagesData.byteLength > 0;
+        if (packed) request.messages = fromBinary(SendMessageBatchSchema, request.messagesData).messages;
         this.sendRequests.push(request);
         this.arrivals.splice(0).forEach((notify) => notify());
         this.concurrentSends++;
@@ -145,7 +148,12 @@ export class FakeProducerGateway {
           if (fault) await this.applyBeforeWrite(fault, ctx);
           const results = this.write(request);
           if (fault) await this.applyAfterWrite(fault, ctx);
-          return { results };
+          if (!packed) return { results };
+          return {
+            partitionIds: results.map((r) => r.partitionId),
+            offsets: results.map((r) => r.offset),
+            duplicateIndexes: results.flatMap((r, i) => (r.duplicate ? [i] : [])),
+          };
         } finally {
           this.concurrentSends--;
         }

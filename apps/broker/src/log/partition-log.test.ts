@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
-import { AppendRecordSchema, type AppendRecord } from '@partq/proto';
+import { AppendRecordSchema, decodeRecord, type AppendRecord } from '@partq/proto';
 import { createLogger, PartqError } from '@partq/runtime';
 import { PartitionLog, type PartitionLogSettings } from './partition-log.js';
 
@@ -76,12 +76,13 @@ describe('PartitionLog', () => {
     const retry = await log.append(1, [record('s1', 7, 1), record('s2', 7, 2), record('s2', 7, 2)], 0);
     expect(retry.offsets).toEqual([1, 2, 2]);
     expect(retry.duplicates).toEqual([true, false, true]);
+    expect(retry.baseOffset).toBe(2);
     expect(retry.written).toBe(1);
 
     // Both calls are issued in the same tick: the second finds sequence 3 being written and waits for it.
     const [a, b] = await Promise.all([log.append(1, [record('s3', 7, 3)], 0), log.append(1, [record('s3', 7, 3)], 0)]);
     expect(a!.offsets).toEqual([3]);
-    expect(b).toEqual({ offsets: [3], duplicates: [true], lastOffset: 3, written: 0 });
+    expect(b).toEqual({ baseOffset: 4, offsets: [3], duplicates: [true], lastOffset: 3, written: 0 });
     expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['s0', 's1', 's2', 's3']);
     await log.close();
   });
@@ -171,8 +172,9 @@ describe('PartitionLog', () => {
     await log.append(6, [record('a'), record('b'), record('c')], 0);
     const sync = await log.readForSync(3, 10, 1 << 20);
     expect(sync.epoch).toBe(6);
-    expect(texts(sync.records)).toEqual(['b', 'c']);
-    expect(texts((await log.readForSync(0, 10, 1 << 20)).records)).toEqual(['a', 'b', 'c']);
+    // Stored bytes, passed on undecoded.
+    expect(texts(sync.records.map(decodeRecord))).toEqual(['b', 'c']);
+    expect(texts((await log.readForSync(0, 10, 1 << 20)).records.map(decodeRecord))).toEqual(['a', 'b', 'c']);
     expect(log.pendingSince(3)).toBe(2);
     expect(await log.read(5, 10, 1 << 20)).toEqual([]);
     expect((await failureOf(log.read(6, 10, 1 << 20))).code).toBe('OFFSET_OUT_OF_RANGE');

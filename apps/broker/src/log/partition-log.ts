@@ -1,10 +1,9 @@
 import { rm } from 'node:fs/promises';
-import type { AppendRecord, Record as LogRecord } from '@partq/proto';
+import { decodeRecord, encodeRecords, type Record as LogRecord, type RecordFields } from '@partq/proto';
 import { PartqError, type Logger } from '@partq/runtime';
-import { Wal, WalError } from '@partq/wal';
+import { Wal, WalError, type WalRecord } from '@partq/wal';
 import { CommitWaiters } from './commit-waiters.js';
 import { readPartitionMeta, writePartitionMeta } from './partition-meta.js';
-import { decodeRecord, encodeRecords } from './record-codec.js';
 import { ProducerSequences, DEFAULT_SEQUENCE_WINDOW } from './producer-sequences.js';
 
 /** WAL settings shared by every partition of a broker. */
@@ -49,6 +48,8 @@ export interface PartitionAssignmentInfo {
 }
 
 export interface AppendOutcome {
+  /** Offset of the first record written; the written records' offsets follow it in request order. */
+  baseOffset: number;
   /** One per request record: the offset it got, or the original offset of a duplicate. */
   offsets: number[];
   duplicates: boolean[];
@@ -193,13 +194,13 @@ export class PartitionLog {
    * original offset; a sequence below the remembered window fails with OUT_OF_ORDER_SEQUENCE and nothing of
    * the batch is written. Resolves once every returned offset is durable.
    */
-  async append(epoch: number, records: readonly AppendRecord[], timestampMs: number): Promise<AppendOutcome> {
+  async append(epoch: number, records: readonly RecordFields[], timestampMs: number): Promise<AppendOutcome> {
     while (this.appendGate) await this.appendGate;
     this.assertOwnedAt(epoch);
 
     // From here to the WAL call nothing awaits, so offsets and the index stay consistent.
     const resolutions: Resolution[] = [];
-    const fresh: AppendRecord[] = [];
+    const fresh: RecordFields[] = [];
     const inBatch = new Map<string, number>();
     for (const record of records) {
       if (record.sequence === undefined) {
@@ -250,11 +251,11 @@ export class PartitionLog {
     }
     // An in-flight duplicate shares the fate of the append that is writing it.
     await Promise.all(waitFor);
-    return { offsets, duplicates, lastOffset: offsets.reduce((a, b) => Math.max(a, b)), written: fresh.length };
+    return { baseOffset: firstOffset, offsets, duplicates, lastOffset: offsets.reduce((a, b) => Math.max(a, b)), written: fresh.length };
   }
 
   /** Encodes and queues the WAL append; registers the sequences as being written. */
-  private write(records: readonly AppendRecord[], firstOffset: number, timestampMs: number): Promise<unknown> {
+  private write(records: readonly RecordFields[], firstOffset: number, timestampMs: number): Promise<unknown> {
     const encoded = encodeRecords(records, firstOffset, timestampMs);
     let appended: Promise<unknown>;
     try {
@@ -299,6 +300,11 @@ export class PartitionLog {
    * PostgreSQL instead) and beyond the end; [] exactly at the end.
    */
   async read(from: number, maxRecords: number, maxBytes: number): Promise<LogRecord[]> {
+    return (await this.readStored(from, maxRecords, maxBytes)).map((entry) => decodeRecord(entry.data));
+  }
+
+  /** As read(), the records as the WAL stores them (partq.v1.Record bytes), undecoded. */
+  private async readStored(from: number, maxRecords: number, maxBytes: number): Promise<WalRecord[]> {
     this.assertOpen();
     const start = this.wal.startOffset;
     const end = this.wal.endOffset;
@@ -321,28 +327,29 @@ export class PartitionLog {
     } catch (error) {
       if (error instanceof WalError && error.code === 'OFFSET_OUT_OF_RANGE') {
         // Trimmed or truncated while this read waited: report the range as it is now.
-        return this.read(from, maxRecords, maxBytes);
+        return this.readStored(from, maxRecords, maxBytes);
       }
       throw this.translateWalError(error);
     }
-    return entries.map((entry) => decodeRecord(entry.data));
+    return entries;
   }
 
   /**
-   * Records for the manager's sync, labelled with the epoch they were written under. Never mixes epochs:
-   * waits out a truncation in progress and reads again if one happened meanwhile.
+   * Records for the manager's sync as stored (partq.v1.Record bytes, passed on undecoded), labelled with
+   * the epoch they were written under. Never mixes epochs: waits out a truncation in progress and reads
+   * again if one happened meanwhile.
    */
-  async readForSync(from: number, maxRecords: number, maxBytes: number): Promise<{ epoch: number; records: LogRecord[] }> {
+  async readForSync(from: number, maxRecords: number, maxBytes: number): Promise<{ epoch: number; records: Uint8Array[] }> {
     for (;;) {
       while (this.appendGate) await this.appendGate;
       this.assertOpen();
       const epoch = this.currentEpoch;
       const generation = this.layoutGeneration;
       const start = Math.max(from, this.wal.startOffset);
-      let records: LogRecord[] = [];
+      let records: Uint8Array[] = [];
       if (start < this.wal.endOffset) {
         try {
-          records = await this.read(start, maxRecords, maxBytes);
+          records = (await this.readStored(start, maxRecords, maxBytes)).map((entry) => entry.data);
         } catch (error) {
           // Trimmed meanwhile: go round again from the new start.
           if (error instanceof PartqError && error.code === 'OFFSET_OUT_OF_RANGE') continue;

@@ -2,17 +2,22 @@ import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
 import {
   Acks,
+  decodeAppendRecordBatch,
+  encodeRecordBatch,
   PartitionOffsetSchema,
   PartitionRecordsSchema,
+  WireFormatError,
+  type AppendRequest,
   type BrokerService,
   type PartitionOffset,
   type PartitionRecords,
-  type Record as LogRecord,
+  type RecordFields,
 } from '@partq/proto';
 import { PartqError } from '@partq/runtime';
 import type { BrokerMetrics } from '../broker-metrics.js';
 import type { PartitionLog } from '../log/partition-log.js';
 import type { PartitionStore } from '../log/partition-store.js';
+import { RecordArrivals } from '../log/record-arrivals.js';
 import { toStoreAssignments } from '../membership/assignments.js';
 
 export interface BrokerServiceOptions {
@@ -28,6 +33,8 @@ export const FETCH_DEFAULT_MAX_RECORDS = 500;
 export const FETCH_DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const FETCH_LIMIT_MAX_RECORDS = 10_000;
 const FETCH_LIMIT_MAX_BYTES = 32 * 1024 * 1024;
+/** Longest long-poll of a Fetch: a caller that waits longer asks again. */
+export const FETCH_MAX_WAIT_MS = 30_000;
 const UPDATES_DEFAULT_MAX_RECORDS = 1000;
 /** Keeps a GetUpdates answer well below the 64 MiB message limit. */
 const UPDATES_MAX_BYTES = 32 * 1024 * 1024;
@@ -41,14 +48,17 @@ export type BrokerServiceImpl = ServiceImpl<typeof BrokerService>;
  */
 export class BrokerServiceHandlers {
   private interrupted = false;
+  private readonly arrivals: RecordArrivals;
 
-  constructor(private readonly options: BrokerServiceOptions) {}
+  constructor(private readonly options: BrokerServiceOptions) {
+    this.arrivals = new RecordArrivals(options.store);
+  }
 
   /** The Connect implementation (plain functions, so no helper of this class is exposed as an RPC). */
   implementation(): BrokerServiceImpl {
     return {
       append: (request) => this.append(request),
-      fetch: (request) => this.fetch(request),
+      fetch: (request, context) => this.fetch(request, context),
       getOffsets: (request) => this.getOffsets(request),
       getUpdates: (request, context) => this.getUpdates(request, context),
       commit: (request) => this.commit(request),
@@ -59,10 +69,12 @@ export class BrokerServiceHandlers {
   interrupt(): void {
     this.interrupted = true;
     this.options.store.interrupt();
+    this.arrivals.wakeAll();
   }
 
   private async append(request: Parameters<BrokerServiceImpl['append']>[0]) {
-    const { records, topicId, partitionId } = request;
+    const { topicId, partitionId } = request;
+    const records = recordsOf(request);
     if (records.length === 0) throw new PartqError('INVALID_ARGUMENT', 'append needs at least one record', { topicId, partitionId });
     records.forEach((record, index) => {
       const bytes = record.payload.byteLength + (record.key?.byteLength ?? 0);
@@ -81,13 +93,24 @@ export class BrokerServiceHandlers {
     const outcome = await log.append(request.epoch, records, Date.now());
     this.options.metrics.appended(topicId, partitionId, records.length, outcome.written);
     if (request.acks === Acks.ALL) await log.waitCommitted(outcome.lastOffset, this.options.acksAllTimeoutMs);
-    return { offsets: outcome.offsets.map((offset) => BigInt(offset)), duplicates: outcome.duplicates };
+    const duplicates: { index: number; offset: bigint }[] = [];
+    outcome.duplicates.forEach((duplicate, index) => {
+      if (duplicate) duplicates.push({ index, offset: BigInt(outcome.offsets[index]!) });
+    });
+    return { baseOffset: BigInt(outcome.baseOffset), duplicates };
   }
 
-  private async fetch(request: Parameters<BrokerServiceImpl['fetch']>[0]) {
+  /** Records from `offset`; with max_wait_ms, at the end of the log it waits for the next append first. */
+  private async fetch(request: Parameters<BrokerServiceImpl['fetch']>[0], context: HandlerContext) {
     const offset = Number(request.offset);
     if (offset < 0) throw new PartqError('INVALID_ARGUMENT', `offset must not be negative, got ${offset}`);
-    const log = this.options.store.require(request.topicId, request.partitionId);
+    let log = this.options.store.require(request.topicId, request.partitionId);
+    const maxWaitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_MAX_WAIT_MS);
+    if (maxWaitMs > 0 && offset === log.endOffset && !this.interrupted) {
+      await this.arrivals.wait(request.topicId, request.partitionId, offset, maxWaitMs, context.signal);
+      // Closed or moved while we waited: NOT_OWNER, the caller looks up the new owner.
+      log = this.options.store.require(request.topicId, request.partitionId);
+    }
     const maxRecords = limit(request.maxRecords, FETCH_DEFAULT_MAX_RECORDS, FETCH_LIMIT_MAX_RECORDS);
     const maxBytes = limit(request.maxBytes, FETCH_DEFAULT_MAX_BYTES, FETCH_LIMIT_MAX_BYTES);
     const records = await log.read(offset, maxRecords, maxBytes);
@@ -137,7 +160,7 @@ export class BrokerServiceHandlers {
       const log = store.get(p.topicId, p.partitionId);
       if (!log) continue;
       let epoch: number;
-      let records: LogRecord[] = [];
+      let records: Uint8Array[] = [];
       try {
         if (recordBudget > 0 && byteBudget > 0) {
           ({ epoch, records } = await log.readForSync(p.from, recordBudget, byteBudget));
@@ -150,8 +173,9 @@ export class BrokerServiceHandlers {
         throw error;
       }
       recordBudget -= records.length;
-      byteBudget -= records.reduce((sum, r) => sum + r.payload.byteLength + (r.key?.byteLength ?? 0), 0);
-      partitions.push(create(PartitionRecordsSchema, { topicId: p.topicId, partitionId: p.partitionId, epoch, records }));
+      byteBudget -= records.reduce((sum, r) => sum + r.byteLength, 0);
+      // The stored bytes go out as they are: the manager reads them with the same codec.
+      partitions.push(create(PartitionRecordsSchema, { topicId: p.topicId, partitionId: p.partitionId, epoch, recordsData: encodeRecordBatch(records) }));
     }
     return { partitions };
   }
@@ -165,6 +189,17 @@ export class BrokerServiceHandlers {
   private async assign(request: Parameters<BrokerServiceImpl['assign']>[0]) {
     await this.options.store.reconcile(toStoreAssignments(request.assignments), request.complete);
     return {};
+  }
+}
+
+/** The request's records: the hand-encoded records_data, or AppendRecord objects when it is empty. */
+function recordsOf(request: AppendRequest): readonly RecordFields[] {
+  if (request.records.length > 0 || request.recordsData.byteLength === 0) return request.records;
+  try {
+    return decodeAppendRecordBatch(request.recordsData);
+  } catch (error) {
+    if (error instanceof WireFormatError) throw new PartqError('INVALID_ARGUMENT', `append records_data: ${error.message}`, { reason: error.code });
+    throw error;
   }
 }
 

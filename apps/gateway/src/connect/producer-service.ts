@@ -1,6 +1,8 @@
 import type { ServiceImpl } from '@connectrpc/connect';
-import type { ProducerService } from '@partq/proto';
+import { decodeSendMessageBatch, WireFormatError, type ProducerService, type SendRequest } from '@partq/proto';
+import { PartqError } from '@partq/runtime';
 import type { GatewayServices } from '../gateway-services.js';
+import type { OutgoingMessage } from '../produce/outgoing-message.js';
 
 /** ProducerService (client.proto): the same calls as the REST producer and topic routes. */
 export function producerServiceImpl(services: GatewayServices): ServiceImpl<typeof ProducerService> {
@@ -19,18 +21,35 @@ export function producerServiceImpl(services: GatewayServices): ServiceImpl<type
       return { producerId: producer.id, partitionCount: topic.partitionCount };
     },
     async send(request) {
+      // @partq/producer sends messages_data (hand-encoded) and gets the packed answer; other clients
+      // send SendMessage objects and get a SendResult each.
+      const packed = request.messages.length === 0 && request.messagesData.byteLength > 0;
       const results = await services.producer.produce({
         topic: request.topic,
         producerId: request.producerId,
         acks: request.acks,
-        messages: request.messages.map((message) => ({
+        messages: packed ? packedMessages(request) : request.messages.map((message) => ({
           payload: message.payload,
           key: message.key,
           partitionId: message.partitionId,
           sequence: message.sequence,
         })),
       });
-      return { results };
+      if (!packed) return { results };
+      const duplicateIndexes: number[] = [];
+      results.forEach((result, index) => {
+        if (result.duplicate) duplicateIndexes.push(index);
+      });
+      return { partitionIds: results.map((result) => result.partitionId), offsets: results.map((result) => result.offset), duplicateIndexes };
     },
   };
+}
+
+function packedMessages(request: SendRequest): OutgoingMessage[] {
+  try {
+    return decodeSendMessageBatch(request.messagesData);
+  } catch (error) {
+    if (error instanceof WireFormatError) throw new PartqError('INVALID_ARGUMENT', `send messages_data: ${error.message}`, { reason: error.code });
+    throw error;
+  }
 }

@@ -1,8 +1,8 @@
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { AppendRecordSchema } from '@partq/proto';
+import type { RecordFields } from '@partq/proto';
 import { fromConnectError, PartqError, type ErrorCode } from '@partq/runtime';
 
-export type AppendRecordInit = MessageInitShape<typeof AppendRecordSchema>;
+/** One record of an Append (plain fields: the Append carries them hand-encoded). */
+export type AppendRecordInit = RecordFields;
 
 /** What one caller gets back: an offset and a duplicate flag per record it gave, in its order. */
 export interface CoalescedAnswer {
@@ -44,7 +44,7 @@ interface Lane {
 
 function bytesOf(records: readonly AppendRecordInit[]): number {
   let bytes = 0;
-  for (const record of records) bytes += (record.payload?.byteLength ?? 0) + (record.key?.byteLength ?? 0);
+  for (const record of records) bytes += record.payload.byteLength + (record.key?.byteLength ?? 0);
   return bytes;
 }
 

@@ -1,15 +1,15 @@
 import type { Client } from '@connectrpc/connect';
 import type { MetadataView } from '@partq/cluster';
 import { choosePartition, RoundRobin } from '@partq/partition';
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import { Acks, type AppendRequestSchema, type AppendResponse, type BrokerService, type Partition, type Producer, type Topic } from '@partq/proto';
+import { Acks, encodeAppendRecordBatch, type BrokerService, type Partition, type Producer, type Topic } from '@partq/proto';
 import { fromConnectError, PartqError, type ErrorCode } from '@partq/runtime';
 import type { Logger } from 'pino';
 import { assertPartitionInRange, type MetadataLookup } from '../cluster/metadata-lookup.js';
 import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
 import type { PeerClients } from '../cluster/peer-clients.js';
 import { waitForViewChange } from '../cluster/view-change.js';
-import { AppendCoalescer, type CoalescedAnswer } from './append-coalescer.js';
+import { AppendCoalescer, type AppendRecordInit, type CoalescedAnswer } from './append-coalescer.js';
+import { expandAppendResponse } from './append-answer.js';
 import type { OutgoingMessage, ProducedMessage, ProduceRequest } from './outgoing-message.js';
 
 /** Broker answers that mean "ask the right broker / the same one a little later". */
@@ -31,7 +31,13 @@ export interface ProducerRouterOptions {
   onProduced?: (topic: Topic, producerId: number, count: number) => void;
 }
 
-type AppendRequestInit = MessageInitShape<typeof AppendRequestSchema>;
+/** Where an Append goes; its records travel hand-encoded (AppendRequest.records_data). */
+interface AppendTarget {
+  topicId: number;
+  partitionId: number;
+  epoch: number;
+  acks: Acks;
+}
 
 interface PartitionBatch {
   partitionId: number;
@@ -130,7 +136,7 @@ export class ProducerRouter {
   private async appendToOwner(
     topic: Topic,
     partitionId: number,
-    records: ReturnType<typeof toRecord>[],
+    records: AppendRecordInit[],
     acks: Acks,
     deadline: number,
   ): Promise<CoalescedAnswer> {
@@ -149,7 +155,7 @@ export class ProducerRouter {
           const client = brokers.get(broker.address);
           const lane = `${broker.address}|${topic.id}|${partitionId}|${partition.epoch}|${acks}`;
           const answer = await this.coalescer.append(lane, records, deadline, (group, groupDeadline) =>
-            this.append(client, partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks, records: group }, groupDeadline),
+            this.append(client, partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks }, group, groupDeadline),
           );
           if (answer.offsets.length !== records.length) {
             throw new PartqError('INTERNAL', `broker ${broker.id} answered ${answer.offsets.length} offsets for ${records.length} records`);
@@ -179,7 +185,13 @@ export class ProducerRouter {
    * watermark is truncated when it returns), so a stopped broker does not hold the write until
    * the deadline.
    */
-  private async append(client: Client<typeof BrokerService>, partition: Partition, request: AppendRequestInit, deadline: number): Promise<AppendResponse> {
+  private async append(
+    client: Client<typeof BrokerService>,
+    partition: Partition,
+    target: AppendTarget,
+    records: readonly AppendRecordInit[],
+    deadline: number,
+  ): Promise<CoalescedAnswer> {
     const { view } = this.options;
     const moved = new AbortController();
     const onChange = (): void => {
@@ -188,7 +200,9 @@ export class ProducerRouter {
     };
     view.on('change', onChange);
     try {
-      return await client.append(request, { timeoutMs: Math.max(1, deadline - Date.now()), signal: moved.signal });
+      const request = { ...target, recordsData: encodeAppendRecordBatch(records) };
+      const response = await client.append(request, { timeoutMs: Math.max(1, deadline - Date.now()), signal: moved.signal });
+      return expandAppendResponse(response, records.length);
     } catch (error) {
       if (moved.signal.aborted) throw new PartqError('NOT_OWNER', `partition ${partition.partitionId} moved while the append was in flight`);
       throw error;
@@ -207,7 +221,7 @@ export class ProducerRouter {
   }
 }
 
-function toRecord(message: OutgoingMessage, producerId: number) {
+function toRecord(message: OutgoingMessage, producerId: number): AppendRecordInit {
   return { payload: message.payload, key: message.key, producerId, sequence: message.sequence };
 }
 

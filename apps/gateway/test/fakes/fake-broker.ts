@@ -1,12 +1,13 @@
 import type { ServiceImpl } from '@connectrpc/connect';
-import { BrokerService, type AppendRequest, type Broker } from '@partq/proto';
+import { create } from '@bufbuild/protobuf';
+import { AppendRecordSchema, BrokerService, decodeAppendRecordBatch, type AppendRequest, type Broker } from '@partq/proto';
 import { PartqError, wrapServiceImpl, type ErrorCode } from '@partq/runtime';
 import { key, type FakeClusterState } from './fake-cluster-state.js';
 import { startFakeServer, type FakeServer } from './fake-server.js';
 
 export interface FakeBroker extends FakeServer {
   broker: Broker;
-  /** Every Append received, refused ones included. */
+  /** Every Append received, refused ones included (records_data decoded into `records`). */
   appends: AppendRequest[];
   /** The next `times` appends fail with `code`, before any other check. */
   failNext(code: ErrorCode, times?: number): void;
@@ -28,6 +29,11 @@ export async function startFakeBroker(state: FakeClusterState): Promise<FakeBrok
 
   const impl: Partial<ServiceImpl<typeof BrokerService>> = {
     async append(request, context) {
+      if (request.records.length === 0) {
+        request.records = decodeAppendRecordBatch(request.recordsData).map((r) =>
+          create(AppendRecordSchema, { ...r, sequence: r.sequence === undefined ? undefined : BigInt(r.sequence) }),
+        );
+      }
       appends.push(request);
       state.appendRequests.push(request);
       const failure = injected.shift();
@@ -40,22 +46,20 @@ export async function startFakeBroker(state: FakeClusterState): Promise<FakeBrok
       if (partition.brokerId !== self!.id) throw new PartqError('NOT_OWNER', `broker ${self!.id} does not own ${key(request.topicId, request.partitionId)}`);
       if (partition.epoch !== request.epoch) throw new PartqError('STALE_EPOCH', `epoch ${request.epoch} is not the current ${partition.epoch}`);
 
-      const offsets: bigint[] = [];
-      const duplicates: boolean[] = [];
-      for (const record of request.records) {
+      let baseOffset: bigint | undefined;
+      const duplicates: { index: number; offset: bigint }[] = [];
+      for (const [index, record] of request.records.entries()) {
         const dedupKey = record.sequence === undefined ? undefined : `${key(request.topicId, request.partitionId)}/${record.producerId}/${record.sequence}`;
         const original = dedupKey === undefined ? undefined : sequences.get(dedupKey);
         if (original !== undefined) {
-          offsets.push(original);
-          duplicates.push(true);
+          duplicates.push({ index, offset: original });
           continue;
         }
         const offset = state.append(request.topicId, request.partitionId, record.payload, record.key, record.producerId, record.sequence);
         if (dedupKey !== undefined) sequences.set(dedupKey, offset);
-        offsets.push(offset);
-        duplicates.push(false);
+        baseOffset ??= offset;
       }
-      return { offsets, duplicates };
+      return { baseOffset: baseOffset ?? 0n, duplicates };
     },
     async getOffsets(request) {
       return {

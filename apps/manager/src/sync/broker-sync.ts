@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { PartitionOffsetSchema, type GetUpdatesResponse } from '@partq/proto';
+import { decodeRecordBatch, PartitionOffsetSchema, type GetUpdatesResponse } from '@partq/proto';
 import { sleep } from '@partq/runtime';
 import type { Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
@@ -84,21 +84,12 @@ export class BrokerSync {
     for (const part of updates.partitions) {
       const current = this.state.partition(part.topicId, part.partitionId);
       // Records from an owner the manager has since replaced are never committed.
-      if (!current || current.broker_id !== brokerId || current.epoch !== part.epoch || part.records.length === 0) continue;
-      batches.push({
-        topicId: part.topicId,
-        partitionId: part.partitionId,
-        epoch: part.epoch,
-        from: current.high_watermark,
-        records: part.records.map((r) => ({
-          offset: Number(r.offset),
-          payload: r.payload,
-          key: r.key,
-          producerId: r.producerId,
-          sequence: r.sequence === undefined ? undefined : Number(r.sequence),
-          timestampMs: Number(r.timestampMs),
-        })),
-      });
+      if (!current || current.broker_id !== brokerId || current.epoch !== part.epoch || part.recordsData.byteLength === 0) continue;
+      // The broker's stored record bytes, read by hand: payloads and keys stay views into the answer.
+      // A malformed batch throws, so this round commits nothing and is retried.
+      const records = decodeRecordBatch(part.recordsData);
+      if (records.length === 0) continue;
+      batches.push({ topicId: part.topicId, partitionId: part.partitionId, epoch: part.epoch, from: current.high_watermark, records });
     }
     if (batches.length > 0) {
       const started = process.hrtime.bigint();

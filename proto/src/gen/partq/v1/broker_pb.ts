@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/broker.proto.
  */
 export const file_partq_v1_broker: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJ0cS92MS9icm9rZXIucHJvdG8SCHBhcnRxLnYxIo0BCg1BcHBlbmRSZXF1ZXN0EhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRINCgVlcG9jaBgDIAEoBRIcCgRhY2tzGAQgASgOMg4ucGFydHEudjEuQWNrcxInCgdyZWNvcmRzGAUgAygLMhYucGFydHEudjEuQXBwZW5kUmVjb3JkIjUKDkFwcGVuZFJlc3BvbnNlEg8KB29mZnNldHMYASADKAMSEgoKZHVwbGljYXRlcxgCIAMoCCJuCgxGZXRjaFJlcXVlc3QSEAoIdG9waWNfaWQYASABKAUSFAoMcGFydGl0aW9uX2lkGAIgASgFEg4KBm9mZnNldBgDIAEoAxITCgttYXhfcmVjb3JkcxgEIAEoBRIRCgltYXhfYnl0ZXMYBSABKAUiYAoNRmV0Y2hSZXNwb25zZRIhCgdyZWNvcmRzGAEgAygLMhAucGFydHEudjEuUmVjb3JkEhIKCmVuZF9vZmZzZXQYAiABKAMSGAoQd2FsX3N0YXJ0X29mZnNldBgDIAEoAyJCChFHZXRPZmZzZXRzUmVxdWVzdBItCgpwYXJ0aXRpb25zGAEgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0IkQKEkdldE9mZnNldHNSZXNwb25zZRIuCgtlbmRfb2Zmc2V0cxgBIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldCJ7ChFHZXRVcGRhdGVzUmVxdWVzdBInCgRmcm9tGAEgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0EhMKC21heF93YWl0X21zGAIgASgFEhMKC21heF9yZWNvcmRzGAMgASgFEhMKC21pbl9yZWNvcmRzGAQgASgFImwKEFBhcnRpdGlvblJlY29yZHMSEAoIdG9waWNfaWQYASABKAUSFAoMcGFydGl0aW9uX2lkGAIgASgFEg0KBWVwb2NoGAMgASgFEiEKB3JlY29yZHMYBCADKAsyEC5wYXJ0cS52MS5SZWNvcmQiRAoSR2V0VXBkYXRlc1Jlc3BvbnNlEi4KCnBhcnRpdGlvbnMYASADKAsyGi5wYXJ0cS52MS5QYXJ0aXRpb25SZWNvcmRzIj0KDUNvbW1pdFJlcXVlc3QSLAoJY29tbWl0dGVkGAEgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0IhAKDkNvbW1pdFJlc3BvbnNlIlUKDUFzc2lnblJlcXVlc3QSMgoLYXNzaWdubWVudHMYASADKAsyHS5wYXJ0cS52MS5QYXJ0aXRpb25Bc3NpZ25tZW50EhAKCGNvbXBsZXRlGAIgASgIIhAKDkFzc2lnblJlc3BvbnNlMpIDCg1Ccm9rZXJTZXJ2aWNlEjsKBkFwcGVuZBIXLnBhcnRxLnYxLkFwcGVuZFJlcXVlc3QaGC5wYXJ0cS52MS5BcHBlbmRSZXNwb25zZRI4CgVGZXRjaBIWLnBhcnRxLnYxLkZldGNoUmVxdWVzdBoXLnBhcnRxLnYxLkZldGNoUmVzcG9uc2USRwoKR2V0T2Zmc2V0cxIbLnBhcnRxLnYxLkdldE9mZnNldHNSZXF1ZXN0GhwucGFydHEudjEuR2V0T2Zmc2V0c1Jlc3BvbnNlEkcKCkdldFVwZGF0ZXMSGy5wYXJ0cS52MS5HZXRVcGRhdGVzUmVxdWVzdBocLnBhcnRxLnYxLkdldFVwZGF0ZXNSZXNwb25zZRI7CgZDb21taXQSFy5wYXJ0cS52MS5Db21taXRSZXF1ZXN0GhgucGFydHEudjEuQ29tbWl0UmVzcG9uc2USOwoGQXNzaWduEhcucGFydHEudjEuQXNzaWduUmVxdWVzdBoYLnBhcnRxLnYxLkFzc2lnblJlc3BvbnNlYgZwcm90bzM", [file_partq_v1_manager, file_partq_v1_types]);
+  fileDesc("ChVwYXJ0cS92MS9icm9rZXIucHJvdG8SCHBhcnRxLnYxIqMBCg1BcHBlbmRSZXF1ZXN0EhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRINCgVlcG9jaBgDIAEoBRIcCgRhY2tzGAQgASgOMg4ucGFydHEudjEuQWNrcxInCgdyZWNvcmRzGAUgAygLMhYucGFydHEudjEuQXBwZW5kUmVjb3JkEhQKDHJlY29yZHNfZGF0YRgGIAEoDCJgCg5BcHBlbmRSZXNwb25zZRITCgtiYXNlX29mZnNldBgDIAEoAxItCgpkdXBsaWNhdGVzGAQgAygLMhkucGFydHEudjEuQXBwZW5kRHVwbGljYXRlSgQIARACSgQIAhADIjAKD0FwcGVuZER1cGxpY2F0ZRINCgVpbmRleBgBIAEoBRIOCgZvZmZzZXQYAiABKAMigwEKDEZldGNoUmVxdWVzdBIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDgoGb2Zmc2V0GAMgASgDEhMKC21heF9yZWNvcmRzGAQgASgFEhEKCW1heF9ieXRlcxgFIAEoBRITCgttYXhfd2FpdF9tcxgGIAEoBSJgCg1GZXRjaFJlc3BvbnNlEiEKB3JlY29yZHMYASADKAsyEC5wYXJ0cS52MS5SZWNvcmQSEgoKZW5kX29mZnNldBgCIAEoAxIYChB3YWxfc3RhcnRfb2Zmc2V0GAMgASgDIkIKEUdldE9mZnNldHNSZXF1ZXN0Ei0KCnBhcnRpdGlvbnMYASADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiRAoSR2V0T2Zmc2V0c1Jlc3BvbnNlEi4KC2VuZF9vZmZzZXRzGAEgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0InsKEUdldFVwZGF0ZXNSZXF1ZXN0EicKBGZyb20YASADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQSEwoLbWF4X3dhaXRfbXMYAiABKAUSEwoLbWF4X3JlY29yZHMYAyABKAUSEwoLbWluX3JlY29yZHMYBCABKAUiZQoQUGFydGl0aW9uUmVjb3JkcxIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDQoFZXBvY2gYAyABKAUSFAoMcmVjb3Jkc19kYXRhGAUgASgMSgQIBBAFIkQKEkdldFVwZGF0ZXNSZXNwb25zZRIuCgpwYXJ0aXRpb25zGAEgAygLMhoucGFydHEudjEuUGFydGl0aW9uUmVjb3JkcyI9Cg1Db21taXRSZXF1ZXN0EiwKCWNvbW1pdHRlZBgBIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldCIQCg5Db21taXRSZXNwb25zZSJVCg1Bc3NpZ25SZXF1ZXN0EjIKC2Fzc2lnbm1lbnRzGAEgAygLMh0ucGFydHEudjEuUGFydGl0aW9uQXNzaWdubWVudBIQCghjb21wbGV0ZRgCIAEoCCIQCg5Bc3NpZ25SZXNwb25zZTKSAwoNQnJva2VyU2VydmljZRI7CgZBcHBlbmQSFy5wYXJ0cS52MS5BcHBlbmRSZXF1ZXN0GhgucGFydHEudjEuQXBwZW5kUmVzcG9uc2USOAoFRmV0Y2gSFi5wYXJ0cS52MS5GZXRjaFJlcXVlc3QaFy5wYXJ0cS52MS5GZXRjaFJlc3BvbnNlEkcKCkdldE9mZnNldHMSGy5wYXJ0cS52MS5HZXRPZmZzZXRzUmVxdWVzdBocLnBhcnRxLnYxLkdldE9mZnNldHNSZXNwb25zZRJHCgpHZXRVcGRhdGVzEhsucGFydHEudjEuR2V0VXBkYXRlc1JlcXVlc3QaHC5wYXJ0cS52MS5HZXRVcGRhdGVzUmVzcG9uc2USOwoGQ29tbWl0EhcucGFydHEudjEuQ29tbWl0UmVxdWVzdBoYLnBhcnRxLnYxLkNvbW1pdFJlc3BvbnNlEjsKBkFzc2lnbhIXLnBhcnRxLnYxLkFzc2lnblJlcXVlc3QaGC5wYXJ0cS52MS5Bc3NpZ25SZXNwb25zZWIGcHJvdG8z", [file_partq_v1_manager, file_partq_v1_types]);
 
 /**
  * @generated from message partq.v1.AppendRequest
@@ -44,6 +44,14 @@ export type AppendRequest = Message<"partq.v1.AppendRequest"> & {
    * @generated from field: repeated partq.v1.AppendRecord records = 5;
    */
   records: AppendRecord[];
+
+  /**
+   * The records as the bytes of an AppendRecordBatch, encoded by hand (cheaper than AppendRecord
+   * objects); read when `records` is empty.
+   *
+   * @generated from field: bytes records_data = 6;
+   */
+  recordsData: Uint8Array;
 };
 
 /**
@@ -58,16 +66,17 @@ export const AppendRequestSchema: GenMessage<AppendRequest> = /*@__PURE__*/
  */
 export type AppendResponse = Message<"partq.v1.AppendResponse"> & {
   /**
-   * One offset per request record, in order. A duplicate (producer, sequence) gets its original offset.
+   * Records written by this append get consecutive offsets from base_offset, in request order;
+   * a duplicate (producer, sequence) is listed in `duplicates` with its original offset instead.
    *
-   * @generated from field: repeated int64 offsets = 1;
+   * @generated from field: int64 base_offset = 3;
    */
-  offsets: bigint[];
+  baseOffset: bigint;
 
   /**
-   * @generated from field: repeated bool duplicates = 2;
+   * @generated from field: repeated partq.v1.AppendDuplicate duplicates = 4;
    */
-  duplicates: boolean[];
+  duplicates: AppendDuplicate[];
 };
 
 /**
@@ -76,6 +85,30 @@ export type AppendResponse = Message<"partq.v1.AppendResponse"> & {
  */
 export const AppendResponseSchema: GenMessage<AppendResponse> = /*@__PURE__*/
   messageDesc(file_partq_v1_broker, 1);
+
+/**
+ * A request record that was a duplicate: its position in the request and its original offset.
+ *
+ * @generated from message partq.v1.AppendDuplicate
+ */
+export type AppendDuplicate = Message<"partq.v1.AppendDuplicate"> & {
+  /**
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * @generated from field: int64 offset = 2;
+   */
+  offset: bigint;
+};
+
+/**
+ * Describes the message partq.v1.AppendDuplicate.
+ * Use `create(AppendDuplicateSchema)` to create a new message.
+ */
+export const AppendDuplicateSchema: GenMessage<AppendDuplicate> = /*@__PURE__*/
+  messageDesc(file_partq_v1_broker, 2);
 
 /**
  * @generated from message partq.v1.FetchRequest
@@ -105,6 +138,14 @@ export type FetchRequest = Message<"partq.v1.FetchRequest"> & {
    * @generated from field: int32 max_bytes = 5;
    */
   maxBytes: number;
+
+  /**
+   * Long-poll: when no record at `offset` exists yet, wait up to this long (capped at 30 s) for one
+   * to be appended before answering. 0 answers at once.
+   *
+   * @generated from field: int32 max_wait_ms = 6;
+   */
+  maxWaitMs: number;
 };
 
 /**
@@ -112,7 +153,7 @@ export type FetchRequest = Message<"partq.v1.FetchRequest"> & {
  * Use `create(FetchRequestSchema)` to create a new message.
  */
 export const FetchRequestSchema: GenMessage<FetchRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 2);
+  messageDesc(file_partq_v1_broker, 3);
 
 /**
  * @generated from message partq.v1.FetchResponse
@@ -139,7 +180,7 @@ export type FetchResponse = Message<"partq.v1.FetchResponse"> & {
  * Use `create(FetchResponseSchema)` to create a new message.
  */
 export const FetchResponseSchema: GenMessage<FetchResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 3);
+  messageDesc(file_partq_v1_broker, 4);
 
 /**
  * @generated from message partq.v1.GetOffsetsRequest
@@ -158,7 +199,7 @@ export type GetOffsetsRequest = Message<"partq.v1.GetOffsetsRequest"> & {
  * Use `create(GetOffsetsRequestSchema)` to create a new message.
  */
 export const GetOffsetsRequestSchema: GenMessage<GetOffsetsRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 4);
+  messageDesc(file_partq_v1_broker, 5);
 
 /**
  * @generated from message partq.v1.GetOffsetsResponse
@@ -175,7 +216,7 @@ export type GetOffsetsResponse = Message<"partq.v1.GetOffsetsResponse"> & {
  * Use `create(GetOffsetsResponseSchema)` to create a new message.
  */
 export const GetOffsetsResponseSchema: GenMessage<GetOffsetsResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 5);
+  messageDesc(file_partq_v1_broker, 6);
 
 /**
  * @generated from message partq.v1.GetUpdatesRequest
@@ -211,7 +252,7 @@ export type GetUpdatesRequest = Message<"partq.v1.GetUpdatesRequest"> & {
  * Use `create(GetUpdatesRequestSchema)` to create a new message.
  */
 export const GetUpdatesRequestSchema: GenMessage<GetUpdatesRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 6);
+  messageDesc(file_partq_v1_broker, 7);
 
 /**
  * @generated from message partq.v1.PartitionRecords
@@ -233,9 +274,11 @@ export type PartitionRecords = Message<"partq.v1.PartitionRecords"> & {
   epoch: number;
 
   /**
-   * @generated from field: repeated partq.v1.Record records = 4;
+   * The records as the bytes of a RecordBatch: each stored WAL entry as it is, length-prefixed.
+   *
+   * @generated from field: bytes records_data = 5;
    */
-  records: Record[];
+  recordsData: Uint8Array;
 };
 
 /**
@@ -243,7 +286,7 @@ export type PartitionRecords = Message<"partq.v1.PartitionRecords"> & {
  * Use `create(PartitionRecordsSchema)` to create a new message.
  */
 export const PartitionRecordsSchema: GenMessage<PartitionRecords> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 7);
+  messageDesc(file_partq_v1_broker, 8);
 
 /**
  * @generated from message partq.v1.GetUpdatesResponse
@@ -260,7 +303,7 @@ export type GetUpdatesResponse = Message<"partq.v1.GetUpdatesResponse"> & {
  * Use `create(GetUpdatesResponseSchema)` to create a new message.
  */
 export const GetUpdatesResponseSchema: GenMessage<GetUpdatesResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 8);
+  messageDesc(file_partq_v1_broker, 9);
 
 /**
  * @generated from message partq.v1.CommitRequest
@@ -277,7 +320,7 @@ export type CommitRequest = Message<"partq.v1.CommitRequest"> & {
  * Use `create(CommitRequestSchema)` to create a new message.
  */
 export const CommitRequestSchema: GenMessage<CommitRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 9);
+  messageDesc(file_partq_v1_broker, 10);
 
 /**
  * @generated from message partq.v1.CommitResponse
@@ -290,7 +333,7 @@ export type CommitResponse = Message<"partq.v1.CommitResponse"> & {
  * Use `create(CommitResponseSchema)` to create a new message.
  */
 export const CommitResponseSchema: GenMessage<CommitResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 10);
+  messageDesc(file_partq_v1_broker, 11);
 
 /**
  * @generated from message partq.v1.AssignRequest
@@ -314,7 +357,7 @@ export type AssignRequest = Message<"partq.v1.AssignRequest"> & {
  * Use `create(AssignRequestSchema)` to create a new message.
  */
 export const AssignRequestSchema: GenMessage<AssignRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 11);
+  messageDesc(file_partq_v1_broker, 12);
 
 /**
  * @generated from message partq.v1.AssignResponse
@@ -327,7 +370,7 @@ export type AssignResponse = Message<"partq.v1.AssignResponse"> & {
  * Use `create(AssignResponseSchema)` to create a new message.
  */
 export const AssignResponseSchema: GenMessage<AssignResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 12);
+  messageDesc(file_partq_v1_broker, 13);
 
 /**
  * The data plane: partition logs on the broker's write-ahead log.
@@ -348,6 +391,7 @@ export const BrokerService: GenService<{
   },
   /**
    * Read records from an offset; OFFSET_OUT_OF_RANGE below the WAL's start (read PostgreSQL then).
+   * With max_wait_ms, waits at the end of the log for the next record.
    *
    * @generated from rpc partq.v1.BrokerService.Fetch
    */

@@ -8,7 +8,7 @@ import type { HealthEntry, PartitionMove } from "./manager_pb.js";
 import { file_partq_v1_manager } from "./manager_pb.js";
 import type { ConsumedMessage, PartitionSize } from "./replica_pb.js";
 import { file_partq_v1_replica } from "./replica_pb.js";
-import type { Acks, Broker, Partition, Topic } from "./types_pb.js";
+import type { Acks, Broker, Partition, PartitionOffset, Topic } from "./types_pb.js";
 import { file_partq_v1_types } from "./types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/client.proto.
  */
 export const file_partq_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJ0cS92MS9jbGllbnQucHJvdG8SCHBhcnRxLnYxImsKIVByb2R1Y2VyU2VydmljZUNyZWF0ZVRvcGljUmVxdWVzdBIMCgRuYW1lGAEgASgJEhIKCnBhcnRpdGlvbnMYAiABKAUSJAoMZGVmYXVsdF9hY2tzGAMgASgOMg4ucGFydHEudjEuQWNrcyJECiJQcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1Jlc3BvbnNlEh4KBXRvcGljGAEgASgLMg8ucGFydHEudjEuVG9waWMiIgogUHJvZHVjZXJTZXJ2aWNlTGlzdFRvcGljc1JlcXVlc3QiMwohUHJvZHVjZXJTZXJ2aWNlTGlzdFRvcGljc1Jlc3BvbnNlEg4KBnRvcGljcxgBIAMoCSJbCh5Qcm9kdWNlclNlcnZpY2VSZWdpc3RlclJlcXVlc3QSDQoFdG9waWMYASABKAkSGQoMcGFydGl0aW9uX2lkGAIgASgFSACIAQFCDwoNX3BhcnRpdGlvbl9pZCJPCh9Qcm9kdWNlclNlcnZpY2VSZWdpc3RlclJlc3BvbnNlEhMKC3Byb2R1Y2VyX2lkGAEgASgFEhcKD3BhcnRpdGlvbl9jb3VudBgCIAEoBSKIAQoLU2VuZE1lc3NhZ2USDwoHcGF5bG9hZBgBIAEoDBIQCgNrZXkYAiABKAxIAIgBARIZCgxwYXJ0aXRpb25faWQYAyABKAVIAYgBARIVCghzZXF1ZW5jZRgEIAEoA0gCiAEBQgYKBF9rZXlCDwoNX3BhcnRpdGlvbl9pZEILCglfc2VxdWVuY2UieAoLU2VuZFJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLcHJvZHVjZXJfaWQYAiABKAUSJwoIbWVzc2FnZXMYAyADKAsyFS5wYXJ0cS52MS5TZW5kTWVzc2FnZRIcCgRhY2tzGAQgASgOMg4ucGFydHEudjEuQWNrcyJFCgpTZW5kUmVzdWx0EhQKDHBhcnRpdGlvbl9pZBgBIAEoBRIOCgZvZmZzZXQYAiABKAMSEQoJZHVwbGljYXRlGAMgASgIIjUKDFNlbmRSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQucGFydHEudjEuU2VuZFJlc3VsdCIiCiBDb25zdW1lclNlcnZpY2VMaXN0VG9waWNzUmVxdWVzdCIzCiFDb25zdW1lclNlcnZpY2VMaXN0VG9waWNzUmVzcG9uc2USDgoGdG9waWNzGAEgAygJInIKHkNvbnN1bWVyU2VydmljZVJlZ2lzdGVyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBARIVCg1mcm9tX2VhcmxpZXN0GAMgASgIQg8KDV9wYXJ0aXRpb25faWQiNgofQ29uc3VtZXJTZXJ2aWNlUmVnaXN0ZXJSZXNwb25zZRITCgtjb25zdW1lcl9pZBgBIAEoBSKKAQoORGVxdWV1ZVJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAUSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAlCDwoNX3BhcnRpdGlvbl9pZCI+Cg9EZXF1ZXVlUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5wYXJ0cS52MS5Db25zdW1lZE1lc3NhZ2UiQAoaQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAUiWAobQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlc3BvbnNlEgwKBHNpemUYASABKAMSKwoKcGFydGl0aW9ucxgCIAMoCzIXLnBhcnRxLnYxLlBhcnRpdGlvblNpemUiFAoSTGlzdEJyb2tlcnNSZXF1ZXN0Il0KEEJyb2tlclBhcnRpdGlvbnMSIAoGYnJva2VyGAEgASgLMhAucGFydHEudjEuQnJva2VyEicKCnBhcnRpdGlvbnMYAiADKAsyEy5wYXJ0cS52MS5QYXJ0aXRpb24iQgoTTGlzdEJyb2tlcnNSZXNwb25zZRIrCgdicm9rZXJzGAEgAygLMhoucGFydHEudjEuQnJva2VyUGFydGl0aW9ucyIzCh5BZG1pblNlcnZpY2VEcmFpbkJyb2tlclJlcXVlc3QSEQoJYnJva2VyX2lkGAEgASgFIkkKH0FkbWluU2VydmljZURyYWluQnJva2VyUmVzcG9uc2USJgoFbW92ZXMYASADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25Nb3ZlIh4KHEFkbWluU2VydmljZVJlYmFsYW5jZVJlcXVlc3QiRwodQWRtaW5TZXJ2aWNlUmViYWxhbmNlUmVzcG9uc2USJgoFbW92ZXMYASADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25Nb3ZlIh4KHEFkbWluU2VydmljZUdldEhlYWx0aFJlcXVlc3QiRwodQWRtaW5TZXJ2aWNlR2V0SGVhbHRoUmVzcG9uc2USJgoHZW50cmllcxgBIAMoCzIVLnBhcnRxLnYxLkhlYWx0aEVudHJ5MvoCCg9Qcm9kdWNlclNlcnZpY2USaAoLQ3JlYXRlVG9waWMSKy5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1JlcXVlc3QaLC5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1Jlc3BvbnNlEmUKCkxpc3RUb3BpY3MSKi5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VMaXN0VG9waWNzUmVxdWVzdBorLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZUxpc3RUb3BpY3NSZXNwb25zZRJfCghSZWdpc3RlchIoLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZVJlZ2lzdGVyUmVxdWVzdBopLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZVJlZ2lzdGVyUmVzcG9uc2USNQoEU2VuZBIVLnBhcnRxLnYxLlNlbmRSZXF1ZXN0GhYucGFydHEudjEuU2VuZFJlc3BvbnNlMu4CCg9Db25zdW1lclNlcnZpY2USZQoKTGlzdFRvcGljcxIqLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZUxpc3RUb3BpY3NSZXF1ZXN0GisucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlTGlzdFRvcGljc1Jlc3BvbnNlEl8KCFJlZ2lzdGVyEigucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlUmVnaXN0ZXJSZXF1ZXN0GikucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlUmVnaXN0ZXJSZXNwb25zZRI+CgdEZXF1ZXVlEhgucGFydHEudjEuRGVxdWV1ZVJlcXVlc3QaGS5wYXJ0cS52MS5EZXF1ZXVlUmVzcG9uc2USUwoEU2l6ZRIkLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZVNpemVSZXF1ZXN0GiUucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlc3BvbnNlMvoCCgxBZG1pblNlcnZpY2USSgoLTGlzdEJyb2tlcnMSHC5wYXJ0cS52MS5MaXN0QnJva2Vyc1JlcXVlc3QaHS5wYXJ0cS52MS5MaXN0QnJva2Vyc1Jlc3BvbnNlEmIKC0RyYWluQnJva2VyEigucGFydHEudjEuQWRtaW5TZXJ2aWNlRHJhaW5Ccm9rZXJSZXF1ZXN0GikucGFydHEudjEuQWRtaW5TZXJ2aWNlRHJhaW5Ccm9rZXJSZXNwb25zZRJcCglSZWJhbGFuY2USJi5wYXJ0cS52MS5BZG1pblNlcnZpY2VSZWJhbGFuY2VSZXF1ZXN0GicucGFydHEudjEuQWRtaW5TZXJ2aWNlUmViYWxhbmNlUmVzcG9uc2USXAoJR2V0SGVhbHRoEiYucGFydHEudjEuQWRtaW5TZXJ2aWNlR2V0SGVhbHRoUmVxdWVzdBonLnBhcnRxLnYxLkFkbWluU2VydmljZUdldEhlYWx0aFJlc3BvbnNlYgZwcm90bzM", [file_partq_v1_manager, file_partq_v1_replica, file_partq_v1_types]);
+  fileDesc("ChVwYXJ0cS92MS9jbGllbnQucHJvdG8SCHBhcnRxLnYxImsKIVByb2R1Y2VyU2VydmljZUNyZWF0ZVRvcGljUmVxdWVzdBIMCgRuYW1lGAEgASgJEhIKCnBhcnRpdGlvbnMYAiABKAUSJAoMZGVmYXVsdF9hY2tzGAMgASgOMg4ucGFydHEudjEuQWNrcyJECiJQcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1Jlc3BvbnNlEh4KBXRvcGljGAEgASgLMg8ucGFydHEudjEuVG9waWMiIgogUHJvZHVjZXJTZXJ2aWNlTGlzdFRvcGljc1JlcXVlc3QiMwohUHJvZHVjZXJTZXJ2aWNlTGlzdFRvcGljc1Jlc3BvbnNlEg4KBnRvcGljcxgBIAMoCSJbCh5Qcm9kdWNlclNlcnZpY2VSZWdpc3RlclJlcXVlc3QSDQoFdG9waWMYASABKAkSGQoMcGFydGl0aW9uX2lkGAIgASgFSACIAQFCDwoNX3BhcnRpdGlvbl9pZCJPCh9Qcm9kdWNlclNlcnZpY2VSZWdpc3RlclJlc3BvbnNlEhMKC3Byb2R1Y2VyX2lkGAEgASgFEhcKD3BhcnRpdGlvbl9jb3VudBgCIAEoBSKIAQoLU2VuZE1lc3NhZ2USDwoHcGF5bG9hZBgBIAEoDBIQCgNrZXkYAiABKAxIAIgBARIZCgxwYXJ0aXRpb25faWQYAyABKAVIAYgBARIVCghzZXF1ZW5jZRgEIAEoA0gCiAEBQgYKBF9rZXlCDwoNX3BhcnRpdGlvbl9pZEILCglfc2VxdWVuY2UiOwoQU2VuZE1lc3NhZ2VCYXRjaBInCghtZXNzYWdlcxgBIAMoCzIVLnBhcnRxLnYxLlNlbmRNZXNzYWdlIo8BCgtTZW5kUmVxdWVzdBINCgV0b3BpYxgBIAEoCRITCgtwcm9kdWNlcl9pZBgCIAEoBRInCghtZXNzYWdlcxgDIAMoCzIVLnBhcnRxLnYxLlNlbmRNZXNzYWdlEhwKBGFja3MYBCABKA4yDi5wYXJ0cS52MS5BY2tzEhUKDW1lc3NhZ2VzX2RhdGEYBSABKAwiRQoKU2VuZFJlc3VsdBIUCgxwYXJ0aXRpb25faWQYASABKAUSDgoGb2Zmc2V0GAIgASgDEhEKCWR1cGxpY2F0ZRgDIAEoCCJ4CgxTZW5kUmVzcG9uc2USJQoHcmVzdWx0cxgBIAMoCzIULnBhcnRxLnYxLlNlbmRSZXN1bHQSFQoNcGFydGl0aW9uX2lkcxgCIAMoBRIPCgdvZmZzZXRzGAMgAygDEhkKEWR1cGxpY2F0ZV9pbmRleGVzGAQgAygFIiIKIENvbnN1bWVyU2VydmljZUxpc3RUb3BpY3NSZXF1ZXN0IjMKIUNvbnN1bWVyU2VydmljZUxpc3RUb3BpY3NSZXNwb25zZRIOCgZ0b3BpY3MYASADKAkicgoeQ29uc3VtZXJTZXJ2aWNlUmVnaXN0ZXJSZXF1ZXN0Eg0KBXRvcGljGAEgASgJEhkKDHBhcnRpdGlvbl9pZBgCIAEoBUgAiAEBEhUKDWZyb21fZWFybGllc3QYAyABKAhCDwoNX3BhcnRpdGlvbl9pZCI2Ch9Db25zdW1lclNlcnZpY2VSZWdpc3RlclJlc3BvbnNlEhMKC2NvbnN1bWVyX2lkGAEgASgFIooBCg5EZXF1ZXVlUmVxdWVzdBINCgV0b3BpYxgBIAEoCRITCgtjb25zdW1lcl9pZBgCIAEoBRIZCgxwYXJ0aXRpb25faWQYAyABKAVIAIgBARIUCgxtYXhfbWVzc2FnZXMYBCABKAUSEgoKcmVxdWVzdF9pZBgFIAEoCUIPCg1fcGFydGl0aW9uX2lkIj4KD0RlcXVldWVSZXNwb25zZRIrCghtZXNzYWdlcxgBIAMoCzIZLnBhcnRxLnYxLkNvbnN1bWVkTWVzc2FnZSLDAQodQ29uc3VtZXJTZXJ2aWNlQ29uc3VtZVJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAUSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhEKCXN0cmVhbV9pZBgFIAEoCRIpCgZyZXN1bWUYBiADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXRCDwoNX3BhcnRpdGlvbl9pZCJNCh5Db25zdW1lclNlcnZpY2VDb25zdW1lUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5wYXJ0cS52MS5Db25zdW1lZE1lc3NhZ2UifwodQ29uc3VtZXJTZXJ2aWNlUmVsZWFzZVJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAUSEQoJc3RyZWFtX2lkGAMgASgJEicKBG5leHQYBCADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiIAoeQ29uc3VtZXJTZXJ2aWNlUmVsZWFzZVJlc3BvbnNlIkAKGkNvbnN1bWVyU2VydmljZVNpemVSZXF1ZXN0Eg0KBXRvcGljGAEgASgJEhMKC2NvbnN1bWVyX2lkGAIgASgFIlgKG0NvbnN1bWVyU2VydmljZVNpemVSZXNwb25zZRIMCgRzaXplGAEgASgDEisKCnBhcnRpdGlvbnMYAiADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25TaXplIhQKEkxpc3RCcm9rZXJzUmVxdWVzdCJdChBCcm9rZXJQYXJ0aXRpb25zEiAKBmJyb2tlchgBIAEoCzIQLnBhcnRxLnYxLkJyb2tlchInCgpwYXJ0aXRpb25zGAIgAygLMhMucGFydHEudjEuUGFydGl0aW9uIkIKE0xpc3RCcm9rZXJzUmVzcG9uc2USKwoHYnJva2VycxgBIAMoCzIaLnBhcnRxLnYxLkJyb2tlclBhcnRpdGlvbnMiMwoeQWRtaW5TZXJ2aWNlRHJhaW5Ccm9rZXJSZXF1ZXN0EhEKCWJyb2tlcl9pZBgBIAEoBSJJCh9BZG1pblNlcnZpY2VEcmFpbkJyb2tlclJlc3BvbnNlEiYKBW1vdmVzGAEgAygLMhcucGFydHEudjEuUGFydGl0aW9uTW92ZSIeChxBZG1pblNlcnZpY2VSZWJhbGFuY2VSZXF1ZXN0IkcKHUFkbWluU2VydmljZVJlYmFsYW5jZVJlc3BvbnNlEiYKBW1vdmVzGAEgAygLMhcucGFydHEudjEuUGFydGl0aW9uTW92ZSIeChxBZG1pblNlcnZpY2VHZXRIZWFsdGhSZXF1ZXN0IkcKHUFkbWluU2VydmljZUdldEhlYWx0aFJlc3BvbnNlEiYKB2VudHJpZXMYASADKAsyFS5wYXJ0cS52MS5IZWFsdGhFbnRyeTL6AgoPUHJvZHVjZXJTZXJ2aWNlEmgKC0NyZWF0ZVRvcGljEisucGFydHEudjEuUHJvZHVjZXJTZXJ2aWNlQ3JlYXRlVG9waWNSZXF1ZXN0GiwucGFydHEudjEuUHJvZHVjZXJTZXJ2aWNlQ3JlYXRlVG9waWNSZXNwb25zZRJlCgpMaXN0VG9waWNzEioucGFydHEudjEuUHJvZHVjZXJTZXJ2aWNlTGlzdFRvcGljc1JlcXVlc3QaKy5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VMaXN0VG9waWNzUmVzcG9uc2USXwoIUmVnaXN0ZXISKC5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VSZWdpc3RlclJlcXVlc3QaKS5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VSZWdpc3RlclJlc3BvbnNlEjUKBFNlbmQSFS5wYXJ0cS52MS5TZW5kUmVxdWVzdBoWLnBhcnRxLnYxLlNlbmRSZXNwb25zZTKsBAoPQ29uc3VtZXJTZXJ2aWNlEmUKCkxpc3RUb3BpY3MSKi5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VMaXN0VG9waWNzUmVxdWVzdBorLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZUxpc3RUb3BpY3NSZXNwb25zZRJfCghSZWdpc3RlchIoLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZVJlZ2lzdGVyUmVxdWVzdBopLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZVJlZ2lzdGVyUmVzcG9uc2USPgoHRGVxdWV1ZRIYLnBhcnRxLnYxLkRlcXVldWVSZXF1ZXN0GhkucGFydHEudjEuRGVxdWV1ZVJlc3BvbnNlEl4KB0NvbnN1bWUSJy5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VDb25zdW1lUmVxdWVzdBooLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZUNvbnN1bWVSZXNwb25zZTABElwKB1JlbGVhc2USJy5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VSZWxlYXNlUmVxdWVzdBooLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZVJlbGVhc2VSZXNwb25zZRJTCgRTaXplEiQucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlcXVlc3QaJS5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VTaXplUmVzcG9uc2Uy+gIKDEFkbWluU2VydmljZRJKCgtMaXN0QnJva2VycxIcLnBhcnRxLnYxLkxpc3RCcm9rZXJzUmVxdWVzdBodLnBhcnRxLnYxLkxpc3RCcm9rZXJzUmVzcG9uc2USYgoLRHJhaW5Ccm9rZXISKC5wYXJ0cS52MS5BZG1pblNlcnZpY2VEcmFpbkJyb2tlclJlcXVlc3QaKS5wYXJ0cS52MS5BZG1pblNlcnZpY2VEcmFpbkJyb2tlclJlc3BvbnNlElwKCVJlYmFsYW5jZRImLnBhcnRxLnYxLkFkbWluU2VydmljZVJlYmFsYW5jZVJlcXVlc3QaJy5wYXJ0cS52MS5BZG1pblNlcnZpY2VSZWJhbGFuY2VSZXNwb25zZRJcCglHZXRIZWFsdGgSJi5wYXJ0cS52MS5BZG1pblNlcnZpY2VHZXRIZWFsdGhSZXF1ZXN0GicucGFydHEudjEuQWRtaW5TZXJ2aWNlR2V0SGVhbHRoUmVzcG9uc2ViBnByb3RvMw", [file_partq_v1_manager, file_partq_v1_replica, file_partq_v1_types]);
 
 /**
  * @generated from message partq.v1.ProducerServiceCreateTopicRequest
@@ -169,6 +169,25 @@ export const SendMessageSchema: GenMessage<SendMessage> = /*@__PURE__*/
   messageDesc(file_partq_v1_client, 6);
 
 /**
+ * SendMessages laid end to end in one `bytes` field (the serialised form of this message).
+ *
+ * @generated from message partq.v1.SendMessageBatch
+ */
+export type SendMessageBatch = Message<"partq.v1.SendMessageBatch"> & {
+  /**
+   * @generated from field: repeated partq.v1.SendMessage messages = 1;
+   */
+  messages: SendMessage[];
+};
+
+/**
+ * Describes the message partq.v1.SendMessageBatch.
+ * Use `create(SendMessageBatchSchema)` to create a new message.
+ */
+export const SendMessageBatchSchema: GenMessage<SendMessageBatch> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 7);
+
+/**
  * @generated from message partq.v1.SendRequest
  */
 export type SendRequest = Message<"partq.v1.SendRequest"> & {
@@ -191,6 +210,15 @@ export type SendRequest = Message<"partq.v1.SendRequest"> & {
    * @generated from field: partq.v1.Acks acks = 4;
    */
   acks: Acks;
+
+  /**
+   * The messages as the bytes of a SendMessageBatch (what @partq/producer sends: cheaper to build and
+   * to read than SendMessage objects); read when `messages` is empty. Such a request is answered in
+   * the packed fields of SendResponse.
+   *
+   * @generated from field: bytes messages_data = 5;
+   */
+  messagesData: Uint8Array;
 };
 
 /**
@@ -198,7 +226,7 @@ export type SendRequest = Message<"partq.v1.SendRequest"> & {
  * Use `create(SendRequestSchema)` to create a new message.
  */
 export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 7);
+  messageDesc(file_partq_v1_client, 8);
 
 /**
  * @generated from message partq.v1.SendResult
@@ -225,16 +253,36 @@ export type SendResult = Message<"partq.v1.SendResult"> & {
  * Use `create(SendResultSchema)` to create a new message.
  */
 export const SendResultSchema: GenMessage<SendResult> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 8);
+  messageDesc(file_partq_v1_client, 9);
 
 /**
  * @generated from message partq.v1.SendResponse
  */
 export type SendResponse = Message<"partq.v1.SendResponse"> & {
   /**
+   * The answer to `messages`: one per message, in order.
+   *
    * @generated from field: repeated partq.v1.SendResult results = 1;
    */
   results: SendResult[];
+
+  /**
+   * The answer to `messages_data`, one entry per message in order: where it landed, and the
+   * positions of the messages that were duplicates (their offset is the original one).
+   *
+   * @generated from field: repeated int32 partition_ids = 2;
+   */
+  partitionIds: number[];
+
+  /**
+   * @generated from field: repeated int64 offsets = 3;
+   */
+  offsets: bigint[];
+
+  /**
+   * @generated from field: repeated int32 duplicate_indexes = 4;
+   */
+  duplicateIndexes: number[];
 };
 
 /**
@@ -242,7 +290,7 @@ export type SendResponse = Message<"partq.v1.SendResponse"> & {
  * Use `create(SendResponseSchema)` to create a new message.
  */
 export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 9);
+  messageDesc(file_partq_v1_client, 10);
 
 /**
  * @generated from message partq.v1.ConsumerServiceListTopicsRequest
@@ -255,7 +303,7 @@ export type ConsumerServiceListTopicsRequest = Message<"partq.v1.ConsumerService
  * Use `create(ConsumerServiceListTopicsRequestSchema)` to create a new message.
  */
 export const ConsumerServiceListTopicsRequestSchema: GenMessage<ConsumerServiceListTopicsRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 10);
+  messageDesc(file_partq_v1_client, 11);
 
 /**
  * @generated from message partq.v1.ConsumerServiceListTopicsResponse
@@ -272,7 +320,7 @@ export type ConsumerServiceListTopicsResponse = Message<"partq.v1.ConsumerServic
  * Use `create(ConsumerServiceListTopicsResponseSchema)` to create a new message.
  */
 export const ConsumerServiceListTopicsResponseSchema: GenMessage<ConsumerServiceListTopicsResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 11);
+  messageDesc(file_partq_v1_client, 12);
 
 /**
  * @generated from message partq.v1.ConsumerServiceRegisterRequest
@@ -299,7 +347,7 @@ export type ConsumerServiceRegisterRequest = Message<"partq.v1.ConsumerServiceRe
  * Use `create(ConsumerServiceRegisterRequestSchema)` to create a new message.
  */
 export const ConsumerServiceRegisterRequestSchema: GenMessage<ConsumerServiceRegisterRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 12);
+  messageDesc(file_partq_v1_client, 13);
 
 /**
  * @generated from message partq.v1.ConsumerServiceRegisterResponse
@@ -316,7 +364,7 @@ export type ConsumerServiceRegisterResponse = Message<"partq.v1.ConsumerServiceR
  * Use `create(ConsumerServiceRegisterResponseSchema)` to create a new message.
  */
 export const ConsumerServiceRegisterResponseSchema: GenMessage<ConsumerServiceRegisterResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 13);
+  messageDesc(file_partq_v1_client, 14);
 
 /**
  * @generated from message partq.v1.DequeueRequest
@@ -355,7 +403,7 @@ export type DequeueRequest = Message<"partq.v1.DequeueRequest"> & {
  * Use `create(DequeueRequestSchema)` to create a new message.
  */
 export const DequeueRequestSchema: GenMessage<DequeueRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 14);
+  messageDesc(file_partq_v1_client, 15);
 
 /**
  * @generated from message partq.v1.DequeueResponse
@@ -372,7 +420,122 @@ export type DequeueResponse = Message<"partq.v1.DequeueResponse"> & {
  * Use `create(DequeueResponseSchema)` to create a new message.
  */
 export const DequeueResponseSchema: GenMessage<DequeueResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 15);
+  messageDesc(file_partq_v1_client, 16);
+
+/**
+ * @generated from message partq.v1.ConsumerServiceConsumeRequest
+ */
+export type ConsumerServiceConsumeRequest = Message<"partq.v1.ConsumerServiceConsumeRequest"> & {
+  /**
+   * @generated from field: string topic = 1;
+   */
+  topic: string;
+
+  /**
+   * @generated from field: int32 consumer_id = 2;
+   */
+  consumerId: number;
+
+  /**
+   * @generated from field: optional int32 partition_id = 3;
+   */
+  partitionId?: number | undefined;
+
+  /**
+   * per response; 0 means 1
+   *
+   * @generated from field: int32 max_messages = 4;
+   */
+  maxMessages: number;
+
+  /**
+   * Made by the client (at most 128 characters), the same for every reconnect of one iteration.
+   *
+   * @generated from field: string stream_id = 5;
+   */
+  streamId: string;
+
+  /**
+   * Per partition the client received messages from in this stream: the next offset it expects
+   * (topic_id is ignored). See ConsumeStreamRequest.resume.
+   *
+   * @generated from field: repeated partq.v1.PartitionOffset resume = 6;
+   */
+  resume: PartitionOffset[];
+};
+
+/**
+ * Describes the message partq.v1.ConsumerServiceConsumeRequest.
+ * Use `create(ConsumerServiceConsumeRequestSchema)` to create a new message.
+ */
+export const ConsumerServiceConsumeRequestSchema: GenMessage<ConsumerServiceConsumeRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 17);
+
+/**
+ * @generated from message partq.v1.ConsumerServiceConsumeResponse
+ */
+export type ConsumerServiceConsumeResponse = Message<"partq.v1.ConsumerServiceConsumeResponse"> & {
+  /**
+   * One partition's messages in offset order; empty for a heartbeat.
+   *
+   * @generated from field: repeated partq.v1.ConsumedMessage messages = 1;
+   */
+  messages: ConsumedMessage[];
+};
+
+/**
+ * Describes the message partq.v1.ConsumerServiceConsumeResponse.
+ * Use `create(ConsumerServiceConsumeResponseSchema)` to create a new message.
+ */
+export const ConsumerServiceConsumeResponseSchema: GenMessage<ConsumerServiceConsumeResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 18);
+
+/**
+ * @generated from message partq.v1.ConsumerServiceReleaseRequest
+ */
+export type ConsumerServiceReleaseRequest = Message<"partq.v1.ConsumerServiceReleaseRequest"> & {
+  /**
+   * @generated from field: string topic = 1;
+   */
+  topic: string;
+
+  /**
+   * @generated from field: int32 consumer_id = 2;
+   */
+  consumerId: number;
+
+  /**
+   * @generated from field: string stream_id = 3;
+   */
+  streamId: string;
+
+  /**
+   * Per partition the client received messages from: the first offset it did not hand out.
+   *
+   * @generated from field: repeated partq.v1.PartitionOffset next = 4;
+   */
+  next: PartitionOffset[];
+};
+
+/**
+ * Describes the message partq.v1.ConsumerServiceReleaseRequest.
+ * Use `create(ConsumerServiceReleaseRequestSchema)` to create a new message.
+ */
+export const ConsumerServiceReleaseRequestSchema: GenMessage<ConsumerServiceReleaseRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 19);
+
+/**
+ * @generated from message partq.v1.ConsumerServiceReleaseResponse
+ */
+export type ConsumerServiceReleaseResponse = Message<"partq.v1.ConsumerServiceReleaseResponse"> & {
+};
+
+/**
+ * Describes the message partq.v1.ConsumerServiceReleaseResponse.
+ * Use `create(ConsumerServiceReleaseResponseSchema)` to create a new message.
+ */
+export const ConsumerServiceReleaseResponseSchema: GenMessage<ConsumerServiceReleaseResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 20);
 
 /**
  * @generated from message partq.v1.ConsumerServiceSizeRequest
@@ -394,7 +557,7 @@ export type ConsumerServiceSizeRequest = Message<"partq.v1.ConsumerServiceSizeRe
  * Use `create(ConsumerServiceSizeRequestSchema)` to create a new message.
  */
 export const ConsumerServiceSizeRequestSchema: GenMessage<ConsumerServiceSizeRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 16);
+  messageDesc(file_partq_v1_client, 21);
 
 /**
  * @generated from message partq.v1.ConsumerServiceSizeResponse
@@ -416,7 +579,7 @@ export type ConsumerServiceSizeResponse = Message<"partq.v1.ConsumerServiceSizeR
  * Use `create(ConsumerServiceSizeResponseSchema)` to create a new message.
  */
 export const ConsumerServiceSizeResponseSchema: GenMessage<ConsumerServiceSizeResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 17);
+  messageDesc(file_partq_v1_client, 22);
 
 /**
  * @generated from message partq.v1.ListBrokersRequest
@@ -429,7 +592,7 @@ export type ListBrokersRequest = Message<"partq.v1.ListBrokersRequest"> & {
  * Use `create(ListBrokersRequestSchema)` to create a new message.
  */
 export const ListBrokersRequestSchema: GenMessage<ListBrokersRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 18);
+  messageDesc(file_partq_v1_client, 23);
 
 /**
  * @generated from message partq.v1.BrokerPartitions
@@ -451,7 +614,7 @@ export type BrokerPartitions = Message<"partq.v1.BrokerPartitions"> & {
  * Use `create(BrokerPartitionsSchema)` to create a new message.
  */
 export const BrokerPartitionsSchema: GenMessage<BrokerPartitions> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 19);
+  messageDesc(file_partq_v1_client, 24);
 
 /**
  * @generated from message partq.v1.ListBrokersResponse
@@ -468,7 +631,7 @@ export type ListBrokersResponse = Message<"partq.v1.ListBrokersResponse"> & {
  * Use `create(ListBrokersResponseSchema)` to create a new message.
  */
 export const ListBrokersResponseSchema: GenMessage<ListBrokersResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 20);
+  messageDesc(file_partq_v1_client, 25);
 
 /**
  * @generated from message partq.v1.AdminServiceDrainBrokerRequest
@@ -485,7 +648,7 @@ export type AdminServiceDrainBrokerRequest = Message<"partq.v1.AdminServiceDrain
  * Use `create(AdminServiceDrainBrokerRequestSchema)` to create a new message.
  */
 export const AdminServiceDrainBrokerRequestSchema: GenMessage<AdminServiceDrainBrokerRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 21);
+  messageDesc(file_partq_v1_client, 26);
 
 /**
  * @generated from message partq.v1.AdminServiceDrainBrokerResponse
@@ -502,7 +665,7 @@ export type AdminServiceDrainBrokerResponse = Message<"partq.v1.AdminServiceDrai
  * Use `create(AdminServiceDrainBrokerResponseSchema)` to create a new message.
  */
 export const AdminServiceDrainBrokerResponseSchema: GenMessage<AdminServiceDrainBrokerResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 22);
+  messageDesc(file_partq_v1_client, 27);
 
 /**
  * @generated from message partq.v1.AdminServiceRebalanceRequest
@@ -515,7 +678,7 @@ export type AdminServiceRebalanceRequest = Message<"partq.v1.AdminServiceRebalan
  * Use `create(AdminServiceRebalanceRequestSchema)` to create a new message.
  */
 export const AdminServiceRebalanceRequestSchema: GenMessage<AdminServiceRebalanceRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 23);
+  messageDesc(file_partq_v1_client, 28);
 
 /**
  * @generated from message partq.v1.AdminServiceRebalanceResponse
@@ -532,7 +695,7 @@ export type AdminServiceRebalanceResponse = Message<"partq.v1.AdminServiceRebala
  * Use `create(AdminServiceRebalanceResponseSchema)` to create a new message.
  */
 export const AdminServiceRebalanceResponseSchema: GenMessage<AdminServiceRebalanceResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 24);
+  messageDesc(file_partq_v1_client, 29);
 
 /**
  * @generated from message partq.v1.AdminServiceGetHealthRequest
@@ -545,7 +708,7 @@ export type AdminServiceGetHealthRequest = Message<"partq.v1.AdminServiceGetHeal
  * Use `create(AdminServiceGetHealthRequestSchema)` to create a new message.
  */
 export const AdminServiceGetHealthRequestSchema: GenMessage<AdminServiceGetHealthRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 25);
+  messageDesc(file_partq_v1_client, 30);
 
 /**
  * @generated from message partq.v1.AdminServiceGetHealthResponse
@@ -562,7 +725,7 @@ export type AdminServiceGetHealthResponse = Message<"partq.v1.AdminServiceGetHea
  * Use `create(AdminServiceGetHealthResponseSchema)` to create a new message.
  */
 export const AdminServiceGetHealthResponseSchema: GenMessage<AdminServiceGetHealthResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 26);
+  messageDesc(file_partq_v1_client, 31);
 
 /**
  * Public API served by the gateway to the producer client.
@@ -636,6 +799,28 @@ export const ConsumerService: GenService<{
     methodKind: "unary";
     input: typeof DequeueRequestSchema;
     output: typeof DequeueResponseSchema;
+  },
+  /**
+   * The consumer's messages as they arrive (no polling), one delivery per response, until the client
+   * cancels; an empty response at once and then every few seconds while idle. Fails UNAVAILABLE when
+   * the path to the replica breaks: reconnect with the same stream_id and `resume`.
+   *
+   * @generated from rpc partq.v1.ConsumerService.Consume
+   */
+  consume: {
+    methodKind: "server_streaming";
+    input: typeof ConsumerServiceConsumeRequestSchema;
+    output: typeof ConsumerServiceConsumeResponseSchema;
+  },
+  /**
+   * Gives back what a Consume stream delivered but the client did not hand out (it stopped reading).
+   *
+   * @generated from rpc partq.v1.ConsumerService.Release
+   */
+  release: {
+    methodKind: "unary";
+    input: typeof ConsumerServiceReleaseRequestSchema;
+    output: typeof ConsumerServiceReleaseResponseSchema;
   },
   /**
    * @generated from rpc partq.v1.ConsumerService.Size

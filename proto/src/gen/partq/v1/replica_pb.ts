@@ -4,13 +4,15 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { PartitionOffset } from "./types_pb.js";
+import { file_partq_v1_types } from "./types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file partq/v1/replica.proto.
  */
 export const file_partq_v1_replica: GenFile = /*@__PURE__*/
-  fileDesc("ChZwYXJ0cS92MS9yZXBsaWNhLnByb3RvEghwYXJ0cS52MSKKAQoOQ29uc3VtZVJlcXVlc3QSEwoLY29uc3VtZXJfaWQYASABKAUSDQoFdG9waWMYAiABKAkSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAlCDwoNX3BhcnRpdGlvbl9pZCJ4Cg9Db25zdW1lZE1lc3NhZ2USFAoMcGFydGl0aW9uX2lkGAEgASgFEg4KBm9mZnNldBgCIAEoAxIPCgdwYXlsb2FkGAMgASgMEhAKA2tleRgEIAEoDEgAiAEBEhQKDHRpbWVzdGFtcF9tcxgFIAEoA0IGCgRfa2V5Ij4KD0NvbnN1bWVSZXNwb25zZRIrCghtZXNzYWdlcxgBIAMoCzIZLnBhcnRxLnYxLkNvbnN1bWVkTWVzc2FnZSIxCgtTaXplUmVxdWVzdBITCgtjb25zdW1lcl9pZBgBIAEoBRINCgV0b3BpYxgCIAEoCSIzCg1QYXJ0aXRpb25TaXplEhQKDHBhcnRpdGlvbl9pZBgBIAEoBRIMCgRzaXplGAIgASgDIkkKDFNpemVSZXNwb25zZRIMCgRzaXplGAEgASgDEisKCnBhcnRpdGlvbnMYAiADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25TaXplMocBCg5SZXBsaWNhU2VydmljZRI+CgdDb25zdW1lEhgucGFydHEudjEuQ29uc3VtZVJlcXVlc3QaGS5wYXJ0cS52MS5Db25zdW1lUmVzcG9uc2USNQoEU2l6ZRIVLnBhcnRxLnYxLlNpemVSZXF1ZXN0GhYucGFydHEudjEuU2l6ZVJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChZwYXJ0cS92MS9yZXBsaWNhLnByb3RvEghwYXJ0cS52MSKKAQoOQ29uc3VtZVJlcXVlc3QSEwoLY29uc3VtZXJfaWQYASABKAUSDQoFdG9waWMYAiABKAkSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAlCDwoNX3BhcnRpdGlvbl9pZCJ4Cg9Db25zdW1lZE1lc3NhZ2USFAoMcGFydGl0aW9uX2lkGAEgASgFEg4KBm9mZnNldBgCIAEoAxIPCgdwYXlsb2FkGAMgASgMEhAKA2tleRgEIAEoDEgAiAEBEhQKDHRpbWVzdGFtcF9tcxgFIAEoA0IGCgRfa2V5Ij4KD0NvbnN1bWVSZXNwb25zZRIrCghtZXNzYWdlcxgBIAMoCzIZLnBhcnRxLnYxLkNvbnN1bWVkTWVzc2FnZSK6AQoUQ29uc3VtZVN0cmVhbVJlcXVlc3QSEwoLY29uc3VtZXJfaWQYASABKAUSDQoFdG9waWMYAiABKAkSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhEKCXN0cmVhbV9pZBgFIAEoCRIpCgZyZXN1bWUYBiADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXRCDwoNX3BhcnRpdGlvbl9pZCJEChVDb25zdW1lU3RyZWFtUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5wYXJ0cS52MS5Db25zdW1lZE1lc3NhZ2UicAoOUmVsZWFzZVJlcXVlc3QSEwoLY29uc3VtZXJfaWQYASABKAUSDQoFdG9waWMYAiABKAkSEQoJc3RyZWFtX2lkGAMgASgJEicKBG5leHQYBCADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiEQoPUmVsZWFzZVJlc3BvbnNlIjEKC1NpemVSZXF1ZXN0EhMKC2NvbnN1bWVyX2lkGAEgASgFEg0KBXRvcGljGAIgASgJIjMKDVBhcnRpdGlvblNpemUSFAoMcGFydGl0aW9uX2lkGAEgASgFEgwKBHNpemUYAiABKAMiSQoMU2l6ZVJlc3BvbnNlEgwKBHNpemUYASABKAMSKwoKcGFydGl0aW9ucxgCIAMoCzIXLnBhcnRxLnYxLlBhcnRpdGlvblNpemUymwIKDlJlcGxpY2FTZXJ2aWNlEj4KB0NvbnN1bWUSGC5wYXJ0cS52MS5Db25zdW1lUmVxdWVzdBoZLnBhcnRxLnYxLkNvbnN1bWVSZXNwb25zZRJSCg1Db25zdW1lU3RyZWFtEh4ucGFydHEudjEuQ29uc3VtZVN0cmVhbVJlcXVlc3QaHy5wYXJ0cS52MS5Db25zdW1lU3RyZWFtUmVzcG9uc2UwARI+CgdSZWxlYXNlEhgucGFydHEudjEuUmVsZWFzZVJlcXVlc3QaGS5wYXJ0cS52MS5SZWxlYXNlUmVzcG9uc2USNQoEU2l6ZRIVLnBhcnRxLnYxLlNpemVSZXF1ZXN0GhYucGFydHEudjEuU2l6ZVJlc3BvbnNlYgZwcm90bzM", [file_partq_v1_types]);
 
 /**
  * @generated from message partq.v1.ConsumeRequest
@@ -109,6 +111,124 @@ export const ConsumeResponseSchema: GenMessage<ConsumeResponse> = /*@__PURE__*/
   messageDesc(file_partq_v1_replica, 2);
 
 /**
+ * @generated from message partq.v1.ConsumeStreamRequest
+ */
+export type ConsumeStreamRequest = Message<"partq.v1.ConsumeStreamRequest"> & {
+  /**
+   * @generated from field: int32 consumer_id = 1;
+   */
+  consumerId: number;
+
+  /**
+   * @generated from field: string topic = 2;
+   */
+  topic: string;
+
+  /**
+   * @generated from field: optional int32 partition_id = 3;
+   */
+  partitionId?: number | undefined;
+
+  /**
+   * per delivery; 0 means 1
+   *
+   * @generated from field: int32 max_messages = 4;
+   */
+  maxMessages: number;
+
+  /**
+   * Made by the client, the same for every reconnect of one iteration (at most 128 characters).
+   *
+   * @generated from field: string stream_id = 5;
+   */
+  streamId: string;
+
+  /**
+   * Applied before the first delivery: per partition, the next offset the client expects (topic_id is
+   * ignored). Whatever this stream id delivered from that offset on (sent, but lost with a gateway or
+   * replica that died) is given back; from a partition not listed, everything it delivered. Only
+   * deliveries of this stream id since it last took over the partition are given back, never those
+   * of a Consume or another stream.
+   *
+   * @generated from field: repeated partq.v1.PartitionOffset resume = 6;
+   */
+  resume: PartitionOffset[];
+};
+
+/**
+ * Describes the message partq.v1.ConsumeStreamRequest.
+ * Use `create(ConsumeStreamRequestSchema)` to create a new message.
+ */
+export const ConsumeStreamRequestSchema: GenMessage<ConsumeStreamRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_replica, 3);
+
+/**
+ * @generated from message partq.v1.ConsumeStreamResponse
+ */
+export type ConsumeStreamResponse = Message<"partq.v1.ConsumeStreamResponse"> & {
+  /**
+   * One partition's messages in offset order; empty for a heartbeat.
+   *
+   * @generated from field: repeated partq.v1.ConsumedMessage messages = 1;
+   */
+  messages: ConsumedMessage[];
+};
+
+/**
+ * Describes the message partq.v1.ConsumeStreamResponse.
+ * Use `create(ConsumeStreamResponseSchema)` to create a new message.
+ */
+export const ConsumeStreamResponseSchema: GenMessage<ConsumeStreamResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_replica, 4);
+
+/**
+ * @generated from message partq.v1.ReleaseRequest
+ */
+export type ReleaseRequest = Message<"partq.v1.ReleaseRequest"> & {
+  /**
+   * @generated from field: int32 consumer_id = 1;
+   */
+  consumerId: number;
+
+  /**
+   * @generated from field: string topic = 2;
+   */
+  topic: string;
+
+  /**
+   * @generated from field: string stream_id = 3;
+   */
+  streamId: string;
+
+  /**
+   * Per partition, the first offset the client did not hand out; as ConsumeStreamRequest.resume.
+   *
+   * @generated from field: repeated partq.v1.PartitionOffset next = 4;
+   */
+  next: PartitionOffset[];
+};
+
+/**
+ * Describes the message partq.v1.ReleaseRequest.
+ * Use `create(ReleaseRequestSchema)` to create a new message.
+ */
+export const ReleaseRequestSchema: GenMessage<ReleaseRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_replica, 5);
+
+/**
+ * @generated from message partq.v1.ReleaseResponse
+ */
+export type ReleaseResponse = Message<"partq.v1.ReleaseResponse"> & {
+};
+
+/**
+ * Describes the message partq.v1.ReleaseResponse.
+ * Use `create(ReleaseResponseSchema)` to create a new message.
+ */
+export const ReleaseResponseSchema: GenMessage<ReleaseResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_replica, 6);
+
+/**
  * @generated from message partq.v1.SizeRequest
  */
 export type SizeRequest = Message<"partq.v1.SizeRequest"> & {
@@ -128,7 +248,7 @@ export type SizeRequest = Message<"partq.v1.SizeRequest"> & {
  * Use `create(SizeRequestSchema)` to create a new message.
  */
 export const SizeRequestSchema: GenMessage<SizeRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_replica, 3);
+  messageDesc(file_partq_v1_replica, 7);
 
 /**
  * @generated from message partq.v1.PartitionSize
@@ -150,7 +270,7 @@ export type PartitionSize = Message<"partq.v1.PartitionSize"> & {
  * Use `create(PartitionSizeSchema)` to create a new message.
  */
 export const PartitionSizeSchema: GenMessage<PartitionSize> = /*@__PURE__*/
-  messageDesc(file_partq_v1_replica, 4);
+  messageDesc(file_partq_v1_replica, 8);
 
 /**
  * @generated from message partq.v1.SizeResponse
@@ -172,7 +292,7 @@ export type SizeResponse = Message<"partq.v1.SizeResponse"> & {
  * Use `create(SizeResponseSchema)` to create a new message.
  */
 export const SizeResponseSchema: GenMessage<SizeResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_replica, 5);
+  messageDesc(file_partq_v1_replica, 9);
 
 /**
  * The read side: knows consumers and their positions, fetches from brokers or PostgreSQL.
@@ -189,6 +309,28 @@ export const ReplicaService: GenService<{
     methodKind: "unary";
     input: typeof ConsumeRequestSchema;
     output: typeof ConsumeResponseSchema;
+  },
+  /**
+   * The consumer's messages as they arrive, one delivery per response (its position committed before
+   * it is sent), until the caller cancels. Waits for new records without polling; sends an empty
+   * response at once when nothing is pending and then every few seconds while idle (a heartbeat).
+   *
+   * @generated from rpc partq.v1.ReplicaService.ConsumeStream
+   */
+  consumeStream: {
+    methodKind: "server_streaming";
+    input: typeof ConsumeStreamRequestSchema;
+    output: typeof ConsumeStreamResponseSchema;
+  },
+  /**
+   * Gives back what stream `stream_id` delivered but its client did not hand out (see ConsumeStreamRequest.resume).
+   *
+   * @generated from rpc partq.v1.ReplicaService.Release
+   */
+  release: {
+    methodKind: "unary";
+    input: typeof ReleaseRequestSchema;
+    output: typeof ReleaseResponseSchema;
   },
   /**
    * @generated from rpc partq.v1.ReplicaService.Size

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/types.proto.
  */
 export const file_partq_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChRwYXJ0cS92MS90eXBlcy5wcm90bxIIcGFydHEudjEicgoMQXBwZW5kUmVjb3JkEg8KB3BheWxvYWQYASABKAwSEAoDa2V5GAIgASgMSACIAQESEwoLcHJvZHVjZXJfaWQYAyABKAUSFQoIc2VxdWVuY2UYBCABKANIAYgBAUIGCgRfa2V5QgsKCV9zZXF1ZW5jZSKSAQoGUmVjb3JkEg4KBm9mZnNldBgBIAEoAxIPCgdwYXlsb2FkGAIgASgMEhAKA2tleRgDIAEoDEgAiAEBEhMKC3Byb2R1Y2VyX2lkGAQgASgFEhUKCHNlcXVlbmNlGAUgASgDSAGIAQESFAoMdGltZXN0YW1wX21zGAYgASgDQgYKBF9rZXlCCwoJX3NlcXVlbmNlImAKBVRvcGljEgoKAmlkGAEgASgFEgwKBG5hbWUYAiABKAkSFwoPcGFydGl0aW9uX2NvdW50GAMgASgFEiQKDGRlZmF1bHRfYWNrcxgEIAEoDjIOLnBhcnRxLnYxLkFja3MihwEKCVBhcnRpdGlvbhIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSEQoJYnJva2VyX2lkGAMgASgFEg0KBWVwb2NoGAQgASgFEhgKEGxvZ19zdGFydF9vZmZzZXQYBSABKAMSFgoOaGlnaF93YXRlcm1hcmsYBiABKAMiZgoGQnJva2VyEgoKAmlkGAEgASgFEg8KB2FkZHJlc3MYAiABKAkSJAoFc3RhdGUYAyABKA4yFS5wYXJ0cS52MS5Ccm9rZXJTdGF0ZRIZChFsYXN0X2hlYXJ0YmVhdF9tcxgEIAEoAyJBCgdSZXBsaWNhEgoKAmlkGAEgASgFEg8KB2FkZHJlc3MYAiABKAkSGQoRbGFzdF9oZWFydGJlYXRfbXMYAyABKAMiVAoIUHJvZHVjZXISCgoCaWQYASABKAUSEAoIdG9waWNfaWQYAiABKAUSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQFCDwoNX3BhcnRpdGlvbl9pZCJUCghDb25zdW1lchIKCgJpZBgBIAEoBRIQCgh0b3BpY19pZBgCIAEoBRIZCgxwYXJ0aXRpb25faWQYAyABKAVIAIgBAUIPCg1fcGFydGl0aW9uX2lkIkkKD1BhcnRpdGlvbk9mZnNldBIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDgoGb2Zmc2V0GAMgASgDIuoBCghNZXRhZGF0YRIfCgZ0b3BpY3MYASADKAsyDy5wYXJ0cS52MS5Ub3BpYxInCgpwYXJ0aXRpb25zGAIgAygLMhMucGFydHEudjEuUGFydGl0aW9uEiEKB2Jyb2tlcnMYAyADKAsyEC5wYXJ0cS52MS5Ccm9rZXISIwoIcmVwbGljYXMYBCADKAsyES5wYXJ0cS52MS5SZXBsaWNhEiUKCXByb2R1Y2VycxgFIAMoCzISLnBhcnRxLnYxLlByb2R1Y2VyEiUKCWNvbnN1bWVycxgGIAMoCzISLnBhcnRxLnYxLkNvbnN1bWVyKjsKBEFja3MSFAoQQUNLU19VTlNQRUNJRklFRBAAEg8KC0FDS1NfQlJPS0VSEAESDAoIQUNLU19BTEwQAip1CgtCcm9rZXJTdGF0ZRIcChhCUk9LRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJCUk9LRVJfU1RBVEVfQUxJVkUQARIVChFCUk9LRVJfU1RBVEVfREVBRBACEhkKFUJST0tFUl9TVEFURV9EUkFJTklORxADYgZwcm90bzM");
+  fileDesc("ChRwYXJ0cS92MS90eXBlcy5wcm90bxIIcGFydHEudjEicgoMQXBwZW5kUmVjb3JkEg8KB3BheWxvYWQYASABKAwSEAoDa2V5GAIgASgMSACIAQESEwoLcHJvZHVjZXJfaWQYAyABKAUSFQoIc2VxdWVuY2UYBCABKANIAYgBAUIGCgRfa2V5QgsKCV9zZXF1ZW5jZSKSAQoGUmVjb3JkEg4KBm9mZnNldBgBIAEoAxIPCgdwYXlsb2FkGAIgASgMEhAKA2tleRgDIAEoDEgAiAEBEhMKC3Byb2R1Y2VyX2lkGAQgASgFEhUKCHNlcXVlbmNlGAUgASgDSAGIAQESFAoMdGltZXN0YW1wX21zGAYgASgDQgYKBF9rZXlCCwoJX3NlcXVlbmNlIjAKC1JlY29yZEJhdGNoEiEKB3JlY29yZHMYASADKAsyEC5wYXJ0cS52MS5SZWNvcmQiPAoRQXBwZW5kUmVjb3JkQmF0Y2gSJwoHcmVjb3JkcxgBIAMoCzIWLnBhcnRxLnYxLkFwcGVuZFJlY29yZCJgCgVUb3BpYxIKCgJpZBgBIAEoBRIMCgRuYW1lGAIgASgJEhcKD3BhcnRpdGlvbl9jb3VudBgDIAEoBRIkCgxkZWZhdWx0X2Fja3MYBCABKA4yDi5wYXJ0cS52MS5BY2tzIocBCglQYXJ0aXRpb24SEAoIdG9waWNfaWQYASABKAUSFAoMcGFydGl0aW9uX2lkGAIgASgFEhEKCWJyb2tlcl9pZBgDIAEoBRINCgVlcG9jaBgEIAEoBRIYChBsb2dfc3RhcnRfb2Zmc2V0GAUgASgDEhYKDmhpZ2hfd2F0ZXJtYXJrGAYgASgDImYKBkJyb2tlchIKCgJpZBgBIAEoBRIPCgdhZGRyZXNzGAIgASgJEiQKBXN0YXRlGAMgASgOMhUucGFydHEudjEuQnJva2VyU3RhdGUSGQoRbGFzdF9oZWFydGJlYXRfbXMYBCABKAMiQQoHUmVwbGljYRIKCgJpZBgBIAEoBRIPCgdhZGRyZXNzGAIgASgJEhkKEWxhc3RfaGVhcnRiZWF0X21zGAMgASgDIlQKCFByb2R1Y2VyEgoKAmlkGAEgASgFEhAKCHRvcGljX2lkGAIgASgFEhkKDHBhcnRpdGlvbl9pZBgDIAEoBUgAiAEBQg8KDV9wYXJ0aXRpb25faWQiVAoIQ29uc3VtZXISCgoCaWQYASABKAUSEAoIdG9waWNfaWQYAiABKAUSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQFCDwoNX3BhcnRpdGlvbl9pZCJJCg9QYXJ0aXRpb25PZmZzZXQSEAoIdG9waWNfaWQYASABKAUSFAoMcGFydGl0aW9uX2lkGAIgASgFEg4KBm9mZnNldBgDIAEoAyLqAQoITWV0YWRhdGESHwoGdG9waWNzGAEgAygLMg8ucGFydHEudjEuVG9waWMSJwoKcGFydGl0aW9ucxgCIAMoCzITLnBhcnRxLnYxLlBhcnRpdGlvbhIhCgdicm9rZXJzGAMgAygLMhAucGFydHEudjEuQnJva2VyEiMKCHJlcGxpY2FzGAQgAygLMhEucGFydHEudjEuUmVwbGljYRIlCglwcm9kdWNlcnMYBSADKAsyEi5wYXJ0cS52MS5Qcm9kdWNlchIlCgljb25zdW1lcnMYBiADKAsyEi5wYXJ0cS52MS5Db25zdW1lcio7CgRBY2tzEhQKEEFDS1NfVU5TUEVDSUZJRUQQABIPCgtBQ0tTX0JST0tFUhABEgwKCEFDS1NfQUxMEAIqdQoLQnJva2VyU3RhdGUSHAoYQlJPS0VSX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSQlJPS0VSX1NUQVRFX0FMSVZFEAESFQoRQlJPS0VSX1NUQVRFX0RFQUQQAhIZChVCUk9LRVJfU1RBVEVfRFJBSU5JTkcQA2IGcHJvdG8z");
 
 /**
  * A record as the producer hands it over; the broker gives it an offset.
@@ -93,6 +93,45 @@ export const RecordSchema: GenMessage<Record> = /*@__PURE__*/
   messageDesc(file_partq_v1_types, 1);
 
 /**
+ * Records laid end to end in one `bytes` field (the serialised form of this message), so a
+ * hop can pass stored records on without decoding them into objects.
+ *
+ * @generated from message partq.v1.RecordBatch
+ */
+export type RecordBatch = Message<"partq.v1.RecordBatch"> & {
+  /**
+   * @generated from field: repeated partq.v1.Record records = 1;
+   */
+  records: Record[];
+};
+
+/**
+ * Describes the message partq.v1.RecordBatch.
+ * Use `create(RecordBatchSchema)` to create a new message.
+ */
+export const RecordBatchSchema: GenMessage<RecordBatch> = /*@__PURE__*/
+  messageDesc(file_partq_v1_types, 2);
+
+/**
+ * AppendRecords laid end to end in one `bytes` field (the serialised form of this message).
+ *
+ * @generated from message partq.v1.AppendRecordBatch
+ */
+export type AppendRecordBatch = Message<"partq.v1.AppendRecordBatch"> & {
+  /**
+   * @generated from field: repeated partq.v1.AppendRecord records = 1;
+   */
+  records: AppendRecord[];
+};
+
+/**
+ * Describes the message partq.v1.AppendRecordBatch.
+ * Use `create(AppendRecordBatchSchema)` to create a new message.
+ */
+export const AppendRecordBatchSchema: GenMessage<AppendRecordBatch> = /*@__PURE__*/
+  messageDesc(file_partq_v1_types, 3);
+
+/**
  * @generated from message partq.v1.Topic
  */
 export type Topic = Message<"partq.v1.Topic"> & {
@@ -122,7 +161,7 @@ export type Topic = Message<"partq.v1.Topic"> & {
  * Use `create(TopicSchema)` to create a new message.
  */
 export const TopicSchema: GenMessage<Topic> = /*@__PURE__*/
-  messageDesc(file_partq_v1_types, 2);
+  messageDesc(file_partq_v1_types, 4);
 
 /**
  * Where a partition lives: owner broker and the epoch of that ownership (fencing token).
@@ -170,7 +209,7 @@ export type Partition = Message<"partq.v1.Partition"> & {
  * Use `create(PartitionSchema)` to create a new message.
  */
 export const PartitionSchema: GenMessage<Partition> = /*@__PURE__*/
-  messageDesc(file_partq_v1_types, 3);
+  messageDesc(file_partq_v1_types, 5);
 
 /**
  * @generated from message partq.v1.Broker
@@ -202,7 +241,7 @@ export type Broker = Message<"partq.v1.Broker"> & {
  * Use `create(BrokerSchema)` to create a new message.
  */
 export const BrokerSchema: GenMessage<Broker> = /*@__PURE__*/
-  messageDesc(file_partq_v1_types, 4);
+  messageDesc(file_partq_v1_types, 6);
 
 /**
  * @generated from message partq.v1.Replica
@@ -231,7 +270,7 @@ export type Replica = Message<"partq.v1.Replica"> & {
  * Use `create(ReplicaSchema)` to create a new message.
  */
 export const ReplicaSchema: GenMessage<Replica> = /*@__PURE__*/
-  messageDesc(file_partq_v1_types, 5);
+  messageDesc(file_partq_v1_types, 7);
 
 /**
  * @generated from message partq.v1.Producer
@@ -258,7 +297,7 @@ export type Producer = Message<"partq.v1.Producer"> & {
  * Use `create(ProducerSchema)` to create a new message.
  */
 export const ProducerSchema: GenMessage<Producer> = /*@__PURE__*/
-  messageDesc(file_partq_v1_types, 6);
+  messageDesc(file_partq_v1_types, 8);
 
 /**
  * @generated from message partq.v1.Consumer
@@ -287,7 +326,7 @@ export type Consumer = Message<"partq.v1.Consumer"> & {
  * Use `create(ConsumerSchema)` to create a new message.
  */
 export const ConsumerSchema: GenMessage<Consumer> = /*@__PURE__*/
-  messageDesc(file_partq_v1_types, 7);
+  messageDesc(file_partq_v1_types, 9);
 
 /**
  * @generated from message partq.v1.PartitionOffset
@@ -314,7 +353,7 @@ export type PartitionOffset = Message<"partq.v1.PartitionOffset"> & {
  * Use `create(PartitionOffsetSchema)` to create a new message.
  */
 export const PartitionOffsetSchema: GenMessage<PartitionOffset> = /*@__PURE__*/
-  messageDesc(file_partq_v1_types, 8);
+  messageDesc(file_partq_v1_types, 10);
 
 /**
  * The cluster's metadata, or a change to it (upserts only: nothing is ever deleted,
@@ -359,7 +398,7 @@ export type Metadata = Message<"partq.v1.Metadata"> & {
  * Use `create(MetadataSchema)` to create a new message.
  */
 export const MetadataSchema: GenMessage<Metadata> = /*@__PURE__*/
-  messageDesc(file_partq_v1_types, 9);
+  messageDesc(file_partq_v1_types, 11);
 
 /**
  * Acknowledgement mode of a produce: what must hold before the producer hears "ok".

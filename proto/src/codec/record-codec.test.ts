@@ -1,5 +1,5 @@
 import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { RecordSchema } from '@partq/proto';
+import { RecordSchema } from '../gen/partq/v1/types_pb.js';
 import { decodeRecord, encodeRecords, type RecordFields } from './record-codec.js';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
@@ -8,7 +8,7 @@ const bytes = (...values: number[]) => new Uint8Array(values);
 function reference(fields: RecordFields, offset: number, timestampMs: number): Uint8Array {
   return toBinary(
     RecordSchema,
-    create(RecordSchema, { offset: BigInt(offset), payload: fields.payload, key: fields.key, producerId: fields.producerId, sequence: fields.sequence, timestampMs: BigInt(timestampMs) }),
+    create(RecordSchema, { offset: BigInt(offset), payload: fields.payload, key: fields.key, producerId: fields.producerId, sequence: fields.sequence === undefined ? undefined : BigInt(fields.sequence), timestampMs: BigInt(timestampMs) }),
   );
 }
 

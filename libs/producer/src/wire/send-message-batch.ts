@@ -1,0 +1,92 @@
+import type { OutgoingMessage } from '../message.js';
+
+/**
+ * Writes a batch's messages as a partq.v1.SendMessageBatch (SendRequest.messages_data) by hand:
+ * building a protobuf-es SendMessage per message and serialising it by reflection was most of this
+ * client's CPU per message. The bytes equal toBinary(SendMessageBatchSchema, ...) of the same
+ * messages; the gateway reads them with its own hand-written reader.
+ */
+
+/** A message with the sequence it got (idempotent producers). */
+export type SequencedMessage = OutgoingMessage & { sequence?: bigint };
+
+const WIRE_VARINT = 0;
+const WIRE_LEN = 2;
+const TAG_MESSAGE = (1 << 3) | WIRE_LEN;
+const TAG_PAYLOAD = (1 << 3) | WIRE_LEN;
+const TAG_KEY = (2 << 3) | WIRE_LEN;
+const TAG_PARTITION_ID = (3 << 3) | WIRE_VARINT;
+const TAG_SEQUENCE = (4 << 3) | WIRE_VARINT;
+
+/** Bytes of the varint of a non-negative safe integer. */
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(buffer: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    buffer[at++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  buffer[at++] = value;
+  return at;
+}
+
+function writeBytes(buffer: Uint8Array, at: number, tag: number, value: Uint8Array): number {
+  buffer[at++] = tag;
+  at = writeVarint(buffer, at, value.byteLength);
+  buffer.set(value, at);
+  return at + value.byteLength;
+}
+
+/** A sequence as a number: the gateway reads sequences as non-negative safe integers. */
+function sequenceOf(message: SequencedMessage): number | undefined {
+  if (message.sequence === undefined) return undefined;
+  const sequence = Number(message.sequence);
+  if (!Number.isSafeInteger(sequence) || sequence < 0) throw new RangeError(`sequence ${message.sequence} is not a non-negative safe integer`);
+  return sequence;
+}
+
+/** Encodes messages (partitions validated by toOutgoingMessage: non-negative int32) as a SendMessageBatch. */
+export function encodeSendMessageBatch(messages: readonly SequencedMessage[]): Uint8Array {
+  const sizes = new Array<number>(messages.length);
+  const sequences = new Array<number | undefined>(messages.length);
+  let total = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!;
+    const sequence = sequenceOf(message);
+    let size = 0;
+    if (message.payload.byteLength > 0) size += 1 + varintSize(message.payload.byteLength) + message.payload.byteLength;
+    if (message.key !== undefined) size += 1 + varintSize(message.key.byteLength) + message.key.byteLength;
+    if (message.partitionId !== undefined) size += 1 + varintSize(message.partitionId);
+    if (sequence !== undefined) size += 1 + varintSize(sequence);
+    sizes[i] = size;
+    sequences[i] = sequence;
+    total += 1 + varintSize(size) + size;
+  }
+  const buffer = new Uint8Array(total);
+  let at = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!;
+    buffer[at++] = TAG_MESSAGE;
+    at = writeVarint(buffer, at, sizes[i]!);
+    if (message.payload.byteLength > 0) at = writeBytes(buffer, at, TAG_PAYLOAD, message.payload);
+    if (message.key !== undefined) at = writeBytes(buffer, at, TAG_KEY, message.key);
+    if (message.partitionId !== undefined) {
+      buffer[at++] = TAG_PARTITION_ID;
+      at = writeVarint(buffer, at, message.partitionId);
+    }
+    const sequence = sequences[i];
+    if (sequence !== undefined) {
+      buffer[at++] = TAG_SEQUENCE;
+      at = writeVarint(buffer, at, sequence);
+    }
+  }
+  if (at !== total) throw new Error(`send message codec: wrote ${at} bytes, sized ${total}`);
+  return buffer;
+}

@@ -1,0 +1,122 @@
+import type { RecordFields } from './record-codec.js';
+import { bytesFieldSize, expectWireType, tag, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeBytesField, writeVarint } from './wire.js';
+
+/**
+ * An AppendRecordBatch (AppendRequest.records_data) by hand: the gateway writes the records it
+ * routes to one partition without building an AppendRecord object per message, and the broker
+ * reads them as views into the request. The bytes equal toBinary(AppendRecordBatchSchema, ...).
+ */
+
+/** A record read out of a batch; payload and key are views into the batch. */
+export interface AppendBatchRecord extends RecordFields {
+  key: Uint8Array | undefined;
+  sequence: number | undefined;
+}
+
+const TAG_RECORD = tag(1, WIRE_LEN);
+const TAG_PAYLOAD = tag(1, WIRE_LEN);
+const TAG_KEY = tag(2, WIRE_LEN);
+const TAG_PRODUCER_ID = tag(3, WIRE_VARINT);
+const TAG_SEQUENCE = tag(4, WIRE_VARINT);
+const FIELD_PAYLOAD = 1;
+const FIELD_KEY = 2;
+const FIELD_PRODUCER_ID = 3;
+const FIELD_SEQUENCE = 4;
+const EMPTY = new Uint8Array(0);
+
+function sequenceOf(record: RecordFields): number | undefined {
+  if (record.sequence === undefined) return undefined;
+  const sequence = Number(record.sequence);
+  if (!Number.isSafeInteger(sequence) || sequence < 0) throw new RangeError(`record sequence ${record.sequence} is not a non-negative safe integer`);
+  return sequence;
+}
+
+function bodySize(record: RecordFields, sequence: number | undefined): number {
+  let size = 0;
+  if (record.payload.byteLength > 0) size += bytesFieldSize(record.payload.byteLength);
+  if (record.key !== undefined) size += bytesFieldSize(record.key.byteLength);
+  if (record.producerId !== 0) size += 1 + varintSize(record.producerId);
+  if (sequence !== undefined) size += 1 + varintSize(sequence);
+  return size;
+}
+
+/** Encodes records (sequences must be non-negative safe integers) as an AppendRecordBatch. */
+export function encodeAppendRecordBatch(records: readonly RecordFields[]): Uint8Array {
+  const sizes = new Array<number>(records.length);
+  const sequences = new Array<number | undefined>(records.length);
+  let total = 0;
+  for (let i = 0; i < records.length; i++) {
+    const sequence = sequenceOf(records[i]!);
+    const size = bodySize(records[i]!, sequence);
+    sequences[i] = sequence;
+    sizes[i] = size;
+    total += 1 + varintSize(size) + size;
+  }
+  const buffer = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    buffer[at++] = TAG_RECORD;
+    at = writeVarint(buffer, at, sizes[i]!);
+    if (record.payload.byteLength > 0) at = writeBytesField(buffer, at, TAG_PAYLOAD, record.payload);
+    if (record.key !== undefined) at = writeBytesField(buffer, at, TAG_KEY, record.key);
+    if (record.producerId !== 0) {
+      buffer[at++] = TAG_PRODUCER_ID;
+      at = writeVarint(buffer, at, record.producerId);
+    }
+    const sequence = sequences[i];
+    if (sequence !== undefined) {
+      buffer[at++] = TAG_SEQUENCE;
+      at = writeVarint(buffer, at, sequence);
+    }
+  }
+  if (at !== total) throw new Error(`append record codec: wrote ${at} bytes, sized ${total}`);
+  return buffer;
+}
+
+/**
+ * Reads every record of an AppendRecordBatch. Unknown fields are skipped; anything malformed, or a
+ * sequence that is negative or beyond 2^53, throws WireFormatError.
+ */
+export function decodeAppendRecordBatch(data: Uint8Array): AppendBatchRecord[] {
+  const records: AppendBatchRecord[] = [];
+  const outer = new WireReader(data);
+  while (!outer.done) {
+    const fieldTag = outer.tag();
+    if (fieldTag !== TAG_RECORD) {
+      outer.skip(fieldTag & 7);
+      continue;
+    }
+    const start = outer.lengthDelimited();
+    records.push(readRecord(new WireReader(data, start, outer.pos)));
+  }
+  return records;
+}
+
+function readRecord(reader: WireReader): AppendBatchRecord {
+  const record: AppendBatchRecord = { payload: EMPTY, key: undefined, producerId: 0, sequence: undefined };
+  while (!reader.done) {
+    const fieldTag = reader.tag();
+    switch (fieldTag >>> 3) {
+      case FIELD_PAYLOAD:
+        expectWireType(fieldTag, WIRE_LEN, 'AppendRecord.payload');
+        record.payload = reader.bytesView();
+        break;
+      case FIELD_KEY:
+        expectWireType(fieldTag, WIRE_LEN, 'AppendRecord.key');
+        record.key = reader.bytesView();
+        break;
+      case FIELD_PRODUCER_ID:
+        expectWireType(fieldTag, WIRE_VARINT, 'AppendRecord.producer_id');
+        record.producerId = reader.int32();
+        break;
+      case FIELD_SEQUENCE:
+        expectWireType(fieldTag, WIRE_VARINT, 'AppendRecord.sequence');
+        record.sequence = reader.uint();
+        break;
+      default:
+        reader.skip(fieldTag & 7);
+    }
+  }
+  return record;
+}

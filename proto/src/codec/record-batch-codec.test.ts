@@ -1,0 +1,101 @@
+import { create, toBinary } from '@bufbuild/protobuf';
+import { RecordBatchSchema, RecordSchema } from '../gen/partq/v1/types_pb.js';
+import { decodeRecordBatch, encodeRecordBatch } from './record-batch-codec.js';
+import { encodeRecords } from './record-codec.js';
+import { WireFormatError } from './wire-format-error.js';
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+
+function failure(run: () => unknown): WireFormatError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof WireFormatError) return error;
+    throw error;
+  }
+  throw new Error('expected a WireFormatError');
+}
+
+const stored = encodeRecords(
+  [
+    { payload: bytes(1, 2, 3), key: bytes(9), producerId: 7, sequence: 42n },
+    { payload: bytes(), producerId: 0 },
+    { payload: new Uint8Array(300).fill(5), key: bytes(), producerId: 300, sequence: 2 ** 40 },
+  ],
+  2 ** 35,
+  1_764_000_000_000,
+);
+
+describe('encodeRecordBatch', () => {
+  test('writes the bytes toBinary writes for a RecordBatch of the same records', () => {
+    const reference = toBinary(RecordBatchSchema, create(RecordBatchSchema, { records: stored.map((s) => fromStored(s)) }));
+    expect(Buffer.from(encodeRecordBatch(stored))).toEqual(Buffer.from(reference));
+    expect(encodeRecordBatch([]).byteLength).toBe(0);
+  });
+});
+
+describe('decodeRecordBatch', () => {
+  test('reads back every field, numbers as numbers, payloads as views into the batch', () => {
+    const data = encodeRecordBatch(stored);
+    const records = decodeRecordBatch(data);
+    expect(records).toEqual([
+      { offset: 2 ** 35, payload: bytes(1, 2, 3), key: bytes(9), producerId: 7, sequence: 42, timestampMs: 1_764_000_000_000 },
+      { offset: 2 ** 35 + 1, payload: bytes(), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 },
+      { offset: 2 ** 35 + 2, payload: new Uint8Array(300).fill(5), key: bytes(), producerId: 300, sequence: 2 ** 40, timestampMs: 1_764_000_000_000 },
+    ]);
+    expect(records[0]!.payload.buffer).toBe(data.buffer);
+  });
+
+  test('reads what protobuf-es writes, skipping fields it does not know', () => {
+    const record = toBinary(RecordSchema, create(RecordSchema, { offset: 3n, payload: bytes(1), producerId: -5, timestampMs: 9n }));
+    // Unknown fields of every wire type, inside the record and beside it.
+    const unknown = bytes((9 << 3) | 0, 1, (10 << 3) | 1, 0, 0, 0, 0, 0, 0, 0, 0, (11 << 3) | 5, 0, 0, 0, 0, (12 << 3) | 2, 1, 7);
+    const withUnknown = Buffer.concat([record, unknown]);
+    const data = Buffer.concat([Buffer.from([0x0a, withUnknown.length]), withUnknown, unknown]);
+    expect(decodeRecordBatch(data)).toEqual([{ offset: 3, payload: bytes(1), key: undefined, producerId: -5, sequence: undefined, timestampMs: 9 }]);
+  });
+
+  test.each([
+    ['a truncated record', bytes(0x0a, 5, 0x08)],
+    ['a truncated varint', bytes(0x0a, 2, 0x08, 0x80)],
+    ['a length past the record', bytes(0x0a, 3, 0x12, 9, 1)],
+    ['a known field with the wrong wire type', bytes(0x0a, 2, 0x0a, 0)],
+    ['field number 0', bytes(0x0a, 2, 0x00, 1)],
+    ['a group (unsupported wire type)', bytes(0x0b)],
+  ])('refuses %s with a WireFormatError', (_name, data) => {
+    expect(failure(() => decodeRecordBatch(data)).code).toBe('MALFORMED');
+  });
+
+  test('refuses offsets and timestamps beyond 2^53 as OUT_OF_RANGE', () => {
+    const record = toBinary(RecordSchema, create(RecordSchema, { offset: 2n ** 60n, payload: bytes(1) }));
+    const data = Buffer.concat([Buffer.from([0x0a, record.length]), record]);
+    expect(failure(() => decodeRecordBatch(data)).code).toBe('OUT_OF_RANGE');
+  });
+
+  test('never crashes on arbitrary bytes: it decodes or throws a WireFormatError', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const valid = encodeRecordBatch(stored);
+    for (let i = 0; i < 2000; i++) {
+      const data = Uint8Array.from(valid.subarray(0, Math.floor(random() * valid.length)));
+      if (data.length > 0) data[Math.floor(random() * data.length)] = Math.floor(random() * 256);
+      try {
+        decodeRecordBatch(data);
+      } catch (error) {
+        expect(error).toBeInstanceOf(WireFormatError);
+      }
+    }
+  });
+});
+
+function fromStored(stored: Uint8Array) {
+  const [record] = decodeRecordBatch(encodeRecordBatch([stored]));
+  return create(RecordSchema, {
+    offset: BigInt(record!.offset),
+    payload: record!.payload,
+    key: record!.key,
+    producerId: record!.producerId,
+    sequence: record!.sequence === undefined ? undefined : BigInt(record!.sequence),
+    timestampMs: BigInt(record!.timestampMs),
+  });
+}
