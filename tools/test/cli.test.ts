@@ -121,24 +121,26 @@ test('consume --follow prints new messages as they come and ends cleanly on SIGI
   const exited = new Promise<number | null>((resolve) => follow.on('close', resolve));
   const seen: string[] = [];
   const reader = createInterface({ input: follow.stdout });
+  // Every line is kept, also those printed while no wait is running (messages arrive as soon as they are produced).
+  const arrived = new Set<() => void>();
+  reader.on('line', (line: string) => {
+    seen.push((JSON.parse(line) as Line).value);
+    for (const check of arrived) check();
+  });
   const waitFor = (count: number) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reader.off('line', onLine);
+        arrived.delete(check);
         reject(new Error(`waited 60 s for ${count} lines, saw ${JSON.stringify(seen)}`));
       }, 60_000);
       const check = () => {
         if (seen.length >= count) {
           clearTimeout(timer);
-          reader.off('line', onLine);
+          arrived.delete(check);
           resolve();
         }
       };
-      const onLine = (line: string) => {
-        seen.push((JSON.parse(line) as Line).value);
-        check();
-      };
-      reader.on('line', onLine);
+      arrived.add(check);
       check();
     });
 

@@ -140,6 +140,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      // Consume streams never end by themselves: end them first, so the server does not wait out its grace period.
+      services.reads.endStreams();
       await server.close();
       await watcher.stop();
       await activity.stop();

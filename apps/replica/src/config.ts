@@ -44,6 +44,13 @@ export const replicaConfigSpec = defineConfig({
     min: 0,
     description: 'Bound of the read-ahead cache of fetched records shared by all consumers (bytes)',
   },
+  streamHeartbeat: {
+    type: 'duration',
+    env: 'PARTQ_REPLICA_STREAM_HEARTBEAT',
+    default: '10s',
+    min: 1,
+    description: 'How often an idle consume stream sends an empty response, so clients notice a dead path',
+  },
 });
 
 export type ReplicaConfig = Config<typeof replicaConfigSpec>;

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Where the records of a read came from. */
 export type FetchSource = 'broker' | 'cache' | 'postgres';
@@ -8,6 +8,10 @@ export interface ReplicaMetrics {
   fetchSource: Counter<'source'>;
   consumeDuration: Histogram<'outcome'>;
   replayedConsumes: Counter;
+  openStreams: Gauge;
+  streamResponses: Counter<'kind'>;
+  streamWakeups: Counter;
+  rewoundMessages: Counter;
 }
 
 /** The replica's own series, registered on the process registry. */
@@ -35,6 +39,27 @@ export function createReplicaMetrics(registry: Registry): ReplicaMetrics {
     replayedConsumes: new Counter({
       name: 'partq_replica_replayed_consumes_total',
       help: 'Consumes retried with the last request id and answered with the same delivery',
+      registers: [registry],
+    }),
+    openStreams: new Gauge({
+      name: 'partq_replica_consume_streams',
+      help: 'ConsumeStream calls open now',
+      registers: [registry],
+    }),
+    streamResponses: new Counter({
+      name: 'partq_replica_stream_responses_total',
+      help: 'Responses sent on consume streams, by kind (messages, heartbeat)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    streamWakeups: new Counter({
+      name: 'partq_replica_stream_wakeups_total',
+      help: 'Times an idle consume stream stopped waiting to look for messages again',
+      registers: [registry],
+    }),
+    rewoundMessages: new Counter({
+      name: 'partq_replica_rewound_messages_total',
+      help: 'Messages consume streams delivered but their clients never handed out, given back on resume or release',
       registers: [registry],
     }),
   };

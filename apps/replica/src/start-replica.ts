@@ -18,10 +18,12 @@ import { CommittedMessages } from './fetch/committed-messages.js';
 import { EndOffsets } from './fetch/end-offsets.js';
 import { PartitionReader } from './fetch/partition-reader.js';
 import { ReadAheadCache } from './fetch/read-ahead-cache.js';
+import { RecordWaiter } from './fetch/record-waiter.js';
 import { registerConsumerLagGauge } from './consumer-lag-gauge.js';
 import { createReplicaMetrics } from './metrics.js';
 import { PositionStore } from './positions/position-store.js';
 import { ReplicaMembership } from './replica-membership.js';
+import { ArrivalWatch } from './service/arrival-watch.js';
 import { ReplicaServiceImpl } from './service/replica-service.js';
 
 const ACTIVITY_FLUSH_TIMEOUT_MS = 2000;
@@ -86,6 +88,10 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
     const positions = new PositionStore(db);
     const endOffsets = new EndOffsets(view, brokers, logger);
     registerConsumerLagGauge(registry, view, positions, endOffsets);
+    const cache = new ReadAheadCache(config.readAheadCacheBytes);
+    const waiter = new RecordWaiter({ brokers, cache, readAhead: config.fetchMaxRecords, logger });
+    cleanups.push(() => waiter.close());
+    const arrivals = new ArrivalWatch({ view, waiter });
     const service = new ReplicaServiceImpl({
       view,
       manager,
@@ -95,11 +101,13 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
       fetchMaxRecords: config.fetchMaxRecords,
       positions,
       endOffsets,
+      arrivals,
+      heartbeatMs: config.streamHeartbeat,
       reader: new PartitionReader({
         view,
         brokers,
         committed: new CommittedMessages(db, readDb),
-        cache: new ReadAheadCache(config.readAheadCacheBytes),
+        cache,
         readAhead: config.fetchMaxRecords,
         metrics,
         logger,
@@ -127,6 +135,8 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
     // The watcher stops before the server closes its streams, so it is cleaned up after the server.
     cleanups.push(() => watcher.stop());
     cleanups.push(() => server.close());
+    // Consume streams never end by themselves: end them first, so the server does not wait out its grace period.
+    cleanups.push(() => service.stopStreams());
 
     await watcher.start();
     membership = new ReplicaMembership({ manager, address: config.advertisedUrl ?? server.url, logger });

@@ -12,7 +12,8 @@ let gateway: FakeConsumerGateway;
 const consumers: Consumer[] = [];
 
 function consumer(options: Partial<ConsumerOptions> = {}): Consumer {
-  const c = new Consumer({ urls: [gateway.url], retry: FAST_RETRY, pollIntervalMs: 5, ...options });
+  // The fake gateway speaks HTTP/1.1 (its faults cut sockets); the real gateway's HTTP/2 is tested in tools/test.
+  const c = new Consumer({ urls: [gateway.url], httpVersion: '1.1', retry: FAST_RETRY, ...options });
   consumers.push(c);
   return c;
 }
@@ -167,7 +168,7 @@ describe('errors', () => {
   });
 
   it('moves to the next gateway when one is unreachable', async () => {
-    const c = new Consumer({ urls: [await deadUrl(), gateway.url], retry: FAST_RETRY });
+    const c = new Consumer({ urls: [await deadUrl(), gateway.url], httpVersion: '1.1', retry: FAST_RETRY });
     consumers.push(c);
     await c.register('t', { from: 'earliest' });
     gateway.publish('t', 'a');
@@ -243,14 +244,15 @@ describe('retry-safe dequeue', () => {
     expect(await c.dequeue('t')).toBeNull();
   });
 
-  it('messages() retries a lost answer with the same id: nothing skipped, nothing doubled', async () => {
-    const c = consumer({ requestTimeoutMs: 100, maxMessages: 2 });
+  it('messages() first gets the messages of a dequeue whose answer was lost, with its id, then streams', async () => {
+    const c = consumer({ retry: { deadlineMs: 0 } });
     await c.register('t');
-    for (let i = 0; i < 5; i++) gateway.publish('t', `m${i}`);
+    for (const value of ['a', 'b', 'c']) gateway.publish('t', value);
     gateway.failNext('dequeue', { kind: 'lose-answer' });
-    expect((await take(c.messages('t'), 5)).map((m) => m.text())).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect((await rejection(c.dequeue('t'))).code).toBe('UNAVAILABLE');
+    expect((await take(c.messages('t'), 3)).map((m) => m.text())).toEqual(['a', 'b', 'c']);
     expect(gateway.replays).toBe(1);
-    expect(await c.dequeue('t')).toBeNull();
+    expect(gateway.consumeRequests).toHaveLength(1);
   });
 });
 
@@ -267,7 +269,7 @@ describe('poll()', () => {
 });
 
 describe('messages()', () => {
-  it('yields messages in offset order per partition, in batches of maxMessages', async () => {
+  it('yields messages in offset order per partition, maxMessages at a time', async () => {
     const c = consumer({ maxMessages: 3 });
     await c.register('t');
     for (let i = 0; i < 4; i++) gateway.publish('t', `p0-${i}`, 0);
@@ -277,27 +279,66 @@ describe('messages()', () => {
       const offsets = messages.filter((m) => m.partition === partition).map((m) => m.offset);
       expect(offsets).toEqual([...offsets.keys()]);
     }
-    expect(gateway.dequeueRequests.slice(0, 3).map((r) => r.maxMessages)).toEqual([3, 3, 3]);
+    expect(gateway.consumeRequests.map((r) => r.maxMessages)).toEqual([3]);
+    expect((await take(c.messages('t', { maxMessages: 7 }), 0)).length).toBe(0);
+    expect((await rejection(take(c.messages('t', { maxMessages: 0 }), 1))).code).toBe('INVALID_ARGUMENT');
   });
 
-  it('waits for messages published later', async () => {
+  it('waits for messages published later on one stream, without polling', async () => {
     const c = consumer();
     await c.register('t');
     const reading = take(c.messages('t'), 2);
-    setTimeout(() => gateway.publish('t', 'late-1'), 20);
-    setTimeout(() => gateway.publish('t', 'late-2', 1), 40);
+    setTimeout(() => gateway.publish('t', 'late-1'), 100);
+    setTimeout(() => gateway.publish('t', 'late-2', 1), 200);
     expect((await reading).map((m) => m.text()).sort()).toEqual(['late-1', 'late-2']);
+    expect(gateway.consumeRequests).toHaveLength(1);
+    expect(gateway.dequeueRequests).toHaveLength(0);
   });
 
-  it('keeps messages fetched but not yielded for the next read', async () => {
+  it('yields what dequeue() and poll() fetched and nobody took first', async () => {
+    const c = consumer({ maxMessages: 3 });
+    await c.register('t');
+    for (let i = 0; i < 5; i++) gateway.publish('t', `m${i}`);
+    expect((await c.poll('t', { maxMessages: 3 })).map((m) => m.text())).toEqual(['m0', 'm1', 'm2']);
+    gateway.publish('t', 'm5');
+    expect((await c.poll('t', { maxMessages: 10 })).map((m) => m.text())).toEqual(['m3', 'm4', 'm5']);
+    gateway.publish('t', 'm6');
+    await c.dequeue('t');
+    expect((await take(c.messages('t'), 0)).length).toBe(0);
+    gateway.publish('t', 'm7');
+    expect((await take(c.messages('t'), 1)).map((m) => m.text())).toEqual(['m7']);
+  });
+
+  it('gives back what it received but did not yield when the loop breaks; the next read gets it', async () => {
     const c = consumer({ maxMessages: 10 });
     await c.register('t');
     for (let i = 0; i < 3; i++) gateway.publish('t', `m${i}`);
     expect((await take(c.messages('t'), 1)).map((m) => m.text())).toEqual(['m0']);
-    expect(gateway.dequeueRequests).toHaveLength(1);
+    const [release] = gateway.releaseRequests;
+    expect(release?.streamId).toBe(gateway.consumeRequests[0]?.streamId);
+    expect(release?.next.map((p) => [p.partitionId, Number(p.offset)])).toEqual([[0, 1]]);
     expect(await c.size('t')).toMatchObject({ size: 2 });
     expect((await c.dequeue('t'))?.text()).toBe('m1');
     expect((await take(c.messages('t'), 1)).map((m) => m.text())).toEqual(['m2']);
+    expect(await c.dequeue('t')).toBeNull();
+  });
+
+  it('resumes a stream cut after a delivery was made: nothing skipped, nothing doubled', async () => {
+    const c = consumer({ maxMessages: 2 });
+    await c.register('t', { partition: 0 });
+    for (let i = 0; i < 7; i++) gateway.publish('t', `m${i}`);
+    const status: string[] = [];
+    c.on('disconnect', () => status.push('disconnect'));
+    c.on('reconnect', () => status.push('reconnect'));
+    // Two responses arrive (m0-m3); the third delivery (m4-m5) is made and lost with the connection.
+    gateway.failNext('consume', { kind: 'cut-after', responses: 2 });
+    expect((await take(c.messages('t'), 7)).map((m) => m.text())).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+    const [first, second] = gateway.consumeRequests;
+    expect(second?.streamId).toBe(first?.streamId);
+    expect(first?.resume).toEqual([]);
+    expect(second?.resume.map((p) => [p.partitionId, Number(p.offset)])).toEqual([[0, 4]]);
+    expect(status).toEqual(['disconnect', 'reconnect']);
+    expect(await c.dequeue('t')).toBeNull();
   });
 
   it('keeps going through transient failures, with events', async () => {
@@ -308,44 +349,62 @@ describe('messages()', () => {
     c.on('error', (error: ConsumerError) => errors.push(error.code));
     c.on('disconnect', () => status.push('disconnect'));
     c.on('reconnect', () => status.push('reconnect'));
-    gateway.failNext('dequeue', { kind: 'reset' }, { kind: 'error', code: Code.Unavailable }, { kind: 'error', code: Code.DeadlineExceeded });
+    gateway.failNext('consume', { kind: 'reset' }, { kind: 'error', code: Code.Unavailable }, { kind: 'error', code: Code.DeadlineExceeded });
     const reading = take(c.messages('t'), 1);
     setTimeout(() => gateway.publish('t', 'b'), 10);
     expect((await reading).map((m) => m.text())).toEqual(['b']);
     expect(errors).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'TIMEOUT']);
     expect(status).toEqual(['disconnect', 'reconnect']);
+    expect(gateway.consumeRequests).toHaveLength(4);
   });
 
   it('does not throw on transient failures when nobody listens for errors', async () => {
     const c = consumer();
     await c.register('t');
-    gateway.failNext('dequeue', { kind: 'error', code: Code.Unavailable });
+    gateway.failNext('consume', { kind: 'error', code: Code.Unavailable });
     setTimeout(() => gateway.publish('t', 'y'), 10);
     expect((await take(c.messages('t'), 1)).map((m) => m.text())).toEqual(['y']);
   });
 
   it('ends by throwing a permanent failure', async () => {
     const c = consumer();
-    const error = await rejection(take(c.messages('missing'), 1));
-    expect(error.code).toBe('NOT_FOUND');
+    expect((await rejection(take(c.messages('missing'), 1))).code).toBe('NOT_FOUND');
+    await c.register('t');
+    gateway.failNext('consume', { kind: 'error', code: Code.PermissionDenied, partqCode: 'PERMISSION_DENIED' });
+    expect((await rejection(take(c.messages('t'), 1))).code).toBe('PERMISSION_DENIED');
   });
 
-  it('throws ABORTED when its signal fires, also while waiting', async () => {
-    const c = consumer({ pollIntervalMs: 10_000 });
+  it('throws ABORTED when its signal fires, also while waiting, and gives back what it did not yield', async () => {
+    const c = consumer();
     await c.register('t');
     const controller = new AbortController();
     const reading = take(c.messages('t', { signal: controller.signal }), 1);
     setTimeout(() => controller.abort(), 30);
     expect((await rejection(reading)).code).toBe('ABORTED');
+    expect(gateway.releaseRequests).toHaveLength(1);
+    expect(gateway.openStreams).toBe(0);
     expect((await rejection(take(c.messages('t', { signal: AbortSignal.abort() }), 1))).code).toBe('ABORTED');
   });
 
-  it('ends quietly when the consumer closes', async () => {
-    const c = consumer({ pollIntervalMs: 10_000 });
+  it('ends quietly when the consumer closes, releasing first', async () => {
+    const c = consumer();
     await c.register('t');
     const reading = take(c.messages('t'), 5);
     setTimeout(() => void c.close(), 30);
     expect(await reading).toEqual([]);
+    expect(gateway.releaseRequests).toHaveLength(1);
+  });
+
+  it('close() releases an iteration suspended at a yield', async () => {
+    const c = consumer({ maxMessages: 5 });
+    await c.register('t');
+    for (let i = 0; i < 3; i++) gateway.publish('t', `m${i}`);
+    const iterator = c.messages('t')[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.text()).toBe('m0');
+    await c.close();
+    expect(gateway.releaseRequests.at(-1)?.next.map((p) => [p.partitionId, Number(p.offset)])).toEqual([[0, 1]]);
+    expect(gateway.positionsOf(1)[0]).toBe(1);
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
   });
 });
 
@@ -380,7 +439,7 @@ describe('abort and close', () => {
   it('is disposable with await using', async () => {
     let used: Consumer;
     {
-      await using c = new Consumer({ urls: [gateway.url] });
+      await using c = new Consumer({ urls: [gateway.url], httpVersion: '1.1' });
       used = c;
       await c.register('t');
     }

@@ -7,8 +7,8 @@ import { ConnectionStatus, type DisconnectEvent, type ReconnectEvent } from './c
 import { DequeueRequests } from './dequeue-requests.js';
 import { ConsumerError } from './errors/consumer-error.js';
 import { consumerErrors, toConsumerError } from './errors/rpc-error-mapping.js';
-import { IdleBackoff } from './idle-backoff.js';
 import { MessageBuffer } from './message-buffer.js';
+import { MessageStream } from './message-stream.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './options.js';
 import { Registrations, type Registration } from './registrations.js';
 import { assertTopicName } from './topic-name.js';
@@ -26,6 +26,11 @@ export interface RegisterOptions extends SignalOptions {
 
 export interface PollOptions extends SignalOptions {
   /** Most messages to return. Default: the consumer's maxMessages. */
+  maxMessages?: number;
+}
+
+export interface MessagesOptions extends SignalOptions {
+  /** Most messages the cluster sends at a time. Default: the consumer's maxMessages. */
   maxMessages?: number;
 }
 
@@ -59,8 +64,10 @@ export interface Consumer {
  *
  * The cluster moves the position before it answers a fetch. Every fetch carries a request id and a
  * retry (or the next fetch of the topic, after a failed one) sends the same id again, so an answer
- * lost in transit is answered again instead of skipped. Messages fetched but not yielded when the
- * consumer closes (at most maxMessages per topic) are not delivered again to this consumer id.
+ * lost in transit is answered again instead of skipped. messages() reads a stream the cluster pushes
+ * messages on; what the stream delivered but did not hand out is given back (see MessageStream).
+ * Messages dequeue() or poll() fetched but nobody took when the consumer closes are not delivered
+ * again to this consumer id.
  */
 export class Consumer extends EventEmitter implements AsyncDisposable {
   private readonly options: ResolvedConsumerOptions;
@@ -72,6 +79,8 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
   /** Fires on close(): stops every call, wait and iteration in progress. */
   private readonly closeController = new AbortController();
   private readonly inProgress = new Set<Promise<unknown>>();
+  /** The streams of messages() iterations in progress: close() ends them and gives back what they did not hand out. */
+  private readonly streams = new Set<MessageStream>();
   private closing: Promise<void> | undefined;
 
   constructor(options: ConsumerOptions) {
@@ -163,64 +172,74 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
   }
 
   /**
-   * Yields the topic's messages as they arrive, fetching up to maxMessages at a time and waiting a
-   * little (up to pollIntervalMs) while nothing is pending. Transient failures are retried for as
-   * long as it takes, with 'disconnect' / 'error' / 'reconnect' events; a permanent one (unknown
-   * topic, no permission) ends the iteration by throwing. Ends quietly on close(); throws ABORTED
-   * when `signal` fires.
+   * Yields the topic's messages as they arrive, pushed by the cluster on a stream (no polling), in
+   * offset order per partition; first whatever dequeue() or poll() fetched and nobody took yet.
+   * Transient failures reconnect for as long as it takes, with 'disconnect' / 'error' / 'reconnect'
+   * events, and lose or repeat nothing; a permanent one (unknown topic, no permission) ends the
+   * iteration by throwing. Ends quietly on close(); throws ABORTED when `signal` fires. When the
+   * iteration ends early (break, return, abort, close), the messages the cluster sent but it did not
+   * yield are given back to the consumer id, for the next read.
    */
-  async *messages(topic: string, options: SignalOptions = {}): AsyncGenerator<ConsumedMessage, void, undefined> {
-    const { signal } = options;
+  async *messages(topic: string, options: MessagesOptions = {}): AsyncGenerator<ConsumedMessage, void, undefined> {
+    const { signal, maxMessages = this.options.maxMessages } = options;
     this.assertOpen();
     assertTopicName(topic);
+    if (!Number.isInteger(maxMessages) || maxMessages < 1) {
+      throw new ConsumerError('INVALID_ARGUMENT', `maxMessages must be a positive integer, got ${String(maxMessages)}`);
+    }
+    throwIfAborted(signal);
     const stop = signal ? AbortSignal.any([signal, this.closeController.signal]) : this.closeController.signal;
-    const idle = new IdleBackoff(this.options.pollIntervalMs);
-    // One attempt per fetch: this loop does the retrying, forever, with its own events.
-    const onceOnly: RetryPolicy = { ...this.options.retry, deadlineMs: 0 };
-    let failures = 0;
+    const retried = (error: ConsumerError): void => {
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    };
 
-    for (;;) {
+    try {
+      yield* this.leftovers(topic, maxMessages, stop, retried);
+    } catch (error) {
       if (this.closing) return;
       throwIfAborted(signal);
-      const buffered = this.buffer.take(topic);
-      if (buffered) {
-        yield buffered;
-        continue;
-      }
-      let wait: number;
-      try {
-        const fetched = await this.refill(topic, this.options.maxMessages, stop, onceOnly);
-        failures = 0;
-        if (fetched > 0) {
-          idle.reset();
-          continue;
+      throw error;
+    }
+
+    const stream = new MessageStream({
+      topic,
+      gateways: this.gateways,
+      registration: (registrationSignal) => this.registration(topic, registrationSignal),
+      maxMessages,
+      retry: this.options.retry,
+      status: this.status,
+      onRetry: retried,
+      signal: stop,
+    });
+    this.streams.add(stream);
+    try {
+      for (;;) {
+        let message: ConsumedMessage;
+        try {
+          message = await stream.take();
+        } catch (error) {
+          if (this.closing) return;
+          throwIfAborted(signal);
+          throw error;
         }
-        wait = idle.next();
-      } catch (error) {
-        if (this.closing) return;
-        throwIfAborted(signal);
-        const failure = toConsumerError(error);
-        if (!failure.retriable) throw failure;
-        if (this.listenerCount('error') > 0) this.emit('error', failure);
-        wait = backoffDelay(++failures, this.options.retry);
+        yield message;
       }
-      try {
-        await sleep(wait, stop);
-      } catch {
-        if (this.closing) return;
-        throwIfAborted(signal);
-      }
+    } finally {
+      this.streams.delete(stream);
+      await stream.finish();
     }
   }
 
   /**
-   * Stops every iteration and call in progress (calls reject with CLOSED, iterations end), waits
-   * for them, then closes the connections. Messages fetched but not yielded are dropped.
+   * Stops every iteration and call in progress (calls reject with CLOSED, iterations end), gives
+   * back what messages() iterations received but did not yield, waits for all that, then closes the
+   * connections. Messages dequeue() or poll() fetched but nobody took are dropped.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closeController.abort(new ConsumerError('CLOSED', 'the consumer is closed'));
-      await Promise.allSettled([...this.inProgress]);
+      const releases = [...this.streams].map((stream) => stream.finish());
+      await Promise.allSettled([...this.inProgress, ...releases]);
       this.gateways.close();
       this.buffer.clear();
     })();
@@ -237,6 +256,39 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
 
   private registration(topic: string, signal: AbortSignal | undefined): Promise<Registration> {
     return raceAbort(this.registrations.forRead(topic), signal);
+  }
+
+  /**
+   * What messages() yields before its stream: messages dequeue() or poll() fetched that nobody took,
+   * and those of a dequeue whose answer was lost (fetched again with its request id), in the order
+   * they were delivered.
+   */
+  private async *leftovers(
+    topic: string,
+    maxMessages: number,
+    stop: AbortSignal,
+    retried: (error: ConsumerError) => void,
+  ): AsyncGenerator<ConsumedMessage, void, undefined> {
+    // One attempt per fetch: this loop does the retrying, with its own events.
+    const onceOnly: RetryPolicy = { ...this.options.retry, deadlineMs: 0 };
+    let failures = 0;
+    for (;;) {
+      const buffered = this.buffer.take(topic);
+      if (buffered) {
+        yield buffered;
+        continue;
+      }
+      if (!this.dequeues.hasUnanswered(topic)) return;
+      try {
+        await this.refill(topic, maxMessages, stop, onceOnly);
+        failures = 0;
+      } catch (error) {
+        const failure = toConsumerError(error, stop);
+        if (stop.aborted || !failure.retriable) throw failure;
+        retried(failure);
+        await sleep(backoffDelay(++failures, this.options.retry), stop);
+      }
+    }
   }
 
   /**

@@ -29,6 +29,11 @@ interface TopicLine {
 export class DequeueRequests {
   private readonly lines = new Map<string, TopicLine>();
 
+  /** Whether the last fetch of `topic` has no answer (yet): the messages it moved past may await a retry of its id. */
+  hasUnanswered(topic: string): boolean {
+    return this.lines.get(topic)?.unanswered !== undefined;
+  }
+
   /**
    * Runs `fetch` when every earlier fetch of `topic` is done, with the request id it must send.
    * Rejects with ABORTED if `signal` fires while waiting for its turn.

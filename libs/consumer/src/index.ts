@@ -1,5 +1,5 @@
 export { Consumer } from './consumer.js';
-export type { SignalOptions, RegisterOptions, TopicSize } from './consumer.js';
+export type { SignalOptions, RegisterOptions, MessagesOptions, TopicSize } from './consumer.js';
 export type { ConsumerOptions, RetryOptions } from './options.js';
 export type { ConsumedMessage } from './consumed-message.js';
 export type { DisconnectEvent, ReconnectEvent } from './connection-status.js';

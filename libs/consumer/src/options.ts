@@ -1,6 +1,6 @@
 import { ConsumerError } from './errors/consumer-error.js';
 import type { RetryPolicy } from '@partq/client-core';
-import type { HttpVersion } from '@partq/client-core';
+import { DEFAULT_HTTP_VERSION, type HttpVersion } from '@partq/client-core';
 
 export interface RetryOptions {
   /** Time from a call's first attempt after which no new attempt starts. Default 30 000 ms. */
@@ -14,11 +14,14 @@ export interface RetryOptions {
 export interface ConsumerOptions {
   /** Gateway base URLs, e.g. ['http://127.0.0.1:8080']; calls move to the next one when one is unreachable. */
   urls: string[];
-  /** '1.1' (default) or '2' (h2c / h2). */
+  /** '2' (default: HTTP/2, cleartext h2c for http:// URLs) or '1.1'. */
   httpVersion?: HttpVersion;
-  /** Longest wait of messages() between fetches while nothing is pending. Default 100 ms. */
+  /**
+   * @deprecated Ignored: messages() no longer polls, the cluster pushes messages on a stream.
+   * Still accepted so existing code compiles.
+   */
   pollIntervalMs?: number;
-  /** Messages messages() fetches per call. Default 100. */
+  /** Most messages poll() returns and messages() receives at a time. Default 100. */
   maxMessages?: number;
   retry?: RetryOptions;
   /** Longest wait for one attempt of an RPC before it counts as a TIMEOUT. Default 15 000 ms. */
@@ -28,14 +31,13 @@ export interface ConsumerOptions {
 export interface ResolvedConsumerOptions {
   urls: string[];
   httpVersion: HttpVersion;
-  pollIntervalMs: number;
   maxMessages: number;
   retry: RetryPolicy;
 }
 
 export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
   if (options === null || typeof options !== 'object') throw new ConsumerError('INVALID_ARGUMENT', 'consumer options are required');
-  const httpVersion = options.httpVersion ?? '1.1';
+  const httpVersion = options.httpVersion ?? DEFAULT_HTTP_VERSION;
   if (httpVersion !== '1.1' && httpVersion !== '2') {
     throw new ConsumerError('INVALID_ARGUMENT', `httpVersion must be '1.1' or '2', got ${String(httpVersion)}`);
   }
@@ -44,7 +46,6 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   return {
     urls: options.urls,
     httpVersion,
-    pollIntervalMs: count('pollIntervalMs', options.pollIntervalMs, 100, 0),
     maxMessages,
     retry: {
       deadlineMs: count('retry.deadlineMs', options.retry?.deadlineMs, 30_000, 0),

@@ -2,7 +2,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Code, ConnectError, createContextKey, createContextValues, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { ConsumerService, type ConsumerServiceRegisterRequest, type DequeueRequest } from '@partq/client-core';
+import {
+  ConsumerService,
+  type ConsumerServiceConsumeRequest,
+  type ConsumerServiceRegisterRequest,
+  type ConsumerServiceReleaseRequest,
+  type DequeueRequest,
+} from '@partq/client-core';
 
 /** What the fake does instead of serving the next call of a method. */
 export type Fault =
@@ -11,9 +17,13 @@ export type Fault =
   /** Drops the connection without answering. */
   | { kind: 'reset' }
   /** Serves the call (positions move), then drops the connection: the answer is lost. */
-  | { kind: 'lose-answer' };
+  | { kind: 'lose-answer' }
+  /** A Consume stream: sends `responses` responses, then makes one more delivery (positions move) and drops the connection. */
+  | { kind: 'cut-after'; responses: number }
+  /** A Consume stream: sends its first response, then nothing at all (a dead path that keeps the connection). */
+  | { kind: 'go-silent' };
 
-type Method = 'listTopics' | 'register' | 'dequeue' | 'size';
+type Method = 'listTopics' | 'register' | 'dequeue' | 'size' | 'consume' | 'release';
 
 interface StoredMessage {
   payload: Uint8Array;
@@ -30,6 +40,8 @@ interface FakeConsumer {
   turn: number;
   /** The last delivery, replayed to a Dequeue that repeats its request id (as the replica does). */
   last?: { requestId: string; messages: WireMessage[] };
+  /** Per partition: the stream that moved the position last and where its deliveries began (as the replica keeps them). */
+  streams: { streamId?: string; from: number }[];
 }
 
 interface WireMessage {
@@ -51,6 +63,12 @@ export class FakeConsumerGateway {
   readonly topics = new Map<string, StoredMessage[][]>();
   readonly consumers = new Map<number, FakeConsumer>();
   readonly dequeueRequests: DequeueRequest[] = [];
+  readonly consumeRequests: ConsumerServiceConsumeRequest[] = [];
+  readonly releaseRequests: ConsumerServiceReleaseRequest[] = [];
+  /** Consume streams open now. */
+  openStreams = 0;
+  /** Wakes the waiting Consume streams on publish. */
+  private readonly published = new Set<() => void>();
   /** Dequeues answered with the last delivery again because they repeated its request id. */
   replays = 0;
   private readonly faults = new Map<Method, Fault[]>();
@@ -71,6 +89,7 @@ export class FakeConsumerGateway {
   }
 
   static async start(): Promise<FakeConsumerGateway> {
+    muteCancelledStreamReports();
     const fake = new FakeConsumerGateway();
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     return fake;
@@ -92,6 +111,12 @@ export class FakeConsumerGateway {
     const log = this.topics.get(topic)?.[partition];
     if (!log) throw new Error(`no partition ${partition} of ${topic}`);
     log.push({ payload: utf8.encode(value), ...(key === undefined ? {} : { key: utf8.encode(key) }), timestampMs: 1_700_000_000_000n + BigInt(log.length) });
+    for (const wake of [...this.published]) wake();
+  }
+
+  /** The consumer's next offset per partition. */
+  positionsOf(consumerId: number): number[] {
+    return [...this.consumers.get(consumerId)!.positions];
   }
 
   failNext(method: Method, ...faults: Fault[]): void {
@@ -104,6 +129,7 @@ export class FakeConsumerGateway {
   }
 
   private service() {
+    const fake = this;
     return {
       listTopics: async (_request: unknown, ctx: HandlerContext) => {
         await this.fault('listTopics', ctx);
@@ -118,6 +144,7 @@ export class FakeConsumerGateway {
           ...(request.partitionId === undefined ? {} : { partition: request.partitionId }),
           positions: logs.map((log) => (request.fromEarliest ? 0 : log.length)),
           turn: 0,
+          streams: logs.map(() => ({ from: 0 })),
         });
         return { consumerId };
       },
@@ -143,6 +170,7 @@ export class FakeConsumerGateway {
             const stored = logs[partition]![offset];
             if (!stored) continue;
             consumer.positions[partition] = offset + 1;
+            consumer.streams[partition] = { from: 0 };
             messages.push({ partitionId: partition, offset: BigInt(offset), ...stored });
             progress = true;
           }
@@ -151,6 +179,42 @@ export class FakeConsumerGateway {
         if (messages.length > 0) consumer.last = { requestId: request.requestId, messages };
         if (fault?.kind === 'lose-answer') await this.loseAnswer(ctx);
         return { messages };
+      },
+      /** One partition's messages per response, partitions in turn; an empty response first and when idle for 50 ms. */
+      consume: async function* (this: void, request: ConsumerServiceConsumeRequest, ctx: HandlerContext) {
+        fake.consumeRequests.push(request);
+        const fault = await fake.fault('consume', ctx);
+        const consumer = fake.consumer(request.consumerId, request.topic);
+        fake.rewind(consumer, request.streamId, request.resume);
+        fake.openStreams++;
+        try {
+          let sent = 0;
+          let idleSince = -Infinity;
+          while (!ctx.signal.aborted) {
+            const messages = fake.deliver(consumer, request.streamId, Math.max(request.maxMessages, 1));
+            if (fault?.kind === 'cut-after' && sent === fault.responses && messages.length > 0) {
+              // Let the responses sent so far reach the client first: only this delivery is lost.
+              await new Promise((resolve) => setTimeout(resolve, 50));
+              await fake.loseAnswer(ctx);
+            }
+            if (messages.length > 0 || Date.now() - idleSince >= 50) {
+              yield { messages };
+              sent++;
+              idleSince = Date.now();
+              if (fault?.kind === 'go-silent') await new Promise<never>(() => undefined);
+              continue;
+            }
+            await fake.nextPublish(50, ctx.signal);
+          }
+        } finally {
+          fake.openStreams--;
+        }
+      },
+      release: async (request: ConsumerServiceReleaseRequest, ctx: HandlerContext) => {
+        fake.releaseRequests.push(request);
+        await this.fault('release', ctx);
+        this.rewind(this.consumer(request.consumerId, request.topic), request.streamId, request.next);
+        return {};
       },
       size: async (request: { topic: string; consumerId: number }, ctx: HandlerContext) => {
         await this.fault('size', ctx);
@@ -161,6 +225,47 @@ export class FakeConsumerGateway {
         return { size: partitions.reduce((sum, p) => sum + p.size, 0n), partitions };
       },
     };
+  }
+
+  /** The first partition in turn with messages gives up to `max` of them; the stream is remembered as the replica does. */
+  private deliver(consumer: FakeConsumer, streamId: string, max: number): WireMessage[] {
+    const logs = this.logs(consumer.topic);
+    const partitions = consumer.partition === undefined ? logs.map((_, i) => i) : [consumer.partition];
+    for (let i = 0; i < partitions.length; i++) {
+      const partition = partitions[(consumer.turn + i) % partitions.length]!;
+      const from = consumer.positions[partition]!;
+      const stored = logs[partition]!.slice(from, from + max);
+      if (stored.length === 0) continue;
+      consumer.positions[partition] = from + stored.length;
+      if (consumer.streams[partition]!.streamId !== streamId) consumer.streams[partition] = { streamId, from };
+      consumer.turn = (consumer.turn + i + 1) % partitions.length;
+      return stored.map((message, j) => ({ partitionId: partition, offset: BigInt(from + j), ...message }));
+    }
+    return [];
+  }
+
+  /** Gives back what `streamId` delivered past the given offsets (0 for partitions not listed), never below where it began. */
+  private rewind(consumer: FakeConsumer, streamId: string, next: readonly { partitionId: number; offset: bigint }[]): void {
+    consumer.streams.forEach((stream, partition) => {
+      if (stream.streamId !== streamId) return;
+      const target = Math.max(Number(next.find((p) => p.partitionId === partition)?.offset ?? 0n), stream.from);
+      if (target < consumer.positions[partition]!) consumer.positions[partition] = target;
+    });
+  }
+
+  /** Resolves at the next publish, after `ms`, or when `signal` aborts. */
+  private nextPublish(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.published.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.published.add(done);
+    });
   }
 
   private logs(topic: string): StoredMessage[][] {
@@ -194,6 +299,22 @@ export class FakeConsumerGateway {
     ctx.values.get(rawRequest)?.socket.destroy();
     return new Promise<never>(() => undefined);
   }
+}
+
+/**
+ * connect-node reports on console.error every Consume stream whose client went away (it writes to
+ * the closed response; under jest it does not recognise that as the client's hang-up). Expected here.
+ */
+function muteCancelledStreamReports(): void {
+  const marker = Symbol.for('partq.consumer.test.muted');
+  const flagged = console as Console & { [marker]?: true };
+  if (flagged[marker]) return;
+  flagged[marker] = true;
+  const original = console.error.bind(console);
+  console.error = (...args: unknown[]) => {
+    const cancelled = String(args[0]).startsWith('handler for rpc Consume ') && String(args[1]).includes('ERR_STREAM_DESTROYED');
+    if (!cancelled) original(...args);
+  };
 }
 
 /** A base URL where nothing listens (a port just closed). */

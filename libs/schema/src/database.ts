@@ -89,6 +89,10 @@ export interface ConsumerPositionsTable {
   /** The next offset this consumer will read from the partition. */
   next_offset: Int8;
   updated_at: TimestampDefaultNow;
+  /** The consume stream that last moved the position; null when a unary consume did. */
+  stream_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Where the deliveries of `stream_id` on this partition began (a rewind goes no lower). */
+  stream_from: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** The last delivery of a consumer: a retried consume with the same request id gets it again. */

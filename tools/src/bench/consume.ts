@@ -14,7 +14,7 @@ export function consumeName(size: number, batch: number): string {
 /**
  * Consume throughput from a standing backlog: one consumer per batch size registers, then
  * --consume-count messages are produced (pipelined, not measured), then each consumer reads them
- * all with messages() (maxMessages = its batch: one Dequeue, one position commit per batch).
+ * all with messages() (maxMessages = its batch: one delivery, one position commit per batch).
  */
 export async function measureConsume(context: BenchContext, size: number, batches: number[]): Promise<MeasuredResult[]> {
   const { options, target } = context;

@@ -17,9 +17,8 @@ export function e2eLatencyName(size: number, rate: number): string {
 /**
  * End-to-end latency at a fixed rate: a producer sends --e2e-rate messages a second (acks=broker,
  * lingerMs --e2e-linger, 0 by default: latency matters here, not batching) while a consumer reads with messages()
- * (pollIntervalMs --e2e-poll, 1 ms by default, so a consumer that found nothing looks again within a
- * millisecond; partq has no long-poll dequeue, so this is what bounds the delivery delay). Each payload carries
- * its index; latency is the time from its send() call to its receipt, on one clock.
+ * (a server stream: each message is pushed as soon as it is appended). Each payload carries its index; latency
+ * is the time from its send() call to its receipt, on one clock.
  */
 export async function measureE2eLatency(context: BenchContext): Promise<MeasuredResult> {
   const { options, target } = context;
@@ -27,7 +26,7 @@ export async function measureE2eLatency(context: BenchContext): Promise<Measured
   const total = Math.max(1, Math.round((rate * options.e2eDurationMs) / 1000));
   const topic = context.topic(`e2e-${sizeLabel(size)}`);
   const producer = new Producer({ urls: [target.gatewayUrl], acks: 'broker', lingerMs: options.e2eLingerMs });
-  const consumer = new Consumer({ urls: [target.gatewayUrl], pollIntervalMs: options.e2ePollMs, maxMessages: 100 });
+  const consumer = new Consumer({ urls: [target.gatewayUrl], maxMessages: 100 });
   const sentAt = new Float64Array(total);
   const latency = new LatencyRecorder();
   /** send() to acknowledgement: the producing part of the end-to-end time. */
@@ -74,7 +73,7 @@ export async function measureE2eLatency(context: BenchContext): Promise<Measured
       cpu,
       cpuVisible: context.cpuVisible,
       ...tally.fields(),
-      extra: { target_rate: rate, linger_ms: options.e2eLingerMs, poll_interval_ms: options.e2ePollMs, ...ackFields(acked) },
+      extra: { target_rate: rate, linger_ms: options.e2eLingerMs, ...ackFields(acked) },
     });
   } finally {
     await producer.close();

@@ -22,7 +22,6 @@ export const benchSpec = defineConfig({
   e2eRate: { type: 'integer', default: 2000, min: 1, description: 'End-to-end latency run: messages per second' },
   e2eDuration: { type: 'duration', default: '5s', min: 100, description: 'End-to-end latency run: how long messages are sent' },
   e2eSize: { type: 'integer', default: 100, min: 8, description: 'End-to-end latency run: message size in bytes' },
-  e2ePoll: { type: 'duration', default: 1, min: 0, max: 1000, description: "End-to-end latency run: the consumer's pollIntervalMs (its longest wait after an empty fetch)" },
   e2eLinger: { type: 'duration', default: 0, max: 1000, description: "End-to-end latency run: the producer's lingerMs (0: every send() leaves at once)" },
   mem: { type: 'boolean', default: false, description: 'Also run the long broker-memory test: --mem-bytes of 1 KiB messages flow through' },
   memBytes: { type: 'integer', default: 1024 ** 3, min: 1024, description: 'Payload bytes of the --mem test' },
@@ -60,7 +59,6 @@ export interface BenchOptions {
   e2eDurationMs: number;
   e2eSize: number;
   e2eLingerMs: number;
-  e2ePollMs: number;
   mem: boolean;
   memBytes: number;
   reference: boolean;
@@ -100,7 +98,6 @@ export function resolveBenchOptions(config: BenchConfig): BenchOptions {
     e2eDurationMs: config.e2eDuration,
     e2eSize: config.e2eSize,
     e2eLingerMs: config.e2eLinger,
-    e2ePollMs: config.e2ePoll,
     mem: config.mem,
     memBytes: config.memBytes,
     reference: config.reference,

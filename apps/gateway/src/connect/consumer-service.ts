@@ -24,6 +24,25 @@ export function consumerServiceImpl(services: GatewayServices): ServiceImpl<type
       });
       return { messages };
     },
+    /** The consumer's messages as they arrive; see ConsumerReads.stream. */
+    async *consume(request, context) {
+      const deliveries = services.reads.stream(
+        {
+          topic: request.topic,
+          consumerId: request.consumerId,
+          partitionId: request.partitionId,
+          maxMessages: request.maxMessages,
+          streamId: request.streamId,
+          resume: request.resume,
+        },
+        context.signal,
+      );
+      for await (const messages of deliveries) yield { messages };
+    },
+    async release(request) {
+      await services.reads.release({ topic: request.topic, consumerId: request.consumerId, streamId: request.streamId, next: request.next });
+      return {};
+    },
     async size(request) {
       return services.reads.size(request.topic, request.consumerId);
     },

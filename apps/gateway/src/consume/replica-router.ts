@@ -2,7 +2,7 @@ import type { Client } from '@connectrpc/connect';
 import type { MetadataView } from '@partq/cluster';
 import { murmur2 } from '@partq/partition';
 import type { Replica, ReplicaService } from '@partq/proto';
-import { fromConnectError, PartqError } from '@partq/runtime';
+import { fromConnectError, PartqError, type ErrorCode } from '@partq/runtime';
 import type { Logger } from 'pino';
 import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
 import type { PeerClients } from '../cluster/peer-clients.js';
@@ -17,6 +17,16 @@ export interface ReplicaRouterOptions {
 }
 
 const encoder = new TextEncoder();
+
+/** Failures of a replica stream that are the request's own fault, passed to the client as they are. */
+const REQUEST_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'PERMISSION_DENIED',
+  'ALREADY_EXISTS',
+  'PAYLOAD_TOO_LARGE',
+  'UNAUTHENTICATED',
+]);
 
 /**
  * Sends a consumer's reads to a replica chosen by rendezvous hashing over the replicas in the
@@ -43,14 +53,62 @@ export class ReplicaRouter {
       .map((entry) => entry.replica);
   }
 
-  /** Runs `call` on the consumer's replica, moving to the next one while a replica is UNAVAILABLE. */
-  async call<T>(consumerId: number, call: (client: Client<typeof ReplicaService>, replica: Replica) => Promise<T>): Promise<T> {
+  /** The consumer's replicas in order; asks the manager once when none is known. */
+  private async candidates(consumerId: number): Promise<Replica[]> {
     let candidates = this.order(consumerId);
     if (candidates.length === 0) {
       await this.options.refresher.tryRefresh();
       candidates = this.order(consumerId);
       if (candidates.length === 0) throw new PartqError('UNAVAILABLE', 'no replica is registered to serve consumers');
     }
+    return candidates;
+  }
+
+  /**
+   * Relays a server stream of the consumer's replica (chosen as for `call`). A replica that cannot be
+   * reached before the stream's first item is skipped for the next one. Once items flowed, any
+   * failure but the request's own (NOT_FOUND, PERMISSION_DENIED, ...) ends the stream with
+   * UNAVAILABLE: the path broke, the client reconnects. Once `signal` aborted (the caller stopped
+   * the stream) it ends with CANCELLED, quietly.
+   */
+  async *stream<T>(
+    consumerId: number,
+    signal: AbortSignal,
+    open: (client: Client<typeof ReplicaService>, replica: Replica) => AsyncIterable<T>,
+  ): AsyncGenerator<T> {
+    let lastError: PartqError | undefined;
+    for (const replica of await this.candidates(consumerId)) {
+      let started = false;
+      try {
+        for await (const item of open(this.options.replicas.get(replica.address), replica)) {
+          if (!started) {
+            started = true;
+            this.suspectUntil.delete(replica.id);
+          }
+          yield item;
+        }
+        return;
+      } catch (error) {
+        if (signal.aborted) throw new PartqError('CANCELLED', 'the stream was stopped', { consumerId });
+        const failure = fromConnectError(error);
+        if (REQUEST_ERRORS.has(failure.code)) throw failure;
+        if (started || failure.code !== 'UNAVAILABLE') {
+          this.options.logger.warn({ err: failure, replicaId: replica.id, consumerId }, 'replica stream failed; the client reconnects');
+          throw new PartqError('UNAVAILABLE', `the stream from replica ${replica.id} broke (${failure.code}); reconnect`, { consumerId });
+        }
+        lastError = failure;
+        this.suspectUntil.set(replica.id, Date.now() + this.suspectMs);
+        this.options.logger.warn({ err: failure, replicaId: replica.id, address: replica.address, consumerId }, 'replica unavailable; trying the next one');
+      }
+    }
+    throw new PartqError('UNAVAILABLE', `no replica could serve consumer ${consumerId}: ${lastError?.message ?? 'unknown error'}`, {
+      consumerId,
+    });
+  }
+
+  /** Runs `call` on the consumer's replica, moving to the next one while a replica is UNAVAILABLE. */
+  async call<T>(consumerId: number, call: (client: Client<typeof ReplicaService>, replica: Replica) => Promise<T>): Promise<T> {
+    const candidates = await this.candidates(consumerId);
     let lastError: PartqError | undefined;
     for (const replica of candidates) {
       try {

@@ -53,6 +53,11 @@ export class PartitionReader {
     return cached && cached.length > 0 ? this.answer({ records: cached, from, source: 'cache' }) : undefined;
   }
 
+  /** Whether the read-ahead cache holds `offset` of the partition (counts nothing). */
+  holds(partition: Partition, offset: number): boolean {
+    return (this.options.cache.get(cacheKey(partition), partition.epoch, startOf(partition, offset), 1)?.length ?? 0) > 0;
+  }
+
   async read(partition: Partition, offset: number, max: number): Promise<PartitionRead> {
     const cached = this.readCached(partition, offset, max);
     if (cached) return cached;
@@ -127,11 +132,12 @@ function startOf(partition: Partition, offset: number): number {
   return Math.max(offset, Number(partition.logStartOffset));
 }
 
-function cacheKey(partition: Partition): string {
+/** The read-ahead cache's key of a partition. */
+export function cacheKey(partition: Pick<Partition, 'topicId' | 'partitionId'>): string {
   return `${partition.topicId}/${partition.partitionId}`;
 }
 
-function toFetchedRecord(record: BrokerRecord): FetchedRecord {
+export function toFetchedRecord(record: BrokerRecord): FetchedRecord {
   const fetched: FetchedRecord = { offset: Number(record.offset), payload: record.payload, timestampMs: Number(record.timestampMs) };
   if (record.key !== undefined) fetched.key = record.key;
   return fetched;

@@ -95,3 +95,98 @@ describe('PositionStore', () => {
     expect((await store.positionsOf(first)).get(0)).toBe(6);
   });
 });
+
+describe('PositionStore: stream deliveries and rewinds', () => {
+  async function streamColumns(consumerId: number, partitionId: number): Promise<{ stream_id: string | null; stream_from: number | null }> {
+    return db
+      .selectFrom('consumer_positions')
+      .select(['stream_id', 'stream_from'])
+      .where('consumer_id', '=', consumerId)
+      .where('partition_id', '=', partitionId)
+      .executeTakeFirstOrThrow();
+  }
+
+  it('remembers the stream that moved a position and where its deliveries began', async () => {
+    const store = new PositionStore(db);
+    const id = await consumerAt([10, 0]);
+    await expect(store.advance(id, 0, 10, 13, { streamId: 's1' })).resolves.toBe(true);
+    await expect(store.advance(id, 0, 13, 15, { streamId: 's1' })).resolves.toBe(true);
+    expect(await streamColumns(id, 0)).toEqual({ stream_id: 's1', stream_from: 10 });
+    // Another stream takes over: its deliveries begin where it took the position.
+    await expect(store.advance(id, 0, 15, 16, { streamId: 's2' })).resolves.toBe(true);
+    expect(await streamColumns(id, 0)).toEqual({ stream_id: 's2', stream_from: 15 });
+    // A unary consume clears both.
+    await expect(store.advance(id, 0, 16, 17, { requestId: 'r1' })).resolves.toBe(true);
+    expect(await streamColumns(id, 0)).toEqual({ stream_id: null, stream_from: null });
+    await expect(store.advance(id, 0, 17, 18, { streamId: 's2' })).resolves.toBe(true);
+    await expect(store.advance(id, 0, 18, 19)).resolves.toBe(true);
+    expect(await streamColumns(id, 0)).toEqual({ stream_id: null, stream_from: null });
+  });
+
+  it('gives back what the stream delivered past the client’s offset, never below where it began', async () => {
+    const store = new PositionStore(db);
+    const id = await consumerAt([10, 4]);
+    await store.advance(id, 0, 10, 20, { streamId: 's' });
+    await store.advance(id, 0, 20, 30, { streamId: 's' });
+    await store.advance(id, 1, 4, 9, { streamId: 's' });
+    await store.positionsOf(id);
+
+    // The client got partition 0 up to 24; of partition 1 it got nothing.
+    expect(await store.rewind(id, 's', new Map([[0, 25]]))).toEqual(
+      expect.arrayContaining([
+        { partitionId: 0, from: 30, to: 25 },
+        { partitionId: 1, from: 9, to: 4 },
+      ]),
+    );
+    expect(await storedPosition(id, 0)).toBe(25);
+    expect(await storedPosition(id, 1)).toBe(4);
+    // The cache is dropped: the next consume starts from the rewound positions.
+    expect([...(await store.positionsOf(id))]).toEqual([
+      [0, 25],
+      [1, 4],
+    ]);
+
+    // The stream goes on from there; a second rewind still stops at where it first began.
+    await expect(store.advance(id, 0, 25, 40, { streamId: 's' })).resolves.toBe(true);
+    expect(await store.rewind(id, 's', new Map([[0, 3]]))).toEqual([{ partitionId: 0, from: 40, to: 10 }]);
+    expect(await storedPosition(id, 0)).toBe(10);
+  });
+
+  it('never moves a position forward, and does nothing for an unknown stream', async () => {
+    const store = new PositionStore(db);
+    const id = await consumerAt([0, 0]);
+    await store.advance(id, 0, 0, 5, { streamId: 's' });
+    expect(await store.rewind(id, 's', new Map([[0, 9]]))).toEqual([]);
+    expect(await store.rewind(id, 's', new Map([[0, 5]]))).toEqual([]);
+    expect(await store.rewind(id, 'other', new Map([[0, 0]]))).toEqual([]);
+    expect(await storedPosition(id, 0)).toBe(5);
+  });
+
+  it('gives nothing back once another consumer instance delivered in between', async () => {
+    const streamReplica = new PositionStore(db);
+    const otherReplica = new PositionStore(db);
+    const id = await consumerAt([0, 0]);
+    await streamReplica.advance(id, 0, 0, 10, { streamId: 's' });
+    await streamReplica.advance(id, 1, 0, 10, { streamId: 's' });
+    // A Dequeue of the same consumer id moves partition 0 on; another stream moves partition 1.
+    await otherReplica.advance(id, 0, 10, 12, { requestId: 'dequeue' });
+    await otherReplica.advance(id, 1, 10, 11, { streamId: 'someone-else' });
+
+    expect(await streamReplica.rewind(id, 's', new Map())).toEqual([]);
+    expect(await storedPosition(id, 0)).toBe(12);
+    expect(await storedPosition(id, 1)).toBe(11);
+    // The other stream's own deliveries are still its to give back.
+    expect(await otherReplica.rewind(id, 'someone-else', new Map())).toEqual([{ partitionId: 1, from: 11, to: 10 }]);
+  });
+
+  it('makes a replica with a stale cache miss its compare-and-set after a rewind', async () => {
+    const a = new PositionStore(db);
+    const b = new PositionStore(db);
+    const id = await consumerAt([0, 0]);
+    await a.advance(id, 0, 0, 8, { streamId: 's' });
+    expect((await b.positionsOf(id)).get(0)).toBe(8);
+    await a.rewind(id, 's', new Map([[0, 2]]));
+    await expect(b.advance(id, 0, 8, 9)).resolves.toBe(false);
+    expect((await b.positionsOf(id)).get(0)).toBe(2);
+  });
+});

@@ -12,6 +12,19 @@ export interface Delivery {
   to: number;
 }
 
+/**
+ * Who moves a position: a unary consume (its request id, '' for none, makes a retry replay it) or a
+ * consume stream (its stream id lets it give back deliveries its client never handed out).
+ */
+export type Mover = { requestId: string } | { streamId: string };
+
+/** Where a rewind moved a position, and from where. */
+export interface Rewound {
+  partitionId: number;
+  from: number;
+  to: number;
+}
+
 /** Consumers whose positions stay cached; the least recently used beyond this are dropped. */
 const DEFAULT_MAX_CACHED_CONSUMERS = 100_000;
 
@@ -62,15 +75,30 @@ export class PositionStore {
    * the database. Resolves true once the new position is committed, false when someone else moved it
    * first (the cache is dropped then; reload and retry). Rejects when the outcome is unknown (the
    * database failed): the cache is dropped too, and nothing must be delivered.
+   *
+   * A stream's advance remembers the stream and, when it takes the position over from someone else,
+   * where its deliveries began (`stream_from`): the floor of its rewinds. A unary consume clears both,
+   * so a stream never gives back what it did not deliver last.
    */
-  async advance(consumerId: number, partitionId: number, from: number, to: number, requestId = ''): Promise<boolean> {
+  async advance(consumerId: number, partitionId: number, from: number, to: number, by: Mover = { requestId: '' }): Promise<boolean> {
     if (to < from) throw new RangeError(`a position only moves forward (${from} -> ${to})`);
     let updated: bigint;
     try {
-      if (requestId === '') {
+      if ('streamId' in by) {
+        // Every right-hand side reads the row as it was: stream_from keeps its value only when this
+        // stream moved the position last.
+        const result = await sql`
+          UPDATE consumer_positions
+          SET next_offset = ${to}, updated_at = now(),
+              stream_from = CASE WHEN stream_id = ${by.streamId} THEN stream_from ELSE ${from} END,
+              stream_id = ${by.streamId}
+          WHERE consumer_id = ${consumerId} AND partition_id = ${partitionId} AND next_offset = ${from}
+        `.execute(this.db);
+        updated = result.numAffectedRows ?? 0n;
+      } else if (by.requestId === '') {
         const result = await this.db
           .updateTable('consumer_positions')
-          .set({ next_offset: to, updated_at: sql<Date>`now()` })
+          .set({ next_offset: to, updated_at: sql<Date>`now()`, stream_id: null, stream_from: null })
           .where('consumer_id', '=', consumerId)
           .where('partition_id', '=', partitionId)
           .where('next_offset', '=', from)
@@ -80,18 +108,18 @@ export class PositionStore {
         // One statement moves the position and records the delivery: both happen or neither does.
         const result = await sql<{ consumer_id: number }>`
           WITH moved AS (
-            UPDATE consumer_positions SET next_offset = ${to}, updated_at = now()
+            UPDATE consumer_positions SET next_offset = ${to}, updated_at = now(), stream_id = NULL, stream_from = NULL
             WHERE consumer_id = ${consumerId} AND partition_id = ${partitionId} AND next_offset = ${from}
             RETURNING consumer_id
           )
           INSERT INTO consumer_deliveries (consumer_id, request_id, partition_id, from_offset, to_offset, delivered_at)
-          SELECT consumer_id, ${requestId}, ${partitionId}, ${from}, ${to}, now() FROM moved
+          SELECT consumer_id, ${by.requestId}, ${partitionId}, ${from}, ${to}, now() FROM moved
           ON CONFLICT (consumer_id) DO UPDATE SET request_id = excluded.request_id, partition_id = excluded.partition_id,
             from_offset = excluded.from_offset, to_offset = excluded.to_offset, delivered_at = excluded.delivered_at
           RETURNING consumer_id
         `.execute(this.db);
         updated = BigInt(result.rows.length);
-        if (updated === 1n) this.deliveries.set(consumerId, { requestId, partitionId, from, to });
+        if (updated === 1n) this.deliveries.set(consumerId, { requestId: by.requestId, partitionId, from, to });
       }
     } catch (error) {
       this.forget(consumerId);
@@ -104,6 +132,35 @@ export class PositionStore {
     const cached = this.cache.get(consumerId);
     if (cached) cached.set(partitionId, to);
     return true;
+  }
+
+  /**
+   * Gives back what stream `streamId` delivered but its client did not hand out. Per partition the
+   * position moves back to the client's `next` offset (0 for a partition not listed: the client got
+   * nothing from it), but never below where the stream's deliveries began, and only where this
+   * stream moved the position last: deliveries of anyone else are never given back. The consumer's
+   * cached positions are dropped (they may now be ahead of the database). Returns what moved.
+   */
+  async rewind(consumerId: number, streamId: string, next: ReadonlyMap<number, number>): Promise<Rewound[]> {
+    const partitionIds = [...next.keys()];
+    const offsets = partitionIds.map((id) => next.get(id)!);
+    this.forget(consumerId);
+    const result = await sql<{ partition_id: number; next_offset: number; previous: number }>`
+      UPDATE consumer_positions AS cp
+      SET next_offset = GREATEST(wanted.next, cp.stream_from), updated_at = now()
+      FROM (
+        SELECT mine.partition_id, mine.next_offset AS previous, COALESCE(given.next, 0) AS next
+        FROM consumer_positions AS mine
+        LEFT JOIN unnest(${partitionIds}::int[], ${offsets}::bigint[]) AS given(partition_id, next) ON given.partition_id = mine.partition_id
+        WHERE mine.consumer_id = ${consumerId}
+      ) AS wanted
+      WHERE cp.consumer_id = ${consumerId} AND cp.partition_id = wanted.partition_id
+        AND cp.stream_id = ${streamId} AND GREATEST(wanted.next, cp.stream_from) < cp.next_offset
+      RETURNING cp.partition_id, cp.next_offset, wanted.previous
+    `.execute(this.db);
+    // Dropped again: a consume that loaded positions while the update ran may hold the old ones.
+    this.forget(consumerId);
+    return result.rows.map((row) => ({ partitionId: row.partition_id, from: Number(row.previous), to: Number(row.next_offset) }));
   }
 
   /** The consumer's last delivery made with a request id (null when none), cached like positions. */

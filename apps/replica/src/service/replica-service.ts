@@ -1,17 +1,24 @@
 import { create } from '@bufbuild/protobuf';
-import type { Client } from '@connectrpc/connect';
+import type { Client, HandlerContext } from '@connectrpc/connect';
 import type { ActivityReporter, MetadataView } from '@partq/cluster';
 import {
   ConsumedMessageSchema,
   ConsumeResponseSchema,
+  ConsumeStreamResponseSchema,
   PartitionSizeSchema,
+  ReleaseResponseSchema,
   SizeResponseSchema,
   type Consumer,
   type ConsumedMessage,
   type ConsumeRequest,
   type ConsumeResponse,
+  type ConsumeStreamRequest,
+  type ConsumeStreamResponse,
   type ManagerService,
   type Partition,
+  type PartitionOffset,
+  type ReleaseRequest,
+  type ReleaseResponse,
   type SizeRequest,
   type SizeResponse,
   type Topic,
@@ -22,14 +29,20 @@ import type { FetchedRecord } from '../fetch/fetched-record.js';
 import type { PartitionRead, PartitionReader } from '../fetch/partition-reader.js';
 import type { ReplicaMetrics } from '../metrics.js';
 import { KeyedMutex } from '@partq/runtime';
-import type { PositionStore } from '../positions/position-store.js';
+import type { Mover, PositionStore, Rewound } from '../positions/position-store.js';
+import type { ArrivalWatch, ReadAfterWait, WaitPoint } from './arrival-watch.js';
 import { PartitionCursor } from './partition-cursor.js';
+import { StreamRuns, type StreamRun } from './stream-runs.js';
 
 export interface ReplicaServiceOptions {
   view: MetadataView;
   positions: PositionStore;
   reader: PartitionReader;
   endOffsets: EndOffsets;
+  /** Tells a consume stream with nothing to deliver when to look again. */
+  arrivals: ArrivalWatch;
+  /** How often an idle consume stream sends an empty response, so a dead path is noticed. Default 10 s. */
+  heartbeatMs?: number;
   /** Asked once for fresh metadata when a consumer is not in the view yet. */
   manager?: Pick<Client<typeof ManagerService>, 'getMetadata'>;
   activity?: Pick<ActivityReporter, 'consumerActive'>;
@@ -50,6 +63,14 @@ const CONFLICT_RETRY_BUDGET_MS = 3000;
 const CONFLICT_MAX_BACKOFF_MS = 20;
 const DEFAULT_METADATA_WAIT_MS = 500;
 const MANAGER_TIMEOUT_MS = 2000;
+const DEFAULT_HEARTBEAT_MS = 10_000;
+/** Longest stream id a client may choose. */
+const MAX_STREAM_ID_LENGTH = 128;
+/** A wake-up of an idle stream sooner than this that delivered nothing counts as a quick one. */
+const QUICK_WAKE_MS = 20;
+/** Quick wake-ups in a row an idle stream allows before it pauses (a source that keeps answering "look now" in vain). */
+const QUICK_WAKES_ALLOWED = 3;
+const QUICK_WAKE_PAUSE_MS = 1000;
 
 /**
  * ReplicaService: consumes and sizes for consumers. A consume takes the next messages of one
@@ -59,6 +80,8 @@ const MANAGER_TIMEOUT_MS = 2000;
 export class ReplicaServiceImpl {
   private readonly consumers = new KeyedMutex<number>();
   private readonly cursor = new PartitionCursor();
+  private readonly streams = new StreamRuns();
+  private stopping = false;
 
   constructor(private readonly options: ReplicaServiceOptions) {}
 
@@ -74,7 +97,7 @@ export class ReplicaServiceImpl {
       const rotate = request.partitionId === undefined && consumer.partitionId === undefined;
       const messages = await this.consumers.run(consumer.id, async () => {
         const replay = request.requestId === '' ? undefined : await this.replay(consumer, topic, request.requestId);
-        return replay ?? this.consumeInTurn(consumer, topic, partitionIds, max, rotate, request.requestId);
+        return replay ?? this.consumeInTurn(consumer, topic, partitionIds, max, rotate, { requestId: request.requestId });
       });
       outcome = messages.length > 0 ? 'messages' : 'empty';
       if (messages.length > 0) this.options.metrics?.consumedMessages.inc({ topic: topic.name }, messages.length);
@@ -82,6 +105,108 @@ export class ReplicaServiceImpl {
     } finally {
       stopTimer?.({ outcome });
     }
+  }
+
+  /**
+   * A consume stream: first gives back what earlier runs of this stream id delivered past the
+   * client's `resume` offsets, then delivers like consume (position committed before each response)
+   * for as long as the client stays. With nothing pending it waits for records (ArrivalWatch) and
+   * sends an empty response at once and then every heartbeat while idle.
+   */
+  async *consumeStream(request: ConsumeStreamRequest, context: HandlerContext): AsyncGenerator<ConsumeStreamResponse> {
+    if (request.maxMessages < 0) throw new PartqError('INVALID_ARGUMENT', 'max_messages must not be negative');
+    checkStreamId(request.streamId);
+    const resume = offsetsByPartition(request.resume, 'resume');
+    const { consumer, topic } = await this.subscription(request.consumerId, request.topic);
+    const partitionIds = this.partitionsToRead(consumer, topic, request.partitionId);
+    const max = Math.min(Math.max(request.maxMessages, 1), this.options.fetchMaxRecords);
+    const rotate = request.partitionId === undefined && consumer.partitionId === undefined;
+    if (this.stopping) throw new PartqError('UNAVAILABLE', 'the replica is shutting down; reconnect');
+    const mover: Mover = { streamId: request.streamId };
+    const heartbeatMs = this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    const { metrics } = this.options;
+    // Which partitions to read from their source (broker or PostgreSQL) rather than only from the
+    // read-ahead cache: all at first and after a heartbeat or metadata change; otherwise those the
+    // last wait pointed at. Long-polls fill the cache for the others (kept out while the stream
+    // delivers), so a busy stream costs a Fetch per cache fill, not a GetOffsets round per delivery.
+    let readNow: ReadAfterWait = 'all';
+    const notToRead = (partition: Partition): boolean => readNow !== 'all' && !readNow.has(partition.partitionId);
+
+    const run = this.streams.open(consumer.id, request.streamId);
+    const stop = new AbortController();
+    const follow = (): void => stop.abort();
+    context.signal.addEventListener('abort', follow, { once: true });
+    run.signal.addEventListener('abort', follow, { once: true });
+    metrics?.openStreams.inc();
+    try {
+      await this.consumers.run(consumer.id, async () => {
+        assertCurrent(run);
+        this.noteRewind(consumer.id, request.streamId, await this.options.positions.rewind(consumer.id, request.streamId, resume), 'resumed');
+      });
+      let heartbeatDue = Date.now();
+      let quickWakes = 0;
+      while (!stop.signal.aborted) {
+        const messages = await this.consumers.run(consumer.id, async () => {
+          assertCurrent(run);
+          return this.consumeInTurn(consumer, topic, partitionIds, max, rotate, mover, notToRead);
+        });
+        this.options.activity?.consumerActive(consumer.id);
+        if (messages.length > 0) {
+          metrics?.consumedMessages.inc({ topic: topic.name }, messages.length);
+          metrics?.streamResponses.inc({ kind: 'messages' });
+          quickWakes = 0;
+          yield create(ConsumeStreamResponseSchema, { messages });
+          heartbeatDue = Date.now() + heartbeatMs;
+          readNow = new Set();
+          const points = await this.waitPoints(consumer.id, topic, partitionIds);
+          this.options.arrivals.prefetch(points.filter((point) => !this.options.reader.holds(point.partition, point.offset)));
+          continue;
+        }
+        if (Date.now() >= heartbeatDue) {
+          metrics?.streamResponses.inc({ kind: 'heartbeat' });
+          yield create(ConsumeStreamResponseSchema, {});
+          heartbeatDue = Date.now() + heartbeatMs;
+        }
+        const started = Date.now();
+        readNow = await this.options.arrivals.until(await this.waitPoints(consumer.id, topic, partitionIds), heartbeatDue, stop.signal);
+        metrics?.streamWakeups.inc();
+        quickWakes = Date.now() - started < QUICK_WAKE_MS ? quickWakes + 1 : 0;
+        if (quickWakes >= QUICK_WAKES_ALLOWED) await pause(Math.min(QUICK_WAKE_PAUSE_MS, heartbeatDue - Date.now()), stop.signal);
+      }
+      // A run that was superseded says so; one whose client left ends quietly (nobody listens).
+      assertCurrent(run);
+    } finally {
+      context.signal.removeEventListener('abort', follow);
+      run.signal.removeEventListener('abort', follow);
+      run.close();
+      metrics?.openStreams.dec();
+    }
+  }
+
+  /** Ends every consume stream (UNAVAILABLE: their clients reconnect elsewhere) and refuses new ones: shutdown. */
+  stopStreams(): void {
+    this.stopping = true;
+    this.streams.endAll();
+  }
+
+  /**
+   * The client of stream `stream_id` stopped reading: stops the stream's run here and gives back
+   * what it delivered past the client's `next` offsets (see PositionStore.rewind).
+   */
+  async release(request: ReleaseRequest): Promise<ReleaseResponse> {
+    checkStreamId(request.streamId);
+    const next = offsetsByPartition(request.next, 'next');
+    const { consumer } = await this.subscription(request.consumerId, request.topic);
+    this.streams.end(consumer.id, request.streamId);
+    const rewound = await this.consumers.run(consumer.id, () => this.options.positions.rewind(consumer.id, request.streamId, next));
+    this.noteRewind(consumer.id, request.streamId, rewound, 'released');
+    return create(ReleaseResponseSchema, {});
+  }
+
+  private noteRewind(consumerId: number, streamId: string, rewound: Rewound[], how: 'resumed' | 'released'): void {
+    if (rewound.length === 0) return;
+    this.options.metrics?.rewoundMessages.inc(rewound.reduce((sum, r) => sum + r.from - r.to, 0));
+    this.options.logger.debug({ consumerId, streamId, rewound }, `stream ${how}: messages delivered but not handed out given back`);
   }
 
   async size(request: SizeRequest): Promise<SizeResponse> {
@@ -132,7 +257,9 @@ export class ReplicaServiceImpl {
     partitionIds: number[],
     max: number,
     rotate: boolean,
-    requestId: string,
+    mover: Mover,
+    /** Partitions to serve from the read-ahead cache only (streams: their long-polls fill it; a unary consume must see what was just acknowledged). */
+    knownEmpty?: (partition: Partition, position: number) => boolean,
   ): Promise<ConsumedMessage[]> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
@@ -157,11 +284,12 @@ export class ReplicaServiceImpl {
           continue;
         }
         let read: PartitionRead | undefined = this.options.reader.readCached(partition, position, max);
+        if (!read && knownEmpty?.(partition, position)) continue;
         if (!read) {
           // With several partitions to look at, one GetOffsets per broker tells which have messages,
           // instead of a Fetch per empty partition.
           if (partitions.length > 1) {
-            ends ??= await this.options.endOffsets.of(partitions);
+            ends ??= await this.endsToLookUp(partitions, positions, knownEmpty);
             // Skip only what is known to be empty: an owner that did not answer may still hold messages.
             const end = ends.get(partition.partitionId);
             if (end !== undefined && end <= Math.max(position, Number(partition.logStartOffset))) continue;
@@ -171,7 +299,9 @@ export class ReplicaServiceImpl {
         const last = read.records[read.records.length - 1];
         const to = last ? last.offset + 1 : read.from;
         if (to === position) continue;
-        const advanced = await this.options.positions.advance(consumer.id, partition.partitionId, position, to, read.records.length > 0 ? requestId : '');
+        // A jump over deleted records is no delivery: it must not replace the one a retry would replay.
+        const by: Mover = 'requestId' in mover && read.records.length === 0 ? { requestId: '' } : mover;
+        const advanced = await this.options.positions.advance(consumer.id, partition.partitionId, position, to, by);
         if (!advanced) {
           this.options.logger.debug({ consumerId: consumer.id, partitionId: partition.partitionId, position }, 'position moved elsewhere; reloading');
           conflict = true;
@@ -187,6 +317,34 @@ export class ReplicaServiceImpl {
         return [];
       }
     }
+  }
+
+  /**
+   * End offsets of the partitions a consume may have to read from the broker: those not in the
+   * read-ahead cache and not known to be empty. None when that is one partition at most: a Fetch
+   * costs what a GetOffsets does.
+   */
+  private async endsToLookUp(
+    partitions: readonly Partition[],
+    positions: ReadonlyMap<number, number>,
+    knownEmpty: ((partition: Partition, position: number) => boolean) | undefined,
+  ): Promise<Map<number, number>> {
+    const unknown = partitions.filter((partition) => {
+      const position = positions.get(partition.partitionId);
+      return position !== undefined && !this.options.reader.holds(partition, position) && !knownEmpty?.(partition, position);
+    });
+    return unknown.length > 1 ? this.options.endOffsets.of(unknown) : new Map();
+  }
+
+  /** Where an idle stream waits: each partition it reads, at the consumer's position there. */
+  private async waitPoints(consumerId: number, topic: Topic, partitionIds: number[]): Promise<WaitPoint[]> {
+    const positions = await this.options.positions.positionsOf(consumerId);
+    const points: WaitPoint[] = [];
+    for (const partition of this.existingPartitions(topic, partitionIds)) {
+      const position = positions.get(partition.partitionId);
+      if (position !== undefined) points.push({ partition, offset: Math.max(position, Number(partition.logStartOffset)) });
+    }
+    return points;
   }
 
   /** The consumer and its topic, checked against the topic named in the request. */
@@ -255,6 +413,32 @@ export class ReplicaServiceImpl {
     }
     return partitions;
   }
+}
+
+function checkStreamId(streamId: string): void {
+  if (streamId === '') throw new PartqError('INVALID_ARGUMENT', 'stream_id is required');
+  if (streamId.length > MAX_STREAM_ID_LENGTH) throw new PartqError('INVALID_ARGUMENT', `stream_id is longer than ${MAX_STREAM_ID_LENGTH} characters`);
+}
+
+/** Offsets by partition id; a partition listed twice or a negative offset is refused. */
+function offsetsByPartition(offsets: readonly PartitionOffset[], field: string): Map<number, number> {
+  const byPartition = new Map<number, number>();
+  for (const { partitionId, offset } of offsets) {
+    if (partitionId < 0 || offset < 0n) throw new PartqError('INVALID_ARGUMENT', `${field}: partition ${partitionId} offset ${offset} is negative`);
+    if (byPartition.has(partitionId)) throw new PartqError('INVALID_ARGUMENT', `${field}: partition ${partitionId} is listed twice`);
+    byPartition.set(partitionId, Number(offset));
+  }
+  return byPartition;
+}
+
+/** A superseded run stops: its client reconnected (through another gateway, say) or released the stream, or the replica stops. */
+function assertCurrent(run: StreamRun): void {
+  if (!run.current) throw new PartqError('UNAVAILABLE', 'this stream was reopened, released or stopped; reconnect');
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(Math.max(0, ms), signal).catch(() => undefined);
 }
 
 function toConsumedMessage(partitionId: number, record: FetchedRecord): ConsumedMessage {

@@ -9,10 +9,14 @@ interface PartitionLog {
   records: BrokerRecord[];
 }
 
-/** A broker over in-memory arrays: appends, trims, and serves Fetch and GetOffsets like the real one. */
+/** A broker over in-memory arrays: appends, trims, and serves Fetch (long-polls too) and GetOffsets like the real one. */
 export class FakeBroker {
   private readonly logs = new Map<string, PartitionLog>();
+  /** Long-polls waiting for an append. */
+  private readonly appendWaiters = new Set<() => void>();
   fetchCalls = 0;
+  /** Fetches that asked to wait (max_wait_ms > 0). */
+  longPolls = 0;
   getOffsetsCalls = 0;
   /** When set, every call fails with this code (a broker that is down or no longer the owner). */
   failWith: 'UNAVAILABLE' | 'NOT_OWNER' | undefined;
@@ -20,13 +24,15 @@ export class FakeBroker {
   /** Appends messages to a partition; resolves their offsets. */
   append(topicId: number, partitionId: number, payloads: string[]): number[] {
     const log = this.log(topicId, partitionId);
-    return payloads.map((payload) => {
+    const offsets = payloads.map((payload) => {
       const offset = log.walStart + log.records.length;
       log.records.push(
         create(RecordSchema, { offset: BigInt(offset), payload: Buffer.from(payload), producerId: 1, timestampMs: BigInt(Date.now()) }),
       );
       return offset;
     });
+    for (const wake of [...this.appendWaiters]) wake();
+    return offsets;
   }
 
   /** Starts an empty partition log at `offset` (a broker taking over at the high watermark). */
@@ -48,11 +54,15 @@ export class FakeBroker {
   }
 
   readonly impl: Partial<ServiceImpl<typeof BrokerService>> = {
-    fetch: async (request) => {
+    fetch: async (request, context) => {
       this.fetchCalls++;
+      if (request.maxWaitMs > 0) this.longPolls++;
       if (this.failWith) throw new PartqError(this.failWith, 'fake broker failure');
       const log = this.log(request.topicId, request.partitionId);
       const offset = Number(request.offset);
+      if (request.maxWaitMs > 0 && offset === log.walStart + log.records.length) {
+        await this.appended(request.maxWaitMs, context.signal);
+      }
       if (offset < log.walStart) {
         throw new PartqError('OFFSET_OUT_OF_RANGE', `offset ${offset} is below the WAL start ${log.walStart}`, { walStartOffset: log.walStart });
       }
@@ -73,6 +83,21 @@ export class FakeBroker {
       };
     },
   };
+
+  /** Resolves at the next append (to any partition), after `ms`, or when `signal` aborts. */
+  private appended(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.appendWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.appendWaiters.add(done);
+    });
+  }
 
   private log(topicId: number, partitionId: number): PartitionLog {
     let log = this.logs.get(key(topicId, partitionId));

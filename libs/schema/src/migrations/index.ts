@@ -4,6 +4,7 @@ import { clientsMigration } from './0002_clients.js';
 import { messagesMigration } from './0003_messages.js';
 import { healthChecksMigration } from './0004_health_checks.js';
 import { consumerDeliveriesMigration } from './0005_consumer_deliveries.js';
+import { consumerStreamsMigration } from './0006_consumer_streams.js';
 
 /**
  * Every migration by name. Kysely applies them in name order, so new ones take the next number;
@@ -15,4 +16,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0003_messages': messagesMigration,
   '0004_health_checks': healthChecksMigration,
   '0005_consumer_deliveries': consumerDeliveriesMigration,
+  '0006_consumer_streams': consumerStreamsMigration,
 });

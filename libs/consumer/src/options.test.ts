@@ -1,0 +1,15 @@
+import { ConsumerError } from './errors/consumer-error.js';
+import { resolveConsumerOptions } from './options.js';
+
+describe('resolveConsumerOptions', () => {
+  it('speaks HTTP/2 unless told otherwise', () => {
+    expect(resolveConsumerOptions({ urls: ['http://127.0.0.1:8080'] }).httpVersion).toBe('2');
+    expect(resolveConsumerOptions({ urls: ['http://127.0.0.1:8080'], httpVersion: '1.1' }).httpVersion).toBe('1.1');
+  });
+
+  it('refuses an HTTP version it cannot speak', () => {
+    const attempt = () => resolveConsumerOptions({ urls: ['http://127.0.0.1:8080'], httpVersion: '3' as never });
+    expect(attempt).toThrow(ConsumerError);
+    expect(attempt).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
