@@ -358,6 +358,38 @@ describe('messages()', () => {
     expect(gateway.consumeRequests).toHaveLength(4);
   });
 
+  it('reports the same events as a stream of their own, which ends on close', async () => {
+    const c = consumer();
+    await c.register('t');
+    const events = c.statusEvents();
+    gateway.failNext('consume', { kind: 'reset' }, { kind: 'error', code: Code.Unavailable });
+    const reading = take(c.messages('t'), 1);
+    setTimeout(() => gateway.publish('t', 'e'), 10);
+    expect((await reading).map((m) => m.text())).toEqual(['e']);
+    const seen: string[] = [];
+    for await (const event of events) {
+      seen.push(event.type === 'error' ? `error:${event.error.code}` : `${event.type}:${event.url === gateway.url}`);
+      if (event.type === 'reconnect') break;
+    }
+    expect(seen).toEqual(['disconnect:true', 'error:UNAVAILABLE', 'error:UNAVAILABLE', 'reconnect:true']);
+    expect(c.listenerCount('disconnect') + c.listenerCount('reconnect') + c.listenerCount('error')).toBe(0);
+
+    const idle = c.statusEvents();
+    const ended = idle.next();
+    await c.close();
+    await expect(ended).resolves.toEqual({ done: true, value: undefined });
+  });
+
+  it('ends the status stream when its signal fires', async () => {
+    const c = consumer();
+    const controller = new AbortController();
+    const events = c.statusEvents({ signal: controller.signal });
+    const next = events.next();
+    controller.abort();
+    await expect(next).resolves.toMatchObject({ done: true });
+    expect(c.listenerCount('reconnect')).toBe(0);
+  });
+
   it('does not throw on transient failures when nobody listens for errors', async () => {
     const c = consumer();
     await c.register('t');

@@ -12,6 +12,7 @@ import { MessageStream } from './message-stream.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './options.js';
 import { Registrations, type Registration } from './registrations.js';
 import { assertTopicName } from './topic-name.js';
+import { statusEvents, type StatusEvent } from './status-events.js';
 
 export interface SignalOptions {
   signal?: AbortSignal;
@@ -180,6 +181,15 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
    * iteration ends early (break, return, abort, close), the messages the cluster sent but it did not
    * yield are given back to the consumer id, for the next read.
    */
+  /**
+   * The 'disconnect', 'reconnect' and 'error' events as a stream of their own: listens from this
+   * call on, and ends quietly on close(), when `signal` fires, or when the loop is left.
+   */
+  statusEvents(options: SignalOptions = {}): AsyncIterableIterator<StatusEvent> {
+    const stop = options.signal ? AbortSignal.any([options.signal, this.closeController.signal]) : this.closeController.signal;
+    return statusEvents(this, stop);
+  }
+
   async *messages(topic: string, options: MessagesOptions = {}): AsyncGenerator<ConsumedMessage, void, undefined> {
     const { signal, maxMessages = this.options.maxMessages } = options;
     this.assertOpen();

@@ -90,4 +90,12 @@ export async function refusedCalls(consumer: Consumer): Promise<void> {
   consumer.on('disconnect', (event) => void event.code);
   // @ts-expect-error maxMessages is a number
   await consumer.poll('orders', { maxMessages: 'all' });
+  for await (const event of consumer.statusEvents({ signal: AbortSignal.timeout(1000) })) {
+    if (event.type === 'disconnect') void event.error.code;
+    if (event.type === 'reconnect') void event.url;
+    // @ts-expect-error only a disconnect or an error carries an error
+    if (event.type === 'reconnect') void event.error;
+    // @ts-expect-error no such status event
+    if (event.type === 'message') break;
+  }
 }
