@@ -63,6 +63,20 @@ describe('Accumulator', () => {
     expect(sealed.map((b) => b.count)).toEqual([1]);
   });
 
+  it('without linger, seals after the current turn of the event loop, with no timer (Node makes 0 ms into 1 ms)', async () => {
+    const setTimeoutSpy = jest.spyOn(global, 'setTimeout');
+    const { acc, sealed } = accumulator({ lingerMs: 0 });
+    const owner = new PendingSend(2);
+    acc.append(target, entry(owner, 0));
+    acc.append(target, entry(owner, 1));
+    expect(setTimeoutSpy).not.toHaveBeenCalled();
+    setTimeoutSpy.mockRestore();
+    expect(sealed).toHaveLength(0);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Both sends of the turn share the batch.
+    expect(sealed.map((b) => b.count)).toEqual([2]);
+  });
+
   it('keeps one batch per topic, producer id and acks', () => {
     const { acc, sealed } = accumulator();
     const owner = new PendingSend(4);

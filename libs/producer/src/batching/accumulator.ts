@@ -11,7 +11,8 @@ export interface AccumulatorOptions {
 
 interface OpenBatch {
   batch: Batch;
-  timer: NodeJS.Timeout;
+  /** Seals the batch when it has lingered long enough; cancel() stops it. */
+  cancel: () => void;
 }
 
 /**
@@ -37,7 +38,7 @@ export class Accumulator {
       const batch = new Batch(target);
       // While a flush waits, batches leave on the next turn of the event loop instead of lingering.
       const lingerMs = this.flushing > 0 ? 0 : this.options.lingerMs;
-      slot = { batch, timer: setTimeout(() => this.sealIfOpen(key, batch), lingerMs) };
+      slot = { batch, cancel: this.scheduleSeal(lingerMs, () => this.sealIfOpen(key, batch)) };
       this.open.set(key, slot);
     }
     slot.batch.add(entry);
@@ -58,10 +59,23 @@ export class Accumulator {
   withdraw(owner: PendingSend): void {
     for (const [key, slot] of [...this.open]) {
       if (slot.batch.withdraw(owner) > 0 && slot.batch.count === 0) {
-        clearTimeout(slot.timer);
+        slot.cancel();
         this.open.delete(key);
       }
     }
+  }
+
+  /**
+   * No linger means "after the sends of this turn of the event loop": setImmediate, not setTimeout(0),
+   * which Node stretches to 1 ms, a fixed wait on every one-at-a-time send.
+   */
+  private scheduleSeal(lingerMs: number, seal: () => void): () => void {
+    if (lingerMs === 0) {
+      const immediate = setImmediate(seal);
+      return () => clearImmediate(immediate);
+    }
+    const timer = setTimeout(seal, lingerMs);
+    return () => clearTimeout(timer);
   }
 
   private sealIfOpen(key: string, batch: Batch): void {
@@ -71,7 +85,7 @@ export class Accumulator {
   private seal(key: string): void {
     const slot = this.open.get(key);
     if (!slot) return;
-    clearTimeout(slot.timer);
+    slot.cancel();
     this.open.delete(key);
     if (slot.batch.count > 0) this.options.onSealed(slot.batch);
   }
