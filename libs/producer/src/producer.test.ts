@@ -151,6 +151,33 @@ describe('batching', () => {
     expect(gateway.sendRequests.map((r) => r.messages.length)).toEqual([4, 1]);
   });
 
+  it('keeps call order when a send finds the registration ready while an earlier one still waits for it', async () => {
+    const p = producer({ lingerMs: NO_LINGER_TIMEOUT });
+    // The first send waits for the lazy registration; the later ones arrive after it is in.
+    const first = p.send('t', 'a');
+    const registered = p.register('t');
+    await registered;
+    const later = [p.send('t', 'b'), p.send('t', 'c')];
+    await p.flush();
+    await Promise.all([first, ...later]);
+    expect(gateway.log('t').map((m) => m.value)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('flush() waits for sends that took the path without a turn of the event loop', async () => {
+    const p = producer({ lingerMs: NO_LINGER_TIMEOUT });
+    await p.register('t');
+    const release = gateway.holdSends();
+    let settled = false;
+    const sent = p.send('t', 'a').then(() => (settled = true));
+    const flushed = p.flush();
+    await gateway.sendsArrived(1);
+    expect(settled).toBe(false);
+    release();
+    await flushed;
+    expect(settled).toBe(true);
+    await sent;
+  });
+
   it('keeps topics and acks modes in separate batches', async () => {
     const p = producer({ lingerMs: NO_LINGER_TIMEOUT });
     const sends = [p.send('a', '1'), p.send('b', '2'), p.send('a', '3', { acks: 'all' }), p.send('a', '4')];

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
-import { callWithRetry, Gateways, ProducerService, SendRequestSchema } from '@partq/client-core';
+import { callWithRetry, Gateways, ProducerService, SendRequestSchema, type Acks } from '@partq/client-core';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { Accumulator } from './batching/accumulator.js';
 import type { Batch } from './batching/batch.js';
@@ -9,9 +9,9 @@ import { PendingSend } from './batching/pending-send.js';
 import type { SendResult } from './batching/send-result.js';
 import { ProducerError } from './errors/producer-error.js';
 import { producerErrors, toProducerError } from './errors/rpc-error-mapping.js';
-import { assertPartition, toOutgoingMessage, type Message } from './message.js';
+import { assertPartition, toOutgoingMessage, type Message, type OutgoingMessage } from './message.js';
 import { resolveProducerOptions, toAcks, type AcksMode, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
-import { Registrations } from './registrations.js';
+import { Registrations, type Registration } from './registrations.js';
 import { encodeSendMessageBatch } from './wire/send-message-batch.js';
 import { assertTopicName } from './topic-name.js';
 
@@ -55,6 +55,9 @@ export class Producer implements AsyncDisposable {
   private readonly dispatcher: Dispatcher;
   /** Every send() not settled yet, for flush() and close(). */
   private readonly pendingSends = new Set<PendingSend>();
+  private readonly forgetSend = (pending: PendingSend): void => void this.pendingSends.delete(pending);
+  /** send() calls waiting for their registration or for admission; later sends queue behind them. */
+  private waitingSends = 0;
   private closing: Promise<void> | undefined;
 
   constructor(options: ProducerOptions) {
@@ -136,19 +139,24 @@ export class Producer implements AsyncDisposable {
     const acks = options.acks === undefined ? this.options.acks : toAcks(options.acks);
     if (outgoing.length === 0) return [];
 
-    const pending = new PendingSend(outgoing.length);
+    const pending = new PendingSend(outgoing.length, this.forgetSend);
     this.pendingSends.add(pending);
-    void pending.done.then(() => this.pendingSends.delete(pending));
-    try {
-      const registration = await raceAbort(this.registrations.forSend(topic), signal);
-      await this.dispatcher.admission(signal);
-      const target = { topic, producerId: registration.producerId, acks };
-      outgoing.forEach((m, index) => {
-        const sequence = this.options.idempotent ? registration.sequences.take() : undefined;
-        this.accumulator.append(target, { message: sequence === undefined ? m : { ...m, sequence }, owner: pending, index });
-      });
-    } catch (error) {
-      pending.fail(toProducerError(error, signal));
+    // Fast path, no turn of the event loop: the topic's registration has arrived, batches admit
+    // messages, and no earlier send() is still waiting for either (so call order is kept).
+    const registration = this.waitingSends === 0 ? this.registrations.arrivedFor(topic) : undefined;
+    if (registration && this.dispatcher.admitsNow && !signal?.aborted) {
+      this.appendAll(registration, acks, outgoing, pending);
+    } else {
+      this.waitingSends++;
+      try {
+        const registration = await raceAbort(this.registrations.forSend(topic), signal);
+        await this.dispatcher.admission(signal);
+        this.appendAll(registration, acks, outgoing, pending);
+      } catch (error) {
+        pending.fail(toProducerError(error, signal));
+      } finally {
+        this.waitingSends--;
+      }
     }
 
     if (signal && !pending.isSettled) {
@@ -195,6 +203,16 @@ export class Producer implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  private appendAll(registration: Registration, acks: Acks, outgoing: OutgoingMessage[], pending: PendingSend): void {
+    const target = { topic: registration.topic, producerId: registration.producerId, acks };
+    for (let index = 0; index < outgoing.length; index++) {
+      const message: OutgoingMessage & { sequence?: bigint } = outgoing[index]!;
+      // The message objects are this send()'s own (toOutgoingMessage made them): no copy needed.
+      if (this.options.idempotent) message.sequence = registration.sequences.take();
+      this.accumulator.append(target, { message, owner: pending, index });
+    }
   }
 
   private assertOpen(): void {

@@ -23,6 +23,8 @@ export type RegisterRemote = (
  */
 export class Registrations {
   private readonly byTopic = new Map<string, Promise<Registration>>();
+  /** The registrations of byTopic that have arrived, for sends that need not wait for a promise. */
+  private readonly arrived = new Map<string, Registration>();
 
   constructor(private readonly registerRemote: RegisterRemote) {}
 
@@ -33,16 +35,27 @@ export class Registrations {
     // No signal: this registration is shared by every send that is waiting for it.
     const pending = this.create(topic, undefined, undefined);
     this.byTopic.set(topic, pending);
-    pending.catch(() => {
-      if (this.byTopic.get(topic) === pending) this.byTopic.delete(topic);
-    });
+    pending.then(
+      (registration) => {
+        if (this.byTopic.get(topic) === pending) this.arrived.set(topic, registration);
+      },
+      () => {
+        if (this.byTopic.get(topic) === pending) this.byTopic.delete(topic);
+      },
+    );
     return pending;
+  }
+
+  /** What forSend() would resolve to, when it already has: lets a send skip a turn of the event loop. */
+  arrivedFor(topic: string): Registration | undefined {
+    return this.arrived.get(topic);
   }
 
   /** Registers anew (optionally for one partition); later sends to `topic` use the new id. */
   async register(topic: string, partition: number | undefined, signal: AbortSignal | undefined): Promise<Registration> {
     const registration = await this.create(topic, partition, signal);
     this.byTopic.set(topic, Promise.resolve(registration));
+    this.arrived.set(topic, registration);
     return registration;
   }
 

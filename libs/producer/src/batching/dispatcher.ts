@@ -38,7 +38,7 @@ export class Dispatcher {
    * send() is waiting either (first come, first served). Rejects with ABORTED if `signal` fires first.
    */
   admission(signal: AbortSignal | undefined): Promise<void> {
-    if (this.ready.length === 0 && this.waiters.size === 0) return Promise.resolve();
+    if (this.admitsNow) return Promise.resolve();
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
@@ -52,6 +52,11 @@ export class Dispatcher {
       this.waiters.add(admit);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** Whether admission() would resolve at once. */
+  get admitsNow(): boolean {
+    return this.ready.length === 0 && this.waiters.size === 0;
   }
 
   /** Takes an aborted send()'s messages out of the batches that have not been sent yet. */

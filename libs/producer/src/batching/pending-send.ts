@@ -8,23 +8,33 @@ import type { SendResult } from './send-result.js';
  */
 export class PendingSend {
   readonly promise: Promise<SendResult[]>;
-  /** Resolves when the send settles either way; never rejects (flush and close wait on it). */
-  readonly done: Promise<void>;
   private readonly results: SendResult[];
   private remaining: number;
   private settled = false;
   private resolvePromise!: (results: SendResult[]) => void;
   private rejectPromise!: (error: ProducerError) => void;
-  private resolveDone!: () => void;
+  // Made only when someone waits on `done` (flush, an abort signal): most sends never need it.
+  private donePromise: Promise<void> | undefined;
+  private resolveDone: (() => void) | undefined;
 
-  constructor(readonly count: number) {
+  /** `onSettled` is told once, when the send settles either way. */
+  constructor(
+    readonly count: number,
+    private readonly onSettled?: (pending: PendingSend) => void,
+  ) {
     this.results = new Array<SendResult>(count);
     this.remaining = count;
     this.promise = new Promise<SendResult[]>((resolve, reject) => {
       this.resolvePromise = resolve;
       this.rejectPromise = reject;
     });
-    this.done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Resolves when the send settles either way; never rejects (flush and close wait on it). */
+  get done(): Promise<void> {
+    if (this.settled) return Promise.resolve();
+    this.donePromise ??= new Promise<void>((resolve) => (this.resolveDone = resolve));
+    return this.donePromise;
   }
 
   get isSettled(): boolean {
@@ -37,7 +47,7 @@ export class PendingSend {
     if (--this.remaining === 0) {
       this.settled = true;
       this.resolvePromise(this.results);
-      this.resolveDone();
+      this.settle();
     }
   }
 
@@ -45,6 +55,11 @@ export class PendingSend {
     if (this.settled) return;
     this.settled = true;
     this.rejectPromise(error);
-    this.resolveDone();
+    this.settle();
+  }
+
+  private settle(): void {
+    this.resolveDone?.();
+    this.onSettled?.(this);
   }
 }
