@@ -4,6 +4,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client, type Transport } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { createFailoverTransport } from './failover-transport.js';
+import { createLeanUnaryTransport } from './lean-unary-transport.js';
 import { requestIdClientInterceptor } from '../context/request-context.js';
 
 interface CachedTransport {
@@ -16,7 +17,8 @@ const transports = new Map<string, CachedTransport>();
 
 /**
  * The Connect transport partq roles use to call each other: Connect protocol, binary messages,
- * HTTP/1.1 with keep-alive (HTTP/2 sessions linger and cost more per call here). Cached per base URL.
+ * HTTP/1.1 with keep-alive (HTTP/2 sessions linger and cost more per call here), unary calls on
+ * node:http directly (`createLeanUnaryTransport`). Cached per base URL.
  * Answers come uncompressed: roles talk over a LAN or loopback, where gzip (Connect's default for
  * answers over 1 KiB) only burns CPU on both ends; with 1 KiB messages it compressed every fetched
  * and synced record.
@@ -27,7 +29,7 @@ export function createRpcTransport(baseUrl: string): Transport {
   if (cached) return cached.transport;
 
   const agent = key.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
-  const transport = createConnectTransport({
+  const connect = createConnectTransport({
     baseUrl: key,
     httpVersion: '1.1',
     useBinaryFormat: true,
@@ -35,6 +37,8 @@ export function createRpcTransport(baseUrl: string): Transport {
     nodeOptions: { agent },
     interceptors: [requestIdClientInterceptor],
   });
+  // Unary calls (one per batch on every hop) skip connect-node's per-call overhead; streams keep it.
+  const transport = createLeanUnaryTransport(key, agent, connect);
   transports.set(key, { transport, agent });
   return transport;
 }
