@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
-import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import { fastify, LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -10,6 +9,7 @@ import { PartqError } from '../errors/partq-error.js';
 import { rpcDurationHistogram } from '../metrics/rpc-duration.js';
 import { rpcMetricsInterceptor } from '../metrics/rpc-metrics-interceptor.js';
 import { createCleartextHttp2Server, type CleartextHttp2Server } from './cleartext-http2-server.js';
+import { connectRoutes } from './connect-routes.js';
 import { partqHttpErrorHandler } from './http-error-handler.js';
 import { enterRequestId, REQUEST_ID_HEADER, requestIdFrom, requestIdServerInterceptor } from '../context/request-context.js';
 
@@ -104,7 +104,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   let port: number;
   try {
     if (options.routes) {
-      await app.register(fastifyConnectPlugin, {
+      await app.register(connectRoutes, {
         routes: options.routes,
         readMaxBytes: bodyLimit,
         interceptors: [
