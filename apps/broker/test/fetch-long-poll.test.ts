@@ -13,14 +13,6 @@ import { FakeManager } from './fake-manager.js';
 const logger = createLogger({ role: 'broker-test', instanceId: 'long-poll', level: 'silent' });
 const encoder = new TextEncoder();
 
-// connect-fastify reports on console.error the answer to the fetch this file cancels on purpose (it
-// writes to the closed response; under jest it does not recognise the client's hang-up). Expected.
-const reportError = console.error.bind(console);
-jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-  if (String(args[0]).startsWith('handler for rpc Fetch ') && String(args[1]).includes('ERR_STREAM_DESTROYED')) return;
-  reportError(...args);
-});
-
 let dataDir: string;
 let manager: FakeManager;
 let broker: RunningBroker;

@@ -58,7 +58,6 @@ export class TestCluster {
   ) {}
 
   static async start(): Promise<TestCluster> {
-    muteClosedStreamReports();
     const database = await createTestDatabase();
     const db = createDatabase(database.url);
     await migrateToLatest(db);
@@ -190,23 +189,6 @@ export class TestCluster {
     await this.db.destroy();
     await this.database.drop();
   }
-}
-
-/**
- * connect-fastify reports on console.error every call whose client left (here: the WatchMetadata
- * stream of each replica that stops), because it writes the answer to a closed response (under jest
- * it does not recognise the error as the client's hang-up). Expected in these tests; every other
- * console.error still shows.
- */
-function muteClosedStreamReports(): void {
-  const original = console.error.bind(console);
-  jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-    const [first] = args;
-    // Likewise a cancelled ConsumeStream, and a long-poll Fetch the replica gave up.
-    const closedCall = /^handler for rpc (WatchMetadata|ConsumeStream|Fetch) /.test(String(first));
-    if (closedCall && String(args[1]).includes('ERR_STREAM_DESTROYED')) return;
-    original(...args);
-  });
 }
 
 function serve(routes: (router: ConnectRouter) => void): Promise<ServiceServer> {
