@@ -1,14 +1,9 @@
+import type { BatchRecord } from '@partq/proto';
 import type { Database, PartitionRow } from '@partq/schema';
 import { sql, type Kysely } from 'kysely';
 
-export interface CommittedRecord {
-  offset: number;
-  payload: Uint8Array;
-  key: Uint8Array | undefined;
-  producerId: number;
-  sequence: number | undefined;
-  timestampMs: number;
-}
+/** A record as synced from a broker (decoded from GetUpdates' record bytes), ready to commit. */
+export type CommittedRecord = BatchRecord;
 
 export interface PartitionBatch {
   topicId: number;
