@@ -50,7 +50,7 @@ export class BrokerRegistry {
     const row = await this.store.registerBroker(address, knownId);
     this.lastSeen.set(row.id, Date.now());
     this.state.apply({ brokers: [row] });
-    await this.store.recordBrokerHealth(row.id, 'alive', new Date());
+    await this.store.recordBrokerHealth(row.id, row.state, new Date());
     this.logger.info({ broker: row.id, address }, 'broker registered');
     this.options.onAlive(row);
     await this.assigner.reassignOrphans();
@@ -76,6 +76,9 @@ export class BrokerRegistry {
       if (broker.state === 'dead') continue;
       const seen = this.lastSeen.get(broker.id) ?? broker.last_heartbeat_at.getTime();
       if (now - seen <= this.options.brokerTimeoutMs) continue;
+      // A drained broker owns nothing to move: declaring it dead would only lose the drain (it would
+      // come back 'alive' on its next registration and take partitions again).
+      if (broker.state === 'draining' && this.state.partitionsOwnedBy(broker.id).length === 0) continue;
       try {
         const row = await this.store.setBrokerState(broker.id, 'dead');
         if (!row) continue;

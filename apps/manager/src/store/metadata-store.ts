@@ -67,7 +67,8 @@ export class MetadataStore {
     if (knownId !== undefined) {
       const row = await this.db
         .updateTable('brokers')
-        .set({ address, state: 'alive', last_heartbeat_at: now })
+        // A broker being drained stays draining when it registers again (a restart, a lost link).
+        .set({ address, state: sql<BrokerState>`CASE WHEN state = 'draining' THEN 'draining' ELSE 'alive' END`, last_heartbeat_at: now })
         .where('id', '=', knownId)
         .returningAll()
         .executeTakeFirst();
