@@ -30,10 +30,10 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `partq ...args` against the test cluster (PARTQ_URL), feeding `input` on stdin. */
-function partq(args: string[], input = ''): Promise<Run> {
+/** Runs `command ...args` with PARTQ_URL set to the test cluster, feeding `input` on stdin. */
+function run(command: string, args: string[], input = ''): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, PARTQ_URL: cluster.gatewayUrl } });
+    const child = spawn(command, args, { env: { ...process.env, PARTQ_URL: cluster.gatewayUrl } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -42,6 +42,11 @@ function partq(args: string[], input = ''): Promise<Run> {
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
     child.stdin.end(input);
   });
+}
+
+/** Runs `partq ...args` against the test cluster. */
+function partq(args: string[], input = ''): Promise<Run> {
+  return run(process.execPath, [bin, ...args], input);
 }
 
 interface Line {
@@ -178,17 +183,9 @@ test('consume into a pipe that closes early (| head -1) ends quietly', async () 
   // Far more output than a pipe holds, so the writes meet the closed pipe (EPIPE).
   const input = Array.from({ length: 3000 }, (_, i) => `pipe ${i} ${'y'.repeat(100)}`).join('\n');
   expect((await partq(['produce', 'cli-pipe', '--quiet'], input)).code).toBe(0);
-  const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const script = `"${process.execPath}" "${bin}" consume cli-pipe | head -n 1; exit "\${PIPESTATUS[0]}"`;
-    const child = spawn('bash', ['-c', script], { env: { ...process.env, PARTQ_URL: cluster.gatewayUrl } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-  });
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  expect(jsonLines(run.stdout)).toHaveLength(1);
+  const script = `"${process.execPath}" "${bin}" consume cli-pipe | head -n 1; exit "\${PIPESTATUS[0]}"`;
+  const piped = await run('bash', ['-c', script]);
+  expect(piped.stderr).toBe('');
+  expect(piped.code).toBe(0);
+  expect(jsonLines(piped.stdout)).toHaveLength(1);
 });

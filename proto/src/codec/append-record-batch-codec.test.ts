@@ -3,18 +3,8 @@ import { AppendRecordBatchSchema } from '../gen/partq/v1/types_pb.js';
 import { decodeAppendRecordBatch, encodeAppendRecordBatch } from './append-record-batch-codec.js';
 import type { RecordFields } from './record-codec.js';
 import { WireFormatError } from './wire-format-error.js';
+import { bytes, wireFailure } from '../../test/wire-test-helpers.js';
 
-const bytes = (...values: number[]) => new Uint8Array(values);
-
-function failure(run: () => unknown): WireFormatError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof WireFormatError) return error;
-    throw error;
-  }
-  throw new Error('expected a WireFormatError');
-}
 
 const records: RecordFields[] = [
   { payload: bytes(1, 2, 3), key: bytes(9), producerId: 7, sequence: 42n },
@@ -66,13 +56,13 @@ describe('decodeAppendRecordBatch', () => {
     ['a varint longer than ten bytes', bytes(0x0a, 12, 0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01)],
     ['field number 0', bytes(0x00)],
   ])('refuses %s as MALFORMED', (_name, data) => {
-    expect(failure(() => decodeAppendRecordBatch(data)).code).toBe('MALFORMED');
+    expect(wireFailure(() => decodeAppendRecordBatch(data)).code).toBe('MALFORMED');
   });
 
   test('refuses negative and huge sequences as OUT_OF_RANGE', () => {
     for (const sequence of [-1n, 2n ** 60n]) {
       const data = toBinary(AppendRecordBatchSchema, create(AppendRecordBatchSchema, { records: [{ payload: bytes(1), sequence }] }));
-      expect(failure(() => decodeAppendRecordBatch(data)).code).toBe('OUT_OF_RANGE');
+      expect(wireFailure(() => decodeAppendRecordBatch(data)).code).toBe('OUT_OF_RANGE');
     }
   });
 

@@ -3,18 +3,8 @@ import { RecordBatchSchema, RecordSchema } from '../gen/partq/v1/types_pb.js';
 import { decodeRecordBatch, encodeRecordBatch } from './record-batch-codec.js';
 import { encodeRecords } from './record-codec.js';
 import { WireFormatError } from './wire-format-error.js';
+import { bytes, wireFailure } from '../../test/wire-test-helpers.js';
 
-const bytes = (...values: number[]) => new Uint8Array(values);
-
-function failure(run: () => unknown): WireFormatError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof WireFormatError) return error;
-    throw error;
-  }
-  throw new Error('expected a WireFormatError');
-}
 
 const stored = encodeRecords(
   [
@@ -63,13 +53,13 @@ describe('decodeRecordBatch', () => {
     ['field number 0', bytes(0x0a, 2, 0x00, 1)],
     ['a group (unsupported wire type)', bytes(0x0b)],
   ])('refuses %s with a WireFormatError', (_name, data) => {
-    expect(failure(() => decodeRecordBatch(data)).code).toBe('MALFORMED');
+    expect(wireFailure(() => decodeRecordBatch(data)).code).toBe('MALFORMED');
   });
 
   test('refuses offsets and timestamps beyond 2^53 as OUT_OF_RANGE', () => {
     const record = toBinary(RecordSchema, create(RecordSchema, { offset: 2n ** 60n, payload: bytes(1) }));
     const data = Buffer.concat([Buffer.from([0x0a, record.length]), record]);
-    expect(failure(() => decodeRecordBatch(data)).code).toBe('OUT_OF_RANGE');
+    expect(wireFailure(() => decodeRecordBatch(data)).code).toBe('OUT_OF_RANGE');
   });
 
   test('never crashes on arbitrary bytes: it decodes or throws a WireFormatError', () => {

@@ -1,19 +1,8 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { SendMessageBatchSchema } from '../gen/partq/v1/client_pb.js';
 import { decodeSendMessageBatch } from './send-message-batch-codec.js';
-import { WireFormatError } from './wire-format-error.js';
+import { bytes, wireFailure } from '../../test/wire-test-helpers.js';
 
-const bytes = (...values: number[]) => new Uint8Array(values);
-
-function failure(run: () => unknown): WireFormatError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof WireFormatError) return error;
-    throw error;
-  }
-  throw new Error('expected a WireFormatError');
-}
 
 describe('decodeSendMessageBatch', () => {
   test('reads what protobuf-es writes: every field, absent ones left out, payloads as views', () => {
@@ -43,11 +32,11 @@ describe('decodeSendMessageBatch', () => {
     ['a known field with the wrong wire type', bytes(0x0a, 2, 0x18 | 2, 0)],
     ['a truncated varint', bytes(0x0a, 2, 0x20, 0x80)],
   ])('refuses %s as MALFORMED', (_name, data) => {
-    expect(failure(() => decodeSendMessageBatch(data)).code).toBe('MALFORMED');
+    expect(wireFailure(() => decodeSendMessageBatch(data)).code).toBe('MALFORMED');
   });
 
   test('refuses a negative sequence as OUT_OF_RANGE', () => {
     const data = toBinary(SendMessageBatchSchema, create(SendMessageBatchSchema, { messages: [{ payload: bytes(1), sequence: -1n }] }));
-    expect(failure(() => decodeSendMessageBatch(data)).code).toBe('OUT_OF_RANGE');
+    expect(wireFailure(() => decodeSendMessageBatch(data)).code).toBe('OUT_OF_RANGE');
   });
 });

@@ -63,18 +63,16 @@ async function openSession(url: string): Promise<NatsSession | { skipped: string
   return { nc, jsm, js: jetstream(nc), version, server, fsync: natsFsyncPolicy({ version, varz, argv: server?.argv }) };
 }
 
+/** What every reference line says about itself. */
+function identity(c: NatsReferenceCase) {
+  return { name: natsReferenceName(c), kind: 'reference', via: 'nats-jetstream', mode: c.mode, msgBytes: c.size } as const;
+}
+
+/** The fields of a line that measured nothing (skipped, or failed before a number). */
+const NOTHING_MEASURED = { msgs: 0, seconds: 0, cpuVisible: false } as const;
+
 function skippedMeasurement(c: NatsReferenceCase, reason: string): MeasuredResult {
-  return buildMeasurement({
-    name: natsReferenceName(c),
-    kind: 'reference',
-    via: 'nats-jetstream',
-    mode: c.mode,
-    msgBytes: c.size,
-    msgs: 0,
-    seconds: 0,
-    cpuVisible: false,
-    extra: { skipped: reason },
-  });
+  return buildMeasurement({ ...identity(c), ...NOTHING_MEASURED, extra: { skipped: reason } });
 }
 
 /**
@@ -103,8 +101,7 @@ export async function measureNatsReference(context: BenchContext, cases: readonl
       try {
         results.push(await measurePublish(natsContext, session, `${stream}.${c.mode}.${sizeLabel(c.size)}`, c));
       } catch (error) {
-        const failed = { kind: 'reference', via: 'nats-jetstream', mode: c.mode, msgBytes: c.size, msgs: 0, seconds: 0, cpuVisible: false } as const;
-        results.push(buildMeasurement({ name: natsReferenceName(c), ...failed, errors: 1, firstError: errorText(error) }));
+        results.push(buildMeasurement({ ...identity(c), ...NOTHING_MEASURED, errors: 1, firstError: errorText(error) }));
       }
     }
     return results;
@@ -129,11 +126,7 @@ async function measurePublish(context: BenchContext, session: NatsSession, subje
     return (last - started) / 1000;
   });
   return buildMeasurement({
-    name: natsReferenceName(c),
-    kind: 'reference',
-    via: 'nats-jetstream',
-    mode: c.mode,
-    msgBytes: c.size,
+    ...identity(c),
     msgs: tally.acked,
     seconds,
     latency: tally.latency,
