@@ -289,7 +289,11 @@ test("a consumer's messages() goes on across a gateway SIGKILL mid-stream: nothi
   const c = consumer({ maxMessages: 20, retry: { maxDelayMs: 300 } });
   await c.register('restart-consume');
   const total = 3000;
-  const values = Array.from({ length: total }, (_, i) => `c${i}`);
+  // ~1 KiB each: far more than HTTP/2 flow control lets the cluster have in flight to the client,
+  // so when the gateway dies most messages are still to come and the stream must resume. (With
+  // tiny messages the whole rest could already sit in the client's buffers, and no outage be seen.)
+  const padding = 'x'.repeat(1024);
+  const values = Array.from({ length: total }, (_, i) => `c${i} ${padding}`);
   for (let i = 0; i < total; i += 500) await p.send('restart-consume', values.slice(i, i + 500));
 
   const outages: string[] = [];
