@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { useMigratedDatabase } from '../../test/migrated-database.js';
 import { MessageStore, packBytes, type CommittedRecord } from './message-store.js';
 
@@ -42,5 +43,35 @@ describe('MessageStore.commit', () => {
     // Replayed (a sync retried after a lost answer): nothing twice, nothing moves back.
     expect(await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }])).toEqual([]);
     expect(await testDb.db.selectFrom('messages').select('offset').where('topic_id', '=', topic.id).execute()).toHaveLength(4);
+  });
+});
+
+describe('MessageStore.recentSequences', () => {
+  test('gives the newest committed sequences below an offset, oldest first, skipping records without one', async () => {
+    const topic = await testDb.db.insertInto('topics').values({ name: 'sequences', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    const records: CommittedRecord[] = Array.from({ length: 20 }, (_, offset) => ({
+      offset,
+      payload: Buffer.from(`m${offset}`),
+      key: undefined,
+      // Every third record comes from a producer without sequences.
+      producerId: offset % 3 === 0 ? 0 : 1 + (offset % 2),
+      sequence: offset % 3 === 0 ? undefined : offset * 10,
+      timestampMs: 1_764_000_000_000 + offset,
+    }));
+    const store = new MessageStore(testDb.db);
+    await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }]);
+
+    expect(await store.recentSequences(topic.id, 0, 15, 4)).toEqual([
+      { producerId: 1, sequence: 100, offset: 10 },
+      { producerId: 2, sequence: 110, offset: 11 },
+      { producerId: 2, sequence: 130, offset: 13 },
+      { producerId: 1, sequence: 140, offset: 14 },
+    ]);
+  });
+
+  test('messages carries only its primary key index: no per-row index that no query reads', async () => {
+    const { rows } = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'messages' order by indexname`.execute(testDb.db);
+    expect(rows.map((row) => row.indexname)).toEqual(['messages_pkey']);
   });
 });

@@ -5,6 +5,7 @@ import { messagesMigration } from './0003_messages.js';
 import { healthChecksMigration } from './0004_health_checks.js';
 import { consumerDeliveriesMigration } from './0005_consumer_deliveries.js';
 import { consumerStreamsMigration } from './0006_consumer_streams.js';
+import { dropUnusedSequenceIndexMigration } from './0007_drop_unused_sequence_index.js';
 
 /**
  * Every migration by name. Kysely applies them in name order, so new ones take the next number;
@@ -17,4 +18,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0004_health_checks': healthChecksMigration,
   '0005_consumer_deliveries': consumerDeliveriesMigration,
   '0006_consumer_streams': consumerStreamsMigration,
+  '0007_drop_unused_sequence_index': dropUnusedSequenceIndexMigration,
 });
