@@ -113,6 +113,23 @@ describe('send', () => {
     expect([...(first?.messages ?? []), ...(second?.messages ?? [])].map((m) => m.sequence)).toEqual([0n, 1n, 2n]);
   });
 
+  it('sends the keyless messages of a batch to one partition and the next batch to the next; a retry keeps it', async () => {
+    const p = producer({ lingerMs: 0 });
+    await p.createTopic('spread', { partitions: 3 });
+    const first = await p.send('spread', ['a', 'b', { value: 'c', key: 'k' }, { value: 'd', partition: 2 }]);
+    gateway.failNext('send', { kind: 'reset-after-write' });
+    const second = await p.send('spread', ['e', 'f']);
+    const [sticky] = first;
+    expect(first.slice(0, 2).map((r) => r.partition)).toEqual([sticky!.partition, sticky!.partition]);
+    expect(first[3]?.partition).toBe(2);
+    // The retried batch went where its first attempt went, and landed once.
+    expect(second.map((r) => r.partition)).toEqual([(sticky!.partition + 1) % 3, (sticky!.partition + 1) % 3]);
+    const wire = gateway.sendRequests.map((r) => r.messages.map((m) => m.partitionId));
+    expect(wire[1]).toEqual(wire[2]);
+    const stored = gateway.topics.get('spread')!.partitions.flat().map((m) => m.value).sort();
+    expect(stored).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
   it('sends no sequences when not idempotent', async () => {
     const p = producer({ idempotent: false });
     await p.send('t', ['a', 'b']);

@@ -3,7 +3,8 @@ import { create } from '@bufbuild/protobuf';
 import { callWithRetry, Gateways, ProducerService, SendRequestSchema, type Acks } from '@partq/client-core';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { Accumulator } from './batching/accumulator.js';
-import type { Batch } from './batching/batch.js';
+import type { Batch, BatchTarget } from './batching/batch.js';
+import { BatchPartitions } from './batching/batch-partitions.js';
 import { Dispatcher } from './batching/dispatcher.js';
 import { PendingSend } from './batching/pending-send.js';
 import type { SendResult } from './batching/send-result.js';
@@ -53,6 +54,7 @@ export class Producer implements AsyncDisposable {
   private readonly registrations: Registrations;
   private readonly accumulator: Accumulator;
   private readonly dispatcher: Dispatcher;
+  private readonly batchPartitions = new BatchPartitions();
   /** Every send() not settled yet, for flush() and close(). */
   private readonly pendingSends = new Set<PendingSend>();
   private readonly forgetSend = (pending: PendingSend): void => void this.pendingSends.delete(pending);
@@ -206,7 +208,8 @@ export class Producer implements AsyncDisposable {
   }
 
   private appendAll(registration: Registration, acks: Acks, outgoing: OutgoingMessage[], pending: PendingSend): void {
-    const target = { topic: registration.topic, producerId: registration.producerId, acks };
+    const target: BatchTarget = { topic: registration.topic, producerId: registration.producerId, acks };
+    if (registration.partition === undefined) target.partitionCount = registration.partitionCount;
     for (let index = 0; index < outgoing.length; index++) {
       const message: OutgoingMessage & { sequence?: bigint } = outgoing[index]!;
       // The message objects are this send()'s own (toOutgoingMessage made them): no copy needed.
@@ -231,7 +234,8 @@ export class Producer implements AsyncDisposable {
   /** One batch, one Send RPC (retried as it is); settles the batch's messages. Never rejects. */
   private async sendBatch(batch: Batch): Promise<void> {
     try {
-      // Built once: every attempt sends the very same messages and sequences.
+      if (batch.target.partitionCount !== undefined) this.batchPartitions.place(batch, batch.target.partitionCount);
+      // Built once: every attempt sends the very same messages, partitions and sequences.
       const request = create(SendRequestSchema, {
         topic: batch.target.topic,
         producerId: batch.target.producerId,

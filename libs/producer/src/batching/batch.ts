@@ -12,6 +12,8 @@ export interface BatchTarget {
   topic: string;
   producerId: number;
   acks: Acks;
+  /** The topic's partitions, over which batches of keyless messages take turns; unset when the producer id is for one partition. */
+  partitionCount?: number;
 }
 
 /** One message in a batch, with the sequence it got and the send() call waiting for it. */
