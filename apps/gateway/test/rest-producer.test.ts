@@ -65,6 +65,31 @@ describe('POST /producer/produce, one message', () => {
     expect(text(stored.key!)).toBe('customer-7');
   });
 
+  test('keyless messages take partitions in turn one at a time, and share Appends when they come together', async () => {
+    await post(app(), '/topics', { topic_name: 'spread', partitions: 3 });
+    const id = (await post(app(), '/producer/register', { topic: 'spread' })).body.producer_id;
+    const produce = (message: string) => post(app(), '/producer/produce', { topic: 'spread', producer_id: id, message });
+    const partitionsOfTopic = () => [0, 1, 2].map((p) => logOf('spread', p).map((r) => text(r.payload)));
+
+    // One at a time: each request's Append comes back before the next request, which takes the next partition.
+    const sequential: number[] = [];
+    for (let i = 0; i < 6; i++) sequential.push((await produce(`s${i}`)).body.partition_id);
+    expect(sequential.slice(3)).toEqual(sequential.slice(0, 3));
+    expect(new Set(sequential).size).toBe(3);
+
+    // Together: requests that arrive while an Append to the current partition is in flight wait there and go out in one Append.
+    const appendsBefore = cluster.state.appendRequests.length;
+    const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => produce(`b${i}`)));
+    expect(burst.every((reply) => reply.status === 200)).toBe(true);
+    expect(cluster.state.appendRequests.length - appendsBefore).toBeLessThan(10);
+    const stored = partitionsOfTopic().flat();
+    expect(stored.filter((m) => m.startsWith('b')).sort()).toEqual(Array.from({ length: 30 }, (_, i) => `b${i}`).sort());
+    expect(stored).toHaveLength(36);
+    // Most of the burst waited on one partition (round robin by message would put 10 on each).
+    const burstShares = partitionsOfTopic().map((messages) => messages.filter((m) => m.startsWith('b')).length);
+    expect(Math.max(...burstShares)).toBeGreaterThan(15);
+  });
+
   test('base64 carries binary payloads', async () => {
     const bytes = Buffer.from([0, 255, 128, 10, 13, 0xc3]);
     const reply = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: bytes.toString('base64'), encoding: 'base64', partition_id: 0 });

@@ -1,4 +1,4 @@
-import { choosePartition, RoundRobin } from './choose.js';
+import { choosePartition } from './choose.js';
 import { partitionForKey } from './hash.js';
 
 const key = new TextEncoder().encode('customer-42');
@@ -41,24 +41,5 @@ describe('choosePartition', () => {
 
   it('rejects a bad partition count', () => {
     expect(() => choosePartition({ partitionCount: 0, roundRobin: () => 0 })).toThrow(RangeError);
-  });
-});
-
-describe('RoundRobin', () => {
-  it('cycles through the partitions', () => {
-    const rr = new RoundRobin();
-    expect([0, 1, 2, 3, 4, 5, 6].map(() => rr.next(3))).toEqual([0, 1, 2, 0, 1, 2, 0]);
-  });
-
-  it('starts where it is told and wraps without losing range', () => {
-    const rr = new RoundRobin(0x7fffffff);
-    expect(rr.next(10)).toBe(0x7fffffff % 10);
-    expect(rr.next(10)).toBe(0);
-  });
-
-  it('feeds choosePartition', () => {
-    const rr = new RoundRobin();
-    const picks = Array.from({ length: 6 }, () => choosePartition({ partitionCount: 3, roundRobin: () => rr.next(3) }));
-    expect(picks).toEqual([0, 1, 2, 0, 1, 2]);
   });
 });

@@ -8,7 +8,10 @@ export interface PartitionChoice {
   key?: Uint8Array;
   /** Idempotent producer sequence number of the message. */
   sequence?: number;
-  /** Source of round-robin positions, used when nothing else decides. */
+  /**
+   * The position for a message nothing else places (any integer; taken modulo the count). The
+   * gateway gives round robin by batch: see apps/gateway/src/produce/sticky-partitions.ts.
+   */
   roundRobin: () => number;
 }
 
@@ -18,7 +21,7 @@ export interface PartitionChoice {
  * 2. the key hash (Kafka-compatible, see `partitionForKey`);
  * 3. `sequence % partitionCount`, so that a retried idempotent produce with no partition and no key
  *    lands on the same partition as its first attempt and is de-duplicated there;
- * 4. the round-robin counter.
+ * 4. the caller's round robin.
  */
 export function choosePartition(input: PartitionChoice): number {
   const { partitionCount, explicit, key, sequence } = input;
@@ -40,24 +43,6 @@ export function choosePartition(input: PartitionChoice): number {
     return sequence % partitionCount;
   }
   return positiveModulo(input.roundRobin(), partitionCount);
-}
-
-/** Round-robin positions shared by all topics of one producer or gateway. */
-export class RoundRobin {
-  private counter: number;
-
-  constructor(start = 0) {
-    this.counter = positiveModulo(Math.trunc(start), 0x80000000);
-  }
-
-  /** The next position in 0..n-1. */
-  next(n: number): number {
-    assertPartitionCount(n);
-    const value = this.counter;
-    // Wrap well before losing integer precision.
-    this.counter = (this.counter + 1) % 0x80000000;
-    return value % n;
-  }
 }
 
 function positiveModulo(value: number, n: number): number {

@@ -1,6 +1,6 @@
 export { isValidTopicName, MAX_TOPIC_NAME_LENGTH } from './topic-name.js';
 export { murmur2, partitionForKey } from './hash.js';
-export { choosePartition, RoundRobin, type PartitionChoice } from './choose.js';
+export { choosePartition, type PartitionChoice } from './choose.js';
 export {
   assignPartitions,
   rebalance,

@@ -1,6 +1,6 @@
 import type { Client } from '@connectrpc/connect';
 import type { MetadataView } from '@partq/cluster';
-import { choosePartition, RoundRobin } from '@partq/partition';
+import { choosePartition } from '@partq/partition';
 import { Acks, encodeAppendRecordBatch, type BrokerService, type Partition, type Producer, type Topic } from '@partq/proto';
 import { fromConnectError, PartqError, type ErrorCode } from '@partq/runtime';
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import { waitForViewChange } from '../cluster/view-change.js';
 import { AppendCoalescer, type AppendRecordInit, type CoalescedAnswer } from './append-coalescer.js';
 import { expandAppendResponse } from './append-answer.js';
 import type { OutgoingMessage, ProducedMessage, ProduceRequest } from './outgoing-message.js';
+import { StickyPartitions } from './sticky-partitions.js';
 
 /** Broker answers that mean "ask the right broker / the same one a little later". */
 const REROUTE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['STALE_EPOCH', 'NOT_OWNER', 'UNAVAILABLE']);
@@ -54,7 +55,8 @@ interface PartitionBatch {
  * answered as written unless the owning broker acknowledged it.
  */
 export class ProducerRouter {
-  private readonly roundRobin = new RoundRobin(Math.floor(Math.random() * 0x7fffffff));
+  /** Messages that nothing else places go to one partition per topic until an Append to it comes back. */
+  private readonly sticky = new StickyPartitions();
   /** Concurrent appends to one partition owner share an Append RPC. */
   private readonly coalescer = new AppendCoalescer();
 
@@ -129,7 +131,7 @@ export class ProducerRouter {
       key: message.key,
       // Only the residue matters, and it keeps 64-bit sequences exact.
       sequence: message.sequence === undefined ? undefined : Number(message.sequence % BigInt(topic.partitionCount)),
-      roundRobin: () => this.roundRobin.next(topic.partitionCount),
+      roundRobin: () => this.sticky.partitionFor(topic.id, topic.partitionCount),
     });
   }
 
@@ -155,7 +157,9 @@ export class ProducerRouter {
           const client = brokers.get(broker.address);
           const lane = `${broker.address}|${topic.id}|${partitionId}|${partition.epoch}|${acks}`;
           const answer = await this.coalescer.append(lane, records, deadline, (group, groupDeadline) =>
-            this.append(client, partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks }, group, groupDeadline),
+            this.append(client, partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks }, group, groupDeadline).finally(() =>
+              this.sticky.settled(topic.id, partitionId, topic.partitionCount),
+            ),
           );
           if (answer.offsets.length !== records.length) {
             throw new PartqError('INTERNAL', `broker ${broker.id} answered ${answer.offsets.length} offsets for ${records.length} records`);
