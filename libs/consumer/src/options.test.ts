@@ -12,4 +12,12 @@ describe('resolveConsumerOptions', () => {
     expect(attempt).toThrow(ConsumerError);
     expect(attempt).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
+
+  it('delivers up to 500 messages at a time unless told otherwise, and refuses a bad count', () => {
+    expect(resolveConsumerOptions({ urls: ['http://127.0.0.1:8080'] }).maxMessages).toBe(500);
+    expect(resolveConsumerOptions({ urls: ['http://127.0.0.1:8080'], maxMessages: 20 }).maxMessages).toBe(20);
+    for (const maxMessages of [0, 1.5, -3]) {
+      expect(() => resolveConsumerOptions({ urls: ['http://127.0.0.1:8080'], maxMessages })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+  });
 });

@@ -11,6 +11,9 @@ export interface RetryOptions {
   maxDelayMs?: number;
 }
 
+/** Messages per delivery by default; the replica caps max_messages at its fetch size (500 by default). */
+const DEFAULT_MAX_MESSAGES = 500;
+
 export interface ConsumerOptions {
   /** Gateway base URLs, e.g. ['http://127.0.0.1:8080']; calls move to the next one when one is unreachable. */
   urls: string[];
@@ -21,7 +24,11 @@ export interface ConsumerOptions {
    * Still accepted so existing code compiles.
    */
   pollIntervalMs?: number;
-  /** Most messages poll() returns and messages() receives at a time. Default 100. */
+  /**
+   * Most messages poll() returns and messages() receives at a time. Default 500 (Kafka's
+   * max.poll.records; the replica's default cap): deliveries of 100 left the consumer at a third of
+   * what a producer sends. A delivery is also bounded in bytes by the replica (8 MiB per fetch).
+   */
   maxMessages?: number;
   retry?: RetryOptions;
   /** Longest wait for one attempt of an RPC before it counts as a TIMEOUT. Default 15 000 ms. */
@@ -41,7 +48,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   if (httpVersion !== '1.1' && httpVersion !== '2') {
     throw new ConsumerError('INVALID_ARGUMENT', `httpVersion must be '1.1' or '2', got ${String(httpVersion)}`);
   }
-  const maxMessages = count('maxMessages', options.maxMessages, 100, 1);
+  const maxMessages = count('maxMessages', options.maxMessages, DEFAULT_MAX_MESSAGES, 1);
   if (!Number.isInteger(maxMessages)) throw new ConsumerError('INVALID_ARGUMENT', 'maxMessages must be an integer');
   return {
     urls: options.urls,

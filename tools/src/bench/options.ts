@@ -18,7 +18,7 @@ export const benchSpec = defineConfig({
   window: { type: 'integer', default: 10_000, min: 1, description: 'Pipelined produce: messages sent but not yet acknowledged, at most' },
   httpConnections: { type: 'integer', default: 16, min: 1, max: 1024, description: 'REST runs: concurrent keep-alive HTTP clients (one request each at a time)' },
   consumeCount: { type: 'integer', default: 40_000, min: 1, description: 'Consume runs: messages in the backlog each consumer reads' },
-  consumeBatches: { type: 'list', default: ['100', '1000'], description: "Consume runs: the consumer's maxMessages per dequeue, one run each" },
+  consumeBatches: { type: 'list', default: ['100', '500'], description: "Consume runs: the consumer's maxMessages per delivery, one run each (500: its default, and the replica's cap)" },
   e2eRate: { type: 'integer', default: 2000, min: 1, description: 'End-to-end latency run: messages per second' },
   e2eDuration: { type: 'duration', default: '5s', min: 100, description: 'End-to-end latency run: how long messages are sent' },
   e2eSize: { type: 'integer', default: 100, min: 8, description: 'End-to-end latency run: message size in bytes' },
