@@ -4,3 +4,4 @@ export { decodeRecord, encodeRecords, type RecordFields } from './record-codec.j
 export { decodeRecordBatch, encodeRecordBatch, type BatchRecord } from './record-batch-codec.js';
 export { decodeAppendRecordBatch, encodeAppendRecordBatch, type AppendBatchRecord } from './append-record-batch-codec.js';
 export { decodeSendMessageBatch, type BatchSendMessage } from './send-message-batch-codec.js';
+export { encodeGetUpdatesResponse, type PartitionUpdate } from './get-updates-response-codec.js';

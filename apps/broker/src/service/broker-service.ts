@@ -3,17 +3,16 @@ import { create } from '@bufbuild/protobuf';
 import {
   Acks,
   decodeAppendRecordBatch,
-  encodeRecordBatch,
+  encodeGetUpdatesResponse,
   PartitionOffsetSchema,
-  PartitionRecordsSchema,
   WireFormatError,
   type AppendRequest,
   type BrokerService,
   type PartitionOffset,
-  type PartitionRecords,
+  type PartitionUpdate,
   type RecordFields,
 } from '@partq/proto';
-import { PartqError } from '@partq/runtime';
+import { PartqError, withWireBytes } from '@partq/runtime';
 import type { BrokerMetrics } from '../broker-metrics.js';
 import type { PartitionLog } from '../log/partition-log.js';
 import type { PartitionStore } from '../log/partition-store.js';
@@ -153,7 +152,7 @@ export class BrokerServiceHandlers {
       await store.changes.next(remaining, context.signal);
     }
 
-    const partitions: PartitionRecords[] = [];
+    const updates: PartitionUpdate[] = [];
     let recordBudget = maxRecords;
     let byteBudget = UPDATES_MAX_BYTES;
     for (const p of wanted) {
@@ -174,10 +173,11 @@ export class BrokerServiceHandlers {
       }
       recordBudget -= records.length;
       byteBudget -= records.reduce((sum, r) => sum + r.byteLength, 0);
-      // The stored bytes go out as they are: the manager reads them with the same codec.
-      partitions.push(create(PartitionRecordsSchema, { topicId: p.topicId, partitionId: p.partitionId, epoch, recordsData: encodeRecordBatch(records) }));
+      updates.push({ topicId: p.topicId, partitionId: p.partitionId, epoch, records });
     }
-    return { partitions };
+    // The stored bytes go out as they are, copied once into the answer: the manager reads them with the same codec.
+    const { bytes, response } = encodeGetUpdatesResponse(updates);
+    return withWireBytes(response, bytes);
   }
 
   /** The manager committed these offsets to PostgreSQL: release acks=all waiters, trim the WALs. */

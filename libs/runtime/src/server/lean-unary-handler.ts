@@ -4,6 +4,7 @@ import { Code, ConnectError, createContextValues, type HandlerContext, type Inte
 import { invokeUnaryImplementation } from '@connectrpc/connect/protocol';
 import { codeToHttpStatus, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { wireBytesOf } from './wire-bytes.js';
 
 /** What a Connect unary call with a binary body carries and is answered with. */
 export const CONTENT_TYPE_PROTO = 'application/proto';
@@ -73,7 +74,7 @@ export function leanUnaryHandler(options: LeanUnaryOptions): (request: FastifyRe
         url: `http://${raw.headers.host ?? 'localhost'}${raw.url ?? ''}`,
       };
       const output = await invokeUnaryImplementation(spec, context, input, interceptors);
-      const body = toBinary(method.output, output);
+      const body = wireBytesOf(output) ?? toBinary(method.output, output);
       const headers = outgoingHeaders(context.responseHeader, context.responseTrailer);
       headers['content-type'] = CONTENT_TYPE_PROTO;
       return reply.code(200).headers(headers).send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));

@@ -2,6 +2,8 @@ import http2 from 'node:http2';
 import { createClient, type Client, type ServiceImpl } from '@connectrpc/connect';
 import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { Writable } from 'node:stream';
+import { create } from '@bufbuild/protobuf';
+import { StringValueSchema } from '@bufbuild/protobuf/wkt';
 import { EchoService } from '../../test/echo-service.js';
 import { fromConnectError } from '../errors/connect-mapping.js';
 import { PartqError } from '../errors/partq-error.js';
@@ -11,11 +13,18 @@ import { createMetricsRegistry } from '../metrics/registry.js';
 import { sleep } from '../retry.js';
 import { closeRpcTransports, createRpcClient } from '../rpc/transport.js';
 import { startServiceServer, type ServiceServer } from './start-service-server.js';
+import { wireBytesOf, withWireBytes } from './wire-bytes.js';
 
 const echoImpl: ServiceImpl<typeof EchoService> = {
   async echo(req) {
     if (req.value === 'missing') throw new PartqError('NOT_FOUND', 'no such thing', { name: req.value });
     if (req.value === 'boom') throw new Error('db password is hunter2');
+    if (req.value.startsWith('wire:')) {
+      // A hand-encoded answer: the same message as bytes, plus an unknown field (2 = 1) that only
+      // these bytes carry, so a test can tell them from a re-encoding.
+      const value = `echo:${req.value}`;
+      return withWireBytes(create(StringValueSchema, { value }), Uint8Array.from([0x0a, value.length, ...Buffer.from(value), 0x10, 0x01]));
+    }
     return { value: `echo:${req.value}` };
   },
   async *count(req) {
@@ -117,6 +126,24 @@ describe('startServiceServer', () => {
     const client = createRpcClient(EchoService, server.url);
     const res = await client.echo({ value: 'hi' });
     expect(res.value).toBe('echo:hi');
+  });
+
+  it('sends an answer marked with its wire bytes as those bytes, and as JSON from its fields', async () => {
+    const marked = await echoImpl.echo!({ value: 'wire:x' } as never, {} as never);
+    const bytes = wireBytesOf(marked as object)!;
+    const raw = await fetch(`${server.url}/partq.test.EchoService/Echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/proto', 'connect-protocol-version': '1' },
+      body: Buffer.from([0x0a, 6, ...Buffer.from('wire:x')]),
+    });
+    expect(Buffer.from(await raw.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+    expect((await createRpcClient(EchoService, server.url).echo({ value: 'wire:x' })).value).toBe('echo:wire:x');
+    const json = await fetch(`${server.url}/partq.test.EchoService/Echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'connect-protocol-version': '1' },
+      body: JSON.stringify('wire:x'),
+    });
+    expect(await json.json()).toBe('echo:wire:x');
   });
 
   it('carries the partq code and details of a failed call to the client', async () => {
