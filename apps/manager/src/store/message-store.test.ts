@@ -1,15 +1,44 @@
 import { sql } from 'kysely';
 import { useMigratedDatabase } from '../../test/migrated-database.js';
-import { MessageStore, packBytes, type CommittedRecord } from './message-store.js';
+import { arrayLiteral, MessageStore, packBytes, type CommittedRecord } from './message-store.js';
 
 const testDb = useMigratedDatabase();
 
+/** A copy in a buffer of its own (Buffer.from of a short string may share Node's pool). */
+const own = (text: string) => new Uint8Array(Buffer.from(text));
+
 describe('packBytes', () => {
-  test('lays values end to end with 1-based positions; absent values get nulls', () => {
-    const packed = packBytes([Buffer.from('ab'), undefined, new Uint8Array(0), Buffer.from('xyz')]);
+  test('lays values from separate buffers end to end with 1-based positions; absent values get nulls', () => {
+    const packed = packBytes([own('ab'), undefined, new Uint8Array(0), own('xyz')]);
     expect(packed.bytes.toString()).toBe('abxyz');
     expect(packed.starts).toEqual([1, null, 3, 3]);
     expect(packed.lengths).toEqual([2, null, 0, 3]);
+  });
+
+  test('takes values that are views into one buffer as they lie there, without copying', () => {
+    const source = new Uint8Array(Buffer.from('..ab__xyz..'));
+    const packed = packBytes([source.subarray(2, 4), undefined, source.subarray(6, 9)]);
+    expect(packed.bytes.buffer).toBe(source.buffer);
+    expect(packed.bytes.toString()).toBe('ab__xyz');
+    expect(packed.starts).toEqual([1, null, 5]);
+    expect(packed.lengths).toEqual([2, null, 3]);
+  });
+
+  test('copies views that lie far apart in one buffer rather than ship what is between them', () => {
+    const source = new Uint8Array(10_000);
+    source.set([1, 2], 0);
+    source.set([3], 9_000);
+    const packed = packBytes([source.subarray(0, 2), source.subarray(9_000, 9_001)]);
+    expect(packed.bytes.buffer).not.toBe(source.buffer);
+    expect([...packed.bytes]).toEqual([1, 2, 3]);
+  });
+});
+
+describe('arrayLiteral', () => {
+  test('writes integers and nulls as a PostgreSQL array literal, and refuses anything else', () => {
+    expect(arrayLiteral([1, null, -3, 2 ** 40])).toBe('{1,NULL,-3,1099511627776}');
+    expect(arrayLiteral([])).toBe('{}');
+    expect(() => arrayLiteral([1.5])).toThrow(RangeError);
   });
 });
 

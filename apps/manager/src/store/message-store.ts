@@ -57,26 +57,28 @@ export class MessageStore {
           .executeTakeFirst();
         if (!row) continue; // fenced (epoch moved on) or already committed
         // unnest keeps this one statement with a fixed number of parameters, whatever the batch size.
-        // Payloads and keys travel as one bytea each, cut apart by position: a bytea[] parameter goes
-        // as an array literal of hex strings that pg escapes and PostgreSQL parses element by element,
-        // which with 1 KiB messages was most of the commit's CPU in this process and in PostgreSQL.
-        const payloads = packBytes(batch.records.map((r) => r.payload));
-        const keys = packBytes(batch.records.map((r) => r.key));
+        // Payloads and keys travel as one bytea, cut apart by position: a bytea[] parameter goes as an
+        // array literal of hex strings that pg escapes and PostgreSQL parses element by element, which
+        // with 1 KiB messages was most of the commit's CPU in this process and in PostgreSQL. The
+        // numbers go as array literals written here, not as JS arrays pg escapes element by element.
+        const count = batch.records.length;
+        const packed = packBytes([...batch.records.map((r) => r.payload), ...batch.records.map((r) => r.key)]);
         await sql`
           INSERT INTO messages (topic_id, partition_id, "offset", payload, key, producer_id, sequence, appended_at)
           SELECT ${batch.topicId}, ${batch.partitionId}, r.off,
-                 substring(${payloads.bytes}::bytea from r.payload_at for r.payload_length),
-                 CASE WHEN r.key_at IS NULL THEN NULL ELSE substring(${keys.bytes}::bytea from r.key_at for r.key_length) END,
+                 substring(b.data from r.payload_at for r.payload_length),
+                 CASE WHEN r.key_at IS NULL THEN NULL ELSE substring(b.data from r.key_at for r.key_length) END,
                  r.producer_id, r.seq, to_timestamp(r.ts / 1000.0)
-          FROM unnest(
-            ${batch.records.map((r) => r.offset)}::int8[],
-            ${payloads.starts}::int4[],
-            ${payloads.lengths}::int4[],
-            ${keys.starts}::int4[],
-            ${keys.lengths}::int4[],
-            ${batch.records.map((r) => r.producerId || null)}::int4[],
-            ${batch.records.map((r) => r.sequence ?? null)}::int8[],
-            ${batch.records.map((r) => r.timestampMs)}::float8[]
+          FROM (SELECT ${packed.bytes}::bytea AS data) AS b,
+          unnest(
+            ${arrayLiteral(batch.records.map((r) => r.offset))}::int8[],
+            ${arrayLiteral(packed.starts.slice(0, count))}::int4[],
+            ${arrayLiteral(packed.lengths.slice(0, count))}::int4[],
+            ${arrayLiteral(packed.starts.slice(count))}::int4[],
+            ${arrayLiteral(packed.lengths.slice(count))}::int4[],
+            ${arrayLiteral(batch.records.map((r) => r.producerId || null))}::int4[],
+            ${arrayLiteral(batch.records.map((r) => r.sequence ?? null))}::int8[],
+            ${arrayLiteral(batch.records.map((r) => r.timestampMs))}::int8[]
           ) AS r(off, payload_at, payload_length, key_at, key_length, producer_id, seq, ts)
           ON CONFLICT DO NOTHING
         `.execute(tx);
@@ -87,6 +89,9 @@ export class MessageStore {
   }
 }
 
+/** Bytes between two values a shared span may carry along, per value (a record's framing is < 40). */
+const MAX_GAP_PER_VALUE = 64;
+
 /** Byte strings laid end to end, with the 1-based position (SQL substring) and length of each; absent ones are null. */
 export interface PackedBytes {
   bytes: Buffer;
@@ -94,7 +99,18 @@ export interface PackedBytes {
   lengths: (number | null)[];
 }
 
+/**
+ * Lays the values end to end. Values that are all views into one buffer (records decoded from one
+ * GetUpdates answer) are not copied: `bytes` is the stretch of that buffer they span, positions
+ * point into it, and whatever lies between them (record framing) goes along unused.
+ */
 export function packBytes(values: readonly (Uint8Array | undefined)[]): PackedBytes {
+  const span = sharedSpan(values);
+  if (span) {
+    const starts = values.map((v) => (v === undefined ? null : v.byteOffset - span.byteOffset + 1));
+    const lengths = values.map((v) => (v === undefined ? null : v.byteLength));
+    return { bytes: span, starts, lengths };
+  }
   const present: Uint8Array[] = [];
   const starts: (number | null)[] = [];
   const lengths: (number | null)[] = [];
@@ -111,4 +127,40 @@ export function packBytes(values: readonly (Uint8Array | undefined)[]): PackedBy
     position += value.byteLength;
   }
   return { bytes: Buffer.concat(present), starts, lengths };
+}
+
+/** The stretch of one buffer that every present value is a view into, when they all are; else undefined. */
+function sharedSpan(values: readonly (Uint8Array | undefined)[]): Buffer | undefined {
+  let buffer: ArrayBufferLike | undefined;
+  let from = Number.POSITIVE_INFINITY;
+  let to = 0;
+  let present = 0;
+  let bytes = 0;
+  for (const value of values) {
+    if (value === undefined) continue;
+    if (buffer === undefined) buffer = value.buffer;
+    else if (value.buffer !== buffer) return undefined;
+    from = Math.min(from, value.byteOffset);
+    to = Math.max(to, value.byteOffset + value.byteLength);
+    present++;
+    bytes += value.byteLength;
+  }
+  if (buffer === undefined) return Buffer.alloc(0);
+  // Only when what lies between the values is little (a record's framing): never ship a large
+  // buffer for a few small views into it.
+  if (to - from > bytes + MAX_GAP_PER_VALUE * present) return undefined;
+  return Buffer.from(buffer, from, to - from);
+}
+
+/** A PostgreSQL array literal of integers (nulls as NULL), e.g. {1,NULL,3}. */
+export function arrayLiteral(values: readonly (number | null)[]): string {
+  let text = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (i > 0) text += ',';
+    if (value === null || value === undefined) text += 'NULL';
+    else if (Number.isSafeInteger(value)) text += value;
+    else throw new RangeError(`not a safe integer: ${value}`);
+  }
+  return `${text}}`;
 }
