@@ -42,6 +42,20 @@ function bodySize(record: RecordFields, sequence: number | undefined): number {
 
 /** Encodes records (sequences must be non-negative safe integers) as an AppendRecordBatch. */
 export function encodeAppendRecordBatch(records: readonly RecordFields[]): Uint8Array {
+  const layout = layoutAppendRecordBatch(records);
+  const buffer = Buffer.allocUnsafe(layout.total);
+  writeAppendRecordBatch(buffer, 0, records, layout);
+  return buffer;
+}
+
+/** An AppendRecordBatch measured before it is written: each record's body size and sequence, and the whole. */
+export interface AppendRecordBatchLayout {
+  sizes: number[];
+  sequences: (number | undefined)[];
+  total: number;
+}
+
+export function layoutAppendRecordBatch(records: readonly RecordFields[]): AppendRecordBatchLayout {
   const sizes = new Array<number>(records.length);
   const sequences = new Array<number | undefined>(records.length);
   let total = 0;
@@ -52,8 +66,13 @@ export function encodeAppendRecordBatch(records: readonly RecordFields[]): Uint8
     sizes[i] = size;
     total += 1 + varintSize(size) + size;
   }
-  const buffer = Buffer.allocUnsafe(total);
-  let at = 0;
+  return { sizes, sequences, total };
+}
+
+/** Writes the batch laid out by `layout` at `at`; returns the next position. */
+export function writeAppendRecordBatch(buffer: Uint8Array, at: number, records: readonly RecordFields[], layout: AppendRecordBatchLayout): number {
+  const { sizes, sequences } = layout;
+  const end = at + layout.total;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
     buffer[at++] = TAG_RECORD;
@@ -70,8 +89,8 @@ export function encodeAppendRecordBatch(records: readonly RecordFields[]): Uint8
       at = writeVarint(buffer, at, sequence);
     }
   }
-  if (at !== total) throw new Error(`append record codec: wrote ${at} bytes, sized ${total}`);
-  return buffer;
+  if (at !== end) throw new Error(`append record codec: wrote ${at - end + layout.total} bytes, sized ${layout.total}`);
+  return at;
 }
 
 /**

@@ -5,3 +5,4 @@ export { decodeRecordBatch, encodeRecordBatch, type BatchRecord } from './record
 export { decodeAppendRecordBatch, encodeAppendRecordBatch, type AppendBatchRecord } from './append-record-batch-codec.js';
 export { decodeSendMessageBatch, type BatchSendMessage } from './send-message-batch-codec.js';
 export { encodeGetUpdatesResponse, type PartitionUpdate } from './get-updates-response-codec.js';
+export { encodeAppendRequest, type AppendTarget } from './append-request-codec.js';

@@ -1,8 +1,8 @@
 import type { Client } from '@connectrpc/connect';
 import type { MetadataView } from '@partq/cluster';
 import { choosePartition } from '@partq/partition';
-import { Acks, encodeAppendRecordBatch, type BrokerService, type Partition, type Producer, type Topic } from '@partq/proto';
-import { fromConnectError, PartqError, type ErrorCode } from '@partq/runtime';
+import { Acks, encodeAppendRequest, type AppendTarget, type BrokerService, type Partition, type Producer, type Topic } from '@partq/proto';
+import { fromConnectError, PartqError, withWireBytes, type ErrorCode } from '@partq/runtime';
 import type { Logger } from 'pino';
 import { assertPartitionInRange, type MetadataLookup } from '../cluster/metadata-lookup.js';
 import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
@@ -30,14 +30,6 @@ export interface ProducerRouterOptions {
   logger: Pick<Logger, 'debug' | 'warn'>;
   /** Called once per acknowledged request (metrics, activity reports). */
   onProduced?: (topic: Topic, producerId: number, count: number) => void;
-}
-
-/** Where an Append goes; its records travel hand-encoded (AppendRequest.records_data). */
-interface AppendTarget {
-  topicId: number;
-  partitionId: number;
-  epoch: number;
-  acks: Acks;
 }
 
 interface PartitionBatch {
@@ -204,8 +196,9 @@ export class ProducerRouter {
     };
     view.on('change', onChange);
     try {
-      const request = { ...target, recordsData: encodeAppendRecordBatch(records) };
-      const response = await client.append(request, { timeoutMs: Math.max(1, deadline - Date.now()), signal: moved.signal });
+      // Written by hand, each payload copied once; the lean transport sends these bytes as they are.
+      const { bytes, request } = encodeAppendRequest(target, records);
+      const response = await client.append(withWireBytes(request, bytes), { timeoutMs: Math.max(1, deadline - Date.now()), signal: moved.signal });
       return expandAppendResponse(response, records.length);
     } catch (error) {
       if (moved.signal.aborted) throw new PartqError('NOT_OWNER', `partition ${partition.partitionId} moved while the append was in flight`);

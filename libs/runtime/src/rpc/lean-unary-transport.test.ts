@@ -1,4 +1,6 @@
 import http from 'node:http';
+import { create } from '@bufbuild/protobuf';
+import { StringValueSchema } from '@bufbuild/protobuf/wkt';
 import { ConnectError, createClient, type ServiceImpl } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { EchoService } from '../../test/echo-service.js';
@@ -11,6 +13,7 @@ import { sleep } from '../retry.js';
 import { startServiceServer, type ServiceServer } from '../server/start-service-server.js';
 import { REQUEST_ID_HEADER, runWithRequestId } from '../context/request-context.js';
 import { createLeanUnaryTransport } from './lean-unary-transport.js';
+import { withWireBytes } from './wire-bytes.js';
 
 const seen: { header?: string | undefined; timeoutMs?: number | undefined }[] = [];
 
@@ -71,6 +74,13 @@ describe('createLeanUnaryTransport', () => {
     expect(trailer?.get('x-done')).toBe('1');
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => client().echo({ value: String(i) })));
     expect(answers.map((a) => a.value)).toEqual(Array.from({ length: 20 }, (_, i) => `echo:${i}`));
+  });
+
+  it('sends a request marked with its wire bytes as those bytes', async () => {
+    // 'wire' as a StringValue; the message itself says 'fields', so the answer tells which went out.
+    const marked = withWireBytes(create(StringValueSchema, { value: 'fields' }), Uint8Array.from([0x0a, 4, ...Buffer.from('wire')]));
+    expect((await client().echo(marked)).value).toBe('echo:wire');
+    expect((await client().echo(create(StringValueSchema, { value: 'fields' }))).value).toBe('echo:fields');
   });
 
   it('carries the partq code and details of a failure, as connect-node does', async () => {

@@ -4,6 +4,7 @@ import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMet
 import { Code, ConnectError, type Transport, type UnaryResponse } from '@connectrpc/connect';
 import { codeFromHttpStatus, errorFromJsonBytes } from '@connectrpc/connect/protocol-connect';
 import { currentRequestId, REQUEST_ID_HEADER } from '../context/request-context.js';
+import { wireBytesOf } from './wire-bytes.js';
 
 const CONTENT_TYPE_PROTO = 'application/proto';
 const TRAILER_PREFIX = 'trailer-';
@@ -43,7 +44,7 @@ export function createLeanUnaryTransport(baseUrl: string, agent: http.Agent, str
       let body: Uint8Array;
       try {
         const message = isMessage(input, method.input) ? input : create(method.input, input);
-        body = toBinary(method.input, message);
+        body = wireBytesOf(message) ?? toBinary(method.input, message);
       } catch (error) {
         reject(ConnectError.from(error, Code.Internal));
         return;

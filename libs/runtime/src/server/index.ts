@@ -5,4 +5,3 @@ export {
   type ServiceServerOptions,
 } from './start-service-server.js';
 export { partqHttpErrorHandler, toHttpError, type HttpErrorBody } from './http-error-handler.js';
-export { withWireBytes } from './wire-bytes.js';
