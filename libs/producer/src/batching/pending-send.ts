@@ -7,11 +7,12 @@ import type { SendResult } from './send-result.js';
  * call may still land: their outcome is unknown to the caller, as with any failed send).
  */
 export class PendingSend {
-  readonly promise: Promise<SendResult[]>;
+  /** The send()'s answer: one result per message, or the only result when `single`. */
+  readonly promise: Promise<SendResult | SendResult[]>;
   private readonly results: SendResult[];
   private remaining: number;
   private settled = false;
-  private resolvePromise!: (results: SendResult[]) => void;
+  private resolvePromise!: (results: SendResult | SendResult[]) => void;
   private rejectPromise!: (error: ProducerError) => void;
   // Made only when someone waits on `done` (flush, an abort signal): most sends never need it.
   private donePromise: Promise<void> | undefined;
@@ -21,10 +22,12 @@ export class PendingSend {
   constructor(
     readonly count: number,
     private readonly onSettled?: (pending: PendingSend) => void,
+    /** A send() of one message (not an array): it resolves to that message's result. */
+    private readonly single = false,
   ) {
     this.results = new Array<SendResult>(count);
     this.remaining = count;
-    this.promise = new Promise<SendResult[]>((resolve, reject) => {
+    this.promise = new Promise<SendResult | SendResult[]>((resolve, reject) => {
       this.resolvePromise = resolve;
       this.rejectPromise = reject;
     });
@@ -46,7 +49,7 @@ export class PendingSend {
     this.results[index] = result;
     if (--this.remaining === 0) {
       this.settled = true;
-      this.resolvePromise(this.results);
+      this.resolvePromise(this.single ? this.results[0]! : this.results);
       this.settle();
     }
   }
