@@ -75,6 +75,27 @@ describe('MessageStore.commit', () => {
   });
 });
 
+describe('MessageStore.commit, overlapping batches', () => {
+  test('a batch that repeats committed records inserts only the new ones; a fenced epoch inserts nothing', async () => {
+    const topic = await testDb.db.insertInto('topics').values({ name: 'overlap', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 2 }).execute();
+    const record = (offset: number): CommittedRecord => ({ offset, payload: Buffer.from(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
+    const store = new MessageStore(testDb.db);
+    const batch = (from: number, to: number, epoch = 2) => ({ topicId: topic.id, partitionId: 0, epoch, from, records: Array.from({ length: to - from }, (_, i) => record(from + i)) });
+
+    expect((await store.commit([batch(0, 4)])).map((r) => r.high_watermark)).toEqual([4]);
+    // The manager's view was behind (a sync replayed from 2): offsets 2 and 3 are there already.
+    expect((await store.commit([batch(2, 6)])).map((r) => r.high_watermark)).toEqual([6]);
+    // An old owner's batch (epoch 1) is refused whole, and nothing moves.
+    expect(await store.commit([batch(6, 8, 1)])).toEqual([]);
+    // A batch that would leave a gap (from beyond the high watermark) is refused too.
+    expect(await store.commit([batch(7, 9)])).toEqual([]);
+
+    const rows = await testDb.db.selectFrom('messages').select(['offset', 'payload']).where('topic_id', '=', topic.id).orderBy('offset').execute();
+    expect(rows.map((r) => [r.offset, Buffer.from(r.payload).toString()])).toEqual([0, 1, 2, 3, 4, 5].map((o) => [o, `m${o}`]));
+  });
+});
+
 describe('MessageStore.recentSequences', () => {
   test('gives the newest committed sequences below an offset, oldest first, skipping records without one', async () => {
     const topic = await testDb.db.insertInto('topics').values({ name: 'sequences', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
