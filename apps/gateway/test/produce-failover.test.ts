@@ -102,6 +102,31 @@ test('an append stuck on a stopped broker is abandoned when the partition moves'
   expect(heir.appends.at(-1)!.records[0]!.payload).toEqual(Buffer.from('not held hostage'));
 });
 
+test('keyless requests leave a partition whose Append is stuck for the next one', async () => {
+  await post(app(), '/topics', { topic_name: 'spread-stall', partitions: 2 });
+  const spreadId = cluster.state.topicByName('spread-stall')!.id;
+  const id = (await post(app(), '/producer/register', { topic: 'spread-stall' })).body.producer_id;
+  const send = (message: string) => post(app(), '/producer/produce', { topic: 'spread-stall', producer_id: id, message });
+  // Learn the topic's current partition, then stall the broker that owns it.
+  const first = (await send('first')).body.partition_id as number;
+  const next = (first + 1) % 2;
+  const stalledOwner = cluster.brokers.find((b) => b.broker.id === cluster.state.partition(spreadId, next).brokerId)!;
+  stalledOwner.stallNext();
+  const attempts = stalledOwner.appends.length;
+  const held = send('held');
+  await waitUntil(() => stalledOwner.appends.length > attempts, 'the stalled append');
+
+  // Past the stall limit (200 ms) new requests go to the other partition and are answered at once.
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  const started = Date.now();
+  const moved = await send('moved on');
+  expect(moved.status).toBe(200);
+  expect(moved.body.partition_id).toBe(first);
+  expect(Date.now() - started).toBeLessThan(PRODUCE_TIMEOUT_MS / 2);
+  // The stuck one is abandoned at its deadline, not answered as written.
+  expect([503, 504]).toContain((await held).status);
+});
+
 test('an error that is not about routing is answered at once', async () => {
   const broker = owner();
   broker.failNext('INVALID_ARGUMENT');

@@ -148,11 +148,12 @@ export class ProducerRouter {
         try {
           const client = brokers.get(broker.address);
           const lane = `${broker.address}|${topic.id}|${partitionId}|${partition.epoch}|${acks}`;
-          const answer = await this.coalescer.append(lane, records, deadline, (group, groupDeadline) =>
-            this.append(client, partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks }, group, groupDeadline).finally(() =>
+          const answer = await this.coalescer.append(lane, records, deadline, (group, groupDeadline) => {
+            this.sticky.sent(topic.id, partitionId);
+            return this.append(client, partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks }, group, groupDeadline).finally(() =>
               this.sticky.settled(topic.id, partitionId, topic.partitionCount),
-            ),
-          );
+            );
+          });
           if (answer.offsets.length !== records.length) {
             throw new PartqError('INTERNAL', `broker ${broker.id} answered ${answer.offsets.length} offsets for ${records.length} records`);
           }

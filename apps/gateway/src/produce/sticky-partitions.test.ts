@@ -29,3 +29,30 @@ describe('StickyPartitions', () => {
     expect(sticky.partitionFor(1, 4)).toBe(3);
   });
 });
+
+describe('StickyPartitions, a stalled partition', () => {
+  it('moves new messages on when the Append to the current partition is out longer than the limit', () => {
+    let now = 1_000;
+    const sticky = new StickyPartitions(() => 0, 200, () => now);
+    expect(sticky.partitionFor(1, 3)).toBe(0);
+    sticky.sent(1, 0);
+    now += 150;
+    expect(sticky.partitionFor(1, 3)).toBe(0);
+    now += 100;
+    expect(sticky.partitionFor(1, 3)).toBe(1);
+    // The stalled Append coming back later does not move the partition again.
+    sticky.settled(1, 0, 3);
+    expect(sticky.partitionFor(1, 3)).toBe(1);
+  });
+
+  it('times a partition from its oldest Append still out', () => {
+    let now = 0;
+    const sticky = new StickyPartitions(() => 2, 200, () => now);
+    expect(sticky.partitionFor(9, 3)).toBe(2);
+    sticky.sent(9, 2);
+    now = 150;
+    sticky.sent(9, 2);
+    now = 201;
+    expect(sticky.partitionFor(9, 3)).toBe(0);
+  });
+});

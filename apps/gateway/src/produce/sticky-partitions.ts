@@ -11,22 +11,55 @@
  * concurrency every Append comes back before the next request and the partition moves on every
  * time: plain round robin.
  */
+/** An Append to the current partition outstanding longer than this moves new messages on (its broker may be stalled or dead). */
+export const DEFAULT_STALL_MS = 200;
+
+interface Current {
+  partition: number;
+  /** When the oldest Append to it that has not come back went out. */
+  sentAt: number | undefined;
+}
+
 export class StickyPartitions {
-  private readonly current = new Map<number, number>();
+  private readonly current = new Map<number, Current>();
 
-  constructor(private readonly start: () => number = () => Math.floor(Math.random() * 0x7fffffff)) {}
+  constructor(
+    private readonly start: () => number = () => Math.floor(Math.random() * 0x7fffffff),
+    private readonly stallMs = DEFAULT_STALL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** The topic's partition for such messages now. */
+  /**
+   * The topic's partition for such messages now. A partition whose Append has been out longer than
+   * the stall limit is left for the next: without that, every request would queue behind a broker
+   * that stopped answering until the manager moves its partitions, where round robin by message
+   * delayed only a share of them.
+   */
   partitionFor(topicId: number, partitionCount: number): number {
     const current = this.current.get(topicId);
-    if (current !== undefined && current < partitionCount) return current;
+    if (current !== undefined && current.partition < partitionCount) {
+      if (current.sentAt === undefined || this.now() - current.sentAt <= this.stallMs) return current.partition;
+      return this.moveOn(topicId, current.partition, partitionCount);
+    }
     const first = this.start() % partitionCount;
-    this.current.set(topicId, first);
+    this.current.set(topicId, { partition: first, sentAt: undefined });
     return first;
+  }
+
+  /** An Append to `partitionId` went out. */
+  sent(topicId: number, partitionId: number): void {
+    const current = this.current.get(topicId);
+    if (current?.partition === partitionId) current.sentAt ??= this.now();
   }
 
   /** An Append to `partitionId` came back (or failed): if it was the topic's current partition, the next one takes over. */
   settled(topicId: number, partitionId: number, partitionCount: number): void {
-    if (this.current.get(topicId) === partitionId) this.current.set(topicId, (partitionId + 1) % partitionCount);
+    if (this.current.get(topicId)?.partition === partitionId) this.moveOn(topicId, partitionId, partitionCount);
+  }
+
+  private moveOn(topicId: number, partitionId: number, partitionCount: number): number {
+    const next = (partitionId + 1) % partitionCount;
+    this.current.set(topicId, { partition: next, sentAt: undefined });
+    return next;
   }
 }
