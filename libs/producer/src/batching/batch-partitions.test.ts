@@ -47,6 +47,13 @@ describe('BatchPartitions', () => {
     expect(partitionsOf(next)).toEqual([0]);
   });
 
+  it('leaves the choice to the gateway when the partition count is unknown', () => {
+    const place = new BatchPartitions(0);
+    const batch = batchOf([keyless()]);
+    place.place(batch, 0);
+    expect(partitionsOf(batch)).toEqual([undefined]);
+  });
+
   it('spreads batches evenly over the partitions over time', () => {
     const place = new BatchPartitions();
     const counts = [0, 0, 0, 0];

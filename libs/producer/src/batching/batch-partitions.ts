@@ -19,6 +19,8 @@ export class BatchPartitions {
 
   /** Gives the batch's keyless messages without a partition the batch's partition, out of `partitionCount`. */
   place(batch: Batch, partitionCount: number): void {
+    // A count we cannot use (an older gateway that did not say): leave the choice to the gateway.
+    if (!Number.isSafeInteger(partitionCount) || partitionCount < 1) return;
     let partition: number | undefined;
     for (const { message } of batch.entries) {
       if (message.partitionId !== undefined || (message.key !== undefined && message.key.byteLength > 0)) continue;
