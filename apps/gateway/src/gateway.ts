@@ -92,6 +92,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         metrics.produced.inc({ topic: topic.name }, count);
         activity.producerActive(producerId);
       },
+      onPartitionStalled: (topic) => metrics.stalledPartitions.inc({ topic: topic.name }),
     }),
     reads: new ConsumerReads({
       lookup,

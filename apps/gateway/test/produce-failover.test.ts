@@ -1,4 +1,4 @@
-import { expectFailure, post } from './http.js';
+import { expectFailure, post, request } from './http.js';
 import { startFakeCluster, type FakeCluster } from './fakes/fake-cluster.js';
 import { waitUntil } from './wait.js';
 
@@ -125,6 +125,8 @@ test('keyless requests leave a partition whose Append is stuck for the next one'
   expect(Date.now() - started).toBeLessThan(PRODUCE_TIMEOUT_MS / 2);
   // The stuck one is abandoned at its deadline, not answered as written.
   expect([503, 504]).toContain((await held).status);
+  const metrics = await request(app(), { method: 'GET', url: '/metrics' });
+  expect(metrics.raw).toMatch(/partq_gateway_stalled_partition_skips_total\{topic="spread-stall"[^}]*\} 1/);
 });
 
 test('an error that is not about routing is answered at once', async () => {

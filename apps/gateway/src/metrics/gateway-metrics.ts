@@ -8,6 +8,7 @@ export class GatewayMetrics {
   readonly produced: Counter<'topic'>;
   readonly consumed: Counter<'topic'>;
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  readonly stalledPartitions: Counter<'topic'>;
 
   constructor(registry: Registry) {
     this.produced = new Counter({
@@ -19,6 +20,12 @@ export class GatewayMetrics {
     this.consumed = new Counter({
       name: 'partq_gateway_consumed_messages_total',
       help: 'Messages delivered to consumers, by topic',
+      labelNames: ['topic'],
+      registers: [registry],
+    });
+    this.stalledPartitions = new Counter({
+      name: 'partq_gateway_stalled_partition_skips_total',
+      help: 'Times keyless messages left a partition whose Append was out longer than 200 ms (a slow or stopped broker), by topic',
       labelNames: ['topic'],
       registers: [registry],
     });

@@ -30,6 +30,8 @@ export interface ProducerRouterOptions {
   logger: Pick<Logger, 'debug' | 'warn'>;
   /** Called once per acknowledged request (metrics, activity reports). */
   onProduced?: (topic: Topic, producerId: number, count: number) => void;
+  /** Called when keyless messages leave a partition whose Append has been out too long (metrics). */
+  onPartitionStalled?: (topic: Topic, partitionId: number) => void;
 }
 
 interface PartitionBatch {
@@ -48,11 +50,19 @@ interface PartitionBatch {
  */
 export class ProducerRouter {
   /** Messages that nothing else places go to one partition per topic until an Append to it comes back. */
-  private readonly sticky = new StickyPartitions();
+  private readonly sticky: StickyPartitions;
   /** Concurrent appends to one partition owner share an Append RPC. */
   private readonly coalescer = new AppendCoalescer();
 
-  constructor(private readonly options: ProducerRouterOptions) {}
+  constructor(private readonly options: ProducerRouterOptions) {
+    this.sticky = new StickyPartitions({
+      onStall: (topicId, partitionId) => {
+        const topic = options.view.topicById(topicId);
+        if (topic) options.onPartitionStalled?.(topic, partitionId);
+        options.logger.debug({ topic: topic?.name, partitionId }, 'keyless messages left a partition whose append is stalled');
+      },
+    });
+  }
 
   async produce(request: ProduceRequest): Promise<ProducedMessage[]> {
     const { topic, producer } = await this.authorize(request);

@@ -2,7 +2,7 @@ import { StickyPartitions } from './sticky-partitions.js';
 
 describe('StickyPartitions', () => {
   it('keeps a topic on one partition until an Append to it comes back, then takes the next', () => {
-    const sticky = new StickyPartitions(() => 1);
+    const sticky = new StickyPartitions({ start: () => 1 });
     expect(sticky.partitionFor(7, 3)).toBe(1);
     expect(sticky.partitionFor(7, 3)).toBe(1);
     sticky.settled(7, 1, 3);
@@ -12,7 +12,7 @@ describe('StickyPartitions', () => {
   });
 
   it('moves on only for an Append to the current partition', () => {
-    const sticky = new StickyPartitions(() => 0);
+    const sticky = new StickyPartitions({ start: () => 0 });
     expect(sticky.partitionFor(1, 4)).toBe(0);
     sticky.settled(1, 3, 4);
     expect(sticky.partitionFor(1, 4)).toBe(0);
@@ -20,7 +20,7 @@ describe('StickyPartitions', () => {
 
   it('keeps topics apart, and starts over when a topic has fewer partitions than its current one', () => {
     let next = 5;
-    const sticky = new StickyPartitions(() => next++);
+    const sticky = new StickyPartitions({ start: () => next++ });
     expect(sticky.partitionFor(1, 8)).toBe(5);
     expect(sticky.partitionFor(2, 8)).toBe(6);
     sticky.settled(1, 5, 8);
@@ -33,13 +33,15 @@ describe('StickyPartitions', () => {
 describe('StickyPartitions, a stalled partition', () => {
   it('moves new messages on when the Append to the current partition is out longer than the limit', () => {
     let now = 1_000;
-    const sticky = new StickyPartitions(() => 0, 200, () => now);
+    const stalls: [number, number][] = [];
+    const sticky = new StickyPartitions({ start: () => 0, stallMs: 200, now: () => now, onStall: (topic, partition) => stalls.push([topic, partition]) });
     expect(sticky.partitionFor(1, 3)).toBe(0);
     sticky.sent(1, 0);
     now += 150;
     expect(sticky.partitionFor(1, 3)).toBe(0);
     now += 100;
     expect(sticky.partitionFor(1, 3)).toBe(1);
+    expect(stalls).toEqual([[1, 0]]);
     // The stalled Append coming back later does not move the partition again.
     sticky.settled(1, 0, 3);
     expect(sticky.partitionFor(1, 3)).toBe(1);
@@ -47,7 +49,7 @@ describe('StickyPartitions, a stalled partition', () => {
 
   it('times a partition from its oldest Append still out', () => {
     let now = 0;
-    const sticky = new StickyPartitions(() => 2, 200, () => now);
+    const sticky = new StickyPartitions({ start: () => 2, stallMs: 200, now: () => now });
     expect(sticky.partitionFor(9, 3)).toBe(2);
     sticky.sent(9, 2);
     now = 150;

@@ -20,14 +20,26 @@ interface Current {
   sentAt: number | undefined;
 }
 
+export interface StickyPartitionsOptions {
+  /** The first partition of a topic (modulo its count); random by default, so gateways do not all start on 0. */
+  start?: () => number;
+  stallMs?: number;
+  now?: () => number;
+  /** Told when a topic leaves a partition whose Append was out longer than `stallMs`. */
+  onStall?: (topicId: number, partitionId: number) => void;
+}
+
 export class StickyPartitions {
   private readonly current = new Map<number, Current>();
+  private readonly start: () => number;
+  private readonly stallMs: number;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly start: () => number = () => Math.floor(Math.random() * 0x7fffffff),
-    private readonly stallMs = DEFAULT_STALL_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly options: StickyPartitionsOptions = {}) {
+    this.start = options.start ?? (() => Math.floor(Math.random() * 0x7fffffff));
+    this.stallMs = options.stallMs ?? DEFAULT_STALL_MS;
+    this.now = options.now ?? Date.now;
+  }
 
   /**
    * The topic's partition for such messages now. A partition whose Append has been out longer than
@@ -39,6 +51,7 @@ export class StickyPartitions {
     const current = this.current.get(topicId);
     if (current !== undefined && current.partition < partitionCount) {
       if (current.sentAt === undefined || this.now() - current.sentAt <= this.stallMs) return current.partition;
+      this.options.onStall?.(topicId, current.partition);
       return this.moveOn(topicId, current.partition, partitionCount);
     }
     const first = this.start() % partitionCount;
