@@ -1,3 +1,3 @@
 export { createRpcTransport, createRpcClient, closeRpcTransports } from './transport.js';
 export { createFailoverTransport } from './failover-transport.js';
-export { withWireBytes } from './wire-bytes.js';
+export { withWireBytes } from '@partq/client-core';

@@ -13,7 +13,7 @@ import { sleep } from '../retry.js';
 import { startServiceServer, type ServiceServer } from '../server/start-service-server.js';
 import { REQUEST_ID_HEADER, runWithRequestId } from '../context/request-context.js';
 import { createLeanUnaryTransport } from './lean-unary-transport.js';
-import { withWireBytes } from './wire-bytes.js';
+import { withWireBytes } from '@partq/client-core';
 
 const seen: { header?: string | undefined; timeoutMs?: number | undefined }[] = [];
 

@@ -4,7 +4,7 @@ import { Code, ConnectError, createContextValues, type HandlerContext, type Inte
 import { invokeUnaryImplementation } from '@connectrpc/connect/protocol';
 import { codeToHttpStatus, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { wireBytesOf } from '../rpc/wire-bytes.js';
+import { wireBytesOf } from '@partq/client-core';
 
 /** What a Connect unary call with a binary body carries and is answered with. */
 export const CONTENT_TYPE_PROTO = 'application/proto';

@@ -13,7 +13,7 @@ import { createMetricsRegistry } from '../metrics/registry.js';
 import { sleep } from '../retry.js';
 import { closeRpcTransports, createRpcClient } from '../rpc/transport.js';
 import { startServiceServer, type ServiceServer } from './start-service-server.js';
-import { wireBytesOf, withWireBytes } from '../rpc/wire-bytes.js';
+import { wireBytesOf, withWireBytes } from '@partq/client-core';
 
 const echoImpl: ServiceImpl<typeof EchoService> = {
   async echo(req) {

@@ -1,9 +1,9 @@
 /**
  * Messages whose wire bytes a hot path wrote itself (a hand-written codec), kept beside the message
- * so the lean unary transport (requests) and handler (answers) send them as they are instead of
- * encoding the message again. Other paths (JSON, gRPC, connect-node, interceptors reading the
- * message) still see an ordinary message, so the message and the bytes must say the same: the
- * codec that makes one makes both.
+ * so the lean unary transport (requests) and the servers' lean handler (answers) send them as they
+ * are instead of encoding the message again. Other paths (JSON, gRPC, connect-node, interceptors
+ * reading the message) still see an ordinary message, so the message and the bytes must say the
+ * same: the codec that makes one makes both.
  */
 const wireBytes = new WeakMap<object, Uint8Array>();
 
