@@ -1,6 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { create } from '@bufbuild/protobuf';
-import { callWithRetry, Gateways, ProducerService, SendRequestSchema, type Acks } from '@partq/client-core';
+import { callWithRetry, Gateways, ProducerService, withWireBytes, type Acks } from '@partq/client-core';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { Accumulator } from './batching/accumulator.js';
 import type { Batch, BatchTarget } from './batching/batch.js';
@@ -13,7 +12,7 @@ import { producerErrors, toProducerError } from './errors/rpc-error-mapping.js';
 import { assertPartition, toOutgoingMessage, type Message, type OutgoingMessage } from './message.js';
 import { resolveProducerOptions, toAcks, type AcksMode, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { Registrations, type Registration } from './registrations.js';
-import { encodeSendMessageBatch } from './wire/send-message-batch.js';
+import { encodeSendRequest } from './wire/send-request.js';
 import { assertTopicName } from './topic-name.js';
 
 export interface SignalOptions {
@@ -253,13 +252,14 @@ export class Producer implements AsyncDisposable {
   private async sendBatch(batch: Batch): Promise<void> {
     try {
       if (batch.target.partitionCount !== undefined) this.batchPartitions.place(batch, batch.target.partitionCount);
-      // Built once: every attempt sends the very same messages, partitions and sequences.
-      const request = create(SendRequestSchema, {
-        topic: batch.target.topic,
-        producerId: batch.target.producerId,
-        acks: batch.target.acks,
-        messagesData: encodeSendMessageBatch(batch.entries.map((entry) => entry.message)),
-      });
+      // Built once, written by hand (each payload copied once): every attempt sends the very same
+      // bytes, so the same messages, partitions and sequences.
+      const { target } = batch;
+      const { bytes, request: message } = encodeSendRequest(
+        { topic: target.topic, producerId: target.producerId, acks: target.acks },
+        batch.entries.map((entry) => entry.message),
+      );
+      const request = withWireBytes(message, bytes);
       const answer = await callWithRetry(this.gateways, (client, callOptions) => client.send(request, callOptions), {
         policy: this.options.retry,
         errors: producerErrors,

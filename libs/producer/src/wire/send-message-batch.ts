@@ -54,6 +54,20 @@ function sequenceOf(message: SequencedMessage): number | undefined {
 
 /** Encodes messages (partitions validated by toOutgoingMessage: non-negative int32) as a SendMessageBatch. */
 export function encodeSendMessageBatch(messages: readonly SequencedMessage[]): Uint8Array {
+  const layout = layoutSendMessageBatch(messages);
+  const buffer = Buffer.allocUnsafe(layout.total);
+  writeSendMessageBatch(buffer, 0, messages, layout);
+  return buffer;
+}
+
+/** A SendMessageBatch measured before it is written: each message's body size and sequence, and the whole. */
+export interface SendMessageBatchLayout {
+  sizes: number[];
+  sequences: (number | undefined)[];
+  total: number;
+}
+
+export function layoutSendMessageBatch(messages: readonly SequencedMessage[]): SendMessageBatchLayout {
   const sizes = new Array<number>(messages.length);
   const sequences = new Array<number | undefined>(messages.length);
   let total = 0;
@@ -69,24 +83,31 @@ export function encodeSendMessageBatch(messages: readonly SequencedMessage[]): U
     sequences[i] = sequence;
     total += 1 + varintSize(size) + size;
   }
-  const buffer = new Uint8Array(total);
-  let at = 0;
+  return { sizes, sequences, total };
+}
+
+/** Writes the batch laid out by `layout` at `at`; returns the next position. */
+export function writeSendMessageBatch(buffer: Uint8Array, at: number, messages: readonly SequencedMessage[], layout: SendMessageBatchLayout): number {
+  const end = at + layout.total;
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]!;
     buffer[at++] = TAG_MESSAGE;
-    at = writeVarint(buffer, at, sizes[i]!);
+    at = writeVarint(buffer, at, layout.sizes[i]!);
     if (message.payload.byteLength > 0) at = writeBytes(buffer, at, TAG_PAYLOAD, message.payload);
     if (message.key !== undefined) at = writeBytes(buffer, at, TAG_KEY, message.key);
     if (message.partitionId !== undefined) {
       buffer[at++] = TAG_PARTITION_ID;
       at = writeVarint(buffer, at, message.partitionId);
     }
-    const sequence = sequences[i];
+    const sequence = layout.sequences[i];
     if (sequence !== undefined) {
       buffer[at++] = TAG_SEQUENCE;
       at = writeVarint(buffer, at, sequence);
     }
   }
-  if (at !== total) throw new Error(`send message codec: wrote ${at} bytes, sized ${total}`);
-  return buffer;
+  if (at !== end) throw new Error(`send message codec: wrote ${at - end + layout.total} bytes, sized ${layout.total}`);
+  return at;
 }
+
+/** The varint and length-delimited writers, for the request around the batch. */
+export { varintSize, writeVarint, writeBytes };
