@@ -168,16 +168,26 @@ describe('batching', () => {
     expect(gateway.sendRequests.map((r) => r.messages.length)).toEqual([4, 1]);
   });
 
-  it('keeps call order when a send finds the registration ready while an earlier one still waits for it', async () => {
-    const p = producer({ lingerMs: NO_LINGER_TIMEOUT });
-    // The first send waits for the lazy registration; the later ones arrive after it is in.
+  it('keeps call order when a send arrives while an earlier one, just admitted, has not run yet', async () => {
+    // One batch on the wire at a time, one message per batch.
+    const p = producer({ lingerMs: 0, maxInFlight: 1, maxBatchCount: 1 });
+    await p.register('t');
+    const release = gateway.holdSends();
+    const onTheWire = p.send('t', 'x');
+    await gateway.sendsArrived(1);
+    // A batch waits for the slot, so the next send waits for admission.
+    const controller = new AbortController();
+    const aborted = p.send('t', 'aborted', { signal: controller.signal }).catch(() => 'aborted');
     const first = p.send('t', 'a');
-    const registered = p.register('t');
-    await registered;
-    const later = [p.send('t', 'b'), p.send('t', 'c')];
-    await p.flush();
-    await Promise.all([first, ...later]);
-    expect(gateway.log('t').map((m) => m.value)).toEqual(['a', 'b', 'c']);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Aborting the waiting batch's send admits 'a' (its turn comes on a microtask); a send made in the
+    // same synchronous run, by a listener after the producer's own, must still go after 'a'.
+    let later: Promise<unknown> | undefined;
+    controller.signal.addEventListener('abort', () => (later = p.send('t', 'b')), { once: true });
+    controller.abort();
+    release();
+    await Promise.all([onTheWire, aborted, first, later]);
+    expect(gateway.log('t').map((m) => m.value)).toEqual(['x', 'a', 'b']);
   });
 
   it('flush() waits for sends that took the path without a turn of the event loop', async () => {
