@@ -1,5 +1,5 @@
 import type { RecordFields } from './record-codec.js';
-import { bytesFieldSize, expectWireType, tag, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeBytesField, writeVarint } from './wire.js';
+import { bytesFieldSize, expectWireType, sequenceNumber, tag, varintFieldSize, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeBytesField, writeVarint, writeVarintField } from './wire.js';
 
 /**
  * An AppendRecordBatch (AppendRequest.records_data) by hand: the gateway writes the records it
@@ -24,19 +24,12 @@ const FIELD_PRODUCER_ID = 3;
 const FIELD_SEQUENCE = 4;
 const EMPTY = new Uint8Array(0);
 
-function sequenceOf(record: RecordFields): number | undefined {
-  if (record.sequence === undefined) return undefined;
-  const sequence = Number(record.sequence);
-  if (!Number.isSafeInteger(sequence) || sequence < 0) throw new RangeError(`record sequence ${record.sequence} is not a non-negative safe integer`);
-  return sequence;
-}
-
 function bodySize(record: RecordFields, sequence: number | undefined): number {
   let size = 0;
   if (record.payload.byteLength > 0) size += bytesFieldSize(record.payload.byteLength);
   if (record.key !== undefined) size += bytesFieldSize(record.key.byteLength);
-  if (record.producerId !== 0) size += 1 + varintSize(record.producerId);
-  if (sequence !== undefined) size += 1 + varintSize(sequence);
+  if (record.producerId !== 0) size += varintFieldSize(record.producerId);
+  if (sequence !== undefined) size += varintFieldSize(sequence);
   return size;
 }
 
@@ -60,7 +53,7 @@ export function layoutAppendRecordBatch(records: readonly RecordFields[]): Appen
   const sequences = new Array<number | undefined>(records.length);
   let total = 0;
   for (let i = 0; i < records.length; i++) {
-    const sequence = sequenceOf(records[i]!);
+    const sequence = sequenceNumber(records[i]!.sequence);
     const size = bodySize(records[i]!, sequence);
     sequences[i] = sequence;
     sizes[i] = size;
@@ -79,15 +72,9 @@ export function writeAppendRecordBatch(buffer: Uint8Array, at: number, records: 
     at = writeVarint(buffer, at, sizes[i]!);
     if (record.payload.byteLength > 0) at = writeBytesField(buffer, at, TAG_PAYLOAD, record.payload);
     if (record.key !== undefined) at = writeBytesField(buffer, at, TAG_KEY, record.key);
-    if (record.producerId !== 0) {
-      buffer[at++] = TAG_PRODUCER_ID;
-      at = writeVarint(buffer, at, record.producerId);
-    }
+    if (record.producerId !== 0) at = writeVarintField(buffer, at, TAG_PRODUCER_ID, record.producerId);
     const sequence = sequences[i];
-    if (sequence !== undefined) {
-      buffer[at++] = TAG_SEQUENCE;
-      at = writeVarint(buffer, at, sequence);
-    }
+    if (sequence !== undefined) at = writeVarintField(buffer, at, TAG_SEQUENCE, sequence);
   }
   if (at !== end) throw new Error(`append record codec: wrote ${at - end + layout.total} bytes, sized ${layout.total}`);
   return at;

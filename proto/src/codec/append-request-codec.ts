@@ -3,7 +3,7 @@ import { AppendRequestSchema, type AppendRequest } from '../gen/partq/v1/broker_
 import type { Acks } from '../gen/partq/v1/types_pb.js';
 import { layoutAppendRecordBatch, writeAppendRecordBatch } from './append-record-batch-codec.js';
 import type { RecordFields } from './record-codec.js';
-import { tag, varintSize, WIRE_LEN, WIRE_VARINT, writeVarint } from './wire.js';
+import { tag, varintFieldSize, varintSize, WIRE_LEN, WIRE_VARINT, writeVarint, writeVarintField } from './wire.js';
 
 /** Where an Append goes: everything of an AppendRequest but its records. */
 export interface AppendTarget {
@@ -38,16 +38,12 @@ export function encodeAppendRequest(target: AppendTarget, records: readonly Reco
   }
   const layout = layoutAppendRecordBatch(records);
   let total = 0;
-  for (const [, value] of fields) if (value !== 0) total += 1 + varintSize(value);
+  for (const [, value] of fields) if (value !== 0) total += varintFieldSize(value);
   if (layout.total > 0) total += 1 + varintSize(layout.total) + layout.total;
 
   const bytes = Buffer.allocUnsafe(total);
   let at = 0;
-  for (const [fieldTag, value] of fields) {
-    if (value === 0) continue;
-    bytes[at++] = fieldTag;
-    at = writeVarint(bytes, at, value);
-  }
+  for (const [fieldTag, value] of fields) if (value !== 0) at = writeVarintField(bytes, at, fieldTag, value);
   let dataStart = at;
   if (layout.total > 0) {
     bytes[at++] = TAG_RECORDS_DATA;

@@ -1,7 +1,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { GetUpdatesResponseSchema, PartitionRecordsSchema, type GetUpdatesResponse } from '../gen/partq/v1/broker_pb.js';
 import { encodeRecordBatch } from './record-batch-codec.js';
-import { bytesFieldSize, tag, varintSize, WIRE_LEN, WIRE_VARINT, writeVarint } from './wire.js';
+import { bytesFieldSize, tag, varintFieldSize, varintSize, WIRE_LEN, WIRE_VARINT, writeVarint, writeVarintField } from './wire.js';
 
 /** One partition's part of a GetUpdates answer: the WAL's stored record bytes, as they are. */
 export interface PartitionUpdate {
@@ -77,13 +77,11 @@ function partitionBodySize(update: PartitionUpdate, dataSize: number): number {
 }
 
 function idFieldSize(value: number): number {
-  return value === 0 ? 0 : 1 + varintSize(value);
+  return value === 0 ? 0 : varintFieldSize(value);
 }
 
 function writeIdField(bytes: Uint8Array, at: number, fieldTag: number, value: number): number {
-  if (value === 0) return at;
-  bytes[at++] = fieldTag;
-  return writeVarint(bytes, at, value);
+  return value === 0 ? at : writeVarintField(bytes, at, fieldTag, value);
 }
 
 function encodeWithProtobuf(updates: readonly PartitionUpdate[]): { bytes: Uint8Array; response: GetUpdatesResponse } {

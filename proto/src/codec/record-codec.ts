@@ -1,6 +1,6 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { RecordSchema, type Record as LogRecord } from '../gen/partq/v1/types_pb.js';
-import { bytesFieldSize, varintSize, WIRE_LEN, WIRE_VARINT, tag, writeBytesField, writeVarint } from './wire.js';
+import { bytesFieldSize, sequenceNumber, varintFieldSize, WIRE_LEN, WIRE_VARINT, tag, writeBytesField, writeVarintField } from './wire.js';
 
 /**
  * The stored form of a partition record (a partq.v1.Record in protobuf binary), written and read
@@ -46,18 +46,14 @@ export function encodeRecords(records: readonly RecordFields[], firstOffset: num
     const record = records[i]!;
     const offset = firstOffset + i;
     let size = 0;
-    if (offset !== 0) size += 1 + varintSize(offset);
+    if (offset !== 0) size += varintFieldSize(offset);
     if (record.payload.byteLength > 0) size += bytesFieldSize(record.payload.byteLength);
     if (record.key !== undefined) size += bytesFieldSize(record.key.byteLength);
-    if (record.producerId !== 0) size += 1 + varintSize(record.producerId);
-    if (record.sequence !== undefined) {
-      const sequence = Number(record.sequence);
-      assertSafe(sequence, 'sequence');
-      if (sequence < 0) throw new RangeError(`record sequence ${sequence} is negative`);
-      size += 1 + varintSize(sequence);
-      sequences[i] = sequence;
-    }
-    if (timestampMs !== 0) size += 1 + varintSize(timestampMs);
+    if (record.producerId !== 0) size += varintFieldSize(record.producerId);
+    const sequence = sequenceNumber(record.sequence);
+    if (sequence !== undefined) size += varintFieldSize(sequence);
+    sequences[i] = sequence;
+    if (timestampMs !== 0) size += varintFieldSize(timestampMs);
     sizes[i] = size;
     total += size;
   }
@@ -69,25 +65,13 @@ export function encodeRecords(records: readonly RecordFields[], firstOffset: num
     const record = records[i]!;
     const start = at;
     const offset = firstOffset + i;
-    if (offset !== 0) {
-      buffer[at++] = TAG_OFFSET;
-      at = writeVarint(buffer, at, offset);
-    }
+    if (offset !== 0) at = writeVarintField(buffer, at, TAG_OFFSET, offset);
     if (record.payload.byteLength > 0) at = writeBytesField(buffer, at, TAG_PAYLOAD, record.payload);
     if (record.key !== undefined) at = writeBytesField(buffer, at, TAG_KEY, record.key);
-    if (record.producerId !== 0) {
-      buffer[at++] = TAG_PRODUCER_ID;
-      at = writeVarint(buffer, at, record.producerId);
-    }
+    if (record.producerId !== 0) at = writeVarintField(buffer, at, TAG_PRODUCER_ID, record.producerId);
     const sequence = sequences[i];
-    if (sequence !== undefined) {
-      buffer[at++] = TAG_SEQUENCE;
-      at = writeVarint(buffer, at, sequence);
-    }
-    if (timestampMs !== 0) {
-      buffer[at++] = TAG_TIMESTAMP;
-      at = writeVarint(buffer, at, timestampMs);
-    }
+    if (sequence !== undefined) at = writeVarintField(buffer, at, TAG_SEQUENCE, sequence);
+    if (timestampMs !== 0) at = writeVarintField(buffer, at, TAG_TIMESTAMP, timestampMs);
     if (at - start !== sizes[i]) throw new Error(`record codec: wrote ${at - start} bytes, sized ${sizes[i]}`);
     views[i] = buffer.subarray(start, at);
   }

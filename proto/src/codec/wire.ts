@@ -55,6 +55,25 @@ export function writeBytesField(buffer: Uint8Array, at: number, fieldTag: number
   return at + value.byteLength;
 }
 
+/** Writes a varint field (one-byte tag, then the value); returns the next position. */
+export function writeVarintField(buffer: Uint8Array, at: number, fieldTag: number, value: number): number {
+  buffer[at++] = fieldTag;
+  return writeVarint(buffer, at, value);
+}
+
+/** Size of a varint field with a one-byte tag. */
+export function varintFieldSize(value: number): number {
+  return 1 + varintSize(value);
+}
+
+/** A record's sequence as a number: a non-negative safe integer, else a RangeError (the readers refuse anything else). */
+export function sequenceNumber(sequence: number | bigint | undefined): number | undefined {
+  if (sequence === undefined) return undefined;
+  const value = Number(sequence);
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`record sequence ${sequence} is not a non-negative safe integer`);
+  return value;
+}
+
 /** Size of a length-delimited field with a one-byte tag. */
 export function bytesFieldSize(length: number): number {
   return 1 + varintSize(length) + length;

@@ -4,7 +4,9 @@ import type { OutgoingMessage } from '../message.js';
  * Writes a batch's messages as a partq.v1.SendMessageBatch (SendRequest.messages_data) by hand:
  * building a protobuf-es SendMessage per message and serialising it by reflection was most of this
  * client's CPU per message. The bytes equal toBinary(SendMessageBatchSchema, ...) of the same
- * messages; the gateway reads them with its own hand-written reader.
+ * messages; the gateway reads them with its own hand-written reader. The varint helpers repeat a
+ * few lines of proto/src/codec/wire.ts on purpose: this package is published and needs nothing of
+ * the monorepo but @partq/client-core.
  */
 
 /** A message with the sequence it got (idempotent producers). */
@@ -19,7 +21,7 @@ const TAG_PARTITION_ID = (3 << 3) | WIRE_VARINT;
 const TAG_SEQUENCE = (4 << 3) | WIRE_VARINT;
 
 /** Bytes of the varint of a non-negative safe integer. */
-function varintSize(value: number): number {
+export function varintSize(value: number): number {
   let size = 1;
   while (value >= 0x80) {
     value = Math.floor(value / 128);
@@ -28,7 +30,7 @@ function varintSize(value: number): number {
   return size;
 }
 
-function writeVarint(buffer: Uint8Array, at: number, value: number): number {
+export function writeVarint(buffer: Uint8Array, at: number, value: number): number {
   while (value >= 0x80) {
     buffer[at++] = (value % 128) | 0x80;
     value = Math.floor(value / 128);
@@ -37,7 +39,7 @@ function writeVarint(buffer: Uint8Array, at: number, value: number): number {
   return at;
 }
 
-function writeBytes(buffer: Uint8Array, at: number, tag: number, value: Uint8Array): number {
+export function writeBytes(buffer: Uint8Array, at: number, tag: number, value: Uint8Array): number {
   buffer[at++] = tag;
   at = writeVarint(buffer, at, value.byteLength);
   buffer.set(value, at);
@@ -108,6 +110,3 @@ export function writeSendMessageBatch(buffer: Uint8Array, at: number, messages: 
   if (at !== end) throw new Error(`send message codec: wrote ${at - end + layout.total} bytes, sized ${layout.total}`);
   return at;
 }
-
-/** The varint and length-delimited writers, for the request around the batch. */
-export { varintSize, writeVarint, writeBytes };
