@@ -49,6 +49,11 @@ async function startServer(version: '1.1' | '2'): Promise<TestServer> {
       else req.socket.destroy();
       return;
     }
+    if (req.url?.endsWith('/Register') && req.headers['x-test'] === 'unanswered' && 'stream' in req) {
+      // What a server going away can do to a stream it will not serve: closed cleanly, never answered.
+      req.stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      return;
+    }
     adapter(req as never, res as never);
   };
   const server = version === '2' ? http2.createServer(handler) : http.createServer(handler);
@@ -155,6 +160,14 @@ describe.each(['2', '1.1'] as const)('createLeanUnaryTransport over HTTP/%s', (v
     expect(describeRpcFailure(error).code).toBe('UNAVAILABLE');
     expect((await client.register({ topic: 'after' })).producerId).toBe(5);
   });
+
+  if (version === '2') {
+    it('reports a stream closed cleanly without an answer as UNAVAILABLE, so it is retried', async () => {
+      const error = await failureOf(client.register({ topic: 'x' }, { headers: { 'x-test': 'unanswered' } }));
+      expect(error.code).toBe(Code.Unavailable);
+      expect(describeRpcFailure(error).code).toBe('UNAVAILABLE');
+    });
+  }
 
   it('sends a message marked with its wire bytes as those bytes', async () => {
     // The bytes say topic "wire"; the message's own field says otherwise.

@@ -134,7 +134,7 @@ function http2Exchange(sessions: Http2SessionManager): Exchange {
           cancel();
           return;
         }
-        let status = 0;
+        let status: number | undefined;
         let responseHeaders: RawHeaders = {};
         let ended = false;
         const chunks: Buffer[] = [];
@@ -149,7 +149,10 @@ function http2Exchange(sessions: Http2SessionManager): Exchange {
         });
         opened.on('end', () => {
           ended = true;
-          events.answered(status, responseHeaders, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+          // Closed cleanly without an answer: a server going away (GOAWAY, a restart) drops streams it
+          // will not serve this way. Nothing was processed, so it is worth a retry.
+          if (status === undefined) events.failed(new ConnectError(`the stream closed without an answer (code ${opened.rstCode})`, Code.Unavailable));
+          else events.answered(status, responseHeaders, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
         });
         // A reset stream or a session gone away: the cause (ERR_HTTP2_*) is what callers classify.
         opened.on('error', (error) => events.failed(new ConnectError(error.message, Code.Unavailable, undefined, undefined, error)));
