@@ -11,7 +11,7 @@ import { rpcMetricsInterceptor } from '../metrics/rpc-metrics-interceptor.js';
 import { createCleartextHttp2Server, type CleartextHttp2Server } from './cleartext-http2-server.js';
 import { connectRoutes } from './connect-routes.js';
 import { partqHttpErrorHandler } from './http-error-handler.js';
-import { enterRequestId, REQUEST_ID_HEADER, requestIdFrom, requestIdServerInterceptor } from '../context/request-context.js';
+import { enterRequestId, givenRequestId, REQUEST_ID_HEADER, requestIdFrom, requestIdServerInterceptor } from '../context/request-context.js';
 
 /** Internal RPCs carry whole batches of messages; 64 MiB leaves room for many 1 MiB messages. */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -72,19 +72,21 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       return servers.server;
     },
     loggerInstance: options.logger,
-    logController: new LogController({ disableRequestLogging: !options.logRequests }),
+    logController: new LogController({ disableRequestLogging: !options.logRequests, requestIdLogLabel: 'requestId' }),
     bodyLimit,
+    // request.log lines (errors among them) name the id echoed in the answer.
+    genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER]),
     // Idle keep-alive sockets would otherwise hold close() open until they time out.
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
   app.setErrorHandler(partqHttpErrorHandler);
   // HTTP/2 connections are not keep-alive sockets Fastify knows how to close: send them GOAWAY.
   app.addHook('preClose', async () => servers?.closeHttp2Sessions());
-  // Every request runs with an id (the caller's x-request-id, or a new one), echoed in the answer.
+  // Every answer carries the request's id (the caller's x-request-id, or a new one). Only a caller's id
+  // is followed into this role's log lines and onward calls (see request-context.ts for why).
   app.addHook('onRequest', async (request, reply) => {
-    const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
-    enterRequestId(requestId);
-    void reply.header(REQUEST_ID_HEADER, requestId);
+    enterRequestId(givenRequestId(request.headers[REQUEST_ID_HEADER]) === undefined ? undefined : request.id);
+    void reply.header(REQUEST_ID_HEADER, request.id);
   });
   // Aborted on close after the grace period; Connect handlers see it as their context's signal.
   const shutdown = new AbortController();
