@@ -12,6 +12,11 @@ export class ReadinessGate {
     private readonly waitMs = 5000,
   ) {}
 
+  /** Whether a request may pass at once (the check a hook makes before it waits). */
+  get ready(): boolean {
+    return this.view.ready;
+  }
+
   async pass(): Promise<void> {
     if (this.view.ready) return;
     if (await this.view.waitForVersion(0, this.waitMs)) return;

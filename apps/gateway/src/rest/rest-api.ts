@@ -7,7 +7,7 @@ import { failureBody, toFailure } from './envelope.js';
 import { healthRoutes } from './health.js';
 import { producerRoutes } from './producer.js';
 import { sizeRoutes } from './size.js';
-import { rejectCoercibleBodyTypes } from './strict-json-types.js';
+import { coercibleBodyTypeError } from './strict-json-types.js';
 import { topicRoutes } from './topics.js';
 
 /**
@@ -26,8 +26,12 @@ export const restApi: FastifyPluginAsync<RestOptions> = async (app, options) => 
     const error = new PartqError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
     return reply.status(404).send(failureBody(error));
   });
-  app.addHook('onRequest', async () => options.gate.pass());
-  app.addHook('preValidation', rejectCoercibleBodyTypes);
+  // Callback hooks, not async ones: they run on every request, and a promise each costs more than the check.
+  app.addHook('onRequest', (_request, _reply, done) => {
+    if (options.gate.ready) done();
+    else options.gate.pass().then(() => done(), done);
+  });
+  app.addHook('preValidation', (request, _reply, done) => done(coercibleBodyTypeError(request)));
 
   await app.register(topicRoutes, options);
   await app.register(producerRoutes, options);

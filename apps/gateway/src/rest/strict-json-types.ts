@@ -12,15 +12,15 @@ interface SchemaNode {
 
 /**
  * Fastify's validator coerces types (it must, for query strings), which would quietly turn a JSON
- * body's `"message": 123` into "123" or `"producer_id": "7"` into 7. This preValidation hook
+ * body's `"message": 123` into "123" or `"producer_id": "7"` into 7. The preValidation hook
  * refuses a body whose values do not already have their schema's JSON type, before coercion runs;
  * the schema validation that follows checks everything else (required fields, ranges, patterns).
  */
-export async function rejectCoercibleBodyTypes(request: FastifyRequest): Promise<void> {
+export function coercibleBodyTypeError(request: FastifyRequest): PartqError | undefined {
   const schema = request.routeOptions.schema?.body as SchemaNode | undefined;
-  if (!schema || request.body === undefined) return;
+  if (!schema || request.body === undefined) return undefined;
   const mismatch = typeMismatch(schema, request.body, 'body');
-  if (mismatch) throw new PartqError('INVALID_ARGUMENT', mismatch);
+  return mismatch ? new PartqError('INVALID_ARGUMENT', mismatch) : undefined;
 }
 
 /** The first place where `value` does not have the JSON type `schema` asks for, as a message. */

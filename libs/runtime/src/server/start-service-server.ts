@@ -84,9 +84,11 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   app.addHook('preClose', async () => servers?.closeHttp2Sessions());
   // Every answer carries the request's id (the caller's x-request-id, or a new one). Only a caller's id
   // is followed into this role's log lines and onward calls (see request-context.ts for why).
-  app.addHook('onRequest', async (request, reply) => {
+  // (A callback hook: an async one costs a promise per request.)
+  app.addHook('onRequest', (request, reply, done) => {
     enterRequestId(givenRequestId(request.headers[REQUEST_ID_HEADER]) === undefined ? undefined : request.id);
     void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
   });
   // Aborted on close after the grace period; Connect handlers see it as their context's signal.
   const shutdown = new AbortController();
