@@ -28,10 +28,11 @@ const texts = (records: AppendRecordInit[]) => records.map((r) => Buffer.from(r.
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('AppendCoalescer', () => {
-  test('an idle lane sends at once; callers arriving meanwhile share the next Append, each with its own offsets', async () => {
+  test('an idle lane sends after the current burst; callers arriving meanwhile share the next Append, each with its own offsets', async () => {
     const coalescer = new AppendCoalescer();
     const broker = fakeBroker();
     const first = coalescer.append('b1|p0', [record('a')], 100, broker.send);
+    await tick();
     const second = coalescer.append('b1|p0', [record('b'), record('c')], 200, broker.send);
     const third = coalescer.append('b1|p0', [record('d')], 150, broker.send);
     expect(broker.sent.map((s) => texts(s.records))).toEqual([['a']]);
@@ -48,11 +49,26 @@ describe('AppendCoalescer', () => {
     expect(coalescer.activeLanes).toBe(0);
   });
 
+  test('callers in one burst (the same turn of the event loop) go out as one Append', async () => {
+    const coalescer = new AppendCoalescer();
+    const broker = fakeBroker();
+    const first = coalescer.append('l', [record('a')], 1, broker.send);
+    const second = coalescer.append('l', [record('b'), record('c')], 1, broker.send);
+    expect(broker.sent).toHaveLength(0);
+    await tick();
+    expect(broker.sent.map((s) => texts(s.records))).toEqual([['a', 'b', 'c']]);
+    broker.sent[0]!.succeed(5);
+    await expect(first).resolves.toEqual({ offsets: [5n], duplicates: [false] });
+    await expect(second).resolves.toEqual({ offsets: [6n, 7n], duplicates: [false, false] });
+    expect(coalescer.activeLanes).toBe(0);
+  });
+
   test('lanes are independent', async () => {
     const coalescer = new AppendCoalescer();
     const broker = fakeBroker();
     void coalescer.append('b1|p0', [record('a')], 100, broker.send);
     void coalescer.append('b1|p1', [record('b')], 100, broker.send);
+    await tick();
     expect(broker.sent.map((s) => texts(s.records))).toEqual([['a'], ['b']]);
   });
 
@@ -60,6 +76,7 @@ describe('AppendCoalescer', () => {
     const coalescer = new AppendCoalescer({ maxRecords: 2 });
     const broker = fakeBroker();
     void coalescer.append('l', [record('a')], 1, broker.send);
+    await tick();
     void coalescer.append('l', [record('b')], 1, broker.send);
     void coalescer.append('l', [record('c')], 1, broker.send);
     void coalescer.append('l', [record('d'), record('e'), record('f')], 1, broker.send);
@@ -74,6 +91,7 @@ describe('AppendCoalescer', () => {
     const coalescer = new AppendCoalescer();
     const broker = fakeBroker();
     const first = coalescer.append('l', [record('a')], 1, broker.send);
+    await tick();
     const second = coalescer.append('l', [record('b')], 1, broker.send);
     const third = coalescer.append('l', [record('c')], 1, broker.send);
     broker.sent[0]!.succeed(0);
@@ -90,6 +108,7 @@ describe('AppendCoalescer', () => {
     const coalescer = new AppendCoalescer();
     const broker = fakeBroker();
     void coalescer.append('l', [record('a')], 1, broker.send);
+    await tick();
     const good = coalescer.append('l', [record('good')], 1, broker.send);
     const bad = coalescer.append('l', [record('bad')], 1, broker.send);
     broker.sent[0]!.succeed(0);
@@ -109,6 +128,7 @@ describe('AppendCoalescer', () => {
     const sent: ((answer: CoalescedAnswer) => void)[] = [];
     const send: SendAppend = () => new Promise((resolve) => sent.push(resolve));
     void coalescer.append('l', [record('a')], 1, send);
+    await tick();
     const second = coalescer.append('l', [record('b')], 1, send);
     const third = coalescer.append('l', [record('c')], 1, send);
     sent[0]!({ offsets: [0n], duplicates: [false] });

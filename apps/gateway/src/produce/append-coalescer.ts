@@ -51,7 +51,8 @@ function bytesOf(records: readonly AppendRecordInit[]): number {
 /**
  * Gathers concurrent appends to the same partition owner into one Append RPC. A lane (one
  * broker, partition, epoch and acks mode) has at most one Append in flight: a caller that finds
- * the lane idle is sent at once, with no added wait; callers that arrive while an Append is in
+ * the lane idle is sent at the end of the event loop's current I/O phase (setImmediate, no timer),
+ * together with every caller read in the same burst; callers that arrive while an Append is in
  * flight queue up and go out together as the next one, in arrival order, and each gets its own
  * slice of the offsets back. Under load (REST, one message per request, or many small client
  * batches) the broker sees a few large Appends instead of one per request: the cost of an RPC
@@ -81,7 +82,12 @@ export class AppendCoalescer {
       let state = this.lanes.get(lane);
       if (!state) this.lanes.set(lane, (state = { inFlight: false, queue: [] }));
       state.queue.push({ records, bytes: bytesOf(records), deadline, send, resolve, reject });
-      if (!state.inFlight) this.sendNext(lane, state);
+      if (!state.inFlight) {
+        // Reserve the lane and send after this I/O phase, so the requests read in the same burst go together.
+        state.inFlight = true;
+        const reserved = state;
+        setImmediate(() => this.sendNext(lane, reserved));
+      }
     });
   }
 
