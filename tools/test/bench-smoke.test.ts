@@ -106,8 +106,9 @@ test('a quick run prints one valid JSON line per measurement, a summary, and wri
       'cluster.idle',
       'produce.client.pipelined.100B.acks-broker',
       'produce.client.one-at-a-time.100B.acks-all',
-      'http-baseline.bare-fastify.100B',
-      'produce.rest.one-per-request.100B.acks-broker',
+      // --quick caps every REST concurrency at 4 connections, so 16 and 256 become one run.
+      'http-baseline.bare-fastify.100B.4-conns',
+      'produce.rest.one-per-request.100B.acks-broker.4-conns',
       'consume.client.batch-100.100B',
       'e2e-latency.fixed-rate-200-per-s.100B',
       'broker-rss.whole-run',

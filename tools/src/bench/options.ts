@@ -16,7 +16,11 @@ export const benchSpec = defineConfig({
   acks: { type: 'list', default: ['broker', 'all'], choices: ['broker', 'all'], description: 'Acknowledgement modes of the client produce runs' },
   duration: { type: 'duration', default: '4s', min: 100, description: 'Length of each throughput measurement' },
   window: { type: 'integer', default: 10_000, min: 1, description: 'Pipelined produce: messages sent but not yet acknowledged, at most' },
-  httpConnections: { type: 'integer', default: 16, min: 1, max: 1024, description: 'REST runs: concurrent keep-alive HTTP clients (one request each at a time)' },
+  httpConnections: {
+    type: 'list',
+    default: ['16', '256'],
+    description: 'REST runs: concurrent keep-alive HTTP clients (one request each at a time); one REST and one bare Fastify run per count',
+  },
   consumeCount: { type: 'integer', default: 40_000, min: 1, description: 'Consume runs: messages in the backlog each consumer reads' },
   consumeBatches: { type: 'list', default: ['100', '500'], description: "Consume runs: the consumer's maxMessages per delivery, one run each (500: its default, and the replica's cap)" },
   e2eRate: { type: 'integer', default: 2000, min: 1, description: 'End-to-end latency run: messages per second' },
@@ -52,7 +56,7 @@ export interface BenchOptions {
   acks: ('broker' | 'all')[];
   durationMs: number;
   window: number;
-  httpConnections: number;
+  httpConnections: number[];
   consumeCount: number;
   consumeBatches: number[];
   e2eRate: number;
@@ -69,6 +73,9 @@ export interface BenchOptions {
   outDir: string;
   keepData: boolean;
 }
+
+/** Sockets the load generator opens at most, per run. */
+const MAX_HTTP_CONNECTIONS = 1024;
 
 function positiveIntegers(values: readonly string[], what: string): number[] {
   return values.map((value) => {
@@ -91,7 +98,7 @@ export function resolveBenchOptions(config: BenchConfig): BenchOptions {
     acks: config.acks,
     durationMs: config.duration,
     window: config.window,
-    httpConnections: config.httpConnections,
+    httpConnections: positiveIntegers(config.httpConnections, '--http-connections'),
     consumeCount: config.consumeCount,
     consumeBatches: positiveIntegers(config.consumeBatches, '--consume-batches'),
     e2eRate: config.e2eRate,
@@ -108,11 +115,14 @@ export function resolveBenchOptions(config: BenchConfig): BenchOptions {
     outDir: config.outDir,
     keepData: config.keepData,
   };
+  if (options.httpConnections.some((connections) => connections > MAX_HTTP_CONNECTIONS)) {
+    throw new BenchError('INVALID_OPTIONS', `--http-connections must be at most ${MAX_HTTP_CONNECTIONS} each`);
+  }
   if (options.clusterFile && !options.url) throw new BenchError('INVALID_OPTIONS', '--cluster-file goes with --url');
   if (options.quick) {
     options.durationMs = Math.min(options.durationMs, 300);
     options.window = Math.min(options.window, 1000);
-    options.httpConnections = Math.min(options.httpConnections, 4);
+    options.httpConnections = [...new Set(options.httpConnections.map((connections) => Math.min(connections, 4)))];
     options.consumeCount = Math.min(options.consumeCount, 300);
     options.e2eRate = Math.min(options.e2eRate, 200);
     options.e2eDurationMs = Math.min(options.e2eDurationMs, 500);

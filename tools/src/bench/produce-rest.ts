@@ -6,12 +6,12 @@ import { processCpuMs } from './proc-stat.js';
 
 const SUCCESS = Buffer.from('"status":"success"');
 
-export function restProduceName(size: number): string {
-  return `produce.rest.one-per-request.${sizeLabel(size)}.acks-broker`;
+export function restProduceName(size: number, connections: number): string {
+  return `produce.rest.one-per-request.${sizeLabel(size)}.acks-broker.${connections}-conns`;
 }
 
-export function bareFastifyName(size: number): string {
-  return `http-baseline.bare-fastify.${sizeLabel(size)}`;
+export function bareFastifyName(size: number, connections: number): string {
+  return `http-baseline.bare-fastify.${sizeLabel(size)}.${connections}-conns`;
 }
 
 /** The body of POST /producer/produce with one message (the same bytes go to bare Fastify). */
@@ -34,9 +34,14 @@ async function postJson(baseUrl: string, path: string, body: unknown): Promise<R
  * REST, one message per request: --http-connections keep-alive clients each POST
  * /producer/produce and send the next request as soon as the answer is there.
  */
-export async function measureRestProduce(context: BenchContext, size: number, bareFastifyMsgsPerS: number | undefined): Promise<MeasuredResult> {
+export async function measureRestProduce(
+  context: BenchContext,
+  size: number,
+  connections: number,
+  bareFastifyMsgsPerS: number | undefined,
+): Promise<MeasuredResult> {
   const { options, target } = context;
-  const topic = context.topic(`rest-${sizeLabel(size)}`);
+  const topic = context.topic(`rest-${sizeLabel(size)}-${connections}`);
   await postJson(target.gatewayUrl, '/topics', { topic_name: topic, partitions: options.partitions });
   const registered = await postJson(target.gatewayUrl, '/producer/register', { topic });
   const body = produceBody(topic, Number(registered['producer_id']), size);
@@ -45,7 +50,7 @@ export async function measureRestProduce(context: BenchContext, size: number, ba
       url: target.gatewayUrl,
       path: '/producer/produce',
       body,
-      connections: options.httpConnections,
+      connections,
       durationMs,
       accept: (status, answer) => status === 200 && answer.includes(SUCCESS),
     });
@@ -54,7 +59,7 @@ export async function measureRestProduce(context: BenchContext, size: number, ba
   context.producedBytes += result.ok * size;
   const msgsPerS = result.ok / result.seconds;
   return buildMeasurement({
-    name: restProduceName(size),
+    name: restProduceName(size, connections),
     kind: 'produce',
     via: 'rest',
     mode: 'concurrent-requests',
@@ -68,7 +73,7 @@ export async function measureRestProduce(context: BenchContext, size: number, ba
     errors: result.failures,
     ...(result.firstFailure === undefined ? {} : { firstError: result.firstFailure }),
     extra: {
-      http_connections: options.httpConnections,
+      http_connections: connections,
       ...(bareFastifyMsgsPerS === undefined
         ? {}
         : { bare_fastify_msgs_per_s: Math.round(bareFastifyMsgsPerS), vs_bare_fastify: Math.round((msgsPerS / bareFastifyMsgsPerS) * 1000) / 1000 }),
@@ -77,18 +82,23 @@ export async function measureRestProduce(context: BenchContext, size: number, ba
 }
 
 /** The same load against a bare Fastify route in a process of its own: the ceiling REST is compared to. */
-export async function measureBareFastify(context: BenchContext, server: { url: string; pid: number }, size: number): Promise<MeasuredResult> {
+export async function measureBareFastify(
+  context: BenchContext,
+  server: { url: string; pid: number },
+  size: number,
+  connections: number,
+): Promise<MeasuredResult> {
   const { options } = context;
   const body = produceBody('bench', 1, size);
   const load = (durationMs: number): Promise<HttpLoadResult> =>
-    runHttpLoad({ url: server.url, path: '/producer/produce', body, connections: options.httpConnections, durationMs });
+    runHttpLoad({ url: server.url, path: '/producer/produce', body, connections, durationMs });
   await load(Math.min(500, options.durationMs / 4));
   const serverBefore = processCpuMs(server.pid);
   const { result, cpu } = await withCpu(context, () => load(options.durationMs));
   const serverAfter = processCpuMs(server.pid);
   const serverCpu = serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore;
   return buildMeasurement({
-    name: bareFastifyName(size),
+    name: bareFastifyName(size, connections),
     kind: 'http-baseline',
     via: 'bare-fastify',
     mode: 'concurrent-requests',
@@ -102,7 +112,7 @@ export async function measureBareFastify(context: BenchContext, server: { url: s
     errors: result.failures,
     ...(result.firstFailure === undefined ? {} : { firstError: result.firstFailure }),
     extra: {
-      http_connections: options.httpConnections,
+      http_connections: connections,
       ...(serverCpu === undefined || result.ok === 0 ? {} : { server_cpu_ms_per_msg: Math.round((serverCpu / result.ok) * 10_000) / 10_000 }),
     },
   });

@@ -110,18 +110,21 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<Benc
       await run(natsReferenceName(references[0]!), 'reference', () => measureNatsReference(context, references));
     }
 
+    // Each concurrency twice, against the same load: a bare Fastify route, then partq's REST produce.
     for (const size of options.sizes) {
-      let bareRate: number | undefined;
-      if (selected(options, bareFastifyName(size)) || selected(options, restProduceName(size))) {
-        bare ??= await startBareFastify();
-        const server = bare;
-        await run(bareFastifyName(size), 'http-baseline', async () => {
-          const result = await measureBareFastify(context, server, size);
-          bareRate = result.measurement.msgs_per_s;
-          return result;
-        });
+      for (const connections of options.httpConnections) {
+        let bareRate: number | undefined;
+        if (selected(options, bareFastifyName(size, connections)) || selected(options, restProduceName(size, connections))) {
+          bare ??= await startBareFastify();
+          const server = bare;
+          await run(bareFastifyName(size, connections), 'http-baseline', async () => {
+            const result = await measureBareFastify(context, server, size, connections);
+            bareRate = result.measurement.msgs_per_s;
+            return result;
+          });
+        }
+        await run(restProduceName(size, connections), 'produce', () => measureRestProduce(context, size, connections, bareRate));
       }
-      await run(restProduceName(size), 'produce', () => measureRestProduce(context, size, bareRate));
     }
     await bare?.stop();
     bare = undefined;

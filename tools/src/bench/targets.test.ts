@@ -54,3 +54,32 @@ test('partq vs NATS: skipped NATS lines and missing runs say so', () => {
   );
   expect(natsLine(checks)?.measured).toBe('pipelined 100B NATS skipped, one-at-a-time 100B not measured');
 });
+
+test('REST vs bare Fastify: one line per concurrency, each judged on its own ratio', () => {
+  const rest = (connections: number, rate: number, bare: number, errors = 0) =>
+    line(`produce.rest.one-per-request.100B.acks-broker.${connections}-conns`, rate, {
+      via: 'rest',
+      msg_bytes: 100,
+      errors,
+      http_connections: connections,
+      bare_fastify_msgs_per_s: bare,
+      vs_bare_fastify: rate / bare,
+    });
+  const checks = checkTargets([rest(16, 5_000, 50_000), rest(256, 21_000, 50_000), rest(512, 30_000, 50_000, 3)], [100]);
+  const lines = checks.filter((c) => c.target.startsWith('REST one message per request 100B'));
+  expect(lines.map((c) => [c.target, c.measured, c.met])).toEqual([
+    ['REST one message per request 100B, 16 connections >= 40% of bare Fastify', '10.0% (5000 vs 50000 req/s)', false],
+    ['REST one message per request 100B, 256 connections >= 40% of bare Fastify', '42.0% (21000 vs 50000 req/s)', true],
+    // A run with failed requests meets nothing, whatever its rate.
+    ['REST one message per request 100B, 512 connections >= 40% of bare Fastify', '60.0% (30000 vs 50000 req/s)', false],
+  ]);
+});
+
+test('REST vs bare Fastify: not measured says so', () => {
+  const checks = checkTargets([line('produce.client.pipelined.100B.acks-broker', 20_000)], [100]);
+  expect(checks.find((c) => c.target.startsWith('REST'))).toEqual({
+    target: 'REST one message per request 100B >= 40% of bare Fastify',
+    measured: 'not measured',
+    met: undefined,
+  });
+});

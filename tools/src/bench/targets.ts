@@ -37,13 +37,18 @@ export function checkTargets(measurements: readonly Measurement[], sizes: readon
       measured: best && produce ? `${best.msgs_per_s} msgs/s (max_messages ${String(best['max_messages'])}) vs ${produce.msgs_per_s} msgs/s` : 'not measured',
       met: best && produce ? best.msgs_per_s >= produce.msgs_per_s : undefined,
     });
-    const rest = find(measurements, `produce.rest.one-per-request.${label}.acks-broker`);
-    const ratio = rest?.['vs_bare_fastify'];
-    checks.push({
-      target: `REST one message per request ${label} >= ${REST_VS_BARE_TARGET * 100}% of bare Fastify`,
-      measured: typeof ratio === 'number' ? `${(ratio * 100).toFixed(1)}% (${rest!.msgs_per_s} vs ${String(rest!['bare_fastify_msgs_per_s'])} req/s)` : 'not measured',
-      met: typeof ratio === 'number' ? ratio >= REST_VS_BARE_TARGET : undefined,
-    });
+    // One line per concurrency: with few connections a durable request is bound by its round trip
+    // (Append and fsync), with many by CPU, as the bare route is.
+    const rests = measurements.filter((m) => m.kind === 'produce' && m.via === 'rest' && m.msg_bytes === size);
+    if (rests.length === 0) checks.push({ target: `REST one message per request ${label} >= ${REST_VS_BARE_TARGET * 100}% of bare Fastify`, measured: 'not measured', met: undefined });
+    for (const rest of rests) {
+      const ratio = rest['vs_bare_fastify'];
+      checks.push({
+        target: `REST one message per request ${label}, ${String(rest['http_connections'])} connections >= ${REST_VS_BARE_TARGET * 100}% of bare Fastify`,
+        measured: typeof ratio === 'number' ? `${(ratio * 100).toFixed(1)}% (${rest.msgs_per_s} vs ${String(rest['bare_fastify_msgs_per_s'])} req/s)` : 'not measured',
+        met: typeof ratio === 'number' ? ratio >= REST_VS_BARE_TARGET && rest.errors === 0 : undefined,
+      });
+    }
   }
   const e2e = measurements.find((m) => m.kind === 'e2e-latency');
   checks.push({
