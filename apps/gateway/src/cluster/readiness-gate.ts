@@ -18,7 +18,7 @@ export class ReadinessGate {
   }
 
   async pass(): Promise<void> {
-    if (this.view.ready) return;
+    if (this.ready) return;
     if (await this.view.waitForVersion(0, this.waitMs)) return;
     throw new PartqError('UNAVAILABLE', 'the gateway has not received the cluster metadata from the manager yet');
   }
