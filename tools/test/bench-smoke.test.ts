@@ -56,9 +56,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runBench(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -90,6 +90,9 @@ test('a quick run prints one valid JSON line per measurement, a summary, and wri
     '100',
     '--out-dir',
     outDir,
+    // The hop floor commits its positions in the cluster's PostgreSQL.
+    '--database-url',
+    cluster.databaseUrl,
   ]);
   expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
 
@@ -114,11 +117,12 @@ test('a quick run prints one valid JSON line per measurement, a summary, and wri
       'broker-rss.whole-run',
       'reference.nats-jetstream.pipelined.100B',
       'reference.nats-jetstream.one-at-a-time.100B',
+      'reference.hop-floor.e2e-latency.fixed-rate-200-per-s.100B',
     ]),
   );
   // The NATS reference is measured where NATS with JetStream answers, and skipped (not failed) elsewhere.
   const unavailable = await natsUnavailable();
-  const references = measurements.filter((m) => m['kind'] === 'reference');
+  const references = measurements.filter((m) => m['via'] === 'nats-jetstream');
   expect(references).toHaveLength(2);
   for (const m of references) {
     expect(m['errors']).toBe(0);
@@ -133,6 +137,12 @@ test('a quick run prints one valid JSON line per measurement, a summary, and wri
     }
   }
   expect(stdout).toMatch(/partq vs NATS JetStream on this machine.*: pipelined 100B \S+/);
+  // The hop floor moved every message through its three processes, committed the position, and its CPU was read.
+  const floor = measurements.find((m) => m['via'] === 'hop-floor')!;
+  expect(floor).toMatchObject({ errors: 0, msgs: 100, committed_position: 100 });
+  expect(floor['p99_ms']).toEqual(expect.any(Number));
+  expect(Object.keys(floor['cpu_ms'] as object)).toEqual(expect.arrayContaining(['gateway', 'broker', 'replica']));
+  expect(stdout).toMatch(/end-to-end vs the hop floor.*: partq p50 \S+ \/ p99 \S+ ms.*; floor p50 \S+ \/ p99 \S+ ms/);
   // Every other measurement really moved messages, and the cluster's CPU was visible through the cluster file.
   for (const m of measurements.filter((x) => x['kind'] !== 'broker-rss' && x['kind'] !== 'idle' && x['skipped'] === undefined)) {
     expect(m['msgs']).toBeGreaterThan(0);
@@ -151,7 +161,7 @@ test('a quick run prints one valid JSON line per measurement, a summary, and wri
 
 test('without NATS the reference lines say skipped, with no error, and the run succeeds; --no-reference leaves them out', async () => {
   const nowhere = `nats://127.0.0.1:${await closedPort()}`;
-  const common = ['--url', cluster.gatewayUrl, '--quick', '--sizes', '100', '--only', 'reference', '--out-dir', outDir];
+  const common = ['--url', cluster.gatewayUrl, '--quick', '--sizes', '100', '--only', 'reference.nats-jetstream', '--out-dir', outDir];
   const skipped = await runBench([...common, '--nats-url', nowhere]);
   expect({ code: skipped.code, stderr: skipped.code === 0 ? '' : skipped.stderr }).toEqual({ code: 0, stderr: '' });
   const lines = skipped.stdout
@@ -168,4 +178,17 @@ test('without NATS the reference lines say skipped, with no error, and the run s
   const off = await runBench([...common, '--no-reference']);
   expect(off.code).toBe(0);
   expect(off.stdout.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
+});
+
+test('against a running gateway with no PostgreSQL named, the hop floor line says skipped, with no error', async () => {
+  const { DATABASE_URL: _unset, ...env } = process.env;
+  const { code, stdout } = await runBench(['--url', cluster.gatewayUrl, '--quick', '--sizes', '100', '--only', 'reference.hop-floor', '--out-dir', outDir], env);
+  expect(code).toBe(0);
+  const lines = stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(lines).toEqual([expect.objectContaining({ name: 'reference.hop-floor.e2e-latency.fixed-rate-200-per-s.100B', errors: 0, msgs: 0 })]);
+  expect(lines[0]!['skipped']).toContain('--database-url');
+  expect(stdout).toContain('floor skipped');
 });

@@ -15,6 +15,8 @@ export interface BenchTarget {
   processes(): ClusterProcess[];
   /** Parent of the embedded PostgreSQL processes, when their CPU can be counted. */
   postgresAncestor: number | undefined;
+  /** The cluster's PostgreSQL, when known (the hop floor commits positions there). */
+  databaseUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ export async function startLocalTarget(options: LocalTargetOptions): Promise<Ben
         cluster.processes.flatMap((p) => (p.pid === undefined ? [] : [{ role: p.spec.role, name: p.name, pid: p.pid }])),
       // The embedded PostgreSQL is started by this process; an external one is not ours to see.
       postgresAncestor: database ? undefined : process.pid,
+      databaseUrl: cluster.databaseUrl,
       async stop() {
         await cluster.stop();
         await cleanUp();
@@ -93,7 +96,7 @@ interface ClusterFile {
  * A running gateway (`--url`). With the cluster.json that `npm start` writes (`--cluster-file`),
  * the roles' CPU is measured too, and so is the embedded PostgreSQL started by the same launcher.
  */
-export function attachTarget(url: string, clusterFile: string | undefined): BenchTarget {
+export function attachTarget(url: string, clusterFile: string | undefined, databaseUrl: string | undefined): BenchTarget {
   let processes: ClusterProcess[] = [];
   let postgresAncestor: number | undefined;
   if (clusterFile) {
@@ -111,6 +114,7 @@ export function attachTarget(url: string, clusterFile: string | undefined): Benc
     description: `running gateway at ${url}${clusterFile ? ` (processes from ${clusterFile})` : ''}`,
     processes: () => processes,
     postgresAncestor,
+    databaseUrl,
     stop: async () => undefined,
   };
 }

@@ -8,8 +8,8 @@ export type MeasurementKind = 'produce' | 'consume' | 'e2e-latency' | 'http-base
 export interface Measurement {
   name: string;
   kind: MeasurementKind;
-  /** How the messages travelled: the npm clients, REST, a bare Fastify route, or another broker (reference). */
-  via?: 'client' | 'rest' | 'bare-fastify' | 'nats-jetstream';
+  /** How the messages travelled: the npm clients, REST, a bare Fastify route, another broker or the hop floor (references). */
+  via?: 'client' | 'rest' | 'bare-fastify' | 'nats-jetstream' | 'hop-floor';
   mode?: 'one-at-a-time' | 'pipelined' | 'fixed-rate' | 'concurrent-requests' | 'backlog';
   msg_bytes?: number;
   acks?: 'broker' | 'all';

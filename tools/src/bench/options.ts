@@ -8,7 +8,12 @@ export const benchSpec = defineConfig({
     type: 'string',
     description: "With --url: the cluster.json that `npm start` writes (.partq/cluster.json), to measure the roles' CPU and memory",
   },
-  databaseUrl: { type: 'string', env: 'DATABASE_URL', description: 'PostgreSQL for the local cluster (a fresh database is made and dropped); default: embedded' },
+  databaseUrl: {
+    type: 'string',
+    env: 'DATABASE_URL',
+    description:
+      'PostgreSQL for the local cluster (a fresh database is made and dropped); default: embedded. With --url: where the hop floor commits its positions (no floor line without it)',
+  },
   brokers: { type: 'integer', default: 3, min: 1, max: 16, description: 'Brokers of the local cluster' },
   replicas: { type: 'integer', default: 1, min: 1, max: 8, description: 'Replicas of the local cluster' },
   partitions: { type: 'integer', default: 3, min: 1, max: 1000, description: 'Partitions of every benchmark topic' },
@@ -32,7 +37,8 @@ export const benchSpec = defineConfig({
   reference: {
     type: 'boolean',
     default: true,
-    description: 'Also measure NATS JetStream publishing on this machine as a yardstick (skipped lines when no NATS answers)',
+    description:
+      'Also measure yardsticks on this machine: NATS JetStream publishing (skipped lines when no NATS answers), and the hop floor under the end-to-end run',
   },
   natsUrl: { type: 'url', default: 'nats://127.0.0.1:4222', env: 'PARTQ_BENCH_NATS_URL', description: 'The NATS server (JetStream enabled) of the reference runs' },
   only: { type: 'list', default: [], description: 'Run only measurements whose name starts with one of these (e.g. produce.client.pipelined)' },

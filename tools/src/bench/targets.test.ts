@@ -83,3 +83,26 @@ test('REST vs bare Fastify: not measured says so', () => {
     met: undefined,
   });
 });
+
+const floorLine = (checks: ReturnType<typeof checkTargets>) => checks.find((c) => c.target.startsWith('end-to-end vs the hop floor'));
+
+test('end-to-end vs the hop floor: both latencies and CPU per message side by side, never pass/fail', () => {
+  const checks = checkTargets(
+    [
+      line('e2e-latency.fixed-rate-2000-per-s.100B', 2_000, { kind: 'e2e-latency', p50_ms: 14.6, p99_ms: 32.1, cpu_ms_per_msg: 0.8 }),
+      line('reference.hop-floor.e2e-latency.fixed-rate-2000-per-s.100B', 2_000, { via: 'hop-floor', p50_ms: 0.8, p99_ms: 4.7, cpu_ms_per_msg: 0.25 }),
+    ],
+    [100],
+  );
+  expect(floorLine(checks)).toEqual({
+    target: expect.stringContaining('end-to-end vs the hop floor') as unknown,
+    measured: 'partq p50 14.6 / p99 32.1 ms, 0.8 ms CPU/msg; floor p50 0.8 / p99 4.7 ms, 0.25 ms CPU/msg',
+    met: undefined,
+    informational: true,
+  });
+});
+
+test('end-to-end vs the hop floor: a skipped floor or a missing run says so', () => {
+  const skipped = checkTargets([line('reference.hop-floor.e2e-latency.fixed-rate-2000-per-s.100B', 0, { via: 'hop-floor', skipped: 'needs a PostgreSQL' })], [100]);
+  expect(floorLine(skipped)?.measured).toBe('partq not measured; floor skipped');
+});

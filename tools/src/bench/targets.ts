@@ -56,6 +56,7 @@ export function checkTargets(measurements: readonly Measurement[], sizes: readon
     measured: e2e && e2e.p99_ms !== null ? `p50 ${e2e.p50_ms} ms, p99 ${e2e.p99_ms} ms, max ${e2e.max_ms} ms` : 'not measured',
     met: e2e && e2e.p99_ms !== null ? e2e.p99_ms < E2E_P99_TARGET_MS && e2e.errors === 0 : undefined,
   });
+  checks.push(hopFloorComparison(e2e, measurements.find((m) => m.via === 'hop-floor')));
   const flow = measurements.find((m) => m.kind === 'broker-rss' && m.name !== 'broker-rss.whole-run');
   const whole = find(measurements, 'broker-rss.whole-run');
   const rss = flow ?? whole;
@@ -94,6 +95,25 @@ function natsComparison(measurements: readonly Measurement[], label: string): Ta
   return {
     target: 'partq vs NATS JetStream on this machine (partq acks=broker msgs/s / NATS msgs/s)',
     measured: `${ratios.join(', ')}${fsync === undefined ? '' : ` (NATS fsync: ${fsync})`}`,
+    met: undefined,
+    informational: true,
+  };
+}
+
+/**
+ * The end-to-end run beside its floor: the same hops, rate and size over plain TCP (hop-floor.ts),
+ * so what partq's framework costs per hop on this machine shows in the same run.
+ */
+function hopFloorComparison(e2e: Measurement | undefined, floor: Measurement | undefined): TargetCheck {
+  const describe = (m: Measurement | undefined, who: string): string => {
+    if (m?.['skipped'] !== undefined) return `${who} skipped`;
+    if (!m || m.p99_ms === null) return `${who} not measured`;
+    const cpu = m.cpu_ms_per_msg === null ? '' : `, ${m.cpu_ms_per_msg} ms CPU/msg`;
+    return `${who} p50 ${m.p50_ms} / p99 ${m.p99_ms} ms${cpu}`;
+  };
+  return {
+    target: 'end-to-end vs the hop floor (the same hops over plain TCP: fsync, position commit, acks)',
+    measured: `${describe(e2e, 'partq')}; ${describe(floor, 'floor')}`,
     met: undefined,
     informational: true,
   };
