@@ -56,7 +56,8 @@ function groupCommitter(commit: (frames: Buffer[]) => Promise<void>, onError: (e
 }
 
 function send(message: FloorMessage): void {
-  process.send?.(message);
+  // The bench may be gone already (it kills the floor when done): nothing to tell then.
+  if (process.connected) process.send?.(message);
 }
 
 function fail(error: unknown): never {
@@ -145,5 +146,7 @@ if (require.main === module) {
   const role = process.argv[2] as FloorRole;
   const start = ROLES[role];
   if (!start) fail(new Error(`unknown role '${String(role)}'`));
+  // A peer that goes away (the bench tearing the floor down) ends this process quietly.
+  process.on('uncaughtException', fail);
   start().catch(fail);
 }

@@ -74,7 +74,7 @@ export async function measureHopFloor(context: BenchContext): Promise<MeasuredRe
     const floorContext: BenchContext = { ...context, cpu, cpuVisible: cpu.available };
     const { result, cpu: used } = await withCpu(floorContext, () => exchange({ producer, consumer, total, size, rate, sentAt, latency, acked }));
     const [position] = (await db.query<{ position: string }>(`SELECT position FROM ${table} WHERE id = 1`)).rows;
-    const errors = result.received < total ? 1 : 0;
+    const errors = result.received < total || result.socketError ? 1 : 0;
     const ackSummary = acked.count > 0 ? acked.summary() : undefined;
     return buildMeasurement({
       ...identity,
@@ -84,7 +84,11 @@ export async function measureHopFloor(context: BenchContext): Promise<MeasuredRe
       cpu: used,
       cpuVisible: cpu.available,
       errors,
-      firstError: errors ? `received ${result.received} of ${total} messages within ${DRAIN_MS} ms of the last send` : undefined,
+      firstError: result.socketError
+        ? `hop floor connection failed: ${result.socketError.message}`
+        : errors
+          ? `received ${result.received} of ${total} messages within ${DRAIN_MS} ms of the last send`
+          : undefined,
       extra: {
         target_rate: rate,
         committed_position: Number(position?.position ?? 0),
@@ -148,9 +152,16 @@ interface Exchange {
 }
 
 /** Sends `total` messages at `rate` (each tick's due messages in one write) and waits until all come back. */
-async function exchange(x: Exchange): Promise<{ received: number; seconds: number }> {
+async function exchange(x: Exchange): Promise<{ received: number; seconds: number; socketError?: Error }> {
   const started = performance.now();
   let received = 0;
+  let socketError: Error | undefined;
+  // A floor process that dies resets its connection: the run ends short, with the reason, not with the bench.
+  const failed = (error: Error): void => {
+    socketError ??= error;
+  };
+  x.producer.on('error', failed);
+  x.consumer.on('error', failed);
   let ackedCount = 0;
   const acks = new FrameReader();
   x.producer.on('data', (chunk: Buffer) => {
@@ -175,7 +186,10 @@ async function exchange(x: Exchange): Promise<{ received: number; seconds: numbe
         resolve();
       }
     });
-    x.consumer.once('close', resolve);
+    x.consumer.once('close', () => {
+      clearTimeout(drain);
+      resolve();
+    });
   });
   let sent = 0;
   while (sent < x.total) {
@@ -187,9 +201,9 @@ async function exchange(x: Exchange): Promise<{ received: number; seconds: numbe
       x.sentAt[sent] = performance.now();
       batch.push(payload);
     }
-    if (batch.length > 0) x.producer.write(encodeFrames(batch));
+    if (batch.length > 0 && !socketError) x.producer.write(encodeFrames(batch));
     await new Promise((resolve) => setTimeout(resolve, TICK_MS));
   }
   await arrived;
-  return { received, seconds: (performance.now() - started) / 1000 };
+  return { received, seconds: (performance.now() - started) / 1000, socketError };
 }
