@@ -12,7 +12,7 @@ export const benchSpec = defineConfig({
     type: 'string',
     env: 'DATABASE_URL',
     description:
-      'PostgreSQL for the local cluster (a fresh database is made and dropped); default: embedded. With --url: where the hop floor commits its positions (no floor line without it)',
+      'PostgreSQL for the local cluster (a fresh database is made and dropped); default: embedded. With --url: where the hop floor commits its positions (its line says skipped without one)',
   },
   brokers: { type: 'integer', default: 3, min: 1, max: 16, description: 'Brokers of the local cluster' },
   replicas: { type: 'integer', default: 1, min: 1, max: 8, description: 'Replicas of the local cluster' },
