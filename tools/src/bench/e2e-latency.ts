@@ -110,7 +110,7 @@ async function sendAtRate(
 }
 
 /** The acknowledgement latency of the same messages, beside the end-to-end one. */
-function ackFields(acked: LatencyRecorder): Record<string, number> {
+export function ackFields(acked: LatencyRecorder): Record<string, number> {
   if (acked.count === 0) return {};
   const s = acked.summary();
   const round = (ms: number): number => Math.round(ms * 1000) / 1000;

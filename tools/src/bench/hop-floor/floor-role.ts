@@ -65,26 +65,33 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-function nextCommand(): Promise<FloorCommand> {
-  return new Promise((resolve) => process.once('message', (message) => resolve(message as FloorCommand)));
+/** Says which ports this role listens on and waits to be told its peers' ports. */
+function handshake(listening: Partial<FloorPorts>): Promise<FloorPorts> {
+  const told = new Promise<FloorPorts>((resolve) => process.once('message', (message) => resolve((message as FloorCommand).connect)));
+  send({ listening });
+  return told;
+}
+
+/** A server whose connections' frames, each read's worth together, go to `onFrames`; `onSocket` sees each connection. */
+function listenForFrames(onFrames: (frames: Buffer[]) => void, onSocket?: (socket: Socket) => void) {
+  return listen((socket) => {
+    onSocket?.(socket);
+    const reader = new FrameReader();
+    socket.on('data', (chunk: Buffer) => onFrames(reader.push(chunk)));
+  });
 }
 
 async function gateway(): Promise<void> {
   let broker: Socket | undefined;
   let producer: Socket | undefined;
   let consumer: Socket | undefined;
-  const produce = await listen((socket) => {
-    producer = socket;
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => broker?.write(encodeFrames(reader.push(chunk))));
-  });
+  const produce = await listenForFrames(
+    (frames) => broker?.write(encodeFrames(frames)),
+    (socket) => (producer = socket),
+  );
   const consume = await listen((socket) => (consumer = socket));
-  const deliver = await listen((socket) => {
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => consumer?.write(encodeFrames(reader.push(chunk))));
-  });
-  send({ listening: { produce: produce.port, consume: consume.port, deliver: deliver.port } });
-  const { connect: ports } = await nextCommand();
+  const deliver = await listenForFrames((frames) => consumer?.write(encodeFrames(frames)));
+  const ports = await handshake({ produce: produce.port, consume: consume.port, deliver: deliver.port });
   broker = await dial(ports.append);
   // Acknowledgements go back to the producing client as they are.
   broker.on('data', (chunk: Buffer) => producer?.write(chunk));
@@ -105,13 +112,8 @@ async function broker(): Promise<void> {
     gatewaySocket?.write(encodeAck(frames.length));
     replica?.write(bytes);
   }, fail);
-  const server = await listen((socket) => {
-    gatewaySocket = socket;
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => append(reader.push(chunk)));
-  });
-  send({ listening: { append: server.port } });
-  const { connect: ports } = await nextCommand();
+  const server = await listenForFrames(append, (socket) => (gatewaySocket = socket));
+  const ports = await handshake({ append: server.port });
   replica = await dial(ports.push);
   send({ ready: true });
 }
@@ -130,12 +132,8 @@ async function replica(): Promise<void> {
     await db.query(`UPDATE ${table} SET position = $1 WHERE id = 1`, [position]);
     gatewaySocket?.write(encodeFrames(frames));
   }, fail);
-  const server = await listen((socket) => {
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => deliver(reader.push(chunk)));
-  });
-  send({ listening: { push: server.port } });
-  const { connect: ports } = await nextCommand();
+  const server = await listenForFrames(deliver);
+  const ports = await handshake({ push: server.port });
   gatewaySocket = await dial(ports.deliver);
   send({ ready: true });
 }

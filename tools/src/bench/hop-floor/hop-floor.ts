@@ -7,6 +7,7 @@ import pg from 'pg';
 import { sizeLabel, withCpu, type BenchContext } from '../bench-context.js';
 import { BenchError } from '../bench-error.js';
 import { CpuMeter, type ClusterProcess } from '../cpu-meter.js';
+import { ackFields } from '../e2e-latency.js';
 import { LatencyRecorder } from '../latency-recorder.js';
 import { buildMeasurement, type MeasuredResult } from '../measurement.js';
 import { FLOOR_ENV, type FloorCommand, type FloorMessage, type FloorPorts, type FloorRole } from './floor-role.js';
@@ -75,7 +76,6 @@ export async function measureHopFloor(context: BenchContext): Promise<MeasuredRe
     const { result, cpu: used } = await withCpu(floorContext, () => exchange({ producer, consumer, total, size, rate, sentAt, latency, acked }));
     const [position] = (await db.query<{ position: string }>(`SELECT position FROM ${table} WHERE id = 1`)).rows;
     const errors = result.received < total || result.socketError ? 1 : 0;
-    const ackSummary = acked.count > 0 ? acked.summary() : undefined;
     return buildMeasurement({
       ...identity,
       msgs: result.received,
@@ -92,7 +92,7 @@ export async function measureHopFloor(context: BenchContext): Promise<MeasuredRe
       extra: {
         target_rate: rate,
         committed_position: Number(position?.position ?? 0),
-        ...(ackSummary ? { ack_p50_ms: round(ackSummary.p50Ms), ack_p99_ms: round(ackSummary.p99Ms) } : {}),
+        ...ackFields(acked),
       },
     });
   } finally {
@@ -103,8 +103,6 @@ export async function measureHopFloor(context: BenchContext): Promise<MeasuredRe
     rmSync(walDir, { recursive: true, force: true });
   }
 }
-
-const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 function startRole(role: FloorRole, env: NodeJS.ProcessEnv): Promise<FloorProcess> {
   const child = fork(join(__dirname, 'floor-role.js'), [role], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
