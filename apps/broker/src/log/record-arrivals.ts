@@ -15,6 +15,12 @@ interface Waiter {
   wake(): void;
 }
 
+/**
+ * The reason the shared watch's sleep is cut short. Given, because abort() without one builds a
+ * DOMException with a stack trace, once per wake-up of a tail or long-poll.
+ */
+const NOBODY_WAITS = new Error('nobody waits for records any more');
+
 /** How long the shared watch sleeps without a change before it looks again (it is woken on every change). */
 const WATCH_INTERVAL_MS = 60_000;
 
@@ -57,7 +63,7 @@ export class RecordArrivals {
           clearTimeout(timer);
           signal?.removeEventListener('abort', waiter.wake);
           this.waiters.delete(waiter);
-          if (this.waiters.size === 0) this.idle?.abort();
+          if (this.waiters.size === 0) this.idle?.abort(NOBODY_WAITS);
           resolve();
         },
       };

@@ -17,6 +17,8 @@ const NETWORK_ERROR_CODES = new Set([
   'ERR_HTTP2_GOAWAY_SESSION',
   'ERR_HTTP2_SESSION_ERROR',
   'ERR_HTTP2_INVALID_SESSION',
+  // A write to a socket the other side already closed.
+  'ERR_STREAM_DESTROYED',
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_CLOSED',

@@ -115,6 +115,8 @@ describe('toConnectError / fromConnectError', () => {
     expect(toConnectError(err).code).toBe(Code.Unavailable);
     expect(fromConnectError(err).code).toBe('UNAVAILABLE');
     expect(fromConnectError(new TypeError('fetch failed', { cause: err })).code).toBe('UNAVAILABLE');
+    const destroyed = Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
+    expect(fromConnectError(destroyed).code).toBe('UNAVAILABLE');
   });
 
   it('reads a refused connection that connect-node reports as Internal as UNAVAILABLE', () => {

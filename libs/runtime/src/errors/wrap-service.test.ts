@@ -78,6 +78,21 @@ describe('wrapServiceImpl', () => {
     expect((reported[0]!.error as Error).message).toBe('password=hunter2');
   });
 
+  it('reports a stream that fails after its caller went away as CANCELLED, not INTERNAL', async () => {
+    const reported: ServiceErrorInfo[] = [];
+    const gone = new AbortController();
+    const service = {
+      async *follow(_request: unknown, _context: { signal: AbortSignal }) {
+        yield 1;
+        gone.abort();
+        throw Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
+      },
+    };
+    const err = await rejection(drain(wrapServiceImpl(service, { onError: (info) => reported.push(info) }).follow({}, { signal: gone.signal })));
+    expect(err.code).toBe(Code.Canceled);
+    expect(reported.map((info) => info.code)).toEqual(['CANCELLED']);
+  });
+
   it('wraps the methods of a class instance, bound to it', async () => {
     class Service {
       private readonly factor = 3;

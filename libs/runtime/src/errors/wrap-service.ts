@@ -1,5 +1,6 @@
 import { fromConnectError, toConnectError } from './connect-mapping.js';
 import type { ErrorCode } from './error-code.js';
+import { PartqError } from './partq-error.js';
 
 export interface ServiceErrorInfo {
   /** Name of the implementation method that failed. */
@@ -19,6 +20,7 @@ export interface WrapServiceOptions {
  * Wraps every method of a Connect service implementation (a plain object or a class instance) so
  * whatever it throws — synchronously, as a rejected promise, or from inside a server-streaming
  * async generator — reaches Connect as `toConnectError(e)`, with the partq code in the metadata.
+ * A stream that fails after its call's signal aborted fails for the abort's reason (CANCELLED when it gives none).
  */
 export function wrapServiceImpl<T extends object>(impl: T, options: WrapServiceOptions = {}): T {
   const wrapped: Record<string, unknown> = {};
@@ -37,7 +39,12 @@ export function wrapServiceImpl<T extends object>(impl: T, options: WrapServiceO
         return fail(error);
       }
       if (isPromiseLike(result)) return Promise.resolve(result).catch(fail);
-      if (isAsyncIterable(result)) return guardStream(result, fail);
+      if (isAsyncIterable(result)) {
+        // A stream whose call was aborted (its client went away, the server stops) fails where it
+        // writes next: it fails for the abort's reason, not as a fault of its own.
+        const signal = (args[1] as { signal?: AbortSignal } | undefined)?.signal;
+        return guardStream(result, (error) => fail(signal?.aborted ? abortReason(signal.reason, error) : error));
+      }
       return result;
     };
   }
@@ -63,6 +70,11 @@ function methodNames(impl: object): string[] {
     }
   }
   return [...names];
+}
+
+/** Why an aborted call ended: the signal's reason when it says, else CANCELLED. */
+function abortReason(reason: unknown, error: unknown): unknown {
+  return reason instanceof Error && reason.name !== 'AbortError' ? reason : new PartqError('CANCELLED', 'the call was cancelled', undefined, { cause: error });
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

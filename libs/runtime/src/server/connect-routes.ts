@@ -5,7 +5,7 @@ import * as protoConnect from '@connectrpc/connect/protocol-connect';
 import * as protoGrpc from '@connectrpc/connect/protocol-grpc';
 import * as protoGrpcWeb from '@connectrpc/connect/protocol-grpc-web';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { toConnectError } from '../errors/connect-mapping.js';
+import { fromConnectError, toConnectError } from '../errors/connect-mapping.js';
 import { PartqError } from '../errors/partq-error.js';
 import { CONTENT_TYPE_PROTO, leanUnaryHandler, sendConnectError, type AnyUnaryImpl } from './lean-unary-handler.js';
 
@@ -85,8 +85,10 @@ async function universal(handler: ReturnType<typeof createConnectRouter>['handle
     await universalResponseToNodeResponse(response, reply.raw);
   } catch (error) {
     const rpc = `${handler.service.typeName}/${handler.method.name}`;
-    // The client went away mid-stream (a watcher or consumer disconnecting): normal, nothing to answer.
-    if (ConnectError.from(error).code === Code.Aborted || reply.raw.destroyed) {
+    // The client went away mid-stream (a watcher, consumer or tail disconnecting; a write to its
+    // closed socket fails with EPIPE or ERR_STREAM_DESTROYED): normal, nothing to answer.
+    const code = fromConnectError(error).code;
+    if (ConnectError.from(error).code === Code.Aborted || reply.raw.destroyed || code === 'UNAVAILABLE' || code === 'CANCELLED') {
       request.log.debug({ err: error, rpc }, 'the client left before the answer was complete');
       return;
     }
