@@ -28,6 +28,8 @@ export function walSyncMetrics(registry: Registry): (seconds: number, records: n
 export class BrokerMetrics {
   private readonly appendedRecords: Counter<'topic_id' | 'partition'>;
   private readonly appendBatchSize: Histogram;
+  private readonly openTails: Gauge;
+  private readonly tailRecords: Counter;
 
   constructor(registry: Registry, store: PartitionStore) {
     this.appendedRecords = new Counter({
@@ -62,6 +64,25 @@ export class BrokerMetrics {
         this.set(store.size);
       },
     });
+    this.openTails = new Gauge({
+      name: 'partq_broker_tail_streams',
+      help: 'Tail streams open (replicas following a partition as it grows)',
+      registers: [registry],
+    });
+    this.tailRecords = new Counter({
+      name: 'partq_broker_tail_records_total',
+      help: 'Records pushed on tail streams',
+      registers: [registry],
+    });
+  }
+
+  /** A tail stream opened (+1) or ended (-1). */
+  tailStreams(change: 1 | -1): void {
+    this.openTails.inc(change);
+  }
+
+  tailPushed(records: number): void {
+    this.tailRecords.inc(records);
   }
 
   appended(topicId: number, partitionId: number, requestRecords: number, writtenRecords: number): void {

@@ -60,6 +60,7 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
     metrics: new BrokerMetrics(registry, store),
     maxMessageBytes: config.maxMessageBytes,
     acksAllTimeoutMs: config.acksAllTimeout,
+    tailHeartbeatMs: config.tailHeartbeat,
   });
   const service = wrapServiceImpl(handlers.implementation(), {
     onError: ({ method, error, code }) => {

@@ -73,6 +73,15 @@ export const brokerConfigSpec = defineConfig({
     min: 1,
     description: 'How long an acks=all append waits for the manager to commit it before UNAVAILABLE',
   },
+  tailHeartbeat: {
+    type: 'duration',
+    env: 'PARTQ_BROKER_TAIL_HEARTBEAT',
+    default: '5s',
+    min: 10,
+    // Replicas give up a tail that stayed silent for 15 s.
+    max: 10_000,
+    description: 'How often a Tail stream with nothing to push sends an empty response, so replicas can tell a quiet partition from a dead path',
+  },
 });
 
 export type BrokerConfig = Config<typeof brokerConfigSpec>;

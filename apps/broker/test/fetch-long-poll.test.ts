@@ -1,56 +1,23 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { create } from '@bufbuild/protobuf';
-import type { Client } from '@connectrpc/connect';
-import { Acks, AppendRecordSchema, BrokerService } from '@partq/proto';
-import { closeRpcTransports, createLogger, createRpcClient, fromConnectError, loadConfig } from '@partq/runtime';
-import { brokerConfigSpec, startBroker, type RunningBroker } from '../src/index.js';
-import { FakeManager } from './fake-manager.js';
+import { fromConnectError } from '@partq/runtime';
+import { TestBroker, TWO_PARTITIONS } from './test-broker.js';
 
 // Fetch with max_wait_ms over Connect against a real broker: it waits at the end of the log for the
 // next durable append instead of answering empty.
-const logger = createLogger({ role: 'broker-test', instanceId: 'long-poll', level: 'silent' });
-const encoder = new TextEncoder();
-
-let dataDir: string;
-let manager: FakeManager;
-let broker: RunningBroker;
-let client: Client<typeof BrokerService>;
+let test: TestBroker;
 
 beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'partq-broker-poll-'));
-  manager = await FakeManager.start();
-  manager.assign(1, [
-    { topicId: 1, partitionId: 0, epoch: 1 },
-    { topicId: 1, partitionId: 1, epoch: 1 },
-  ]);
-  const config = { ...loadConfig(brokerConfigSpec, { argv: [], env: {} }), dataDir, managerUrl: manager.url, fsync: false };
-  broker = await startBroker(config, { logger });
-  client = createRpcClient(BrokerService, broker.url);
+  test = await TestBroker.start(TWO_PARTITIONS);
 });
 
-afterEach(async () => {
-  await broker.stop();
-  await manager.close();
-  closeRpcTransports();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterEach(() => test.stop());
 
-function append(partitionId: number, text: string): Promise<unknown> {
-  return client.append({
-    topicId: 1,
-    partitionId,
-    epoch: 1,
-    acks: Acks.BROKER,
-    records: [create(AppendRecordSchema, { payload: encoder.encode(text) })],
-  });
-}
+const append = (partitionId: number, text: string): Promise<unknown> => test.append(partitionId, text);
+const fetch = (...args: Parameters<TestBroker['client']['fetch']>) => test.client.fetch(...args);
 
 it('waits at the end of the log and answers with the record appended meanwhile', async () => {
   await append(0, 'a');
   const started = Date.now();
-  const poll = client.fetch({ topicId: 1, partitionId: 0, offset: 1n, maxWaitMs: 10_000 });
+  const poll = fetch({ topicId: 1, partitionId: 0, offset: 1n, maxWaitMs: 10_000 });
   await new Promise((resolve) => setTimeout(resolve, 100));
   // Another partition's append does not answer it.
   await append(1, 'elsewhere');
@@ -64,14 +31,14 @@ it('waits at the end of the log and answers with the record appended meanwhile',
 
 it('answers at once when records are there or max_wait_ms is 0, and empty when the wait ends', async () => {
   await append(0, 'a');
-  expect((await client.fetch({ topicId: 1, partitionId: 0, offset: 0n, maxWaitMs: 10_000 })).records).toHaveLength(1);
+  expect((await fetch({ topicId: 1, partitionId: 0, offset: 0n, maxWaitMs: 10_000 })).records).toHaveLength(1);
 
   let started = Date.now();
-  expect((await client.fetch({ topicId: 1, partitionId: 0, offset: 1n })).records).toEqual([]);
+  expect((await fetch({ topicId: 1, partitionId: 0, offset: 1n })).records).toEqual([]);
   expect(Date.now() - started).toBeLessThan(1_000);
 
   started = Date.now();
-  const timedOut = await client.fetch({ topicId: 1, partitionId: 0, offset: 1n, maxWaitMs: 150 });
+  const timedOut = await fetch({ topicId: 1, partitionId: 0, offset: 1n, maxWaitMs: 150 });
   expect(timedOut.records).toEqual([]);
   expect(timedOut.endOffset).toBe(1n);
   expect(Date.now() - started).toBeGreaterThanOrEqual(140);
@@ -79,14 +46,14 @@ it('answers at once when records are there or max_wait_ms is 0, and empty when t
 
 it('stops waiting when the caller cancels, and a stopping broker answers its long-polls at once', async () => {
   const controller = new AbortController();
-  const cancelled = client.fetch({ topicId: 1, partitionId: 0, offset: 0n, maxWaitMs: 20_000 }, { signal: controller.signal });
+  const cancelled = fetch({ topicId: 1, partitionId: 0, offset: 0n, maxWaitMs: 20_000 }, { signal: controller.signal });
   setTimeout(() => controller.abort(), 50);
   await expect(cancelled).rejects.toBeDefined();
 
-  const poll = client.fetch({ topicId: 1, partitionId: 0, offset: 0n, maxWaitMs: 20_000 });
+  const poll = fetch({ topicId: 1, partitionId: 0, offset: 0n, maxWaitMs: 20_000 });
   await new Promise((resolve) => setTimeout(resolve, 100));
   const started = Date.now();
-  const stopping = broker.stop();
+  const stopping = test.broker.stop();
   const outcome = await poll.then(
     (answer) => answer.records.length,
     (error: unknown) => fromConnectError(error).code,

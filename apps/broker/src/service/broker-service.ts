@@ -26,6 +26,8 @@ export interface BrokerServiceOptions {
   maxMessageBytes: number;
   /** How long an acks=all append waits for the manager's commit. */
   acksAllTimeoutMs: number;
+  /** A tail with nothing to push sends an empty response this often, so its reader can tell a quiet partition from a dead path. */
+  tailHeartbeatMs: number;
 }
 
 export const FETCH_DEFAULT_MAX_RECORDS = 500;
@@ -58,6 +60,7 @@ export class BrokerServiceHandlers {
     return {
       append: (request) => this.append(request),
       fetch: (request, context) => this.fetch(request, context),
+      tail: (request, context) => this.tail(request, context),
       getOffsets: (request) => this.getOffsets(request),
       getUpdates: (request, context) => this.getUpdates(request, context),
       commit: (request) => this.commit(request),
@@ -114,6 +117,48 @@ export class BrokerServiceHandlers {
     const maxBytes = limit(request.maxBytes, FETCH_DEFAULT_MAX_BYTES, FETCH_LIMIT_MAX_BYTES);
     const records = await log.read(offset, maxRecords, maxBytes);
     return { records, endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
+  }
+
+  /**
+   * Pushes the records of a partition from `offset` on as they become durable, until the caller
+   * goes or the broker stops. The stream ends (normally) when the partition's log is replaced or
+   * its epoch moves on, so that the caller re-reads the metadata before it follows the new epoch;
+   * with NOT_OWNER when the partition is not here any more.
+   */
+  private async *tail(request: Parameters<BrokerServiceImpl['tail']>[0], context: HandlerContext) {
+    const { topicId, partitionId } = request;
+    let offset = Number(request.offset);
+    if (offset < 0) throw new PartqError('INVALID_ARGUMENT', `offset must not be negative, got ${offset}`);
+    const maxRecords = limit(request.maxRecords, FETCH_DEFAULT_MAX_RECORDS, FETCH_LIMIT_MAX_RECORDS);
+    const maxBytes = limit(request.maxBytes, FETCH_DEFAULT_MAX_BYTES, FETCH_LIMIT_MAX_BYTES);
+    const log = this.options.store.require(topicId, partitionId);
+    const epoch = log.epoch;
+    const { metrics, tailHeartbeatMs } = this.options;
+    metrics.tailStreams(1);
+    try {
+      while (!this.interrupted && !context.signal.aborted) {
+        const current = this.options.store.require(topicId, partitionId);
+        if (current !== log || current.epoch !== epoch) return;
+        if (offset === log.endOffset) {
+          const quietSince = Date.now();
+          await this.arrivals.wait(topicId, partitionId, offset, tailHeartbeatMs, context.signal);
+          if (offset === log.endOffset && Date.now() - quietSince >= tailHeartbeatMs) {
+            yield { records: [], endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
+          }
+          continue;
+        }
+        const records = await log.read(offset, maxRecords, maxBytes);
+        // Truncated and taken under a new epoch while it read: these may not be the records the tail followed.
+        if (log.epoch !== epoch) return;
+        const last = records[records.length - 1];
+        if (!last) continue;
+        offset = Number(last.offset) + 1;
+        metrics.tailPushed(records.length);
+        yield { records, endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
+      }
+    } finally {
+      metrics.tailStreams(-1);
+    }
   }
 
   private getOffsets(request: Parameters<BrokerServiceImpl['getOffsets']>[0]) {

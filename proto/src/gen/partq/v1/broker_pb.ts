@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/broker.proto.
  */
 export const file_partq_v1_broker: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJ0cS92MS9icm9rZXIucHJvdG8SCHBhcnRxLnYxIqMBCg1BcHBlbmRSZXF1ZXN0EhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRINCgVlcG9jaBgDIAEoBRIcCgRhY2tzGAQgASgOMg4ucGFydHEudjEuQWNrcxInCgdyZWNvcmRzGAUgAygLMhYucGFydHEudjEuQXBwZW5kUmVjb3JkEhQKDHJlY29yZHNfZGF0YRgGIAEoDCJgCg5BcHBlbmRSZXNwb25zZRITCgtiYXNlX29mZnNldBgDIAEoAxItCgpkdXBsaWNhdGVzGAQgAygLMhkucGFydHEudjEuQXBwZW5kRHVwbGljYXRlSgQIARACSgQIAhADIjAKD0FwcGVuZER1cGxpY2F0ZRINCgVpbmRleBgBIAEoBRIOCgZvZmZzZXQYAiABKAMigwEKDEZldGNoUmVxdWVzdBIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDgoGb2Zmc2V0GAMgASgDEhMKC21heF9yZWNvcmRzGAQgASgFEhEKCW1heF9ieXRlcxgFIAEoBRITCgttYXhfd2FpdF9tcxgGIAEoBSJgCg1GZXRjaFJlc3BvbnNlEiEKB3JlY29yZHMYASADKAsyEC5wYXJ0cS52MS5SZWNvcmQSEgoKZW5kX29mZnNldBgCIAEoAxIYChB3YWxfc3RhcnRfb2Zmc2V0GAMgASgDIkIKEUdldE9mZnNldHNSZXF1ZXN0Ei0KCnBhcnRpdGlvbnMYASADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiRAoSR2V0T2Zmc2V0c1Jlc3BvbnNlEi4KC2VuZF9vZmZzZXRzGAEgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0InsKEUdldFVwZGF0ZXNSZXF1ZXN0EicKBGZyb20YASADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQSEwoLbWF4X3dhaXRfbXMYAiABKAUSEwoLbWF4X3JlY29yZHMYAyABKAUSEwoLbWluX3JlY29yZHMYBCABKAUiZQoQUGFydGl0aW9uUmVjb3JkcxIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDQoFZXBvY2gYAyABKAUSFAoMcmVjb3Jkc19kYXRhGAUgASgMSgQIBBAFIkQKEkdldFVwZGF0ZXNSZXNwb25zZRIuCgpwYXJ0aXRpb25zGAEgAygLMhoucGFydHEudjEuUGFydGl0aW9uUmVjb3JkcyI9Cg1Db21taXRSZXF1ZXN0EiwKCWNvbW1pdHRlZBgBIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldCIQCg5Db21taXRSZXNwb25zZSJVCg1Bc3NpZ25SZXF1ZXN0EjIKC2Fzc2lnbm1lbnRzGAEgAygLMh0ucGFydHEudjEuUGFydGl0aW9uQXNzaWdubWVudBIQCghjb21wbGV0ZRgCIAEoCCIQCg5Bc3NpZ25SZXNwb25zZTKSAwoNQnJva2VyU2VydmljZRI7CgZBcHBlbmQSFy5wYXJ0cS52MS5BcHBlbmRSZXF1ZXN0GhgucGFydHEudjEuQXBwZW5kUmVzcG9uc2USOAoFRmV0Y2gSFi5wYXJ0cS52MS5GZXRjaFJlcXVlc3QaFy5wYXJ0cS52MS5GZXRjaFJlc3BvbnNlEkcKCkdldE9mZnNldHMSGy5wYXJ0cS52MS5HZXRPZmZzZXRzUmVxdWVzdBocLnBhcnRxLnYxLkdldE9mZnNldHNSZXNwb25zZRJHCgpHZXRVcGRhdGVzEhsucGFydHEudjEuR2V0VXBkYXRlc1JlcXVlc3QaHC5wYXJ0cS52MS5HZXRVcGRhdGVzUmVzcG9uc2USOwoGQ29tbWl0EhcucGFydHEudjEuQ29tbWl0UmVxdWVzdBoYLnBhcnRxLnYxLkNvbW1pdFJlc3BvbnNlEjsKBkFzc2lnbhIXLnBhcnRxLnYxLkFzc2lnblJlcXVlc3QaGC5wYXJ0cS52MS5Bc3NpZ25SZXNwb25zZWIGcHJvdG8z", [file_partq_v1_manager, file_partq_v1_types]);
+  fileDesc("ChVwYXJ0cS92MS9icm9rZXIucHJvdG8SCHBhcnRxLnYxIqMBCg1BcHBlbmRSZXF1ZXN0EhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRINCgVlcG9jaBgDIAEoBRIcCgRhY2tzGAQgASgOMg4ucGFydHEudjEuQWNrcxInCgdyZWNvcmRzGAUgAygLMhYucGFydHEudjEuQXBwZW5kUmVjb3JkEhQKDHJlY29yZHNfZGF0YRgGIAEoDCJgCg5BcHBlbmRSZXNwb25zZRITCgtiYXNlX29mZnNldBgDIAEoAxItCgpkdXBsaWNhdGVzGAQgAygLMhkucGFydHEudjEuQXBwZW5kRHVwbGljYXRlSgQIARACSgQIAhADIjAKD0FwcGVuZER1cGxpY2F0ZRINCgVpbmRleBgBIAEoBRIOCgZvZmZzZXQYAiABKAMigwEKDEZldGNoUmVxdWVzdBIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDgoGb2Zmc2V0GAMgASgDEhMKC21heF9yZWNvcmRzGAQgASgFEhEKCW1heF9ieXRlcxgFIAEoBRITCgttYXhfd2FpdF9tcxgGIAEoBSJgCg1GZXRjaFJlc3BvbnNlEiEKB3JlY29yZHMYASADKAsyEC5wYXJ0cS52MS5SZWNvcmQSEgoKZW5kX29mZnNldBgCIAEoAxIYChB3YWxfc3RhcnRfb2Zmc2V0GAMgASgDIm0KC1RhaWxSZXF1ZXN0EhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRIOCgZvZmZzZXQYAyABKAMSEwoLbWF4X3JlY29yZHMYBCABKAUSEQoJbWF4X2J5dGVzGAUgASgFIl8KDFRhaWxSZXNwb25zZRIhCgdyZWNvcmRzGAEgAygLMhAucGFydHEudjEuUmVjb3JkEhIKCmVuZF9vZmZzZXQYAiABKAMSGAoQd2FsX3N0YXJ0X29mZnNldBgDIAEoAyJCChFHZXRPZmZzZXRzUmVxdWVzdBItCgpwYXJ0aXRpb25zGAEgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0IkQKEkdldE9mZnNldHNSZXNwb25zZRIuCgtlbmRfb2Zmc2V0cxgBIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldCJ7ChFHZXRVcGRhdGVzUmVxdWVzdBInCgRmcm9tGAEgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0EhMKC21heF93YWl0X21zGAIgASgFEhMKC21heF9yZWNvcmRzGAMgASgFEhMKC21pbl9yZWNvcmRzGAQgASgFImUKEFBhcnRpdGlvblJlY29yZHMSEAoIdG9waWNfaWQYASABKAUSFAoMcGFydGl0aW9uX2lkGAIgASgFEg0KBWVwb2NoGAMgASgFEhQKDHJlY29yZHNfZGF0YRgFIAEoDEoECAQQBSJEChJHZXRVcGRhdGVzUmVzcG9uc2USLgoKcGFydGl0aW9ucxgBIAMoCzIaLnBhcnRxLnYxLlBhcnRpdGlvblJlY29yZHMiPQoNQ29tbWl0UmVxdWVzdBIsCgljb21taXR0ZWQYASADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiEAoOQ29tbWl0UmVzcG9uc2UiVQoNQXNzaWduUmVxdWVzdBIyCgthc3NpZ25tZW50cxgBIAMoCzIdLnBhcnRxLnYxLlBhcnRpdGlvbkFzc2lnbm1lbnQSEAoIY29tcGxldGUYAiABKAgiEAoOQXNzaWduUmVzcG9uc2UyywMKDUJyb2tlclNlcnZpY2USOwoGQXBwZW5kEhcucGFydHEudjEuQXBwZW5kUmVxdWVzdBoYLnBhcnRxLnYxLkFwcGVuZFJlc3BvbnNlEjgKBUZldGNoEhYucGFydHEudjEuRmV0Y2hSZXF1ZXN0GhcucGFydHEudjEuRmV0Y2hSZXNwb25zZRI3CgRUYWlsEhUucGFydHEudjEuVGFpbFJlcXVlc3QaFi5wYXJ0cS52MS5UYWlsUmVzcG9uc2UwARJHCgpHZXRPZmZzZXRzEhsucGFydHEudjEuR2V0T2Zmc2V0c1JlcXVlc3QaHC5wYXJ0cS52MS5HZXRPZmZzZXRzUmVzcG9uc2USRwoKR2V0VXBkYXRlcxIbLnBhcnRxLnYxLkdldFVwZGF0ZXNSZXF1ZXN0GhwucGFydHEudjEuR2V0VXBkYXRlc1Jlc3BvbnNlEjsKBkNvbW1pdBIXLnBhcnRxLnYxLkNvbW1pdFJlcXVlc3QaGC5wYXJ0cS52MS5Db21taXRSZXNwb25zZRI7CgZBc3NpZ24SFy5wYXJ0cS52MS5Bc3NpZ25SZXF1ZXN0GhgucGFydHEudjEuQXNzaWduUmVzcG9uc2ViBnByb3RvMw", [file_partq_v1_manager, file_partq_v1_types]);
 
 /**
  * @generated from message partq.v1.AppendRequest
@@ -183,6 +183,76 @@ export const FetchResponseSchema: GenMessage<FetchResponse> = /*@__PURE__*/
   messageDesc(file_partq_v1_broker, 4);
 
 /**
+ * @generated from message partq.v1.TailRequest
+ */
+export type TailRequest = Message<"partq.v1.TailRequest"> & {
+  /**
+   * @generated from field: int32 topic_id = 1;
+   */
+  topicId: number;
+
+  /**
+   * @generated from field: int32 partition_id = 2;
+   */
+  partitionId: number;
+
+  /**
+   * The first offset to send; every response continues where the previous one ended.
+   *
+   * @generated from field: int64 offset = 3;
+   */
+  offset: bigint;
+
+  /**
+   * Limits of one response (defaults as Fetch's).
+   *
+   * @generated from field: int32 max_records = 4;
+   */
+  maxRecords: number;
+
+  /**
+   * @generated from field: int32 max_bytes = 5;
+   */
+  maxBytes: number;
+};
+
+/**
+ * Describes the message partq.v1.TailRequest.
+ * Use `create(TailRequestSchema)` to create a new message.
+ */
+export const TailRequestSchema: GenMessage<TailRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_broker, 5);
+
+/**
+ * @generated from message partq.v1.TailResponse
+ */
+export type TailResponse = Message<"partq.v1.TailResponse"> & {
+  /**
+   * Contiguous records from where the previous response ended (the request's offset at first).
+   *
+   * @generated from field: repeated partq.v1.Record records = 1;
+   */
+  records: Record[];
+
+  /**
+   * @generated from field: int64 end_offset = 2;
+   */
+  endOffset: bigint;
+
+  /**
+   * @generated from field: int64 wal_start_offset = 3;
+   */
+  walStartOffset: bigint;
+};
+
+/**
+ * Describes the message partq.v1.TailResponse.
+ * Use `create(TailResponseSchema)` to create a new message.
+ */
+export const TailResponseSchema: GenMessage<TailResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_broker, 6);
+
+/**
  * @generated from message partq.v1.GetOffsetsRequest
  */
 export type GetOffsetsRequest = Message<"partq.v1.GetOffsetsRequest"> & {
@@ -199,7 +269,7 @@ export type GetOffsetsRequest = Message<"partq.v1.GetOffsetsRequest"> & {
  * Use `create(GetOffsetsRequestSchema)` to create a new message.
  */
 export const GetOffsetsRequestSchema: GenMessage<GetOffsetsRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 5);
+  messageDesc(file_partq_v1_broker, 7);
 
 /**
  * @generated from message partq.v1.GetOffsetsResponse
@@ -216,7 +286,7 @@ export type GetOffsetsResponse = Message<"partq.v1.GetOffsetsResponse"> & {
  * Use `create(GetOffsetsResponseSchema)` to create a new message.
  */
 export const GetOffsetsResponseSchema: GenMessage<GetOffsetsResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 6);
+  messageDesc(file_partq_v1_broker, 8);
 
 /**
  * @generated from message partq.v1.GetUpdatesRequest
@@ -252,7 +322,7 @@ export type GetUpdatesRequest = Message<"partq.v1.GetUpdatesRequest"> & {
  * Use `create(GetUpdatesRequestSchema)` to create a new message.
  */
 export const GetUpdatesRequestSchema: GenMessage<GetUpdatesRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 7);
+  messageDesc(file_partq_v1_broker, 9);
 
 /**
  * @generated from message partq.v1.PartitionRecords
@@ -286,7 +356,7 @@ export type PartitionRecords = Message<"partq.v1.PartitionRecords"> & {
  * Use `create(PartitionRecordsSchema)` to create a new message.
  */
 export const PartitionRecordsSchema: GenMessage<PartitionRecords> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 8);
+  messageDesc(file_partq_v1_broker, 10);
 
 /**
  * @generated from message partq.v1.GetUpdatesResponse
@@ -303,7 +373,7 @@ export type GetUpdatesResponse = Message<"partq.v1.GetUpdatesResponse"> & {
  * Use `create(GetUpdatesResponseSchema)` to create a new message.
  */
 export const GetUpdatesResponseSchema: GenMessage<GetUpdatesResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 9);
+  messageDesc(file_partq_v1_broker, 11);
 
 /**
  * @generated from message partq.v1.CommitRequest
@@ -320,7 +390,7 @@ export type CommitRequest = Message<"partq.v1.CommitRequest"> & {
  * Use `create(CommitRequestSchema)` to create a new message.
  */
 export const CommitRequestSchema: GenMessage<CommitRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 10);
+  messageDesc(file_partq_v1_broker, 12);
 
 /**
  * @generated from message partq.v1.CommitResponse
@@ -333,7 +403,7 @@ export type CommitResponse = Message<"partq.v1.CommitResponse"> & {
  * Use `create(CommitResponseSchema)` to create a new message.
  */
 export const CommitResponseSchema: GenMessage<CommitResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 11);
+  messageDesc(file_partq_v1_broker, 13);
 
 /**
  * @generated from message partq.v1.AssignRequest
@@ -357,7 +427,7 @@ export type AssignRequest = Message<"partq.v1.AssignRequest"> & {
  * Use `create(AssignRequestSchema)` to create a new message.
  */
 export const AssignRequestSchema: GenMessage<AssignRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 12);
+  messageDesc(file_partq_v1_broker, 14);
 
 /**
  * @generated from message partq.v1.AssignResponse
@@ -370,7 +440,7 @@ export type AssignResponse = Message<"partq.v1.AssignResponse"> & {
  * Use `create(AssignResponseSchema)` to create a new message.
  */
 export const AssignResponseSchema: GenMessage<AssignResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 13);
+  messageDesc(file_partq_v1_broker, 15);
 
 /**
  * The data plane: partition logs on the broker's write-ahead log.
@@ -399,6 +469,19 @@ export const BrokerService: GenService<{
     methodKind: "unary";
     input: typeof FetchRequestSchema;
     output: typeof FetchResponseSchema;
+  },
+  /**
+   * Replica: the records of a partition from an offset on, pushed as they become durable (after the
+   * WAL fsync), for as long as the caller reads. Replaces a long-poll Fetch per delivery for a
+   * consumer that caught up. Ends with NOT_OWNER when the partition moves away,
+   * OFFSET_OUT_OF_RANGE when the offset is below the WAL's start (read PostgreSQL then) or past its end.
+   *
+   * @generated from rpc partq.v1.BrokerService.Tail
+   */
+  tail: {
+    methodKind: "server_streaming";
+    input: typeof TailRequestSchema;
+    output: typeof TailResponseSchema;
   },
   /**
    * @generated from rpc partq.v1.BrokerService.GetOffsets
