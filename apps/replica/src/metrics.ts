@@ -12,6 +12,8 @@ export interface ReplicaMetrics {
   streamResponses: Counter<'kind'>;
   streamWakeups: Counter;
   rewoundMessages: Counter;
+  openTails: Gauge;
+  tailRecords: Counter;
 }
 
 /** The replica's own series, registered on the process registry. */
@@ -60,6 +62,16 @@ export function createReplicaMetrics(registry: Registry): ReplicaMetrics {
     rewoundMessages: new Counter({
       name: 'partq_replica_rewound_messages_total',
       help: 'Messages consume streams delivered but their clients never handed out, given back on resume or release',
+      registers: [registry],
+    }),
+    openTails: new Gauge({
+      name: 'partq_replica_tails',
+      help: 'Tail streams open to brokers (partitions followed as they grow, for consumers that caught up)',
+      registers: [registry],
+    }),
+    tailRecords: new Counter({
+      name: 'partq_replica_tail_records_total',
+      help: 'Records brokers pushed on tail streams',
       registers: [registry],
     }),
   };

@@ -18,7 +18,9 @@ import { CommittedMessages } from './fetch/committed-messages.js';
 import { EndOffsets } from './fetch/end-offsets.js';
 import { PartitionReader } from './fetch/partition-reader.js';
 import { ReadAheadCache } from './fetch/read-ahead-cache.js';
+import { PartitionTails } from './fetch/partition-tails.js';
 import { RecordWaiter } from './fetch/record-waiter.js';
+import { WalStarts } from './fetch/wal-starts.js';
 import { registerConsumerLagGauge } from './consumer-lag-gauge.js';
 import { createReplicaMetrics } from './metrics.js';
 import { PositionStore } from './positions/position-store.js';
@@ -89,9 +91,12 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
     const endOffsets = new EndOffsets(view, brokers, logger);
     registerConsumerLagGauge(registry, view, positions, endOffsets);
     const cache = new ReadAheadCache(config.readAheadCacheBytes);
-    const waiter = new RecordWaiter({ brokers, cache, readAhead: config.fetchMaxRecords, logger });
-    cleanups.push(() => waiter.close());
-    const arrivals = new ArrivalWatch({ view, waiter });
+    // Brokers push the partitions consumers caught up on; long-polls serve brokers without Tail.
+    const walStarts = new WalStarts();
+    const fallback = new RecordWaiter({ brokers, cache, walStarts, readAhead: config.fetchMaxRecords, logger });
+    const tails = new PartitionTails({ brokers, cache, walStarts, readAhead: config.fetchMaxRecords, fallback, metrics, logger });
+    cleanups.push(() => tails.close());
+    const arrivals = new ArrivalWatch({ view, waiter: tails });
     const service = new ReplicaServiceImpl({
       view,
       manager,
@@ -108,6 +113,7 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
         brokers,
         committed: new CommittedMessages(db, readDb),
         cache,
+        walStarts,
         readAhead: config.fetchMaxRecords,
         metrics,
         logger,

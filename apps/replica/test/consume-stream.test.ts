@@ -71,7 +71,7 @@ async function drain(consumerId: number, topic: string): Promise<ConsumedMessage
   }
 }
 
-it('delivers what is pending, then waits on a long-poll (no repeated fetches) for what is appended later', async () => {
+it('delivers what is pending, then follows each partition on a tail (no repeated requests) for what is appended later', async () => {
   const topic = await cluster.createTopic('stream-live', 2);
   const consumer = await cluster.registerConsumer(topic);
   cluster.broker.append(topic.id, 0, ['a', 'b', 'c']);
@@ -81,13 +81,20 @@ it('delivers what is pending, then waits on a long-poll (no repeated fetches) fo
   try {
     expect((await stream.waitForMessages(3)).map(text)).toEqual(['a', 'b', 'c']);
     expect(await cluster.position(consumer.id, 0)).toBe(3);
-    // Idle: the long-polls (one per partition) are out; nothing else is asked of the broker.
-    await waitFor(() => cluster.broker.longPolls >= 2, 'the long-polls');
-    const fetches = cluster.broker.fetchCalls;
+    // Idle: a tail per partition is open; nothing else is asked of the broker, heartbeats or not.
+    await waitFor(() => cluster.broker.openTails >= 2, 'the tails');
+    const requests = (): number => cluster.broker.fetchCalls + cluster.broker.tailCalls;
+    const before = requests();
     await new Promise((resolve) => setTimeout(resolve, 3 * HEARTBEAT_MS));
-    expect(cluster.broker.fetchCalls - fetches).toBeLessThanOrEqual(8); // a new pair per heartbeat at most, no busy loop
+    expect(requests() - before).toBe(0);
     cluster.broker.append(topic.id, 1, ['late']);
     expect((await stream.waitForMessages(4)).map(tag)).toEqual(['0:0', '0:1', '0:2', '1:0']);
+    // Pushed into the read-ahead cache, so delivered without a Fetch.
+    expect(requests() - before).toBe(0);
+    cluster.broker.append(topic.id, 0, ['d', 'e']);
+    cluster.broker.append(topic.id, 1, ['f']);
+    expect((await stream.waitForMessages(7)).map(text).slice(4).sort()).toEqual(['d', 'e', 'f']);
+    expect(requests() - before).toBe(0);
   } finally {
     await stream.cancel();
   }

@@ -3,7 +3,7 @@ import { BrokerService } from '@partq/proto';
 import { closeRpcTransports, createRpcClient } from '@partq/runtime';
 
 /** The BrokerService calls the replica makes. */
-export type BrokerClient = Pick<Client<typeof BrokerService>, 'fetch' | 'getOffsets'>;
+export type BrokerClient = Pick<Client<typeof BrokerService>, 'fetch' | 'tail' | 'getOffsets'>;
 
 /** A BrokerService client per broker address, made on first use. */
 export interface BrokerClientPool {

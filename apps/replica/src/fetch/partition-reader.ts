@@ -6,6 +6,7 @@ import type { BrokerClientPool } from './broker-client-pool.js';
 import type { CommittedMessages } from './committed-messages.js';
 import { contiguousFrom, type FetchedRecord } from './fetched-record.js';
 import type { ReadAheadCache } from './read-ahead-cache.js';
+import type { WalStarts } from './wal-starts.js';
 
 /** The answer of one read of a partition. */
 export interface PartitionRead {
@@ -25,6 +26,8 @@ export interface PartitionReaderOptions {
   brokers: BrokerClientPool;
   committed: CommittedMessages;
   cache: ReadAheadCache;
+  /** Brokers' WAL starts: offsets below are read from PostgreSQL without asking the broker. */
+  walStarts: WalStarts;
   /** Records asked of a broker or PostgreSQL per read; the rest wait in the cache for the next consume. */
   readAhead: number;
   /** Fetch max_bytes sent to brokers. */
@@ -66,6 +69,8 @@ export class PartitionReader {
 
     const broker = partition.brokerId > 0 ? this.options.view.aliveBroker(partition.brokerId) : undefined;
     if (!broker) return this.readCommittedBelowHighWatermark(partition, key, from, max, 'owner is unassigned or dead');
+    const { walStarts } = this.options;
+    if (walStarts.below(partition, broker.address, from)) return this.readCommitted(partition, key, from, max);
 
     let fetched: { records: BrokerRecord[]; walStartOffset: bigint };
     try {
@@ -82,7 +87,10 @@ export class PartitionReader {
     } catch (error) {
       const failure = fromConnectError(error);
       // The broker trimmed its WAL below this offset: the records are committed in PostgreSQL.
-      if (failure.code === 'OFFSET_OUT_OF_RANGE') return this.readCommitted(partition, key, from, max);
+      if (failure.code === 'OFFSET_OUT_OF_RANGE') {
+        walStarts.noteRefusal(partition, broker.address, failure);
+        return this.readCommitted(partition, key, from, max);
+      }
       this.options.logger.warn(
         { err: failure, code: failure.code, topicId: partition.topicId, partitionId: partition.partitionId, broker: broker.address },
         'fetch from the owning broker failed',
@@ -90,6 +98,7 @@ export class PartitionReader {
       return this.readCommittedBelowHighWatermark(partition, key, from, max, `fetch failed: ${failure.code}`);
     }
 
+    walStarts.note(partition, broker.address, Number(fetched.walStartOffset));
     const records = contiguousFrom(fetched.records.map(toFetchedRecord), from);
     if (records.length > 0) {
       this.options.cache.put(key, partition.epoch, records);

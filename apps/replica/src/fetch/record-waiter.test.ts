@@ -4,6 +4,7 @@ import { PartqError } from '@partq/runtime';
 import type { BrokerClient, BrokerClientPool } from './broker-client-pool.js';
 import { ReadAheadCache } from './read-ahead-cache.js';
 import { RecordWaiter } from './record-waiter.js';
+import { WalStarts } from './wal-starts.js';
 
 const partition = create(PartitionSchema, { topicId: 1, partitionId: 0, brokerId: 1, epoch: 3 });
 const silent = { debug: () => undefined };
@@ -28,6 +29,9 @@ class ScriptedBroker implements BrokerClientPool {
           });
           this.calls.push(call);
         })) as BrokerClient['fetch'],
+      tail: (() => {
+        throw new Error('not used');
+      }) as BrokerClient['tail'],
       getOffsets: (() => Promise.reject(new Error('not used'))) as BrokerClient['getOffsets'],
     };
   }
@@ -45,7 +49,7 @@ describe('RecordWaiter', () => {
   beforeEach(() => {
     broker = new ScriptedBroker();
     cache = new ReadAheadCache(1 << 20);
-    waiter = new RecordWaiter({ brokers: broker, cache, readAhead: 100, logger: silent });
+    waiter = new RecordWaiter({ brokers: broker, cache, walStarts: new WalStarts(), readAhead: 100, logger: silent });
   });
 
   afterEach(() => waiter.close());
@@ -107,10 +111,16 @@ describe('RecordWaiter', () => {
     const belowByAnswer = waiter.wait(partition, 'b1', 2, 10_000, new AbortController().signal);
     broker.calls[0]!.answer({ walStartOffset: 4n, endOffset: 9n });
     expect(await belowByAnswer).toBe('at-source');
-    const belowByError = waiter.wait(partition, 'b1', 2, 10_000, new AbortController().signal);
+    // The WAL start is known now: below it, nothing more is asked of that broker.
+    expect(await waiter.wait(partition, 'b1', 3, 10_000, new AbortController().signal)).toBe('at-source');
+    waiter.prefetch(partition, 'b1', 3, 10_000);
+    expect(broker.calls).toHaveLength(1);
+    const belowByError = waiter.wait(partition, 'b2', 2, 10_000, new AbortController().signal);
     broker.calls[1]!.fail(new PartqError('OFFSET_OUT_OF_RANGE', 'below', { walStartOffset: 4 }));
     expect(await belowByError).toBe('at-source');
-    const gap = waiter.wait(partition, 'b1', 2, 10_000, new AbortController().signal);
+    expect(await waiter.wait(partition, 'b2', 2, 10_000, new AbortController().signal)).toBe('at-source');
+    expect(broker.calls).toHaveLength(2);
+    const gap = waiter.wait(partition, 'b3', 2, 10_000, new AbortController().signal);
     broker.calls[2]!.answer({ records: records(4, 2), walStartOffset: 4n, endOffset: 6n });
     expect(await gap).toBe('at-source');
     expect(cache.get('1/0', 3, 4, 10)).toBeUndefined();

@@ -4,19 +4,14 @@ import type { BrokerClientPool } from './broker-client-pool.js';
 import { contiguousFrom } from './fetched-record.js';
 import { cacheKey, toFetchedRecord } from './partition-reader.js';
 import type { ReadAheadCache } from './read-ahead-cache.js';
-
-/**
- * How a wait for records ended: `cached` (records from the offset on are in the read-ahead cache),
- * `at-source` (there is something to read at the offset, but not from this answer: committed in
- * PostgreSQL below the broker's WAL, say; read the partition from its source), `idle` (the wait ran
- * out, or was given up), or `unavailable` (the broker cannot be long-polled: it failed, is not the
- * owner, or answered at once without waiting; look again a little later).
- */
-export type WaitOutcome = 'cached' | 'at-source' | 'idle' | 'unavailable';
+import type { RecordWatch, WaitOutcome } from './record-watch.js';
+import type { WalStarts } from './wal-starts.js';
 
 export interface RecordWaiterOptions {
   brokers: BrokerClientPool;
   cache: ReadAheadCache;
+  /** Brokers' WAL starts: below them there is nothing to long-poll for (the records are in PostgreSQL). */
+  walStarts: WalStarts;
   /** Records asked of the broker per long-poll (they go into the read-ahead cache). */
   readAhead: number;
   fetchMaxBytes?: number;
@@ -52,7 +47,7 @@ const LINGER_MS = 1000;
  * epoch and offset share one Fetch; it is cancelled when none of them came back for it for a moment
  * after the last gave up.
  */
-export class RecordWaiter {
+export class RecordWaiter implements RecordWatch {
   private readonly polls = new Map<string, SharedPoll>();
 
   constructor(private readonly options: RecordWaiterOptions) {}
@@ -68,6 +63,7 @@ export class RecordWaiter {
    */
   wait(partition: Partition, address: string, offset: number, maxWaitMs: number, signal: AbortSignal): Promise<WaitOutcome> {
     if (signal.aborted) return Promise.resolve('idle');
+    if (this.options.walStarts.below(partition, address, offset)) return Promise.resolve('at-source');
     const key = pollKey(partition, address, offset);
     const shared = this.polls.get(key) ?? this.start(key, partition, address, offset, maxWaitMs);
     shared.waiters++;
@@ -96,7 +92,7 @@ export class RecordWaiter {
    */
   prefetch(partition: Partition, address: string, offset: number, maxWaitMs: number): void {
     const key = pollKey(partition, address, offset);
-    if (this.polls.has(key)) return;
+    if (this.polls.has(key) || this.options.walStarts.below(partition, address, offset)) return;
     this.linger(key, this.start(key, partition, address, offset, maxWaitMs));
   }
 
@@ -146,6 +142,7 @@ export class RecordWaiter {
         },
         { signal, timeoutMs: maxWaitMs + (this.options.brokerTimeoutMs ?? DEFAULT_BROKER_TIMEOUT_MS) },
       );
+      this.options.walStarts.note(partition, address, Number(answer.walStartOffset));
       const records = contiguousFrom(answer.records.map(toFetchedRecord), offset);
       if (records.length > 0) {
         this.options.cache.put(cacheKey(partition), partition.epoch, records);
@@ -158,8 +155,7 @@ export class RecordWaiter {
       if (signal.aborted) return 'idle';
       const failure = fromConnectError(error);
       // Below the broker's WAL start: those records are in PostgreSQL, readable now.
-      const walStart = Number((failure.details as { walStartOffset?: unknown } | undefined)?.walStartOffset);
-      if (failure.code === 'OFFSET_OUT_OF_RANGE' && Number.isFinite(walStart) && offset < walStart) return 'at-source';
+      if (offset < this.options.walStarts.noteRefusal(partition, address, failure)) return 'at-source';
       this.options.logger.debug(
         { code: failure.code, topicId: partition.topicId, partitionId: partition.partitionId, offset, broker: address },
         'long-poll fetch failed',

@@ -1,6 +1,6 @@
 import type { MetadataView } from '@partq/cluster';
 import type { Partition } from '@partq/proto';
-import type { RecordWaiter, WaitOutcome } from '../fetch/record-waiter.js';
+import type { RecordWatch, WaitOutcome } from '../fetch/record-watch.js';
 
 /** A partition a consumer waits on, and the offset it will read next there. */
 export interface WaitPoint {
@@ -10,7 +10,7 @@ export interface WaitPoint {
 
 export interface ArrivalWatchOptions {
   view: MetadataView;
-  waiter: RecordWaiter;
+  waiter: RecordWatch;
   /**
    * How soon a partition that cannot be long-polled (owner dead or unassigned, or failing) is looked
    * at again: its records may come from PostgreSQL. Default 1 s.
@@ -21,6 +21,8 @@ export interface ArrivalWatchOptions {
 }
 
 const DEFAULT_RECHECK_MS = 1000;
+/** Why a round's waits end; given, because abort() without a reason builds a DOMException (with a stack) every round. */
+const ROUND_OVER = new Error('the wait round is over');
 const DEFAULT_MAX_POLL_MS = 10_000;
 
 /**
@@ -64,7 +66,7 @@ export class ArrivalWatch {
     // Ends this round's waits; follows `signal` by hand (AbortSignal.any on a long-lived signal leaks on Node 20).
     const round = new AbortController();
     const stop = round.signal;
-    const follow = (): void => round.abort();
+    const follow = (): void => round.abort(ROUND_OVER);
     signal.addEventListener('abort', follow, { once: true });
     const all = (): ReadAfterWait => 'all';
     const waits: Promise<ReadAfterWait>[] = [delay(remaining, stop).then(all), this.ownerChange(points, stop).then(all)];
@@ -92,11 +94,11 @@ export class ArrivalWatch {
       return await Promise.race(waits);
     } finally {
       signal.removeEventListener('abort', follow);
-      round.abort();
+      round.abort(ROUND_OVER);
     }
   }
 
-  /** Starts long-polls at `points` without waiting on them (see RecordWaiter.prefetch). */
+  /** Starts long-polls at `points` without waiting on them (see RecordWatch.prefetch). */
   prefetch(points: readonly WaitPoint[]): void {
     for (const point of points) {
       const broker = point.partition.brokerId > 0 ? this.options.view.aliveBroker(point.partition.brokerId) : undefined;

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
-import type { ServiceImpl } from '@connectrpc/connect';
-import { PartitionOffsetSchema, RecordSchema, type BrokerService, type Record as BrokerRecord } from '@partq/proto';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { PartitionOffsetSchema, RecordSchema, type BrokerService, type Record as BrokerRecord, type TailRequest } from '@partq/proto';
 import { PartqError } from '@partq/runtime';
 
 interface PartitionLog {
@@ -9,7 +9,10 @@ interface PartitionLog {
   records: BrokerRecord[];
 }
 
-/** A broker over in-memory arrays: appends, trims, and serves Fetch (long-polls too) and GetOffsets like the real one. */
+/**
+ * A broker over in-memory arrays: appends, trims, and serves Fetch (long-polls too), Tail and
+ * GetOffsets like the real one. `{ tail: false }` leaves Tail out (UNIMPLEMENTED, as an older broker).
+ */
 export class FakeBroker {
   private readonly logs = new Map<string, PartitionLog>();
   /** Long-polls waiting for an append. */
@@ -18,8 +21,26 @@ export class FakeBroker {
   /** Fetches that asked to wait (max_wait_ms > 0). */
   longPolls = 0;
   getOffsetsCalls = 0;
-  /** When set, every call fails with this code (a broker that is down or no longer the owner). */
-  failWith: 'UNAVAILABLE' | 'NOT_OWNER' | undefined;
+  tailCalls = 0;
+  /** Requests that reached the broker's server, by method name (counted before routing). */
+  readonly requests = new Map<string, number>();
+  /** Tail streams open now. */
+  openTails = 0;
+  private failure: 'UNAVAILABLE' | 'NOT_OWNER' | undefined;
+
+  /** When set, every call fails with this code (a broker that is down or no longer the owner); open tails end with it. */
+  get failWith(): 'UNAVAILABLE' | 'NOT_OWNER' | undefined {
+    return this.failure;
+  }
+
+  set failWith(code: 'UNAVAILABLE' | 'NOT_OWNER' | undefined) {
+    this.failure = code;
+    for (const wake of [...this.appendWaiters]) wake();
+  }
+
+  noteRequest(method: string): void {
+    this.requests.set(method, (this.requests.get(method) ?? 0) + 1);
+  }
 
   /** Appends messages to a partition; resolves their offsets. */
   append(topicId: number, partitionId: number, payloads: string[]): number[] {
@@ -53,7 +74,13 @@ export class FakeBroker {
     return log.walStart + log.records.length;
   }
 
-  readonly impl: Partial<ServiceImpl<typeof BrokerService>> = {
+  readonly impl: Partial<ServiceImpl<typeof BrokerService>>;
+
+  constructor(options: { tail?: boolean } = {}) {
+    this.impl = { ...this.unary, ...(options.tail === false ? {} : { tail: (request, context) => this.tail(request, context) }) };
+  }
+
+  private readonly unary: Partial<ServiceImpl<typeof BrokerService>> = {
     fetch: async (request, context) => {
       this.fetchCalls++;
       if (request.maxWaitMs > 0) this.longPolls++;
@@ -83,6 +110,32 @@ export class FakeBroker {
       };
     },
   };
+
+  /** Pushes the partition's records from the offset on, and each append after, until the caller goes. */
+  private async *tail(request: TailRequest, context: HandlerContext) {
+    this.tailCalls++;
+    this.openTails++;
+    try {
+      let offset = Number(request.offset);
+      while (!context.signal.aborted) {
+        if (this.failWith) throw new PartqError(this.failWith, 'fake broker failure');
+        const log = this.log(request.topicId, request.partitionId);
+        if (offset < log.walStart) {
+          throw new PartqError('OFFSET_OUT_OF_RANGE', `offset ${offset} is below the WAL start ${log.walStart}`, { walStartOffset: log.walStart });
+        }
+        const index = offset - log.walStart;
+        if (index < log.records.length) {
+          const records = log.records.slice(index, index + Math.max(1, request.maxRecords));
+          offset += records.length;
+          yield { records, endOffset: BigInt(log.walStart + log.records.length), walStartOffset: BigInt(log.walStart) };
+          continue;
+        }
+        await this.appended(60_000, context.signal);
+      }
+    } finally {
+      this.openTails--;
+    }
+  }
 
   /** Resolves at the next append (to any partition), after `ms`, or when `signal` aborts. */
   private appended(ms: number, signal: AbortSignal): Promise<void> {

@@ -22,6 +22,7 @@ import {
   startServiceServer,
   wrapServiceImpl,
   type ServiceServer,
+  type ServiceServerOptions,
 } from '@partq/runtime';
 import { createDatabase, createTestDatabase, migrateToLatest, type Database, type TestDatabase } from '@partq/schema';
 import type { Kysely } from 'kysely';
@@ -57,14 +58,21 @@ export class TestCluster {
     private readonly brokerServer: ServiceServer,
   ) {}
 
-  static async start(): Promise<TestCluster> {
+  /** `brokerTail: false`: the fake broker answers Tail with UNIMPLEMENTED, as a broker from before it. */
+  static async start(options: { brokerTail?: boolean } = {}): Promise<TestCluster> {
     const database = await createTestDatabase();
     const db = createDatabase(database.url);
     await migrateToLatest(db);
     const manager = new FakeManager();
-    const broker = new FakeBroker();
+    const broker = new FakeBroker({ tail: options.brokerTail ?? true });
     const managerServer = await serve((router) => router.service(ManagerService, wrapServiceImpl(manager.impl)));
-    const brokerServer = await serve((router) => router.service(BrokerService, wrapServiceImpl(broker.impl)));
+    const brokerServer = await serve(
+      (router) => router.service(BrokerService, wrapServiceImpl(broker.impl)),
+      // Every request the broker gets, by method, answered or not (an unimplemented Tail too).
+      (app) => {
+        app.addHook('onRequest', async (request) => broker.noteRequest(request.url.slice(request.url.lastIndexOf('/') + 1)));
+      },
+    );
     manager.publish({ brokers: [create(BrokerSchema, { id: BROKER_ID, address: brokerServer.url, state: BrokerState.ALIVE })] });
     return new TestCluster(database, db, manager, broker, managerServer, brokerServer);
   }
@@ -191,6 +199,7 @@ export class TestCluster {
   }
 }
 
-function serve(routes: (router: ConnectRouter) => void): Promise<ServiceServer> {
-  return startServiceServer({ host: '127.0.0.1', port: 0, logger: silent, registry: createMetricsRegistry('fake'), shutdownTimeoutMs: 200, routes });
+/** Serves Connect routes on a free port, as the roles do. */
+export function serve(routes: (router: ConnectRouter) => void, configure?: ServiceServerOptions['configure']): Promise<ServiceServer> {
+  return startServiceServer({ host: '127.0.0.1', port: 0, logger: silent, registry: createMetricsRegistry('fake'), shutdownTimeoutMs: 200, routes, ...(configure ? { configure } : {}) });
 }

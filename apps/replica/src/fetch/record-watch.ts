@@ -1,0 +1,23 @@
+import type { Partition } from '@partq/proto';
+
+/**
+ * How a wait for records ended: `cached` (records from the offset on are in the read-ahead cache),
+ * `at-source` (there is something to read at the offset, but not from this answer: committed in
+ * PostgreSQL below the broker's WAL, say; read the partition from its source), `idle` (the wait ran
+ * out, or was given up), or `unavailable` (the broker cannot be asked now: it failed, is not the
+ * owner, or answered at once without waiting; look again a little later).
+ */
+export type WaitOutcome = 'cached' | 'at-source' | 'idle' | 'unavailable';
+
+/** Waits for the next records of a partition on its owning broker, so consume streams need not poll. */
+export interface RecordWatch {
+  /**
+   * Waits up to `maxWaitMs` for a record at `offset` of `partition` on the broker at `address`.
+   * Resolves `idle` at once when `signal` aborts.
+   */
+  wait(partition: Partition, address: string, offset: number, maxWaitMs: number, signal: AbortSignal): Promise<WaitOutcome>;
+  /** Starts watching `offset` without waiting on it: records there reach the cache while the caller does other work. */
+  prefetch(partition: Partition, address: string, offset: number, maxWaitMs: number): void;
+  /** Stops every watch (shutdown). */
+  close(): void;
+}
