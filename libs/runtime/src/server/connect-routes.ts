@@ -1,4 +1,4 @@
-import type { DescMethod, DescMethodUnary, DescService } from '@bufbuild/protobuf';
+import type { DescMethod, DescMethodServerStreaming, DescMethodUnary, DescService } from '@bufbuild/protobuf';
 import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions } from '@connectrpc/connect';
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
 import * as protoConnect from '@connectrpc/connect/protocol-connect';
@@ -7,6 +7,7 @@ import * as protoGrpcWeb from '@connectrpc/connect/protocol-grpc-web';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fromConnectError, toConnectError } from '../errors/connect-mapping.js';
 import { PartqError } from '../errors/partq-error.js';
+import { CONTENT_TYPE_STREAM_PROTO, leanServerStreamHandler, type AnyServerStreamImpl } from './lean-server-stream-handler.js';
 import { CONTENT_TYPE_PROTO, leanUnaryHandler, sendConnectError, type AnyUnaryImpl } from './lean-unary-handler.js';
 
 export interface ConnectRoutesOptions {
@@ -16,18 +17,22 @@ export interface ConnectRoutesOptions {
   shutdownSignal: AbortSignal;
 }
 
-type AnyImpl = AnyUnaryImpl;
+type AnyImpl = AnyUnaryImpl | AnyServerStreamImpl;
+/** Methods served by the lean handlers: unary and server-streaming, binary and uncompressed. */
+const LEAN_KINDS: ReadonlySet<DescMethod['methodKind']> = new Set(['unary', 'server_streaming']);
 
 /**
  * Serves Connect services on a Fastify instance (what connect-fastify's plugin does), with one
- * difference: unary calls with a binary body — every call partq's roles and npm clients make —
- * are answered by `leanUnaryHandler`; JSON, streams, gRPC and gRPC-web by Connect's universal
- * handlers. Register it in its own encapsulated context: it replaces the content-type parsers.
+ * difference: unary calls with a binary body and server streams of binary, uncompressed messages
+ * — every call partq's roles and npm clients make — are answered by `leanUnaryHandler` and
+ * `leanServerStreamHandler`; JSON, compressed streams, other stream kinds, gRPC and gRPC-web by
+ * Connect's universal handlers. Register it in its own encapsulated context: it replaces the
+ * content-type parsers.
  */
 export async function connectRoutes(app: FastifyInstance, options: ConnectRoutesOptions): Promise<void> {
   const router = createConnectRouter({ interceptors: options.interceptors, readMaxBytes: options.readMaxBytes, shutdownSignal: options.shutdownSignal });
-  const unaryImpls = new Map<DescMethod, AnyImpl>();
-  options.routes(recordingRouter(router, unaryImpls));
+  const impls = new Map<DescMethod, AnyImpl>();
+  options.routes(recordingRouter(router, impls));
 
   // A unary binary body is read whole (the handler decodes it); other Connect bodies are left on
   // the stream for the universal handler, as connect-fastify does.
@@ -48,14 +53,9 @@ export async function connectRoutes(app: FastifyInstance, options: ConnectRoutes
   app.addContentTypeParser(protoConnect.contentTypeStreamRegExp, leaveBodyOnStream);
 
   for (const handler of router.handlers) {
-    const impl = unaryImpls.get(handler.method);
-    const method = handler.method;
-    const lean =
-      impl && method.methodKind === 'unary'
-        ? leanUnaryHandler({ method: method as DescMethodUnary, impl, interceptors: options.interceptors, shutdownSignal: options.shutdownSignal })
-        : undefined;
+    const lean = leanHandlerOf(handler.method, impls.get(handler.method), options);
     app.all(handler.requestPath, async (request: FastifyRequest, reply: FastifyReply) => {
-      if (lean && request.method === 'POST' && request.headers['content-type'] === CONTENT_TYPE_PROTO) return lean(request, reply);
+      if (lean && request.method === 'POST' && lean.accepts(request.headers)) return lean.handle(request, reply);
       // Answered on reply.raw, as connect-fastify does.
       await universal(handler, request, reply);
       return undefined;
@@ -74,6 +74,27 @@ export async function connectRoutes(app: FastifyInstance, options: ConnectRoutes
           : new PartqError('INTERNAL', 'internal error');
     return sendConnectError(reply, toConnectError(failure));
   });
+}
+
+/** A lean handler, and the requests it takes (the rest go to Connect's universal handler). */
+interface LeanRoute {
+  accepts(headers: FastifyRequest['headers']): boolean;
+  handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+}
+
+function leanHandlerOf(method: DescMethod, impl: AnyImpl | undefined, options: ConnectRoutesOptions): LeanRoute | undefined {
+  if (impl === undefined) return undefined;
+  const { interceptors, shutdownSignal, readMaxBytes } = options;
+  if (method.methodKind === 'unary') {
+    const handle = leanUnaryHandler({ method: method as DescMethodUnary, impl: impl as AnyUnaryImpl, interceptors, shutdownSignal });
+    return { accepts: (headers) => headers['content-type'] === CONTENT_TYPE_PROTO, handle };
+  }
+  if (method.methodKind === 'server_streaming') {
+    const handle = leanServerStreamHandler({ method: method as DescMethodServerStreaming, impl: impl as AnyServerStreamImpl, interceptors, shutdownSignal, readMaxBytes });
+    const identity = (encoding: string | string[] | undefined): boolean => encoding === undefined || encoding === 'identity';
+    return { accepts: (headers) => headers['content-type'] === CONTENT_TYPE_STREAM_PROTO && identity(headers['connect-content-encoding']), handle };
+  }
+  return undefined;
 }
 
 /** Connect's own handling of a request (connect-fastify's route body). */
@@ -100,8 +121,8 @@ function leaveBodyOnStream(_request: FastifyRequest, _payload: unknown, done: (e
   done(null, undefined);
 }
 
-/** The router, with every unary implementation noted on the way in (the universal handlers hide them). */
-function recordingRouter(router: ConnectRouter, unaryImpls: Map<DescMethod, AnyImpl>): ConnectRouter {
+/** The router, with every unary and server-streaming implementation noted on the way in (the universal handlers hide them). */
+function recordingRouter(router: ConnectRouter, impls: Map<DescMethod, AnyImpl>): ConnectRouter {
   const recording: ConnectRouter = {
     get handlers() {
       return router.handlers;
@@ -109,13 +130,13 @@ function recordingRouter(router: ConnectRouter, unaryImpls: Map<DescMethod, AnyI
     service(service: DescService, implementation: Record<string, AnyImpl | undefined>, handlerOptions?: Parameters<ConnectRouter['service']>[2]) {
       for (const method of service.methods) {
         const impl = implementation[method.localName];
-        if (method.methodKind === 'unary' && typeof impl === 'function') unaryImpls.set(method, impl.bind(implementation) as AnyImpl);
+        if (LEAN_KINDS.has(method.methodKind) && typeof impl === 'function') impls.set(method, impl.bind(implementation) as AnyImpl);
       }
       router.service(service, implementation as never, handlerOptions);
       return recording;
     },
     rpc(method: DescMethod, impl: AnyImpl, handlerOptions?: Parameters<ConnectRouter['rpc']>[2]) {
-      if (method.methodKind === 'unary') unaryImpls.set(method, impl);
+      if (LEAN_KINDS.has(method.methodKind)) impls.set(method, impl);
       router.rpc(method as never, impl as never, handlerOptions);
       return recording;
     },

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { create } from '@bufbuild/protobuf';
 import { StringValueSchema } from '@bufbuild/protobuf/wkt';
 import { EchoService } from '../../test/echo-service.js';
-import { fromConnectError } from '../errors/connect-mapping.js';
+import { errorOf } from '../../test/error-of.js';
 import { PartqError } from '../errors/partq-error.js';
 import { wrapServiceImpl } from '../errors/wrap-service.js';
 import { createLogger } from '../log/create-logger.js';
@@ -56,15 +56,6 @@ function sample(text: string, name: string, labels: Record<string, string>): num
     if (Object.entries(labels).every(([k, v]) => present.has(`${k}="${v}"`))) return Number(match[3]);
   }
   return undefined;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<PartqError> {
-  try {
-    await promise;
-  } catch (e) {
-    return fromConnectError(e);
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('startServiceServer', () => {
