@@ -153,6 +153,24 @@ describe('broker over Connect', () => {
     expect(offsets.endOffsets.map((o) => [o.topicId, o.partitionId, o.offset])).toEqual([[1, 0, 13n]]);
   });
 
+  it('answers a Fetch that accepts records_data with the stored record bytes, the same records as `records`', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1, startOffset: 10 }]);
+    await append(0, 1, [record('a', 0, undefined, 'k1'), record('b'), record('c')]);
+    const objects = await client.fetch({ topicId: 1, partitionId: 0, offset: 11n });
+    const bytes = await client.fetch({ topicId: 1, partitionId: 0, offset: 11n, acceptRecordsData: true });
+    expect(bytes.records).toEqual([]);
+    const decoded = decodeRecordBatch(bytes.recordsData);
+    expect(decoded.map((r) => [r.offset, decoder.decode(r.payload), r.timestampMs])).toEqual(
+      objects.records.map((r) => [Number(r.offset), decoder.decode(r.payload), Number(r.timestampMs)]),
+    );
+    expect([bytes.endOffset, bytes.walStartOffset]).toEqual([13n, 10n]);
+    const withKey = await client.fetch({ topicId: 1, partitionId: 0, offset: 10n, maxRecords: 1, acceptRecordsData: true });
+    expect(decodeRecordBatch(withKey.recordsData).map((r) => decoder.decode(r.key))).toEqual(['k1']);
+    const atEnd = await client.fetch({ topicId: 1, partitionId: 0, offset: 13n, acceptRecordsData: true });
+    expect([atEnd.recordsData.byteLength, atEnd.endOffset]).toEqual([0, 13n]);
+    expect((await failureOf(client.fetch({ topicId: 1, partitionId: 0, offset: 3n, acceptRecordsData: true }))).code).toBe('OFFSET_OUT_OF_RANGE');
+  });
+
   it('fences by epoch and ownership, and refuses empty batches', async () => {
     await start([{ topicId: 1, partitionId: 0, epoch: 3 }]);
     const stale = await failureOf(append(0, 2, [record('x')]));

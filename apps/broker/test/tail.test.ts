@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { Acks, AppendRecordSchema, type TailResponse } from '@partq/proto';
+import { Acks, AppendRecordSchema, decodeRecordBatch, type TailResponse } from '@partq/proto';
 import { fromConnectError } from '@partq/runtime';
 import { TestBroker, TWO_PARTITIONS } from './test-broker.js';
 
@@ -24,7 +24,7 @@ class TailReader {
   readonly ended: Promise<string>;
   private readonly controller = new AbortController();
 
-  constructor(request: { partitionId: number; offset: bigint; maxRecords?: number }) {
+  constructor(request: { partitionId: number; offset: bigint; maxRecords?: number; acceptRecordsData?: boolean }) {
     const call = test.client.tail({ topicId: 1, ...request }, { signal: this.controller.signal });
     this.ended = (async () => {
       try {
@@ -36,8 +36,13 @@ class TailReader {
     })();
   }
 
+  /** Offset and text of every record pushed, from `records` or from records_data. */
   get records(): [number, string][] {
-    return this.responses.flatMap((response) => response.records.map((r): [number, string] => [Number(r.offset), decoder.decode(r.payload)]));
+    return this.responses.flatMap((response) =>
+      response.records.length > 0
+        ? response.records.map((r): [number, string] => [Number(r.offset), decoder.decode(r.payload)])
+        : decodeRecordBatch(response.recordsData).map((r): [number, string] => [r.offset, decoder.decode(r.payload)]),
+    );
   }
 
   async waitFor(count: number): Promise<[number, string][]> {
@@ -78,6 +83,32 @@ it('pushes what the log holds from the offset, then each append as it becomes du
   expect(tail.responses.every((response) => response.records.length === 1)).toBe(true);
   expect(tail.responses[tail.responses.length - 1]!.endOffset).toBe(6n);
   expect(await tail.cancel()).toBe('CANCELLED');
+});
+
+it('pushes the stored records in records_data to a reader that accepts it: the same records as `records`', async () => {
+  await append(0, 'a', 'b');
+  const bytes = new TailReader({ partitionId: 0, offset: 0n, acceptRecordsData: true });
+  const objects = new TailReader({ partitionId: 0, offset: 0n });
+  await append(0, 'c');
+  const expected: [number, string][] = [
+    [0, 'a'],
+    [1, 'b'],
+    [2, 'c'],
+  ];
+  expect(await bytes.waitFor(3)).toEqual(expected);
+  expect(await objects.waitFor(3)).toEqual(expected);
+  const withRecords = bytes.responses.filter((r) => r.recordsData.byteLength > 0);
+  expect(withRecords.length).toBeGreaterThan(0);
+  expect(bytes.responses.every((r) => r.records.length === 0)).toBe(true);
+  expect(objects.responses.every((r) => r.recordsData.byteLength === 0)).toBe(true);
+  // Field for field what `records` says (timestamps, producer ids and all).
+  const fromBytes = bytes.responses.flatMap((r) => decodeRecordBatch(r.recordsData));
+  const fromObjects = objects.responses.flatMap((r) => r.records);
+  expect(fromBytes.map((r) => [r.offset, r.timestampMs, r.producerId])).toEqual(fromObjects.map((r) => [Number(r.offset), Number(r.timestampMs), r.producerId]));
+  const last = bytes.responses[bytes.responses.length - 1]!;
+  expect(last.endOffset).toBe(3n);
+  expect(await bytes.cancel()).toBe('CANCELLED');
+  expect(await objects.cancel()).toBe('CANCELLED');
 });
 
 it('refuses a negative offset, an offset past the end and a partition it does not own, with stable codes', async () => {

@@ -2,8 +2,9 @@ import type { ConsumedMessage } from '@partq/proto';
 import { waitFor } from './support/wait-for.js';
 import { TestCluster, type TestReplica } from './support/test-cluster.js';
 
-// A broker from before Tail (it answers UNIMPLEMENTED, as during a rolling upgrade): consume streams
-// fall back to long-poll Fetches for its partitions, and do not keep asking for tails.
+// A broker from before Tail (it answers UNIMPLEMENTED, as during a rolling upgrade) and so from before
+// records_data: consume streams fall back to long-poll Fetches for its partitions, do not keep asking
+// for tails, and read the records its answers carry in `records`.
 const HEARTBEAT_MS = 200;
 const tag = (message: ConsumedMessage): string => `${message.partitionId}:${message.offset}`;
 
@@ -11,7 +12,7 @@ let cluster: TestCluster;
 let replica: TestReplica;
 
 beforeAll(async () => {
-  cluster = await TestCluster.start({ brokerTail: false });
+  cluster = await TestCluster.start({ brokerTail: false, brokerRecordsData: false });
   replica = await cluster.startReplica({ PARTQ_REPLICA_STREAM_HEARTBEAT: `${HEARTBEAT_MS}ms` });
 }, 60_000);
 
@@ -43,6 +44,9 @@ it('delivers what is appended later through long-polls, without a busy loop', as
     cluster.broker.append(topic.id, 1, ['late']);
     await waitFor(() => delivered.length >= 3, 'the late message');
     expect(delivered.map(tag)).toEqual(['0:0', '0:1', '1:0']);
+    expect(delivered.map((message) => Buffer.from(message.payload).toString())).toEqual(['a', 'b', 'late']);
+    expect(cluster.broker.answersWithRecords).toEqual({ records: expect.any(Number), recordsData: 0 });
+    expect(cluster.broker.answersWithRecords.records).toBeGreaterThanOrEqual(2);
     // Three heartbeats of waits and a late message later, no partition asked again.
     expect(cluster.broker.requests.get('Tail')).toBeLessThanOrEqual(2);
   } finally {

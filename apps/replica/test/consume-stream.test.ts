@@ -95,6 +95,9 @@ it('delivers what is pending, then follows each partition on a tail (no repeated
     cluster.broker.append(topic.id, 1, ['f']);
     expect((await stream.waitForMessages(7)).map(text).slice(4).sort()).toEqual(['d', 'e', 'f']);
     expect(requests() - before).toBe(0);
+    // Every record came as the broker's stored bytes (records_data), none as decoded `records`.
+    expect(cluster.broker.answersWithRecords.records).toBe(0);
+    expect(cluster.broker.answersWithRecords.recordsData).toBeGreaterThanOrEqual(3);
   } finally {
     await stream.cancel();
   }

@@ -6,3 +6,4 @@ export { decodeAppendRecordBatch, encodeAppendRecordBatch, type AppendBatchRecor
 export { decodeSendMessageBatch, type BatchSendMessage } from './send-message-batch-codec.js';
 export { encodeGetUpdatesResponse, type PartitionUpdate } from './get-updates-response-codec.js';
 export { encodeAppendRequest, type AppendTarget } from './append-request-codec.js';
+export { encodeStoredRecordsAnswer, type StoredRecordsAnswerSchema } from './stored-records-answer-codec.js';

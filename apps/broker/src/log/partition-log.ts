@@ -303,8 +303,8 @@ export class PartitionLog {
     return (await this.readStored(from, maxRecords, maxBytes)).map((entry) => decodeRecord(entry.data));
   }
 
-  /** As read(), the records as the WAL stores them (partq.v1.Record bytes), undecoded. */
-  private async readStored(from: number, maxRecords: number, maxBytes: number): Promise<WalRecord[]> {
+  /** As read(), the records as the WAL stores them (partq.v1.Record bytes, each with its offset), undecoded. */
+  async readStored(from: number, maxRecords: number, maxBytes: number): Promise<WalRecord[]> {
     this.assertOpen();
     const start = this.wal.startOffset;
     const end = this.wal.endOffset;

@@ -3,15 +3,21 @@ import { create } from '@bufbuild/protobuf';
 import {
   Acks,
   decodeAppendRecordBatch,
+  decodeRecord,
   encodeGetUpdatesResponse,
+  encodeStoredRecordsAnswer,
+  FetchResponseSchema,
   PartitionOffsetSchema,
+  TailResponseSchema,
   WireFormatError,
   type AppendRequest,
   type BrokerService,
   type PartitionOffset,
   type PartitionUpdate,
   type RecordFields,
+  type StoredRecordsAnswerSchema,
 } from '@partq/proto';
+import type { WalRecord } from '@partq/wal';
 import { PartqError, withWireBytes } from '@partq/runtime';
 import type { BrokerMetrics } from '../broker-metrics.js';
 import type { PartitionLog } from '../log/partition-log.js';
@@ -115,6 +121,10 @@ export class BrokerServiceHandlers {
     }
     const maxRecords = limit(request.maxRecords, FETCH_DEFAULT_MAX_RECORDS, FETCH_LIMIT_MAX_RECORDS);
     const maxBytes = limit(request.maxBytes, FETCH_DEFAULT_MAX_BYTES, FETCH_LIMIT_MAX_BYTES);
+    if (request.acceptRecordsData) {
+      const stored = await log.readStored(offset, maxRecords, maxBytes);
+      return storedRecordsAnswer(FetchResponseSchema, stored, log);
+    }
     const records = await log.read(offset, maxRecords, maxBytes);
     return { records, endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
   }
@@ -147,14 +157,18 @@ export class BrokerServiceHandlers {
           }
           continue;
         }
-        const records = await log.read(offset, maxRecords, maxBytes);
+        // Stored bytes as they are for a reader of records_data (every replica of this version); decoded
+        // records for an older one.
+        const stored = await log.readStored(offset, maxRecords, maxBytes);
         // Truncated and taken under a new epoch while it read: these may not be the records the tail followed.
         if (log.epoch !== epoch) return;
-        const last = records[records.length - 1];
+        const last = stored[stored.length - 1];
         if (!last) continue;
-        offset = Number(last.offset) + 1;
-        metrics.tailPushed(records.length);
-        yield { records, endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
+        offset = last.offset + 1;
+        metrics.tailPushed(stored.length);
+        yield request.acceptRecordsData
+          ? storedRecordsAnswer(TailResponseSchema, stored, log)
+          : { records: stored.map((entry) => decodeRecord(entry.data)), endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
       }
     } finally {
       metrics.tailStreams(-1);
@@ -235,6 +249,17 @@ export class BrokerServiceHandlers {
     await this.options.store.reconcile(toStoreAssignments(request.assignments), request.complete);
     return {};
   }
+}
+
+/** A Fetch or Tail answer with its records in records_data, the WAL's stored bytes copied once into the answer. */
+function storedRecordsAnswer<S extends StoredRecordsAnswerSchema>(schema: S, stored: readonly WalRecord[], log: PartitionLog) {
+  const { bytes, answer } = encodeStoredRecordsAnswer(
+    schema,
+    stored.map((entry) => entry.data),
+    log.endOffset,
+    log.startOffset,
+  );
+  return withWireBytes(answer, bytes);
 }
 
 /** The request's records: the hand-encoded records_data, or AppendRecord objects when it is empty. */

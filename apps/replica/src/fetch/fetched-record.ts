@@ -1,3 +1,5 @@
+import { decodeRecordBatch, type Record as BrokerRecord } from '@partq/proto';
+
 /** A record of a partition as the replica hands it on: offsets and times as plain numbers. */
 export interface FetchedRecord {
   offset: number;
@@ -19,4 +21,30 @@ export function contiguousFrom(records: readonly FetchedRecord[], from: number):
     run.push(record);
   }
   return run;
+}
+
+/** What a broker's Fetch or Tail answer carries its records in. */
+export interface RecordsAnswer {
+  records: readonly BrokerRecord[];
+  recordsData: Uint8Array;
+}
+
+/**
+ * The records of a Fetch or Tail answer: from records_data (the broker's stored record bytes, which
+ * this replica asks for), or from `records` when an older broker sent those. Malformed records_data
+ * throws WireFormatError.
+ */
+export function fetchedRecordsOf(answer: RecordsAnswer): FetchedRecord[] {
+  if (answer.records.length > 0 || answer.recordsData.byteLength === 0) return answer.records.map(toFetchedRecord);
+  return decodeRecordBatch(answer.recordsData).map((record) => {
+    const fetched: FetchedRecord = { offset: record.offset, payload: record.payload, timestampMs: record.timestampMs };
+    if (record.key !== undefined) fetched.key = record.key;
+    return fetched;
+  });
+}
+
+function toFetchedRecord(record: BrokerRecord): FetchedRecord {
+  const fetched: FetchedRecord = { offset: Number(record.offset), payload: record.payload, timestampMs: Number(record.timestampMs) };
+  if (record.key !== undefined) fetched.key = record.key;
+  return fetched;
 }

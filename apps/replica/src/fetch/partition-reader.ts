@@ -1,10 +1,10 @@
 import type { MetadataView } from '@partq/cluster';
-import type { Partition, Record as BrokerRecord } from '@partq/proto';
+import type { Partition } from '@partq/proto';
 import { fromConnectError, type Logger } from '@partq/runtime';
 import type { FetchSource, ReplicaMetrics } from '../metrics.js';
 import type { BrokerClientPool } from './broker-client-pool.js';
 import type { CommittedMessages } from './committed-messages.js';
-import { contiguousFrom, type FetchedRecord } from './fetched-record.js';
+import { contiguousFrom, fetchedRecordsOf, type FetchedRecord, type RecordsAnswer } from './fetched-record.js';
 import type { ReadAheadCache } from './read-ahead-cache.js';
 import type { WalStarts } from './wal-starts.js';
 
@@ -72,7 +72,7 @@ export class PartitionReader {
     const { walStarts } = this.options;
     if (walStarts.below(partition, broker.address, from)) return this.readCommitted(partition, key, from, max);
 
-    let fetched: { records: BrokerRecord[]; walStartOffset: bigint };
+    let fetched: RecordsAnswer & { walStartOffset: bigint };
     try {
       fetched = await this.options.brokers.client(broker.address).fetch(
         {
@@ -81,6 +81,7 @@ export class PartitionReader {
           offset: BigInt(from),
           maxRecords: this.options.readAhead,
           maxBytes: this.options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
+          acceptRecordsData: true,
         },
         { timeoutMs: this.options.brokerTimeoutMs ?? DEFAULT_BROKER_TIMEOUT_MS },
       );
@@ -99,7 +100,7 @@ export class PartitionReader {
     }
 
     walStarts.note(partition, broker.address, Number(fetched.walStartOffset));
-    const records = contiguousFrom(fetched.records.map(toFetchedRecord), from);
+    const records = contiguousFrom(fetchedRecordsOf(fetched), from);
     if (records.length > 0) {
       this.options.cache.put(key, partition.epoch, records);
       return this.answer({ records: records.slice(0, max), from, source: 'broker' });
@@ -144,10 +145,4 @@ function startOf(partition: Partition, offset: number): number {
 /** The read-ahead cache's key of a partition. */
 export function cacheKey(partition: Pick<Partition, 'topicId' | 'partitionId'>): string {
   return `${partition.topicId}/${partition.partitionId}`;
-}
-
-export function toFetchedRecord(record: BrokerRecord): FetchedRecord {
-  const fetched: FetchedRecord = { offset: Number(record.offset), payload: record.payload, timestampMs: Number(record.timestampMs) };
-  if (record.key !== undefined) fetched.key = record.key;
-  return fetched;
 }

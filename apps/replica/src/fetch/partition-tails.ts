@@ -3,8 +3,8 @@ import type { Partition } from '@partq/proto';
 import { fromConnectError, type Logger } from '@partq/runtime';
 import type { ReplicaMetrics } from '../metrics.js';
 import type { BrokerClientPool } from './broker-client-pool.js';
-import { contiguousFrom, type FetchedRecord } from './fetched-record.js';
-import { cacheKey, toFetchedRecord } from './partition-reader.js';
+import { contiguousFrom, fetchedRecordsOf, type FetchedRecord } from './fetched-record.js';
+import { cacheKey } from './partition-reader.js';
 import type { ReadAheadCache } from './read-ahead-cache.js';
 import type { RecordWatch, WaitOutcome } from './record-watch.js';
 import type { WalStarts } from './wal-starts.js';
@@ -178,13 +178,14 @@ export class PartitionTails implements RecordWatch {
           offset: BigInt(tail.next),
           maxRecords: this.options.readAhead,
           maxBytes: this.options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
+          acceptRecordsData: true,
         },
         { signal: tail.controller.signal },
       );
       for await (const response of stream) {
         tail.heard = Date.now();
         this.options.walStarts.note(partition, address, Number(response.walStartOffset));
-        const records = contiguousFrom(response.records.map(toFetchedRecord), tail.next);
+        const records = contiguousFrom(fetchedRecordsOf(response), tail.next);
         if (records.length === 0) continue;
         this.store(tail, records);
         tail.next = records[records.length - 1]!.offset + 1;

@@ -1,5 +1,7 @@
-import { create } from '@bufbuild/protobuf';
-import { FetchResponseSchema, PartitionSchema, RecordSchema, type FetchRequest, type FetchResponse } from '@partq/proto';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { FetchResponseSchema, PartitionSchema, RecordSchema, type FetchRequest } from '@partq/proto';
+
+type FetchAnswer = MessageInitShape<typeof FetchResponseSchema>;
 import { PartqError } from '@partq/runtime';
 import type { BrokerClient, BrokerClientPool } from './broker-client-pool.js';
 import { ReadAheadCache } from './read-ahead-cache.js';
@@ -11,7 +13,7 @@ const silent = { debug: () => undefined };
 
 /** A broker whose Fetch answers when the test says so (or fails), recording every call and cancel. */
 class ScriptedBroker implements BrokerClientPool {
-  readonly calls: { request: Partial<FetchRequest>; cancelled: boolean; answer(response: Partial<FetchResponse>): void; fail(error: unknown): void }[] = [];
+  readonly calls: { request: Partial<FetchRequest>; cancelled: boolean; answer(response: FetchAnswer): void; fail(error: unknown): void }[] = [];
 
   client(): BrokerClient {
     return {
@@ -20,7 +22,7 @@ class ScriptedBroker implements BrokerClientPool {
           const call = {
             request,
             cancelled: false,
-            answer: (response: Partial<FetchResponse>) => resolve(create(FetchResponseSchema, { records: [], endOffset: 0n, walStartOffset: 0n, ...response })),
+            answer: (response: FetchAnswer) => resolve(create(FetchResponseSchema, { records: [], endOffset: 0n, walStartOffset: 0n, ...response })),
             fail: reject,
           };
           options?.signal?.addEventListener('abort', () => {

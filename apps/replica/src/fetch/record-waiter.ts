@@ -1,8 +1,8 @@
 import type { Partition } from '@partq/proto';
 import { fromConnectError, type Logger } from '@partq/runtime';
 import type { BrokerClientPool } from './broker-client-pool.js';
-import { contiguousFrom } from './fetched-record.js';
-import { cacheKey, toFetchedRecord } from './partition-reader.js';
+import { contiguousFrom, fetchedRecordsOf } from './fetched-record.js';
+import { cacheKey } from './partition-reader.js';
 import type { ReadAheadCache } from './read-ahead-cache.js';
 import type { RecordWatch, WaitOutcome } from './record-watch.js';
 import type { WalStarts } from './wal-starts.js';
@@ -139,17 +139,19 @@ export class RecordWaiter implements RecordWatch {
           maxRecords: this.options.readAhead,
           maxBytes: this.options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
           maxWaitMs,
+          acceptRecordsData: true,
         },
         { signal, timeoutMs: maxWaitMs + (this.options.brokerTimeoutMs ?? DEFAULT_BROKER_TIMEOUT_MS) },
       );
       this.options.walStarts.note(partition, address, Number(answer.walStartOffset));
-      const records = contiguousFrom(answer.records.map(toFetchedRecord), offset);
+      const answered = fetchedRecordsOf(answer);
+      const records = contiguousFrom(answered, offset);
       if (records.length > 0) {
         this.options.cache.put(cacheKey(partition), partition.epoch, records);
         return 'cached';
       }
       // Records past `offset` only, or a WAL that starts past it: the ones before are in PostgreSQL.
-      if (answer.records.length > 0 || offset < Number(answer.walStartOffset)) return 'at-source';
+      if (answered.length > 0 || offset < Number(answer.walStartOffset)) return 'at-source';
       return Date.now() - started < maxWaitMs - EARLY_ANSWER_SLACK_MS ? 'unavailable' : 'idle';
     } catch (error) {
       if (signal.aborted) return 'idle';

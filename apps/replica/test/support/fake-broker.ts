@@ -1,6 +1,6 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import { PartitionOffsetSchema, RecordSchema, type BrokerService, type Record as BrokerRecord, type TailRequest } from '@partq/proto';
+import { encodeRecordBatch, PartitionOffsetSchema, RecordSchema, type BrokerService, type Record as BrokerRecord, type TailRequest } from '@partq/proto';
 import { PartqError } from '@partq/runtime';
 
 interface PartitionLog {
@@ -11,7 +11,9 @@ interface PartitionLog {
 
 /**
  * A broker over in-memory arrays: appends, trims, and serves Fetch (long-polls too), Tail and
- * GetOffsets like the real one. `{ tail: false }` leaves Tail out (UNIMPLEMENTED, as an older broker).
+ * GetOffsets like the real one. `{ tail: false }` leaves Tail out (UNIMPLEMENTED, as an older broker);
+ * `{ recordsData: false }` answers with `records` even to a caller that accepts records_data (a broker
+ * from before records_data ignores the request's flag).
  */
 export class FakeBroker {
   private readonly logs = new Map<string, PartitionLog>();
@@ -26,6 +28,9 @@ export class FakeBroker {
   readonly requests = new Map<string, number>();
   /** Tail streams open now. */
   openTails = 0;
+  /** Fetch and Tail answers that carried records, by the field they were in. */
+  readonly answersWithRecords = { records: 0, recordsData: 0 };
+  private readonly recordsData: boolean;
   private failure: 'UNAVAILABLE' | 'NOT_OWNER' | undefined;
 
   /** When set, every call fails with this code (a broker that is down or no longer the owner); open tails end with it. */
@@ -76,7 +81,8 @@ export class FakeBroker {
 
   readonly impl: Partial<ServiceImpl<typeof BrokerService>>;
 
-  constructor(options: { tail?: boolean } = {}) {
+  constructor(options: { tail?: boolean; recordsData?: boolean } = {}) {
+    this.recordsData = options.recordsData ?? true;
     this.impl = { ...this.unary, ...(options.tail === false ? {} : { tail: (request, context) => this.tail(request, context) }) };
   }
 
@@ -94,11 +100,7 @@ export class FakeBroker {
         throw new PartqError('OFFSET_OUT_OF_RANGE', `offset ${offset} is below the WAL start ${log.walStart}`, { walStartOffset: log.walStart });
       }
       const index = offset - log.walStart;
-      return {
-        records: log.records.slice(index, index + Math.max(1, request.maxRecords)),
-        endOffset: BigInt(log.walStart + log.records.length),
-        walStartOffset: BigInt(log.walStart),
-      };
+      return this.answer(log, log.records.slice(index, index + Math.max(1, request.maxRecords)), request.acceptRecordsData);
     },
     getOffsets: async (request) => {
       this.getOffsetsCalls++;
@@ -127,7 +129,7 @@ export class FakeBroker {
         if (index < log.records.length) {
           const records = log.records.slice(index, index + Math.max(1, request.maxRecords));
           offset += records.length;
-          yield { records, endOffset: BigInt(log.walStart + log.records.length), walStartOffset: BigInt(log.walStart) };
+          yield this.answer(log, records, request.acceptRecordsData);
           continue;
         }
         await this.appended(60_000, context.signal);
@@ -135,6 +137,14 @@ export class FakeBroker {
     } finally {
       this.openTails--;
     }
+  }
+
+  /** A Fetch or Tail answer: the records in records_data when the caller accepts it (and this broker knows it), else in `records`. */
+  private answer(log: PartitionLog, records: BrokerRecord[], acceptRecordsData: boolean) {
+    const offsets = { endOffset: BigInt(log.walStart + log.records.length), walStartOffset: BigInt(log.walStart) };
+    if (records.length > 0) this.answersWithRecords[acceptRecordsData && this.recordsData ? 'recordsData' : 'records']++;
+    if (!acceptRecordsData || !this.recordsData) return { records, ...offsets };
+    return { records: [], recordsData: encodeRecordBatch(records.map((record) => toBinary(RecordSchema, record))), ...offsets };
   }
 
   /** Resolves at the next append (to any partition), after `ms`, or when `signal` aborts. */

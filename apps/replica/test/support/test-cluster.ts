@@ -58,13 +58,16 @@ export class TestCluster {
     private readonly brokerServer: ServiceServer,
   ) {}
 
-  /** `brokerTail: false`: the fake broker answers Tail with UNIMPLEMENTED, as a broker from before it. */
-  static async start(options: { brokerTail?: boolean } = {}): Promise<TestCluster> {
+  /**
+   * `brokerTail: false`: the fake broker answers Tail with UNIMPLEMENTED, as a broker from before it.
+   * `brokerRecordsData: false`: it answers Fetch and Tail with `records` only, as a broker from before records_data.
+   */
+  static async start(options: { brokerTail?: boolean; brokerRecordsData?: boolean } = {}): Promise<TestCluster> {
     const database = await createTestDatabase();
     const db = createDatabase(database.url);
     await migrateToLatest(db);
     const manager = new FakeManager();
-    const broker = new FakeBroker({ tail: options.brokerTail ?? true });
+    const broker = new FakeBroker({ tail: options.brokerTail ?? true, recordsData: options.brokerRecordsData ?? true });
     const managerServer = await serve((router) => router.service(ManagerService, wrapServiceImpl(manager.impl)));
     const brokerServer = await serve(
       (router) => router.service(BrokerService, wrapServiceImpl(broker.impl)),
