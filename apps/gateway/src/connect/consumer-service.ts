@@ -1,5 +1,6 @@
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { ConsumerService } from '@partq/proto';
+import { relayedDelivery } from '../consume/relayed-delivery.js';
 import type { GatewayServices } from '../gateway-services.js';
 
 /** ConsumerService (client.proto): the same calls as the REST consumer and size routes. */
@@ -37,7 +38,7 @@ export function consumerServiceImpl(services: GatewayServices): ServiceImpl<type
         },
         context.signal,
       );
-      for await (const messages of deliveries) yield { messages };
+      for await (const delivery of deliveries) yield relayedDelivery(delivery);
     },
     async release(request) {
       await services.reads.release({ topic: request.topic, consumerId: request.consumerId, streamId: request.streamId, next: request.next });

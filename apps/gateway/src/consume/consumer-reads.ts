@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { PartitionOffsetSchema, type Consumer, type ConsumedMessage, type PartitionOffset, type PartitionSize, type Topic } from '@partq/proto';
+import { PartitionOffsetSchema, type Consumer, type ConsumedMessage, type ConsumeStreamResponse, type PartitionOffset, type PartitionSize, type Topic } from '@partq/proto';
 import { PartqError } from '@partq/runtime';
 import { assertPartitionInRange, type MetadataLookup } from '../cluster/metadata-lookup.js';
 import type { ReplicaRouter } from './replica-router.js';
@@ -96,9 +96,10 @@ export class ConsumerReads {
 
   /**
    * The consumer's deliveries as its replica streams them (an empty one is a heartbeat), until
-   * `signal` aborts. A broken path to the replica ends it with UNAVAILABLE.
+   * `signal` aborts. A broken path to the replica ends it with UNAVAILABLE. Each delivery is the
+   * replica's answer as received, still marked with its wire bytes, so it can be relayed as they are.
    */
-  async *stream(request: ConsumeStreamRequest, signal: AbortSignal): AsyncGenerator<ConsumedMessage[]> {
+  async *stream(request: ConsumeStreamRequest, signal: AbortSignal): AsyncGenerator<ConsumeStreamResponse> {
     const { topic } = await this.authorize(request.topic, request.consumerId, request.partitionId);
     checkStreamId(request.streamId);
     const resume = checkOffsets(topic, request.resume, 'resume');
@@ -122,7 +123,7 @@ export class ConsumerReads {
       );
       for await (const response of responses) {
         this.options.onConsumed?.(topic, request.consumerId, response.messages.length);
-        yield response.messages;
+        yield response;
       }
     } catch (error) {
       if (this.stopping) throw new PartqError('UNAVAILABLE', 'the gateway is shutting down; reconnect');

@@ -7,6 +7,7 @@ import { connectNodeAdapter, createConnectTransport, Http2SessionManager } from 
 import { ProducerServiceRegisterRequestSchema } from '../gen/partq/v1/client_pb.js';
 import { describeRpcFailure } from '../errors/rpc-error-mapping.js';
 import { ProducerService } from '../wire.js';
+import { failureOf } from '../../test/failure-of.js';
 import { createLeanUnaryTransport } from './lean-unary-transport.js';
 import { withWireBytes } from './wire-bytes.js';
 
@@ -75,15 +76,6 @@ async function startServer(version: '1.1' | '2'): Promise<TestServer> {
         server.close(() => resolve());
       }),
   };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe.each(['2', '1.1'] as const)('createLeanUnaryTransport over HTTP/%s', (version) => {

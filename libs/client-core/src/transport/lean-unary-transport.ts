@@ -3,15 +3,13 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, type Transport, type UnaryResponse } from '@connectrpc/connect';
-import { codeFromHttpStatus, errorFromJsonBytes } from '@connectrpc/connect/protocol-connect';
 import type { Http2SessionManager } from '@connectrpc/connect-node';
+import { connectErrorOf, requestHeaders, splitHeaders, type HeadersInit, type RawHeaders } from './connect-http.js';
+import { http1ServerStream } from './http1-server-stream.js';
 import { wireBytesOf } from './wire-bytes.js';
 
 const CONTENT_TYPE_PROTO = 'application/proto';
-const TRAILER_PREFIX = 'trailer-';
 
-type HeadersInit = ConstructorParameters<typeof Headers>[0];
-type RawHeaders = Record<string, string | string[] | number | undefined>;
 
 export interface LeanUnaryTransportOptions {
   baseUrl: string;
@@ -19,7 +17,7 @@ export interface LeanUnaryTransportOptions {
   http2?: Http2SessionManager;
   /** HTTP/1.1 (when `http2` is not given): the agent whose keep-alive connections calls use. */
   agent?: http.Agent;
-  /** Streaming calls go here (a regular Connect transport on the same connection). */
+  /** Streaming calls go here (a regular Connect transport on the same connection), but server streams over HTTP/1.1. */
   streams: Transport;
   /** Headers every call carries unless it sets them itself (a server passing on its request id). */
   headers?: () => Record<string, string> | undefined;
@@ -27,7 +25,7 @@ export interface LeanUnaryTransportOptions {
 
 /**
  * Unary calls of the Connect protocol (binary, uncompressed) written straight on node:http2 or
- * node:http; streams go to `streams`.
+ * node:http; over HTTP/1.1 server streams too (http1-server-stream.ts), other streams go to `streams`.
  *
  * Why: connect-node spends most of a unary call's client CPU on machinery around the exchange
  * (AbortController chains, a DOMException and a ConnectError made on every successful call, WHATWG
@@ -82,7 +80,7 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
           ? setTimeout(() => fail(new ConnectError(`the call took longer than ${timeoutMs} ms`, Code.DeadlineExceeded)), timeoutMs)
           : undefined;
 
-      cancel = send(`${basePath}/${method.parent.typeName}/${method.name}`, requestHeaders(header, options.headers?.(), body.byteLength, timeoutMs), body, {
+      cancel = send(`${basePath}/${method.parent.typeName}/${method.name}`, requestHeaders(CONTENT_TYPE_PROTO, header, options.headers?.(), body.byteLength, timeoutMs), body, {
         failed: (error) => finish(() => reject(error)),
         answered: (status, headers, bytes) => {
           const { header: responseHeader, trailer } = splitHeaders(headers);
@@ -107,7 +105,13 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
       if (settled) cancel();
     });
 
-  return { unary, stream: (...args) => options.streams.stream(...args) };
+  // Over HTTP/1.1, server streams are read by hand too (http1-server-stream.ts); the rest go to `streams`.
+  const serverStream = options.http2 ? undefined : http1ServerStream({ baseUrl: url, agent: options.agent, headers: options.headers });
+  const stream: Transport['stream'] = (method, signal, timeoutMs, header, input, contextValues) =>
+    serverStream && method.methodKind === 'server_streaming'
+      ? serverStream(method, signal, timeoutMs, header, input)
+      : options.streams.stream(method, signal, timeoutMs, header, input, contextValues);
+  return { unary, stream };
 }
 
 /** What an exchange reports: the whole answer, or why there is none. Called at most once each. */
@@ -190,44 +194,4 @@ function http1Exchange(url: URL, agent: http.Agent | undefined): Exchange {
     req.end(body);
     return () => req.destroy();
   };
-}
-
-function requestHeaders(header: HeadersInit | undefined, defaults: Record<string, string> | undefined, contentLength: number, timeoutMs: number | undefined): RawHeaders {
-  const headers: RawHeaders = {
-    'content-type': CONTENT_TYPE_PROTO,
-    'connect-protocol-version': '1',
-    'content-length': contentLength,
-  };
-  if (timeoutMs !== undefined && timeoutMs > 0) headers['connect-timeout-ms'] = String(Math.ceil(timeoutMs));
-  if (header !== undefined) new Headers(header).forEach((value, key) => (headers[key] = value));
-  if (defaults) for (const [key, value] of Object.entries(defaults)) if (headers[key] === undefined) headers[key] = value;
-  return headers;
-}
-
-/** Connect puts a unary call's trailers in headers prefixed `trailer-`; HTTP/2 pseudo-headers are left out. */
-function splitHeaders(raw: RawHeaders): { header: Headers; trailer: Headers } {
-  const header = new Headers();
-  const trailer = new Headers();
-  for (const [key, value] of Object.entries(raw)) {
-    if (value === undefined || key.startsWith(':')) continue;
-    const values = Array.isArray(value) ? value : [String(value)];
-    for (const v of values) {
-      if (key.startsWith(TRAILER_PREFIX)) trailer.append(key.slice(TRAILER_PREFIX.length), v);
-      else header.append(key, v);
-    }
-  }
-  return { header, trailer };
-}
-
-/** The Connect error JSON of a failed call; a body that is not one (a proxy's page) gives the code of its HTTP status. */
-function connectErrorOf(status: number, body: Uint8Array, header: Headers, trailer: Headers): ConnectError {
-  const fallback = new ConnectError(`HTTP ${status}`, codeFromHttpStatus(status), header);
-  try {
-    const merged = new Headers(header);
-    trailer.forEach((value, key) => merged.append(key, value));
-    return errorFromJsonBytes(body, merged, fallback);
-  } catch (error) {
-    // errorFromJsonBytes throws `fallback` when the body is not Connect's error JSON.
-    return error instanceof ConnectError ? error : fallback;
-  }
 }

@@ -1,3 +1,3 @@
 export { createRpcTransport, createRpcClient, closeRpcTransports } from './transport.js';
 export { createFailoverTransport } from './failover-transport.js';
-export { withWireBytes } from '@partq/client-core';
+export { withWireBytes, wireBytesOf } from '@partq/client-core';

@@ -472,6 +472,9 @@ export const ConsumerServiceConsumeRequestSchema: GenMessage<ConsumerServiceCons
   messageDesc(file_partq_v1_client, 17);
 
 /**
+ * The same on the wire as partq.v1.ConsumeStreamResponse (the gateway relays its replica's bytes as
+ * they are): change both or neither.
+ *
  * @generated from message partq.v1.ConsumerServiceConsumeResponse
  */
 export type ConsumerServiceConsumeResponse = Message<"partq.v1.ConsumerServiceConsumeResponse"> & {

@@ -163,6 +163,8 @@ export const ConsumeStreamRequestSchema: GenMessage<ConsumeStreamRequest> = /*@_
   messageDesc(file_partq_v1_replica, 3);
 
 /**
+ * The same on the wire as partq.v1.ConsumerServiceConsumeResponse: see there.
+ *
  * @generated from message partq.v1.ConsumeStreamResponse
  */
 export type ConsumeStreamResponse = Message<"partq.v1.ConsumeStreamResponse"> & {
