@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
+import { finished } from 'node:stream';
 import { fromBinary, toBinary, type DescMessage, type DescMethodServerStreaming, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import { createAsyncIterable, transformInvokeImplementation } from '@connectrpc/connect/protocol';
@@ -81,7 +82,11 @@ export function leanServerStreamHandler(options: LeanServerStreamOptions): (requ
     if (res.destroyed) return;
     if (!res.headersSent) writeHead(reply, call?.context.responseHeader ?? new Headers());
     const trailer = endStreamToJson(call?.context.responseTrailer ?? new Headers(), failure, {});
-    await new Promise<void>((resolve) => res.end(envelope(endStreamFlag, Buffer.from(JSON.stringify(trailer))), () => resolve()));
+    // Settles on 'finish', an error or a premature close alike: end()'s own callback waits for 'finish' only.
+    await new Promise<void>((resolve) => {
+      finished(res, () => resolve());
+      res.end(envelope(endStreamFlag, Buffer.from(JSON.stringify(trailer))));
+    });
   };
 }
 
