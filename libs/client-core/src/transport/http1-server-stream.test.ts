@@ -155,3 +155,11 @@ it('turns an answer that is not a Connect stream (a proxy page) into the code of
   })());
   expect(failure.code).toBe(Code.Unavailable);
 });
+
+it('survives a connection cut while the caller is not reading, and reports it when it reads on', async () => {
+  const stream = client().consume({ topic: 'count', consumerId: 1 }, { headers: { 'x-test': 'cut' } })[Symbol.asyncIterator]();
+  expect((await stream.next()).done).toBe(false);
+  // The server cuts the connection 20 ms after its first message; nobody reads meanwhile.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect((await failureOf(stream.next())).code).toBe(Code.Unavailable);
+});

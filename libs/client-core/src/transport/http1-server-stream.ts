@@ -95,6 +95,10 @@ export function http1ServerStream(options: Http1ServerStreamOptions): ServerStre
       throw error;
     }
 
+    // Errors after this point reach the caller through the reading of `res`; these listeners only keep
+    // one that comes while nobody reads (or a second one) from becoming an uncaught exception.
+    req.on('error', ignore);
+    res.on('error', ignore);
     const { header: responseHeader } = splitHeaders(res.headers as RawHeaders);
     if (res.statusCode !== 200) {
       const answer = await readAll(res).catch(() => Buffer.alloc(0));
@@ -185,6 +189,8 @@ function envelopeOf<I extends DescMessage>(method: DescMethodServerStreaming<I, 
   envelope.set(bytes, ENVELOPE_HEADER_BYTES);
   return envelope;
 }
+
+function ignore(): void {}
 
 async function readAll(res: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
