@@ -121,12 +121,7 @@ export class BrokerServiceHandlers {
     }
     const maxRecords = limit(request.maxRecords, FETCH_DEFAULT_MAX_RECORDS, FETCH_LIMIT_MAX_RECORDS);
     const maxBytes = limit(request.maxBytes, FETCH_DEFAULT_MAX_BYTES, FETCH_LIMIT_MAX_BYTES);
-    if (request.acceptRecordsData) {
-      const stored = await log.readStored(offset, maxRecords, maxBytes);
-      return storedRecordsAnswer(FetchResponseSchema, stored, log);
-    }
-    const records = await log.read(offset, maxRecords, maxBytes);
-    return { records, endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
+    return recordsAnswer(FetchResponseSchema, await log.readStored(offset, maxRecords, maxBytes), log, request.acceptRecordsData);
   }
 
   /**
@@ -157,8 +152,6 @@ export class BrokerServiceHandlers {
           }
           continue;
         }
-        // Stored bytes as they are for a reader of records_data (every replica of this version); decoded
-        // records for an older one.
         const stored = await log.readStored(offset, maxRecords, maxBytes);
         // Truncated and taken under a new epoch while it read: these may not be the records the tail followed.
         if (log.epoch !== epoch) return;
@@ -166,9 +159,7 @@ export class BrokerServiceHandlers {
         if (!last) continue;
         offset = last.offset + 1;
         metrics.tailPushed(stored.length);
-        yield request.acceptRecordsData
-          ? storedRecordsAnswer(TailResponseSchema, stored, log)
-          : { records: stored.map((entry) => decodeRecord(entry.data)), endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
+        yield recordsAnswer(TailResponseSchema, stored, log, request.acceptRecordsData);
       }
     } finally {
       metrics.tailStreams(-1);
@@ -251,8 +242,14 @@ export class BrokerServiceHandlers {
   }
 }
 
-/** A Fetch or Tail answer with its records in records_data, the WAL's stored bytes copied once into the answer. */
-function storedRecordsAnswer<S extends StoredRecordsAnswerSchema>(schema: S, stored: readonly WalRecord[], log: PartitionLog) {
+/**
+ * A Fetch or Tail answer. A reader of records_data (every replica of this version) gets the WAL's
+ * stored bytes as they are, copied once into the answer; an older one gets decoded `records`.
+ */
+function recordsAnswer<S extends StoredRecordsAnswerSchema>(schema: S, stored: readonly WalRecord[], log: PartitionLog, acceptRecordsData: boolean) {
+  if (!acceptRecordsData) {
+    return { records: stored.map((entry) => decodeRecord(entry.data)), endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
+  }
   const { bytes, answer } = encodeStoredRecordsAnswer(
     schema,
     stored.map((entry) => entry.data),

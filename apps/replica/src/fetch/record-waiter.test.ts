@@ -1,12 +1,12 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { FetchResponseSchema, PartitionSchema, RecordSchema, type FetchRequest } from '@partq/proto';
-
-type FetchAnswer = MessageInitShape<typeof FetchResponseSchema>;
 import { PartqError } from '@partq/runtime';
 import type { BrokerClient, BrokerClientPool } from './broker-client-pool.js';
 import { ReadAheadCache } from './read-ahead-cache.js';
 import { RecordWaiter } from './record-waiter.js';
 import { WalStarts } from './wal-starts.js';
+
+type FetchAnswer = MessageInitShape<typeof FetchResponseSchema>;
 
 const partition = create(PartitionSchema, { topicId: 1, partitionId: 0, brokerId: 1, epoch: 3 });
 const silent = { debug: () => undefined };

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethodServerStreaming, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, type StreamResponse } from '@connectrpc/connect';
+import { encodeEnvelope } from '@connectrpc/connect/protocol';
 import { endStreamFlag, endStreamFromJson } from '@connectrpc/connect/protocol-connect';
 import { connectErrorOf, requestHeaders, splitHeaders, type HeadersInit, type RawHeaders } from './connect-http.js';
 import { wireBytesOf, withWireBytes } from './wire-bytes.js';
@@ -180,14 +181,9 @@ async function firstOf<T>(input: AsyncIterable<T>): Promise<T> {
   throw new ConnectError('a server-streaming call needs a request message', Code.Internal);
 }
 
-function envelopeOf<I extends DescMessage>(method: DescMethodServerStreaming<I, DescMessage>, input: MessageInitShape<I>): Buffer {
+function envelopeOf<I extends DescMessage>(method: DescMethodServerStreaming<I, DescMessage>, input: MessageInitShape<I>): Uint8Array {
   const message = isMessage(input, method.input) ? input : create(method.input, input);
-  const bytes = wireBytesOf(message) ?? toBinary(method.input, message);
-  const envelope = Buffer.allocUnsafe(ENVELOPE_HEADER_BYTES + bytes.byteLength);
-  envelope[0] = 0;
-  envelope.writeUInt32BE(bytes.byteLength, 1);
-  envelope.set(bytes, ENVELOPE_HEADER_BYTES);
-  return envelope;
+  return encodeEnvelope(0, wireBytesOf(message) ?? toBinary(method.input, message));
 }
 
 function ignore(): void {}

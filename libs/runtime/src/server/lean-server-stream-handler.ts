@@ -3,7 +3,7 @@ import type { Http2ServerResponse } from 'node:http2';
 import { finished } from 'node:stream';
 import { fromBinary, toBinary, type DescMessage, type DescMethodServerStreaming, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, type HandlerContext, type Interceptor } from '@connectrpc/connect';
-import { createAsyncIterable, transformInvokeImplementation } from '@connectrpc/connect/protocol';
+import { createAsyncIterable, encodeEnvelope, transformInvokeImplementation } from '@connectrpc/connect/protocol';
 import { endStreamFlag, endStreamToJson } from '@connectrpc/connect/protocol-connect';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { wireBytesOf } from '@partq/client-core';
@@ -64,7 +64,7 @@ export function leanServerStreamHandler(options: LeanServerStreamOptions): (requ
       writeHead(reply, call.context.responseHeader);
       while (next.done !== true) {
         const body = wireBytesOf(next.value) ?? toBinary(method.output, next.value);
-        if (!res.write(envelope(0, body))) await drained(res, call.context.signal);
+        if (!res.write(encodeEnvelope(0, body))) await drained(res, call.context.signal);
         next = await iterator.next();
       }
       done = true;
@@ -85,7 +85,7 @@ export function leanServerStreamHandler(options: LeanServerStreamOptions): (requ
     // Settles on 'finish', an error or a premature close alike: end()'s own callback waits for 'finish' only.
     await new Promise<void>((resolve) => {
       finished(res, () => resolve());
-      res.end(envelope(endStreamFlag, Buffer.from(JSON.stringify(trailer))));
+      res.end(encodeEnvelope(endStreamFlag, Buffer.from(JSON.stringify(trailer))));
     });
   };
 }
@@ -97,14 +97,6 @@ function writeHead(reply: FastifyReply, header: Headers): void {
   Object.assign(headers, outgoingHeaders(header));
   headers['content-type'] = CONTENT_TYPE_STREAM_PROTO;
   reply.raw.writeHead(200, headers);
-}
-
-function envelope(flags: number, body: Uint8Array): Buffer {
-  const bytes = Buffer.allocUnsafe(ENVELOPE_HEADER_BYTES + body.byteLength);
-  bytes[0] = flags;
-  bytes.writeUInt32BE(body.byteLength, 1);
-  bytes.set(body, ENVELOPE_HEADER_BYTES);
-  return bytes;
 }
 
 /** The request body, whole: a server-streaming request is one enveloped message. */
