@@ -1,4 +1,4 @@
-import { defineConfig, type Config } from '@partq/runtime';
+import { defineConfig, heapGrowthOption, type Config } from '@partq/runtime';
 
 const MiB = 1024 * 1024;
 
@@ -59,6 +59,7 @@ export const brokerConfigSpec = defineConfig({
     max: 32 * MiB,
     description: 'Largest payload (plus key) of one message',
   },
+  heapGrowthPercent: heapGrowthOption,
   logLevel: {
     type: 'string',
     env: 'PARTQ_LOG_LEVEL',

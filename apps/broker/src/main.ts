@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createLogger, loadConfigOrExit } from '@partq/runtime';
+import { applyHeapGrowth, createLogger, loadConfigOrExit } from '@partq/runtime';
 import { startBroker } from './broker.js';
 import { brokerConfigSpec } from './config.js';
 
@@ -9,6 +9,7 @@ const SHUTDOWN_GRACE_MS = 20_000;
 async function main(): Promise<void> {
   // --help prints and exits 0; a bad configuration prints the reason and exits 2.
   const config = loadConfigOrExit(brokerConfigSpec, { programName: 'partq-broker' });
+  applyHeapGrowth(config.heapGrowthPercent);
   const logger = createLogger({ role: 'broker', instanceId: String(process.pid), level: config.logLevel });
   const broker = await startBroker(config, { logger, awaitRegistration: false });
 

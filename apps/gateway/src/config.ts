@@ -1,4 +1,4 @@
-import { defineConfig, loadConfig, type Config, type LoadConfigOptions } from '@partq/runtime';
+import { defineConfig, heapGrowthOption, loadConfig, type Config, type LoadConfigOptions } from '@partq/runtime';
 
 const MIB = 1024 * 1024;
 /** JSON escaping and the envelope around a message: room for the fields next to a 2x-escaped payload. */
@@ -42,6 +42,7 @@ export const gatewayConfigSpec = defineConfig({
     min: 1,
     description: 'How long a produce may wait for a partition owner (retries included) before it fails',
   },
+  heapGrowthPercent: heapGrowthOption,
   logLevel: {
     type: 'string',
     env: 'PARTQ_LOG_LEVEL',
@@ -73,6 +74,8 @@ export interface GatewayConfig {
   batchBodyLimit: number;
   produceTimeoutMs: number;
   logLevel: Config<typeof gatewayConfigSpec>['logLevel'];
+  /** V8's heap growth past the last full GC, in % (see heapGrowthOption); applied by main. */
+  heapGrowthPercent: number;
   instanceId: string;
   /** Bearer token of the admin API; undefined turns the admin API off. */
   adminToken?: string;
@@ -94,6 +97,7 @@ export function resolveGatewayConfig(raw: Config<typeof gatewayConfigSpec>): Gat
     batchBodyLimit: Math.max(raw.batchBodyLimit ?? DEFAULT_BATCH_BODY_LIMIT_BYTES, bodyLimit),
     produceTimeoutMs: raw.produceTimeout,
     logLevel: raw.logLevel,
+    heapGrowthPercent: raw.heapGrowthPercent,
     instanceId: raw.instanceId ?? `gateway-${process.pid}`,
     adminToken: raw.adminToken,
   };

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { loadConfigOrExit } from '@partq/runtime';
+import { applyHeapGrowth, loadConfigOrExit } from '@partq/runtime';
 import { gatewayConfigSpec, resolveGatewayConfig } from './config.js';
 import { startGateway } from './gateway.js';
 
 /** partq-gateway: flags (--port 8081, see --help) override PARTQ_* environment variables. */
 async function main(): Promise<void> {
   const config = resolveGatewayConfig(loadConfigOrExit(gatewayConfigSpec, { programName: 'partq-gateway' }));
+  applyHeapGrowth(config.heapGrowthPercent);
   const gateway = await startGateway(config, { waitForMetadata: false });
 
   let signals = 0;

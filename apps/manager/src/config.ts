@@ -1,4 +1,4 @@
-import { defineConfig, loadConfig, type LoadConfigOptions } from '@partq/runtime';
+import { defineConfig, heapGrowthOption, loadConfig, type LoadConfigOptions } from '@partq/runtime';
 
 export const managerConfigSpec = defineConfig({
   host: { env: 'PARTQ_MANAGER_HOST', type: 'string', default: '127.0.0.1', description: 'Address to listen on' },
@@ -14,6 +14,7 @@ export const managerConfigSpec = defineConfig({
   syncMaxRecords: { env: 'PARTQ_SYNC_MAX_RECORDS', type: 'integer', default: 20000, min: 1, description: 'Most records committed to PostgreSQL in one transaction' },
   retentionInterval: { env: 'PARTQ_RETENTION_INTERVAL', type: 'duration', default: 5000, min: 100, description: 'How often messages every subscriber consumed are deleted' },
   autoRebalance: { env: 'PARTQ_AUTO_REBALANCE', type: 'boolean', default: true, description: 'Move partitions to a broker that joins, to balance load' },
+  heapGrowthPercent: heapGrowthOption,
   logLevel: { env: 'PARTQ_LOG_LEVEL', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'Log level' },
 });
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-import { runService } from '@partq/runtime';
+import { applyHeapGrowth, runService } from '@partq/runtime';
 import { loadManagerConfig } from './config.js';
 import { startManager } from './manager.js';
 
-void runService('manager', () => loadManagerConfig(), startManager);
+void runService('manager', () => loadManagerConfig(), (config) => {
+  applyHeapGrowth(config.heapGrowthPercent);
+  return startManager(config);
+});

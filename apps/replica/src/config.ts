@@ -1,4 +1,4 @@
-import { defineConfig, type Config } from '@partq/runtime';
+import { defineConfig, heapGrowthOption, type Config } from '@partq/runtime';
 
 /** Every option of the replica: flag `--kebab-name`, the environment variable shown, or the default. */
 export const replicaConfigSpec = defineConfig({
@@ -22,6 +22,7 @@ export const replicaConfigSpec = defineConfig({
     env: 'PARTQ_REPLICA_ADVERTISED_URL',
     description: 'URL other roles use to reach this replica (default: the URL it listens on)',
   },
+  heapGrowthPercent: heapGrowthOption,
   logLevel: {
     type: 'string',
     env: 'PARTQ_LOG_LEVEL',

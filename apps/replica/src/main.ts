@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { loadConfigOrExit } from '@partq/runtime';
+import { applyHeapGrowth, loadConfigOrExit } from '@partq/runtime';
 import { replicaConfigSpec } from './config.js';
 import { startReplica } from './start-replica.js';
 
 /** The partq-replica process: start, then stop gracefully on SIGINT / SIGTERM. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(replicaConfigSpec, { programName: 'partq-replica' });
+  applyHeapGrowth(config.heapGrowthPercent);
   const replica = await startReplica(config);
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {

@@ -16,3 +16,4 @@ export {
   requestIdServerInterceptor,
   requestIdClientInterceptor,
 } from './context/request-context.js';
+export { applyHeapGrowth, heapGrowthOption } from './lifecycle/heap-growth.js';
