@@ -80,10 +80,22 @@ describe('PartitionLog', () => {
     expect(retry.written).toBe(1);
 
     // Both calls are issued in the same tick: the second finds sequence 3 being written and waits for it.
-    const [a, b] = await Promise.all([log.append(1, [record('s3', 7, 3)], 0), log.append(1, [record('s3', 7, 3)], 0)]);
+    const settled: string[] = [];
+    const first = log.append(1, [record('s3', 7, 3)], 0).finally(() => settled.push('first'));
+    const second = log.append(1, [record('s3', 7, 3)], 0).finally(() => settled.push('second'));
+    const [a, b] = await Promise.all([first, second]);
     expect(a!.offsets).toEqual([3]);
     expect(b).toEqual({ baseOffset: 4, offsets: [3], duplicates: [true], lastOffset: 3, written: 0 });
-    expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['s0', 's1', 's2', 's3']);
+    expect(settled).toEqual(['first', 'second']);
+
+    // A duplicate of a record in an earlier, still running write of several waits for that write too.
+    const order: string[] = [];
+    const batch = log.append(1, [record('s4', 7, 4), record('s5', 7, 5), record('s6', 7, 6)], 0).finally(() => order.push('batch'));
+    const retry5 = log.append(1, [record('s5', 7, 5)], 0).finally(() => order.push('retry'));
+    expect((await retry5).offsets).toEqual([5]);
+    expect((await batch).offsets).toEqual([4, 5, 6]);
+    expect(order).toEqual(['batch', 'retry']);
+    expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['s0', 's1', 's2', 's3', 's4', 's5', 's6']);
     await log.close();
   });
 

@@ -62,6 +62,15 @@ export interface AppendOutcome {
 /** How `adopt` changed the local log. */
 export type AdoptOutcome = 'kept' | 'truncated' | 'reset' | 'ignored-stale-epoch';
 
+/** A WAL append in flight: the offsets it writes, [first, end). */
+interface PendingWrite {
+  first: number;
+  end: number;
+  appended: Promise<unknown>;
+  /** Settles with `appended`, never rejects. */
+  settled: Promise<void>;
+}
+
 /** A record of the request resolved to where it lands. */
 type Resolution =
   | { kind: 'written'; index: number }
@@ -90,9 +99,8 @@ export class PartitionLog {
   /** Bumped by every truncation/reset: a read that straddles one must not be served as current. */
   private layoutGeneration = 0;
   private readonly sequences: ProducerSequences;
-  /** `${producerId}:${sequence}` -> the append that is writing it, for in-flight duplicates. */
-  private readonly writing = new Map<string, Promise<unknown>>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  /** WAL appends not settled yet, oldest first: an in-flight duplicate finds the one writing its offset here. */
+  private readonly writes: PendingWrite[] = [];
   private readonly waiters = new CommitWaiters();
   /** Set while an exclusive operation is queued or running; appends wait for it. */
   private appendGate: Promise<void> | undefined;
@@ -201,15 +209,17 @@ export class PartitionLog {
     // From here to the WAL call nothing awaits, so offsets and the index stay consistent.
     const resolutions: Resolution[] = [];
     const fresh: RecordFields[] = [];
-    const inBatch = new Map<string, number>();
+    // producer id -> sequence -> index in `fresh`: a sequence repeated within this request.
+    const inBatch = new Map<number, Map<number, number>>();
     for (const record of records) {
       if (record.sequence === undefined) {
         resolutions.push({ kind: 'written', index: fresh.push(record) - 1 });
         continue;
       }
       const sequence = Number(record.sequence);
-      const key = `${record.producerId}:${sequence}`;
-      const earlier = inBatch.get(key);
+      let producerInBatch = inBatch.get(record.producerId);
+      if (!producerInBatch) inBatch.set(record.producerId, (producerInBatch = new Map()));
+      const earlier = producerInBatch.get(sequence);
       if (earlier !== undefined) {
         resolutions.push({ kind: 'duplicate', offset: this.nextOffset + earlier, pending: undefined });
         continue;
@@ -223,11 +233,11 @@ export class PartitionLog {
         );
       }
       if (check.kind === 'duplicate') {
-        resolutions.push({ kind: 'duplicate', offset: check.offset, pending: this.writing.get(key) });
+        resolutions.push({ kind: 'duplicate', offset: check.offset, pending: this.writeOf(check.offset) });
         continue;
       }
       const index = fresh.push(record) - 1;
-      inBatch.set(key, index);
+      producerInBatch.set(sequence, index);
       resolutions.push({ kind: 'written', index });
     }
 
@@ -275,24 +285,28 @@ export class PartitionLog {
       throw this.translateWalError(error);
     }
     this.nextOffset += records.length;
-    const keys: string[] = [];
-    records.forEach((record, i) => {
-      if (record.sequence === undefined) return;
-      const key = `${record.producerId}:${Number(record.sequence)}`;
-      this.sequences.remember(record.producerId, Number(record.sequence), firstOffset + i);
-      this.writing.set(key, appended);
-      keys.push(key);
-    });
-    const settled = appended.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.inflight.add(settled);
-    void settled.then(() => {
-      this.inflight.delete(settled);
-      for (const key of keys) if (this.writing.get(key) === appended) this.writing.delete(key);
-    });
+    for (let i = 0; i < records.length; i++) {
+      const { producerId, sequence } = records[i]!;
+      if (sequence !== undefined) this.sequences.remember(producerId, Number(sequence), firstOffset + i);
+    }
+    const write: PendingWrite = {
+      first: firstOffset,
+      end: firstOffset + records.length,
+      appended,
+      settled: appended.then(
+        () => undefined,
+        () => undefined,
+      ),
+    };
+    this.writes.push(write);
+    void write.settled.then(() => this.writes.splice(this.writes.indexOf(write), 1));
     return appended;
+  }
+
+  /** The WAL append still writing `offset`, if it has not settled. */
+  private writeOf(offset: number): Promise<unknown> | undefined {
+    for (const write of this.writes) if (offset >= write.first && offset < write.end) return write.appended;
+    return undefined;
   }
 
   /**
@@ -481,7 +495,7 @@ export class PartitionLog {
   /** Runs `work` with no append in flight and new appends held back; exclusive operations run one at a time. */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.exclusiveChain.then(async () => {
-      await Promise.all([...this.inflight]);
+      await Promise.all(this.writes.map((write) => write.settled));
       return work();
     });
     this.exclusiveChain = run.catch(() => undefined);
