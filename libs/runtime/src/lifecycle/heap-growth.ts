@@ -7,9 +7,10 @@ import type { NumberOption } from '../config/spec.js';
  * Why: a role's live heap is small (~16 MB), so V8's own limit sits one young generation (16 MB)
  * above it, and its incremental marking starts again as soon as a full GC ends. Measured on a
  * broker under pipelined produce: a mark-compact every ~250 ms, no scavenge at all, and about
- * half of its CPU in marking and sweeping. At 300 % (the heap may reach four times what the last
- * full GC kept) the same load made 3–5 full GCs instead of 19–25, and broker CPU per 1 KiB
- * message fell from 34–36 µs to 17–23 µs, for ~50 MB more resident memory per role.
+ * a third of its CPU in marking and sweeping. At 300 % (the heap may reach four times what the
+ * last full GC kept), in alternated runs of the same load, a broker made 6 full GCs instead of
+ * 17–23 and its CPU per 100 B message fell from 17.0–17.6 µs to 11.7–14.1 µs, for ~30–50 MB more
+ * resident memory per role (docs/performance.md, eighth round).
  */
 export const heapGrowthOption = {
   type: 'integer',
