@@ -143,6 +143,8 @@ test('a quick run prints one valid JSON line per measurement, a summary, and wri
   expect(floor['p99_ms']).toEqual(expect.any(Number));
   expect(Object.keys(floor['cpu_ms'] as object)).toEqual(expect.arrayContaining(['gateway', 'broker', 'replica']));
   expect(stdout).toMatch(/end-to-end vs the hop floor.*: partq p50 \S+ \/ p99 \S+ ms.*; floor p50 \S+ \/ p99 \S+ ms/);
+  // The end-to-end line warmed up first (--quick: 200 ms at 200 msg/s) and then measured its own 100 messages.
+  expect(measurements.find((m) => m['kind'] === 'e2e-latency')).toMatchObject({ errors: 0, msgs: 100, warmup_msgs: 40 });
   // Every other measurement really moved messages, and the cluster's CPU was visible through the cluster file.
   for (const m of measurements.filter((x) => x['kind'] !== 'broker-rss' && x['kind'] !== 'idle' && x['skipped'] === undefined)) {
     expect(m['msgs']).toBeGreaterThan(0);

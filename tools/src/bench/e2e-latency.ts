@@ -19,46 +19,30 @@ export function e2eLatencyName(size: number, rate: number): string {
  * lingerMs --e2e-linger, 0 by default: latency matters here, not batching) while a consumer reads with messages()
  * (a server stream: each message is pushed as soon as it is appended). Each payload carries its index; latency
  * is the time from its send() call to its receipt, on one clock.
+ *
+ * The same clients first run --e2e-warmup at the same rate on a topic of their own, unmeasured: the
+ * roles' and the clients' JIT is still compiling the delivery path at first. On a freshly started
+ * cluster 5 s of it took p99 from 143-150 to 70-77 ms (docs/performance.md, eighth round).
  */
 export async function measureE2eLatency(context: BenchContext): Promise<MeasuredResult> {
   const { options, target } = context;
   const { e2eRate: rate, e2eSize: size } = options;
   const total = Math.max(1, Math.round((rate * options.e2eDurationMs) / 1000));
-  const topic = context.topic(`e2e-${sizeLabel(size)}`);
   const producer = new Producer({ urls: [target.gatewayUrl], acks: 'broker', lingerMs: options.e2eLingerMs });
   const consumer = new Consumer({ urls: [target.gatewayUrl], maxMessages: 100 });
-  const sentAt = new Float64Array(total);
-  const latency = new LatencyRecorder();
-  /** send() to acknowledgement: the producing part of the end-to-end time. */
-  const acked = new LatencyRecorder();
   const tally = new ErrorTally();
-  const failed = tally.record;
   try {
-    await producer.createTopic(topic, { partitions: options.partitions });
-    await producer.register(topic);
-    await consumer.register(topic);
-    const { result, cpu } = await withCpu(context, async () => {
-      const stop = new AbortController();
-      const started = performance.now();
-      let received = 0;
-      const receiving = (async () => {
-        try {
-          for await (const message of consumer.messages(topic, { signal: stop.signal })) {
-            const index = Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength).readUInt32BE(0);
-            if (index < total && sentAt[index]! > 0) latency.record(performance.now() - sentAt[index]!);
-            if (++received >= total) return;
-          }
-        } catch (error) {
-          if (!stop.signal.aborted) failed(error);
-        }
-      })();
-      await sendAtRate(producer, topic, size, rate, total, sentAt, acked, failed);
-      const drain = setTimeout(() => stop.abort(), DRAIN_MS);
-      await receiving;
-      clearTimeout(drain);
-      if (received < total) failed(new Error(`received ${received} of ${total} messages within ${DRAIN_MS} ms of the last send`));
-      return { received, seconds: (performance.now() - started) / 1000 };
-    });
+    const warmup = Math.round((rate * options.e2eWarmupMs) / 1000);
+    if (warmup > 0) {
+      // Its failures are not the measurement's: the measured phase reports its own.
+      const warm = { producer, consumer, topic: await openTopic(context, producer, consumer, `e2e-warmup-${sizeLabel(size)}`), size, rate, total: warmup };
+      await runPhase(warm, new LatencyRecorder(), new LatencyRecorder(), new ErrorTally().record);
+    }
+    const latency = new LatencyRecorder();
+    /** send() to acknowledgement: the producing part of the end-to-end time. */
+    const acked = new LatencyRecorder();
+    const phase = { producer, consumer, topic: await openTopic(context, producer, consumer, `e2e-${sizeLabel(size)}`), size, rate, total };
+    const { result, cpu } = await withCpu(context, () => runPhase(phase, latency, acked, tally.record));
     context.producedBytes += total * size;
     return buildMeasurement({
       name: e2eLatencyName(size, rate),
@@ -73,7 +57,7 @@ export async function measureE2eLatency(context: BenchContext): Promise<Measured
       cpu,
       cpuVisible: context.cpuVisible,
       ...tally.fields(),
-      extra: { target_rate: rate, linger_ms: options.e2eLingerMs, ...ackFields(acked) },
+      extra: { target_rate: rate, linger_ms: options.e2eLingerMs, warmup_msgs: warmup, ...ackFields(acked) },
     });
   } finally {
     await producer.close();
@@ -81,17 +65,58 @@ export async function measureE2eLatency(context: BenchContext): Promise<Measured
   }
 }
 
-/** Sends message i when it is due (i / rate seconds after the start), each its own send() call. */
-async function sendAtRate(
-  producer: Producer,
-  topic: string,
-  size: number,
-  rate: number,
-  total: number,
-  sentAt: Float64Array,
+/** One run of messages at a fixed rate through the cluster, producer to consumer. */
+interface Phase {
+  producer: Producer;
+  consumer: Consumer;
+  topic: string;
+  size: number;
+  rate: number;
+  total: number;
+}
+
+/** A topic of this run, with the producer and the consumer registered to it. */
+async function openTopic(context: BenchContext, producer: Producer, consumer: Consumer, name: string): Promise<string> {
+  const topic = context.topic(name);
+  await producer.createTopic(topic, { partitions: context.options.partitions });
+  await producer.register(topic);
+  await consumer.register(topic);
+  return topic;
+}
+
+/** Sends `total` messages at the phase's rate and waits until the consumer has them all (or DRAIN_MS passed). */
+async function runPhase(
+  phase: Phase,
+  latency: LatencyRecorder,
   acked: LatencyRecorder,
   failed: (error: unknown) => void,
-): Promise<void> {
+): Promise<{ received: number; seconds: number }> {
+  const { consumer, topic, total } = phase;
+  const sentAt = new Float64Array(total);
+  const stop = new AbortController();
+  const started = performance.now();
+  let received = 0;
+  const receiving = (async () => {
+    try {
+      for await (const message of consumer.messages(topic, { signal: stop.signal })) {
+        const index = Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength).readUInt32BE(0);
+        if (index < total && sentAt[index]! > 0) latency.record(performance.now() - sentAt[index]!);
+        if (++received >= total) return;
+      }
+    } catch (error) {
+      if (!stop.signal.aborted) failed(error);
+    }
+  })();
+  await sendAtRate(phase, sentAt, acked, failed);
+  const drain = setTimeout(() => stop.abort(), DRAIN_MS);
+  await receiving;
+  clearTimeout(drain);
+  if (received < total) failed(new Error(`received ${received} of ${total} messages within ${DRAIN_MS} ms of the last send`));
+  return { received, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Sends message i when it is due (i / rate seconds after the start), each its own send() call. */
+async function sendAtRate({ producer, topic, size, rate, total }: Phase, sentAt: Float64Array, acked: LatencyRecorder, failed: (error: unknown) => void): Promise<void> {
   const started = performance.now();
   const sends: Promise<unknown>[] = [];
   let sent = 0;

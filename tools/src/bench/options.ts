@@ -32,6 +32,12 @@ export const benchSpec = defineConfig({
   e2eDuration: { type: 'duration', default: '5s', min: 100, description: 'End-to-end latency run: how long messages are sent' },
   e2eSize: { type: 'integer', default: 100, min: 8, description: 'End-to-end latency run: message size in bytes' },
   e2eLinger: { type: 'duration', default: 0, max: 1000, description: "End-to-end latency run: the producer's lingerMs (0: every send() leaves at once)" },
+  e2eWarmup: {
+    type: 'duration',
+    default: '5s',
+    max: 60_000,
+    description: 'End-to-end latency run: how long the same clients first send at the same rate, unmeasured, on a topic of their own (0: no warm-up)',
+  },
   mem: { type: 'boolean', default: false, description: 'Also run the long broker-memory test: --mem-bytes of 1 KiB messages flow through' },
   memBytes: { type: 'integer', default: 1024 ** 3, min: 1024, description: 'Payload bytes of the --mem test' },
   reference: {
@@ -69,6 +75,7 @@ export interface BenchOptions {
   e2eDurationMs: number;
   e2eSize: number;
   e2eLingerMs: number;
+  e2eWarmupMs: number;
   mem: boolean;
   memBytes: number;
   reference: boolean;
@@ -111,6 +118,7 @@ export function resolveBenchOptions(config: BenchConfig): BenchOptions {
     e2eDurationMs: config.e2eDuration,
     e2eSize: config.e2eSize,
     e2eLingerMs: config.e2eLinger,
+    e2eWarmupMs: config.e2eWarmup,
     mem: config.mem,
     memBytes: config.memBytes,
     reference: config.reference,
@@ -132,6 +140,7 @@ export function resolveBenchOptions(config: BenchConfig): BenchOptions {
     options.consumeCount = Math.min(options.consumeCount, 300);
     options.e2eRate = Math.min(options.e2eRate, 200);
     options.e2eDurationMs = Math.min(options.e2eDurationMs, 500);
+    options.e2eWarmupMs = Math.min(options.e2eWarmupMs, 200);
     options.memBytes = Math.min(options.memBytes, 1024 * 1024);
   }
   return options;
