@@ -132,7 +132,8 @@ export class TailCache {
 
   /** The id of the chunk `data` lies in: the newest one when it shares its memory, else a new one. */
   private chunkIdOf(data: Uint8Array): number {
-    if (data.buffer !== this.newestMemory || this.nextChunkId === this.firstChunkId) {
+    // newestMemory is unset whenever no chunk is left, so a record never joins a dropped one.
+    if (data.buffer !== this.newestMemory) {
       this.chunks.push(Buffer.from(data.buffer));
       this.newestMemory = data.buffer;
       this.nextChunkId++;

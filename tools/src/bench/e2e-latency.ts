@@ -31,17 +31,24 @@ export async function measureE2eLatency(context: BenchContext): Promise<Measured
   const producer = new Producer({ urls: [target.gatewayUrl], acks: 'broker', lingerMs: options.e2eLingerMs });
   const consumer = new Consumer({ urls: [target.gatewayUrl], maxMessages: 100 });
   const tally = new ErrorTally();
+  /** A phase on a topic of its own, with the producer and the consumer registered to it. */
+  const phaseOn = async (name: string, count: number): Promise<Phase> => {
+    const topic = context.topic(name);
+    await producer.createTopic(topic, { partitions: options.partitions });
+    await producer.register(topic);
+    await consumer.register(topic);
+    return { producer, consumer, topic, size, rate, total: count };
+  };
   try {
     const warmup = Math.round((rate * options.e2eWarmupMs) / 1000);
     if (warmup > 0) {
       // Its failures are not the measurement's: the measured phase reports its own.
-      const warm = { producer, consumer, topic: await openTopic(context, producer, consumer, `e2e-warmup-${sizeLabel(size)}`), size, rate, total: warmup };
-      await runPhase(warm, new LatencyRecorder(), new LatencyRecorder(), new ErrorTally().record);
+      await runPhase(await phaseOn(`e2e-warmup-${sizeLabel(size)}`, warmup), new LatencyRecorder(), new LatencyRecorder(), new ErrorTally().record);
     }
     const latency = new LatencyRecorder();
     /** send() to acknowledgement: the producing part of the end-to-end time. */
     const acked = new LatencyRecorder();
-    const phase = { producer, consumer, topic: await openTopic(context, producer, consumer, `e2e-${sizeLabel(size)}`), size, rate, total };
+    const phase = await phaseOn(`e2e-${sizeLabel(size)}`, total);
     const { result, cpu } = await withCpu(context, () => runPhase(phase, latency, acked, tally.record));
     context.producedBytes += total * size;
     return buildMeasurement({
@@ -73,15 +80,6 @@ interface Phase {
   size: number;
   rate: number;
   total: number;
-}
-
-/** A topic of this run, with the producer and the consumer registered to it. */
-async function openTopic(context: BenchContext, producer: Producer, consumer: Consumer, name: string): Promise<string> {
-  const topic = context.topic(name);
-  await producer.createTopic(topic, { partitions: context.options.partitions });
-  await producer.register(topic);
-  await consumer.register(topic);
-  return topic;
 }
 
 /** Sends `total` messages at the phase's rate and waits until the consumer has them all (or DRAIN_MS passed). */
