@@ -1,3 +1,4 @@
+import { createDatabase } from '@partq/schema';
 import { sql } from 'kysely';
 import { useMigratedDatabase } from '../../test/migrated-database.js';
 import { arrayLiteral, MessageStore, packBytes, type CommittedRecord } from './message-store.js';
@@ -72,6 +73,24 @@ describe('MessageStore.commit', () => {
     // Replayed (a sync retried after a lost answer): nothing twice, nothing moves back.
     expect(await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }])).toEqual([]);
     expect(await testDb.db.selectFrom('messages').select('offset').where('topic_id', '=', topic.id).execute()).toHaveLength(4);
+  });
+});
+
+describe('MessageStore.commit, session settings', () => {
+  test('the generic-plan setting it commits under ends with its transaction', async () => {
+    const topic = await testDb.db.insertInto('topics').values({ name: 'settings', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    // One connection: the commit and the check below share it, so a leaked setting would show.
+    const db = createDatabase(testDb.url, { max: 1 });
+    try {
+      const store = new MessageStore(db);
+      const record: CommittedRecord = { offset: 0, payload: own('p'), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 };
+      expect((await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records: [record] }])).map((r) => r.high_watermark)).toEqual([1]);
+      const shown = await sql<{ plan_cache_mode: string }>`SHOW plan_cache_mode`.execute(db);
+      expect(shown.rows[0]?.plan_cache_mode).toBe('auto');
+    } finally {
+      await db.destroy();
+    }
   });
 });
 
