@@ -150,6 +150,7 @@ describe('Wal append and read', () => {
     const wal = await openWal(temp, { dir, fsync: false });
     await expectWalError(wal.append([]), 'INVALID_ARGUMENT');
     await expectWalError(wal.append(['text' as unknown as Uint8Array]), 'INVALID_ARGUMENT');
+    await expectWalError(wal.append([new Uint16Array(2) as unknown as Uint8Array]), 'INVALID_ARGUMENT');
     await expectWalError(wal.read(-1, 5), 'INVALID_ARGUMENT');
     await expectWalError(wal.read(0, 1.5), 'INVALID_ARGUMENT');
     await expectWalError(wal.truncateFrom(Number.NaN), 'INVALID_ARGUMENT');
