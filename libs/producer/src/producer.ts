@@ -2,6 +2,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { callWithRetry, Gateways, ProducerService, withWireBytes, type Acks } from '@partq/client-core';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { Accumulator } from './batching/accumulator.js';
+import { AdmissionQueue } from './batching/admission-queue.js';
 import type { Batch, BatchTarget } from './batching/batch.js';
 import { BatchPartitions } from './batching/batch-partitions.js';
 import { Dispatcher } from './batching/dispatcher.js';
@@ -38,6 +39,15 @@ export interface SendOptions extends SignalOptions {
   acks?: AcksMode;
 }
 
+/** A send() whose topic is registered, on its way into the batches. */
+interface AdmittedSend {
+  registration: Registration;
+  acks: Acks;
+  outgoing: OutgoingMessage[];
+  pending: PendingSend;
+  signal: AbortSignal | undefined;
+}
+
 /**
  * Sends messages to partq topics through the gateway. Sends are gathered into batches (one Send RPC
  * each), at most `maxInFlight` batches travel at once, and a batch that fails for a transient reason
@@ -57,8 +67,10 @@ export class Producer implements AsyncDisposable {
   /** Every send() not settled yet, for flush() and close(). */
   private readonly pendingSends = new Set<PendingSend>();
   private readonly forgetSend = (pending: PendingSend): void => void this.pendingSends.delete(pending);
-  /** send() calls waiting for their registration or for admission; later sends queue behind them. */
+  /** send() calls waiting for their topic's registration; later sends wait behind them. */
   private waitingSends = 0;
+  /** send() calls waiting for the batches to admit their messages. */
+  private readonly admissionQueue: AdmissionQueue<AdmittedSend>;
   private closing: Promise<void> | undefined;
 
   constructor(options: ProducerOptions) {
@@ -66,6 +78,7 @@ export class Producer implements AsyncDisposable {
     this.gateways = new Gateways(ProducerService, this.options.urls, producerErrors, this.options.httpVersion);
     this.registrations = new Registrations((topic, partition, signal) => this.registerRemote(topic, partition, signal));
     this.dispatcher = new Dispatcher(this.options.maxInFlight, (batch) => this.sendBatch(batch));
+    this.admissionQueue = new AdmissionQueue(this.dispatcher, (send) => this.appendAdmitted(send));
     this.accumulator = new Accumulator({
       lingerMs: this.options.lingerMs,
       maxBatchCount: this.options.maxBatchCount,
@@ -147,36 +160,42 @@ export class Producer implements AsyncDisposable {
 
       pending = new PendingSend(outgoing.length, this.forgetSend, !many);
       this.pendingSends.add(pending);
-      // Fast path, no turn of the event loop: the topic's registration has arrived, batches admit
-      // messages, and no earlier send() is still waiting for either (so call order is kept).
+      // No turn of the event loop when the topic's registration has arrived and no earlier send()
+      // still waits for its own (so call order is kept).
       const registration = this.waitingSends === 0 ? this.registrations.arrivedFor(topic) : undefined;
-      if (registration && this.dispatcher.admitsNow && !signal?.aborted) {
-        this.appendAll(registration, acks, outgoing, pending);
-        this.abortWith(pending, signal);
-      } else {
-        void this.appendWhenAdmitted(topic, acks, outgoing, pending, signal);
-      }
+      if (registration) this.admit({ registration, acks, outgoing, pending, signal });
+      else void this.admitWhenRegistered(topic, acks, outgoing, pending, signal);
     } catch (error) {
       return Promise.reject(error);
     }
     return pending.promise;
   }
 
-  /** The slow path of send(): waits for the topic's registration and the batches' admission. */
-  private async appendWhenAdmitted(topic: string, acks: Acks, outgoing: OutgoingMessage[], pending: PendingSend, signal: AbortSignal | undefined): Promise<void> {
-    // Counted before the first await, so a later send() cannot overtake this one on the fast path.
+  /** Waits for the topic's registration (its first sends), then joins the others. */
+  private async admitWhenRegistered(topic: string, acks: Acks, outgoing: OutgoingMessage[], pending: PendingSend, signal: AbortSignal | undefined): Promise<void> {
+    // Counted before the first await, so a later send() cannot overtake this one.
     this.waitingSends++;
+    let registration: Registration;
     try {
-      const registration = await raceAbort(this.registrations.forSend(topic), signal);
-      await this.dispatcher.admission(signal);
-      this.appendAll(registration, acks, outgoing, pending);
+      registration = await raceAbort(this.registrations.forSend(topic), signal);
     } catch (error) {
       pending.fail(toProducerError(error, signal));
       return;
     } finally {
       this.waitingSends--;
     }
-    this.abortWith(pending, signal);
+    this.admit({ registration, acks, outgoing, pending, signal });
+  }
+
+  /** Adds the send's messages to batches now if they admit messages and nobody waits; else queues it. */
+  private admit(send: AdmittedSend): void {
+    if (this.admissionQueue.isEmpty && this.dispatcher.admitsNow && !send.signal?.aborted) this.appendAdmitted(send);
+    else this.admissionQueue.push(send);
+  }
+
+  private appendAdmitted(send: AdmittedSend): void {
+    this.appendAll(send.registration, send.acks, send.outgoing, send.pending);
+    this.abortWith(send.pending, send.signal);
   }
 
   /** An abort takes the send's waiting messages out of their batch and fails it. */

@@ -1,4 +1,3 @@
-import { abortedError } from '../abort.js';
 import type { Batch } from './batch.js';
 import type { PendingSend } from './pending-send.js';
 
@@ -35,23 +34,11 @@ export class Dispatcher {
 
   /**
    * Resolves when a send() may add messages to batches: no sealed batch is waiting and no earlier
-   * send() is waiting either (first come, first served). Rejects with ABORTED if `signal` fires first.
+   * waiter either (first come, first served). The admission queue waits here for all of its sends.
    */
-  admission(signal: AbortSignal | undefined): Promise<void> {
+  admission(): Promise<void> {
     if (this.admitsNow) return Promise.resolve();
-    if (signal?.aborted) return Promise.reject(abortedError(signal));
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.waiters.delete(admit);
-        reject(abortedError(signal!));
-      };
-      const admit = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      this.waiters.add(admit);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return new Promise<void>((resolve) => this.waiters.add(resolve));
   }
 
   /** Whether admission() would resolve at once. */
