@@ -64,6 +64,7 @@ export class Producer implements AsyncDisposable {
   private readonly accumulator: Accumulator;
   private readonly dispatcher: Dispatcher;
   private readonly batchPartitions = new BatchPartitions();
+  private readonly batchTargets = new WeakMap<Registration, Map<Acks, BatchTarget>>();
   /** Every send() not settled yet, for flush() and close(). */
   private readonly pendingSends = new Set<PendingSend>();
   private readonly forgetSend = (pending: PendingSend): void => void this.pendingSends.delete(pending);
@@ -244,14 +245,29 @@ export class Producer implements AsyncDisposable {
   }
 
   private appendAll(registration: Registration, acks: Acks, outgoing: OutgoingMessage[], pending: PendingSend): void {
-    const target: BatchTarget = { topic: registration.topic, producerId: registration.producerId, acks };
-    if (registration.partition === undefined) target.partitionCount = registration.partitionCount;
+    const target = this.targetOf(registration, acks);
     for (let index = 0; index < outgoing.length; index++) {
-      const message: OutgoingMessage & { sequence?: bigint } = outgoing[index]!;
+      const message = outgoing[index]!;
       // The message objects are this send()'s own (toOutgoingMessage made them): no copy needed.
       if (this.options.idempotent) message.sequence = registration.sequences.take();
       this.accumulator.append(target, { message, owner: pending, index });
     }
+  }
+
+  /** One target object per registration and acks mode, shared by all their sends. */
+  private targetOf(registration: Registration, acks: Acks): BatchTarget {
+    let byAcks = this.batchTargets.get(registration);
+    if (!byAcks) {
+      byAcks = new Map();
+      this.batchTargets.set(registration, byAcks);
+    }
+    let target = byAcks.get(acks);
+    if (!target) {
+      target = { topic: registration.topic, producerId: registration.producerId, acks };
+      if (registration.partition === undefined) target.partitionCount = registration.partitionCount;
+      byAcks.set(acks, target);
+    }
+    return target;
   }
 
   private assertOpen(): void {

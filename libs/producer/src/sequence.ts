@@ -4,9 +4,10 @@
  * Messages withdrawn before sending leave gaps; the broker accepts gaps and any arrival order.
  */
 export class SequenceCounter {
-  private next = 0n;
+  // A number, not a bigint: a bigint is a heap object per message, and 2^53 sequences never run out.
+  private next = 0;
 
-  take(): bigint {
+  take(): number {
     return this.next++;
   }
 }

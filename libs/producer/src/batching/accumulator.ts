@@ -23,12 +23,18 @@ interface OpenBatch {
  */
 export class Accumulator {
   private readonly open = new Map<string, OpenBatch>();
+  /** Each target's key, made once: the producer hands the same target object to every send of it. */
+  private readonly keys = new WeakMap<BatchTarget, string>();
   private flushing = 0;
 
   constructor(private readonly options: AccumulatorOptions) {}
 
   append(target: BatchTarget, entry: BatchEntry): void {
-    const key = batchKey(target);
+    let key = this.keys.get(target);
+    if (key === undefined) {
+      key = batchKey(target);
+      this.keys.set(target, key);
+    }
     let slot = this.open.get(key);
     if (slot && slot.batch.bytes + entryBytes(entry.message) > this.options.maxBatchBytes) {
       this.seal(key);

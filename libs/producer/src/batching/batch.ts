@@ -18,7 +18,7 @@ export interface BatchTarget {
 
 /** One message in a batch, with the sequence it got and the send() call waiting for it. */
 export interface BatchEntry {
-  message: OutgoingMessage & { sequence?: bigint };
+  message: OutgoingMessage;
   owner: PendingSend;
   /** Position of the message in its send() call. */
   index: number;

@@ -4,25 +4,28 @@ import { encodeSendMessageBatch, type SequencedMessage } from './send-message-ba
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
+/** protobuf-es's bytes for the same messages (its int64 fields take bigints). */
 function reference(messages: readonly SequencedMessage[]): Uint8Array {
-  return toBinary(SendMessageBatchSchema, create(SendMessageBatchSchema, { messages: [...messages] }));
+  const asProto = messages.map(({ sequence, ...rest }) => (sequence === undefined ? rest : { ...rest, sequence: BigInt(sequence) }));
+  return toBinary(SendMessageBatchSchema, create(SendMessageBatchSchema, { messages: asProto }));
 }
 
 describe('encodeSendMessageBatch', () => {
   test.each<[string, SequencedMessage[]]>([
     ['payload only', [{ payload: bytes(1, 2, 3) }]],
     ['empty payload, empty key', [{ payload: bytes(), key: bytes() }]],
-    ['every field, multi-byte lengths and varints', [{ payload: new Uint8Array(300).fill(7), key: bytes(9), partitionId: 200, sequence: 2n ** 40n }]],
-    ['zero partition and sequence are written (they are optional fields)', [{ payload: bytes(1), partitionId: 0, sequence: 0n }]],
-    ['largest values', [{ payload: bytes(1), partitionId: 0x7fffffff, sequence: BigInt(Number.MAX_SAFE_INTEGER) }]],
-    ['several messages', [{ payload: bytes(1), sequence: 5n }, { payload: bytes(2, 2), key: bytes(3) }, { payload: bytes(), partitionId: 1 }]],
+    ['every field, multi-byte lengths and varints', [{ payload: new Uint8Array(300).fill(7), key: bytes(9), partitionId: 200, sequence: 2 ** 40 }]],
+    ['zero partition and sequence are written (they are optional fields)', [{ payload: bytes(1), partitionId: 0, sequence: 0 }]],
+    ['largest values', [{ payload: bytes(1), partitionId: 0x7fffffff, sequence: Number.MAX_SAFE_INTEGER }]],
+    ['several messages', [{ payload: bytes(1), sequence: 5 }, { payload: bytes(2, 2), key: bytes(3) }, { payload: bytes(), partitionId: 1 }]],
     ['none', []],
   ])('writes the bytes toBinary writes: %s', (_name, messages) => {
     expect(Buffer.from(encodeSendMessageBatch(messages))).toEqual(Buffer.from(reference(messages)));
   });
 
   test('refuses sequences the gateway cannot read exactly', () => {
-    expect(() => encodeSendMessageBatch([{ payload: bytes(1), sequence: -1n }])).toThrow(RangeError);
-    expect(() => encodeSendMessageBatch([{ payload: bytes(1), sequence: 2n ** 60n }])).toThrow(RangeError);
+    expect(() => encodeSendMessageBatch([{ payload: bytes(1), sequence: -1 }])).toThrow(RangeError);
+    expect(() => encodeSendMessageBatch([{ payload: bytes(1), sequence: 2 ** 60 }])).toThrow(RangeError);
+    expect(() => encodeSendMessageBatch([{ payload: bytes(1), sequence: 1.5 }])).toThrow(RangeError);
   });
 });

@@ -10,7 +10,7 @@ import type { OutgoingMessage } from '../message.js';
  */
 
 /** A message with the sequence it got (idempotent producers). */
-export type SequencedMessage = OutgoingMessage & { sequence?: bigint };
+export type SequencedMessage = OutgoingMessage;
 
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
@@ -46,11 +46,11 @@ export function writeBytes(buffer: Uint8Array, at: number, tag: number, value: U
   return at + value.byteLength;
 }
 
-/** A sequence as a number: the gateway reads sequences as non-negative safe integers. */
+/** The message's sequence, checked: the gateway reads sequences as non-negative safe integers. */
 function sequenceOf(message: SequencedMessage): number | undefined {
-  if (message.sequence === undefined) return undefined;
-  const sequence = Number(message.sequence);
-  if (!Number.isSafeInteger(sequence) || sequence < 0) throw new RangeError(`sequence ${message.sequence} is not a non-negative safe integer`);
+  const { sequence } = message;
+  if (sequence === undefined) return undefined;
+  if (!Number.isSafeInteger(sequence) || sequence < 0) throw new RangeError(`sequence ${sequence} is not a non-negative safe integer`);
   return sequence;
 }
 
