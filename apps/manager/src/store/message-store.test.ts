@@ -8,6 +8,21 @@ const testDb = useMigratedDatabase();
 /** A copy in a buffer of its own (Buffer.from of a short string may share Node's pool). */
 const own = (text: string) => new Uint8Array(Buffer.from(text));
 
+/** The topic's stored messages are exactly `expected`, field by field, in offset order. */
+async function expectStored(topicId: number, expected: readonly CommittedRecord[]): Promise<void> {
+  const rows = await testDb.db.selectFrom('messages').selectAll().where('topic_id', '=', topicId).orderBy('offset').execute();
+  expect(rows.map((row) => row.offset)).toEqual(expected.map((r) => r.offset));
+  rows.forEach((row, i) => {
+    const want = expected[i]!;
+    expect(Buffer.from(row.payload).equals(Buffer.from(want.payload))).toBe(true);
+    if (want.key === undefined) expect(row.key).toBeNull();
+    else expect(Buffer.from(row.key!).equals(Buffer.from(want.key))).toBe(true);
+    expect(row.producer_id).toBe(want.producerId || null);
+    expect(row.sequence).toBe(want.sequence ?? null);
+    expect(new Date(row.appended_at).getTime()).toBe(want.timestampMs);
+  });
+}
+
 describe('packBytes', () => {
   test('lays values from separate buffers end to end with 1-based positions; absent values get nulls', () => {
     const packed = packBytes([own('ab'), undefined, new Uint8Array(0), own('xyz')]);
@@ -58,21 +73,47 @@ describe('MessageStore.commit', () => {
     const updated = await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }]);
     expect(updated.map((row) => row.high_watermark)).toEqual([4]);
 
-    const rows = await testDb.db.selectFrom('messages').selectAll().where('topic_id', '=', topic.id).orderBy('offset').execute();
-    expect(rows.map((row) => row.offset)).toEqual([0, 1, 2, 3]);
-    rows.forEach((row, i) => {
-      const want = records[i]!;
-      expect(Buffer.from(row.payload).equals(Buffer.from(want.payload))).toBe(true);
-      if (want.key === undefined) expect(row.key).toBeNull();
-      else expect(Buffer.from(row.key!).equals(Buffer.from(want.key))).toBe(true);
-      expect(row.producer_id).toBe(want.producerId || null);
-      expect(row.sequence).toBe(want.sequence ?? null);
-      expect(new Date(row.appended_at).getTime()).toBe(want.timestampMs);
-    });
+    await expectStored(topic.id, records);
 
     // Replayed (a sync retried after a lost answer): nothing twice, nothing moves back.
     expect(await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }])).toEqual([]);
     expect(await testDb.db.selectFrom('messages').select('offset').where('topic_id', '=', topic.id).execute()).toHaveLength(4);
+  });
+});
+
+describe('MessageStore.commit, records in runs', () => {
+  test('stores mixed producers, sequences, keys and timestamps exactly, whatever the runs', async () => {
+    const topic = await testDb.db.insertInto('topics').values({ name: 'runs', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    // Views into one buffer (as decoded from a GetUpdates answer) and separate buffers both occur.
+    const shared = Buffer.alloc(64 * 400);
+    const records: CommittedRecord[] = [];
+    const sequences = new Map<number, number>();
+    for (let offset = 0; offset < 400; offset++) {
+      const producerId = random(3) === 0 ? 0 : 1 + random(2);
+      let sequence: number | undefined;
+      if (producerId !== 0) {
+        sequence = (sequences.get(producerId) ?? 0) + (random(6) === 0 ? 5 : 1);
+        sequences.set(producerId, sequence);
+      }
+      const payload = random(2) === 0 ? shared.subarray(offset * 64, offset * 64 + random(60)).fill(offset & 255) : own(`p${offset}`);
+      const keyKind = random(4);
+      const key = keyKind === 0 ? undefined : keyKind === 1 ? new Uint8Array(0) : own(`k${offset % 7}`);
+      records.push({ offset, payload, key, producerId, sequence, timestampMs: 1_764_000_000_000 + Math.floor(offset / 9) });
+    }
+    const store = new MessageStore(testDb.db);
+    // Two syncs; the second overlaps the first (a replayed stretch) and carries no keys at all.
+    const first = records.slice(0, 250);
+    const second = records.slice(200).map((r) => (r.offset >= 300 ? { ...r, key: undefined } : r));
+    expect((await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records: first }])).map((r) => r.high_watermark)).toEqual([250]);
+    expect((await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 200, records: second }])).map((r) => r.high_watermark)).toEqual([400]);
+
+    await expectStored(topic.id, [...first, ...second.slice(50)]);
   });
 });
 
