@@ -1,4 +1,4 @@
-import { ProducerSequences } from './producer-sequences.js';
+import { ProducerSequences, type SequenceCheck } from './producer-sequences.js';
 
 describe('ProducerSequences', () => {
   it('returns the original offset of a sequence seen before', () => {
@@ -59,5 +59,61 @@ describe('ProducerSequences', () => {
     index.remember(1, 2, 12);
     expect(index.check(1, 1)).toEqual({ kind: 'duplicate', offset: 11 });
     expect(index.check(1, 2)).toEqual({ kind: 'duplicate', offset: 12 });
+  });
+});
+
+describe('ProducerSequences against a plain model', () => {
+  /** The documented behaviour, done the slow way: a list of remembered (sequence, offset) per producer. */
+  class Model {
+    private readonly producers = new Map<number, { entries: { sequence: number; offset: number }[]; floor: number; highest: number }>();
+    constructor(private readonly windowSize: number) {}
+
+    check(producerId: number, sequence: number): SequenceCheck {
+      const p = this.producers.get(producerId);
+      const hit = p?.entries.find((e) => e.sequence === sequence);
+      if (hit) return { kind: 'duplicate', offset: hit.offset };
+      if (p && sequence < p.floor) return { kind: 'too-old', lowestKnown: p.floor, highest: p.highest };
+      return { kind: 'new' };
+    }
+
+    remember(producerId: number, sequence: number, offset: number): void {
+      let p = this.producers.get(producerId);
+      if (!p) this.producers.set(producerId, (p = { entries: [], floor: Number.NEGATIVE_INFINITY, highest: sequence }));
+      const hit = p.entries.find((e) => e.sequence === sequence);
+      if (hit) hit.offset = offset;
+      else p.entries.push({ sequence, offset });
+      p.highest = Math.max(p.highest, sequence);
+      while (p.entries.length > this.windowSize) p.floor = Math.max(p.floor, p.entries.shift()!.sequence + 1);
+    }
+  }
+
+  it('answers every check as the model does, through in-order runs, retries, gaps and reordering', () => {
+    let seed = 11;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const windowSize = 50;
+    const index = new ProducerSequences(windowSize);
+    const model = new Model(windowSize);
+    const next = [0, 0, 0];
+    let offset = 0;
+    for (let step = 0; step < 20_000; step++) {
+      const producerId = 1 + random(3);
+      const roll = random(10);
+      // Mostly the next sequence; sometimes a retry of a recent one, a gap, or one from long ago.
+      let sequence = next[producerId - 1]!;
+      if (roll === 0) sequence = Math.max(0, sequence - 1 - random(60));
+      else if (roll === 1) sequence += random(5);
+      else if (roll === 2) sequence = random(sequence + 1);
+      const expected = model.check(producerId, sequence);
+      expect(index.check(producerId, sequence)).toEqual(expected);
+      if (expected.kind === 'new') {
+        index.remember(producerId, sequence, offset);
+        model.remember(producerId, sequence, offset);
+        offset++;
+        next[producerId - 1] = Math.max(next[producerId - 1]!, sequence + 1);
+      }
+    }
   });
 });
