@@ -1,5 +1,4 @@
 import { abortedError } from '../abort.js';
-import { toProducerError } from '../errors/rpc-error-mapping.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { PendingSend } from './pending-send.js';
 
@@ -40,11 +39,8 @@ export class AdmissionQueue<T extends QueuedSend> {
     const { signal, pending } = send;
     let onAbort: (() => void) | undefined;
     if (signal) {
-      if (signal.aborted) {
-        pending.fail(toProducerError(abortedError(signal), signal));
-        return;
-      }
-      onAbort = () => pending.fail(toProducerError(abortedError(signal), signal));
+      onAbort = () => pending.fail(abortedError(signal));
+      if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
     }
     this.entries.push(send);

@@ -1,17 +1,18 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { SendMessageBatchSchema } from '@partq/client-core';
-import { encodeSendMessageBatch, type SequencedMessage } from './send-message-batch.js';
+import type { OutgoingMessage } from '../message.js';
+import { encodeSendMessageBatch } from './send-message-batch.js';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
 /** protobuf-es's bytes for the same messages (its int64 fields take bigints). */
-function reference(messages: readonly SequencedMessage[]): Uint8Array {
+function reference(messages: readonly OutgoingMessage[]): Uint8Array {
   const asProto = messages.map(({ sequence, ...rest }) => (sequence === undefined ? rest : { ...rest, sequence: BigInt(sequence) }));
   return toBinary(SendMessageBatchSchema, create(SendMessageBatchSchema, { messages: asProto }));
 }
 
 describe('encodeSendMessageBatch', () => {
-  test.each<[string, SequencedMessage[]]>([
+  test.each<[string, OutgoingMessage[]]>([
     ['payload only', [{ payload: bytes(1, 2, 3) }]],
     ['empty payload, empty key', [{ payload: bytes(), key: bytes() }]],
     ['every field, multi-byte lengths and varints', [{ payload: new Uint8Array(300).fill(7), key: bytes(9), partitionId: 200, sequence: 2 ** 40 }]],

@@ -9,9 +9,6 @@ import type { OutgoingMessage } from '../message.js';
  * the monorepo but @partq/client-core.
  */
 
-/** A message with the sequence it got (idempotent producers). */
-export type SequencedMessage = OutgoingMessage;
-
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
 const TAG_MESSAGE = (1 << 3) | WIRE_LEN;
@@ -47,7 +44,7 @@ export function writeBytes(buffer: Uint8Array, at: number, tag: number, value: U
 }
 
 /** The message's sequence, checked: the gateway reads sequences as non-negative safe integers. */
-function sequenceOf(message: SequencedMessage): number | undefined {
+function sequenceOf(message: OutgoingMessage): number | undefined {
   const { sequence } = message;
   if (sequence === undefined) return undefined;
   if (!Number.isSafeInteger(sequence) || sequence < 0) throw new RangeError(`sequence ${sequence} is not a non-negative safe integer`);
@@ -55,7 +52,7 @@ function sequenceOf(message: SequencedMessage): number | undefined {
 }
 
 /** Encodes messages (partitions validated by toOutgoingMessage: non-negative int32) as a SendMessageBatch. */
-export function encodeSendMessageBatch(messages: readonly SequencedMessage[]): Uint8Array {
+export function encodeSendMessageBatch(messages: readonly OutgoingMessage[]): Uint8Array {
   const layout = layoutSendMessageBatch(messages);
   const buffer = Buffer.allocUnsafe(layout.total);
   writeSendMessageBatch(buffer, 0, messages, layout);
@@ -69,7 +66,7 @@ export interface SendMessageBatchLayout {
   total: number;
 }
 
-export function layoutSendMessageBatch(messages: readonly SequencedMessage[]): SendMessageBatchLayout {
+export function layoutSendMessageBatch(messages: readonly OutgoingMessage[]): SendMessageBatchLayout {
   const sizes = new Array<number>(messages.length);
   const sequences = new Array<number | undefined>(messages.length);
   let total = 0;
@@ -89,7 +86,7 @@ export function layoutSendMessageBatch(messages: readonly SequencedMessage[]): S
 }
 
 /** Writes the batch laid out by `layout` at `at`; returns the next position. */
-export function writeSendMessageBatch(buffer: Uint8Array, at: number, messages: readonly SequencedMessage[], layout: SendMessageBatchLayout): number {
+export function writeSendMessageBatch(buffer: Uint8Array, at: number, messages: readonly OutgoingMessage[], layout: SendMessageBatchLayout): number {
   const end = at + layout.total;
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]!;

@@ -1,22 +1,23 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Acks, SendRequestSchema } from '@partq/client-core';
-import { encodeSendMessageBatch, type SequencedMessage } from './send-message-batch.js';
+import type { OutgoingMessage } from '../message.js';
+import { encodeSendMessageBatch } from './send-message-batch.js';
 import { encodeSendRequest, type SendTarget } from './send-request.js';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
 /** What the producer sent before this encoder: protobuf-es over encodeSendMessageBatch. */
-function reference(target: SendTarget, messages: readonly SequencedMessage[]): Uint8Array {
+function reference(target: SendTarget, messages: readonly OutgoingMessage[]): Uint8Array {
   return toBinary(SendRequestSchema, create(SendRequestSchema, { ...target, messagesData: encodeSendMessageBatch(messages) }));
 }
 
-const messages: SequencedMessage[] = [
+const messages: OutgoingMessage[] = [
   { payload: bytes(1, 2, 3), sequence: 0, partitionId: 2 },
   { payload: new Uint8Array(300).fill(7), key: bytes(9), sequence: 2 ** 40 },
 ];
 
 describe('encodeSendRequest', () => {
-  test.each<[string, SendTarget, SequencedMessage[]]>([
+  test.each<[string, SendTarget, OutgoingMessage[]]>([
     ['every field', { topic: 'orders', producerId: 70_000, acks: Acks.ALL }, messages],
     ['zeros and an empty topic left out, as proto3 does', { topic: '', producerId: 0, acks: Acks.UNSPECIFIED }, messages],
     ['a topic in UTF-8 and no messages', { topic: 'größe.ü', producerId: 1, acks: Acks.BROKER }, []],

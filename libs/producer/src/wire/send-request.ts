@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { SendRequestSchema, type Acks, type SendRequest } from '@partq/client-core';
-import { layoutSendMessageBatch, varintSize, writeBytes, writeSendMessageBatch, writeVarint, type SequencedMessage } from './send-message-batch.js';
+import type { OutgoingMessage } from '../message.js';
+import { layoutSendMessageBatch, varintSize, writeBytes, writeSendMessageBatch, writeVarint } from './send-message-batch.js';
 
 /** Where a batch goes: everything of a SendRequest but its messages. */
 export interface SendTarget {
@@ -21,7 +22,7 @@ const TAG_MESSAGES_DATA = (5 << 3) | 2;
  * toBinary(SendRequestSchema, ...) of the message. `producerId` and `acks` are non-negative (a
  * registered id, an enum value).
  */
-export function encodeSendRequest(target: SendTarget, messages: readonly SequencedMessage[]): { bytes: Uint8Array; request: SendRequest } {
+export function encodeSendRequest(target: SendTarget, messages: readonly OutgoingMessage[]): { bytes: Uint8Array; request: SendRequest } {
   if (!Number.isInteger(target.producerId) || target.producerId < 0 || !Number.isInteger(target.acks) || target.acks < 0) {
     throw new RangeError(`send request: producer id ${target.producerId} and acks ${target.acks} must be non-negative integers`);
   }
