@@ -65,16 +65,35 @@ function renderOperation(method: string, path: string, operation: OpenApiOperati
     const rows = Object.entries(properties).map(([name, schema]) => fieldRow(name, isObject(schema) ? schema : {}, required.has(name), 'body'));
     parts.push(`<h4>JSON body</h4><table><thead><tr><th>field</th><th>in</th><th>type</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
   }
+  for (const status of success) parts.push(...answerTables(status, operation.responses[status]!));
   parts.push(`<p class="responses">Success: HTTP ${success.join(', ') || '200'}; failures: the envelope above.</p>`, '</article>');
   return parts.filter(Boolean).join('\n');
 }
 
-function fieldRow(name: string, schema: JsonSchema, required: boolean, location: string): string {
+/** The fields of a success answer: one table, or one per alternative form (a single message, a batch...). */
+function answerTables(status: string, response: OpenApiOperation['responses'][string]): string[] {
+  const schema = 'content' in response ? response.content?.['application/json']?.schema : undefined;
+  if (!schema) return [];
+  const forms = Array.isArray(schema.anyOf) ? schema.anyOf.filter(isObject) : [schema];
+  return forms
+    .filter((form) => isObject(form.properties))
+    .map((form) => {
+      const required = new Set(Array.isArray(form.required) ? form.required : []);
+      const rows = Object.entries(form.properties as JsonSchema).map(([name, field]) => fieldRow(name, isObject(field) ? field : {}, required.has(name)));
+      const title = typeof form.title === 'string' ? `: ${escapeHtml(form.title.toLowerCase())}` : '';
+      return `<h4>Answer, HTTP ${escapeHtml(status)}${title}</h4><table><thead><tr><th>field</th><th>type</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    });
+}
+
+/** A row of a parameter or body table (with where the field goes), or of an answer table (without). */
+function fieldRow(name: string, schema: JsonSchema, required: boolean, location?: string): string {
   const notes = [required ? '<b>required</b>' : 'optional', ...constraintsOf(schema).map(escapeHtml)];
-  const description = typeof schema.description === 'string' ? ` ${escapeHtml(schema.description)}` : '';
+  const description = typeof schema.description === 'string' ? ` ${inlineMarkdown(schema.description)}` : '';
   const items = isObject(schema.items) ? objectAlternatives(schema.items) : [];
-  const itemFields = items.length > 0 ? `<div class="items">items: ${items.map(escapeHtml).join(' or ')}</div>` : '';
-  return `<tr><td><code>${escapeHtml(name)}</code></td><td>${location}</td><td>${escapeHtml(typeLabel(schema))}${itemFields}</td><td>${notes.join(', ')}${description}</td></tr>`;
+  const nested = items.length > 0 ? `items: ${items.map(escapeHtml).join(' or ')}` : isObject(schema.properties) ? `fields: ${escapeHtml(objectAlternatives(schema).join(''))}` : '';
+  const itemFields = nested ? `<div class="items">${nested}</div>` : '';
+  const where = location === undefined ? '' : `<td>${location}</td>`;
+  return `<tr><td><code>${escapeHtml(name)}</code></td>${where}<td>${escapeHtml(typeLabel(schema))}${itemFields}</td><td>${notes.join(', ')}${description}</td></tr>`;
 }
 
 /** "string", "integer", "'utf8' | 'base64'", "array of string or object". */

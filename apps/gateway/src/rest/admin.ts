@@ -3,7 +3,47 @@ import type { PartitionMove } from '@partq/proto';
 import { brokerStateName } from '../admin/health-report.js';
 import type { RestOptions } from './rest-options.js';
 import { success } from './envelope.js';
-import { idSchema } from './schemas.js';
+import { arrayOf, idSchema, integerField, objectSchema, stringField, successSchema } from './schemas.js';
+
+const brokersAnswer = successSchema('Every broker with the partitions it owns', {
+  brokers: arrayOf(
+    objectSchema({
+      broker_id: integerField,
+      address: stringField,
+      state: stringField,
+      last_heartbeat_ms: integerField,
+      partitions: arrayOf(objectSchema({ topic: stringField, partition_id: integerField, epoch: integerField, high_watermark: integerField })),
+    }),
+  ),
+});
+
+const movesAnswer = successSchema('The partition moves made', {
+  moves: arrayOf(
+    objectSchema(
+      {
+        topic_id: integerField,
+        partition_id: integerField,
+        from_broker_id: { type: ['integer', 'null'], description: 'null when the partition had no owner' },
+        to_broker_id: integerField,
+        epoch: { type: 'integer', description: 'The new epoch; 0 when the move failed' },
+        error: { type: 'string', description: 'Why the move failed; the partition stayed where it was' },
+      },
+      ['error'],
+    ),
+  ),
+});
+
+const healthAnswer = successSchema("The manager's health entries, unfiltered", {
+  entries: arrayOf(
+    objectSchema({
+      kind: { type: 'string', enum: ['broker', 'producer', 'consumer', 'replica'] },
+      id: integerField,
+      status: stringField,
+      last_seen_ms: integerField,
+      detail: stringField,
+    }),
+  ),
+});
 
 function moveToJson(move: PartitionMove) {
   return {
@@ -20,7 +60,7 @@ function moveToJson(move: PartitionMove) {
 export const adminRoutes: FastifyPluginAsync<RestOptions> = async (app, { services }) => {
   app.addHook('onRequest', async (request) => services.adminToken.check(request.headers.authorization));
 
-  app.get('/admin/brokers', async () =>
+  app.get('/admin/brokers', { schema: { response: { 200: brokersAnswer } } }, async () =>
     success({
       brokers: services.admin.brokers().map(({ broker, partitions }) => ({
         broker_id: broker!.id,
@@ -39,19 +79,19 @@ export const adminRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
 
   app.post<{ Params: { broker_id: number } }>(
     '/admin/brokers/:broker_id/drain',
-    { schema: { params: { type: 'object', required: ['broker_id'], properties: { broker_id: idSchema } } } },
+    { schema: { params: { type: 'object', required: ['broker_id'], properties: { broker_id: idSchema } }, response: { 200: movesAnswer } } },
     async (request) => {
       const moves = await services.admin.drain(request.params.broker_id);
       return success({ moves: moves.map(moveToJson) });
     },
   );
 
-  app.post('/admin/rebalance', async () => {
+  app.post('/admin/rebalance', { schema: { response: { 200: movesAnswer } } }, async () => {
     const moves = await services.admin.rebalance();
     return success({ moves: moves.map(moveToJson) });
   });
 
-  app.get('/admin/health', async () => {
+  app.get('/admin/health', { schema: { response: { 200: healthAnswer } } }, async () => {
     const entries = await services.admin.health();
     return success({
       entries: entries.map((e) => ({ kind: e.kind, id: e.id, status: e.status, last_seen_ms: Number(e.lastSeenMs), detail: e.detail })),

@@ -3,7 +3,18 @@ import { PartqError } from '@partq/runtime';
 import type { RestOptions } from './rest-options.js';
 import { failureBody, success } from './envelope.js';
 import { textOfBytes, type TextEncoding } from './payload-text.js';
-import { encodingSchema, idSchema, partitionIdSchema, requestIdSchema, topicNameSchema } from './schemas.js';
+import {
+  encodingSchema,
+  idSchema,
+  integerField,
+  objectSchema,
+  partitionIdSchema,
+  requestIdSchema,
+  stringField,
+  successBody,
+  successSchema,
+  topicNameSchema,
+} from './schemas.js';
 
 interface RegisterBody {
   topic: string;
@@ -19,6 +30,31 @@ interface ConsumeQuery {
   request_id?: string;
 }
 
+const registeredAnswer = successSchema('The new consumer', { consumer_id: integerField });
+
+const consumedAnswer = {
+  description: 'The next message, or EMPTY when nothing is pending',
+  anyOf: [
+    {
+      title: 'A message',
+      ...successBody(
+        {
+          message: { type: 'string', description: 'The payload: UTF-8 text, or base64 when `encoding` says so' },
+          key: { type: 'string', description: 'Present when the message has a key; in the same encoding as `message`' },
+          partition_id: integerField,
+          offset: integerField,
+          encoding: { type: 'string', const: 'base64', description: 'Present when `message` (and `key`) are base64' },
+        },
+        ['key', 'encoding'],
+      ),
+    },
+    {
+      title: 'Nothing pending',
+      ...objectSchema({ status: { type: 'string', const: 'failure' }, code: { type: 'string', const: 'EMPTY' }, message: stringField }),
+    },
+  ],
+} as const;
+
 /** POST /consumer/register, GET /consumer/consume. */
 export const consumerRoutes: FastifyPluginAsync<RestOptions> = async (app, { services, bodyLimit }) => {
   app.post<{ Body: RegisterBody }>(
@@ -31,6 +67,7 @@ export const consumerRoutes: FastifyPluginAsync<RestOptions> = async (app, { ser
           required: ['topic'],
           properties: { topic: topicNameSchema, partition_id: partitionIdSchema, from: { type: 'string', enum: ['latest', 'earliest'] } },
         },
+        response: { 200: registeredAnswer },
       },
     },
     async (request) => {
@@ -55,6 +92,7 @@ export const consumerRoutes: FastifyPluginAsync<RestOptions> = async (app, { ser
             request_id: requestIdSchema,
           },
         },
+        response: { 200: consumedAnswer },
       },
     },
     async (request) => {

@@ -2,15 +2,45 @@ import type { FastifyPluginAsync } from 'fastify';
 import { brokerStateName } from '../admin/health-report.js';
 import type { RestOptions } from './rest-options.js';
 import { success } from './envelope.js';
+import { arrayOf, integerField, objectSchema, stringField, successSchema, timeField, type FieldSchema } from './schemas.js';
 
 /** Milliseconds since the epoch as ISO 8601, or null for "never". */
 function isoTime(ms: number): string | null {
   return ms > 0 ? new Date(ms).toISOString() : null;
 }
 
+const lastSeenMs = { type: 'integer', description: 'Milliseconds since the epoch; 0 for never' } as const;
+
+const brokerFields: Record<string, FieldSchema> = {
+  broker_id: integerField,
+  address: stringField,
+  state: stringField,
+  last_heartbeat: timeField,
+  last_heartbeat_ms: lastSeenMs,
+};
+
+const clientFields = (idName: string): Record<string, FieldSchema> => ({
+  [idName]: integerField,
+  topic: { type: 'string', description: "'' while this gateway does not know the client's topic yet" },
+  status: stringField,
+  last_activity: timeField,
+  last_activity_ms: lastSeenMs,
+});
+
+const healthAnswer = successSchema("The manager's health-check tables", {
+  brokers: arrayOf(objectSchema(brokerFields)),
+  producers: arrayOf(objectSchema(clientFields('producer_id'))),
+  consumers: arrayOf(objectSchema(clientFields('consumer_id'))),
+  replicas: arrayOf(
+    objectSchema({ replica_id: integerField, address: stringField, status: stringField, last_heartbeat: timeField, last_heartbeat_ms: lastSeenMs }),
+  ),
+});
+
+const brokersAnswer = successSchema("Brokers as this gateway's partition map knows them", { brokers: arrayOf(objectSchema(brokerFields)) });
+
 /** GET /health (the manager's health-check tables), GET /brokers (this gateway's partition map view). */
 export const healthRoutes: FastifyPluginAsync<RestOptions> = async (app, { services }) => {
-  app.get('/health', async () => {
+  app.get('/health', { schema: { response: { 200: healthAnswer } } }, async () => {
     const health = await services.health.cluster();
     return success({
       brokers: health.brokers.map((b) => ({
@@ -44,7 +74,7 @@ export const healthRoutes: FastifyPluginAsync<RestOptions> = async (app, { servi
     });
   });
 
-  app.get('/brokers', async () => {
+  app.get('/brokers', { schema: { response: { 200: brokersAnswer } } }, async () => {
     return success({
       brokers: services.view.brokers().map((b) => ({
         broker_id: b.id,

@@ -5,7 +5,17 @@ import type { OutgoingMessage, ProducedMessage } from '../produce/outgoing-messa
 import type { RestOptions } from './rest-options.js';
 import { success } from './envelope.js';
 import { bytesOfText, type TextEncoding } from './payload-text.js';
-import { encodingSchema, idSchema, partitionIdSchema, topicNameSchema } from './schemas.js';
+import {
+  arrayOf,
+  encodingSchema,
+  idSchema,
+  integerField,
+  objectSchema,
+  partitionIdSchema,
+  successBody,
+  successSchema,
+  topicNameSchema,
+} from './schemas.js';
 
 interface RegisterBody {
   topic: string;
@@ -35,6 +45,22 @@ const messageFieldsSchema = {
   encoding: encodingSchema,
 } as const;
 
+const registeredAnswer = successSchema('The new producer', { producer_id: integerField });
+
+const placementFields = {
+  partition_id: integerField,
+  offset: integerField,
+  duplicate: { type: 'boolean', const: true, description: 'Present when the message was a retry that had already landed' },
+} as const;
+
+const producedAnswer = {
+  description: 'Where each message landed',
+  anyOf: [
+    { title: 'One message', ...successBody(placementFields, ['duplicate']) },
+    { title: 'A batch', ...successBody({ results: arrayOf(objectSchema(placementFields, ['duplicate'])) }) },
+  ],
+} as const;
+
 const ACKS: Record<NonNullable<ProduceBody['acks']>, Acks> = { broker: Acks.BROKER, all: Acks.ALL };
 
 /** POST /producer/register, POST /producer/produce (one message or a batch). */
@@ -45,6 +71,7 @@ export const producerRoutes: FastifyPluginAsync<RestOptions> = async (app, { ser
       bodyLimit,
       schema: {
         body: { type: 'object', required: ['topic'], properties: { topic: topicNameSchema, partition_id: partitionIdSchema } },
+        response: { 200: registeredAnswer },
       },
     },
     async (request) => {
@@ -74,6 +101,7 @@ export const producerRoutes: FastifyPluginAsync<RestOptions> = async (app, { ser
             acks: { type: 'string', enum: ['broker', 'all'] },
           },
         },
+        response: { 200: producedAnswer },
       },
     },
     async (request) => {

@@ -1,12 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RestOptions } from './rest-options.js';
 import { success } from './envelope.js';
-import { idSchema, topicNameSchema } from './schemas.js';
+import { arrayOf, idSchema, integerField, objectSchema, successSchema, topicNameSchema } from './schemas.js';
 
 interface SizeQuery {
   topic: string;
   consumer_id: number;
 }
+
+const sizeAnswer = successSchema('Messages pending for the consumer', {
+  size: integerField,
+  partitions: arrayOf(objectSchema({ partition_id: integerField, size: integerField })),
+});
 
 /** GET /size: messages still pending for a consumer, in all and per partition. */
 export const sizeRoutes: FastifyPluginAsync<RestOptions> = async (app, { services }) => {
@@ -15,6 +20,7 @@ export const sizeRoutes: FastifyPluginAsync<RestOptions> = async (app, { service
     {
       schema: {
         querystring: { type: 'object', required: ['topic', 'consumer_id'], properties: { topic: topicNameSchema, consumer_id: idSchema } },
+        response: { 200: sizeAnswer },
       },
     },
     async (request) => {

@@ -3,7 +3,7 @@ import { Acks } from '@partq/proto';
 import { MAX_PARTITIONS } from '../admin/topic-admin.js';
 import { success } from './envelope.js';
 import type { RestOptions } from './rest-options.js';
-import { topicNameSchema } from './schemas.js';
+import { arrayOf, integerField, objectSchema, stringField, successSchema, topicNameSchema } from './schemas.js';
 
 interface CreateTopicBody {
   topic_name?: string;
@@ -17,9 +17,27 @@ interface PartitionsQuery {
   topic?: string;
 }
 
+const topicListAnswer = successSchema('Topic names, oldest first', { topics: arrayOf(stringField) });
+
+const createdAnswer = successSchema('The topic as created', {
+  message: stringField,
+  topic: objectSchema({ name: stringField, partitions: integerField, default_acks: { type: 'string', enum: ['broker', 'all'] } }),
+});
+
+const partitionsAnswer = successSchema('One entry per partition, by partition id', {
+  partitions: arrayOf(
+    objectSchema({
+      partition_id: integerField,
+      broker_id: { type: 'integer', description: 'The owning broker; 0 while unassigned' },
+      start_offset: { type: 'integer', description: 'The first retained offset' },
+      end_offset: { type: 'integer', description: 'The next offset to be written, as the owning broker reports it' },
+    }),
+  ),
+});
+
 /** GET /topics, POST /topics, GET /topics/partitions. */
 export const topicRoutes: FastifyPluginAsync<RestOptions> = async (app, { services, bodyLimit }) => {
-  app.get('/topics', async () => {
+  app.get('/topics', { schema: { response: { 200: topicListAnswer } } }, async () => {
     const topics = await services.topics.list();
     return success({ topics: topics.map((topic) => topic.name) });
   });
@@ -40,6 +58,7 @@ export const topicRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
           },
           anyOf: [{ required: ['topic_name'] }, { required: ['name'] }],
         },
+        response: { 201: createdAnswer },
       },
     },
     async (request, reply) => {
@@ -63,6 +82,7 @@ export const topicRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
           properties: { topic_name: topicNameSchema, topic: topicNameSchema },
           anyOf: [{ required: ['topic_name'] }, { required: ['topic'] }],
         },
+        response: { 200: partitionsAnswer },
       },
     },
     async (request) => {

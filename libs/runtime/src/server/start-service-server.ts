@@ -95,8 +95,8 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   // Every in-flight Connect call listens on this one signal; many at once is normal, not a leak.
   setMaxListeners(0, shutdown.signal);
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', { schema: { response: { 200: statusAnswer('ok') } } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { response: { 200: statusAnswer('ready'), 503: statusAnswer('not_ready') } } }, async (_request, reply) => {
     const ready = await isReady(options.ready, app);
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready' });
   });
@@ -163,6 +163,11 @@ async function isReady(ready: ServiceServerOptions['ready'], app: FastifyInstanc
 }
 
 /** A host a client can dial: loopback for the wildcard addresses, brackets for IPv6. */
+/** The response schema of a probe answer: `{"status": "<status>"}`. */
+function statusAnswer(status: string) {
+  return { type: 'object', required: ['status'], properties: { status: { type: 'string', const: status } } } as const;
+}
+
 function dialableHost(host: string): string {
   if (host === '' || host === '0.0.0.0') return '127.0.0.1';
   if (host === '::' || host === '[::]') return '[::1]';

@@ -1,0 +1,118 @@
+import Ajv, { type ValidateFunction } from 'ajv';
+import { RestClient, type RestAnswer } from './support/rest-client.js';
+import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+
+// Every REST answer, from real processes, matches the response schema its route declares (and the
+// OpenAPI document publishes): the schemas are the API's contract, so they must not drift from it.
+jest.setTimeout(120_000);
+
+interface Operation {
+  responses: Record<string, { content?: { 'application/json'?: { schema: object } } } | { $ref: string }>;
+}
+type OpenApi = { paths: Record<string, Record<string, Operation>> };
+
+let cluster: TestCluster;
+let rest: RestClient;
+let document: OpenApi;
+const ajv = new Ajv({ allErrors: true, validateFormats: false });
+const validators = new Map<string, ValidateFunction>();
+/** "GET /topics/partitions 200", as they were answered in this file. */
+const exercised = new Set<string>();
+
+beforeAll(async () => {
+  cluster = await startTestCluster({ brokers: 2, replicas: 1 });
+  rest = new RestClient(cluster.gatewayUrl);
+  document = (await rest.get('/docs/openapi.json')).body as unknown as OpenApi;
+});
+
+afterAll(async () => {
+  await cluster?.dispose();
+});
+
+/** The documented schema of `operation`'s answer with `status` (e.g. "POST /topics", 201). */
+function validatorOf(operation: string, status: number): ValidateFunction {
+  const key = `${operation} ${status}`;
+  let validate = validators.get(key);
+  if (!validate) {
+    const [method, path] = operation.split(' ') as [string, string];
+    const response = document.paths[path]?.[method.toLowerCase()]?.responses[String(status)];
+    const schema = response && 'content' in response ? response.content?.['application/json']?.schema : undefined;
+    if (!schema) throw new Error(`${key}: no response schema is documented`);
+    validate = ajv.compile(schema);
+    validators.set(key, validate);
+  }
+  return validate;
+}
+
+/** Asserts `answer` has `status` and matches the documented schema of that status. */
+function expectDocumented(operation: string, answer: RestAnswer, status = 200): RestAnswer['body'] {
+  expect({ operation, status: answer.status, body: answer.body }).toEqual({ operation, status, body: answer.body });
+  const validate = validatorOf(operation, status);
+  if (!validate(answer.body)) throw new Error(`${operation}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(answer.body)}`);
+  exercised.add(`${operation} ${status}`);
+  return answer.body;
+}
+
+async function admin(method: 'GET' | 'POST', path: string): Promise<RestAnswer> {
+  const response = await fetch(new URL(path, cluster.gatewayUrl), { method, headers: { authorization: `Bearer ${cluster.adminToken}` } });
+  return { status: response.status, body: (await response.json()) as RestAnswer['body'] };
+}
+
+test('topics, producing and consuming answer what their routes document', async () => {
+  expectDocumented('POST /topics', await rest.createTopic('contract', 2), 201);
+  expectDocumented('GET /topics', await rest.get('/topics'));
+  expectDocumented('GET /topics/partitions', await rest.get('/topics/partitions', { topic: 'contract' }));
+
+  const producer = expectDocumented('POST /producer/register', await rest.post('/producer/register', { topic: 'contract' })).producer_id as number;
+  const consumer = expectDocumented('POST /consumer/register', await rest.post('/consumer/register', { topic: 'contract' })).consumer_id as number;
+
+  const single = expectDocumented('POST /producer/produce', await rest.produce('contract', producer, 'one', { key: 'k', sequence: 1 }));
+  expect(single).toEqual({ status: 'success', partition_id: expect.any(Number), offset: expect.any(Number) });
+  const retried = expectDocumented('POST /producer/produce', await rest.produce('contract', producer, 'one', { key: 'k', sequence: 1 }));
+  expect(retried).toEqual({ ...single, duplicate: true });
+  const batch = expectDocumented(
+    'POST /producer/produce',
+    await rest.post('/producer/produce', { topic: 'contract', producer_id: producer, messages: ['two', { message: '/w==', encoding: 'base64' }] }),
+  );
+  expect(batch.results).toHaveLength(2);
+
+  expectDocumented('GET /size', await rest.size('contract', consumer));
+  const consumed: RestAnswer['body'][] = [];
+  for (;;) {
+    const body = expectDocumented('GET /consumer/consume', await rest.consume('contract', consumer));
+    if (body.status !== 'success') {
+      expect(body).toEqual({ status: 'failure', code: 'EMPTY', message: expect.any(String) });
+      break;
+    }
+    consumed.push(body);
+  }
+  // The key, and the byte that is not UTF-8 (sent as base64, answered as base64), came through.
+  expect(consumed).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ message: 'one', key: 'k' }),
+      expect.objectContaining({ message: 'two' }),
+      expect.objectContaining({ message: '/w==', encoding: 'base64' }),
+    ]),
+  );
+});
+
+test('health and admin routes answer what they document', async () => {
+  const health = expectDocumented('GET /health', await rest.get('/health'));
+  expect((health.brokers as unknown[]).length).toBe(2);
+  expectDocumented('GET /brokers', await rest.get('/brokers'));
+  expectDocumented('GET /admin/brokers', await admin('GET', '/admin/brokers'));
+  expectDocumented('GET /admin/health', await admin('GET', '/admin/health'));
+  const drained = expectDocumented('POST /admin/brokers/{broker_id}/drain', await admin('POST', '/admin/brokers/2/drain'));
+  expect((drained.moves as unknown[]).length).toBeGreaterThan(0);
+  expectDocumented('POST /admin/rebalance', await admin('POST', '/admin/rebalance'));
+});
+
+test('every documented operation was checked here', () => {
+  const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => {
+      const success = Object.keys(operation.responses).find((status) => /^2\d\d$/.test(status));
+      return `${method.toUpperCase()} ${path} ${success}`;
+    }),
+  );
+  expect([...exercised].sort()).toEqual(documented.sort());
+});
