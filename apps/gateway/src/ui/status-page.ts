@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ClusterStatus } from './cluster-status.js';
 import { EndOffsetReader } from './end-offsets.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page-html.js';
+import { statusSnapshotSchema } from './status-snapshot-schema.js';
 import { TrafficSampler } from './traffic-sampler.js';
 
 export const STATUS_PAGE_PATH = '/ui';
@@ -55,5 +56,5 @@ export const statusPage: FastifyPluginAsync<StatusPageOptions> = async (app, opt
         .send(STATUS_PAGE_HTML),
     );
   }
-  app.get(STATUS_API_PATH, page, async (_request, reply) => reply.header('cache-control', 'no-store').send(await status.current()));
+  app.get(STATUS_API_PATH, { ...page, schema: { response: { 200: statusSnapshotSchema } } }, async (_request, reply) => reply.header('cache-control', 'no-store').send(await status.current()));
 };
