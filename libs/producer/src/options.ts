@@ -26,7 +26,11 @@ export interface ProducerOptions {
   maxBatchCount?: number;
   /** Approximate bytes per batch. Default 1 MiB. */
   maxBatchBytes?: number;
-  /** Batches on the wire at once; beyond that send() waits. Default 8. */
+  /**
+   * Batches on the wire at once; beyond that send() waits. Default 8. While one of them waits to
+   * retry, no new batch goes out. Keep maxInFlight × maxBatchCount within the broker's window of
+   * 8192 sequences per producer and partition, or a retried batch may be refused as too old.
+   */
   maxInFlight?: number;
   retry?: RetryOptions;
   /** Longest wait for one attempt of an RPC before it counts as a TIMEOUT and is retried. Default 15 000 ms. */

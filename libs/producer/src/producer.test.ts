@@ -271,6 +271,21 @@ describe('retries and idempotence', () => {
     expect(results.map((r) => r.offset)).toEqual([0, 1, 2]);
   });
 
+  it('sends no new batch while one backs off to retry, so its sequences stay within the broker\'s window', async () => {
+    const p = producer({ lingerMs: 0, maxBatchCount: 1, maxInFlight: 4, retry: { baseDelayMs: 150, maxDelayMs: 150, deadlineMs: 5_000 } });
+    await p.register('t');
+    gateway.failNext('send', { kind: 'error', code: Code.Unavailable });
+    const sends = Array.from({ length: 12 }, (_, i) => p.send('t', `m${i}`));
+    await Promise.all(sends);
+    const sequences = gateway.sendRequests.map((r) => r.messages.map((m) => Number(m.sequence)));
+    const failed = sequences[0]!;
+    const retriedAt = sequences.findIndex((s, i) => i > 0 && s[0] === failed[0]);
+    // Before the retry, only the batches already on the wire when the first attempt failed (3 more).
+    expect(retriedAt).toBeGreaterThan(0);
+    expect(retriedAt).toBeLessThanOrEqual(4);
+    expect(gateway.log('t').map((m) => m.value).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `m${i}`).sort());
+  });
+
   it('retries a connection reset before the write', async () => {
     const p = producer({ lingerMs: 0 });
     gateway.failNext('send', { kind: 'reset' }, { kind: 'error', code: Code.FailedPrecondition, partqCode: 'STALE_EPOCH' });

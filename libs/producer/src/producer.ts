@@ -78,7 +78,7 @@ export class Producer implements AsyncDisposable {
     this.options = resolveProducerOptions(options);
     this.gateways = new Gateways(ProducerService, this.options.urls, producerErrors, this.options.httpVersion);
     this.registrations = new Registrations((topic, partition, signal) => this.registerRemote(topic, partition, signal));
-    this.dispatcher = new Dispatcher(this.options.maxInFlight, (batch) => this.sendBatch(batch));
+    this.dispatcher = new Dispatcher(this.options.maxInFlight, (batch, retrying) => this.sendBatch(batch, retrying));
     this.admissionQueue = new AdmissionQueue(this.dispatcher, (send) => this.appendAdmitted(send));
     this.accumulator = new Accumulator({
       lingerMs: this.options.lingerMs,
@@ -284,7 +284,7 @@ export class Producer implements AsyncDisposable {
   }
 
   /** One batch, one Send RPC (retried as it is); settles the batch's messages. Never rejects. */
-  private async sendBatch(batch: Batch): Promise<void> {
+  private async sendBatch(batch: Batch, retrying: () => void): Promise<void> {
     try {
       if (batch.target.partitionCount !== undefined) this.batchPartitions.place(batch, batch.target.partitionCount);
       // Built once, written by hand (each payload copied once): every attempt sends the very same
@@ -298,6 +298,7 @@ export class Producer implements AsyncDisposable {
       const answer = await callWithRetry(this.gateways, (client, callOptions) => client.send(request, callOptions), {
         policy: this.options.retry,
         errors: producerErrors,
+        observer: { succeeded: () => undefined, failed: retrying },
       });
       // messages_data is answered in the packed fields: a partition and an offset per message.
       const { partitionIds, offsets } = answer;

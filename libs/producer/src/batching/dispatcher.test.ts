@@ -46,4 +46,31 @@ describe('Dispatcher', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(sent).toHaveLength(1);
   });
+
+  it('sends no new batch while one waits to retry, and resumes once it settles', async () => {
+    const sent: Batch[] = [];
+    const finish = new Map<Batch, () => void>();
+    const failAttempt = new Map<Batch, () => void>();
+    const dispatcher = new Dispatcher(2, (batch, retrying) => {
+      sent.push(batch);
+      failAttempt.set(batch, retrying);
+      return new Promise<void>((resolve) => finish.set(batch, resolve));
+    });
+    const owner = new PendingSend(4);
+    const batches = [0, 1, 2, 3].map((i) => batchOf(owner, i));
+    for (const batch of batches) dispatcher.enqueue(batch);
+    expect(sent).toEqual(batches.slice(0, 2));
+    failAttempt.get(batches[0]!)!(); // the first batch's attempt failed; it backs off
+
+    // The other batch on the wire comes back: its slot stays empty while the first one retries.
+    finish.get(batches[1]!)!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toHaveLength(2);
+    expect(dispatcher.inFlightCount).toBe(1);
+    expect(dispatcher.waitingCount).toBe(2);
+
+    finish.get(batches[0]!)!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual(batches);
+  });
 });
