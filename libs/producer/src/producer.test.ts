@@ -328,7 +328,7 @@ describe('errors', () => {
   it.each([
     ['PAYLOAD_TOO_LARGE', Code.ResourceExhausted, 'PAYLOAD_TOO_LARGE'],
     ['PERMISSION_DENIED', Code.PermissionDenied, 'PERMISSION_DENIED'],
-    ['OUT_OF_ORDER_SEQUENCE', Code.FailedPrecondition, 'INTERNAL'],
+    ['OUT_OF_ORDER_SEQUENCE', Code.FailedPrecondition, 'OUT_OF_ORDER_SEQUENCE'],
     [undefined, Code.NotFound, 'NOT_FOUND'],
     [undefined, Code.InvalidArgument, 'INVALID_ARGUMENT'],
   ])('rejects the sends of a batch failing with %s / %s as %s, without retrying', async (partqCode, code, expected) => {

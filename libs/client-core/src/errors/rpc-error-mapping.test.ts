@@ -16,7 +16,7 @@ describe('describeRpcFailure', () => {
     ['PAYLOAD_TOO_LARGE', Code.ResourceExhausted, 'PAYLOAD_TOO_LARGE'],
     ['STALE_EPOCH', Code.FailedPrecondition, 'UNAVAILABLE'],
     ['NOT_OWNER', Code.FailedPrecondition, 'UNAVAILABLE'],
-    ['OUT_OF_ORDER_SEQUENCE', Code.FailedPrecondition, 'INTERNAL'],
+    ['OUT_OF_ORDER_SEQUENCE', Code.FailedPrecondition, 'OUT_OF_ORDER_SEQUENCE'],
     ['OFFSET_OUT_OF_RANGE', Code.OutOfRange, 'OUT_OF_RANGE'],
     ['DEADLINE_EXCEEDED', Code.DeadlineExceeded, 'TIMEOUT'],
     ['UNAUTHENTICATED', Code.Unauthenticated, 'PERMISSION_DENIED'],

@@ -6,8 +6,9 @@ export const ERROR_CODE_HEADER = 'partq-error-code';
 
 /**
  * The server's codes (see the partq error catalogue) as the clients report them. The server speaks a
- * few more codes than a client needs to tell apart: partition moves are retriable UNAVAILABLE, a
- * sequence the broker no longer remembers is an INTERNAL failure that must not be retried blindly.
+ * few more codes than a client needs to tell apart: partition moves are retriable UNAVAILABLE. A
+ * sequence the broker no longer remembers keeps its own code: the batch may or may not have landed,
+ * so it must not be retried blindly.
  */
 const FROM_SERVER_CODE: Record<string, ClientFailureCode> = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
@@ -19,7 +20,7 @@ const FROM_SERVER_CODE: Record<string, ClientFailureCode> = {
   UNAVAILABLE: 'UNAVAILABLE',
   STALE_EPOCH: 'UNAVAILABLE',
   NOT_OWNER: 'UNAVAILABLE',
-  OUT_OF_ORDER_SEQUENCE: 'INTERNAL',
+  OUT_OF_ORDER_SEQUENCE: 'OUT_OF_ORDER_SEQUENCE',
   OFFSET_OUT_OF_RANGE: 'OUT_OF_RANGE',
   UNAUTHENTICATED: 'PERMISSION_DENIED',
   DEADLINE_EXCEEDED: 'TIMEOUT',

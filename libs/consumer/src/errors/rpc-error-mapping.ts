@@ -3,7 +3,7 @@ import { ConsumerError, type ConsumerErrorCode } from './consumer-error.js';
 
 /**
  * The shared failure codes as the consumer reports them. Codes a read cannot meet in normal operation
- * (a position outside the retained log, a conflict on create) are INTERNAL, with the server's code
+ * (a position outside the retained log, a conflict on create, a producer's sequence) are INTERNAL, with the server's code
  * kept in `serverCode`; a consumer sends nothing that can be too large, so that is a bad argument.
  */
 const TO_CONSUMER_CODE: Record<ClientFailureCode, ConsumerErrorCode> = {
@@ -13,6 +13,7 @@ const TO_CONSUMER_CODE: Record<ClientFailureCode, ConsumerErrorCode> = {
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   PAYLOAD_TOO_LARGE: 'INVALID_ARGUMENT',
   OUT_OF_RANGE: 'INTERNAL',
+  OUT_OF_ORDER_SEQUENCE: 'INTERNAL',
   UNAVAILABLE: 'UNAVAILABLE',
   TIMEOUT: 'TIMEOUT',
   ABORTED: 'ABORTED',

@@ -10,6 +10,7 @@ describe('toProducerError', () => {
     ['ALREADY_EXISTS', Code.AlreadyExists, 'ALREADY_EXISTS', false],
     ['OFFSET_OUT_OF_RANGE', Code.OutOfRange, 'INVALID_ARGUMENT', false],
     ['NOT_OWNER', Code.FailedPrecondition, 'UNAVAILABLE', true],
+    ['OUT_OF_ORDER_SEQUENCE', Code.FailedPrecondition, 'OUT_OF_ORDER_SEQUENCE', false],
   ])('reports the server code %s as a ProducerError', (header, code, expected, retriable) => {
     const error = toProducerError(new ConnectError('refused', code, { [ERROR_CODE_HEADER]: header }));
     expect(error).toBeInstanceOf(ProducerError);
