@@ -4,7 +4,7 @@ import { brokerConfigSpec } from '@partq/broker';
 import { gatewayConfigSpec } from '@partq/gateway';
 import { managerConfigSpec } from '@partq/manager';
 import { replicaConfigSpec } from '@partq/replica';
-import { describeConfig, type ConfigSpec } from '@partq/runtime';
+import { describeConfig, MALLOC_TUNING_ENV, type ConfigSpec } from '@partq/runtime';
 import { parseAllDocuments } from 'yaml';
 
 // The deploy files (deploy/): no container engine runs here, so this checks what can be checked
@@ -132,11 +132,17 @@ function parseDockerfile(path: string): Instruction[] {
   });
 }
 
-/** Names set by ENV instructions ("ENV A=1 B=2" or "ENV A 1"). */
-function envNames(instructions: Instruction[]): string[] {
-  return instructions
-    .filter((i) => i.keyword === 'ENV')
-    .flatMap((i) => (i.args.includes('=') ? [...i.args.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1]!) : [i.args.split(/\s+/)[0]!]));
+/** Variables set by ENV instructions ("ENV A=1 B=2" or "ENV A 1"), by name. */
+function envVariables(instructions: Instruction[]): Map<string, string> {
+  return new Map(
+    instructions
+      .filter((i) => i.keyword === 'ENV')
+      .flatMap((i): [string, string][] =>
+        i.args.includes('=')
+          ? [...i.args.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=(\S*)/g)].map((m) => [m[1]!, m[2]!])
+          : [[i.args.split(/\s+/)[0]!, i.args.split(/\s+/).slice(1).join(' ')]],
+      ),
+  );
 }
 
 /**
@@ -191,9 +197,12 @@ describe('Dockerfiles', () => {
     // npm install sees every workspace's package.json, as the lockfile expects.
     expect(manifestsBeforeInstall(instructions, packages)).toEqual([]);
 
-    // Defaults baked into the image are settings the role reads.
+    // Defaults baked into the image are settings the role reads, and the malloc tuning the local
+    // cluster launcher gives every role, with the same values.
     const known = knownVariables(role);
-    expect(envNames(runtime).filter((name) => !known.has(name))).toEqual([]);
+    const env = envVariables(runtime);
+    expect([...env.keys()].filter((name) => !known.has(name) && !(name in MALLOC_TUNING_ENV))).toEqual([]);
+    expect(Object.fromEntries(Object.keys(MALLOC_TUNING_ENV).map((name) => [name, env.get(name)]))).toEqual(MALLOC_TUNING_ENV);
   });
 });
 

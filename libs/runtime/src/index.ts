@@ -17,3 +17,4 @@ export {
   requestIdClientInterceptor,
 } from './context/request-context.js';
 export { applyHeapGrowth, heapGrowthOption } from './lifecycle/heap-growth.js';
+export { MALLOC_TUNING_ENV } from './lifecycle/malloc-tuning.js';

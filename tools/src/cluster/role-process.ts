@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { MALLOC_TUNING_ENV } from '@partq/runtime';
 import { waitReady } from './wait-ready.js';
 
 export type Role = 'manager' | 'broker' | 'replica' | 'gateway';
@@ -57,7 +58,8 @@ export class RoleProcess {
     this.log = createWriteStream(join(this.spec.logDir, `${this.name}.log`), { flags: 'a' });
     const argv = [...(this.spec.commandPrefix ?? []), process.execPath, this.spec.script];
     const child = spawn(argv[0]!, argv.slice(1), {
-      env: { ...process.env, ...this.spec.env },
+      // The allocator settings roles run with in production too; the caller's environment may override them.
+      env: { ...MALLOC_TUNING_ENV, ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
