@@ -302,8 +302,34 @@ describe('broker over Connect', () => {
   it('acks=all fails with UNAVAILABLE when the manager does not commit in time', async () => {
     await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { acksAllTimeout: 50 });
     expect((await failureOf(append(0, 1, [record('x')], Acks.ALL))).code).toBe('UNAVAILABLE');
-    // The record is written all the same; a retry with its sequence would find it.
-    expect(await fetchTexts(0, 0)).toEqual(['x']);
+    // The record is written all the same (a retry with its sequence would find it) and the manager's
+    // sync takes it, but readers see it only once it is committed.
+    const updates = await client.getUpdates({ from: [{ topicId: 1, partitionId: 0, offset: 0n }], maxWaitMs: 0 });
+    expect(texts(recordsOf(updates.partitions[0]!))).toEqual(['x']);
+    const fetched = await client.fetch({ topicId: 1, partitionId: 0, offset: 0n });
+    expect([fetched.records, fetched.endOffset]).toEqual([[], 0n]);
+  });
+
+  it('readers see an acks=all record once the manager has committed it, and not before', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    await append(0, 1, [record('broker-0')]);
+    const acksAll = append(0, 1, [record('all-1')], Acks.ALL);
+    // A long-poll at the end of what readers see: it must not answer with the uncommitted record.
+    const longPoll = client.fetch({ topicId: 1, partitionId: 0, offset: 1n, maxWaitMs: 30_000 });
+    const updates = await client.getUpdates({ from: [{ topicId: 1, partitionId: 0, offset: 0n }], maxWaitMs: 30_000, minRecords: 2 });
+    expect(texts(recordsOf(updates.partitions[0]!))).toEqual(['broker-0', 'all-1']);
+    const early = await client.fetch({ topicId: 1, partitionId: 0, offset: 0n });
+    expect([texts(early.records), early.endOffset]).toEqual([['broker-0'], 1n]);
+
+    await client.commit({ committed: [{ topicId: 1, partitionId: 0, offset: 1n }] });
+    await client.commit({ committed: [{ topicId: 1, partitionId: 0, offset: 2n }] });
+    expect((await acksAll).offsets).toEqual([1n]);
+    // The commit wakes the long-poll with the record (or the WAL let go of it: it is in PostgreSQL).
+    const woken = await longPoll.then(
+      (answer) => texts(answer.records),
+      (error: unknown) => fromConnectError(error).code,
+    );
+    expect([['all-1'], 'OFFSET_OUT_OF_RANGE']).toContainEqual(woken);
   });
 
   it('follows heartbeat answers: new partitions appear, dropped ones are deleted', async () => {

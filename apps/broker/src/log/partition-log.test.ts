@@ -179,6 +179,49 @@ describe('PartitionLog', () => {
     await log.close();
   });
 
+  it('readers see acks=all records only once committed; acks=broker ones at once', async () => {
+    let changes = 0;
+    const log = await PartitionLog.create(location(), { ...settings, onChange: () => changes++ }, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('broker-0')], 0);
+    await log.append(1, [record('all-1'), record('all-2')], 0, true);
+    await log.append(1, [record('broker-3')], 0);
+    expect([log.endOffset, log.readableEnd]).toEqual([4, 1]);
+    expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['broker-0']);
+    expect(await log.read(1, 10, 1 << 20)).toEqual([]);
+    // The manager's sync reads them all: it is what commits them.
+    expect(texts((await log.readForSync(0, 10, 1 << 20)).records.map(decodeRecord))).toEqual(['broker-0', 'all-1', 'all-2', 'broker-3']);
+
+    const before = changes;
+    await log.commit(2);
+    expect(log.readableEnd).toBe(2);
+    expect(changes).toBe(before + 1);
+    expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['broker-0', 'all-1']);
+    await log.commit(3);
+    // Nothing held past the commit: readers reach the durable end.
+    expect(log.readableEnd).toBe(4);
+    expect(texts(await log.read(3, 10, 1 << 20))).toEqual(['broker-3']);
+    await log.close();
+  });
+
+  it('a retried acks=all record already stored keeps whatever visibility it had', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('s0', 7, 0)], 0);
+    const retry = await log.append(1, [record('s0', 7, 0)], 0, true);
+    expect(retry.duplicates).toEqual([true]);
+    expect(log.readableEnd).toBe(1);
+    await log.close();
+  });
+
+  it('a truncation forgets the held records it cut away', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('a'), record('b')], 0, true);
+    expect(await log.adopt({ epoch: 2, startOffset: 1, highWatermark: 1 })).toBe('truncated');
+    expect([log.endOffset, log.readableEnd]).toEqual([1, 1]);
+    await log.append(2, [record('c')], 0);
+    expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['a', 'c']);
+    await log.close();
+  });
+
   it('reads for the manager with the epoch, from the WAL start when asked for less', async () => {
     const log = await PartitionLog.create(location(), settings, { epoch: 6, startOffset: 2, highWatermark: 2 });
     await log.append(6, [record('a'), record('b'), record('c')], 0);

@@ -5,6 +5,7 @@ import { Wal, WalError, type WalRecord } from '@partq/wal';
 import { CommitWaiters } from './commit-waiters.js';
 import { readPartitionMeta, writePartitionMeta } from './partition-meta.js';
 import { ProducerSequences, DEFAULT_SEQUENCE_WINDOW } from './producer-sequences.js';
+import { ReadHolds } from './read-holds.js';
 
 /** WAL settings shared by every partition of a broker. */
 export interface PartitionLogSettings {
@@ -14,7 +15,7 @@ export interface PartitionLogSettings {
   logger: Logger;
   /** Sequences remembered per producer for idempotent appends. */
   sequenceWindow?: number;
-  /** Called when records became durable or an acks=all append started waiting (wakes long-polls). */
+  /** Called when records became durable or readable, or an acks=all append started waiting (wakes long-polls). */
   onChange?: () => void;
   /**
    * The producer sequences already committed below an offset (asked of the manager), so that after
@@ -102,6 +103,8 @@ export class PartitionLog {
   /** WAL appends not settled yet, oldest first: an in-flight duplicate finds the one writing its offset here. */
   private readonly writes: PendingWrite[] = [];
   private readonly waiters = new CommitWaiters();
+  /** Durable records readers may not see until the manager commits them (see ReadHolds). */
+  private readonly holds = new ReadHolds();
   /** Set while an exclusive operation is queued or running; appends wait for it. */
   private appendGate: Promise<void> | undefined;
   /** Set while the manager moves this partition to another broker. */
@@ -183,6 +186,19 @@ export class PartitionLog {
     return this.wal.endOffset;
   }
 
+  /**
+   * Where readers (Fetch, Tail) stop: the durable end, short of records appended with acks=all that
+   * the manager has not committed yet.
+   */
+  get readableEnd(): number {
+    return this.holds.readableEnd(this.wal.endOffset, this.committedOffset);
+  }
+
+  /** True when a reader at `offset` has to wait for records: at or past the readable end, not past the durable end. */
+  waitsAt(offset: number): boolean {
+    return offset >= this.readableEnd && offset <= this.wal.endOffset;
+  }
+
   /** Highest high watermark the manager reported: offsets below it are committed in PostgreSQL. */
   get committed(): number {
     return this.committedOffset;
@@ -200,9 +216,10 @@ export class PartitionLog {
   /**
    * Appends `records` (validated by the caller) under `epoch`. Duplicates (producer, sequence) get their
    * original offset; a sequence below the remembered window fails with OUT_OF_ORDER_SEQUENCE and nothing of
-   * the batch is written. Resolves once every returned offset is durable.
+   * the batch is written. Resolves once every returned offset is durable. With `holdUntilCommitted`
+   * (acks=all) readers see the records written only once the manager has committed them.
    */
-  async append(epoch: number, records: readonly RecordFields[], timestampMs: number): Promise<AppendOutcome> {
+  async append(epoch: number, records: readonly RecordFields[], timestampMs: number, holdUntilCommitted = false): Promise<AppendOutcome> {
     while (this.appendGate) await this.appendGate;
     this.assertOwnedAt(epoch);
 
@@ -243,7 +260,10 @@ export class PartitionLog {
 
     const firstOffset = this.nextOffset;
     let write: Promise<unknown> | undefined;
-    if (fresh.length > 0) write = this.write(fresh, firstOffset, timestampMs);
+    if (fresh.length > 0) {
+      if (holdUntilCommitted) this.holds.hold(firstOffset, firstOffset + fresh.length);
+      write = this.write(fresh, firstOffset, timestampMs);
+    }
 
     const offsets: number[] = [];
     const duplicates: boolean[] = [];
@@ -310,8 +330,9 @@ export class PartitionLog {
   }
 
   /**
-   * Records from `from` on. Throws OFFSET_OUT_OF_RANGE below the WAL start (details.walStartOffset: read
-   * PostgreSQL instead) and beyond the end; [] exactly at the end.
+   * Records from `from` on, for readers: up to `readableEnd`. Throws OFFSET_OUT_OF_RANGE below the WAL
+   * start (details.walStartOffset: read PostgreSQL instead) and beyond the durable end; [] from the
+   * readable end on.
    */
   async read(from: number, maxRecords: number, maxBytes: number): Promise<LogRecord[]> {
     return (await this.readStored(from, maxRecords, maxBytes)).map((entry) => decodeRecord(entry.data));
@@ -319,6 +340,11 @@ export class PartitionLog {
 
   /** As read(), the records as the WAL stores them (partq.v1.Record bytes, each with its offset), undecoded. */
   async readStored(from: number, maxRecords: number, maxBytes: number): Promise<WalRecord[]> {
+    return this.readWal(from, Math.min(maxRecords, this.readableEnd - from), maxBytes);
+  }
+
+  /** Records from `from` on up to the durable end, held or not (the manager's sync reads them all). */
+  private async readWal(from: number, maxRecords: number, maxBytes: number): Promise<WalRecord[]> {
     this.assertOpen();
     const start = this.wal.startOffset;
     const end = this.wal.endOffset;
@@ -341,7 +367,7 @@ export class PartitionLog {
     } catch (error) {
       if (error instanceof WalError && error.code === 'OFFSET_OUT_OF_RANGE') {
         // Trimmed or truncated while this read waited: report the range as it is now.
-        return this.readStored(from, maxRecords, maxBytes);
+        return this.readWal(from, maxRecords, maxBytes);
       }
       throw this.translateWalError(error);
     }
@@ -363,7 +389,7 @@ export class PartitionLog {
       let records: Uint8Array[] = [];
       if (start < this.wal.endOffset) {
         try {
-          records = (await this.readStored(start, maxRecords, maxBytes)).map((entry) => entry.data);
+          records = (await this.readWal(start, maxRecords, maxBytes)).map((entry) => entry.data);
         } catch (error) {
           // Trimmed meanwhile: go round again from the new start.
           if (error instanceof PartqError && error.code === 'OFFSET_OUT_OF_RANGE') continue;
@@ -395,6 +421,7 @@ export class PartitionLog {
     if (this.closed || highWatermark <= this.committedOffset) return;
     this.committedOffset = highWatermark;
     this.waiters.release(highWatermark);
+    if (this.holds.release(highWatermark)) this.settings.onChange?.();
     const trimTo = Math.min(highWatermark, this.wal.endOffset);
     if (trimTo <= this.wal.startOffset || this.walFailed) return;
     try {
@@ -471,6 +498,8 @@ export class PartitionLog {
     this.nextOffset = this.wal.endOffset;
     this.committedOffset = Math.max(highWatermark, this.wal.startOffset);
     this.waiters.release(this.committedOffset);
+    this.holds.cutAt(this.nextOffset);
+    this.holds.release(this.committedOffset);
     await this.rebuildSequences();
   }
 
@@ -486,6 +515,7 @@ export class PartitionLog {
       this.walFailed = false;
       this.layoutGeneration++;
       this.nextOffset = this.wal.endOffset;
+      this.holds.cutAt(this.nextOffset);
       await this.rebuildSequences();
     }).catch((error: unknown) => {
       this.settings.logger.error({ partition: this.name, err: error }, 'broker: reopening the partition log failed');

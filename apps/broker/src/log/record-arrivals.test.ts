@@ -4,20 +4,20 @@ import { RecordArrivals, type ArrivalSource } from './record-arrivals.js';
 /** Partition logs reduced to their end offset, and the change signal appends fire. */
 class FakeLogs implements ArrivalSource {
   readonly changes = new ChangeSignal();
-  readonly logs = new Map<string, { endOffset: number }>();
+  readonly logs = new Map<string, { readableEnd: number }>();
   gets = 0;
 
-  get(topicId: number, partitionId: number): { endOffset: number } | undefined {
+  get(topicId: number, partitionId: number): { readableEnd: number } | undefined {
     this.gets++;
     return this.logs.get(`${topicId}/${partitionId}`);
   }
 
   set(partitionId: number, endOffset: number): void {
-    this.logs.set(`1/${partitionId}`, { endOffset });
+    this.logs.set(`1/${partitionId}`, { readableEnd: endOffset });
   }
 
   append(partitionId: number): void {
-    this.logs.get(`1/${partitionId}`)!.endOffset++;
+    this.logs.get(`1/${partitionId}`)!.readableEnd++;
     this.changes.notify();
   }
 }

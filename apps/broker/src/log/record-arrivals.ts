@@ -3,7 +3,8 @@ import type { ChangeSignal } from './change-signal.js';
 /** What RecordArrivals watches: the store's change signal and its current partition logs. */
 export interface ArrivalSource {
   readonly changes: Pick<ChangeSignal, 'next'>;
-  get(topicId: number, partitionId: number): { readonly endOffset: number } | undefined;
+  /** A partition's log; readers may see its records below `readableEnd`. */
+  get(topicId: number, partitionId: number): { readonly readableEnd: number } | undefined;
 }
 
 interface Waiter {
@@ -26,7 +27,7 @@ const WATCH_INTERVAL_MS = 60_000;
 
 /**
  * Long-polled fetches waiting for the next record of a partition. One wait on the store's change
- * signal (fired when appended records become durable) serves them all; each wake-up looks only at
+ * signal (fired when appended records become durable, or readable once committed) serves them all; each wake-up looks only at
  * the partitions someone waits on and releases the waiters whose partition now holds a record at
  * their offset, so an append to one partition does not wake the fetches of every other.
  */
@@ -50,7 +51,7 @@ export class RecordArrivals {
   wait(topicId: number, partitionId: number, offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       const log = this.source.get(topicId, partitionId);
-      if (timeoutMs <= 0 || signal?.aborted || log === undefined || log.endOffset > offset) {
+      if (timeoutMs <= 0 || signal?.aborted || log === undefined || log.readableEnd > offset) {
         resolve();
         return;
       }
@@ -101,6 +102,6 @@ export class RecordArrivals {
 
   private arrived(waiter: Waiter): boolean {
     const log = this.source.get(waiter.topicId, waiter.partitionId);
-    return log === undefined || log !== waiter.log || log.endOffset > waiter.offset;
+    return log === undefined || log !== waiter.log || log.readableEnd > waiter.offset;
   }
 }

@@ -98,9 +98,10 @@ export class BrokerServiceHandlers {
       }
     });
     const log = this.options.store.require(topicId, partitionId);
-    const outcome = await log.append(request.epoch, records, Date.now());
+    const acksAll = request.acks === Acks.ALL;
+    const outcome = await log.append(request.epoch, records, Date.now(), acksAll);
     this.options.metrics.appended(topicId, partitionId, records.length, outcome.written);
-    if (request.acks === Acks.ALL) await log.waitCommitted(outcome.lastOffset, this.options.acksAllTimeoutMs);
+    if (acksAll) await log.waitCommitted(outcome.lastOffset, this.options.acksAllTimeoutMs);
     const duplicates: { index: number; offset: bigint }[] = [];
     outcome.duplicates.forEach((duplicate, index) => {
       if (duplicate) duplicates.push({ index, offset: BigInt(outcome.offsets[index]!) });
@@ -114,7 +115,7 @@ export class BrokerServiceHandlers {
     if (offset < 0) throw new PartqError('INVALID_ARGUMENT', `offset must not be negative, got ${offset}`);
     let log = this.options.store.require(request.topicId, request.partitionId);
     const maxWaitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_MAX_WAIT_MS);
-    if (maxWaitMs > 0 && offset === log.endOffset && !this.interrupted) {
+    if (maxWaitMs > 0 && log.waitsAt(offset) && !this.interrupted) {
       await this.arrivals.wait(request.topicId, request.partitionId, offset, maxWaitMs, context.signal);
       // Closed or moved while we waited: NOT_OWNER, the caller looks up the new owner.
       log = this.options.store.require(request.topicId, request.partitionId);
@@ -125,7 +126,8 @@ export class BrokerServiceHandlers {
   }
 
   /**
-   * Pushes the records of a partition from `offset` on as they become durable, until the caller
+   * Pushes the records of a partition from `offset` on as they become readable (durable; acks=all ones
+   * once committed), until the caller
    * goes or the broker stops. The stream ends (normally) when the partition's log is replaced or
    * its epoch moves on, so that the caller re-reads the metadata before it follows the new epoch;
    * with NOT_OWNER when the partition is not here any more.
@@ -144,11 +146,11 @@ export class BrokerServiceHandlers {
       while (!this.interrupted && !context.signal.aborted) {
         const current = this.options.store.require(topicId, partitionId);
         if (current !== log || current.epoch !== epoch) return;
-        if (offset === log.endOffset) {
+        if (log.waitsAt(offset)) {
           const quietSince = Date.now();
           await this.arrivals.wait(topicId, partitionId, offset, tailHeartbeatMs, context.signal);
-          if (offset === log.endOffset && Date.now() - quietSince >= tailHeartbeatMs) {
-            yield { records: [], endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
+          if (log.waitsAt(offset) && Date.now() - quietSince >= tailHeartbeatMs) {
+            yield { records: [], endOffset: BigInt(log.readableEnd), walStartOffset: BigInt(log.startOffset) };
           }
           continue;
         }
@@ -248,12 +250,12 @@ export class BrokerServiceHandlers {
  */
 function recordsAnswer<S extends StoredRecordsAnswerSchema>(schema: S, stored: readonly WalRecord[], log: PartitionLog, acceptRecordsData: boolean) {
   if (!acceptRecordsData) {
-    return { records: stored.map((entry) => decodeRecord(entry.data)), endOffset: BigInt(log.endOffset), walStartOffset: BigInt(log.startOffset) };
+    return { records: stored.map((entry) => decodeRecord(entry.data)), endOffset: BigInt(log.readableEnd), walStartOffset: BigInt(log.startOffset) };
   }
   const { bytes, answer } = encodeStoredRecordsAnswer(
     schema,
     stored.map((entry) => entry.data),
-    log.endOffset,
+    log.readableEnd,
     log.startOffset,
   );
   return withWireBytes(answer, bytes);

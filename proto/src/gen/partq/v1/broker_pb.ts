@@ -140,8 +140,8 @@ export type FetchRequest = Message<"partq.v1.FetchRequest"> & {
   maxBytes: number;
 
   /**
-   * Long-poll: when no record at `offset` exists yet, wait up to this long (capped at 30 s) for one
-   * to be appended before answering. 0 answers at once.
+   * Long-poll: when no record at `offset` can be read yet, wait up to this long (capped at 30 s) for
+   * one to become readable before answering. 0 answers at once.
    *
    * @generated from field: int32 max_wait_ms = 6;
    */
@@ -172,6 +172,8 @@ export type FetchResponse = Message<"partq.v1.FetchResponse"> & {
   records: Record[];
 
   /**
+   * Where what readers may see ends: the durable end, short of acks=all records not committed yet.
+   *
    * @generated from field: int64 end_offset = 2;
    */
   endOffset: bigint;
@@ -257,6 +259,8 @@ export type TailResponse = Message<"partq.v1.TailResponse"> & {
   records: Record[];
 
   /**
+   * As FetchResponse.end_offset.
+   *
    * @generated from field: int64 end_offset = 2;
    */
   endOffset: bigint;

@@ -1,0 +1,56 @@
+/** Offsets [first, end) readers may not see until the manager has committed them. */
+interface HeldRange {
+  first: number;
+  end: number;
+}
+
+/**
+ * The records of one partition that readers (replicas' Fetch and Tail) may not see yet, although
+ * they are durable here: those appended with acks=all, until the manager commits them to PostgreSQL.
+ *
+ * Why: a reader that saw a record this broker then loses for good (it dies before the manager's
+ * sync, its partitions move) has moved past an offset the next owner hands out again. An acks=all
+ * producer was never acknowledged for such a record, so it sends it again: its consumers would get
+ * it twice and skip whatever took its old offset. Records appended with acks=broker stay visible at
+ * once: losing them with the broker is what that mode accepts. The holds live in memory only: after a
+ * restart the WAL does not say which records were appended with acks=all (see docs/semantics.md).
+ */
+export class ReadHolds {
+  /** Ascending and disjoint: offsets are handed out in order. */
+  private readonly ranges: HeldRange[] = [];
+
+  /** Holds [first, end) back from readers until committed. */
+  hold(first: number, end: number): void {
+    if (end <= first) return;
+    const last = this.ranges[this.ranges.length - 1];
+    if (last && first <= last.end) last.end = Math.max(last.end, end);
+    else this.ranges.push({ first, end });
+  }
+
+  /** Where readers must stop: the durable end, or the first held offset the manager has not committed. */
+  readableEnd(durableEnd: number, committed: number): number {
+    for (const range of this.ranges) {
+      if (range.end <= committed) continue;
+      return Math.min(durableEnd, Math.max(range.first, committed));
+    }
+    return durableEnd;
+  }
+
+  /** Forgets what is committed (below `committed`); true when something was released. */
+  release(committed: number): boolean {
+    let released = 0;
+    while (released < this.ranges.length && this.ranges[released]!.end <= committed) released++;
+    const head = this.ranges[released];
+    const partly = head !== undefined && head.first < committed;
+    if (partly) head.first = committed;
+    this.ranges.splice(0, released);
+    return released > 0 || partly;
+  }
+
+  /** Forgets offsets at and beyond `end`: the log was cut there. */
+  cutAt(end: number): void {
+    while (this.ranges.length > 0 && this.ranges[this.ranges.length - 1]!.first >= end) this.ranges.pop();
+    const last = this.ranges[this.ranges.length - 1];
+    if (last && last.end > end) last.end = end;
+  }
+}
