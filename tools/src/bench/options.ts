@@ -38,6 +38,12 @@ export const benchSpec = defineConfig({
     max: 60_000,
     description: 'End-to-end latency run: how long the same clients first send at the same rate, unmeasured, on a topic of their own (0: no warm-up)',
   },
+  restWarmup: {
+    type: 'duration',
+    default: '5s',
+    max: 60_000,
+    description: 'REST runs: how long the REST load runs against partq and against bare Fastify, unmeasured, before their first lines (0: no warm-up beyond each line\'s own 500 ms)',
+  },
   mem: { type: 'boolean', default: false, description: 'Also run the long broker-memory test: --mem-bytes of 1 KiB messages flow through' },
   memBytes: { type: 'integer', default: 1024 ** 3, min: 1024, description: 'Payload bytes of the --mem test' },
   reference: {
@@ -76,6 +82,7 @@ export interface BenchOptions {
   e2eSize: number;
   e2eLingerMs: number;
   e2eWarmupMs: number;
+  restWarmupMs: number;
   mem: boolean;
   memBytes: number;
   reference: boolean;
@@ -119,6 +126,7 @@ export function resolveBenchOptions(config: BenchConfig): BenchOptions {
     e2eSize: config.e2eSize,
     e2eLingerMs: config.e2eLinger,
     e2eWarmupMs: config.e2eWarmup,
+    restWarmupMs: config.restWarmup,
     mem: config.mem,
     memBytes: config.memBytes,
     reference: config.reference,
@@ -141,6 +149,7 @@ export function resolveBenchOptions(config: BenchConfig): BenchOptions {
     options.e2eRate = Math.min(options.e2eRate, 200);
     options.e2eDurationMs = Math.min(options.e2eDurationMs, 500);
     options.e2eWarmupMs = Math.min(options.e2eWarmupMs, 200);
+    options.restWarmupMs = Math.min(options.restWarmupMs, 200);
     options.memBytes = Math.min(options.memBytes, 1024 * 1024);
   }
   return options;

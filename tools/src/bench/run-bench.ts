@@ -14,7 +14,7 @@ import { buildMeasurement, type MeasuredResult, type MeasurementKind } from './m
 import { measureNatsReference, natsReferenceCases, natsReferenceName } from './nats-reference.js';
 import { selected, type BenchOptions } from './options.js';
 import { clientProduceName, measureClientProduce, type ClientProduceCase } from './produce-client.js';
-import { bareFastifyName, measureBareFastify, measureRestProduce, restProduceName } from './produce-rest.js';
+import { bareFastifyName, measureBareFastify, measureRestProduce, restProduceName, warmUpRestLoads } from './produce-rest.js';
 import { summariseProfiles } from './profile-summary.js';
 import { summaryTable, writeReport, type RunReport } from './report.js';
 import { RssSampler } from './rss-sampler.js';
@@ -112,6 +112,15 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<Benc
     }
 
     // Each concurrency twice, against the same load: a bare Fastify route, then partq's REST produce.
+    const restLines = options.sizes.flatMap((size) => options.httpConnections.map((connections) => ({ size, connections })));
+    const restSelected = restLines.some(({ size, connections }) => selected(options, restProduceName(size, connections)));
+    const bareSelected = restSelected || restLines.some(({ size, connections }) => selected(options, bareFastifyName(size, connections)));
+    if (bareSelected && options.restWarmupMs > 0) {
+      bare ??= await startBareFastify();
+      const first = restLines[0]!;
+      io.say(`REST warm-up (${options.restWarmupMs} ms against bare Fastify and partq, unmeasured) ...`);
+      await warmUpRestLoads(context, bare, first.size, first.connections, restSelected);
+    }
     for (const size of options.sizes) {
       for (const connections of options.httpConnections) {
         let bareRate: number | undefined;
