@@ -7,6 +7,7 @@ import { startTestCluster, type TestCluster } from './support/test-cluster.js';
  * acks=all is acknowledged only once the record is committed in PostgreSQL, so it survives
  * the permanent loss of the owning broker's disk: kill the broker, delete its data directory,
  * start it again (it joins as a new broker), and every acknowledged message is still delivered.
+ * Consumers see it only once committed, so none can have read what such a loss takes away.
  */
 jest.setTimeout(180_000);
 
@@ -20,6 +21,35 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.dispose();
+});
+
+test('consumers get an acks=all message only once it is committed, and what follows it after it', async () => {
+  await rest.createTopic('held', 1);
+  const producer = await rest.registerProducer('held');
+  const consumer = await rest.registerConsumer('held');
+  const manager = cluster.find('manager', 1);
+  // A stopped manager commits nothing: the acks=all record stays durable on its broker, uncommitted.
+  await manager.kill('SIGSTOP');
+  let all: Promise<Awaited<ReturnType<RestClient['produce']>>>;
+  try {
+    all = rest.produce('held', producer, 'all', { acks: 'all' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Acknowledged once durable; it lands behind the acks=all record, which is therefore stored too.
+    const after = await rest.produce('held', producer, 'broker', { acks: 'broker' });
+    expect(after.body).toMatchObject({ status: 'success', offset: 1 });
+    expect((await rest.consume('held', consumer)).body).toMatchObject({ status: 'failure', code: 'EMPTY' });
+  } finally {
+    await manager.kill('SIGCONT');
+  }
+  expect((await all).body).toMatchObject({ status: 'success', offset: 0 });
+  const received: string[] = [];
+  const deadline = Date.now() + 30_000;
+  while (received.length < 2 && Date.now() < deadline) {
+    const answer = await rest.consume('held', consumer);
+    if (answer.body.status === 'success') received.push(answer.body.message as string);
+    else await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(received).toEqual(['all', 'broker']);
 });
 
 test('acks=all messages survive the loss of the broker disk', async () => {
