@@ -191,7 +191,7 @@ export class PartitionLog {
    * the manager has not committed yet.
    */
   get readableEnd(): number {
-    return this.holds.readableEnd(this.wal.endOffset, this.committedOffset);
+    return this.holds.readableEnd(this.wal.endOffset);
   }
 
   /** True when a reader at `offset` has to wait for records: at or past the readable end, not past the durable end. */

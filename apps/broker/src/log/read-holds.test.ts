@@ -2,20 +2,23 @@ import { ReadHolds } from './read-holds.js';
 
 describe('ReadHolds', () => {
   it('lets readers see the durable end when nothing is held', () => {
-    expect(new ReadHolds().readableEnd(10, 0)).toBe(10);
+    expect(new ReadHolds().readableEnd(10)).toBe(10);
   });
 
   it('stops readers at the first held offset the manager has not committed', () => {
     const holds = new ReadHolds();
     holds.hold(4, 6);
     holds.hold(8, 9);
-    expect(holds.readableEnd(10, 0)).toBe(4);
-    // Committed part of the way into the first range: readable up to the commit.
-    expect(holds.readableEnd(10, 5)).toBe(5);
-    expect(holds.readableEnd(10, 6)).toBe(8);
-    expect(holds.readableEnd(10, 9)).toBe(10);
+    expect(holds.readableEnd(10)).toBe(4);
     // Never past what is durable.
-    expect(holds.readableEnd(3, 0)).toBe(3);
+    expect(holds.readableEnd(3)).toBe(3);
+    // Committed part of the way into the first range: readable up to the commit.
+    holds.release(5);
+    expect(holds.readableEnd(10)).toBe(5);
+    holds.release(6);
+    expect(holds.readableEnd(10)).toBe(8);
+    holds.release(9);
+    expect(holds.readableEnd(10)).toBe(10);
   });
 
   it('releases what the manager committed, and says whether anything moved', () => {
@@ -24,11 +27,11 @@ describe('ReadHolds', () => {
     holds.hold(8, 9);
     expect(holds.release(3)).toBe(false);
     expect(holds.release(5)).toBe(true);
-    expect(holds.readableEnd(10, 0)).toBe(5);
+    expect(holds.readableEnd(10)).toBe(5);
     expect(holds.release(6)).toBe(true);
-    expect(holds.readableEnd(10, 0)).toBe(8);
+    expect(holds.readableEnd(10)).toBe(8);
     expect(holds.release(20)).toBe(true);
-    expect(holds.readableEnd(10, 0)).toBe(10);
+    expect(holds.readableEnd(10)).toBe(10);
     expect(holds.release(30)).toBe(false);
   });
 
@@ -36,27 +39,34 @@ describe('ReadHolds', () => {
     const holds = new ReadHolds();
     holds.hold(4, 6);
     holds.hold(6, 8);
-    expect(holds.readableEnd(10, 6)).toBe(6);
+    // One range: committing its first part does not make the second readable.
+    holds.release(6);
+    expect(holds.readableEnd(10)).toBe(6);
     holds.release(7);
-    expect(holds.readableEnd(10, 0)).toBe(7);
+    expect(holds.readableEnd(10)).toBe(7);
   });
 
   it('forgets what a truncation cut away', () => {
     const holds = new ReadHolds();
     holds.hold(4, 6);
     holds.hold(8, 12);
+    // Cut inside the second range: what is left of it is released by a commit up to the cut.
     holds.cutAt(10);
-    expect(holds.readableEnd(20, 6)).toBe(8);
+    holds.release(6);
+    expect(holds.readableEnd(20)).toBe(8);
+    holds.release(10);
+    expect(holds.readableEnd(20)).toBe(20);
+    // Cut inside the first range, then below everything held.
+    holds.hold(4, 6);
     holds.cutAt(5);
-    expect(holds.readableEnd(20, 0)).toBe(4);
-    expect(holds.readableEnd(20, 5)).toBe(20);
+    expect(holds.readableEnd(20)).toBe(4);
     holds.cutAt(0);
-    expect(holds.readableEnd(20, 0)).toBe(20);
+    expect(holds.readableEnd(20)).toBe(20);
   });
 
   it('ignores empty ranges', () => {
     const holds = new ReadHolds();
     holds.hold(5, 5);
-    expect(holds.readableEnd(10, 0)).toBe(10);
+    expect(holds.readableEnd(10)).toBe(10);
   });
 });

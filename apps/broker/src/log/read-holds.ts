@@ -27,13 +27,13 @@ export class ReadHolds {
     else this.ranges.push({ first, end });
   }
 
-  /** Where readers must stop: the durable end, or the first held offset the manager has not committed. */
-  readableEnd(durableEnd: number, committed: number): number {
-    for (const range of this.ranges) {
-      if (range.end <= committed) continue;
-      return Math.min(durableEnd, Math.max(range.first, committed));
-    }
-    return durableEnd;
+  /**
+   * Where readers must stop: the durable end, or the first held offset. Everything held lies at or
+   * above the last commit: `release` is called whenever the committed high watermark moves.
+   */
+  readableEnd(durableEnd: number): number {
+    const first = this.ranges[0];
+    return first === undefined ? durableEnd : Math.min(durableEnd, first.first);
   }
 
   /** Forgets what is committed (below `committed`); true when something was released. */

@@ -27,9 +27,10 @@ const WATCH_INTERVAL_MS = 60_000;
 
 /**
  * Long-polled fetches waiting for the next record of a partition. One wait on the store's change
- * signal (fired when appended records become durable, or readable once committed) serves them all; each wake-up looks only at
- * the partitions someone waits on and releases the waiters whose partition now holds a record at
- * their offset, so an append to one partition does not wake the fetches of every other.
+ * signal (fired when appended records become durable, or readable once committed) serves them all;
+ * each wake-up looks only at the partitions someone waits on and releases the waiters whose
+ * partition now holds a readable record at their offset, so an append to one partition does not
+ * wake the fetches of every other.
  */
 export class RecordArrivals {
   private readonly waiters = new Set<Waiter>();
