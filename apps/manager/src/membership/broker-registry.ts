@@ -20,6 +20,9 @@ export interface BrokerRegistryOptions {
 export class BrokerRegistry {
   private readonly lastSeen = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly checkEveryMs: number;
+  /** When detectDead last ran: a longer gap means this manager was not listening (paused or blocked). */
+  private lastCheckAt = 0;
 
   constructor(
     private readonly state: ClusterState,
@@ -27,7 +30,9 @@ export class BrokerRegistry {
     private readonly assigner: PartitionAssigner,
     private readonly logger: Logger,
     private readonly options: BrokerRegistryOptions,
-  ) {}
+  ) {
+    this.checkEveryMs = Math.max(100, Math.floor(options.brokerTimeoutMs / 4));
+  }
 
   /** Brokers the database remembers as alive get a full timeout to show up after a manager restart. */
   start(): void {
@@ -38,7 +43,8 @@ export class BrokerRegistry {
         this.options.onAlive(broker);
       }
     }
-    this.timer = setInterval(() => void this.detectDead(), Math.max(100, Math.floor(this.options.brokerTimeoutMs / 4)));
+    this.lastCheckAt = now;
+    this.timer = setInterval(() => void this.detectDead(), this.checkEveryMs);
     this.timer.unref();
   }
 
@@ -72,6 +78,7 @@ export class BrokerRegistry {
 
   private async detectDead(): Promise<void> {
     const now = Date.now();
+    this.creditOwnPause(now);
     for (const broker of this.state.brokers.values()) {
       if (broker.state === 'dead') continue;
       const seen = this.lastSeen.get(broker.id) ?? broker.last_heartbeat_at.getTime();
@@ -90,5 +97,24 @@ export class BrokerRegistry {
         this.logger.error({ err: error, broker: broker.id }, 'could not declare broker dead');
       }
     }
+  }
+
+  /**
+   * Silence counts only while this manager was listening. A manager that was stopped (SIGSTOP, a VM
+   * stall) or blocked for longer than the timeout would otherwise wake up to every broker looking
+   * silent, and declare one dead before the heartbeats queued meanwhile are read: its partitions
+   * would move and its acks=broker records not yet synced would be lost. Brokers are credited
+   * the time this manager was away.
+   */
+  private creditOwnPause(now: number): void {
+    const away = now - this.lastCheckAt - this.checkEveryMs;
+    this.lastCheckAt = now;
+    if (away <= this.checkEveryMs) return;
+    for (const broker of this.state.brokers.values()) {
+      if (broker.state === 'dead') continue;
+      const seen = this.lastSeen.get(broker.id) ?? broker.last_heartbeat_at.getTime();
+      this.lastSeen.set(broker.id, seen + away);
+    }
+    this.logger.warn({ awayMs: away }, 'this manager was not running for a while; brokers get that time back before any is declared dead');
   }
 }
