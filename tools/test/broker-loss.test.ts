@@ -1,12 +1,10 @@
 import { RestClient } from './support/rest-client.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { sleep, waitFor } from './support/wait-for.js';
 
 /*
- * When a broker counts as lost, and what a lost broker may not take with it. A manager that
- * was itself not running declares no broker dead for it. Records a broker acknowledged with
- * acks=broker and then lost for good are gone, and the next owner reuses their offsets:
- * consumers that had read them get the records that take those offsets, instead of skipping
- * them.
+ * When a broker counts as lost. A manager that was itself not running declares no broker dead
+ * for it, nor a replica silent.
  */
 jest.setTimeout(180_000);
 
@@ -37,22 +35,9 @@ async function brokers(): Promise<BrokerView[]> {
   return body.brokers;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 test('a manager stopped for longer than the broker timeout declares no broker dead when it resumes', async () => {
   await rest.createTopic('paused', 2);
+  const consumer = await rest.registerConsumer('paused');
   const before = await brokers();
   expect(before.map((b) => b.state)).toEqual(['alive', 'alive']);
   const manager = cluster.find('manager', 1);
@@ -68,4 +53,25 @@ test('a manager stopped for longer than the broker timeout declares no broker de
   expect(after.map((b) => ({ id: b.broker_id, state: b.state, partitions: b.partitions }))).toEqual(
     before.map((b) => ({ id: b.broker_id, state: b.state, partitions: b.partitions })),
   );
+  // Nor the replica silent: consumers are still served.
+  expect((await rest.consume('paused', consumer)).body).toMatchObject({ status: 'failure', code: 'EMPTY' });
+});
+
+test('a replica silent for longer than the timeout serves consumers again once it is heard from', async () => {
+  await rest.createTopic('silent', 1);
+  const producer = await rest.registerProducer('silent');
+  const consumer = await rest.registerConsumer('silent');
+  const replica = cluster.find('replica', 1);
+  await replica.kill('SIGSTOP');
+  try {
+    await sleep(BROKER_TIMEOUT_MS * 2);
+  } finally {
+    await replica.kill('SIGCONT');
+  }
+  expect((await rest.produce('silent', producer, 'back')).body).toMatchObject({ status: 'success' });
+  const answer = await waitFor('the replica to serve again', async () => {
+    const consumed = await rest.consume('silent', consumer);
+    return consumed.body.status === 'success' ? consumed.body : undefined;
+  });
+  expect(answer).toMatchObject({ message: 'back' });
 });

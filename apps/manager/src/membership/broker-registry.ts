@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { PartitionAssigner } from '../assignment/partition-assigner.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { MetadataStore } from '../store/metadata-store.js';
+import { AwayTime } from './away-time.js';
 
 export interface BrokerRegistryOptions {
   brokerTimeoutMs: number;
@@ -21,8 +22,7 @@ export class BrokerRegistry {
   private readonly lastSeen = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private readonly checkEveryMs: number;
-  /** When detectDead last ran: a longer gap means this manager was not listening (paused or blocked). */
-  private lastCheckAt = 0;
+  private away: AwayTime | undefined;
 
   constructor(
     private readonly state: ClusterState,
@@ -43,7 +43,7 @@ export class BrokerRegistry {
         this.options.onAlive(broker);
       }
     }
-    this.lastCheckAt = now;
+    this.away = new AwayTime(this.checkEveryMs, now);
     this.timer = setInterval(() => void this.detectDead(), this.checkEveryMs);
     this.timer.unref();
   }
@@ -107,9 +107,8 @@ export class BrokerRegistry {
    * the time this manager was away.
    */
   private creditOwnPause(now: number): void {
-    const away = now - this.lastCheckAt - this.checkEveryMs;
-    this.lastCheckAt = now;
-    if (away <= this.checkEveryMs) return;
+    const away = this.away?.sinceLastCheck(now) ?? 0;
+    if (away === 0) return;
     for (const broker of this.state.brokers.values()) {
       if (broker.state === 'dead') continue;
       const seen = this.lastSeen.get(broker.id) ?? broker.last_heartbeat_at.getTime();
