@@ -3,8 +3,11 @@ import { startTestCluster, type TestCluster } from './support/test-cluster.js';
 import { sleep, waitFor } from './support/wait-for.js';
 
 /*
- * When a broker counts as lost. A manager that was itself not running declares no broker dead
- * for it, nor a replica silent.
+ * When a broker counts as lost, and what a lost broker may not take with it. A manager that
+ * was itself not running declares no broker dead for it. Records a broker acknowledged with
+ * acks=broker and then lost for good are gone, and the next owner reuses their offsets:
+ * consumers that had read them get the records that take those offsets, instead of skipping
+ * them.
  */
 jest.setTimeout(180_000);
 
@@ -74,4 +77,43 @@ test('a replica silent for longer than the timeout serves consumers again once i
     return consumed.body.status === 'success' ? consumed.body : undefined;
   });
   expect(answer).toMatchObject({ message: 'back' });
+});
+
+test('consumers that read records a lost broker took with it get the records that take those offsets', async () => {
+  await rest.createTopic('reused', 1);
+  const producer = await rest.registerProducer('reused');
+  const consumer = await rest.registerConsumer('reused');
+  const owner = (await brokers()).find((b) => b.partitions.some((p) => p.topic === 'reused'))!;
+  const ownerProcess = [cluster.find('broker', 1), cluster.find('broker', 2)].find((p) => p.spec.url === owner.address)!;
+  const manager = cluster.find('manager', 1);
+
+  // A stopped manager syncs nothing: acks=broker records stay on their broker alone, and are read there.
+  await manager.kill('SIGSTOP');
+  try {
+    for (let i = 0; i < 3; i++) {
+      expect((await rest.produce('reused', producer, `gone-${i}`, { acks: 'broker' })).body).toMatchObject({ status: 'success', offset: i });
+    }
+    for (let i = 0; i < 3; i++) {
+      expect((await rest.consume('reused', consumer)).body).toMatchObject({ status: 'success', message: `gone-${i}`, offset: i });
+    }
+    // The broker is lost for good with them.
+    await ownerProcess.kill('SIGKILL');
+  } finally {
+    await manager.kill('SIGCONT');
+  }
+
+  await waitFor('the partition to move', async () => {
+    const moved = (await brokers()).find((b) => b.state === 'alive' && b.partitions.some((p) => p.topic === 'reused' && p.epoch > 1));
+    return moved ?? undefined;
+  });
+  // The new owner starts at the high watermark (0) and gives new records the lost ones' offsets.
+  for (let i = 0; i < 2; i++) {
+    const answer = await waitFor(`new-${i} to be acknowledged`, async () => {
+      const produced = await rest.produce('reused', producer, `new-${i}`, { acks: 'broker' });
+      return produced.body.status === 'success' ? produced.body : undefined;
+    });
+    expect(answer).toMatchObject({ offset: i });
+  }
+  const received = await rest.receive('reused', consumer, 2);
+  expect(received).toEqual(['new-0', 'new-1']);
 });

@@ -23,6 +23,7 @@ import { RecordWaiter } from './fetch/record-waiter.js';
 import { WalStarts } from './fetch/wal-starts.js';
 import { registerConsumerLagGauge } from './consumer-lag-gauge.js';
 import { createReplicaMetrics } from './metrics.js';
+import { watchHandovers } from './positions/handover-watch.js';
 import { PositionStore } from './positions/position-store.js';
 import { ReplicaMembership } from './replica-membership.js';
 import { ArrivalWatch } from './service/arrival-watch.js';
@@ -88,6 +89,7 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
     cleanups.push(() => waitAtMost(activity.stop(), ACTIVITY_FLUSH_TIMEOUT_MS));
 
     const positions = new PositionStore(db);
+    cleanups.push(watchHandovers(view, positions));
     const endOffsets = new EndOffsets(view, brokers, logger);
     registerConsumerLagGauge(registry, view, positions, endOffsets);
     const cache = new ReadAheadCache(config.readAheadCacheBytes);

@@ -93,6 +93,11 @@ export interface ConsumerPositionsTable {
   stream_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Where the deliveries of `stream_id` on this partition began (a rewind goes no lower). */
   stream_from: ColumnType<number | null, number | null | undefined, number | null>;
+  /**
+   * The partition's epoch at the last handover of a dead owner's partition: past the high watermark
+   * the position moves only with records read under this epoch or a later one.
+   */
+  epoch: ColumnType<number, number | undefined, number>;
 }
 
 /** The last delivery of a consumer: a retried consume with the same request id gets it again. */

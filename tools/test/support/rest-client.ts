@@ -64,7 +64,19 @@ export class RestClient {
     }
     throw new Error('drain limit reached');
   }
+  /** Consumes until `count` messages came (EMPTY answers are waited out) or `timeoutMs` passed; returns them. */
+  async receive(topic: string, consumerId: number, count: number, timeoutMs = 30_000): Promise<string[]> {
+    const received: string[] = [];
+    const deadline = Date.now() + timeoutMs;
+    while (received.length < count && Date.now() < deadline) {
+      const answer = await this.consume(topic, consumerId);
+      if (answer.body.status === 'success') received.push(answer.body.message as string);
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return received;
+  }
   size(topic: string, consumerId: number) {
+
     return this.get('/size', { topic, consumer_id: consumerId });
   }
 }

@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { BrokerClients } from '../membership/broker-clients.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { Mutex } from '@partq/runtime';
-import type { MetadataStore, PartitionOwnerChange } from '../store/metadata-store.js';
+import type { MetadataStore } from '../store/metadata-store.js';
+import type { PartitionOwnerChange } from '../store/owner-change.js';
 import type { TransactionLog } from '../txlog/transaction-log.js';
 
 /**
@@ -33,7 +34,7 @@ export class PartitionAssigner {
     return fresh.map((p) => plan.get(partitionKey(p.topicId, p.partitionId)) ?? null);
   }
 
-  /** Moves partitions without a live owner to the least-loaded live brokers. */
+  /** Moves partitions whose owner is dead (or that have none) to the least-loaded live brokers. */
   async reassignOrphans(): Promise<void> {
     const moved = await this.lock.run(async () => {
       const alive = this.state.aliveBrokerIds();
@@ -41,14 +42,19 @@ export class PartitionAssigner {
       const load = new Map<number, number>(alive.map((id) => [id, 0]));
       const orphans: PartitionRow[] = [];
       for (const p of [...this.state.partitions.values()].sort((a, b) => a.topic_id - b.topic_id || a.partition_id - b.partition_id)) {
-        if (p.broker_id !== null && load.has(p.broker_id)) load.set(p.broker_id, load.get(p.broker_id)! + 1);
-        else orphans.push(p);
+        const owner = p.broker_id === null ? undefined : this.state.brokers.get(p.broker_id);
+        // A draining owner still runs: its partitions leave it by the drain's fenced moves, not here.
+        if (owner && owner.state !== 'dead') {
+          if (load.has(owner.id)) load.set(owner.id, load.get(owner.id)! + 1);
+        } else {
+          orphans.push(p);
+        }
       }
       if (orphans.length === 0) return [];
       const changes: PartitionOwnerChange[] = orphans.map((p) => {
         const target = [...load.entries()].sort((a, b) => a[1] - b[1] || a[0] - b[0])[0]![0];
         load.set(target, load.get(target)! + 1);
-        return { topicId: p.topic_id, partitionId: p.partition_id, brokerId: target, epoch: p.epoch + 1 };
+        return { topicId: p.topic_id, partitionId: p.partition_id, brokerId: target, epoch: p.epoch + 1, ownerLost: true };
       });
       const rows = await this.txlog.run({ kind: 'change-owners', changes }, () => this.store.changeOwners(changes));
       this.state.apply({ partitions: rows });

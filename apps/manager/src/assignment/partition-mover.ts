@@ -118,7 +118,8 @@ export class PartitionMover {
       const moved = await this.lock.run(async () => {
         const latest = this.state.partition(topicId, partitionId)!;
         if (latest.broker_id !== from) throw new PartqError('UNAVAILABLE', `partition ${key} changed owner during the move`);
-        const changes = [{ topicId, partitionId, brokerId: to, epoch: latest.epoch + 1 }];
+        // An owner that is gone was not drained: the new one starts at the high watermark.
+        const changes = [{ topicId, partitionId, brokerId: to, epoch: latest.epoch + 1, ownerLost: !owner || owner.state === 'dead' }];
         const rows = await this.txlog.run({ kind: 'change-owners', changes }, () => this.store.changeOwners(changes));
         this.state.moving.delete(key);
         this.state.apply({ partitions: rows });

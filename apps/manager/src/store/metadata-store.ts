@@ -1,5 +1,7 @@
 import type { AckLevel, BrokerRow, BrokerState, ConsumerRow, Database, PartitionRow, ProducerRow, TopicRow } from '@partq/schema';
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { PartqError } from '@partq/runtime';
+import { applyOwnerChange, type PartitionOwnerChange } from './owner-change.js';
 
 export interface LoadedMetadata {
   topics: TopicRow[];
@@ -7,13 +9,6 @@ export interface LoadedMetadata {
   brokers: BrokerRow[];
   producers: ProducerRow[];
   consumers: ConsumerRow[];
-}
-
-export interface PartitionOwnerChange {
-  topicId: number;
-  partitionId: number;
-  brokerId: number | null;
-  epoch: number;
 }
 
 /** Metadata reads and writes of the Central DB; the manager is their only writer. */
@@ -96,15 +91,9 @@ export class MetadataStore {
     return this.db.transaction().execute(async (tx) => {
       const rows: PartitionRow[] = [];
       for (const change of changes) {
-        rows.push(
-          await tx
-            .updateTable('partitions')
-            .set({ broker_id: change.brokerId, epoch: change.epoch })
-            .where('topic_id', '=', change.topicId)
-            .where('partition_id', '=', change.partitionId)
-            .returningAll()
-            .executeTakeFirstOrThrow(),
-        );
+        const row = await applyOwnerChange(tx, change);
+        if (!row) throw new PartqError('UNAVAILABLE', `partition ${change.topicId}/${change.partitionId} already reached epoch ${change.epoch}`);
+        rows.push(row);
       }
       return rows;
     });

@@ -1,6 +1,7 @@
 import type { Database } from '@partq/schema';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { applyOwnerChange } from '../store/owner-change.js';
 import type { TransactionLog } from './transaction-log.js';
 
 /**
@@ -33,13 +34,7 @@ export async function recoverLogs(db: Kysely<Database>, txlog: TransactionLog, l
       }
       case 'change-owners': {
         for (const change of event.changes) {
-          await db
-            .updateTable('partitions')
-            .set({ broker_id: change.brokerId, epoch: change.epoch })
-            .where('topic_id', '=', change.topicId)
-            .where('partition_id', '=', change.partitionId)
-            .where('epoch', '<', change.epoch)
-            .execute();
+          await db.transaction().execute((tx) => applyOwnerChange(tx, change));
         }
         break;
       }

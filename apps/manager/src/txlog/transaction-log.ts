@@ -1,10 +1,11 @@
 import { Wal } from '@partq/wal';
 import type { Logger } from 'pino';
+import type { PartitionOwnerChange } from '../store/owner-change.js';
 
 /** What the manager is about to change, recorded before the change (LogEvent). */
 export type TxEvent =
   | { kind: 'create-topic'; name: string; partitions: number; acks: 'broker' | 'all'; owners: (number | null)[] }
-  | { kind: 'change-owners'; changes: { topicId: number; partitionId: number; brokerId: number | null; epoch: number }[] }
+  | { kind: 'change-owners'; changes: PartitionOwnerChange[] }
   | { kind: 'sync'; brokerId: number; partitions: { topicId: number; partitionId: number; epoch: number; to: number }[] };
 
 export interface PendingEvent {

@@ -189,4 +189,21 @@ describe('PositionStore: stream deliveries and rewinds', () => {
     await expect(b.advance(id, 0, 8, 9)).resolves.toBe(false);
     expect((await b.positionsOf(id)).get(0)).toBe(2);
   });
+
+  it('advances past the high watermark only with records read under the epoch the position was handed over at', async () => {
+    const store = new PositionStore(db);
+    const movers = [{ requestId: '' }, { requestId: 'r-epoch' }, { streamId: 's-epoch' }] as const;
+    for (const by of movers) {
+      const id = await consumerAt([3, 0]);
+      // The manager handed partition 0 over at epoch 4 (its dead owner's records past the high watermark are gone).
+      await db.updateTable('consumer_positions').set({ epoch: 4 }).where('consumer_id', '=', id).where('partition_id', '=', 0).execute();
+      expect(await store.advance(id, 0, 3, 5, by, 3)).toBe(false);
+      expect(await storedPosition(id, 0)).toBe(3);
+      expect(await store.advance(id, 0, 3, 5, by, 4)).toBe(true);
+      expect(await store.advance(id, 0, 5, 6, by, 5)).toBe(true);
+      // Committed records (below the high watermark) are the same under any epoch.
+      expect(await store.advance(id, 0, 6, 7, by)).toBe(true);
+      expect(await storedPosition(id, 0)).toBe(7);
+    }
+  });
 });

@@ -79,9 +79,21 @@ export class PositionStore {
    * A stream's advance remembers the stream and, when it takes the position over from someone else,
    * where its deliveries began (`stream_from`): the floor of its rewinds. A unary consume clears both,
    * so a stream never gives back what it did not deliver last.
+   *
+   * `readUnder` is the partition epoch the records were read under, for records past the high
+   * watermark (read from the owning broker, not yet committed): the advance is refused (false) when
+   * a dead owner's partition was handed over since, as those records may be the ones it took with it.
    */
-  async advance(consumerId: number, partitionId: number, from: number, to: number, by: Mover = { requestId: '' }): Promise<boolean> {
+  async advance(
+    consumerId: number,
+    partitionId: number,
+    from: number,
+    to: number,
+    by: Mover = { requestId: '' },
+    readUnder?: number,
+  ): Promise<boolean> {
     if (to < from) throw new RangeError(`a position only moves forward (${from} -> ${to})`);
+    const sameEpoch = readUnder === undefined ? sql`` : sql`AND epoch <= ${readUnder}`;
     let updated: bigint;
     try {
       if ('streamId' in by) {
@@ -92,7 +104,7 @@ export class PositionStore {
           SET next_offset = ${to}, updated_at = now(),
               stream_from = CASE WHEN stream_id = ${by.streamId} THEN stream_from ELSE ${from} END,
               stream_id = ${by.streamId}
-          WHERE consumer_id = ${consumerId} AND partition_id = ${partitionId} AND next_offset = ${from}
+          WHERE consumer_id = ${consumerId} AND partition_id = ${partitionId} AND next_offset = ${from} ${sameEpoch}
         `.execute(this.db);
         updated = result.numAffectedRows ?? 0n;
       } else if (by.requestId === '') {
@@ -102,6 +114,7 @@ export class PositionStore {
           .where('consumer_id', '=', consumerId)
           .where('partition_id', '=', partitionId)
           .where('next_offset', '=', from)
+          .$if(readUnder !== undefined, (update) => update.where('epoch', '<=', readUnder!))
           .executeTakeFirst();
         updated = result.numUpdatedRows;
       } else {
@@ -109,7 +122,7 @@ export class PositionStore {
         const result = await sql<{ consumer_id: number }>`
           WITH moved AS (
             UPDATE consumer_positions SET next_offset = ${to}, updated_at = now(), stream_id = NULL, stream_from = NULL
-            WHERE consumer_id = ${consumerId} AND partition_id = ${partitionId} AND next_offset = ${from}
+            WHERE consumer_id = ${consumerId} AND partition_id = ${partitionId} AND next_offset = ${from} ${sameEpoch}
             RETURNING consumer_id
           )
           INSERT INTO consumer_deliveries (consumer_id, request_id, partition_id, from_offset, to_offset, delivered_at)
@@ -181,6 +194,11 @@ export class PositionStore {
   /** The cached consumers and their positions (metrics). */
   cached(): IterableIterator<[number, ReadonlyMap<number, number>]> {
     return this.cache.entries();
+  }
+
+  /** Drops the cached positions and deliveries of every consumer that `test` picks. */
+  forgetIf(test: (consumerId: number) => boolean): void {
+    for (const consumerId of [...this.cache.keys()]) if (test(consumerId)) this.forget(consumerId);
   }
 
   forget(consumerId: number): void {

@@ -301,7 +301,9 @@ export class ReplicaServiceImpl {
         if (to === position) continue;
         // A jump over deleted records is no delivery: it must not replace the one a retry would replay.
         const by: Mover = 'requestId' in mover && read.records.length === 0 ? { requestId: '' } : mover;
-        const advanced = await this.options.positions.advance(consumer.id, partition.partitionId, position, to, by);
+        // Past the high watermark the records are the owner's alone: they count only under its epoch.
+        const readUnder = to > Number(partition.highWatermark) ? partition.epoch : undefined;
+        const advanced = await this.options.positions.advance(consumer.id, partition.partitionId, position, to, by, readUnder);
         if (!advanced) {
           this.options.logger.debug({ consumerId: consumer.id, partitionId: partition.partitionId, position }, 'position moved elsewhere; reloading');
           conflict = true;

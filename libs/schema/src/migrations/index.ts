@@ -6,6 +6,7 @@ import { healthChecksMigration } from './0004_health_checks.js';
 import { consumerDeliveriesMigration } from './0005_consumer_deliveries.js';
 import { consumerStreamsMigration } from './0006_consumer_streams.js';
 import { dropUnusedSequenceIndexMigration } from './0007_drop_unused_sequence_index.js';
+import { positionEpochsMigration } from './0008_position_epochs.js';
 
 /**
  * Every migration by name. Kysely applies them in name order, so new ones take the next number;
@@ -19,4 +20,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0005_consumer_deliveries': consumerDeliveriesMigration,
   '0006_consumer_streams': consumerStreamsMigration,
   '0007_drop_unused_sequence_index': dropUnusedSequenceIndexMigration,
+  '0008_position_epochs': positionEpochsMigration,
 });
