@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RestClient } from './support/rest-client.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 /*
  * acks=all is acknowledged only once the record is committed in PostgreSQL, so it survives
@@ -23,6 +24,19 @@ afterAll(async () => {
   await cluster?.dispose();
 });
 
+/** The broker process that owns the topic's partition 0. */
+async function ownerOf(topic: string) {
+  const response = await fetch(new URL('/admin/brokers', cluster.gatewayUrl), { headers: { authorization: `Bearer ${cluster.adminToken}` } });
+  const { brokers } = (await response.json()) as { brokers: { address: string; partitions: { topic: string }[] }[] };
+  const address = brokers.find((b) => b.partitions.some((p) => p.topic === topic))!.address;
+  return [cluster.find('broker', 1), cluster.find('broker', 2)].find((p) => p.spec.url === address)!;
+}
+
+/** Resolves once a restarted role answers /healthz (it may not be ready: the manager is stopped). */
+function waitUntilServing(url: string): Promise<true> {
+  return waitFor(`${url} to come back`, () => fetch(new URL('/healthz', url)).then((r) => (r.ok ? true : undefined), () => undefined));
+}
+
 test('consumers get an acks=all message only once it is committed, and what follows it after it', async () => {
   await rest.createTopic('held', 1);
   const producer = await rest.registerProducer('held');
@@ -43,6 +57,35 @@ test('consumers get an acks=all message only once it is committed, and what foll
   }
   expect((await all).body).toMatchObject({ status: 'success', offset: 0 });
   expect(await rest.receive('held', consumer, 2)).toEqual(['all', 'broker']);
+});
+
+test('a broker restarted before the manager commits still holds its acks=all records back', async () => {
+  await rest.createTopic('held-restart', 1);
+  const producer = await rest.registerProducer('held-restart');
+  const consumer = await rest.registerConsumer('held-restart');
+  const owner = await ownerOf('held-restart');
+  const manager = cluster.find('manager', 1);
+  await manager.kill('SIGSTOP');
+  let all: Promise<Awaited<ReturnType<RestClient['produce']>>>;
+  try {
+    all = rest.produce('held-restart', producer, 'all', { acks: 'all', sequence: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await rest.produce('held-restart', producer, 'broker', { acks: 'broker', sequence: 1 })).body).toMatchObject({ status: 'success', offset: 1 });
+    // Restarted from its WAL while the manager still commits nothing: it serves reads again, and
+    // still not the acks=all record, nor what follows it.
+    await owner.kill('SIGKILL');
+    void owner.start().catch(() => undefined);
+    await waitUntilServing(owner.spec.url);
+    for (let i = 0; i < 5; i++) {
+      expect((await rest.consume('held-restart', consumer)).body).toMatchObject({ status: 'failure', code: 'EMPTY' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await manager.kill('SIGCONT');
+  }
+  // The gateway retried the acks=all record into the restarted broker: a duplicate, acknowledged once committed.
+  expect((await all).body).toMatchObject({ status: 'success', offset: 0 });
+  expect(await rest.receive('held-restart', consumer, 2)).toEqual(['all', 'broker']);
 });
 
 test('acks=all messages survive the loss of the broker disk', async () => {

@@ -5,26 +5,28 @@ import { decodeRecord, encodeRecords, type RecordFields } from './record-codec.j
 const bytes = (...values: number[]) => new Uint8Array(values);
 
 /** What the broker stored before this codec: protobuf-es create + toBinary. */
-function reference(fields: RecordFields, offset: number, timestampMs: number): Uint8Array {
+function reference(fields: RecordFields, offset: number, timestampMs: number, held = false): Uint8Array {
   return toBinary(
     RecordSchema,
-    create(RecordSchema, { offset: BigInt(offset), payload: fields.payload, key: fields.key, producerId: fields.producerId, sequence: fields.sequence === undefined ? undefined : BigInt(fields.sequence), timestampMs: BigInt(timestampMs) }),
+    create(RecordSchema, { offset: BigInt(offset), payload: fields.payload, key: fields.key, producerId: fields.producerId, sequence: fields.sequence === undefined ? undefined : BigInt(fields.sequence), timestampMs: BigInt(timestampMs), heldUntilCommitted: held }),
   );
 }
 
-const cases: { name: string; fields: RecordFields; offset: number; timestampMs: number }[] = [
+const cases: { name: string; fields: RecordFields; offset: number; timestampMs: number; held?: boolean }[] = [
   { name: 'everything set', fields: { payload: bytes(1, 2, 3), key: bytes(9), producerId: 7, sequence: 42n }, offset: 1234, timestampMs: 1_764_000_000_000 },
   { name: 'zeros left out', fields: { payload: bytes(), producerId: 0 }, offset: 0, timestampMs: 0 },
   { name: 'optional fields set to zero values are written', fields: { payload: bytes(5), key: bytes(), producerId: 1, sequence: 0n }, offset: 1, timestampMs: 1 },
   { name: 'multi-byte lengths and varints', fields: { payload: new Uint8Array(300).fill(7), producerId: 300, sequence: 2n ** 40n }, offset: 2 ** 35, timestampMs: 2 ** 41 },
   { name: 'largest safe values', fields: { payload: bytes(1), producerId: 0x7fffffff, sequence: BigInt(Number.MAX_SAFE_INTEGER) }, offset: Number.MAX_SAFE_INTEGER - 1, timestampMs: Number.MAX_SAFE_INTEGER },
   { name: 'negative producer id (sign-extended int32)', fields: { payload: bytes(1), producerId: -5 }, offset: 3, timestampMs: 4 },
+  { name: 'held until committed (acks=all)', fields: { payload: bytes(1, 2), producerId: 3, sequence: 4n }, offset: 5, timestampMs: 6, held: true },
+  { name: 'held, with zeros left out', fields: { payload: bytes(), producerId: 0 }, offset: 0, timestampMs: 0, held: true },
 ];
 
 describe('encodeRecords', () => {
-  test.each(cases)('writes the bytes toBinary writes: $name', ({ fields, offset, timestampMs }) => {
-    const [encoded] = encodeRecords([fields], offset, timestampMs);
-    expect(Buffer.from(encoded!)).toEqual(Buffer.from(reference(fields, offset, timestampMs)));
+  test.each(cases)('writes the bytes toBinary writes: $name', ({ fields, offset, timestampMs, held }) => {
+    const [encoded] = encodeRecords([fields], offset, timestampMs, held);
+    expect(Buffer.from(encoded!)).toEqual(Buffer.from(reference(fields, offset, timestampMs, held)));
   });
 
   test('gives consecutive offsets to a batch, each record its own view', () => {
@@ -44,8 +46,8 @@ describe('encodeRecords', () => {
 });
 
 describe('decodeRecord', () => {
-  test.each(cases)('reads what fromBinary reads: $name', ({ fields, offset, timestampMs }) => {
-    const stored = reference(fields, offset, timestampMs);
+  test.each(cases)('reads what fromBinary reads: $name', ({ fields, offset, timestampMs, held }) => {
+    const stored = reference(fields, offset, timestampMs, held);
     const decoded = decodeRecord(stored);
     expect(equals(RecordSchema, decoded, fromBinary(RecordSchema, stored))).toBe(true);
     expect(decoded).toEqual(fromBinary(RecordSchema, stored));

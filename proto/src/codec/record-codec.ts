@@ -26,6 +26,8 @@ const TAG_KEY = tag(3, WIRE_LEN);
 const TAG_PRODUCER_ID = tag(4, WIRE_VARINT);
 const TAG_SEQUENCE = tag(5, WIRE_VARINT);
 const TAG_TIMESTAMP = tag(6, WIRE_VARINT);
+const TAG_HELD = tag(7, WIRE_VARINT);
+const HELD_FIELD_BYTES = varintFieldSize(1);
 const TWO_POW_32 = 2 ** 32;
 
 function assertSafe(value: number, field: string): void {
@@ -33,10 +35,11 @@ function assertSafe(value: number, field: string): void {
 }
 
 /**
- * Encodes consecutive records from `firstOffset` on, all stamped `timestampMs`, into one buffer;
- * returns a view per record.
+ * Encodes consecutive records from `firstOffset` on, all stamped `timestampMs` (and all marked
+ * `held_until_committed` when `held`: appended with acks=all), into one buffer; returns a view per
+ * record.
  */
-export function encodeRecords(records: readonly RecordFields[], firstOffset: number, timestampMs: number): Uint8Array[] {
+export function encodeRecords(records: readonly RecordFields[], firstOffset: number, timestampMs: number, held = false): Uint8Array[] {
   assertSafe(firstOffset + records.length, 'offset');
   assertSafe(timestampMs, 'timestamp');
   const sizes = new Array<number>(records.length);
@@ -54,6 +57,7 @@ export function encodeRecords(records: readonly RecordFields[], firstOffset: num
     if (sequence !== undefined) size += varintFieldSize(sequence);
     sequences[i] = sequence;
     if (timestampMs !== 0) size += varintFieldSize(timestampMs);
+    if (held) size += HELD_FIELD_BYTES;
     sizes[i] = size;
     total += size;
   }
@@ -72,6 +76,7 @@ export function encodeRecords(records: readonly RecordFields[], firstOffset: num
     const sequence = sequences[i];
     if (sequence !== undefined) at = writeVarintField(buffer, at, TAG_SEQUENCE, sequence);
     if (timestampMs !== 0) at = writeVarintField(buffer, at, TAG_TIMESTAMP, timestampMs);
+    if (held) at = writeVarintField(buffer, at, TAG_HELD, 1);
     if (at - start !== sizes[i]) throw new Error(`record codec: wrote ${at - start} bytes, sized ${sizes[i]}`);
     views[i] = buffer.subarray(start, at);
   }
@@ -94,7 +99,7 @@ function readVarint(bytes: Uint8Array, at: number): { value: number; next: numbe
 
 /** Decodes one stored record; the payload and key are views into `bytes`. */
 export function decodeRecord(bytes: Uint8Array): LogRecord {
-  const record: LogRecord = { $typeName: 'partq.v1.Record', offset: 0n, payload: EMPTY, producerId: 0, timestampMs: 0n };
+  const record: LogRecord = { $typeName: 'partq.v1.Record', offset: 0n, payload: EMPTY, producerId: 0, timestampMs: 0n, heldUntilCommitted: false };
   let at = 0;
   while (at < bytes.length) {
     const fieldTag = bytes[at++]!;
@@ -116,6 +121,7 @@ export function decodeRecord(bytes: Uint8Array): LogRecord {
     else if (fieldTag === TAG_PRODUCER_ID) record.producerId = varint.value;
     else if (fieldTag === TAG_SEQUENCE) record.sequence = BigInt(varint.value);
     else if (fieldTag === TAG_TIMESTAMP) record.timestampMs = BigInt(varint.value);
+    else if (fieldTag === TAG_HELD) record.heldUntilCommitted = varint.value !== 0;
     else return fromBinary(RecordSchema, bytes);
   }
   return record;

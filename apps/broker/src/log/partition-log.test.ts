@@ -222,6 +222,26 @@ describe('PartitionLog', () => {
     await log.close();
   });
 
+  it('a restarted broker still holds back the acks=all records it had not seen committed', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('broker-0')], 0);
+    await log.append(1, [record('all-1'), record('all-2')], 0, true);
+    await log.append(1, [record('broker-3')], 0);
+    await log.append(1, [record('all-4')], 0, true);
+    await log.close();
+
+    const reopened = await PartitionLog.open(location(), settings);
+    expect([reopened.endOffset, reopened.readableEnd]).toEqual([5, 1]);
+    expect(texts(await reopened.read(0, 10, 1 << 20))).toEqual(['broker-0']);
+    // The manager's assignment carries the high watermark: what it committed is released.
+    expect(await reopened.adopt({ epoch: 1, startOffset: 3, highWatermark: 3 })).toBe('kept');
+    expect(reopened.readableEnd).toBe(4);
+    expect(texts(await reopened.read(1, 10, 1 << 20))).toEqual(['all-1', 'all-2', 'broker-3']);
+    await reopened.commit(5);
+    expect(reopened.readableEnd).toBe(5);
+    await reopened.close();
+  });
+
   it('reads for the manager with the epoch, from the WAL start when asked for less', async () => {
     const log = await PartitionLog.create(location(), settings, { epoch: 6, startOffset: 2, highWatermark: 2 });
     await log.append(6, [record('a'), record('b'), record('c')], 0);

@@ -156,7 +156,7 @@ export class PartitionLog {
     const meta = await readPartitionMeta(location.dir);
     const wal = await PartitionLog.openWal(location.dir, settings, 0);
     const log = new PartitionLog(location, settings, wal, meta?.epoch ?? 0);
-    await log.rebuildSequences();
+    await log.rebuildFromWal();
     return log;
   }
 
@@ -262,7 +262,7 @@ export class PartitionLog {
     let write: Promise<unknown> | undefined;
     if (fresh.length > 0) {
       if (holdUntilCommitted) this.holds.hold(firstOffset, firstOffset + fresh.length);
-      write = this.write(fresh, firstOffset, timestampMs);
+      write = this.write(fresh, firstOffset, timestampMs, holdUntilCommitted);
     }
 
     const offsets: number[] = [];
@@ -285,8 +285,9 @@ export class PartitionLog {
   }
 
   /** Encodes and queues the WAL append; registers the sequences as being written. */
-  private write(records: readonly RecordFields[], firstOffset: number, timestampMs: number): Promise<unknown> {
-    const encoded = encodeRecords(records, firstOffset, timestampMs);
+  private write(records: readonly RecordFields[], firstOffset: number, timestampMs: number, held: boolean): Promise<unknown> {
+    // The hold is stored with the records, so that a restart still knows which ones wait for the manager.
+    const encoded = encodeRecords(records, firstOffset, timestampMs, held);
     let appended: Promise<unknown>;
     try {
       appended = this.wal.append(encoded).then((result) => {
@@ -498,9 +499,7 @@ export class PartitionLog {
     this.nextOffset = this.wal.endOffset;
     this.committedOffset = Math.max(highWatermark, this.wal.startOffset);
     this.waiters.release(this.committedOffset);
-    this.holds.cutAt(this.nextOffset);
-    this.holds.release(this.committedOffset);
-    await this.rebuildSequences();
+    await this.rebuildFromWal();
   }
 
   /** After a failed write the WAL refuses appends until reopened; reopen it (recovery cuts any torn tail). */
@@ -515,8 +514,7 @@ export class PartitionLog {
       this.walFailed = false;
       this.layoutGeneration++;
       this.nextOffset = this.wal.endOffset;
-      this.holds.cutAt(this.nextOffset);
-      await this.rebuildSequences();
+      await this.rebuildFromWal();
     }).catch((error: unknown) => {
       this.settings.logger.error({ partition: this.name, err: error }, 'broker: reopening the partition log failed');
     });
@@ -540,8 +538,14 @@ export class PartitionLog {
     return run;
   }
 
-  private async rebuildSequences(): Promise<void> {
+  /**
+   * Rebuilds what the WAL's contents decide: the idempotence index, and the read holds of acks=all
+   * records not known to be committed (a restarted broker releases them once the manager reports its
+   * high watermark).
+   */
+  private async rebuildFromWal(): Promise<void> {
     this.sequences.clear();
+    this.holds.clear();
     let cursor = this.wal.startOffset;
     for (;;) {
       const entries = cursor >= this.wal.endOffset ? [] : await this.wal.read(cursor, REBUILD_RECORDS, REBUILD_BYTES);
@@ -549,6 +553,7 @@ export class PartitionLog {
       for (const entry of entries) {
         const record = decodeRecord(entry.data);
         if (record.sequence !== undefined) this.sequences.remember(record.producerId, Number(record.sequence), entry.offset, true);
+        if (record.heldUntilCommitted && entry.offset >= this.committedOffset) this.holds.hold(entry.offset, entry.offset + 1);
       }
       cursor = entries[entries.length - 1]!.offset + 1;
     }

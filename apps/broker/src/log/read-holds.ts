@@ -12,8 +12,8 @@ interface HeldRange {
  * sync, its partitions move) has moved past an offset the next owner hands out again. An acks=all
  * producer was never acknowledged for such a record, so it sends it again: its consumers would get
  * it twice and skip whatever took its old offset. Records appended with acks=broker stay visible at
- * once: losing them with the broker is what that mode accepts. The holds live in memory only: after a
- * restart the WAL does not say which records were appended with acks=all (see docs/semantics.md).
+ * once: losing them with the broker is what that mode accepts. The WAL marks the records appended with
+ * acks=all (Record.held_until_committed), and the holds are rebuilt from it when the log is reopened.
  */
 export class ReadHolds {
   /** Ascending and disjoint: offsets are handed out in order. */
@@ -47,10 +47,8 @@ export class ReadHolds {
     return released > 0 || partly;
   }
 
-  /** Forgets offsets at and beyond `end`: the log was cut there. */
-  cutAt(end: number): void {
-    while (this.ranges.length > 0 && this.ranges[this.ranges.length - 1]!.first >= end) this.ranges.pop();
-    const last = this.ranges[this.ranges.length - 1];
-    if (last && last.end > end) last.end = end;
+  /** Forgets every hold (they are about to be rebuilt from the WAL). */
+  clear(): void {
+    this.ranges.length = 0;
   }
 }
