@@ -115,6 +115,8 @@ test('recovers after the postmaster itself was killed with SIGKILL', async () =>
   await query(crashed.url, 'insert into kept values ($1)', ['committed before the crash']);
   process.kill(crashed.pid, 'SIGKILL');
   expect(await waitForProcessExit(crashed.pid, 10_000)).toBe(true);
+  // A supervisor learns of the death from `exited` (the launcher starts the server again on it).
+  await expect(crashed.exited).resolves.toBeUndefined();
   started.splice(started.indexOf(crashed), 1);
 
   const recovered = await start(dataDir, { port, durable: true });

@@ -57,6 +57,8 @@ export interface EmbeddedPostgres {
   readonly dataDir: string;
   /** The postmaster's process id. */
   readonly pid: number;
+  /** Settles when the server has exited, whether stop() asked it to or it died (a supervisor starts it again). */
+  readonly exited: Promise<void>;
   /** Fast shutdown; resolves once the server has exited. Calling it again returns the same promise. */
   stop(): Promise<void>;
 }
@@ -162,6 +164,7 @@ async function start(dataDir: string, options: EmbeddedPostgresOptions): Promise
     port: options.port,
     dataDir,
     pid: server.pid,
+    exited: server.exited,
     stop() {
       stopping ??= (async () => {
         await server.stop();

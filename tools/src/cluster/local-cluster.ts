@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { resolveDatabaseUrl } from '@partq/schema';
+import { startClusterDatabase, type ClusterDatabase } from './cluster-database.js';
 import { freePort } from './free-port.js';
 import { RoleProcess, type Role } from './role-process.js';
 import { waitReady } from './wait-ready.js';
@@ -19,7 +19,7 @@ export interface LocalClusterOptions {
   embeddedPostgresPort?: number;
   /** Fixed ports (npm start) or any free ones (tests). */
   ports?: { manager: number; gateway: number; brokerBase: number; replicaBase: number } | 'auto';
-  /** Restart a role process that dies (default true). */
+  /** Restart a role process, or the embedded PostgreSQL, that dies (default true). */
   restart?: boolean;
   /** Extra environment per role, e.g. shorter timeouts in tests. */
   env?: Partial<Record<Role | 'all', Record<string, string>>>;
@@ -34,6 +34,8 @@ export interface LocalCluster {
   gatewayUrls: string[];
   managerUrl: string;
   databaseUrl: string;
+  /** The Central DB: a URL given, or the embedded PostgreSQL (restarted if it dies, with `restart`). */
+  database: ClusterDatabase;
   adminToken: string;
   dataDir: string;
   processes: RoleProcess[];
@@ -63,10 +65,12 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const ports = options.ports === 'auto' ? undefined : (options.ports ?? FIXED_PORTS);
   const port = async (fixed: number | undefined): Promise<number> => fixed ?? freePort();
 
-  const database = await resolveDatabaseUrl({
+  const database = await startClusterDatabase({
     databaseUrl: options.databaseUrl,
     dataDir: join(dataDir, 'postgres'),
     port: options.embeddedPostgresPort ?? (auto ? await freePort() : 54329),
+    restart,
+    say,
   });
   say(database.embedded ? `embedded PostgreSQL ready (${join(dataDir, 'postgres')})` : 'using PostgreSQL from DATABASE_URL');
 
@@ -162,6 +166,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     gatewayUrls,
     managerUrl,
     databaseUrl: database.url,
+    database,
     adminToken,
     dataDir,
     processes,

@@ -10,7 +10,7 @@ const spec = defineConfig({
   gateways: { env: 'PARTQ_GATEWAYS', type: 'integer', default: 1, min: 1, max: 16, description: 'Number of gateways (ports from 8080 up)' },
   gatewayPort: { env: 'PARTQ_GATEWAY_PORT', type: 'integer', default: 8080, description: 'Port of the first gateway' },
   databaseUrl: { env: 'DATABASE_URL', type: 'string', description: 'Use this PostgreSQL instead of the embedded one' },
-  restart: { type: 'boolean', default: true, description: 'Restart a role process that dies (--no-restart to turn off)' },
+  restart: { type: 'boolean', default: true, description: 'Restart a role process, or the embedded PostgreSQL, that dies (--no-restart to turn off)' },
   verbose: { type: 'boolean', default: false, description: "Echo the roles' JSON logs here too (they are always in <data-dir>/logs)" },
 });
 
