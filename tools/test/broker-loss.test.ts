@@ -1,3 +1,4 @@
+import { judgeAndReport, runCourseWorkload } from './support/course-workload.js';
 import { RestClient } from './support/rest-client.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
 import { sleep, waitFor } from './support/wait-for.js';
@@ -58,6 +59,21 @@ test('a manager stopped for longer than the broker timeout declares no broker de
   );
   // Nor the replica silent: consumers are still served.
   expect((await rest.consume('paused', consumer)).body).toMatchObject({ status: 'failure', code: 'EMPTY' });
+});
+
+test('the manager stopped for three broker timeouts under load: nothing acknowledged is lost, duplicated or reordered', async () => {
+  const workload = await runCourseWorkload(cluster.gatewayUrl, {
+    scenario: 'pause-manager',
+    fault: async () => {
+      const manager = cluster.find('manager', 1);
+      await manager.kill('SIGSTOP');
+      await sleep(BROKER_TIMEOUT_MS * 3);
+      await manager.kill('SIGCONT');
+    },
+  });
+  const report = judgeAndReport('pause-manager', workload);
+  expect(report.examples).toEqual([]);
+  expect(report).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
 });
 
 test('a replica silent for longer than the timeout serves consumers again once it is heard from', async () => {
