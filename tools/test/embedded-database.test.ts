@@ -1,16 +1,18 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../src/cluster/index.js';
 import { RestClient } from './support/rest-client.js';
-import { waitFor } from './support/wait-for.js';
+import { sleep, waitFor } from './support/wait-for.js';
 
 /*
- * The launcher's embedded PostgreSQL (npm start, the benchmark) is supervised like the roles: if
- * it dies, it is started again on the same port and data directory, and the cluster recovers.
- * Always embedded here, whatever DATABASE_URL says: that is what this file is about.
+ * The Central DB failing under a running cluster, on the launcher's own embedded PostgreSQL (always
+ * embedded here, whatever DATABASE_URL says: this file stops and kills it). Stalled, it costs no
+ * broker its partitions; killed, the launcher starts it again and the cluster recovers.
  */
 jest.setTimeout(180_000);
+
+const BROKER_TIMEOUT_MS = 2000;
 
 let dataDir: string;
 let cluster: LocalCluster;
@@ -23,9 +25,10 @@ beforeAll(async () => {
   cluster = await startLocalCluster({
     dataDir,
     ports: 'auto',
-    brokers: 1,
+    // Two, so that a broker wrongly declared dead would lose its partitions to the other.
+    brokers: 2,
     replicas: 1,
-    env: { all: { PARTQ_LOG_LEVEL: 'warn', PARTQ_SYNC_INTERVAL: '200ms' } },
+    env: { all: { PARTQ_LOG_LEVEL: 'warn', PARTQ_SYNC_INTERVAL: '200ms' }, manager: { PARTQ_BROKER_TIMEOUT: `${BROKER_TIMEOUT_MS}ms` } },
   });
   rest = new RestClient(cluster.gatewayUrl);
 });
@@ -33,6 +36,48 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** `pid` and every process below it (PostgreSQL's backends and helpers are the postmaster's children). */
+function processTree(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/<pid>/stat, after the parenthesised command (which may hold spaces).
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  return tree;
+}
+
+async function brokerStates(): Promise<{ id: number; state: string; epochs: number[] }[]> {
+  const response = await fetch(new URL('/admin/brokers', cluster.gatewayUrl), { headers: { authorization: `Bearer ${cluster.adminToken}` } });
+  const { brokers } = (await response.json()) as { brokers: { broker_id: number; state: string; partitions: { epoch: number }[] }[] };
+  return brokers.map((b) => ({ id: b.broker_id, state: b.state, epochs: b.partitions.map((p) => p.epoch) }));
+}
+
+test('PostgreSQL stopped for three broker timeouts costs no broker its partitions', async () => {
+  await rest.createTopic('stalled', 2);
+  const producer = await rest.registerProducer('stalled');
+  const consumer = await rest.registerConsumer('stalled');
+  const before = await brokerStates();
+  const stopped = processTree(cluster.database.pid!);
+  for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+  try {
+    await sleep(BROKER_TIMEOUT_MS * 3);
+  } finally {
+    for (const pid of stopped) process.kill(pid, 'SIGCONT');
+  }
+  await sleep(BROKER_TIMEOUT_MS);
+  expect(await brokerStates()).toEqual(before);
+  expect((await rest.produce('stalled', producer, 'after the stall', { acks: 'all' })).body).toMatchObject({ status: 'success' });
+  expect(await rest.receive('stalled', consumer, 1)).toEqual(['after the stall']);
 });
 
 test('a SIGKILLed embedded PostgreSQL is started again, and committed messages are still there', async () => {

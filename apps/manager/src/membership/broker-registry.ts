@@ -5,6 +5,7 @@ import type { PartitionAssigner } from '../assignment/partition-assigner.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { MetadataStore } from '../store/metadata-store.js';
 import { AwayTime } from './away-time.js';
+import { HeartbeatRecorder } from './heartbeat-recorder.js';
 
 export interface BrokerRegistryOptions {
   brokerTimeoutMs: number;
@@ -23,6 +24,8 @@ export class BrokerRegistry {
   private timer: NodeJS.Timeout | undefined;
   private readonly checkEveryMs: number;
   private away: AwayTime | undefined;
+  private checking = false;
+  private readonly recorder: HeartbeatRecorder;
 
   constructor(
     private readonly state: ClusterState,
@@ -32,6 +35,7 @@ export class BrokerRegistry {
     private readonly options: BrokerRegistryOptions,
   ) {
     this.checkEveryMs = Math.max(100, Math.floor(options.brokerTimeoutMs / 4));
+    this.recorder = new HeartbeatRecorder(store, logger);
   }
 
   /** Brokers the database remembers as alive get a full timeout to show up after a manager restart. */
@@ -56,7 +60,7 @@ export class BrokerRegistry {
     const row = await this.store.registerBroker(address, knownId);
     this.lastSeen.set(row.id, Date.now());
     this.state.apply({ brokers: [row] });
-    await this.store.recordBrokerHealth(row.id, row.state, new Date());
+    this.recorder.record(row.id, row.state, new Date());
     this.logger.info({ broker: row.id, address }, 'broker registered');
     this.options.onAlive(row);
     await this.assigner.reassignOrphans();
@@ -64,22 +68,33 @@ export class BrokerRegistry {
     return row;
   }
 
-  async heartbeat(brokerId: number): Promise<void> {
+  /** Answered from memory: see HeartbeatRecorder for why the database write is not waited for. */
+  heartbeat(brokerId: number): void {
     const broker = this.state.brokers.get(brokerId);
     if (!broker || broker.state === 'dead') {
       throw new PartqError('NOT_FOUND', `broker ${brokerId} is not registered (or was declared dead): register again`);
     }
     const now = new Date();
     this.lastSeen.set(brokerId, now.getTime());
-    await this.store.recordBrokerHeartbeat(brokerId, now);
-    await this.store.recordBrokerHealth(brokerId, broker.state, now);
+    this.recorder.record(brokerId, broker.state, now);
     this.state.brokers.set(brokerId, { ...broker, last_heartbeat_at: now });
   }
 
+  /** Runs one check at a time: a check waiting on a slow database must not be joined by the next. */
   private async detectDead(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      await this.declareSilentBrokersDead();
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async declareSilentBrokersDead(): Promise<void> {
     const now = Date.now();
     this.creditOwnPause(now);
-    for (const broker of this.state.brokers.values()) {
+    for (const broker of [...this.state.brokers.values()]) {
       if (broker.state === 'dead') continue;
       const seen = this.lastSeen.get(broker.id) ?? broker.last_heartbeat_at.getTime();
       if (now - seen <= this.options.brokerTimeoutMs) continue;
@@ -89,8 +104,13 @@ export class BrokerRegistry {
       try {
         const row = await this.store.setBrokerState(broker.id, 'dead');
         if (!row) continue;
+        if ((this.lastSeen.get(broker.id) ?? seen) > seen) {
+          // Heard from while the verdict was being written (a slow database): it was not dead.
+          await this.store.setBrokerState(broker.id, broker.state);
+          continue;
+        }
         this.state.apply({ brokers: [row] });
-        await this.store.recordBrokerHealth(broker.id, 'dead', new Date());
+        this.recorder.record(broker.id, 'dead', new Date());
         this.logger.warn({ broker: broker.id, silentMs: now - seen }, 'broker declared dead');
         await this.assigner.reassignOrphans();
       } catch (error) {

@@ -97,8 +97,8 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
       return { brokerId: row.id, heartbeatIntervalMs: deps.heartbeatIntervalMs, assignments: assigner.assignmentsFor(row.id) };
     },
 
-    async brokerHeartbeat(req) {
-      await brokerRegistry.heartbeat(req.brokerId);
+    brokerHeartbeat(req) {
+      brokerRegistry.heartbeat(req.brokerId);
       for (const end of req.endOffsets) state.reportedEnds.set(`${end.topicId}/${end.partitionId}`, Number(end.offset));
       return { assignments: assigner.assignmentsFor(req.brokerId) };
     },
