@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RestClient } from './support/rest-client.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { listBrokers } from './support/admin-api.js';
 import { waitFor } from './support/wait-for.js';
 
 /*
@@ -26,9 +27,7 @@ afterAll(async () => {
 
 /** The broker process that owns the topic's partition 0. */
 async function ownerOf(topic: string) {
-  const response = await fetch(new URL('/admin/brokers', cluster.gatewayUrl), { headers: { authorization: `Bearer ${cluster.adminToken}` } });
-  const { brokers } = (await response.json()) as { brokers: { address: string; partitions: { topic: string }[] }[] };
-  const address = brokers.find((b) => b.partitions.some((p) => p.topic === topic))!.address;
+  const address = (await listBrokers(cluster)).find((b) => b.partitions.some((p) => p.topic === topic))!.address;
   return [cluster.find('broker', 1), cluster.find('broker', 2)].find((p) => p.spec.url === address)!;
 }
 

@@ -1,7 +1,8 @@
 import { judgeAndReport, runCourseWorkload } from './support/course-workload.js';
 import { RestClient } from './support/rest-client.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
-import { sleep, waitFor } from './support/wait-for.js';
+import { listBrokers } from './support/admin-api.js';
+import { pauseFor, sleep, waitFor } from './support/wait-for.js';
 
 /*
  * When a broker counts as lost, and what a lost broker may not take with it. A manager that
@@ -26,34 +27,15 @@ afterAll(async () => {
   await cluster?.dispose();
 });
 
-interface BrokerView {
-  broker_id: number;
-  address: string;
-  state: string;
-  partitions: { topic: string; partition_id: number; epoch: number }[];
-}
-
-async function brokers(): Promise<BrokerView[]> {
-  const response = await fetch(new URL('/admin/brokers', cluster.gatewayUrl), { headers: { authorization: `Bearer ${cluster.adminToken}` } });
-  const body = (await response.json()) as { brokers: BrokerView[] };
-  return body.brokers;
-}
-
 test('a manager stopped for longer than the broker timeout declares no broker dead when it resumes', async () => {
   await rest.createTopic('paused', 2);
   const consumer = await rest.registerConsumer('paused');
-  const before = await brokers();
+  const before = await listBrokers(cluster);
   expect(before.map((b) => b.state)).toEqual(['alive', 'alive']);
-  const manager = cluster.find('manager', 1);
-  await manager.kill('SIGSTOP');
-  try {
-    await sleep(BROKER_TIMEOUT_MS * 3);
-  } finally {
-    await manager.kill('SIGCONT');
-  }
+  await pauseFor(cluster.find('manager', 1), BROKER_TIMEOUT_MS * 3);
   // Long enough for a verdict on the stale heartbeats, and for the resumed ones to arrive.
   await sleep(BROKER_TIMEOUT_MS * 2);
-  const after = await brokers();
+  const after = await listBrokers(cluster);
   expect(after.map((b) => ({ id: b.broker_id, state: b.state, partitions: b.partitions }))).toEqual(
     before.map((b) => ({ id: b.broker_id, state: b.state, partitions: b.partitions })),
   );
@@ -64,12 +46,7 @@ test('a manager stopped for longer than the broker timeout declares no broker de
 test('the manager stopped for three broker timeouts under load: nothing acknowledged is lost, duplicated or reordered', async () => {
   const workload = await runCourseWorkload(cluster.gatewayUrl, {
     scenario: 'pause-manager',
-    fault: async () => {
-      const manager = cluster.find('manager', 1);
-      await manager.kill('SIGSTOP');
-      await sleep(BROKER_TIMEOUT_MS * 3);
-      await manager.kill('SIGCONT');
-    },
+    fault: () => pauseFor(cluster.find('manager', 1), BROKER_TIMEOUT_MS * 3),
   });
   const report = judgeAndReport('pause-manager', workload);
   expect(report.examples).toEqual([]);
@@ -80,13 +57,7 @@ test('a replica silent for longer than the timeout serves consumers again once i
   await rest.createTopic('silent', 1);
   const producer = await rest.registerProducer('silent');
   const consumer = await rest.registerConsumer('silent');
-  const replica = cluster.find('replica', 1);
-  await replica.kill('SIGSTOP');
-  try {
-    await sleep(BROKER_TIMEOUT_MS * 2);
-  } finally {
-    await replica.kill('SIGCONT');
-  }
+  await pauseFor(cluster.find('replica', 1), BROKER_TIMEOUT_MS * 2);
   expect((await rest.produce('silent', producer, 'back')).body).toMatchObject({ status: 'success' });
   const answer = await waitFor('the replica to serve again', async () => {
     const consumed = await rest.consume('silent', consumer);
@@ -99,7 +70,7 @@ test('consumers that read records a lost broker took with it get the records tha
   await rest.createTopic('reused', 1);
   const producer = await rest.registerProducer('reused');
   const consumer = await rest.registerConsumer('reused');
-  const owner = (await brokers()).find((b) => b.partitions.some((p) => p.topic === 'reused'))!;
+  const owner = (await listBrokers(cluster)).find((b) => b.partitions.some((p) => p.topic === 'reused'))!;
   const ownerProcess = [cluster.find('broker', 1), cluster.find('broker', 2)].find((p) => p.spec.url === owner.address)!;
   const manager = cluster.find('manager', 1);
 
@@ -119,7 +90,7 @@ test('consumers that read records a lost broker took with it get the records tha
   }
 
   await waitFor('the partition to move', async () => {
-    const moved = (await brokers()).find((b) => b.state === 'alive' && b.partitions.some((p) => p.topic === 'reused' && p.epoch > 1));
+    const moved = (await listBrokers(cluster)).find((b) => b.state === 'alive' && b.partitions.some((p) => p.topic === 'reused' && p.epoch > 1));
     return moved ?? undefined;
   });
   // The new owner starts at the high watermark (0) and gives new records the lost ones' offsets.

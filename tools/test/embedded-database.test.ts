@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../src/cluster/index.js';
 import { RestClient } from './support/rest-client.js';
-import { sleep, waitFor } from './support/wait-for.js';
+import { listBrokers } from './support/admin-api.js';
+import { pauseFor, sleep, waitFor } from './support/wait-for.js';
 
 /*
  * The Central DB failing under a running cluster, on the launcher's own embedded PostgreSQL (always
@@ -57,9 +58,7 @@ function processTree(pid: number): number[] {
 }
 
 async function brokerStates(): Promise<{ id: number; state: string; epochs: number[] }[]> {
-  const response = await fetch(new URL('/admin/brokers', cluster.gatewayUrl), { headers: { authorization: `Bearer ${cluster.adminToken}` } });
-  const { brokers } = (await response.json()) as { brokers: { broker_id: number; state: string; partitions: { epoch: number }[] }[] };
-  return brokers.map((b) => ({ id: b.broker_id, state: b.state, epochs: b.partitions.map((p) => p.epoch) }));
+  return (await listBrokers(cluster)).map((b) => ({ id: b.broker_id, state: b.state, epochs: b.partitions.map((p) => p.epoch) }));
 }
 
 test('PostgreSQL stopped for three broker timeouts costs no broker its partitions', async () => {
@@ -67,13 +66,8 @@ test('PostgreSQL stopped for three broker timeouts costs no broker its partition
   const producer = await rest.registerProducer('stalled');
   const consumer = await rest.registerConsumer('stalled');
   const before = await brokerStates();
-  const stopped = processTree(cluster.database.pid!);
-  for (const pid of stopped) process.kill(pid, 'SIGSTOP');
-  try {
-    await sleep(BROKER_TIMEOUT_MS * 3);
-  } finally {
-    for (const pid of stopped) process.kill(pid, 'SIGCONT');
-  }
+  const postgres = processTree(cluster.database.pid!);
+  await pauseFor({ kill: (signal) => postgres.forEach((pid) => process.kill(pid, signal)) }, BROKER_TIMEOUT_MS * 3);
   await sleep(BROKER_TIMEOUT_MS);
   expect(await brokerStates()).toEqual(before);
   expect((await rest.produce('stalled', producer, 'after the stall', { acks: 'all' })).body).toMatchObject({ status: 'success' });

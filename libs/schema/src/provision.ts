@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startEmbeddedPostgres } from './embedded.js';
+import { startSupervisedPostgres } from './supervised-postgres.js';
 import type { Logger } from './logger.js';
 import { sharedTestServerUrl } from './test-server.js';
 
@@ -12,12 +13,19 @@ export interface ResolveDatabaseOptions {
   /** Port of the embedded server. */
   port: number;
   logger?: Logger;
+  /**
+   * Start the embedded server again whenever it dies, telling `onRestart` (the local cluster
+   * launcher does, as for its role processes). Default: not supervised.
+   */
+  onRestart?: (message: string) => void;
 }
 
 export interface ResolvedDatabase {
   url: string;
   /** Whether this process started the server (and stop() shuts it down). */
   embedded: boolean;
+  /** The embedded server's postmaster now (undefined for a URL, or while it is being started again). */
+  readonly pid: number | undefined;
   /** Stops the embedded server; nothing to do for a server given by URL. */
   stop(): Promise<void>;
 }
@@ -25,14 +33,22 @@ export interface ResolvedDatabase {
 /** The Central DB to use: the given URL, or else a PostgreSQL embedded in this process. */
 export async function resolveDatabaseUrl(options: ResolveDatabaseOptions): Promise<ResolvedDatabase> {
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
-    return { url: options.databaseUrl, embedded: false, stop: async () => undefined };
+    return { url: options.databaseUrl, embedded: false, pid: undefined, stop: async () => undefined };
   }
-  const server = await startEmbeddedPostgres({
-    dataDir: options.dataDir,
-    port: options.port,
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
-  });
-  return { url: server.url, embedded: true, stop: () => server.stop() };
+  const serverOptions = { dataDir: options.dataDir, port: options.port, ...(options.logger === undefined ? {} : { logger: options.logger }) };
+  if (options.onRestart) {
+    const supervised = await startSupervisedPostgres(serverOptions, options.onRestart);
+    return {
+      url: supervised.url,
+      embedded: true,
+      get pid() {
+        return supervised.pid;
+      },
+      stop: () => supervised.stop(),
+    };
+  }
+  const server = await startEmbeddedPostgres(serverOptions);
+  return { url: server.url, embedded: true, pid: server.pid, stop: () => server.stop() };
 }
 
 export interface TestDatabase {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { startClusterDatabase, type ClusterDatabase } from './cluster-database.js';
+import { resolveDatabaseUrl, type ResolvedDatabase } from '@partq/schema';
 import { freePort } from './free-port.js';
 import { RoleProcess, type Role } from './role-process.js';
 import { waitReady } from './wait-ready.js';
@@ -35,7 +35,7 @@ export interface LocalCluster {
   managerUrl: string;
   databaseUrl: string;
   /** The Central DB: a URL given, or the embedded PostgreSQL (restarted if it dies, with `restart`). */
-  database: ClusterDatabase;
+  database: ResolvedDatabase;
   adminToken: string;
   dataDir: string;
   processes: RoleProcess[];
@@ -65,12 +65,12 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const ports = options.ports === 'auto' ? undefined : (options.ports ?? FIXED_PORTS);
   const port = async (fixed: number | undefined): Promise<number> => fixed ?? freePort();
 
-  const database = await startClusterDatabase({
+  const database = await resolveDatabaseUrl({
     databaseUrl: options.databaseUrl,
     dataDir: join(dataDir, 'postgres'),
     port: options.embeddedPostgresPort ?? (auto ? await freePort() : 54329),
-    restart,
-    say,
+    // The embedded PostgreSQL is supervised like the roles: a restart keeps its port, so its URL holds.
+    ...(restart ? { onRestart: say } : {}),
   });
   say(database.embedded ? `embedded PostgreSQL ready (${join(dataDir, 'postgres')})` : 'using PostgreSQL from DATABASE_URL');
 

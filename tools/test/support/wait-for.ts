@@ -12,3 +12,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await sleep(100);
   }
 }
+
+/** Stops a process (SIGSTOP) for `ms`, then lets it run again (SIGCONT), even if the wait fails. */
+export async function pauseFor(target: { kill(signal: NodeJS.Signals): unknown }, ms: number): Promise<void> {
+  await target.kill('SIGSTOP');
+  try {
+    await sleep(ms);
+  } finally {
+    await target.kill('SIGCONT');
+  }
+}

@@ -96,7 +96,7 @@ export class BrokerRegistry {
     this.creditOwnPause(now);
     for (const broker of [...this.state.brokers.values()]) {
       if (broker.state === 'dead') continue;
-      const seen = this.lastSeen.get(broker.id) ?? broker.last_heartbeat_at.getTime();
+      const seen = this.lastSeenOf(broker);
       if (now - seen <= this.options.brokerTimeoutMs) continue;
       // A drained broker owns nothing to move: declaring it dead would only lose the drain (it would
       // come back 'alive' on its next registration and take partitions again).
@@ -131,9 +131,14 @@ export class BrokerRegistry {
     if (away === 0) return;
     for (const broker of this.state.brokers.values()) {
       if (broker.state === 'dead') continue;
-      const seen = this.lastSeen.get(broker.id) ?? broker.last_heartbeat_at.getTime();
+      const seen = this.lastSeenOf(broker);
       this.lastSeen.set(broker.id, seen + away);
     }
     this.logger.warn({ awayMs: away }, 'this manager was not running for a while; brokers get that time back before any is declared dead');
+  }
+
+  /** When this manager last heard from the broker (the database's record until it hears it itself). */
+  private lastSeenOf(broker: BrokerRow): number {
+    return this.lastSeen.get(broker.id) ?? broker.last_heartbeat_at.getTime();
   }
 }

@@ -1,0 +1,66 @@
+import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.js';
+
+/** An embedded PostgreSQL that is started again, on the same port and data directory, whenever it dies. */
+export interface SupervisedPostgres {
+  readonly url: string;
+  /** The postmaster now; undefined while it is being started again. */
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** How long to wait between attempts to start a dead server again (its backends may linger). */
+const RESTART_BACKOFF_MS = [250, 500, 1000, 2000];
+
+/**
+ * Starts an embedded PostgreSQL and supervises it as a launcher supervises its processes: if it
+ * dies (SIGKILL, the OOM killer), it is started again with the same options, so its URL stays valid
+ * and clients reconnect. `onEvent` is told about every death and restart.
+ */
+export async function startSupervisedPostgres(options: EmbeddedPostgresOptions, onEvent: (message: string) => void): Promise<SupervisedPostgres> {
+  const first = await startEmbeddedPostgres(options);
+  let server: EmbeddedPostgres | undefined = first;
+  let stopping = false;
+  let restarting: Promise<void> | undefined;
+
+  const restartUntilUp = async (): Promise<void> => {
+    for (let attempt = 0; !stopping; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]));
+      if (stopping) return;
+      try {
+        const restarted = await startEmbeddedPostgres(options);
+        if (stopping) {
+          await restarted.stop();
+          return;
+        }
+        supervise(restarted);
+        onEvent(`embedded PostgreSQL restarted (pid ${restarted.pid})`);
+        return;
+      } catch (error) {
+        onEvent(`embedded PostgreSQL failed to restart (${String(error)}); trying again`);
+      }
+    }
+  };
+
+  const supervise = (running: EmbeddedPostgres): void => {
+    server = running;
+    void running.exited.then(() => {
+      if (stopping || server !== running) return;
+      server = undefined;
+      onEvent(`embedded PostgreSQL (pid ${running.pid}) exited; restarting`);
+      restarting = restartUntilUp();
+    });
+  };
+
+  supervise(first);
+  return {
+    url: first.url,
+    get pid() {
+      return server?.pid;
+    },
+    async stop() {
+      stopping = true;
+      await restarting;
+      await server?.stop();
+    },
+  };
+}
