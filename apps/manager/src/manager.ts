@@ -3,7 +3,7 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import { Mutex, PartqError, createLogger, createMetricsRegistry, startServiceServer, wrapServiceImpl, type Logger } from '@partq/runtime';
 import type { Registry } from 'prom-client';
 import { acquireLeadership, type Leadership } from './leadership/leadership.js';
-import { createDatabase, migrateToLatest } from '@partq/schema';
+import { createPool, databaseOn, migrateToLatest } from '@partq/schema';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { PartitionAssigner } from './assignment/partition-assigner.js';
 import { PartitionMover } from './assignment/partition-mover.js';
@@ -106,7 +106,8 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
 
 /** Wires the active manager together: Central DB, in-memory state, membership, log sync, Connect service. */
 async function activate(config: ManagerConfig, logger: Logger, registry: Registry): Promise<ActiveManager> {
-  const db = createDatabase(config.databaseUrl, { applicationName: 'partq-manager' });
+  const pool = createPool(config.databaseUrl, { applicationName: 'partq-manager' });
+  const db = databaseOn(pool);
   await migrateToLatest(db);
 
   const txlog = await TransactionLog.open(join(config.dataDir, 'txlog'), logger);
@@ -122,7 +123,7 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
   const lock = new Mutex();
   const brokers = new BrokerClients(state);
   const assigner = new PartitionAssigner(state, store, brokers, lock, txlog, logger);
-  const messages = new MessageStore(db);
+  const messages = new MessageStore(db, pool);
   const sync = new BrokerSync(state, brokers, messages, lock, txlog, logger, {
     intervalMs: config.syncInterval,
     threshold: config.syncThreshold,

@@ -1,16 +1,19 @@
-import { createDatabase, createTestDatabase, migrateToLatest, type Database } from '@partq/schema';
+import { createPool, createTestDatabase, databaseOn, migrateToLatest, type Database } from '@partq/schema';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 
 /**
  * A fresh, migrated database for the test file that calls this at its top level (created in
- * beforeAll, dropped in afterAll). Read `.db` inside tests.
+ * beforeAll, dropped in afterAll). Read `.db` (and `.pool`, the pool under it) inside tests.
  */
-export function useMigratedDatabase(): { readonly db: Kysely<Database>; readonly url: string } {
+export function useMigratedDatabase(): { readonly db: Kysely<Database>; readonly pool: pg.Pool; readonly url: string } {
   let database: { url: string; drop(): Promise<void> } | undefined;
   let db: Kysely<Database> | undefined;
+  let pool: pg.Pool | undefined;
   beforeAll(async () => {
     database = await createTestDatabase();
-    db = createDatabase(database.url);
+    pool = createPool(database.url);
+    db = databaseOn(pool);
     await migrateToLatest(db);
   }, 60_000);
   afterAll(async () => {
@@ -21,6 +24,10 @@ export function useMigratedDatabase(): { readonly db: Kysely<Database>; readonly
     get db() {
       if (!db) throw new Error('the test database is created in beforeAll');
       return db;
+    },
+    get pool() {
+      if (!pool) throw new Error('the test database is created in beforeAll');
+      return pool;
     },
     get url() {
       if (!database) throw new Error('the test database is created in beforeAll');

@@ -14,10 +14,10 @@ export interface DatabaseOptions {
 }
 
 /**
- * A Kysely handle on the Central DB. bigint columns read as numbers, bytea as Buffers.
- * Close it with `db.destroy()`.
+ * A pg pool on the Central DB: bigint columns read as numbers, bytea as Buffers. For the few
+ * statements Kysely cannot send (COPY); everything else goes through `databaseOn(pool)`.
  */
-export function createDatabase(url: string, options: DatabaseOptions = {}): Kysely<Database> {
+export function createPool(url: string, options: DatabaseOptions = {}): pg.Pool {
   const logger = options.logger ?? silentLogger;
   const pool = new pg.Pool({
     connectionString: url,
@@ -28,5 +28,18 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Kyse
   // An idle client that loses its server emits 'error' on the pool; unheard, that would crash the
   // process. The next query simply gets a fresh connection.
   pool.on('error', (error) => logger.warn(`idle PostgreSQL connection failed: ${error.message}`));
+  return pool;
+}
+
+/** A Kysely handle on a pool from `createPool`. `db.destroy()` ends the pool. */
+export function databaseOn(pool: pg.Pool): Kysely<Database> {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * A Kysely handle on the Central DB. bigint columns read as numbers, bytea as Buffers.
+ * Close it with `db.destroy()`.
+ */
+export function createDatabase(url: string, options: DatabaseOptions = {}): Kysely<Database> {
+  return databaseOn(createPool(url, options));
 }

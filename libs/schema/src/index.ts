@@ -1,5 +1,5 @@
 export * from './database.js';
-export { createDatabase, type DatabaseOptions } from './connection.js';
+export { createDatabase, createPool, databaseOn, type DatabaseOptions } from './connection.js';
 export { migrateToLatest } from './migrate.js';
 export { migrations } from './migrations/index.js';
 export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.js';

@@ -1,16 +1,22 @@
-import { createDatabase } from '@partq/schema';
+import { createPool, databaseOn } from '@partq/schema';
 import { sql } from 'kysely';
 import { useMigratedDatabase } from '../../test/migrated-database.js';
-import { arrayLiteral, MessageStore, packBytes, type CommittedRecord } from './message-store.js';
+import { MessageStore, type CommittedRecord } from './message-store.js';
 
 const testDb = useMigratedDatabase();
 
 /** A copy in a buffer of its own (Buffer.from of a short string may share Node's pool). */
 const own = (text: string) => new Uint8Array(Buffer.from(text));
 
-/** The topic's stored messages are exactly `expected`, field by field, in offset order. */
-async function expectStored(topicId: number, expected: readonly CommittedRecord[]): Promise<void> {
-  const rows = await testDb.db.selectFrom('messages').selectAll().where('topic_id', '=', topicId).orderBy('offset').execute();
+/** The partition's stored messages are exactly `expected`, field by field, in offset order. */
+async function expectStored(topicId: number, expected: readonly CommittedRecord[], partitionId = 0): Promise<void> {
+  const rows = await testDb.db
+    .selectFrom('messages')
+    .selectAll()
+    .where('topic_id', '=', topicId)
+    .where('partition_id', '=', partitionId)
+    .orderBy('offset')
+    .execute();
   expect(rows.map((row) => row.offset)).toEqual(expected.map((r) => r.offset));
   rows.forEach((row, i) => {
     const want = expected[i]!;
@@ -23,41 +29,6 @@ async function expectStored(topicId: number, expected: readonly CommittedRecord[
   });
 }
 
-describe('packBytes', () => {
-  test('lays values from separate buffers end to end with 1-based positions; absent values get nulls', () => {
-    const packed = packBytes([own('ab'), undefined, new Uint8Array(0), own('xyz')]);
-    expect(packed.bytes.toString()).toBe('abxyz');
-    expect(packed.starts).toEqual([1, null, 3, 3]);
-    expect(packed.lengths).toEqual([2, null, 0, 3]);
-  });
-
-  test('takes values that are views into one buffer as they lie there, without copying', () => {
-    const source = new Uint8Array(Buffer.from('..ab__xyz..'));
-    const packed = packBytes([source.subarray(2, 4), undefined, source.subarray(6, 9)]);
-    expect(packed.bytes.buffer).toBe(source.buffer);
-    expect(packed.bytes.toString()).toBe('ab__xyz');
-    expect(packed.starts).toEqual([1, null, 5]);
-    expect(packed.lengths).toEqual([2, null, 3]);
-  });
-
-  test('copies views that lie far apart in one buffer rather than ship what is between them', () => {
-    const source = new Uint8Array(10_000);
-    source.set([1, 2], 0);
-    source.set([3], 9_000);
-    const packed = packBytes([source.subarray(0, 2), source.subarray(9_000, 9_001)]);
-    expect(packed.bytes.buffer).not.toBe(source.buffer);
-    expect([...packed.bytes]).toEqual([1, 2, 3]);
-  });
-});
-
-describe('arrayLiteral', () => {
-  test('writes integers and nulls as a PostgreSQL array literal, and refuses anything else', () => {
-    expect(arrayLiteral([1, null, -3, 2 ** 40])).toBe('{1,NULL,-3,1099511627776}');
-    expect(arrayLiteral([])).toBe('{}');
-    expect(() => arrayLiteral([1.5])).toThrow(RangeError);
-  });
-});
-
 describe('MessageStore.commit', () => {
   test('stores every record exactly: payloads of any size, keys present, empty or absent, sequences', async () => {
     const topic = await testDb.db.insertInto('topics').values({ name: 'store', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
@@ -69,7 +40,7 @@ describe('MessageStore.commit', () => {
       { offset: 2, payload: big, key: new Uint8Array(0), producerId: 3, sequence: 1, timestampMs: 1_764_000_000_002 },
       { offset: 3, payload: Buffer.from([0, 255, 92, 120]), key: Buffer.from([0, 1]), producerId: 4, sequence: 9, timestampMs: 1_764_000_000_003 },
     ];
-    const store = new MessageStore(testDb.db);
+    const store = new MessageStore(testDb.db, testDb.pool);
     const updated = await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }]);
     expect(updated.map((row) => row.high_watermark)).toEqual([4]);
 
@@ -81,8 +52,8 @@ describe('MessageStore.commit', () => {
   });
 });
 
-describe('MessageStore.commit, records in runs', () => {
-  test('stores mixed producers, sequences, keys and timestamps exactly, whatever the runs', async () => {
+describe('MessageStore.commit, mixed records', () => {
+  test('stores mixed producers, sequences, keys and timestamps exactly', async () => {
     const topic = await testDb.db.insertInto('topics').values({ name: 'runs', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
     await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
     let seed = 7;
@@ -106,7 +77,7 @@ describe('MessageStore.commit, records in runs', () => {
       const key = keyKind === 0 ? undefined : keyKind === 1 ? new Uint8Array(0) : own(`k${offset % 7}`);
       records.push({ offset, payload, key, producerId, sequence, timestampMs: 1_764_000_000_000 + Math.floor(offset / 9) });
     }
-    const store = new MessageStore(testDb.db);
+    const store = new MessageStore(testDb.db, testDb.pool);
     // Two syncs; the second overlaps the first (a replayed stretch) and carries no keys at all.
     const first = records.slice(0, 250);
     const second = records.slice(200).map((r) => (r.offset >= 300 ? { ...r, key: undefined } : r));
@@ -117,20 +88,36 @@ describe('MessageStore.commit, records in runs', () => {
   });
 });
 
-describe('MessageStore.commit, session settings', () => {
-  test('the generic-plan setting it commits under ends with its transaction', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'settings', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
-    // One connection: the commit and the check below share it, so a leaked setting would show.
-    const db = createDatabase(testDb.url, { max: 1 });
+describe('MessageStore.commit, a failed COPY', () => {
+  test('commits nothing of the sync, moves no high watermark, and leaves the pool usable', async () => {
+    const topic = await testDb.db.insertInto('topics').values({ name: 'failed', partition_count: 2 }).returning('id').executeTakeFirstOrThrow();
+    await testDb.db
+      .insertInto('partitions')
+      .values([0, 1].map((partition_id) => ({ topic_id: topic.id, partition_id, high_watermark: 0, epoch: 1 })))
+      .execute();
+    const record = (offset: number): CommittedRecord => ({ offset, payload: own(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
+    const batches = [0, 1].map((partitionId) => ({ topicId: topic.id, partitionId, epoch: 1, from: 0, records: [0, 1, 2].map(record) }));
+    // A row no sync put there (the store's invariant broken by hand): partition 1's COPY meets it.
+    await testDb.db
+      .insertInto('messages')
+      .values({ topic_id: topic.id, partition_id: 1, offset: 2, payload: Buffer.from('intruder'), appended_at: new Date() })
+      .execute();
+    // One connection: a connection left inside the failed transaction would fail the next commit.
+    const pool = createPool(testDb.url, { max: 1 });
     try {
-      const store = new MessageStore(db);
-      const record: CommittedRecord = { offset: 0, payload: own('p'), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 };
-      expect((await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records: [record] }])).map((r) => r.high_watermark)).toEqual([1]);
-      const shown = await sql<{ plan_cache_mode: string }>`SHOW plan_cache_mode`.execute(db);
-      expect(shown.rows[0]?.plan_cache_mode).toBe('auto');
+      const store = new MessageStore(databaseOn(pool), pool);
+      await expect(store.commit(batches)).rejects.toMatchObject({ code: '23505' });
+      const partitions = await testDb.db.selectFrom('partitions').select('high_watermark').where('topic_id', '=', topic.id).execute();
+      expect(partitions.map((p) => p.high_watermark)).toEqual([0, 0]);
+      const stored = await testDb.db.selectFrom('messages').select(['partition_id', 'offset']).where('topic_id', '=', topic.id).execute();
+      expect(stored).toEqual([{ partition_id: 1, offset: 2 }]);
+
+      await testDb.db.deleteFrom('messages').where('topic_id', '=', topic.id).execute();
+      expect((await store.commit(batches)).map((row) => row.high_watermark)).toEqual([3, 3]);
+      await expectStored(topic.id, [0, 1, 2].map(record), 0);
+      await expectStored(topic.id, [0, 1, 2].map(record), 1);
     } finally {
-      await db.destroy();
+      await pool.end();
     }
   });
 });
@@ -140,7 +127,7 @@ describe('MessageStore.commit, overlapping batches', () => {
     const topic = await testDb.db.insertInto('topics').values({ name: 'overlap', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
     await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 2 }).execute();
     const record = (offset: number): CommittedRecord => ({ offset, payload: Buffer.from(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
-    const store = new MessageStore(testDb.db);
+    const store = new MessageStore(testDb.db, testDb.pool);
     const batch = (from: number, to: number, epoch = 2) => ({ topicId: topic.id, partitionId: 0, epoch, from, records: Array.from({ length: to - from }, (_, i) => record(from + i)) });
 
     expect((await store.commit([batch(0, 4)])).map((r) => r.high_watermark)).toEqual([4]);
@@ -169,7 +156,7 @@ describe('MessageStore.recentSequences', () => {
       sequence: offset % 3 === 0 ? undefined : offset * 10,
       timestampMs: 1_764_000_000_000 + offset,
     }));
-    const store = new MessageStore(testDb.db);
+    const store = new MessageStore(testDb.db, testDb.pool);
     await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }]);
 
     expect(await store.recentSequences(topic.id, 0, 15, 4)).toEqual([
