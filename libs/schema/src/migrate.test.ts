@@ -92,3 +92,28 @@ test('a failing migration surfaces as MIGRATION_FAILED', async () => {
   });
   expect(await tableNames(db)).toEqual(['brokers']);
 });
+
+test('a consumer position moves with a HOT update: no index holds next_offset, and its pages keep room', async () => {
+  const db = connect();
+  await migrateToLatest(db);
+  const topic = await db.insertInto('topics').values({ name: 'hot', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+  await db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, epoch: 1, high_watermark: 0 }).execute();
+  const consumer = await db.insertInto('consumers').values({ topic_id: topic.id }).returning('id').executeTakeFirstOrThrow();
+  await db.insertInto('consumer_positions').values({ consumer_id: consumer.id, topic_id: topic.id, partition_id: 0, next_offset: 0 }).execute();
+
+  const hotUpdates = await db.transaction().execute(async (tx) => {
+    // The replica's statement, as it commits positions before deliveries.
+    for (let next = 1; next <= 20; next++) {
+      await sql`UPDATE consumer_positions SET next_offset = ${next}, updated_at = now(), stream_id = 's', stream_from = ${next - 1}
+                WHERE consumer_id = ${consumer.id} AND partition_id = 0 AND next_offset = ${next - 1} AND epoch <= 1`.execute(tx);
+    }
+    const { rows } = await sql<{ hot: string }>`SELECT pg_stat_get_xact_tuples_hot_updated('consumer_positions'::regclass) AS hot`.execute(tx);
+    return Number(rows[0]!.hot);
+  });
+  expect(hotUpdates).toBe(20);
+
+  const { rows: indexes } = await sql<{ indexname: string }>`SELECT indexname FROM pg_indexes WHERE tablename = 'consumer_positions' ORDER BY indexname`.execute(db);
+  expect(indexes.map((row) => row.indexname)).toEqual(['consumer_positions_partition_idx', 'consumer_positions_pkey']);
+  const { rows: options } = await sql<{ reloptions: string[] }>`SELECT reloptions FROM pg_class WHERE relname = 'consumer_positions'`.execute(db);
+  expect(options[0]!.reloptions).toEqual(['fillfactor=50']);
+});
