@@ -54,6 +54,16 @@ describe('Wal.trimBefore', () => {
     expect(await reopened.append([payload(45, 30)])).toEqual({ firstOffset: 45, lastOffset: 45 });
   });
 
+  it('activeSegmentStart: trimming up to it removes every older segment and starts no new file', async () => {
+    const dir = await temp.make();
+    const wal = await filled(dir, 45);
+    expect(wal.activeSegmentStart).toBe(40);
+    await wal.trimBefore(wal.activeSegmentStart);
+    expect([wal.startOffset, wal.activeSegmentStart, wal.endOffset]).toEqual([40, 40, 45]);
+    expect(await segmentFiles(dir)).toEqual(['00000000000000000040.log']);
+    expect(await offsets(wal, 40)).toEqual([40, 41, 42, 43, 44]);
+  });
+
   it('refuses to trim beyond the end', async () => {
     const dir = await temp.make();
     const wal = await filled(dir, 10);

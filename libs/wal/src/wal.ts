@@ -146,6 +146,11 @@ export class Wal {
     return this.segments[0]!.baseOffset;
   }
 
+  /** First offset of the segment being written: trimBefore up to it removes whole older segments and never starts a new one. */
+  get activeSegmentStart(): number {
+    return this.active.baseOffset;
+  }
+
   /**
    * Next offset to be written, which is also the durable end: an append's records count only once fsync'd.
    * Offsets of appends still in flight lie at and beyond it.

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, createTestDatabase, migrateToLatest } from '@partq/schema';
@@ -24,6 +24,16 @@ describe('TransactionLog + recoverLogs', () => {
     const log = await TransactionLog.open(dir, logger);
     await log.run({ kind: 'sync', brokerId: 1, partitions: [] }, async () => undefined);
     await log.close();
+    const reopened = await TransactionLog.open(dir, logger);
+    expect(reopened.pendingAtStart).toEqual([]);
+    await reopened.close();
+  });
+
+  it('starts no new file per event: finished events stay in the active segment until it fills', async () => {
+    const log = await TransactionLog.open(dir, logger);
+    for (let i = 0; i < 50; i++) await log.run({ kind: 'sync', brokerId: 1, partitions: [{ topicId: 1, partitionId: 0, epoch: 1, to: i }] }, async () => undefined);
+    await log.close();
+    expect(readdirSync(join(dir)).filter((name) => name.endsWith('.log'))).toEqual(['00000000000000000000.log']);
     const reopened = await TransactionLog.open(dir, logger);
     expect(reopened.pendingAtStart).toEqual([]);
     await reopened.close();
