@@ -65,6 +65,18 @@ describe('CopyBinaryWriter', () => {
     });
   });
 
+  test('takes a first chunk no larger than it expects to write, and grows past it when it must', () => {
+    const small = new CopyBinaryWriter(1024 * 1024, 6_000);
+    small.row(1).bytea(Buffer.alloc(5_000, 1));
+    const [first] = small.finish();
+    expect(first!.buffer.byteLength).toBeLessThan(8_000);
+
+    const wrong = new CopyBinaryWriter(1024 * 1024, 10);
+    for (let i = 0; i < 3; i++) wrong.row(1).bytea(Buffer.alloc(5_000, i));
+    const chunks = wrong.finish();
+    expect(Buffer.concat(chunks).length).toBe(19 + 3 * (2 + 4 + 5_000) + 2);
+  });
+
   test('refuses numbers an int8 cannot carry exactly, and writes after finish', () => {
     const writer = new CopyBinaryWriter();
     writer.row(1);

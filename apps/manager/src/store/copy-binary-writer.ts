@@ -19,8 +19,16 @@ export class CopyBinaryWriter {
   private finished = false;
   rows = 0;
 
-  constructor(private readonly chunkBytes = 1024 * 1024) {
-    this.buffer = Buffer.allocUnsafe(Math.max(chunkBytes, HEADER_BYTES));
+  /**
+   * `expectedBytes`: about how much will be written, when known. The first chunk is no larger than
+   * that: a sync of one small record must not take a fresh 1 MiB buffer, whose external memory
+   * alone sets V8's garbage collector going after a few hundred of them.
+   */
+  constructor(
+    private readonly chunkBytes = 1024 * 1024,
+    expectedBytes = chunkBytes,
+  ) {
+    this.buffer = Buffer.allocUnsafe(Math.max(Math.min(chunkBytes, expectedBytes + HEADER_BYTES + 2), HEADER_BYTES));
     SIGNATURE.copy(this.buffer, 0);
     this.buffer.writeInt32BE(0, SIGNATURE.length);
     this.buffer.writeInt32BE(0, SIGNATURE.length + 4);

@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
@@ -7,8 +5,25 @@ import { from as copyFrom } from 'pg-copy-streams';
  * Runs `COPY ... FROM STDIN` on `client` with `chunks` as its data, and resolves once PostgreSQL
  * has taken all of it (or rejects with its error; the COPY then wrote nothing). Inside a
  * transaction the rows commit with it. The chunks go with backpressure: a sync of a few hundred
- * MB never queues all of it in the socket at once.
+ * MB never queues all of it in the socket at once. Written by hand rather than with
+ * stream.pipeline, whose AbortController makes (and throws away) a DOMException with a stack trace
+ * on every call: a sync of one record spent more on that than on its COPY.
  */
-export async function copyIn(client: pg.ClientBase, statement: string, chunks: readonly Buffer[]): Promise<void> {
-  await pipeline(Readable.from(chunks, { objectMode: false }), client.query(copyFrom(statement)));
+export function copyIn(client: pg.ClientBase, statement: string, chunks: readonly Buffer[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const stream = client.query(copyFrom(statement));
+    stream.once('error', reject);
+    stream.once('finish', resolve);
+    let next = 0;
+    const writeMore = (): void => {
+      while (next < chunks.length) {
+        if (!stream.write(chunks[next++])) {
+          stream.once('drain', writeMore);
+          return;
+        }
+      }
+      stream.end();
+    };
+    writeMore();
+  });
 }

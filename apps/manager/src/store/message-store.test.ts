@@ -143,6 +143,47 @@ describe('MessageStore.commit, overlapping batches', () => {
   });
 });
 
+describe('MessageStore.commit, many partitions in one sync', () => {
+  test('moves each partition on its own terms: fenced, committed already, a gap, an overlap, fresh', async () => {
+    const topic = await testDb.db.insertInto('topics').values({ name: 'many', partition_count: 6 }).returning('id').executeTakeFirstOrThrow();
+    const start = [
+      { partition_id: 0, epoch: 2, high_watermark: 0 },
+      { partition_id: 1, epoch: 3, high_watermark: 0 }, // the sync's owner (epoch 2) was fenced
+      { partition_id: 2, epoch: 2, high_watermark: 5 }, // offsets 0..4 committed by an earlier sync
+      { partition_id: 3, epoch: 2, high_watermark: 0 }, // the batch starts at 3: a gap
+      { partition_id: 4, epoch: 2, high_watermark: 2 }, // the batch repeats 0 and 1
+      { partition_id: 5, epoch: 2, high_watermark: 7 },
+    ];
+    await testDb.db.insertInto('partitions').values(start.map((p) => ({ topic_id: topic.id, ...p }))).execute();
+    const record = (offset: number, partition: number): CommittedRecord => ({ offset, payload: own(`p${partition}m${offset}`), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 });
+    const batch = (partitionId: number, from: number, to: number) => ({
+      topicId: topic.id,
+      partitionId,
+      epoch: 2,
+      from,
+      records: Array.from({ length: to - from }, (_, i) => record(from + i, partitionId)),
+    });
+    const store = new MessageStore(testDb.db, testDb.pool);
+    const sync = [batch(5, 7, 9), batch(0, 0, 3), batch(1, 0, 2), batch(2, 0, 5), batch(3, 3, 4), batch(4, 0, 6)];
+    const moved = await store.commit(sync);
+    // Only what moved, in the sync's order.
+    expect(moved.map((row) => [row.partition_id, row.high_watermark])).toEqual([
+      [5, 9],
+      [0, 3],
+      [4, 6],
+    ]);
+    const partitions = await testDb.db.selectFrom('partitions').select(['partition_id', 'high_watermark']).where('topic_id', '=', topic.id).orderBy('partition_id').execute();
+    expect(partitions.map((p) => p.high_watermark)).toEqual([3, 0, 5, 0, 6, 9]);
+    await expectStored(topic.id, [0, 1, 2].map((o) => record(o, 0)), 0);
+    await expectStored(topic.id, [], 1);
+    await expectStored(topic.id, [], 3);
+    await expectStored(topic.id, [2, 3, 4, 5].map((o) => record(o, 4)), 4);
+    await expectStored(topic.id, [7, 8].map((o) => record(o, 5)), 5);
+
+    await expect(store.commit([batch(0, 3, 4), batch(0, 3, 4)])).rejects.toThrow(RangeError);
+  });
+});
+
 describe('MessageStore.recentSequences', () => {
   test('gives the newest committed sequences below an offset, oldest first, skipping records without one', async () => {
     const topic = await testDb.db.insertInto('topics').values({ name: 'sequences', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();

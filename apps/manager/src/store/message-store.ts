@@ -1,6 +1,6 @@
 import type { BatchRecord } from '@partq/proto';
 import type { Database, PartitionRow } from '@partq/schema';
-import type { CompiledQuery, Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { CopyBinaryWriter } from './copy-binary-writer.js';
 import { copyIn } from './copy-in.js';
@@ -53,40 +53,21 @@ export class MessageStore {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
+      const claimed = new Map<string, PartitionRow & { previous_high_watermark: number }>();
+      for (const row of await rowsOf(client, claimHighWatermarks(nonEmpty).compile(this.db))) claimed.set(`${row.topic_id}/${row.partition_id}`, row);
       const updated: PartitionRow[] = [];
-      const rows = new CopyBinaryWriter();
+      const rows = new CopyBinaryWriter(undefined, copyBytesOf(nonEmpty));
+      // In the batches' order (callers and tests read the answer in it).
       for (const batch of nonEmpty) {
-        const last = batch.records[batch.records.length - 1]!;
-        // Locked until the commit: the high watermark this batch continues from.
-        const [before] = await rowsOf(
-          client,
-          this.db
-            .selectFrom('partitions')
-            .select('high_watermark')
-            .where('topic_id', '=', batch.topicId)
-            .where('partition_id', '=', batch.partitionId)
-            .where('epoch', '=', batch.epoch)
-            .forUpdate()
-            .compile(),
-        );
-        // Fenced (no such epoch any more), already committed, or a gap: nothing to do.
-        if (!before || before.high_watermark < batch.from || before.high_watermark > last.offset) continue;
-        const [row] = await rowsOf(
-          client,
-          this.db
-            .updateTable('partitions')
-            .set({ high_watermark: last.offset + 1 })
-            .where('topic_id', '=', batch.topicId)
-            .where('partition_id', '=', batch.partitionId)
-            .returningAll()
-            .compile(),
-        );
-        updated.push(row!);
+        const row = claimed.get(`${batch.topicId}/${batch.partitionId}`);
+        if (!row) continue;
+        const { previous_high_watermark: previous, ...partition } = row;
+        updated.push(partition);
         // Records below the old high watermark are committed already (a replayed or overlapping sync).
         // None at or above it can exist: rows are only ever inserted here, together with moving the
         // high watermark past them. So the COPY cannot meet a duplicate key.
         for (const record of batch.records) {
-          if (record.offset >= before.high_watermark) writeMessageRow(rows, batch, record);
+          if (record.offset >= previous) writeMessageRow(rows, batch, record);
         }
       }
       // One COPY for the whole sync. COPY inserts a page's worth of rows at a time (one WAL record per
@@ -111,6 +92,60 @@ export class MessageStore {
 /** The columns of `messages`, in the order writeMessageRow writes them. */
 const COPY_MESSAGES =
   'COPY messages (topic_id, partition_id, "offset", payload, key, producer_id, sequence, appended_at) FROM STDIN (FORMAT binary)';
+
+/**
+ * One statement for every partition of the sync, whatever their number: locks each partition row
+ * under the batch's epoch (until the commit), and moves its high watermark past the batch's last
+ * record when the batch continues from it (the old high watermark lies within the batch). A
+ * partition fenced since (another epoch), committed already, or with a gap before the batch is
+ * left out of the answer, and its records are not inserted. Answers each moved partition with
+ * the high watermark it had before.
+ */
+function claimHighWatermarks(batches: readonly PartitionBatch[]) {
+  const keys = new Set(batches.map((b) => `${b.topicId}/${b.partitionId}`));
+  if (keys.size !== batches.length) throw new RangeError('a sync has one batch per partition');
+  // Each column as one array parameter: the statement's text stays the same whatever the count.
+  const column = (values: readonly number[]) => arrayLiteral(values);
+  return sql<PartitionRow & { previous_high_watermark: number }>`
+    WITH batch AS (
+      SELECT * FROM unnest(
+        ${column(batches.map((b) => b.topicId))}::int4[],
+        ${column(batches.map((b) => b.partitionId))}::int4[],
+        ${column(batches.map((b) => b.epoch))}::int4[],
+        ${column(batches.map((b) => b.from))}::int8[],
+        ${column(batches.map((b) => b.records[b.records.length - 1]!.offset))}::int8[]
+      ) AS b(topic_id, partition_id, epoch, from_offset, last_offset)
+    ), locked AS MATERIALIZED (
+      SELECT p.topic_id, p.partition_id, p.high_watermark
+      FROM partitions p JOIN batch b ON b.topic_id = p.topic_id AND b.partition_id = p.partition_id AND b.epoch = p.epoch
+      ORDER BY p.topic_id, p.partition_id
+      FOR UPDATE OF p
+    )
+    UPDATE partitions p SET high_watermark = b.last_offset + 1
+    FROM batch b JOIN locked l ON l.topic_id = b.topic_id AND l.partition_id = b.partition_id
+    WHERE p.topic_id = b.topic_id AND p.partition_id = b.partition_id
+      AND l.high_watermark >= b.from_offset AND l.high_watermark <= b.last_offset
+    RETURNING p.*, l.high_watermark AS previous_high_watermark
+  `;
+}
+
+/** A PostgreSQL array literal of integers, e.g. {1,2,3}; anything but safe integers throws a RangeError. */
+function arrayLiteral(values: readonly number[]): string {
+  for (const value of values) if (!Number.isSafeInteger(value)) throw new RangeError(`not a safe integer: ${value}`);
+  return `{${values.join(',')}}`;
+}
+
+/** A row's fields without its payload and key: field count, 8 lengths, 2 int4, 3 int8 (topic_id ... appended_at). */
+const ROW_FIXED_BYTES = 2 + 8 * 4 + 2 * 4 + 3 * 8;
+
+/** The bytes a COPY of every record of the batches takes, at most (records a sync skips are counted too). */
+function copyBytesOf(batches: readonly PartitionBatch[]): number {
+  let bytes = 0;
+  for (const batch of batches) {
+    for (const record of batch.records) bytes += ROW_FIXED_BYTES + record.payload.byteLength + (record.key?.byteLength ?? 0);
+  }
+  return bytes;
+}
 
 function writeMessageRow(rows: CopyBinaryWriter, batch: PartitionBatch, record: CommittedRecord): void {
   rows.row(8).int4(batch.topicId).int4(batch.partitionId).int8(record.offset).bytea(record.payload);
