@@ -105,7 +105,7 @@ function claimHighWatermarks(batches: readonly PartitionBatch[]) {
   const keys = new Set(batches.map((b) => `${b.topicId}/${b.partitionId}`));
   if (keys.size !== batches.length) throw new RangeError('a sync has one batch per partition');
   // Each column as one array parameter: the statement's text stays the same whatever the count.
-  const column = (values: readonly number[]) => arrayLiteral(values);
+  const column = arrayLiteral;
   return sql<PartitionRow & { previous_high_watermark: number }>`
     WITH batch AS (
       SELECT * FROM unnest(
@@ -135,8 +135,8 @@ function arrayLiteral(values: readonly number[]): string {
   return `{${values.join(',')}}`;
 }
 
-/** A row's fields without its payload and key: field count, 8 lengths, 2 int4, 3 int8 (topic_id ... appended_at). */
-const ROW_FIXED_BYTES = 2 + 8 * 4 + 2 * 4 + 3 * 8;
+/** A row's bytes besides its payload and key: the field count, 8 lengths, 3 int4 and 3 int8 values. */
+const ROW_FIXED_BYTES = 2 + 8 * 4 + 3 * 4 + 3 * 8;
 
 /** The bytes a COPY of every record of the batches takes, at most (records a sync skips are counted too). */
 function copyBytesOf(batches: readonly PartitionBatch[]): number {
