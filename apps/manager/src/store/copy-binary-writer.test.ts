@@ -17,7 +17,7 @@ async function roundTrip(name: string, chunkBytes: number, write: (rows: CopyBin
   try {
     // big as text: pg would read an int8 back as a number, which could hide a wrong high word.
     await client.query(`CREATE TABLE ${name} (n serial, small int4, big int8, bytes bytea, at timestamptz)`);
-    const writer = new CopyBinaryWriter(chunkBytes);
+    const writer = new CopyBinaryWriter({ chunkBytes });
     write(writer);
     const chunks = writer.finish();
     await copyIn(client, `COPY ${name} (small, big, bytes, at) FROM STDIN (FORMAT binary)`, chunks);
@@ -66,12 +66,12 @@ describe('CopyBinaryWriter', () => {
   });
 
   test('takes a first chunk no larger than it expects to write, and grows past it when it must', () => {
-    const small = new CopyBinaryWriter(1024 * 1024, 6_000);
+    const small = new CopyBinaryWriter({ expectedBytes: 6_000 });
     small.row(1).bytea(Buffer.alloc(5_000, 1));
     const [first] = small.finish();
     expect(first!.buffer.byteLength).toBeLessThan(8_000);
 
-    const wrong = new CopyBinaryWriter(1024 * 1024, 10);
+    const wrong = new CopyBinaryWriter({ expectedBytes: 10 });
     for (let i = 0; i < 3; i++) wrong.row(1).bytea(Buffer.alloc(5_000, i));
     const chunks = wrong.finish();
     expect(Buffer.concat(chunks).length).toBe(19 + 3 * (2 + 4 + 5_000) + 2);

@@ -17,18 +17,19 @@ export class CopyBinaryWriter {
   private buffer: Buffer;
   private at = 0;
   private finished = false;
+  private readonly chunkBytes: number;
   rows = 0;
 
   /**
-   * `expectedBytes`: about how much will be written, when known. The first chunk is no larger than
-   * that: a sync of one small record must not take a fresh 1 MiB buffer, whose external memory
-   * alone sets V8's garbage collector going after a few hundred of them.
+   * `chunkBytes`: about how large each chunk is (1 MiB by default). `expectedBytes`: about how much
+   * will be written, when known. The first chunk is no larger than that: a sync of one small record
+   * must not take a fresh 1 MiB buffer, whose external memory alone sets V8's garbage collector
+   * going after a few hundred of them.
    */
-  constructor(
-    private readonly chunkBytes = 1024 * 1024,
-    expectedBytes = chunkBytes,
-  ) {
-    this.buffer = Buffer.allocUnsafe(Math.max(Math.min(chunkBytes, expectedBytes + HEADER_BYTES + 2), HEADER_BYTES));
+  constructor(options: { chunkBytes?: number; expectedBytes?: number } = {}) {
+    this.chunkBytes = options.chunkBytes ?? 1024 * 1024;
+    const expected = options.expectedBytes ?? this.chunkBytes;
+    this.buffer = Buffer.allocUnsafe(Math.max(Math.min(this.chunkBytes, expected + HEADER_BYTES + 2), HEADER_BYTES));
     SIGNATURE.copy(this.buffer, 0);
     this.buffer.writeInt32BE(0, SIGNATURE.length);
     this.buffer.writeInt32BE(0, SIGNATURE.length + 4);

@@ -56,7 +56,7 @@ export class MessageStore {
       const claimed = new Map<string, PartitionRow & { previous_high_watermark: number }>();
       for (const row of await rowsOf(client, claimHighWatermarks(nonEmpty).compile(this.db))) claimed.set(`${row.topic_id}/${row.partition_id}`, row);
       const updated: PartitionRow[] = [];
-      const rows = new CopyBinaryWriter(undefined, copyBytesOf(nonEmpty));
+      const rows = new CopyBinaryWriter({ expectedBytes: copyBytesOf(nonEmpty) });
       // In the batches' order (callers and tests read the answer in it).
       for (const batch of nonEmpty) {
         const row = claimed.get(`${batch.topicId}/${batch.partitionId}`);
@@ -105,15 +105,14 @@ function claimHighWatermarks(batches: readonly PartitionBatch[]) {
   const keys = new Set(batches.map((b) => `${b.topicId}/${b.partitionId}`));
   if (keys.size !== batches.length) throw new RangeError('a sync has one batch per partition');
   // Each column as one array parameter: the statement's text stays the same whatever the count.
-  const column = arrayLiteral;
   return sql<PartitionRow & { previous_high_watermark: number }>`
     WITH batch AS (
       SELECT * FROM unnest(
-        ${column(batches.map((b) => b.topicId))}::int4[],
-        ${column(batches.map((b) => b.partitionId))}::int4[],
-        ${column(batches.map((b) => b.epoch))}::int4[],
-        ${column(batches.map((b) => b.from))}::int8[],
-        ${column(batches.map((b) => b.records[b.records.length - 1]!.offset))}::int8[]
+        ${batches.map((b) => b.topicId)}::int4[],
+        ${batches.map((b) => b.partitionId)}::int4[],
+        ${batches.map((b) => b.epoch)}::int4[],
+        ${batches.map((b) => b.from)}::int8[],
+        ${batches.map((b) => b.records[b.records.length - 1]!.offset)}::int8[]
       ) AS b(topic_id, partition_id, epoch, from_offset, last_offset)
     ), locked AS MATERIALIZED (
       SELECT p.topic_id, p.partition_id, p.high_watermark
@@ -127,12 +126,6 @@ function claimHighWatermarks(batches: readonly PartitionBatch[]) {
       AND l.high_watermark >= b.from_offset AND l.high_watermark <= b.last_offset
     RETURNING p.*, l.high_watermark AS previous_high_watermark
   `;
-}
-
-/** A PostgreSQL array literal of integers, e.g. {1,2,3}; anything but safe integers throws a RangeError. */
-function arrayLiteral(values: readonly number[]): string {
-  for (const value of values) if (!Number.isSafeInteger(value)) throw new RangeError(`not a safe integer: ${value}`);
-  return `{${values.join(',')}}`;
 }
 
 /** A row's bytes besides its payload and key: the field count, 8 lengths, 3 int4 and 3 int8 values. */
