@@ -10,7 +10,7 @@ import {
   wrapServiceImpl,
   type Logger,
 } from '@partq/runtime';
-import { createDatabase } from '@partq/schema';
+import { createDatabase, createPool, databaseOn } from '@partq/schema';
 import type { Registry } from 'prom-client';
 import type { ReplicaConfig } from './config.js';
 import { RpcBrokerClientPool } from './fetch/broker-client-pool.js';
@@ -69,7 +69,9 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
   };
 
   try {
-    const db = createDatabase(config.databaseUrl, { applicationName: 'partq-replica', logger: schemaLogger(logger) });
+    // The pool serves Kysely and, directly, the prepared position commits (PositionStore).
+    const pool = createPool(config.databaseUrl, { applicationName: 'partq-replica', logger: schemaLogger(logger) });
+    const db = databaseOn(pool);
     cleanups.push(() => db.destroy());
     const readDb = config.readDatabaseUrl
       ? createDatabase(config.readDatabaseUrl, { applicationName: 'partq-replica-read', logger: schemaLogger(logger) })
@@ -88,7 +90,7 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
     // The last report is best effort: a manager that does not answer must not hold the shutdown.
     cleanups.push(() => waitAtMost(activity.stop(), ACTIVITY_FLUSH_TIMEOUT_MS));
 
-    const positions = new PositionStore(db);
+    const positions = new PositionStore(db, pool);
     cleanups.push(watchHandovers(view, positions));
     const endOffsets = new EndOffsets(view, brokers, logger);
     registerConsumerLagGauge(registry, view, positions, endOffsets);

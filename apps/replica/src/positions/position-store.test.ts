@@ -1,14 +1,17 @@
-import { createDatabase, createTestDatabase, migrateToLatest, type Database, type TestDatabase } from '@partq/schema';
+import { createPool, createTestDatabase, databaseOn, migrateToLatest, type Database, type TestDatabase } from '@partq/schema';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import { PositionStore } from './position-store.js';
 
 let database: TestDatabase;
+let pool: pg.Pool;
 let db: Kysely<Database>;
 let topicId: number;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  db = createDatabase(database.url);
+  pool = createPool(database.url);
+  db = databaseOn(pool);
   await migrateToLatest(db);
   topicId = (await db.insertInto('topics').values({ name: 'positions', partition_count: 2 }).returning('id').executeTakeFirstOrThrow()).id;
   await db
@@ -44,7 +47,7 @@ async function storedPosition(consumerId: number, partitionId: number): Promise<
 
 describe('PositionStore', () => {
   it('loads a consumer’s positions and caches them', async () => {
-    const store = new PositionStore(db);
+    const store = new PositionStore(db, pool);
     const id = await consumerAt([5, 7]);
     expect([...(await store.positionsOf(id))]).toEqual([
       [0, 5],
@@ -56,7 +59,7 @@ describe('PositionStore', () => {
   });
 
   it('advances a position only from the value it still has in the database', async () => {
-    const store = new PositionStore(db);
+    const store = new PositionStore(db, pool);
     const id = await consumerAt([0, 0]);
     await store.positionsOf(id);
     await expect(store.advance(id, 0, 0, 3)).resolves.toBe(true);
@@ -71,7 +74,7 @@ describe('PositionStore', () => {
   });
 
   it('lets exactly one of two racing advances from the same position win', async () => {
-    const [a, b] = [new PositionStore(db), new PositionStore(db)];
+    const [a, b] = [new PositionStore(db, pool), new PositionStore(db, pool)];
     const id = await consumerAt([10, 0]);
     const results = await Promise.all([a.advance(id, 0, 10, 12), b.advance(id, 0, 10, 15)]);
     expect(results.filter(Boolean)).toHaveLength(1);
@@ -79,14 +82,41 @@ describe('PositionStore', () => {
   });
 
   it('refuses to move a position backwards', async () => {
-    const store = new PositionStore(db);
+    const store = new PositionStore(db, pool);
     const id = await consumerAt([4, 0]);
     await expect(store.advance(id, 0, 4, 2)).rejects.toThrow(RangeError);
     expect(await storedPosition(id, 0)).toBe(4);
   });
 
+  it('records a unary delivery with its request id in the same statement as the advance', async () => {
+    const store = new PositionStore(db, pool);
+    const id = await consumerAt([20, 0]);
+    await expect(store.advance(id, 0, 20, 23, { requestId: 'r-record' })).resolves.toBe(true);
+    const stored = await db.selectFrom('consumer_deliveries').selectAll().where('consumer_id', '=', id).executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({ request_id: 'r-record', partition_id: 0, from_offset: 20, to_offset: 23 });
+    // A missed compare-and-set records nothing.
+    await expect(store.advance(id, 0, 20, 25, { requestId: 'r-stale' })).resolves.toBe(false);
+    expect(await new PositionStore(db, pool).lastDelivery(id)).toEqual({ requestId: 'r-record', partitionId: 0, from: 20, to: 23 });
+  });
+
+  it('commits positions with prepared statements, parsed once per connection', async () => {
+    const single = createPool(database.url, { max: 1 });
+    try {
+      const store = new PositionStore(databaseOn(single), single);
+      const id = await consumerAt([0, 0]);
+      for (let to = 1; to <= 3; to++) await store.advance(id, 0, to - 1, to, { streamId: 's-prepared' });
+      await store.advance(id, 0, 3, 4);
+      await store.advance(id, 0, 4, 5, { requestId: 'r-prepared' });
+      expect(await storedPosition(id, 0)).toBe(5);
+      const { rows } = await single.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name');
+      expect(rows.map((row) => row.name)).toEqual(['partq_replica_advance', 'partq_replica_advance_by_request', 'partq_replica_advance_by_stream']);
+    } finally {
+      await single.end();
+    }
+  });
+
   it('keeps at most the configured number of consumers cached', async () => {
-    const store = new PositionStore(db, 1);
+    const store = new PositionStore(db, pool, 1);
     const first = await consumerAt([1, 1]);
     const second = await consumerAt([2, 2]);
     await store.positionsOf(first);
@@ -107,7 +137,7 @@ describe('PositionStore: stream deliveries and rewinds', () => {
   }
 
   it('remembers the stream that moved a position and where its deliveries began', async () => {
-    const store = new PositionStore(db);
+    const store = new PositionStore(db, pool);
     const id = await consumerAt([10, 0]);
     await expect(store.advance(id, 0, 10, 13, { streamId: 's1' })).resolves.toBe(true);
     await expect(store.advance(id, 0, 13, 15, { streamId: 's1' })).resolves.toBe(true);
@@ -124,7 +154,7 @@ describe('PositionStore: stream deliveries and rewinds', () => {
   });
 
   it('gives back what the stream delivered past the client’s offset, never below where it began', async () => {
-    const store = new PositionStore(db);
+    const store = new PositionStore(db, pool);
     const id = await consumerAt([10, 4]);
     await store.advance(id, 0, 10, 20, { streamId: 's' });
     await store.advance(id, 0, 20, 30, { streamId: 's' });
@@ -153,7 +183,7 @@ describe('PositionStore: stream deliveries and rewinds', () => {
   });
 
   it('never moves a position forward, and does nothing for an unknown stream', async () => {
-    const store = new PositionStore(db);
+    const store = new PositionStore(db, pool);
     const id = await consumerAt([0, 0]);
     await store.advance(id, 0, 0, 5, { streamId: 's' });
     expect(await store.rewind(id, 's', new Map([[0, 9]]))).toEqual([]);
@@ -163,8 +193,8 @@ describe('PositionStore: stream deliveries and rewinds', () => {
   });
 
   it('gives nothing back once another consumer instance delivered in between', async () => {
-    const streamReplica = new PositionStore(db);
-    const otherReplica = new PositionStore(db);
+    const streamReplica = new PositionStore(db, pool);
+    const otherReplica = new PositionStore(db, pool);
     const id = await consumerAt([0, 0]);
     await streamReplica.advance(id, 0, 0, 10, { streamId: 's' });
     await streamReplica.advance(id, 1, 0, 10, { streamId: 's' });
@@ -180,8 +210,8 @@ describe('PositionStore: stream deliveries and rewinds', () => {
   });
 
   it('makes a replica with a stale cache miss its compare-and-set after a rewind', async () => {
-    const a = new PositionStore(db);
-    const b = new PositionStore(db);
+    const a = new PositionStore(db, pool);
+    const b = new PositionStore(db, pool);
     const id = await consumerAt([0, 0]);
     await a.advance(id, 0, 0, 8, { streamId: 's' });
     expect((await b.positionsOf(id)).get(0)).toBe(8);
@@ -191,7 +221,7 @@ describe('PositionStore: stream deliveries and rewinds', () => {
   });
 
   it('advances past the high watermark only with records read under the epoch the position was handed over at', async () => {
-    const store = new PositionStore(db);
+    const store = new PositionStore(db, pool);
     const movers = [{ requestId: '' }, { requestId: 'r-epoch' }, { streamId: 's-epoch' }] as const;
     for (const by of movers) {
       const id = await consumerAt([3, 0]);

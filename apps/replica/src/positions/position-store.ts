@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '@partq/schema';
+import type pg from 'pg';
+import { PreparedStatement, type Database } from '@partq/schema';
 
 /** A consumer's next offset per partition it is subscribed to. */
 export type ConsumerPositions = ReadonlyMap<number, number>;
@@ -28,6 +29,51 @@ export interface Rewound {
 /** Consumers whose positions stay cached; the least recently used beyond this are dropped. */
 const DEFAULT_MAX_CACHED_CONSUMERS = 100_000;
 
+/*
+ * The advances are compare-and-sets on the stored position, run once per delivery: prepared, so
+ * PostgreSQL plans them once per connection (see PreparedStatement). `epoch` is null unless the
+ * records lie past the high watermark (see `advance`).
+ */
+
+/** A consume stream's advance. Every right-hand side reads the row as it was: stream_from keeps its value only when this stream moved the position last. */
+const ADVANCE_BY_STREAM = new PreparedStatement<object, [to: number, streamId: string, from: number, consumerId: number, partitionId: number, epoch: number | null]>(
+  'partq_replica_advance_by_stream',
+  `UPDATE consumer_positions
+   SET next_offset = $1::int8, updated_at = now(),
+       stream_from = CASE WHEN stream_id = $2::text THEN stream_from ELSE $3::int8 END,
+       stream_id = $2::text
+   WHERE consumer_id = $4::int4 AND partition_id = $5::int4 AND next_offset = $3::int8
+     AND ($6::int4 IS NULL OR epoch <= $6::int4)`,
+);
+
+/** A unary consume's advance without a request id. */
+const ADVANCE = new PreparedStatement<object, [to: number, consumerId: number, partitionId: number, from: number, epoch: number | null]>(
+  'partq_replica_advance',
+  `UPDATE consumer_positions
+   SET next_offset = $1::int8, updated_at = now(), stream_id = NULL, stream_from = NULL
+   WHERE consumer_id = $2::int4 AND partition_id = $3::int4 AND next_offset = $4::int8
+     AND ($5::int4 IS NULL OR epoch <= $5::int4)`,
+);
+
+/** A unary consume's advance with a request id: one statement moves the position and records the delivery, both or neither. */
+const ADVANCE_BY_REQUEST = new PreparedStatement<
+  { consumer_id: number },
+  [to: number, requestId: string, consumerId: number, partitionId: number, from: number, epoch: number | null]
+>(
+  'partq_replica_advance_by_request',
+  `WITH moved AS (
+     UPDATE consumer_positions SET next_offset = $1::int8, updated_at = now(), stream_id = NULL, stream_from = NULL
+     WHERE consumer_id = $3::int4 AND partition_id = $4::int4 AND next_offset = $5::int8
+       AND ($6::int4 IS NULL OR epoch <= $6::int4)
+     RETURNING consumer_id
+   )
+   INSERT INTO consumer_deliveries (consumer_id, request_id, partition_id, from_offset, to_offset, delivered_at)
+   SELECT consumer_id, $2::text, $4::int4, $5::int8, $1::int8, now() FROM moved
+   ON CONFLICT (consumer_id) DO UPDATE SET request_id = excluded.request_id, partition_id = excluded.partition_id,
+     from_offset = excluded.from_offset, to_offset = excluded.to_offset, delivered_at = excluded.delivered_at
+   RETURNING consumer_id`,
+);
+
 /**
  * Consumer positions (consumer_positions in the Central DB), cached per consumer.
  *
@@ -40,8 +86,10 @@ export class PositionStore {
   private readonly cache = new Map<number, Map<number, number>>();
   private readonly deliveries = new Map<number, Delivery | null>();
 
+  /** `db` runs on `pool` (`databaseOn(pool)`): the advances use the pool directly, as prepared statements. */
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly pool: pg.Pool,
     private readonly maxCachedConsumers = DEFAULT_MAX_CACHED_CONSUMERS,
   ) {}
 
@@ -93,52 +141,22 @@ export class PositionStore {
     readUnder?: number,
   ): Promise<boolean> {
     if (to < from) throw new RangeError(`a position only moves forward (${from} -> ${to})`);
-    const sameEpoch = readUnder === undefined ? sql`` : sql`AND epoch <= ${readUnder}`;
-    let updated: bigint;
+    const epoch = readUnder ?? null;
+    let updated: number;
     try {
       if ('streamId' in by) {
-        // Every right-hand side reads the row as it was: stream_from keeps its value only when this
-        // stream moved the position last.
-        const result = await sql`
-          UPDATE consumer_positions
-          SET next_offset = ${to}, updated_at = now(),
-              stream_from = CASE WHEN stream_id = ${by.streamId} THEN stream_from ELSE ${from} END,
-              stream_id = ${by.streamId}
-          WHERE consumer_id = ${consumerId} AND partition_id = ${partitionId} AND next_offset = ${from} ${sameEpoch}
-        `.execute(this.db);
-        updated = result.numAffectedRows ?? 0n;
+        updated = (await ADVANCE_BY_STREAM.run(this.pool, [to, by.streamId, from, consumerId, partitionId, epoch])).rowCount ?? 0;
       } else if (by.requestId === '') {
-        const result = await this.db
-          .updateTable('consumer_positions')
-          .set({ next_offset: to, updated_at: sql<Date>`now()`, stream_id: null, stream_from: null })
-          .where('consumer_id', '=', consumerId)
-          .where('partition_id', '=', partitionId)
-          .where('next_offset', '=', from)
-          .$if(readUnder !== undefined, (update) => update.where('epoch', '<=', readUnder!))
-          .executeTakeFirst();
-        updated = result.numUpdatedRows;
+        updated = (await ADVANCE.run(this.pool, [to, consumerId, partitionId, from, epoch])).rowCount ?? 0;
       } else {
-        // One statement moves the position and records the delivery: both happen or neither does.
-        const result = await sql<{ consumer_id: number }>`
-          WITH moved AS (
-            UPDATE consumer_positions SET next_offset = ${to}, updated_at = now(), stream_id = NULL, stream_from = NULL
-            WHERE consumer_id = ${consumerId} AND partition_id = ${partitionId} AND next_offset = ${from} ${sameEpoch}
-            RETURNING consumer_id
-          )
-          INSERT INTO consumer_deliveries (consumer_id, request_id, partition_id, from_offset, to_offset, delivered_at)
-          SELECT consumer_id, ${by.requestId}, ${partitionId}, ${from}, ${to}, now() FROM moved
-          ON CONFLICT (consumer_id) DO UPDATE SET request_id = excluded.request_id, partition_id = excluded.partition_id,
-            from_offset = excluded.from_offset, to_offset = excluded.to_offset, delivered_at = excluded.delivered_at
-          RETURNING consumer_id
-        `.execute(this.db);
-        updated = BigInt(result.rows.length);
-        if (updated === 1n) this.deliveries.set(consumerId, { requestId: by.requestId, partitionId, from, to });
+        updated = (await ADVANCE_BY_REQUEST.run(this.pool, [to, by.requestId, consumerId, partitionId, from, epoch])).rows.length;
+        if (updated === 1) this.deliveries.set(consumerId, { requestId: by.requestId, partitionId, from, to });
       }
     } catch (error) {
       this.forget(consumerId);
       throw error;
     }
-    if (updated === 0n) {
+    if (updated === 0) {
       this.forget(consumerId);
       return false;
     }
