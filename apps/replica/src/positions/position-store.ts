@@ -35,7 +35,10 @@ const DEFAULT_MAX_CACHED_CONSUMERS = 100_000;
  * records lie past the high watermark (see `advance`).
  */
 
-/** A consume stream's advance. Every right-hand side reads the row as it was: stream_from keeps its value only when this stream moved the position last. */
+/**
+ * A consume stream's advance. Every right-hand side reads the row as it was: stream_from keeps its
+ * value only when this stream moved the position last.
+ */
 const ADVANCE_BY_STREAM = new PreparedStatement<object, [to: number, streamId: string, from: number, consumerId: number, partitionId: number, epoch: number | null]>(
   'partq_replica_advance_by_stream',
   `UPDATE consumer_positions
@@ -55,7 +58,7 @@ const ADVANCE = new PreparedStatement<object, [to: number, consumerId: number, p
      AND ($5::int4 IS NULL OR epoch <= $5::int4)`,
 );
 
-/** A unary consume's advance with a request id: one statement moves the position and records the delivery, both or neither. */
+/** A unary consume's advance with a request id: one statement moves the position and records the delivery (both or neither). */
 const ADVANCE_BY_REQUEST = new PreparedStatement<
   { consumer_id: number },
   [to: number, requestId: string, consumerId: number, partitionId: number, from: number, epoch: number | null]
