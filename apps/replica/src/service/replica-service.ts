@@ -2,12 +2,12 @@ import { create } from '@bufbuild/protobuf';
 import type { Client, HandlerContext } from '@connectrpc/connect';
 import type { ActivityReporter, MetadataView } from '@partq/cluster';
 import {
-  ConsumedMessageSchema,
   ConsumeResponseSchema,
   ConsumeStreamResponseSchema,
   PartitionSizeSchema,
   ReleaseResponseSchema,
   SizeResponseSchema,
+  encodeConsumedMessages,
   type Consumer,
   type ConsumedMessage,
   type ConsumeRequest,
@@ -23,7 +23,7 @@ import {
   type SizeResponse,
   type Topic,
 } from '@partq/proto';
-import { PartqError, sleep, type Logger } from '@partq/runtime';
+import { PartqError, sleep, withWireBytes, type Logger } from '@partq/runtime';
 import type { EndOffsets } from '../fetch/end-offsets.js';
 import type { FetchedRecord } from '../fetch/fetched-record.js';
 import type { PartitionRead, PartitionReader } from '../fetch/partition-reader.js';
@@ -72,6 +72,12 @@ const QUICK_WAKE_MS = 20;
 const QUICK_WAKES_ALLOWED = 3;
 const QUICK_WAKE_PAUSE_MS = 1000;
 
+/** What a consume hands out: the messages, and the answer's bytes (encodeConsumedMessages), sent as they are. */
+interface Delivered {
+  messages: ConsumedMessage[];
+  bytes: Uint8Array;
+}
+
 /**
  * ReplicaService: consumes and sizes for consumers. A consume takes the next messages of one
  * partition in offset order, commits the consumer's new position in PostgreSQL, and only then
@@ -95,13 +101,13 @@ export class ReplicaServiceImpl {
       const max = Math.min(Math.max(request.maxMessages, 1), this.options.fetchMaxRecords);
       // Round robin only when the consumer leaves the choice to us.
       const rotate = request.partitionId === undefined && consumer.partitionId === undefined;
-      const messages = await this.consumers.run(consumer.id, async () => {
+      const { messages, bytes } = await this.consumers.run(consumer.id, async () => {
         const replay = request.requestId === '' ? undefined : await this.replay(consumer, topic, request.requestId);
         return replay ?? this.consumeInTurn(consumer, topic, partitionIds, max, rotate, { requestId: request.requestId });
       });
       outcome = messages.length > 0 ? 'messages' : 'empty';
       if (messages.length > 0) this.options.metrics?.consumedMessages.inc({ topic: topic.name }, messages.length);
-      return create(ConsumeResponseSchema, { messages });
+      return withWireBytes(create(ConsumeResponseSchema, { messages }), bytes);
     } finally {
       stopTimer?.({ outcome });
     }
@@ -146,7 +152,7 @@ export class ReplicaServiceImpl {
       let heartbeatDue = Date.now();
       let quickWakes = 0;
       while (!stop.signal.aborted) {
-        const messages = await this.consumers.run(consumer.id, async () => {
+        const { messages, bytes } = await this.consumers.run(consumer.id, async () => {
           assertCurrent(run);
           return this.consumeInTurn(consumer, topic, partitionIds, max, rotate, mover, notToRead);
         });
@@ -155,7 +161,7 @@ export class ReplicaServiceImpl {
           metrics?.consumedMessages.inc({ topic: topic.name }, messages.length);
           metrics?.streamResponses.inc({ kind: 'messages' });
           quickWakes = 0;
-          yield create(ConsumeStreamResponseSchema, { messages });
+          yield withWireBytes(create(ConsumeStreamResponseSchema, { messages }), bytes);
           heartbeatDue = Date.now() + heartbeatMs;
           readNow = new Set();
           const points = await this.waitPoints(consumer.id, topic, partitionIds);
@@ -234,21 +240,21 @@ export class ReplicaServiceImpl {
    * A retry of the consumer's last request (its answer was lost on the way): the same records
    * again, and the position stays where that delivery left it.
    */
-  private async replay(consumer: Consumer, topic: Topic, requestId: string): Promise<ConsumedMessage[] | undefined> {
+  private async replay(consumer: Consumer, topic: Topic, requestId: string): Promise<Delivered | undefined> {
     const last = await this.options.positions.lastDelivery(consumer.id);
     if (!last || last.requestId !== requestId) return undefined;
     const partition = this.existingPartitions(topic, [last.partitionId])[0];
     if (!partition) return undefined;
-    const messages: ConsumedMessage[] = [];
+    const replayed: FetchedRecord[] = [];
     for (let offset = last.from; offset < last.to; ) {
       const read = await this.options.reader.read(partition, offset, last.to - offset);
       const records = read.records.filter((r) => r.offset >= offset && r.offset < last.to);
       if (records.length === 0) break; // deleted by retention since: nothing more to give back
-      messages.push(...records.map((record) => toConsumedMessage(partition.partitionId, record)));
+      replayed.push(...records);
       offset = records[records.length - 1]!.offset + 1;
     }
     this.options.metrics?.replayedConsumes.inc();
-    return messages;
+    return encodeConsumedMessages(partition.partitionId, replayed);
   }
 
   private async consumeInTurn(
@@ -260,7 +266,7 @@ export class ReplicaServiceImpl {
     mover: Mover,
     /** Partitions to serve from the read-ahead cache only (streams: their long-polls fill it; a unary consume must see what was just acknowledged). */
     knownEmpty?: (partition: Partition, position: number) => boolean,
-  ): Promise<ConsumedMessage[]> {
+  ): Promise<Delivered> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
@@ -312,11 +318,11 @@ export class ReplicaServiceImpl {
         // A jump over records deleted by retention moves the position but delivers nothing.
         if (read.records.length === 0) continue;
         if (rotate) this.cursor.served(consumer.id, partition.partitionId);
-        return read.records.map((record) => toConsumedMessage(partition.partitionId, record));
+        return encodeConsumedMessages(partition.partitionId, read.records);
       }
       if (!conflict) {
         if (missingPosition) this.options.positions.forget(consumer.id);
-        return [];
+        return encodeConsumedMessages(0, []);
       }
     }
   }
@@ -443,12 +449,3 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   return sleep(Math.max(0, ms), signal).catch(() => undefined);
 }
 
-function toConsumedMessage(partitionId: number, record: FetchedRecord): ConsumedMessage {
-  return create(ConsumedMessageSchema, {
-    partitionId,
-    offset: BigInt(record.offset),
-    payload: record.payload,
-    ...(record.key === undefined ? {} : { key: record.key }),
-    timestampMs: BigInt(record.timestampMs),
-  });
-}
