@@ -149,3 +149,23 @@ export async function roundTrip(url: string): Promise<[SendResult, ConsumedMessa
   const { stdout: size } = await run(partq, ['size', 'packed', '--url', cluster.gatewayUrl], { cwd: app });
   expect(Number(size)).toBeGreaterThanOrEqual(0);
 });
+
+/**
+ * The README's client example, as a user pastes it into the project the test above installed the
+ * clients into. Node 20 cannot parse
+ * `await using` yet, so those become `const` with a close at the end; the loop stops after the
+ * first message, and the URL is this cluster's.
+ */
+test("the README's client example runs as written", async () => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const example = /## Clients\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(example).toBeDefined();
+  const script = example!
+    .replaceAll('await using ', 'const ')
+    .replaceAll('http://127.0.0.1:8080', cluster.gatewayUrl)
+    .replace(/^(for await \(.*\)) (console\.log\(.*\));$/m, '$1 { $2; break; }');
+  expect(script).toContain('break;');
+  writeFileSync(join(app, 'readme.mjs'), `${script}await producer.close();\nawait consumer.close();\n`);
+  const { stdout } = await run(process.execPath, ['readme.mjs'], { cwd: app, timeout: 30_000 });
+  expect(stdout.trim()).toMatch(/^\d+ 0 \{"id":1\}$/);
+});
