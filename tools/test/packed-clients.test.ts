@@ -152,9 +152,8 @@ export async function roundTrip(url: string): Promise<[SendResult, ConsumedMessa
 
 /**
  * The README's client example, as a user pastes it into the project the test above installed the
- * clients into. Node 20 cannot parse
- * `await using` yet, so those become `const` with a close at the end; the loop stops after the
- * first message, and the URL is this cluster's.
+ * clients into. Node 20 cannot parse `await using` yet, so those become `const` with a close at the
+ * end; the loop stops after the first message, and the URL is this cluster's.
  */
 test("the README's client example runs as written", async () => {
   const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
