@@ -9,6 +9,12 @@ export interface ConsumedRecord {
   timestampMs: number;
 }
 
+/** A consume's answer: its messages, and the bytes of the response holding them (for withWireBytes). */
+export interface EncodedConsumedMessages {
+  messages: ConsumedMessage[];
+  bytes: Uint8Array;
+}
+
 /** ConsumeResponse.messages and ConsumeStreamResponse.messages: both field 1. */
 const TAG_MESSAGE = tag(1, WIRE_LEN);
 const TAG_PARTITION_ID = tag(1, WIRE_VARINT);
@@ -25,14 +31,14 @@ const TAG_TIMESTAMP = tag(5, WIRE_VARINT);
  * The bytes equal toBinary() of a response holding these messages (fields in number order, proto3
  * defaults left out, the optional key written whenever it is set).
  */
-export function encodeConsumedMessages(partitionId: number, records: readonly ConsumedRecord[]): { messages: ConsumedMessage[]; bytes: Uint8Array } {
-  if (!Number.isSafeInteger(partitionId) || partitionId < 0) throw new RangeError(`partition id ${partitionId} is not a non-negative safe integer`);
+export function encodeConsumedMessages(partitionId: number, records: readonly ConsumedRecord[]): EncodedConsumedMessages {
+  assertNonNegativeSafe(partitionId, 'partition id');
   const sizes = new Array<number>(records.length);
   let total = 0;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
-    if (!Number.isSafeInteger(record.offset) || record.offset < 0) throw new RangeError(`offset ${record.offset} is not a non-negative safe integer`);
-    if (!Number.isSafeInteger(record.timestampMs) || record.timestampMs < 0) throw new RangeError(`timestamp ${record.timestampMs} is not a non-negative safe integer`);
+    assertNonNegativeSafe(record.offset, 'offset');
+    assertNonNegativeSafe(record.timestampMs, 'timestamp');
     let size = 0;
     if (partitionId !== 0) size += varintFieldSize(partitionId);
     if (record.offset !== 0) size += varintFieldSize(record.offset);
@@ -60,6 +66,10 @@ export function encodeConsumedMessages(partitionId: number, records: readonly Co
     messages[i] = consumedMessage(partitionId, record);
   }
   return { messages, bytes };
+}
+
+function assertNonNegativeSafe(value: number, field: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${field} ${value} is not a non-negative safe integer`);
 }
 
 /** The message create(ConsumedMessageSchema, …) makes, without its reflection. */

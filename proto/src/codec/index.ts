@@ -7,4 +7,4 @@ export { decodeSendMessageBatch, type BatchSendMessage } from './send-message-ba
 export { encodeGetUpdatesResponse, type PartitionUpdate } from './get-updates-response-codec.js';
 export { encodeAppendRequest, type AppendTarget } from './append-request-codec.js';
 export { encodeStoredRecordsAnswer, type StoredRecordsAnswerSchema } from './stored-records-answer-codec.js';
-export { encodeConsumedMessages, type ConsumedRecord } from './consumed-messages-codec.js';
+export { encodeConsumedMessages, type ConsumedRecord, type EncodedConsumedMessages } from './consumed-messages-codec.js';

@@ -9,11 +9,11 @@ import {
   SizeResponseSchema,
   encodeConsumedMessages,
   type Consumer,
-  type ConsumedMessage,
   type ConsumeRequest,
   type ConsumeResponse,
   type ConsumeStreamRequest,
   type ConsumeStreamResponse,
+  type EncodedConsumedMessages,
   type ManagerService,
   type Partition,
   type PartitionOffset,
@@ -71,12 +71,6 @@ const QUICK_WAKE_MS = 20;
 /** Quick wake-ups in a row an idle stream allows before it pauses (a source that keeps answering "look now" in vain). */
 const QUICK_WAKES_ALLOWED = 3;
 const QUICK_WAKE_PAUSE_MS = 1000;
-
-/** What a consume hands out: the messages, and the answer's bytes (encodeConsumedMessages), sent as they are. */
-interface Delivered {
-  messages: ConsumedMessage[];
-  bytes: Uint8Array;
-}
 
 /**
  * ReplicaService: consumes and sizes for consumers. A consume takes the next messages of one
@@ -240,7 +234,7 @@ export class ReplicaServiceImpl {
    * A retry of the consumer's last request (its answer was lost on the way): the same records
    * again, and the position stays where that delivery left it.
    */
-  private async replay(consumer: Consumer, topic: Topic, requestId: string): Promise<Delivered | undefined> {
+  private async replay(consumer: Consumer, topic: Topic, requestId: string): Promise<EncodedConsumedMessages | undefined> {
     const last = await this.options.positions.lastDelivery(consumer.id);
     if (!last || last.requestId !== requestId) return undefined;
     const partition = this.existingPartitions(topic, [last.partitionId])[0];
@@ -266,7 +260,7 @@ export class ReplicaServiceImpl {
     mover: Mover,
     /** Partitions to serve from the read-ahead cache only (streams: their long-polls fill it; a unary consume must see what was just acknowledged). */
     knownEmpty?: (partition: Partition, position: number) => boolean,
-  ): Promise<Delivered> {
+  ): Promise<EncodedConsumedMessages> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
