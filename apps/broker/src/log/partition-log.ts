@@ -5,6 +5,7 @@ import { Wal, WalError, type WalRecord } from '@partq/wal';
 import { CommitWaiters } from './commit-waiters.js';
 import { readPartitionMeta, writePartitionMeta } from './partition-meta.js';
 import { ProducerSequences, DEFAULT_SEQUENCE_WINDOW } from './producer-sequences.js';
+import { SequencesInBatch } from './sequences-in-batch.js';
 import { ReadHolds } from './read-holds.js';
 
 /** WAL settings shared by every partition of a broker. */
@@ -226,17 +227,14 @@ export class PartitionLog {
     // From here to the WAL call nothing awaits, so offsets and the index stay consistent.
     const resolutions: Resolution[] = [];
     const fresh: RecordFields[] = [];
-    // producer id -> sequence -> index in `fresh`: a sequence repeated within this request.
-    const inBatch = new Map<number, Map<number, number>>();
+    const inBatch = new SequencesInBatch();
     for (const record of records) {
       if (record.sequence === undefined) {
         resolutions.push({ kind: 'written', index: fresh.push(record) - 1 });
         continue;
       }
       const sequence = Number(record.sequence);
-      let producerInBatch = inBatch.get(record.producerId);
-      if (!producerInBatch) inBatch.set(record.producerId, (producerInBatch = new Map()));
-      const earlier = producerInBatch.get(sequence);
+      const earlier = inBatch.indexOf(record.producerId, sequence, fresh);
       if (earlier !== undefined) {
         resolutions.push({ kind: 'duplicate', offset: this.nextOffset + earlier, pending: undefined });
         continue;
@@ -254,7 +252,7 @@ export class PartitionLog {
         continue;
       }
       const index = fresh.push(record) - 1;
-      producerInBatch.set(sequence, index);
+      inBatch.add(record.producerId, sequence, index);
       resolutions.push({ kind: 'written', index });
     }
 

@@ -52,6 +52,40 @@ describe('ProducerSequences', () => {
     ]);
   });
 
+  it('remembers a batch of consecutive sequences and offsets, and splits it when one of them is remembered again', () => {
+    const index = new ProducerSequences(5);
+    for (let i = 0; i < 5; i++) index.remember(1, 100 + i, 20 + i);
+    index.remember(1, 102, 90);
+    expect([100, 101, 102, 103, 104].map((s) => index.check(1, s))).toEqual([20, 21, 90, 23, 24].map((offset) => ({ kind: 'duplicate', offset })));
+    // Eviction still follows the order of arrival: 100 and 101 go first, then the re-remembered 102 in its old place.
+    index.remember(1, 105, 25);
+    index.remember(1, 106, 26);
+    index.remember(1, 107, 27);
+    expect(index.check(1, 102)).toEqual({ kind: 'too-old', lowestKnown: 103, highest: 107 });
+    expect(index.check(1, 103)).toEqual({ kind: 'duplicate', offset: 23 });
+  });
+
+  it('finds sequences that filled a gap after higher ones landed', () => {
+    const index = new ProducerSequences(100);
+    const batch = (from: number, count: number, offset: number) => {
+      for (let i = 0; i < count; i++) index.remember(1, from + i, offset + i);
+    };
+    batch(10, 10, 0);
+    batch(30, 10, 10);
+    batch(20, 5, 20); // late: below the highest, between the two runs before it
+    expect([12, 22, 24, 25, 35].map((s) => index.check(1, s))).toEqual([
+      { kind: 'duplicate', offset: 2 },
+      { kind: 'duplicate', offset: 22 },
+      { kind: 'duplicate', offset: 24 },
+      { kind: 'new' },
+      { kind: 'duplicate', offset: 15 },
+    ]);
+  });
+
+  it('refuses a window of no sequences', () => {
+    expect(() => new ProducerSequences(0)).toThrow(RangeError);
+  });
+
   it('remembering a sequence again updates its offset without counting it twice', () => {
     const index = new ProducerSequences(2);
     index.remember(1, 1, 10);
@@ -61,6 +95,14 @@ describe('ProducerSequences', () => {
     expect(index.check(1, 2)).toEqual({ kind: 'duplicate', offset: 12 });
   });
 });
+
+/** The same numbers on every run: a failure can be replayed. */
+function seededRandom(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+}
 
 describe('ProducerSequences against a plain model', () => {
   /** The documented behaviour, done the slow way: a list of remembered (sequence, offset) per producer. */
@@ -87,12 +129,44 @@ describe('ProducerSequences against a plain model', () => {
     }
   }
 
+  it('answers as the model does with whole batches: runs that continue, break, arrive late and are remembered again', () => {
+    const random = seededRandom(3);
+    const windowSize = 300;
+    const index = new ProducerSequences(windowSize);
+    const model = new Model(windowSize);
+    const next = [0, 0];
+    let offset = 0;
+    const sequencesOf = (producerId: number, from: number, count: number) => Array.from({ length: count }, (_, i) => from + i).map((sequence) => ({ producerId, sequence }));
+    for (let step = 0; step < 1_500; step++) {
+      const producerId = 1 + random(2);
+      const roll = random(10);
+      const count = 1 + random(roll === 0 ? 200 : 30);
+      let from = next[producerId - 1]!;
+      // A batch held back while later ones landed (arrives below the highest), or a gap.
+      if (roll === 1) from = Math.max(0, from - 1 - random(400));
+      else if (roll <= 3) from += random(40);
+      for (const { sequence } of sequencesOf(producerId, from, count)) {
+        const expected = model.check(producerId, sequence);
+        expect(index.check(producerId, sequence)).toEqual(expected);
+        // Now and then a sequence is remembered again at another offset (a rebuild over records already known).
+        if (expected.kind === 'new' || (expected.kind === 'duplicate' && random(50) === 0)) {
+          index.remember(producerId, sequence, offset);
+          model.remember(producerId, sequence, offset);
+          offset++;
+        }
+        next[producerId - 1] = Math.max(next[producerId - 1]!, sequence + 1);
+      }
+      // Every sequence the model holds, the index gives the same answer for.
+      if (step % 100 === 0) {
+        for (let sequence = Math.max(0, next[producerId - 1]! - 2 * windowSize); sequence < next[producerId - 1]!; sequence++) {
+          expect(index.check(producerId, sequence)).toEqual(model.check(producerId, sequence));
+        }
+      }
+    }
+  });
+
   it('answers every check as the model does, through in-order runs, retries, gaps and reordering', () => {
-    let seed = 11;
-    const random = (n: number) => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed % n;
-    };
+    const random = seededRandom(11);
     const windowSize = 50;
     const index = new ProducerSequences(windowSize);
     const model = new Model(windowSize);
