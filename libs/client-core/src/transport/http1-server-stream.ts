@@ -5,11 +5,10 @@ import { Code, ConnectError, type StreamResponse } from '@connectrpc/connect';
 import { encodeEnvelope } from '@connectrpc/connect/protocol';
 import { endStreamFlag, endStreamFromJson } from '@connectrpc/connect/protocol-connect';
 import { connectErrorOf, requestHeaders, splitHeaders, type HeadersInit, type RawHeaders } from './connect-http.js';
+import { EnvelopeReader } from './envelope-reader.js';
 import { wireBytesOf, withWireBytes } from './wire-bytes.js';
 
 const CONTENT_TYPE_STREAM_PROTO = 'application/connect+proto';
-/** Every message of a Connect stream is enveloped: one flags byte, then its length (uint32, big-endian). */
-const ENVELOPE_HEADER_BYTES = 5;
 const COMPRESSED_FLAG = 0b01;
 
 export interface Http1ServerStreamOptions {
@@ -131,18 +130,11 @@ async function* readMessages<O extends DescMessage>(
   signal: AbortSignal,
   finish: () => void,
 ): AsyncGenerator<MessageShape<O>> {
-  let pending: Buffer = Buffer.alloc(0);
+  const envelopes = new EnvelopeReader();
   let ended = false;
   try {
     for await (const chunk of res as AsyncIterable<Buffer>) {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      let at = 0;
-      while (pending.length - at >= ENVELOPE_HEADER_BYTES) {
-        const length = pending.readUInt32BE(at + 1);
-        if (pending.length - at - ENVELOPE_HEADER_BYTES < length) break;
-        const flags = pending[at]!;
-        const data = pending.subarray(at + ENVELOPE_HEADER_BYTES, at + ENVELOPE_HEADER_BYTES + length);
-        at += ENVELOPE_HEADER_BYTES + length;
+      for (const { flags, data } of envelopes.push(chunk)) {
         if ((flags & COMPRESSED_FLAG) !== 0) throw new ConnectError('the answer has a compressed message, though none was asked for', Code.Internal);
         if ((flags & endStreamFlag) !== 0) {
           ended = true;
@@ -153,7 +145,6 @@ async function* readMessages<O extends DescMessage>(
         }
         yield withWireBytes(decode(method, data), data);
       }
-      pending = pending.subarray(at);
     }
   } catch (error) {
     if (signal.aborted) throw signal.reason;
