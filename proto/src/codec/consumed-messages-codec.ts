@@ -1,5 +1,6 @@
-import type { ConsumedMessage } from '../gen/partq/v1/replica_pb.js';
-import { bytesFieldSize, tag, varintFieldSize, varintSize, WIRE_LEN, WIRE_VARINT, writeBytesField, writeVarint, writeVarintField } from './wire.js';
+import type { ConsumedMessage, ConsumeResponse, ConsumeStreamResponse } from '../gen/partq/v1/replica_pb.js';
+import { bytesFieldSize, tag, varintFieldSize, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeBytesField, writeVarint, writeVarintField } from './wire.js';
+import { WireFormatError } from './wire-format-error.js';
 
 /** One record of a partition as a consumer receives it. */
 export interface ConsumedRecord {
@@ -82,5 +83,73 @@ function consumedMessage(partitionId: number, record: ConsumedRecord): ConsumedM
     timestampMs: BigInt(record.timestampMs),
   };
   if (record.key !== undefined) message.key = record.key;
+  return message;
+}
+
+/** Every field of a ConsumedMessage was one this reader knows: else it gives up and protobuf-es reads the bytes. */
+class UnknownField extends Error {}
+
+/**
+ * The `messages` of a ConsumeResponse or ConsumeStreamResponse (the same bytes), read by hand into
+ * the objects fromBinary() makes, payloads and keys as views of `bytes`. Undefined when the bytes
+ * hold what this reader does not take (an unknown field, a negative or unsafe int64, malformed
+ * bytes): the caller then reads them with protobuf-es, which keeps unknown fields and reports
+ * malformed bytes its own way.
+ *
+ * Why: fromBinary() of a consume answer costs 1.1-1.4 µs per message here, through reflection. The
+ * gateway reads every delivery from its replica (~4 % of its CPU end to end, about a quarter on
+ * the consume lines).
+ */
+export function decodeConsumedMessages(bytes: Uint8Array): ConsumedMessage[] | undefined {
+  try {
+    const reader = new WireReader(bytes);
+    const messages: ConsumedMessage[] = [];
+    while (!reader.done) {
+      if (reader.tag() !== TAG_MESSAGE) throw new UnknownField();
+      const start = reader.lengthDelimited();
+      messages.push(readConsumedMessage(new WireReader(bytes, start, reader.pos)));
+    }
+    return messages;
+  } catch (error) {
+    if (error instanceof UnknownField || error instanceof WireFormatError) return undefined;
+    throw error;
+  }
+}
+
+/** A consume answer of this type read by hand (see decodeConsumedMessages), or undefined. */
+function consumeAnswerDecoder<T extends ConsumeStreamResponse | ConsumeResponse>(typeName: T['$typeName']): (bytes: Uint8Array) => T | undefined {
+  return (bytes) => {
+    const messages = decodeConsumedMessages(bytes);
+    return messages === undefined ? undefined : ({ $typeName: typeName, messages } as T);
+  };
+}
+
+export const decodeConsumeStreamResponse = consumeAnswerDecoder<ConsumeStreamResponse>('partq.v1.ConsumeStreamResponse');
+export const decodeConsumeResponse = consumeAnswerDecoder<ConsumeResponse>('partq.v1.ConsumeResponse');
+
+function readConsumedMessage(reader: WireReader): ConsumedMessage {
+  // proto3: a field left out is its zero value; a field written twice keeps its last value.
+  const message: ConsumedMessage = { $typeName: 'partq.v1.ConsumedMessage', partitionId: 0, offset: 0n, payload: new Uint8Array(0), timestampMs: 0n };
+  while (!reader.done) {
+    switch (reader.tag()) {
+      case TAG_PARTITION_ID:
+        message.partitionId = reader.int32();
+        break;
+      case TAG_OFFSET:
+        message.offset = BigInt(reader.uint());
+        break;
+      case TAG_PAYLOAD:
+        message.payload = reader.bytesView();
+        break;
+      case TAG_KEY:
+        message.key = reader.bytesView();
+        break;
+      case TAG_TIMESTAMP:
+        message.timestampMs = BigInt(reader.uint());
+        break;
+      default:
+        throw new UnknownField();
+    }
+  }
   return message;
 }

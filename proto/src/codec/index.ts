@@ -7,4 +7,12 @@ export { decodeSendMessageBatch, type BatchSendMessage } from './send-message-ba
 export { encodeGetUpdatesResponse, type PartitionUpdate } from './get-updates-response-codec.js';
 export { encodeAppendRequest, type AppendTarget } from './append-request-codec.js';
 export { encodeStoredRecordsAnswer, type StoredRecordsAnswerSchema } from './stored-records-answer-codec.js';
-export { encodeConsumedMessages, type ConsumedRecord, type EncodedConsumedMessages } from './consumed-messages-codec.js';
+export {
+  decodeConsumedMessages,
+  decodeConsumeResponse,
+  decodeConsumeStreamResponse,
+  encodeConsumedMessages,
+  type ConsumedRecord,
+  type EncodedConsumedMessages,
+} from './consumed-messages-codec.js';
+export { WIRE_DECODERS, type WireDecoder } from './wire-decoders.js';

@@ -7,6 +7,7 @@ import { ConsumerServiceConsumeResponseSchema } from '../gen/partq/v1/client_pb.
 import { ConsumerService } from '../wire.js';
 import { failureOf } from '../../test/failure-of.js';
 import { createLeanUnaryTransport } from './lean-unary-transport.js';
+import type { WireDecoders } from './answer-decoding.js';
 import { wireBytesOf } from './wire-bytes.js';
 
 // Server streams read by hand over HTTP/1.1 (http1-server-stream.ts), against connect-node's own
@@ -70,9 +71,9 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function client(agent = new http.Agent({ keepAlive: true })) {
+function client(agent = new http.Agent({ keepAlive: true }), decoders?: WireDecoders) {
   const streams = createConnectTransport({ baseUrl: url, httpVersion: '1.1', useBinaryFormat: true, nodeOptions: { agent } });
-  return createClient(ConsumerService, createLeanUnaryTransport({ baseUrl: url, agent, streams, headers: () => ({ 'x-default': 'd' }) }));
+  return createClient(ConsumerService, createLeanUnaryTransport({ baseUrl: url, agent, streams, headers: () => ({ 'x-default': 'd' }), decoders }));
 }
 
 it('reads every message, each marked with its wire bytes, with the headers and the trailers', async () => {
@@ -88,6 +89,25 @@ it('reads every message, each marked with its wire bytes, with the headers and t
   for (const response of received) expect(Buffer.from(wireBytesOf(response)!).equals(Buffer.from(toBinary(ConsumerServiceConsumeResponseSchema, response)))).toBe(true);
   expect(header?.get('x-answer')).toBe('yes');
   expect(trailer?.get('x-trailer')).toBe('sent 40');
+});
+
+it("reads each message with the answer type's hand-written decoder, and with fromBinary when it declines", async () => {
+  const seen: number[] = [];
+  const decoders: WireDecoders = new Map([
+    [
+      ConsumerServiceConsumeResponseSchema.typeName,
+      (bytes: Uint8Array) => {
+        seen.push(bytes.byteLength);
+        // Declines every other message: those are read by fromBinary.
+        return seen.length % 2 === 0 ? undefined : { $typeName: ConsumerServiceConsumeResponseSchema.typeName, messages: [] };
+      },
+    ],
+  ]);
+  const received = [];
+  for await (const response of client(undefined, decoders).consume({ topic: 'count', consumerId: 4 })) received.push(response);
+  expect(seen).toHaveLength(4);
+  expect(received.map((r) => r.messages.length)).toEqual([0, 1, 0, 1]);
+  expect(Number(received[3]!.messages[0]!.offset)).toBe(3);
 });
 
 it('fails with the code and metadata of an error sent before the first message', async () => {

@@ -1,9 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethodServerStreaming, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import { create, isMessage, toBinary, type DescMessage, type DescMethodServerStreaming, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, type StreamResponse } from '@connectrpc/connect';
 import { encodeEnvelope } from '@connectrpc/connect/protocol';
 import { endStreamFlag, endStreamFromJson } from '@connectrpc/connect/protocol-connect';
+import { decodeAnswer, type WireDecoders } from './answer-decoding.js';
 import { connectErrorOf, requestHeaders, splitHeaders, type HeadersInit, type RawHeaders } from './connect-http.js';
 import { EnvelopeReader } from './envelope-reader.js';
 import { wireBytesOf, withWireBytes } from './wire-bytes.js';
@@ -17,6 +18,8 @@ export interface Http1ServerStreamOptions {
   agent: http.Agent | undefined;
   /** Headers every call carries unless it sets them itself. */
   headers?: () => Record<string, string> | undefined;
+  /** Hand-written readers of the answer's messages, tried before fromBinary(). */
+  decoders?: WireDecoders;
 }
 
 /** Opens one server-streaming call; what a Connect transport's `stream` does for that kind of method. */
@@ -117,7 +120,7 @@ export function http1ServerStream(options: Http1ServerStreamOptions): ServerStre
       method,
       header: responseHeader,
       trailer,
-      message: readMessages(method, res, trailer, controller.signal, finish),
+      message: readMessages(method, res, trailer, controller.signal, finish, options.decoders),
     } as StreamResponse<I, O>;
   };
 }
@@ -129,6 +132,7 @@ async function* readMessages<O extends DescMessage>(
   trailer: Headers,
   signal: AbortSignal,
   finish: () => void,
+  decoders: WireDecoders | undefined,
 ): AsyncGenerator<MessageShape<O>> {
   const envelopes = new EnvelopeReader();
   let ended = false;
@@ -143,7 +147,7 @@ async function* readMessages<O extends DescMessage>(
           if (end.error) throw end.error;
           return;
         }
-        yield withWireBytes(decode(method, data), data);
+        yield withWireBytes(decode(method, data, decoders), data);
       }
     }
   } catch (error) {
@@ -159,9 +163,9 @@ async function* readMessages<O extends DescMessage>(
   throw new ConnectError('the stream ended without its end-of-stream message', Code.Unavailable);
 }
 
-function decode<O extends DescMessage>(method: DescMethodServerStreaming<DescMessage, O>, data: Uint8Array): MessageShape<O> {
+function decode<O extends DescMessage>(method: DescMethodServerStreaming<DescMessage, O>, data: Uint8Array, decoders: WireDecoders | undefined): MessageShape<O> {
   try {
-    return fromBinary(method.output, data);
+    return decodeAnswer(method.output, data, decoders);
   } catch (error) {
     throw new ConnectError(`the answer is not a valid ${method.output.typeName}`, Code.Internal, undefined, undefined, error);
   }

@@ -4,11 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type ServiceImpl } from '@connectrpc/connect';
 import { connectNodeAdapter, createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
-import { ProducerServiceRegisterRequestSchema } from '../gen/partq/v1/client_pb.js';
+import { ProducerServiceRegisterRequestSchema, ProducerServiceRegisterResponseSchema } from '../gen/partq/v1/client_pb.js';
 import { describeRpcFailure } from '../errors/rpc-error-mapping.js';
 import { ProducerService } from '../wire.js';
 import { failureOf } from '../../test/failure-of.js';
 import { createLeanUnaryTransport } from './lean-unary-transport.js';
+import type { WireDecoders } from './answer-decoding.js';
 import { withWireBytes } from './wire-bytes.js';
 
 /** Register calls on "slow" whose handler saw the call end (the client went, or the deadline passed). */
@@ -165,6 +166,29 @@ describe.each(['2', '1.1'] as const)('createLeanUnaryTransport over HTTP/%s', (v
     // The bytes say topic "wire"; the message's own field says otherwise.
     const marked = withWireBytes(create(ProducerServiceRegisterRequestSchema, { topic: 'fields!' }), Uint8Array.from([0x0a, 4, ...Buffer.from('wire')]));
     expect((await client.register(marked)).producerId).toBe(4);
+  });
+});
+
+describe.each(['2', '1.1'] as const)('createLeanUnaryTransport over HTTP/%s with hand-written decoders', (version) => {
+  it("reads an answer with its type's decoder, and with fromBinary when the decoder declines", async () => {
+    const server = await startServer(version);
+    const sessions = version === '2' ? new Http2SessionManager(server.url) : undefined;
+    const agent = version === '1.1' ? new http.Agent({ keepAlive: true }) : undefined;
+    const streams = createConnectTransport({ baseUrl: server.url, httpVersion: version, useBinaryFormat: true });
+    let declines = false;
+    const decoders: WireDecoders = new Map([
+      [ProducerServiceRegisterResponseSchema.typeName, () => (declines ? undefined : create(ProducerServiceRegisterResponseSchema, { producerId: 99 }))],
+    ]);
+    const client = createClient(ProducerService, createLeanUnaryTransport({ baseUrl: server.url, http2: sessions, agent, streams, decoders }));
+    try {
+      expect((await client.register({ topic: 'abc' })).producerId).toBe(99);
+      declines = true;
+      expect((await client.register({ topic: 'abc' })).producerId).toBe(3);
+    } finally {
+      sessions?.abort();
+      agent?.destroy();
+      await server.close();
+    }
   });
 });
 

@@ -1,9 +1,10 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape } from '@bufbuild/protobuf';
+import { create, isMessage, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, type Transport, type UnaryResponse } from '@connectrpc/connect';
 import type { Http2SessionManager } from '@connectrpc/connect-node';
+import { decodeAnswer, type WireDecoders } from './answer-decoding.js';
 import { connectErrorOf, requestHeaders, splitHeaders, type HeadersInit, type RawHeaders } from './connect-http.js';
 import { http1ServerStream } from './http1-server-stream.js';
 import { wireBytesOf } from './wire-bytes.js';
@@ -21,6 +22,8 @@ export interface LeanUnaryTransportOptions {
   streams: Transport;
   /** Headers every call carries unless it sets them itself (a server passing on its request id). */
   headers?: () => Record<string, string> | undefined;
+  /** Hand-written readers of answers (unary and, over HTTP/1.1, streamed), tried before fromBinary(). */
+  decoders?: WireDecoders;
 }
 
 /**
@@ -94,7 +97,7 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
             return;
           }
           try {
-            const message = fromBinary(method.output, bytes);
+            const message = decodeAnswer(method.output, bytes, options.decoders);
             finish(() => resolve({ stream: false, service: method.parent, method, header: responseHeader, message, trailer }));
           } catch (error) {
             finish(() => reject(ConnectError.from(error, Code.Internal)));
@@ -106,7 +109,7 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
     });
 
   // Over HTTP/1.1, server streams are read by hand too (http1-server-stream.ts); the rest go to `streams`.
-  const serverStream = options.http2 ? undefined : http1ServerStream({ baseUrl: url, agent: options.agent, headers: options.headers });
+  const serverStream = options.http2 ? undefined : http1ServerStream({ baseUrl: url, agent: options.agent, headers: options.headers, decoders: options.decoders });
   const stream: Transport['stream'] = (method, signal, timeoutMs, header, input, contextValues) =>
     serverStream && method.methodKind === 'server_streaming'
       ? serverStream(method, signal, timeoutMs, header, input)

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Transport } from '@connectrpc/connect';
 import { createLeanUnaryTransport as createClientTransport } from '@partq/client-core';
+import { WIRE_DECODERS } from '@partq/proto';
 import { currentRequestId, REQUEST_ID_HEADER } from '../context/request-context.js';
 
 /**
@@ -10,10 +11,11 @@ import { currentRequestId, REQUEST_ID_HEADER } from '../context/request-context.
  *
  * Why not connect-node for unary calls: it spends ~300 µs of client CPU per call on machinery around
  * the exchange (~900 µs per call for both sides against ~600 µs this way, same server), and roles
- * make a unary call for every batch they move (Append, GetUpdates, Fetch, Commit).
+ * make a unary call for every batch they move (Append, GetUpdates, Fetch, Commit). Consume answers
+ * are read by @partq/proto's hand-written decoders (WIRE_DECODERS), not by reflection.
  */
 export function createLeanUnaryTransport(baseUrl: string, agent: http.Agent, streams: Transport): Transport {
-  return createClientTransport({ baseUrl, agent, streams, headers: requestIdHeader });
+  return createClientTransport({ baseUrl, agent, streams, headers: requestIdHeader, decoders: WIRE_DECODERS });
 }
 
 function requestIdHeader(): Record<string, string> | undefined {
