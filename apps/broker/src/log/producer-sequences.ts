@@ -117,7 +117,7 @@ function append(window: ProducerWindow, sequence: number, offset: number): void 
   const { runs } = window;
   const last = runs.length > window.head ? runs[runs.length - 1]! : undefined;
   window.size++;
-  if (last !== undefined && sequence === last.firstSequence + last.count && offset === last.firstOffset + last.count) {
+  if (last !== undefined && sequence === lastSequenceOf(last) + 1 && offset === last.firstOffset + last.count) {
     last.count++;
     return;
   }
