@@ -4,7 +4,6 @@ import type { PartitionStore } from './log/partition-store.js';
 /** Records per Append request: a histogram of batch sizes shows whether callers batch at all. */
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
 
-/** The broker's own series, registered on the process registry next to the runtime's RPC metrics. */
 /** WAL group commits: fsync latency, and how many records each made durable (the batching that pays for it). */
 export function walSyncMetrics(registry: Registry): (seconds: number, records: number) => void {
   const seconds = new Histogram({
@@ -25,6 +24,7 @@ export function walSyncMetrics(registry: Registry): (seconds: number, records: n
   };
 }
 
+/** The broker's own series, registered on the process registry next to the runtime's RPC metrics. */
 export class BrokerMetrics {
   private readonly appendedRecords: Counter<'topic_id' | 'partition'>;
   private readonly appendBatchSize: Histogram;

@@ -162,12 +162,12 @@ async function isReady(ready: ServiceServerOptions['ready'], app: FastifyInstanc
   }
 }
 
-/** A host a client can dial: loopback for the wildcard addresses, brackets for IPv6. */
 /** The response schema of a probe answer: `{"status": "<status>"}`. */
 function statusAnswer(status: string) {
   return { type: 'object', required: ['status'], properties: { status: { type: 'string', const: status } } } as const;
 }
 
+/** A host a client can dial: loopback for the wildcard addresses, brackets for IPv6. */
 function dialableHost(host: string): string {
   if (host === '' || host === '0.0.0.0') return '127.0.0.1';
   if (host === '::' || host === '[::]') return '[::1]';
