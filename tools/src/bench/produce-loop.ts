@@ -27,7 +27,7 @@ export async function produceFor(
 ): Promise<number> {
   const end = performance.now() + durationMs;
   let lastAck = performance.now();
-  const settle = (sentAt: number) => (): void => {
+  const acked = (sentAt: number): void => {
     lastAck = performance.now();
     tally.acked++;
     latency.record(lastAck - sentAt);
@@ -40,7 +40,7 @@ export async function produceFor(
   if (mode === 'one-at-a-time') {
     while (performance.now() < end) {
       const sentAt = performance.now();
-      await send().then(settle(sentAt), failed);
+      await send().then(() => acked(sentAt), failed);
     }
     return lastAck;
   }
@@ -62,7 +62,18 @@ export async function produceFor(
     }
     outstanding++;
     const sentAt = performance.now();
-    void send().then(settle(sentAt), failed).finally(release);
+    // One promise per send, not a then() and a finally() chain: at 50 000 sends a second those
+    // cost the bench process 9.5 µs per message instead of 6.8, CPU the measured cluster lacked.
+    void send().then(
+      () => {
+        acked(sentAt);
+        release();
+      },
+      (error: unknown) => {
+        failed(error);
+        release();
+      },
+    );
     // Let timers (the producer's linger) and I/O run now and then while the window is not full.
     if (outstanding % 1000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
