@@ -58,10 +58,12 @@ RUN mkdir -p /var/lib/partq/broker && chown -R node:node /var/lib/partq
 ENV PARTQ_BROKER_HOST=0.0.0.0 \
     PARTQ_BROKER_PORT=7101 \
     PARTQ_BROKER_DATA_DIR=/var/lib/partq/broker
-# glibc malloc serves batch-sized buffers from its heap instead of mmap: roles fault far fewer
-# pages in (MALLOC_TUNING_ENV in libs/runtime says why; the local cluster launcher sets the same).
+# glibc malloc serves batch-sized buffers from its heap instead of mmap, on transparent huge pages
+# where the host allows them: roles fault far fewer pages in (MALLOC_TUNING_ENV in libs/runtime
+# says why; the local cluster launcher sets the same).
 ENV MALLOC_MMAP_THRESHOLD_=33554432 \
-    MALLOC_TRIM_THRESHOLD_=67108864
+    MALLOC_TRIM_THRESHOLD_=67108864 \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 USER node
 EXPOSE 7101
 # /healthz: the process is up; /readyz: it can serve.
