@@ -17,7 +17,7 @@
  * (glibc 2.35+) asks for transparent huge pages (madvise) on what malloc maps: one fault per 2 MiB
  * where the kernel allows them (THP "madvise" or "always"; with "never" nothing changes). Measured
  * on fresh clusters, pipelined 1 KiB (docs/performance.md, sixteenth round): brokers' CPU per
- * message down a quarter, resident memory up a few percent.
+ * message down a quarter; resident memory up a few percent in brokers, up to a quarter in the manager.
  */
 export const MALLOC_TUNING_ENV: Readonly<Record<string, string>> = Object.freeze({
   // 32 MiB: the largest value glibc accepts on 64-bit systems.
