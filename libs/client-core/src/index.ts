@@ -3,6 +3,7 @@ export type { ClientErrors, ClientFailure, ClientFailureCode } from './errors/cl
 export { ClientError } from './errors/client-error.js';
 export type { ClientErrorOptions } from './errors/client-error.js';
 export { ERROR_CODE_HEADER, abortedFailure, describeRpcFailure, toClientError } from './errors/rpc-error-mapping.js';
+export { isNetworkErrorCode, isNetworkFailure } from './errors/network-failure.js';
 export { abortHelpers } from './abort.js';
 export type { AbortHelpers } from './abort.js';
 export { DEFAULT_HTTP_VERSION, Gateways } from './transport/gateways.js';

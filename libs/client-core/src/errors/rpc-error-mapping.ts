@@ -1,5 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { ClientErrors, ClientFailure, ClientFailureCode } from './client-failure.js';
+import { isNetworkFailure } from './network-failure.js';
 
 /** Response metadata key in which the partq server names the error exactly. */
 export const ERROR_CODE_HEADER = 'partq-error-code';
@@ -53,26 +54,6 @@ const FROM_CONNECT_CODE: Record<Code, ClientFailureCode> = {
   [Code.Unauthenticated]: 'PERMISSION_DENIED',
 };
 
-/** Node and undici error codes that mean "could not reach the gateway (now)". */
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ERR_HTTP2_STREAM_CANCEL',
-  'ERR_HTTP2_GOAWAY_SESSION',
-  'ERR_HTTP2_SESSION_ERROR',
-  'ERR_HTTP2_INVALID_SESSION',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
 /**
  * Describes whatever an RPC call threw: `partq-error-code` when the server sent it, otherwise the
  * Connect code, with network failures (found along the `cause` chain) as UNAVAILABLE. `signal` is the
@@ -85,11 +66,11 @@ export function describeRpcFailure(error: unknown, signal?: AbortSignal): Client
     const mapped = serverCode !== undefined ? FROM_SERVER_CODE[serverCode] : undefined;
     if (mapped !== undefined) return { code: mapped, message: error.rawMessage, cause: error, serverCode };
     let code = FROM_CONNECT_CODE[error.code] ?? 'INTERNAL';
-    if (code === 'INTERNAL' && hasNetworkCause(error)) code = 'UNAVAILABLE';
+    if (code === 'INTERNAL' && isNetworkFailure(error)) code = 'UNAVAILABLE';
     return { code, message: error.rawMessage, cause: error, ...(serverCode === undefined ? {} : { serverCode }) };
   }
   const message = error instanceof Error ? error.message : String(error);
-  if (hasNetworkCause(error)) return { code: 'UNAVAILABLE', message, cause: error };
+  if (isNetworkFailure(error)) return { code: 'UNAVAILABLE', message, cause: error };
   const name = error instanceof Error ? error.name : undefined;
   if (name === 'TimeoutError') return { code: 'TIMEOUT', message, cause: error };
   return { code: 'INTERNAL', message, cause: error };
@@ -104,13 +85,4 @@ export function abortedFailure(signal: AbortSignal): ClientFailure {
 export function toClientError<E extends Error>(errors: ClientErrors<E>, error: unknown, signal?: AbortSignal): E {
   if (errors.isOwn(error)) return error;
   return errors.fromFailure(describeRpcFailure(error, signal));
-}
-
-function hasNetworkCause(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 8; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
 }
