@@ -10,7 +10,7 @@ const taken = new Map<string, string>();
  * A named prepared statement: each connection parses it once, and PostgreSQL reuses its plan on
  * the following runs. Kysely sends every query unnamed, so PostgreSQL parses and plans it again each
  * time; for a statement run per delivery (a consumer's position commit) that was half of the
- * statement's PostgreSQL CPU (docs/performance.md, fourteenth round). Kept to a few fixed texts:
+ * statement's PostgreSQL CPU (docs/performance-log.md, fourteenth round). Kept to a few fixed texts:
  * every connection keeps every statement it prepared until it closes.
  *
  * Parameters are `$1…$n` in `text`, given in order to `run`.

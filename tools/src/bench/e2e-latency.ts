@@ -22,7 +22,7 @@ export function e2eLatencyName(size: number, rate: number): string {
  *
  * The same clients first run --e2e-warmup at the same rate on a topic of their own, unmeasured: the
  * roles' and the clients' JIT is still compiling the delivery path at first. On a freshly started
- * cluster 5 s of it took p99 from 143-150 to 70-77 ms (docs/performance.md, eighth round).
+ * cluster 5 s of it took p99 from 143-150 to 70-77 ms (docs/performance-log.md, eighth round).
  */
 export async function measureE2eLatency(context: BenchContext): Promise<MeasuredResult> {
   const { options, target } = context;

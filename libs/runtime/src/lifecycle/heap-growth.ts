@@ -10,7 +10,7 @@ import type { NumberOption } from '../config/spec.js';
  * a third of its CPU in marking and sweeping. At 300 % (the heap may reach four times what the
  * last full GC kept), in alternated runs of the same load, a broker made 6 full GCs instead of
  * 17–23 and its CPU per 100 B message fell from 17.0–17.6 µs to 11.7–14.1 µs, for ~30–50 MB more
- * resident memory per role (docs/performance.md, eighth round).
+ * resident memory per role (docs/performance-log.md, eighth round).
  */
 export const heapGrowthOption = {
   type: 'integer',

@@ -9,14 +9,14 @@
  * serves those from `mmap` and gives them back with `munmap` (or trims the heap's top), so each
  * one faults in again page by page: copying 1 MiB into a fresh buffer cost 300 µs of CPU here,
  * into one from the heap 25 µs. Allocations up to 32 MiB come from the heap, which keeps up to
- * 64 MiB free before giving memory back. Measured with 1 KiB messages (docs/performance.md,
+ * 64 MiB free before giving memory back. Measured with 1 KiB messages (docs/performance-log.md,
  * eleventh round): page faults per message halved in every role, and the roles' CPU per message fell.
  *
  * The heap itself still faults in page by page as it grows (a fresh role, a filling tail cache),
  * and a fault of a 4 KiB page cost 15-17 µs of CPU on the project's VM. `glibc.malloc.hugetlb=1`
  * (glibc 2.35+) asks for transparent huge pages (madvise) on what malloc maps: one fault per 2 MiB
  * where the kernel allows them (THP "madvise" or "always"; with "never" nothing changes). Measured
- * on fresh clusters, pipelined 1 KiB (docs/performance.md, sixteenth round): brokers' CPU per
+ * on fresh clusters, pipelined 1 KiB (docs/performance-log.md, sixteenth round): brokers' CPU per
  * message down a quarter; resident memory up a few percent in brokers, up to a quarter in the manager.
  */
 export const MALLOC_TUNING_ENV: Readonly<Record<string, string>> = Object.freeze({
