@@ -105,7 +105,7 @@ test('produce 1000 lines from a file, size, then consume them back as JSON lines
     expect(l.topic).toBe('cli-lines');
     expect(new Date(l.timestamp).toISOString()).toBe(l.timestamp);
   }
-  // Keyless lines go round robin by batch (one batch on the wire at a time): in every partition the
+  // Keyless lines go one partition for a while, a batch at a time (one batch on the wire at a time): in every partition the
   // lines are in file order.
   const byPartition = new Map<number, Line[]>();
   for (const l of got) byPartition.set(l.partition, [...(byPartition.get(l.partition) ?? []), l]);

@@ -14,8 +14,15 @@ describe('gateway config', () => {
       bodyLimit: 2 * MIB + 64 * 1024,
       batchBodyLimit: 16 * MIB,
       produceTimeoutMs: 10_000,
+      stickyPartitionBytes: 16 * 1024,
       logLevel: 'info',
     });
+  });
+
+  test('how long keyless messages stay on a partition', () => {
+    expect(loadGatewayConfig({ argv: ['--sticky-partition-bytes', '0'], env: {} }).stickyPartitionBytes).toBe(0);
+    expect(loadGatewayConfig({ argv: [], env: { PARTQ_GATEWAY_STICKY_PARTITION_BYTES: '65536' } }).stickyPartitionBytes).toBe(65_536);
+    expect(() => loadGatewayConfig({ argv: [], env: { PARTQ_GATEWAY_STICKY_PARTITION_BYTES: '-1' } })).toThrow(ConfigError);
   });
 
   test('environment, then flags over it', () => {

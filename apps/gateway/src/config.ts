@@ -42,6 +42,14 @@ export const gatewayConfigSpec = defineConfig({
     min: 1,
     description: 'How long a produce may wait for a partition owner (retries included) before it fails',
   },
+  stickyPartitionBytes: {
+    type: 'integer',
+    env: 'PARTQ_GATEWAY_STICKY_PARTITION_BYTES',
+    default: 16 * 1024,
+    min: 0,
+    description:
+      'Bytes of messages without partition, key or sequence (REST) that go to one partition of a topic before the next takes over (0: the next after every append)',
+  },
   heapGrowthPercent: heapGrowthOption,
   logLevel: {
     type: 'string',
@@ -73,6 +81,8 @@ export interface GatewayConfig {
   /** Largest body of POST /producer/produce and of any Connect call. */
   batchBodyLimit: number;
   produceTimeoutMs: number;
+  /** Bytes of messages that nothing places (REST) that go to one partition before the next takes over. */
+  stickyPartitionBytes: number;
   logLevel: Config<typeof gatewayConfigSpec>['logLevel'];
   /** V8's heap growth past the last full GC, in % (see heapGrowthOption); applied by main. */
   heapGrowthPercent: number;
@@ -96,6 +106,7 @@ export function resolveGatewayConfig(raw: Config<typeof gatewayConfigSpec>): Gat
     bodyLimit,
     batchBodyLimit: Math.max(raw.batchBodyLimit ?? DEFAULT_BATCH_BODY_LIMIT_BYTES, bodyLimit),
     produceTimeoutMs: raw.produceTimeout,
+    stickyPartitionBytes: raw.stickyPartitionBytes,
     logLevel: raw.logLevel,
     heapGrowthPercent: raw.heapGrowthPercent,
     instanceId: raw.instanceId ?? `gateway-${process.pid}`,

@@ -87,6 +87,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       brokers,
       maxMessageBytes: config.maxMessageBytes,
       produceTimeoutMs: config.produceTimeoutMs,
+      stickyPartitionBytes: config.stickyPartitionBytes,
       logger,
       onProduced: (topic, producerId, count) => {
         metrics.produced.inc({ topic: topic.name }, count);

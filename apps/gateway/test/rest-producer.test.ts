@@ -2,11 +2,13 @@ import { expectFailure, get, post, postRaw } from './http.js';
 import { startFakeCluster, type FakeCluster } from './fakes/fake-cluster.js';
 
 const MAX_MESSAGE_BYTES = 1024;
+/** How long keyless messages stay on a partition here: two messages of 1000 bytes, not three. */
+const STICKY_PARTITION_BYTES = 2048;
 let cluster: FakeCluster;
 let producerId: number;
 
 beforeAll(async () => {
-  cluster = await startFakeCluster({ brokers: 2, gateway: { maxMessageBytes: MAX_MESSAGE_BYTES, batchBodyLimit: 256 * 1024 } });
+  cluster = await startFakeCluster({ brokers: 2, gateway: { maxMessageBytes: MAX_MESSAGE_BYTES, batchBodyLimit: 256 * 1024, stickyPartitionBytes: STICKY_PARTITION_BYTES } });
   await post(app(), '/topics', { topic_name: 'events', partitions: 3 });
   await post(app(), '/topics', { topic_name: 'other', partitions: 1 });
   producerId = (await post(app(), '/producer/register', { topic: 'events' })).body.producer_id;
@@ -65,17 +67,19 @@ describe('POST /producer/produce, one message', () => {
     expect(text(stored.key!)).toBe('customer-7');
   });
 
-  test('keyless messages take partitions in turn one at a time, and share Appends when they come together', async () => {
+  test('keyless messages stay on a partition for stickyPartitionBytes one at a time, and share Appends when they come together', async () => {
     await post(app(), '/topics', { topic_name: 'spread', partitions: 3 });
     const id = (await post(app(), '/producer/register', { topic: 'spread' })).body.producer_id;
     const produce = (message: string) => post(app(), '/producer/produce', { topic: 'spread', producer_id: id, message });
     const partitionsOfTopic = () => [0, 1, 2].map((p) => logOf('spread', p).map((r) => text(r.payload)));
 
-    // One at a time: each request's Append comes back before the next request, which takes the next partition.
+    // One at a time: the topic stays on its partition until stickyPartitionBytes have gone to it,
+    // here three messages of 1000 bytes, and the next partition takes the next three.
     const sequential: number[] = [];
-    for (let i = 0; i < 6; i++) sequential.push((await produce(`s${i}`)).body.partition_id);
-    expect(sequential.slice(3)).toEqual(sequential.slice(0, 3));
-    expect(new Set(sequential).size).toBe(3);
+    for (let i = 0; i < 6; i++) sequential.push((await produce(`s${i}`.padEnd(1000, 'x'))).body.partition_id);
+    const first = sequential[0]!;
+    const next = (first + 1) % 3;
+    expect(sequential).toEqual([first, first, first, next, next, next]);
 
     // Together: requests that arrive while an Append to the current partition is in flight wait there and go out in one Append.
     const appendsBefore = cluster.state.appendRequests.length;

@@ -10,7 +10,7 @@ export interface PartitionChoice {
   sequence?: number;
   /**
    * The position for a message nothing else places (any integer; taken modulo the count). The
-   * gateway gives round robin by batch: see apps/gateway/src/produce/sticky-partitions.ts.
+   * gateway keeps a topic on one partition for a while: see apps/gateway/src/produce/sticky-partitions.ts.
    */
   roundRobin: () => number;
 }

@@ -27,6 +27,13 @@ export interface ProducerOptions {
   /** Approximate bytes per batch. Default 1 MiB. */
   maxBatchBytes?: number;
   /**
+   * Keyless messages (no key, no partition) stay on one partition of their topic until about this
+   * many bytes have gone to it, then move on to the next, a whole batch at a time (Kafka's uniform
+   * sticky partitioner). A run of small batches then costs one broker's appends instead of waking
+   * every partition's broker in turn. Default 16 384; 0 moves on with every batch.
+   */
+  stickyPartitionBytes?: number;
+  /**
    * Batches on the wire at once; beyond that send() waits. Default 8. While one of them waits to
    * retry, no new batch goes out. Keep maxInFlight × maxBatchCount within the broker's window of
    * 8192 sequences per producer and partition, or a retried batch may be refused as too old.
@@ -41,12 +48,16 @@ export interface ProducerOptions {
   idempotent?: boolean;
 }
 
+/** Kafka's batch.size, which its uniform sticky partitioner (KIP-794) stays on a partition for. */
+export const DEFAULT_STICKY_PARTITION_BYTES = 16 * 1024;
+
 export interface ResolvedProducerOptions {
   urls: string[];
   httpVersion: HttpVersion;
   lingerMs: number;
   maxBatchCount: number;
   maxBatchBytes: number;
+  stickyPartitionBytes: number;
   maxInFlight: number;
   retry: RetryPolicy;
   acks: Acks;
@@ -65,6 +76,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     lingerMs: count('lingerMs', options.lingerMs, 5, 0),
     maxBatchCount: count('maxBatchCount', options.maxBatchCount, 500, 1),
     maxBatchBytes: count('maxBatchBytes', options.maxBatchBytes, 1024 * 1024, 1),
+    stickyPartitionBytes: count('stickyPartitionBytes', options.stickyPartitionBytes, DEFAULT_STICKY_PARTITION_BYTES, 0),
     maxInFlight: count('maxInFlight', options.maxInFlight, 8, 1),
     retry: {
       deadlineMs: count('retry.deadlineMs', options.retry?.deadlineMs, 30_000, 0),

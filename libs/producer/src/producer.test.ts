@@ -113,8 +113,8 @@ describe('send', () => {
     expect([...(first?.messages ?? []), ...(second?.messages ?? [])].map((m) => m.sequence)).toEqual([0n, 1n, 2n]);
   });
 
-  it('sends the keyless messages of a batch to one partition and the next batch to the next; a retry keeps it', async () => {
-    const p = producer({ lingerMs: 0 });
+  it('with stickyPartitionBytes 0, sends the keyless messages of a batch to one partition and the next batch to the next; a retry keeps it', async () => {
+    const p = producer({ lingerMs: 0, stickyPartitionBytes: 0 });
     await p.createTopic('spread', { partitions: 3 });
     const first = await p.send('spread', ['a', 'b', { value: 'c', key: 'k' }, { value: 'd', partition: 2 }]);
     gateway.failNext('send', { kind: 'reset-after-write' });
@@ -128,6 +128,28 @@ describe('send', () => {
     expect(wire[1]).toEqual(wire[2]);
     const stored = gateway.topics.get('spread')!.partitions.flat().map((m) => m.value).sort();
     expect(stored).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('keeps keyless batches on one partition until stickyPartitionBytes have gone to it, then moves on', async () => {
+    const p = producer({ lingerMs: 0 });
+    await p.createTopic('stay', { partitions: 3 });
+    const small = [];
+    for (let i = 0; i < 5; i++) small.push(await p.send('stay', `small-${i}`));
+    const partition = small[0]!.partition;
+    expect(small.map((r) => r.partition)).toEqual([partition, partition, partition, partition, partition]);
+    // One batch of 16 KiB crosses the default limit and still goes whole where the others went.
+    const big = await p.send('stay', Array.from({ length: 16 }, () => 'x'.repeat(1024)));
+    expect(new Set(big.map((r) => r.partition))).toEqual(new Set([partition]));
+    const after = await p.send('stay', 'after');
+    expect(after.partition).toBe((partition + 1) % 3);
+  });
+
+  it('refuses a stickyPartitionBytes that is not a number >= 0', () => {
+    for (const stickyPartitionBytes of [-1, Number.NaN, '16' as unknown as number]) {
+      expect(() => new Producer({ urls: ['http://127.0.0.1:1'], stickyPartitionBytes })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('stickyPartitionBytes') }),
+      );
+    }
   });
 
   it('sends no sequences when not idempotent', async () => {

@@ -63,7 +63,7 @@ export class Producer implements AsyncDisposable {
   private readonly registrations: Registrations;
   private readonly accumulator: Accumulator;
   private readonly dispatcher: Dispatcher;
-  private readonly batchPartitions = new BatchPartitions();
+  private readonly batchPartitions: BatchPartitions;
   private readonly batchTargets = new WeakMap<Registration, Map<Acks, BatchTarget>>();
   /** Every send() not settled yet, for flush() and close(). */
   private readonly pendingSends = new Set<PendingSend>();
@@ -78,6 +78,7 @@ export class Producer implements AsyncDisposable {
     this.options = resolveProducerOptions(options);
     this.gateways = new Gateways(ProducerService, this.options.urls, producerErrors, this.options.httpVersion);
     this.registrations = new Registrations((topic, partition, signal) => this.registerRemote(topic, partition, signal));
+    this.batchPartitions = new BatchPartitions(this.options.stickyPartitionBytes);
     this.dispatcher = new Dispatcher(this.options.maxInFlight, (batch, retrying) => this.sendBatch(batch, retrying));
     this.admissionQueue = new AdmissionQueue(this.dispatcher, (send) => this.appendAdmitted(send));
     this.accumulator = new Accumulator({

@@ -32,6 +32,8 @@ export interface ProducerRouterOptions {
   onProduced?: (topic: Topic, producerId: number, count: number) => void;
   /** Called when keyless messages leave a partition whose Append has been out too long (metrics). */
   onPartitionStalled?: (topic: Topic, partitionId: number) => void;
+  /** Bytes of messages without partition, key or sequence that go to one partition before the next takes over. */
+  stickyPartitionBytes: number;
 }
 
 interface PartitionBatch {
@@ -56,6 +58,7 @@ export class ProducerRouter {
 
   constructor(private readonly options: ProducerRouterOptions) {
     this.sticky = new StickyPartitions({
+      stickyBytes: options.stickyPartitionBytes,
       onStall: (topicId, partitionId) => {
         const topic = options.view.topicById(topicId);
         if (topic) options.onPartitionStalled?.(topic, partitionId);
@@ -159,7 +162,7 @@ export class ProducerRouter {
           const client = brokers.get(broker.address);
           const lane = `${broker.address}|${topic.id}|${partitionId}|${partition.epoch}|${acks}`;
           const answer = await this.coalescer.append(lane, records, deadline, (group, groupDeadline) => {
-            this.sticky.sent(topic.id, partitionId);
+            this.sticky.sent(topic.id, partitionId, recordBytes(group));
             return this.append(client, partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks }, group, groupDeadline).finally(() =>
               this.sticky.settled(topic.id, partitionId, topic.partitionCount),
             );
@@ -241,4 +244,11 @@ function groupByPartition(partitions: readonly number[]): PartitionBatch[] {
     batch.indexes.push(index);
   });
   return [...byPartition.values()];
+}
+
+/** The payload and key bytes of an Append's records. */
+function recordBytes(records: readonly AppendRecordInit[]): number {
+  let bytes = 0;
+  for (const record of records) bytes += (record.payload?.byteLength ?? 0) + (record.key?.byteLength ?? 0);
+  return bytes;
 }

@@ -36,7 +36,7 @@ describe('StickyPartitions, a stalled partition', () => {
     const stalls: [number, number][] = [];
     const sticky = new StickyPartitions({ start: () => 0, stallMs: 200, now: () => now, onStall: (topic, partition) => stalls.push([topic, partition]) });
     expect(sticky.partitionFor(1, 3)).toBe(0);
-    sticky.sent(1, 0);
+    sticky.sent(1, 0, 100);
     now += 150;
     expect(sticky.partitionFor(1, 3)).toBe(0);
     now += 100;
@@ -51,10 +51,51 @@ describe('StickyPartitions, a stalled partition', () => {
     let now = 0;
     const sticky = new StickyPartitions({ start: () => 2, stallMs: 200, now: () => now });
     expect(sticky.partitionFor(9, 3)).toBe(2);
-    sticky.sent(9, 2);
+    sticky.sent(9, 2, 100);
     now = 150;
-    sticky.sent(9, 2);
+    sticky.sent(9, 2, 100);
     now = 201;
     expect(sticky.partitionFor(9, 3)).toBe(0);
+  });
+});
+
+describe('StickyPartitions staying for stickyBytes', () => {
+  it('stays on a partition while its Appends come back, until stickyBytes have gone to it', () => {
+    const sticky = new StickyPartitions({ start: () => 0, stickyBytes: 1000 });
+    expect(sticky.partitionFor(3, 3)).toBe(0);
+    sticky.sent(3, 0, 600);
+    sticky.settled(3, 0, 3);
+    expect(sticky.partitionFor(3, 3)).toBe(0);
+    sticky.sent(3, 0, 400);
+    sticky.settled(3, 0, 3);
+    expect(sticky.partitionFor(3, 3)).toBe(1);
+    // The new partition counts from zero.
+    sticky.sent(3, 1, 999);
+    sticky.settled(3, 1, 3);
+    expect(sticky.partitionFor(3, 3)).toBe(1);
+  });
+
+  it('counts only Appends to the current partition', () => {
+    const sticky = new StickyPartitions({ start: () => 0, stickyBytes: 1000 });
+    expect(sticky.partitionFor(3, 3)).toBe(0);
+    sticky.sent(3, 2, 5000);
+    sticky.settled(3, 2, 3);
+    sticky.settled(3, 0, 3);
+    expect(sticky.partitionFor(3, 3)).toBe(0);
+  });
+
+  it('still leaves a partition whose Append stalls, whatever went to it', () => {
+    let now = 0;
+    const sticky = new StickyPartitions({ start: () => 0, stickyBytes: 1_000_000, stallMs: 200, now: () => now });
+    expect(sticky.partitionFor(4, 3)).toBe(0);
+    sticky.sent(4, 0, 10);
+    now = 150;
+    sticky.settled(4, 0, 3);
+    // Came back in time: the clock starts again with the next Append.
+    sticky.sent(4, 0, 10);
+    now = 300;
+    expect(sticky.partitionFor(4, 3)).toBe(0);
+    now = 351;
+    expect(sticky.partitionFor(4, 3)).toBe(1);
   });
 });

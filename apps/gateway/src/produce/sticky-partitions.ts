@@ -1,15 +1,16 @@
 /**
  * Where messages go that name no partition and carry neither a key nor a sequence (REST, one
- * message per request, say): per topic, one partition at a time, moving on to the next each time an
- * Append to it comes back (round robin by batch, as Kafka's sticky partitioner does).
+ * message per request, say): per topic, one partition at a time. The topic stays on a partition
+ * until `stickyBytes` of such messages have gone to it, and moves on to the next when an Append to
+ * it comes back after that (Kafka's uniform sticky partitioner, KIP-794, as the npm producer does).
  *
  * Why: spread one message per partition, concurrent requests land on every partition and each
  * Append carries three or four of them (measured: 16 REST connections, 3 partitions). Kept on one
  * partition while an Append to it is in flight, they queue in one lane of the AppendCoalescer and
- * go out together, so the broker's RPC and fsync are shared by many requests. A request that finds
- * the partition idle is still sent at once, so nothing waits longer than it did; with no
- * concurrency every Append comes back before the next request and the partition moves on every
- * time: plain round robin.
+ * go out together, so the broker's RPC and fsync are shared by many requests. Staying on after
+ * the Append comes back keeps one broker busy with a run of Appends instead of waking each broker
+ * from idle in turn. A request that finds the partition idle is still sent at once, so nothing
+ * waits longer than it did. With `stickyBytes` 0 the topic moves on after every Append.
  */
 /** An Append to the current partition outstanding longer than this moves new messages on (its broker may be stalled or dead). */
 export const DEFAULT_STALL_MS = 200;
@@ -18,11 +19,15 @@ interface Current {
   partition: number;
   /** When the oldest Append to it that has not come back went out. */
   sentAt: number | undefined;
+  /** Bytes of the Appends sent to it since it became current. */
+  bytes: number;
 }
 
 export interface StickyPartitionsOptions {
   /** The first partition of a topic (modulo its count); random by default, so gateways do not all start on 0. */
   start?: () => number;
+  /** Bytes that go to a topic's partition before the next takes over; 0 (the default) moves on after every Append. */
+  stickyBytes?: number;
   stallMs?: number;
   now?: () => number;
   /** Told when a topic leaves a partition whose Append was out longer than `stallMs`. */
@@ -33,11 +38,13 @@ export class StickyPartitions {
   private readonly current = new Map<number, Current>();
   private readonly start: () => number;
   private readonly stallMs: number;
+  private readonly stickyBytes: number;
   private readonly now: () => number;
 
   constructor(private readonly options: StickyPartitionsOptions = {}) {
     this.start = options.start ?? (() => Math.floor(Math.random() * 0x7fffffff));
     this.stallMs = options.stallMs ?? DEFAULT_STALL_MS;
+    this.stickyBytes = options.stickyBytes ?? 0;
     this.now = options.now ?? Date.now;
   }
 
@@ -55,24 +62,33 @@ export class StickyPartitions {
       return this.moveOn(topicId, current.partition, partitionCount);
     }
     const first = this.start() % partitionCount;
-    this.current.set(topicId, { partition: first, sentAt: undefined });
+    this.current.set(topicId, { partition: first, sentAt: undefined, bytes: 0 });
     return first;
   }
 
-  /** An Append to `partitionId` went out. */
-  sent(topicId: number, partitionId: number): void {
+  /** An Append of `bytes` (payloads and keys) to `partitionId` went out. */
+  sent(topicId: number, partitionId: number, bytes: number): void {
     const current = this.current.get(topicId);
-    if (current?.partition === partitionId) current.sentAt ??= this.now();
+    if (current?.partition !== partitionId) return;
+    current.sentAt ??= this.now();
+    current.bytes += bytes;
   }
 
-  /** An Append to `partitionId` came back (or failed): if it was the topic's current partition, the next one takes over. */
+  /**
+   * An Append to `partitionId` came back (or failed). If it was the topic's current partition, the
+   * next one takes over once `stickyBytes` have gone to this one; else the topic stays, with no
+   * Append counted as out (one lane has one Append in flight).
+   */
   settled(topicId: number, partitionId: number, partitionCount: number): void {
-    if (this.current.get(topicId)?.partition === partitionId) this.moveOn(topicId, partitionId, partitionCount);
+    const current = this.current.get(topicId);
+    if (current?.partition !== partitionId) return;
+    if (current.bytes >= this.stickyBytes) this.moveOn(topicId, partitionId, partitionCount);
+    else current.sentAt = undefined;
   }
 
   private moveOn(topicId: number, partitionId: number, partitionCount: number): number {
     const next = (partitionId + 1) % partitionCount;
-    this.current.set(topicId, { partition: next, sentAt: undefined });
+    this.current.set(topicId, { partition: next, sentAt: undefined, bytes: 0 });
     return next;
   }
 }
