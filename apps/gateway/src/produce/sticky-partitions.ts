@@ -1,8 +1,9 @@
 /**
  * Where messages go that name no partition and carry neither a key nor a sequence (REST, one
  * message per request, say): per topic, one partition at a time. The topic stays on a partition
- * until `stickyBytes` of such messages have gone to it, and moves on to the next when an Append to
- * it comes back after that (Kafka's uniform sticky partitioner, KIP-794, as the npm producer does).
+ * until Appends of `stickyBytes` have gone to it (counting whatever shared them: keyed messages that
+ * hash there too), and moves on to the next when an Append to it comes back after that (Kafka's
+ * uniform sticky partitioner, KIP-794, as the npm producer does).
  *
  * Why: spread one message per partition, concurrent requests land on every partition and each
  * Append carries three or four of them (measured: 16 REST connections, 3 partitions). Kept on one
