@@ -63,6 +63,24 @@ describe('AppendCoalescer', () => {
     expect(coalescer.activeLanes).toBe(0);
   });
 
+  test('tells whether callers wait behind the Append in flight', async () => {
+    const coalescer = new AppendCoalescer();
+    const broker = fakeBroker();
+    expect(coalescer.hasWaiting('l')).toBe(false);
+    const first = coalescer.append('l', [record('a')], 1, broker.send);
+    await tick();
+    expect(coalescer.hasWaiting('l')).toBe(false);
+    const second = coalescer.append('l', [record('b')], 1, broker.send);
+    expect(coalescer.hasWaiting('l')).toBe(true);
+    expect(coalescer.hasWaiting('other')).toBe(false);
+    broker.sent[0]!.succeed(0);
+    await first;
+    await tick();
+    expect(coalescer.hasWaiting('l')).toBe(false);
+    broker.sent[1]!.succeed(1);
+    await second;
+  });
+
   test('lanes are independent', async () => {
     const coalescer = new AppendCoalescer();
     const broker = fakeBroker();

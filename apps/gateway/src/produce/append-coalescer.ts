@@ -72,6 +72,11 @@ export class AppendCoalescer {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   }
 
+  /** Whether callers wait in `lane` for its Append in flight to come back. */
+  hasWaiting(lane: string): boolean {
+    return (this.lanes.get(lane)?.queue.length ?? 0) > 0;
+  }
+
   /** Lanes with an Append in flight or callers waiting (for tests and metrics). */
   get activeLanes(): number {
     return this.lanes.size;

@@ -164,7 +164,7 @@ export class ProducerRouter {
           const answer = await this.coalescer.append(lane, records, deadline, (group, groupDeadline) => {
             this.sticky.sent(topic.id, partitionId, recordBytes(group));
             return this.append(client, partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks }, group, groupDeadline).finally(() =>
-              this.sticky.settled(topic.id, partitionId, topic.partitionCount),
+              this.sticky.settled(topic.id, partitionId, topic.partitionCount, this.coalescer.hasWaiting(lane)),
             );
           });
           if (answer.offsets.length !== records.length) {

@@ -1,17 +1,21 @@
 /**
  * Where messages go that name no partition and carry neither a key nor a sequence (REST, one
- * message per request, say): per topic, one partition at a time. The topic stays on a partition
- * until Appends of `stickyBytes` have gone to it (counting whatever shared them: keyed messages that
- * hash there too), and moves on to the next when an Append to it comes back after that (Kafka's
- * uniform sticky partitioner, KIP-794, as the npm producer does).
+ * message per request, say): per topic, one partition at a time. The topic moves on to the next
+ * partition when an Append to the current one comes back with requests waiting behind it, or after
+ * Appends of `stickyBytes` have gone to it (counting whatever shared them: keyed messages that hash
+ * there too); else it stays (Kafka's uniform sticky partitioner, KIP-794, as the npm producer does).
  *
  * Why: spread one message per partition, concurrent requests land on every partition and each
  * Append carries three or four of them (measured: 16 REST connections, 3 partitions). Kept on one
  * partition while an Append to it is in flight, they queue in one lane of the AppendCoalescer and
- * go out together, so the broker's RPC and fsync are shared by many requests. Staying on after
- * the Append comes back keeps one broker busy with a run of Appends instead of waking each broker
- * from idle in turn. A request that finds the partition idle is still sent at once, so nothing
- * waits longer than it did. With `stickyBytes` 0 the topic moves on after every Append.
+ * go out together, so the broker's RPC and fsync are shared by many requests. When the Append
+ * comes back with requests waiting, they go out next on this partition and new ones take the next,
+ * idle one, so two brokers work at once (staying there measured up to 18 % slower with 16
+ * connections).
+ * When it comes back with no one waiting, the requests are sparse, and staying keeps one broker
+ * busy with the run instead of waking each broker from idle in turn. A request that finds the
+ * partition idle is still sent at once, so nothing waits longer than it did. With `stickyBytes` 0
+ * the topic moves on after every Append.
  */
 /** An Append to the current partition outstanding longer than this moves new messages on (its broker may be stalled or dead). */
 export const DEFAULT_STALL_MS = 200;
@@ -76,14 +80,15 @@ export class StickyPartitions {
   }
 
   /**
-   * An Append to `partitionId` came back (or failed). If it was the topic's current partition, the
-   * next one takes over once `stickyBytes` have gone to this one; else the topic stays, with no
-   * Append counted as out (one lane has one Append in flight).
+   * An Append to `partitionId` came back (or failed), with requests `waiting` for the partition's
+   * next Append or not. If it was the topic's current partition, the next one takes over when
+   * requests wait or once `stickyBytes` have gone to this one; else the topic stays, with no Append
+   * counted as out (one lane has one Append in flight).
    */
-  settled(topicId: number, partitionId: number, partitionCount: number): void {
+  settled(topicId: number, partitionId: number, partitionCount: number, waiting: boolean): void {
     const current = this.current.get(topicId);
     if (current?.partition !== partitionId) return;
-    if (current.bytes >= this.stickyBytes) this.moveOn(topicId, partitionId, partitionCount);
+    if (waiting || current.bytes >= this.stickyBytes) this.moveOn(topicId, partitionId, partitionCount);
     else current.sentAt = undefined;
   }
 
