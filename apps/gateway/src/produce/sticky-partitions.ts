@@ -11,11 +11,10 @@
  * go out together, so the broker's RPC and fsync are shared by many requests. When the Append
  * comes back with requests waiting, they go out next on this partition and new ones take the next,
  * idle one, so two brokers work at once (staying there measured up to 18 % slower with 16
- * connections).
- * When it comes back with no one waiting, the requests are sparse, and staying keeps one broker
- * busy with the run instead of waking each broker from idle in turn. A request that finds the
- * partition idle is still sent at once, so nothing waits longer than it did. With `stickyBytes` 0
- * the topic moves on after every Append.
+ * connections). When it comes back with no one waiting, the requests are sparse, and staying keeps
+ * one broker busy with the run instead of waking each broker from idle in turn. A request that
+ * finds the partition idle is still sent at once, so nothing waits longer than it did. With
+ * `stickyBytes` 0 the topic moves on after every Append.
  */
 /** An Append to the current partition outstanding longer than this moves new messages on (its broker may be stalled or dead). */
 export const DEFAULT_STALL_MS = 200;
