@@ -42,7 +42,8 @@ interface Lane {
   queue: Waiter[];
 }
 
-function bytesOf(records: readonly AppendRecordInit[]): number {
+/** The payload and key bytes of records, which the coalescer's limits and the sticky partitions count. */
+export function recordBytes(records: readonly AppendRecordInit[]): number {
   let bytes = 0;
   for (const record of records) bytes += record.payload.byteLength + (record.key?.byteLength ?? 0);
   return bytes;
@@ -86,7 +87,7 @@ export class AppendCoalescer {
     return new Promise<CoalescedAnswer>((resolve, reject) => {
       let state = this.lanes.get(lane);
       if (!state) this.lanes.set(lane, (state = { inFlight: false, queue: [] }));
-      state.queue.push({ records, bytes: bytesOf(records), deadline, send, resolve, reject });
+      state.queue.push({ records, bytes: recordBytes(records), deadline, send, resolve, reject });
       if (!state.inFlight) {
         // Reserve the lane and send after this I/O phase, so the requests read in the same burst go together.
         state.inFlight = true;

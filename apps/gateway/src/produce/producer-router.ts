@@ -8,7 +8,7 @@ import { assertPartitionInRange, type MetadataLookup } from '../cluster/metadata
 import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
 import type { PeerClients } from '../cluster/peer-clients.js';
 import { waitForViewChange } from '../cluster/view-change.js';
-import { AppendCoalescer, type AppendRecordInit, type CoalescedAnswer } from './append-coalescer.js';
+import { AppendCoalescer, recordBytes, type AppendRecordInit, type CoalescedAnswer } from './append-coalescer.js';
 import { expandAppendResponse } from './append-answer.js';
 import type { OutgoingMessage, ProducedMessage, ProduceRequest } from './outgoing-message.js';
 import { StickyPartitions } from './sticky-partitions.js';
@@ -244,11 +244,4 @@ function groupByPartition(partitions: readonly number[]): PartitionBatch[] {
     batch.indexes.push(index);
   });
   return [...byPartition.values()];
-}
-
-/** The payload and key bytes of an Append's records. */
-function recordBytes(records: readonly AppendRecordInit[]): number {
-  let bytes = 0;
-  for (const record of records) bytes += (record.payload?.byteLength ?? 0) + (record.key?.byteLength ?? 0);
-  return bytes;
 }
