@@ -15,6 +15,7 @@ import { ClusterAdmin } from './admin/cluster-admin.js';
 import { HealthReport } from './admin/health-report.js';
 import { Registrations } from './admin/registrations.js';
 import { TopicAdmin } from './admin/topic-admin.js';
+import { EndOffsetReader } from './cluster/end-offset-reader.js';
 import { MetadataLookup } from './cluster/metadata-lookup.js';
 import { MetadataRefresher } from './cluster/metadata-refresher.js';
 import { PeerClients } from './cluster/peer-clients.js';
@@ -78,7 +79,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
 
   const services: GatewayServices = {
     view,
-    topics: new TopicAdmin({ manager, view, lookup, brokers, logger }),
+    topics: new TopicAdmin({ manager, view, lookup, endOffsets: new EndOffsetReader(view, brokers), logger }),
     registrations: new Registrations({ manager, view, lookup }),
     producer: new ProducerRouter({
       view,

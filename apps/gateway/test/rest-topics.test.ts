@@ -121,6 +121,29 @@ describe('GET /topics/partitions', () => {
     });
   });
 
+  test('a partition whose broker does not answer shows its committed high watermark as its end', async () => {
+    const own = await startFakeCluster({ brokers: 2 });
+    try {
+      const producer = await post(own.gateway.app, '/producer/register', { topic: 'ledger' });
+      for (const partition_id of [0, 1, 1]) {
+        const sent = await post(own.gateway.app, '/producer/produce', { topic: 'ledger', producer_id: producer.body.producer_id, message: 'm', partition_id });
+        expect(sent.status).toBe(200);
+      }
+      const [b1, b2] = own.brokers;
+      await b2!.close();
+      const reply = await get(own.gateway.app, '/topics/partitions', { topic_name: 'ledger' });
+      expect(reply.status).toBe(200);
+      // Nothing is committed in the fake cluster: the high watermark of every partition is 0.
+      expect(reply.body.partitions).toEqual([
+        { partition_id: 0, broker_id: b1!.broker.id, start_offset: 0, end_offset: 1 },
+        { partition_id: 1, broker_id: b2!.broker.id, start_offset: 0, end_offset: 0 },
+        expect.objectContaining({ partition_id: 2 }),
+      ]);
+    } finally {
+      await own.stop();
+    }
+  });
+
   test('an unknown topic is 404, a missing one 400', async () => {
     expectFailure(await get(app(), '/topics/partitions', { topic_name: 'nope' }), 404, 'NOT_FOUND');
     expectFailure(await get(app(), '/topics/partitions'), 400, 'INVALID_ARGUMENT');

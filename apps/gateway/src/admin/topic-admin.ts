@@ -1,21 +1,20 @@
 import type { Client } from '@connectrpc/connect';
-import type { MetadataView } from '@partq/cluster';
-import { Acks, type BrokerService, type ManagerService, type Partition, type Topic } from '@partq/proto';
+import { partitionKey, type MetadataView } from '@partq/cluster';
+import { Acks, type ManagerService, type Partition, type Topic } from '@partq/proto';
 import { PartqError } from '@partq/runtime';
 import type { Logger } from 'pino';
 import { assertTopicName, type MetadataLookup } from '../cluster/metadata-lookup.js';
 import { MANAGER_CALL_TIMEOUT_MS, managerCall } from '../cluster/manager-call.js';
-import type { PeerClients } from '../cluster/peer-clients.js';
+import type { EndOffsetReader } from '../cluster/end-offset-reader.js';
 
 /** Most partitions one topic may have. */
 export const MAX_PARTITIONS = 1024;
-const OFFSETS_TIMEOUT_MS = 2000;
 
 export interface TopicAdminOptions {
   manager: Client<typeof ManagerService>;
   view: MetadataView;
   lookup: MetadataLookup;
-  brokers: PeerClients<typeof BrokerService>;
+  endOffsets: Pick<EndOffsetReader, 'read'>;
   logger: Pick<Logger, 'warn'>;
 }
 
@@ -79,30 +78,17 @@ export class TopicAdmin {
     };
   }
 
-  /** End offsets from the owning brokers, one call per broker; a broker that does not answer is left out. */
+  /** End offsets from the owning brokers; a partition whose broker does not answer is left out. */
   private async endOffsets(topic: Topic, partitions: Partition[]): Promise<Map<number, bigint>> {
-    const byBroker = new Map<number, Partition[]>();
-    for (const partition of partitions) {
-      if (partition.brokerId === 0) continue;
-      const owned = byBroker.get(partition.brokerId) ?? [];
-      owned.push(partition);
-      byBroker.set(partition.brokerId, owned);
+    const { offsets, unreachable } = await this.options.endOffsets.read(partitions);
+    if (unreachable.length > 0) {
+      this.options.logger.warn({ brokerIds: unreachable, topic: topic.name }, 'could not read end offsets; using the high watermark');
     }
     const result = new Map<number, bigint>();
-    await Promise.all(
-      [...byBroker].map(async ([brokerId, owned]) => {
-        const broker = this.options.view.aliveBroker(brokerId);
-        if (!broker) return;
-        try {
-          const answer = await this.options.brokers
-            .get(broker.address)
-            .getOffsets({ partitions: owned.map((p) => ({ topicId: topic.id, partitionId: p.partitionId })) }, { timeoutMs: OFFSETS_TIMEOUT_MS });
-          for (const entry of answer.endOffsets) if (entry.topicId === topic.id) result.set(entry.partitionId, entry.offset);
-        } catch (error) {
-          this.options.logger.warn({ err: error, brokerId, topic: topic.name }, 'could not read end offsets; using the high watermark');
-        }
-      }),
-    );
+    for (const p of partitions) {
+      const offset = offsets.get(partitionKey(p.topicId, p.partitionId));
+      if (offset !== undefined) result.set(p.partitionId, offset);
+    }
     return result;
   }
 }

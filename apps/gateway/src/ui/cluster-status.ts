@@ -2,7 +2,7 @@ import { partitionKey, type MetadataView } from '@partq/cluster';
 import { fromConnectError } from '@partq/runtime';
 import { brokerStateName, type ClusterHealth, type HealthReport } from '../admin/health-report.js';
 import type { ConsumerReads } from '../consume/consumer-reads.js';
-import type { EndOffsetReader } from './end-offsets.js';
+import type { EndOffsetReader } from '../cluster/end-offset-reader.js';
 import type { TrafficSampler } from './traffic-sampler.js';
 
 export interface StatusPartition {

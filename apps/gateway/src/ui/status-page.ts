@@ -5,7 +5,7 @@ import { HIDDEN_FROM_DOCS } from '../docs/route-catalog.js';
 import type { GatewayServices } from '../gateway-services.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ClusterStatus } from './cluster-status.js';
-import { EndOffsetReader } from './end-offsets.js';
+import { EndOffsetReader } from '../cluster/end-offset-reader.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page-html.js';
 import { statusSnapshotSchema } from './status-snapshot-schema.js';
 import { TrafficSampler } from './traffic-sampler.js';

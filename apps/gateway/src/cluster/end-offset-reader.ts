@@ -1,12 +1,13 @@
 import { partitionKey, type MetadataView } from '@partq/cluster';
 import type { BrokerService, Partition } from '@partq/proto';
-import type { PeerClients } from '../cluster/peer-clients.js';
+import type { PeerClients } from './peer-clients.js';
 
 const DEFAULT_TIMEOUT_MS = 1500;
 
 /**
  * End offsets (next offset to be written) of many partitions of many topics, with one GetOffsets
- * call per owning broker: the status page asks for every partition of the cluster each second.
+ * call per owning broker: the status page asks for every partition of the cluster each second,
+ * `GET /topics/:name` for the partitions of one topic.
  */
 export class EndOffsetReader {
   constructor(
