@@ -61,6 +61,16 @@ test('registering a producer creates its topic; a bad partition is NOT_FOUND', a
   expect(await codeOf(client.registerConsumer({ topic: 'missing' }))).toBe('NOT_FOUND');
 });
 
+test('a producer and a consumer are in the health table from the moment they register', async () => {
+  const producer = (await client.registerProducer({ topic: 'watched' })).producer!;
+  const consumer = (await client.registerConsumer({ topic: 'watched' })).consumer!;
+  const { entries } = await client.getHealth({});
+  const entryOf = (kind: string, id: number) => entries.find((e) => e.kind === kind && e.id === id);
+  expect(entryOf('producer', producer.id)).toMatchObject({ status: 'active' });
+  expect(entryOf('consumer', consumer.id)).toMatchObject({ status: 'active' });
+  expect(Number(entryOf('consumer', consumer.id)!.lastSeenMs)).toBeGreaterThan(Date.now() - 60_000);
+});
+
 test('streams a snapshot, then changes', async () => {
   const abort = new AbortController();
   const stream = client.watchMetadata({ watcher: 'test' }, { signal: abort.signal })[Symbol.asyncIterator]();

@@ -99,15 +99,20 @@ export class MetadataStore {
     });
   }
 
+  /** A producer, in the health-check table from the moment it registers (registering is activity). */
   async createProducer(topicId: number, partitionId: number | undefined): Promise<ProducerRow> {
-    return this.db
-      .insertInto('producers')
-      .values({ topic_id: topicId, partition_id: partitionId ?? null })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    return this.db.transaction().execute(async (tx) => {
+      const producer = await tx
+        .insertInto('producers')
+        .values({ topic_id: topicId, partition_id: partitionId ?? null })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await upsertHealth(tx, 'producer', [producer.id], 'active', producer.last_activity_at);
+      return producer;
+    });
   }
 
-  /** A consumer and its starting positions, in one transaction. */
+  /** A consumer and its starting positions, in one transaction; in the health-check table as a producer is. */
   async createConsumer(
     topicId: number,
     partitionId: number | undefined,
@@ -123,6 +128,7 @@ export class MetadataStore {
         .insertInto('consumer_positions')
         .values(positions.map((p) => ({ consumer_id: consumer.id, topic_id: topicId, partition_id: p.partitionId, next_offset: p.nextOffset })))
         .execute();
+      await upsertHealth(tx, 'consumer', [consumer.id], 'active', consumer.last_activity_at);
       return consumer;
     });
   }
