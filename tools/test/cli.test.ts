@@ -125,6 +125,7 @@ test('produce from stdin with a key; empty lines are skipped', async () => {
   // One key, one partition: the order of the input.
   expect(new Set(got.map((l) => l.partition)).size).toBe(1);
   expect(got.every((l) => l.key === 'customer-7')).toBe(true);
+  expect(await partq(['produce', 'cli-stdin'], 'one more')).toMatchObject({ code: 0, stderr: 'produced 1 message to cli-stdin\n' });
 });
 
 test('consume --follow prints new messages as they come and ends cleanly on SIGINT', async () => {
@@ -181,8 +182,11 @@ test('brokers and health print the gateway JSON', async () => {
 test('errors: an unknown topic exits 1, a wrong call exits 2', async () => {
   const missing = await partq(['consume', 'no-such-topic']);
   expect(missing.code).toBe(1);
-  expect(missing.stderr).toContain('NOT_FOUND');
+  expect(missing.stderr).toBe("partq: topic 'no-such-topic' does not exist (NOT_FOUND)\n");
   expect((await partq(['size', 'no-such-topic'])).code).toBe(1);
+  // A failure of the REST calls (size, brokers, health) is worded as the clients' are.
+  const stranger = await partq(['size', 'cli-lines', '--consumer-id', '987654']);
+  expect({ code: stranger.code, stderr: stranger.stderr }).toEqual({ code: 1, stderr: 'partq: consumer 987654 is not registered (NOT_FOUND)\n' });
   expect((await partq(['consume'])).code).toBe(2);
 });
 

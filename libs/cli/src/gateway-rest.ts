@@ -35,7 +35,8 @@ export async function getJson(
   }
   if (!response.ok || body.status !== 'success') {
     const code = typeof body.code === 'string' ? body.code : `HTTP ${response.status}`;
-    throw new CliError('FAILED', `${code}: ${typeof body.message === 'string' ? body.message : text.slice(0, 200)}`);
+    // Worded as the clients' errors are: the message, then the code.
+    throw new CliError('FAILED', `${typeof body.message === 'string' ? body.message : text.slice(0, 200)} (${code})`);
   }
   return body;
 }

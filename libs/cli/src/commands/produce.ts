@@ -79,6 +79,6 @@ export const produce: Command = {
       if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
     }
     if (io.signal.aborted) throw new CliError('INTERRUPTED', `interrupted after ${window.acknowledged} messages`);
-    if (!quiet) io.stderr.write(`produced ${window.acknowledged} messages to ${topic}\n`);
+    if (!quiet) io.stderr.write(`produced ${window.acknowledged} ${window.acknowledged === 1 ? 'message' : 'messages'} to ${topic}\n`);
   },
 };
