@@ -7,7 +7,7 @@ const DEFAULT_TIMEOUT_MS = 1500;
 /**
  * End offsets (next offset to be written) of many partitions of many topics, with one GetOffsets
  * call per owning broker: the status page asks for every partition of the cluster each second,
- * `GET /topics/:name` for the partitions of one topic.
+ * `GET /topics/partitions` for those of one topic.
  */
 export class EndOffsetReader {
   constructor(
