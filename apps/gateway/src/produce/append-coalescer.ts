@@ -10,8 +10,8 @@ export interface CoalescedAnswer {
   duplicates: boolean[];
 }
 
-/** Sends one Append with these records to the lane's broker and partition (the caller's usual path). */
-export type SendAppend = (records: AppendRecordInit[], deadline: number) => Promise<CoalescedAnswer>;
+/** Sends one Append with these records (`bytes` of payloads and keys) to the lane's broker and partition (the caller's usual path). */
+export type SendAppend = (records: AppendRecordInit[], deadline: number, bytes: number) => Promise<CoalescedAnswer>;
 
 export interface AppendCoalescerOptions {
   /** Records in one combined Append, at most (a single caller's records always go whole). */
@@ -42,8 +42,8 @@ interface Lane {
   queue: Waiter[];
 }
 
-/** The payload and key bytes of records, which the coalescer's limits and the sticky partitions count. */
-export function recordBytes(records: readonly AppendRecordInit[]): number {
+/** The payload and key bytes of records, which the coalescer's limits count (and hands to `send`). */
+function recordBytes(records: readonly AppendRecordInit[]): number {
   let bytes = 0;
   for (const record of records) bytes += record.payload.byteLength + (record.key?.byteLength ?? 0);
   return bytes;
@@ -128,20 +128,21 @@ export class AppendCoalescer {
   private async sendGroup(group: Waiter[]): Promise<void> {
     if (group.length === 1) {
       const [only] = group as [Waiter];
-      await only.send(only.records, only.deadline).then(only.resolve, only.reject);
+      await only.send(only.records, only.deadline, only.bytes).then(only.resolve, only.reject);
       return;
     }
     const records = group.flatMap((waiter) => waiter.records);
     const deadline = Math.max(...group.map((waiter) => waiter.deadline));
+    const bytes = group.reduce((sum, waiter) => sum + waiter.bytes, 0);
     let answer: CoalescedAnswer;
     try {
-      answer = await group[0]!.send(records, deadline);
+      answer = await group[0]!.send(records, deadline, bytes);
       if (answer.offsets.length !== records.length) {
         throw new PartqError('INTERNAL', `the broker answered ${answer.offsets.length} offsets for ${records.length} records`);
       }
     } catch (error) {
       if (REFUSED_BEFORE_WRITING.has(fromConnectError(error).code)) {
-        await Promise.all(group.map((waiter) => waiter.send(waiter.records, waiter.deadline).then(waiter.resolve, waiter.reject)));
+        await Promise.all(group.map((waiter) => waiter.send(waiter.records, waiter.deadline, waiter.bytes).then(waiter.resolve, waiter.reject)));
       } else {
         for (const waiter of group) waiter.reject(error);
       }

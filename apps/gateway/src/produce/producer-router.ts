@@ -8,7 +8,7 @@ import { assertPartitionInRange, type MetadataLookup } from '../cluster/metadata
 import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
 import type { PeerClients } from '../cluster/peer-clients.js';
 import { waitForViewChange } from '../cluster/view-change.js';
-import { AppendCoalescer, recordBytes, type AppendRecordInit, type CoalescedAnswer } from './append-coalescer.js';
+import { AppendCoalescer, type AppendRecordInit, type CoalescedAnswer } from './append-coalescer.js';
 import { expandAppendResponse } from './append-answer.js';
 import type { OutgoingMessage, ProducedMessage, ProduceRequest } from './outgoing-message.js';
 import { StickyPartitions } from './sticky-partitions.js';
@@ -161,8 +161,8 @@ export class ProducerRouter {
         try {
           const client = brokers.get(broker.address);
           const lane = `${broker.address}|${topic.id}|${partitionId}|${partition.epoch}|${acks}`;
-          const answer = await this.coalescer.append(lane, records, deadline, (group, groupDeadline) => {
-            this.sticky.sent(topic.id, partitionId, recordBytes(group));
+          const answer = await this.coalescer.append(lane, records, deadline, (group, groupDeadline, groupBytes) => {
+            this.sticky.sent(topic.id, partitionId, groupBytes);
             return this.append(client, partition, { topicId: topic.id, partitionId, epoch: partition.epoch, acks }, group, groupDeadline).finally(() =>
               this.sticky.settled(topic.id, partitionId, topic.partitionCount, this.coalescer.hasWaiting(lane)),
             );
