@@ -4,6 +4,7 @@ import { AppendCoalescer, type AppendRecordInit, type CoalescedAnswer, type Send
 interface SentAppend {
   records: AppendRecordInit[];
   deadline: number;
+  bytes: number;
   succeed(firstOffset: number): void;
   fail(error: unknown): void;
 }
@@ -11,11 +12,12 @@ interface SentAppend {
 /** A broker stand-in that holds every Append until the test settles it. */
 function fakeBroker(): { sent: SentAppend[]; send: SendAppend } {
   const sent: SentAppend[] = [];
-  const send: SendAppend = (records, deadline) =>
+  const send: SendAppend = (records, deadline, bytes) =>
     new Promise<CoalescedAnswer>((resolve, reject) => {
       sent.push({
         records,
         deadline,
+        bytes,
         succeed: (first) => resolve({ offsets: records.map((_, i) => BigInt(first + i)), duplicates: records.map(() => false) }),
         fail: reject,
       });
@@ -42,6 +44,7 @@ describe('AppendCoalescer', () => {
     await tick();
     expect(broker.sent.map((s) => texts(s.records))).toEqual([['a'], ['b', 'c', 'd']]);
     expect(broker.sent[1]!.deadline).toBe(200); // the latest deadline of the group
+    expect(broker.sent.map((s) => s.bytes)).toEqual([1, 3]); // payload bytes of each Append
 
     broker.sent[1]!.succeed(11);
     await expect(second).resolves.toEqual({ offsets: [11n, 12n], duplicates: [false, false] });
