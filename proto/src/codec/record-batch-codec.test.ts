@@ -1,6 +1,6 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { RecordBatchSchema, RecordSchema } from '../gen/partq/v1/types_pb.js';
-import { decodeRecordBatch, encodeRecordBatch } from './record-batch-codec.js';
+import { decodeRecordBatch, encodeRecordBatch, indexRecordBatch } from './record-batch-codec.js';
 import { encodeRecords } from './record-codec.js';
 import { WireFormatError } from './wire-format-error.js';
 import { bytes, wireFailure } from '../../test/wire-test-helpers.js';
@@ -89,3 +89,33 @@ function fromStored(stored: Uint8Array) {
     timestampMs: BigInt(record!.timestampMs),
   });
 }
+
+describe('indexRecordBatch', () => {
+  test('gives each record its offset and byte range; any run of them sliced out is a RecordBatch of those records', () => {
+    const data = encodeRecordBatch(stored);
+    const index = indexRecordBatch(data);
+    expect(index.offsets).toEqual([2 ** 35, 2 ** 35 + 1, 2 ** 35 + 2]);
+    expect(index.starts[0]).toBe(0);
+    expect(index.ends[2]).toBe(data.byteLength);
+    for (let i = 0; i < 3; i++) {
+      expect(Buffer.from(data.subarray(index.starts[i], index.ends[i]))).toEqual(Buffer.from(encodeRecordBatch([stored[i]!])));
+    }
+    expect(decodeRecordBatch(data.subarray(index.starts[1], index.ends[2])).map((r) => r.offset)).toEqual([2 ** 35 + 1, 2 ** 35 + 2]);
+  });
+
+  test('skips fields it does not know, beside the records and inside them', () => {
+    const record = toBinary(RecordSchema, create(RecordSchema, { payload: bytes(1), offset: 3n, timestampMs: 9n }));
+    const unknown = bytes((12 << 3) | 2, 1, 7);
+    const withUnknown = Buffer.concat([unknown, record]);
+    const data = Buffer.concat([unknown, Buffer.from([0x0a, withUnknown.length]), withUnknown]);
+    expect(indexRecordBatch(data)).toEqual({ offsets: [3], starts: [unknown.length], ends: [data.length] });
+    expect(indexRecordBatch(bytes())).toEqual({ offsets: [], starts: [], ends: [] });
+  });
+
+  test.each([
+    ['a truncated record', bytes(0x0a, 5, 0x08)],
+    ['an offset with the wrong wire type', bytes(0x0a, 2, 0x0a, 0)],
+  ])('refuses %s with a WireFormatError', (_name, data) => {
+    expect(wireFailure(() => indexRecordBatch(data)).code).toBe('MALFORMED');
+  });
+});

@@ -52,6 +52,51 @@ export function decodeRecordBatch(data: Uint8Array): BatchRecord[] {
   return records;
 }
 
+/**
+ * Where each record of a RecordBatch lies, without reading its payload: record i is bytes
+ * [starts[i], ends[i]) of the batch, tag and length included, so any run of them sliced out of the
+ * batch is a RecordBatch itself.
+ */
+export interface RecordBatchIndex {
+  offsets: number[];
+  starts: number[];
+  ends: number[];
+}
+
+/** Indexes a RecordBatch's records (offsets and byte ranges); anything malformed throws WireFormatError. */
+export function indexRecordBatch(data: Uint8Array): RecordBatchIndex {
+  const index: RecordBatchIndex = { offsets: [], starts: [], ends: [] };
+  const outer = new WireReader(data);
+  while (!outer.done) {
+    const at = outer.pos;
+    const fieldTag = outer.tag();
+    if (fieldTag !== TAG_RECORD) {
+      outer.skip(fieldTag & 7);
+      continue;
+    }
+    const start = outer.lengthDelimited();
+    index.offsets.push(readOffset(new WireReader(data, start, outer.pos)));
+    index.starts.push(at);
+    index.ends.push(outer.pos);
+  }
+  return index;
+}
+
+/** A record's offset field (the last one, as protobuf reads repeated scalars); the other fields are skipped. */
+function readOffset(reader: WireReader): number {
+  let offset = 0;
+  while (!reader.done) {
+    const fieldTag = reader.tag();
+    if (fieldTag >>> 3 === FIELD_OFFSET) {
+      expectWireType(fieldTag, WIRE_VARINT, 'Record.offset');
+      offset = reader.uint();
+    } else {
+      reader.skip(fieldTag & 7);
+    }
+  }
+  return offset;
+}
+
 function readRecord(reader: WireReader): BatchRecord {
   const record: BatchRecord = { offset: 0, payload: EMPTY, key: undefined, producerId: 0, sequence: undefined, timestampMs: 0 };
   while (!reader.done) {
