@@ -165,6 +165,8 @@ test("the README's client example runs as written", async () => {
     .replace(/^(for await \(.*\)) (console\.log\(.*\));$/m, '$1 { $2; break; }');
   expect(script).toContain('break;');
   writeFileSync(join(app, 'readme.mjs'), `${script}await producer.close();\nawait consumer.close();\n`);
-  const { stdout } = await run(process.execPath, ['readme.mjs'], { cwd: app, timeout: 30_000 });
+  // Without colours: under FORCE_COLOR (which a test runner may pass down) console.log wraps numbers in escape codes.
+  const { FORCE_COLOR: _colour, ...env } = process.env;
+  const { stdout } = await run(process.execPath, ['readme.mjs'], { cwd: app, timeout: 30_000, env: { ...env, NO_COLOR: '1' } });
   expect(stdout.trim()).toMatch(/^\d+ 0 \{"id":1\}$/);
 });
