@@ -164,7 +164,7 @@ test('batching with acks "all": one Send per batch, every message committed in P
   await db.connect();
   try {
     const { rows } = await db.query<{ count: string }>(
-      'SELECT count(*) AS count FROM messages m JOIN topics t ON t.id = m.topic_id WHERE t.name = $1',
+      'SELECT sum(b.next_offset - b.base_offset) AS count FROM record_batches b JOIN topics t ON t.id = b.topic_id WHERE t.name = $1',
       ['batched'],
     );
     expect(Number(rows[0]!.count)).toBe(count);

@@ -47,31 +47,15 @@ describe('bytea', () => {
     const invalidUtf8 = Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1, 0xf0, 0x28, 0x8c, 0xbc, 0xff, 0xfe]);
     const payloads = [everyByte, invalidUtf8, Buffer.from([0, 0, 0]), Buffer.alloc(0), new Uint8Array([1, 0, 255])];
     await db
-      .insertInto('messages')
-      .values(
-        payloads.map((payload, offset) => ({
-          topic_id: topicId,
-          partition_id: 0,
-          offset,
-          payload,
-          key: offset === 0 ? invalidUtf8 : null,
-          appended_at: new Date(),
-        })),
-      )
+      .insertInto('record_batches')
+      .values(payloads.map((records, offset) => ({ topic_id: topicId, partition_id: 0, base_offset: offset, next_offset: offset + 1, records })))
       .execute();
 
-    const rows = await db
-      .selectFrom('messages')
-      .select(['offset', 'payload', 'key'])
-      .where('topic_id', '=', topicId)
-      .orderBy('offset')
-      .execute();
-    expect(rows.map((row) => row.payload)).toEqual(payloads.map((payload) => Buffer.from(payload)));
-    expect(rows.every((row) => Buffer.isBuffer(row.payload))).toBe(true);
-    expect(rows[0]?.key).toEqual(invalidUtf8);
-    expect(rows[1]?.key).toBeNull();
+    const rows = await db.selectFrom('record_batches').select(['base_offset', 'records']).where('topic_id', '=', topicId).orderBy('base_offset').execute();
+    expect(rows.map((row) => row.records)).toEqual(payloads.map((payload) => Buffer.from(payload)));
+    expect(rows.every((row) => Buffer.isBuffer(row.records))).toBe(true);
     const { rows: lengths } = await sql<{ length: number }>`
-      select octet_length(payload) as length from messages where topic_id = ${topicId} order by "offset"`.execute(db);
+      select octet_length(records) as length from record_batches where topic_id = ${topicId} order by base_offset`.execute(db);
     expect(lengths.map((row) => row.length)).toEqual(payloads.map((payload) => payload.length));
   });
 });
@@ -211,20 +195,10 @@ describe('tables', () => {
     expect(row.last_seen_at).toBeInstanceOf(Date);
   });
 
-  test('require a producer for a sequence', async () => {
-    const topicId = await newTopic('sequenced');
-    await expect(
-      db
-        .insertInto('messages')
-        .values({
-          topic_id: topicId,
-          partition_id: 0,
-          offset: 0,
-          payload: Buffer.from('x'),
-          sequence: 1,
-          appended_at: new Date(),
-        })
-        .execute(),
-    ).rejects.toThrow(/messages_sequence_has_producer/);
+  test('require a run of records to hold at least one, at a non-negative offset', async () => {
+    const topicId = await newTopic('runs');
+    const run = (base_offset: number, next_offset: number) => ({ topic_id: topicId, partition_id: 0, base_offset, next_offset, records: Buffer.from('x') });
+    await expect(db.insertInto('record_batches').values(run(5, 5)).execute()).rejects.toThrow(/record_batches_offsets/);
+    await expect(db.insertInto('record_batches').values(run(-1, 1)).execute()).rejects.toThrow(/record_batches_offsets/);
   });
 });

@@ -60,7 +60,7 @@ export interface PartitionsTable {
   epoch: ColumnType<number, number | undefined, number>;
   /** Offsets below this were deleted by retention (the "bias"). */
   log_start_offset: Int8WithDefault;
-  /** Offsets below this are committed in the messages table. */
+  /** Offsets below this are committed in the record_batches table. */
   high_watermark: Int8WithDefault;
 }
 
@@ -111,18 +111,20 @@ export interface ConsumerDeliveriesTable {
   delivered_at: TimestampDefaultNow;
 }
 
-export interface MessagesTable {
+/**
+ * Committed records: a run of a partition's consecutive records per row, [base_offset,
+ * next_offset), as the bytes of a partq.v1.RecordBatch (the broker's stored records, end to end).
+ */
+export interface RecordBatchesTable {
   topic_id: number;
   partition_id: number;
-  offset: Int8;
-  payload: Bytes;
-  key: ColumnType<Buffer | null, Uint8Array | null | undefined, Uint8Array | null>;
-  producer_id: ColumnType<number | null, number | null | undefined, number | null>;
-  /** Idempotence sequence of (producer, partition); requires producer_id. */
-  sequence: ColumnType<number | null, number | null | undefined, number | null>;
-  /** When the owning broker appended the record (not when it reached Postgres). */
-  appended_at: Timestamp;
+  base_offset: Int8;
+  next_offset: Int8;
+  records: Bytes;
 }
+
+/** The most record bytes one record_batches row holds (a single larger record gets a row of its own): the row stays on its 8 KB heap page. */
+export const RECORD_BATCH_ROW_BYTES = 8000;
 
 export interface HealthChecksTable {
   kind: HealthCheckKind;
@@ -141,7 +143,7 @@ export interface Database {
   consumers: ConsumersTable;
   consumer_positions: ConsumerPositionsTable;
   consumer_deliveries: ConsumerDeliveriesTable;
-  messages: MessagesTable;
+  record_batches: RecordBatchesTable;
   health_checks: HealthChecksTable;
 }
 
@@ -171,9 +173,8 @@ export type ConsumerPositionRowUpdate = Updateable<ConsumerPositionsTable>;
 
 export type ConsumerDeliveryRow = Selectable<ConsumerDeliveriesTable>;
 
-export type MessageRow = Selectable<MessagesTable>;
-export type NewMessageRow = Insertable<MessagesTable>;
-export type MessageRowUpdate = Updateable<MessagesTable>;
+export type RecordBatchRow = Selectable<RecordBatchesTable>;
+export type NewRecordBatchRow = Insertable<RecordBatchesTable>;
 
 export type HealthCheckRow = Selectable<HealthChecksTable>;
 export type NewHealthCheckRow = Insertable<HealthChecksTable>;

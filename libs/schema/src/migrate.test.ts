@@ -13,9 +13,9 @@ const TABLES = [
   'consumer_positions',
   'consumers',
   'health_checks',
-  'messages',
   'partitions',
   'producers',
+  'record_batches',
   'topics',
 ];
 

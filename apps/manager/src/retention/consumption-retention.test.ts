@@ -3,9 +3,21 @@ import { applyConsumptionRetention } from './consumption-retention.js';
 
 const testDb = useMigratedDatabase();
 
+/** The first offset of each stored run of the partition. */
 async function messageOffsets(topicId: number, partitionId: number): Promise<number[]> {
-  const rows = await testDb.db.selectFrom('messages').select('offset').where('topic_id', '=', topicId).where('partition_id', '=', partitionId).orderBy('offset').execute();
-  return rows.map((r) => r.offset);
+  const rows = await testDb.db
+    .selectFrom('record_batches')
+    .select('base_offset')
+    .where('topic_id', '=', topicId)
+    .where('partition_id', '=', partitionId)
+    .orderBy('base_offset')
+    .execute();
+  return rows.map((r) => r.base_offset);
+}
+
+/** A stored run of records [base, next); retention reads only its offsets, never its bytes. */
+function run(topicId: number, partitionId: number, base: number, next = base + 1) {
+  return { topic_id: topicId, partition_id: partitionId, base_offset: base, next_offset: next, records: Buffer.from(`m${base}-${next}`) };
 }
 
 test('deletes what every subscriber consumed, only below the high watermark, and moves the log start', async () => {
@@ -17,19 +29,10 @@ test('deletes what every subscriber consumed, only below the high watermark, and
       { topic_id: topic.id, partition_id: 1, high_watermark: 4 },
     ])
     .execute();
+  // A record a row, so every offset is a boundary (runs are below).
   await testDb.db
-    .insertInto('messages')
-    .values(
-      [0, 1].flatMap((partitionId) =>
-        Array.from({ length: partitionId === 0 ? 10 : 4 }, (_, offset) => ({
-          topic_id: topic.id,
-          partition_id: partitionId,
-          offset,
-          payload: Buffer.from(`m${offset}`),
-          appended_at: new Date(),
-        })),
-      ),
-    )
+    .insertInto('record_batches')
+    .values([0, 1].flatMap((partitionId) => Array.from({ length: partitionId === 0 ? 10 : 4 }, (_, offset) => run(topic.id, partitionId, offset))))
     .execute();
   const slow = await testDb.db.insertInto('consumers').values({ topic_id: topic.id }).returning('id').executeTakeFirstOrThrow();
   const fast = await testDb.db.insertInto('consumers').values({ topic_id: topic.id }).returning('id').executeTakeFirstOrThrow();
@@ -69,10 +72,35 @@ test('deletes what every subscriber consumed, only below the high watermark, and
   // A topic nobody subscribed to keeps its messages.
   const lonely = await testDb.db.insertInto('topics').values({ name: 'lonely', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
   await testDb.db.insertInto('partitions').values({ topic_id: lonely.id, partition_id: 0, high_watermark: 1 }).execute();
-  await testDb.db.insertInto('messages').values({ topic_id: lonely.id, partition_id: 0, offset: 0, payload: Buffer.from('x'), appended_at: new Date() }).execute();
+  await testDb.db.insertInto('record_batches').values(run(lonely.id, 0, 0)).execute();
 
   // Nothing new consumed: a second run deletes nothing and moves nothing.
   const again = await applyConsumptionRetention(testDb.db, { keepLast: 2 });
   expect(again).toEqual({ partitions: [], deleted: 0 });
   expect(await messageOffsets(lonely.id, 0)).toEqual([0]);
+});
+
+test('deletes a run of records once all of it is consumed; a run across the new start stays whole', async () => {
+  // The test before leaves subscribed partitions that keepLast 0 would move as well.
+  await testDb.db.deleteFrom('consumer_positions').execute();
+  const topic = await testDb.db.insertInto('topics').values({ name: 'runs', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+  await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 30 }).execute();
+  await testDb.db
+    .insertInto('record_batches')
+    .values([run(topic.id, 0, 0, 10), run(topic.id, 0, 10, 20), run(topic.id, 0, 20, 30)])
+    .execute();
+  const consumer = await testDb.db.insertInto('consumers').values({ topic_id: topic.id }).returning('id').executeTakeFirstOrThrow();
+  await testDb.db.insertInto('consumer_positions').values({ consumer_id: consumer.id, topic_id: topic.id, partition_id: 0, next_offset: 15 }).execute();
+
+  const first = await applyConsumptionRetention(testDb.db, { keepLast: 0 });
+  // The log starts at 15; offsets 10-14 stay stored with their run, unread (readers start at 15).
+  expect(first.partitions.map((p) => p.log_start_offset)).toEqual([15]);
+  expect(first.deleted).toBe(10);
+  expect(await messageOffsets(topic.id, 0)).toEqual([10, 20]);
+
+  await testDb.db.updateTable('consumer_positions').set({ next_offset: 30 }).where('consumer_id', '=', consumer.id).execute();
+  const second = await applyConsumptionRetention(testDb.db, { keepLast: 0 });
+  expect(second.partitions.map((p) => p.log_start_offset)).toEqual([30]);
+  expect(second.deleted).toBe(20);
+  expect(await messageOffsets(topic.id, 0)).toEqual([]);
 });

@@ -37,15 +37,19 @@ export async function applyConsumptionRetention(
       WHERE p.topic_id = lows.topic_id AND p.partition_id = lows.partition_id AND lows.new_start > p.log_start_offset
       RETURNING p.*
     `.execute(tx);
+    // A run of records goes once all of it is below the new start; a run across it stays whole
+    // (its records below the start are no longer read: readers start at log_start_offset).
     let deleted = 0;
     for (const p of moved.rows) {
-      const result = await tx
-        .deleteFrom('messages')
-        .where('topic_id', '=', p.topic_id)
-        .where('partition_id', '=', p.partition_id)
-        .where('offset', '<', p.log_start_offset)
-        .executeTakeFirst();
-      deleted += Number(result.numDeletedRows);
+      const { rows } = await sql<{ records: string | null }>`
+        WITH gone AS (
+          DELETE FROM record_batches
+          WHERE topic_id = ${p.topic_id} AND partition_id = ${p.partition_id} AND next_offset <= ${p.log_start_offset}
+          RETURNING next_offset - base_offset AS records
+        )
+        SELECT sum(records) AS records FROM gone
+      `.execute(tx);
+      deleted += Number(rows[0]?.records ?? 0);
     }
     return { partitions: moved.rows.map((r) => ({ ...r, log_start_offset: Number(r.log_start_offset), high_watermark: Number(r.high_watermark) })), deleted };
   });

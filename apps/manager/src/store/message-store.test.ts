@@ -1,31 +1,65 @@
-import { createPool, databaseOn } from '@partq/schema';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { decodeRecordBatch, indexRecordBatch, RecordBatchSchema, RecordSchema, type BatchRecord } from '@partq/proto';
+import { createPool, databaseOn, RECORD_BATCH_ROW_BYTES } from '@partq/schema';
 import { sql } from 'kysely';
 import { useMigratedDatabase } from '../../test/migrated-database.js';
-import { MessageStore, type CommittedRecord } from './message-store.js';
+import { MessageStore, type PartitionBatch } from './message-store.js';
 
 const testDb = useMigratedDatabase();
+
+type CommittedRecord = BatchRecord;
 
 /** A copy in a buffer of its own (Buffer.from of a short string may share Node's pool). */
 const own = (text: string) => new Uint8Array(Buffer.from(text));
 
-/** The partition's stored messages are exactly `expected`, field by field, in offset order. */
-async function expectStored(topicId: number, expected: readonly CommittedRecord[], partitionId = 0): Promise<void> {
+/** The records as a broker's GetUpdates answer carries them: a RecordBatch, written by protobuf-es. */
+function batchOf(topicId: number, partitionId: number, epoch: number, from: number, records: readonly CommittedRecord[]): PartitionBatch {
+  const data = toBinary(
+    RecordBatchSchema,
+    create(RecordBatchSchema, {
+      records: records.map((r) =>
+        create(RecordSchema, {
+          offset: BigInt(r.offset),
+          payload: r.payload,
+          key: r.key,
+          producerId: r.producerId,
+          sequence: r.sequence === undefined ? undefined : BigInt(r.sequence),
+          timestampMs: BigInt(r.timestampMs),
+        }),
+      ),
+    }),
+  );
+  return { topicId, partitionId, epoch, from, data, index: indexRecordBatch(data) };
+}
+
+/** The partition's stored rows, each checked to hold exactly the consecutive records [base_offset, next_offset). */
+async function storedRows(topicId: number, partitionId = 0): Promise<{ base: number; next: number; bytes: number; records: CommittedRecord[] }[]> {
   const rows = await testDb.db
-    .selectFrom('messages')
+    .selectFrom('record_batches')
     .selectAll()
     .where('topic_id', '=', topicId)
     .where('partition_id', '=', partitionId)
-    .orderBy('offset')
+    .orderBy('base_offset')
     .execute();
-  expect(rows.map((row) => row.offset)).toEqual(expected.map((r) => r.offset));
-  rows.forEach((row, i) => {
+  return rows.map((row) => {
+    const records = decodeRecordBatch(row.records);
+    expect(records.map((r) => r.offset)).toEqual(Array.from({ length: row.next_offset - row.base_offset }, (_, i) => row.base_offset + i));
+    return { base: row.base_offset, next: row.next_offset, bytes: row.records.byteLength, records };
+  });
+}
+
+/** The partition's stored records are exactly `expected`, field by field, in offset order. */
+async function expectStored(topicId: number, expected: readonly CommittedRecord[], partitionId = 0): Promise<void> {
+  const stored = (await storedRows(topicId, partitionId)).flatMap((row) => row.records);
+  expect(stored.map((r) => r.offset)).toEqual(expected.map((r) => r.offset));
+  stored.forEach((record, i) => {
     const want = expected[i]!;
-    expect(Buffer.from(row.payload).equals(Buffer.from(want.payload))).toBe(true);
-    if (want.key === undefined) expect(row.key).toBeNull();
-    else expect(Buffer.from(row.key!).equals(Buffer.from(want.key))).toBe(true);
-    expect(row.producer_id).toBe(want.producerId || null);
-    expect(row.sequence).toBe(want.sequence ?? null);
-    expect(new Date(row.appended_at).getTime()).toBe(want.timestampMs);
+    expect(Buffer.from(record.payload).equals(Buffer.from(want.payload))).toBe(true);
+    if (want.key === undefined) expect(record.key).toBeUndefined();
+    else expect(Buffer.from(record.key!).equals(Buffer.from(want.key))).toBe(true);
+    expect(record.producerId).toBe(want.producerId);
+    expect(record.sequence).toBe(want.sequence);
+    expect(record.timestampMs).toBe(want.timestampMs);
   });
 }
 
@@ -41,14 +75,14 @@ describe('MessageStore.commit', () => {
       { offset: 3, payload: Buffer.from([0, 255, 92, 120]), key: Buffer.from([0, 1]), producerId: 4, sequence: 9, timestampMs: 1_764_000_000_003 },
     ];
     const store = new MessageStore(testDb.db, testDb.pool);
-    const updated = await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }]);
+    const updated = await store.commit([batchOf(topic.id, 0, 1, 0, records)]);
     expect(updated.map((row) => row.high_watermark)).toEqual([4]);
 
     await expectStored(topic.id, records);
 
     // Replayed (a sync retried after a lost answer): nothing twice, nothing moves back.
-    expect(await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }])).toEqual([]);
-    expect(await testDb.db.selectFrom('messages').select('offset').where('topic_id', '=', topic.id).execute()).toHaveLength(4);
+    expect(await store.commit([batchOf(topic.id, 0, 1, 0, records)])).toEqual([]);
+    expect((await storedRows(topic.id)).flatMap((row) => row.records)).toHaveLength(4);
   });
 });
 
@@ -81,8 +115,8 @@ describe('MessageStore.commit, mixed records', () => {
     // Two syncs; the second overlaps the first (a replayed stretch) and carries no keys at all.
     const first = records.slice(0, 250);
     const second = records.slice(200).map((r) => (r.offset >= 300 ? { ...r, key: undefined } : r));
-    expect((await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records: first }])).map((r) => r.high_watermark)).toEqual([250]);
-    expect((await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 200, records: second }])).map((r) => r.high_watermark)).toEqual([400]);
+    expect((await store.commit([batchOf(topic.id, 0, 1, 0, first)])).map((r) => r.high_watermark)).toEqual([250]);
+    expect((await store.commit([batchOf(topic.id, 0, 1, 200, second)])).map((r) => r.high_watermark)).toEqual([400]);
 
     await expectStored(topic.id, [...first, ...second.slice(50)]);
   });
@@ -96,11 +130,11 @@ describe('MessageStore.commit, a failed COPY', () => {
       .values([0, 1].map((partition_id) => ({ topic_id: topic.id, partition_id, high_watermark: 0, epoch: 1 })))
       .execute();
     const record = (offset: number): CommittedRecord => ({ offset, payload: own(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
-    const batches = [0, 1].map((partitionId) => ({ topicId: topic.id, partitionId, epoch: 1, from: 0, records: [0, 1, 2].map(record) }));
+    const batches = [0, 1].map((partitionId) => batchOf(topic.id, partitionId, 1, 0, [0, 1, 2].map(record)));
     // A row no sync put there (the store's invariant broken by hand): partition 1's COPY meets it.
     await testDb.db
-      .insertInto('messages')
-      .values({ topic_id: topic.id, partition_id: 1, offset: 2, payload: Buffer.from('intruder'), appended_at: new Date() })
+      .insertInto('record_batches')
+      .values({ topic_id: topic.id, partition_id: 1, base_offset: 0, next_offset: 1, records: batchOf(topic.id, 1, 1, 0, [record(0)]).data })
       .execute();
     // One connection: a connection left inside the failed transaction would fail the next commit.
     const pool = createPool(testDb.url, { max: 1 });
@@ -109,10 +143,10 @@ describe('MessageStore.commit, a failed COPY', () => {
       await expect(store.commit(batches)).rejects.toMatchObject({ code: '23505' });
       const partitions = await testDb.db.selectFrom('partitions').select('high_watermark').where('topic_id', '=', topic.id).execute();
       expect(partitions.map((p) => p.high_watermark)).toEqual([0, 0]);
-      const stored = await testDb.db.selectFrom('messages').select(['partition_id', 'offset']).where('topic_id', '=', topic.id).execute();
-      expect(stored).toEqual([{ partition_id: 1, offset: 2 }]);
+      const stored = await testDb.db.selectFrom('record_batches').select(['partition_id', 'base_offset']).where('topic_id', '=', topic.id).execute();
+      expect(stored).toEqual([{ partition_id: 1, base_offset: 0 }]);
 
-      await testDb.db.deleteFrom('messages').where('topic_id', '=', topic.id).execute();
+      await testDb.db.deleteFrom('record_batches').where('topic_id', '=', topic.id).execute();
       expect((await store.commit(batches)).map((row) => row.high_watermark)).toEqual([3, 3]);
       await expectStored(topic.id, [0, 1, 2].map(record), 0);
       await expectStored(topic.id, [0, 1, 2].map(record), 1);
@@ -128,7 +162,7 @@ describe('MessageStore.commit, overlapping batches', () => {
     await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 2 }).execute();
     const record = (offset: number): CommittedRecord => ({ offset, payload: Buffer.from(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
     const store = new MessageStore(testDb.db, testDb.pool);
-    const batch = (from: number, to: number, epoch = 2) => ({ topicId: topic.id, partitionId: 0, epoch, from, records: Array.from({ length: to - from }, (_, i) => record(from + i)) });
+    const batch = (from: number, to: number, epoch = 2) => batchOf(topic.id, 0, epoch, from, Array.from({ length: to - from }, (_, i) => record(from + i)));
 
     expect((await store.commit([batch(0, 4)])).map((r) => r.high_watermark)).toEqual([4]);
     // The manager's view was behind (a sync replayed from 2): offsets 2 and 3 are there already.
@@ -138,8 +172,8 @@ describe('MessageStore.commit, overlapping batches', () => {
     // A batch that would leave a gap (from beyond the high watermark) is refused too.
     expect(await store.commit([batch(7, 9)])).toEqual([]);
 
-    const rows = await testDb.db.selectFrom('messages').select(['offset', 'payload']).where('topic_id', '=', topic.id).orderBy('offset').execute();
-    expect(rows.map((r) => [r.offset, Buffer.from(r.payload).toString()])).toEqual([0, 1, 2, 3, 4, 5].map((o) => [o, `m${o}`]));
+    const stored = (await storedRows(topic.id)).flatMap((row) => row.records);
+    expect(stored.map((r) => [r.offset, Buffer.from(r.payload).toString()])).toEqual([0, 1, 2, 3, 4, 5].map((o) => [o, `m${o}`]));
   });
 });
 
@@ -156,13 +190,7 @@ describe('MessageStore.commit, many partitions in one sync', () => {
     ];
     await testDb.db.insertInto('partitions').values(start.map((p) => ({ topic_id: topic.id, ...p }))).execute();
     const record = (offset: number, partition: number): CommittedRecord => ({ offset, payload: own(`p${partition}m${offset}`), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 });
-    const batch = (partitionId: number, from: number, to: number) => ({
-      topicId: topic.id,
-      partitionId,
-      epoch: 2,
-      from,
-      records: Array.from({ length: to - from }, (_, i) => record(from + i, partitionId)),
-    });
+    const batch = (partitionId: number, from: number, to: number) => batchOf(topic.id, partitionId, 2, from, Array.from({ length: to - from }, (_, i) => record(from + i, partitionId)));
     const store = new MessageStore(testDb.db, testDb.pool);
     const sync = [batch(5, 7, 9), batch(0, 0, 3), batch(1, 0, 2), batch(2, 0, 5), batch(3, 3, 4), batch(4, 0, 6)];
     const moved = await store.commit(sync);
@@ -198,7 +226,7 @@ describe('MessageStore.recentSequences', () => {
       timestampMs: 1_764_000_000_000 + offset,
     }));
     const store = new MessageStore(testDb.db, testDb.pool);
-    await store.commit([{ topicId: topic.id, partitionId: 0, epoch: 1, from: 0, records }]);
+    await store.commit([batchOf(topic.id, 0, 1, 0, records)]);
 
     expect(await store.recentSequences(topic.id, 0, 15, 4)).toEqual([
       { producerId: 1, sequence: 100, offset: 10 },
@@ -208,8 +236,56 @@ describe('MessageStore.recentSequences', () => {
     ]);
   });
 
-  test('messages carries only its primary key index: no per-row index that no query reads', async () => {
-    const { rows } = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'messages' order by indexname`.execute(testDb.db);
-    expect(rows.map((row) => row.indexname)).toEqual(['messages_pkey']);
+  test('reads as many rows as it takes, a page at a time, and stops at the oldest', async () => {
+    const topic = await testDb.db.insertInto('topics').values({ name: 'many-rows', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    // 3 KiB records: two to a row, so 600 records take 300 rows, several pages of the scan.
+    const records: CommittedRecord[] = Array.from({ length: 600 }, (_, offset) => ({
+      offset,
+      payload: Buffer.alloc(3 * 1024, offset & 255),
+      key: undefined,
+      producerId: 7,
+      sequence: offset % 50 === 0 ? undefined : offset,
+      timestampMs: 1_764_000_000_000,
+    }));
+    const store = new MessageStore(testDb.db, testDb.pool);
+    await store.commit([batchOf(topic.id, 0, 1, 0, records)]);
+    expect((await storedRows(topic.id)).length).toBe(300);
+
+    const withSequence = records.filter((r) => r.sequence !== undefined).map((r) => ({ producerId: 7, sequence: r.sequence, offset: r.offset }));
+    // Below 501: 500 records, 10 of them without a sequence.
+    expect(await store.recentSequences(topic.id, 0, 501, 400)).toEqual(withSequence.filter((r) => r.offset < 501).slice(-400));
+    expect(await store.recentSequences(topic.id, 0, 501, 10_000)).toEqual(withSequence.filter((r) => r.offset < 501));
+    expect(await store.recentSequences(topic.id, 0, 0, 10)).toEqual([]);
+  });
+});
+
+describe('MessageStore.commit, rows', () => {
+  test('cuts a sync into rows of consecutive records of at most RECORD_BATCH_ROW_BYTES; a larger record is a row of its own', async () => {
+    const topic = await testDb.db.insertInto('topics').values({ name: 'rows', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    const record = (offset: number, bytes: number): CommittedRecord => ({ offset, payload: Buffer.alloc(bytes, offset), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 });
+    const records = [...Array.from({ length: 30 }, (_, i) => record(i, 1000)), record(30, 20_000), ...Array.from({ length: 200 }, (_, i) => record(31 + i, 100))];
+    const store = new MessageStore(testDb.db, testDb.pool);
+    await store.commit([batchOf(topic.id, 0, 1, 0, records)]);
+
+    const rows = await storedRows(topic.id);
+    await expectStored(topic.id, records);
+    expect(rows.find((row) => row.base === 30)).toMatchObject({ next: 31 });
+    for (const row of rows) {
+      if (row.base !== 30) expect(row.bytes).toBeLessThanOrEqual(RECORD_BATCH_ROW_BYTES);
+    }
+    // Full rows, bar the last of each stretch: 1 000 B records (~1 015 B framed) 7 to a row, 100 B ones 70.
+    expect(rows.map((row) => row.next - row.base)).toEqual([7, 7, 7, 7, 2, 1, 70, 70, 60]);
+  });
+
+  test('record_batches carries only its primary key index, and keeps rows on their heap page uncompressed', async () => {
+    const { rows } = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'record_batches' order by indexname`.execute(testDb.db);
+    expect(rows.map((row) => row.indexname)).toEqual(['record_batches_pkey']);
+    const { rows: options } = await sql<{ reloptions: string[] }>`SELECT reloptions FROM pg_class WHERE relname = 'record_batches'`.execute(testDb.db);
+    expect(options[0]!.reloptions).toEqual(['toast_tuple_target=8160']);
+    const { rows: storage } = await sql<{ attstorage: string }>`
+      SELECT attstorage FROM pg_attribute WHERE attrelid = 'record_batches'::regclass AND attname = 'records'`.execute(testDb.db);
+    expect(storage[0]!.attstorage).toBe('e');
   });
 });

@@ -1,27 +1,30 @@
-import type { BatchRecord } from '@partq/proto';
-import type { Database, PartitionRow } from '@partq/schema';
+import { decodeRecordBatch, type RecordBatchIndex } from '@partq/proto';
+import { RECORD_BATCH_ROW_BYTES, type Database, type PartitionRow } from '@partq/schema';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { CopyBinaryWriter } from './copy-binary-writer.js';
 import { copyIn } from './copy-in.js';
-
-/** A record as synced from a broker (decoded from GetUpdates' record bytes), ready to commit. */
-export type CommittedRecord = BatchRecord;
 
 export interface PartitionBatch {
   topicId: number;
   partitionId: number;
   /** The owner's epoch the records came from; a batch of a deposed owner is refused. */
   epoch: number;
-  /** The high watermark the batch continues from (its first record's offset). */
+  /** The high watermark the batch continues from (at or past its first record's offset). */
   from: number;
-  records: CommittedRecord[];
+  /** The records as the broker stores them: a RecordBatch's bytes (GetUpdates' records_data). */
+  data: Uint8Array;
+  /** indexRecordBatch(data): at least one record. */
+  index: RecordBatchIndex;
 }
 
+/** The number of records a page of recentSequences' scan reads at a time, newest first. */
+const SEQUENCE_SCAN_ROWS = 64;
+
 /**
- * Commits brokers' records into `messages` and moves the partitions' high watermarks,
- * in one transaction. Idempotent: a replayed batch inserts nothing twice and moves
- * nothing backwards.
+ * Commits brokers' records into `record_batches` (runs of a partition's records, a row each) and
+ * moves the partitions' high watermarks, in one transaction. Idempotent: a replayed batch inserts
+ * nothing twice and moves nothing backwards.
  */
 export class MessageStore {
   /** `db` and `pool`: the same Central DB (`databaseOn(pool)`). */
@@ -30,23 +33,41 @@ export class MessageStore {
     private readonly pool: pg.Pool,
   ) {}
 
-  /** The last `limit` committed (producer, sequence, offset) of a partition below `belowOffset`, ascending. */
+  /**
+   * The last `limit` committed (producer, sequence, offset) of a partition below `belowOffset`,
+   * ascending. Reads the partition's runs newest first, a page at a time, until it has them.
+   */
   async recentSequences(topicId: number, partitionId: number, belowOffset: number, limit: number) {
-    const rows = await this.db
-      .selectFrom('messages')
-      .select(['producer_id', 'sequence', 'offset'])
-      .where('topic_id', '=', topicId)
-      .where('partition_id', '=', partitionId)
-      .where('offset', '<', belowOffset)
-      .where('sequence', 'is not', null)
-      .orderBy('offset', 'desc')
-      .limit(limit)
-      .execute();
-    return rows.reverse().map((r) => ({ producerId: r.producer_id ?? 0, sequence: r.sequence ?? 0, offset: r.offset }));
+    const found: { producerId: number; sequence: number; offset: number }[] = [];
+    let below = belowOffset;
+    while (found.length < limit) {
+      const rows = await this.db
+        .selectFrom('record_batches')
+        .select(['base_offset', 'records'])
+        .where('topic_id', '=', topicId)
+        .where('partition_id', '=', partitionId)
+        .where('base_offset', '<', below)
+        .orderBy('base_offset', 'desc')
+        .limit(SEQUENCE_SCAN_ROWS)
+        .execute();
+      for (const row of rows) {
+        if (found.length >= limit) break;
+        const records = decodeRecordBatch(row.records);
+        for (let i = records.length - 1; i >= 0 && found.length < limit; i--) {
+          const record = records[i]!;
+          if (record.offset < belowOffset && record.sequence !== undefined) {
+            found.push({ producerId: record.producerId, sequence: record.sequence, offset: record.offset });
+          }
+        }
+        below = row.base_offset;
+      }
+      if (rows.length < SEQUENCE_SCAN_ROWS) break;
+    }
+    return found.reverse();
   }
 
   async commit(batches: PartitionBatch[]): Promise<PartitionRow[]> {
-    const nonEmpty = batches.filter((b) => b.records.length > 0);
+    const nonEmpty = batches.filter((b) => b.index.offsets.length > 0);
     if (nonEmpty.length === 0) return [];
     // The transaction runs on a client of its own: Kysely builds its statements, but cannot send COPY.
     const client = await this.pool.connect();
@@ -66,15 +87,11 @@ export class MessageStore {
         // Records below the old high watermark are committed already (a replayed or overlapping sync).
         // None at or above it can exist: rows are only ever inserted here, together with moving the
         // high watermark past them. So the COPY cannot meet a duplicate key.
-        for (const record of batch.records) {
-          if (record.offset >= previous) writeMessageRow(rows, batch, record);
-        }
+        writeBatchRows(rows, batch, previous);
       }
-      // One COPY for the whole sync. COPY inserts a page's worth of rows at a time (one WAL record per
-      // page, not per row) and parses no SQL per row: against the run-wise INSERT ... SELECT it
-      // replaced, PostgreSQL spent 7.5-7.8 instead of 9.7-10.3 us per 1 KiB row and 3.3 instead
-      // of 4.8-5.0 us per 100 B row, and this process a quarter less.
-      if (rows.rows > 0) await copyIn(client, COPY_MESSAGES, rows.finish());
+      // One COPY for the whole sync: it parses no SQL per row and inserts a page's worth of rows at a
+      // time (one WAL record per page).
+      if (rows.rows > 0) await copyIn(client, COPY_RECORD_BATCHES, rows.finish());
       await client.query('COMMIT');
       return updated;
     } catch (error) {
@@ -89,9 +106,8 @@ export class MessageStore {
   }
 }
 
-/** The columns of `messages`, in the order writeMessageRow writes them. */
-const COPY_MESSAGES =
-  'COPY messages (topic_id, partition_id, "offset", payload, key, producer_id, sequence, appended_at) FROM STDIN (FORMAT binary)';
+/** The columns of `record_batches`, in the order writeBatchRows writes them. */
+const COPY_RECORD_BATCHES = 'COPY record_batches (topic_id, partition_id, base_offset, next_offset, records) FROM STDIN (FORMAT binary)';
 
 /**
  * One statement for every partition of the sync, whatever their number: locks each partition row
@@ -112,7 +128,7 @@ function claimHighWatermarks(batches: readonly PartitionBatch[]) {
         ${batches.map((b) => b.partitionId)}::int4[],
         ${batches.map((b) => b.epoch)}::int4[],
         ${batches.map((b) => b.from)}::int8[],
-        ${batches.map((b) => b.records[b.records.length - 1]!.offset)}::int8[]
+        ${batches.map(lastOffsetOf)}::int8[]
       ) AS b(topic_id, partition_id, epoch, from_offset, last_offset)
     ), locked AS MATERIALIZED (
       SELECT p.topic_id, p.partition_id, p.high_watermark
@@ -128,28 +144,38 @@ function claimHighWatermarks(batches: readonly PartitionBatch[]) {
   `;
 }
 
-/** A row's bytes besides its payload and key: the field count, 8 lengths, 3 int4 and 3 int8 values. */
-const ROW_FIXED_BYTES = 2 + 8 * 4 + 3 * 4 + 3 * 8;
+/** A row's bytes besides its records: the field count, 5 lengths, 2 int4 and 2 int8 values. */
+const ROW_FIXED_BYTES = 2 + 5 * 4 + 2 * 4 + 2 * 8;
 
-/** The bytes a COPY of every record of the batches takes, at most (records a sync skips are counted too). */
+/** The offset of a batch's last record. */
+export function lastOffsetOf(batch: PartitionBatch): number {
+  const offsets = batch.index.offsets;
+  return offsets[offsets.length - 1]!;
+}
+
+/** About the bytes a COPY of the batches takes (a hint for the writer's first chunk). */
 function copyBytesOf(batches: readonly PartitionBatch[]): number {
   let bytes = 0;
-  for (const batch of batches) {
-    for (const record of batch.records) bytes += ROW_FIXED_BYTES + record.payload.byteLength + (record.key?.byteLength ?? 0);
-  }
+  for (const batch of batches) bytes += batch.data.byteLength + ROW_FIXED_BYTES * (Math.ceil(batch.data.byteLength / RECORD_BATCH_ROW_BYTES) + 1);
   return bytes;
 }
 
-function writeMessageRow(rows: CopyBinaryWriter, batch: PartitionBatch, record: CommittedRecord): void {
-  rows.row(8).int4(batch.topicId).int4(batch.partitionId).int8(record.offset).bytea(record.payload);
-  if (record.key === undefined) rows.null();
-  else rows.bytea(record.key);
-  // Producer id 0 is no producer.
-  if (record.producerId === 0) rows.null();
-  else rows.int4(record.producerId);
-  if (record.sequence === undefined) rows.null();
-  else rows.int8(record.sequence);
-  rows.timestampMs(record.timestampMs);
+/**
+ * Writes the batch's records from offset `from` on as rows of consecutive records, each at most
+ * RECORD_BATCH_ROW_BYTES unless one record alone is larger. A row's bytes are a slice of the
+ * broker's: runs of a RecordBatch are RecordBatches themselves, so nothing is decoded or re-encoded.
+ */
+function writeBatchRows(rows: CopyBinaryWriter, batch: PartitionBatch, from: number): void {
+  const { offsets, starts, ends } = batch.index;
+  let first = 0;
+  while (first < offsets.length && offsets[first]! < from) first++;
+  while (first < offsets.length) {
+    let last = first;
+    while (last + 1 < offsets.length && ends[last + 1]! - starts[first]! <= RECORD_BATCH_ROW_BYTES) last++;
+    rows.row(5).int4(batch.topicId).int4(batch.partitionId).int8(offsets[first]!).int8(offsets[last]! + 1);
+    rows.bytea(batch.data.subarray(starts[first], ends[last]));
+    first = last + 1;
+  }
 }
 
 /** Runs a statement Kysely compiled on a pg client of the pool (same types: numbers for bigint, Buffers for bytea). */

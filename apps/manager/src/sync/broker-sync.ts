@@ -1,12 +1,12 @@
 import { create } from '@bufbuild/protobuf';
-import { decodeRecordBatch, PartitionOffsetSchema, type GetUpdatesResponse } from '@partq/proto';
+import { indexRecordBatch, PartitionOffsetSchema, type GetUpdatesResponse } from '@partq/proto';
 import { sleep } from '@partq/runtime';
 import type { Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
 import type { BrokerClients } from '../membership/broker-clients.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { Mutex } from '@partq/runtime';
-import type { MessageStore, PartitionBatch } from '../store/message-store.js';
+import { lastOffsetOf, type MessageStore, type PartitionBatch } from '../store/message-store.js';
 import type { TransactionLog } from '../txlog/transaction-log.js';
 
 export interface BrokerSyncOptions {
@@ -85,11 +85,11 @@ export class BrokerSync {
       const current = this.state.partition(part.topicId, part.partitionId);
       // Records from an owner the manager has since replaced are never committed.
       if (!current || current.broker_id !== brokerId || current.epoch !== part.epoch || part.recordsData.byteLength === 0) continue;
-      // The broker's stored record bytes, read by hand: payloads and keys stay views into the answer.
-      // A malformed batch throws, so this round commits nothing and is retried.
-      const records = decodeRecordBatch(part.recordsData);
-      if (records.length === 0) continue;
-      batches.push({ topicId: part.topicId, partitionId: part.partitionId, epoch: part.epoch, from: current.high_watermark, records });
+      // The broker's stored record bytes are committed as they are; only the records' offsets and
+      // extents are read. A malformed batch throws, so this round commits nothing and is retried.
+      const index = indexRecordBatch(part.recordsData);
+      if (index.offsets.length === 0) continue;
+      batches.push({ topicId: part.topicId, partitionId: part.partitionId, epoch: part.epoch, from: current.high_watermark, data: part.recordsData, index });
     }
     if (batches.length > 0) {
       const started = process.hrtime.bigint();
@@ -97,12 +97,12 @@ export class BrokerSync {
         const event = {
           kind: 'sync' as const,
           brokerId,
-          partitions: batches.map((b) => ({ topicId: b.topicId, partitionId: b.partitionId, epoch: b.epoch, to: b.records[b.records.length - 1]!.offset + 1 })),
+          partitions: batches.map((b) => ({ topicId: b.topicId, partitionId: b.partitionId, epoch: b.epoch, to: lastOffsetOf(b) + 1 })),
         };
         const rows = await this.txlog.run(event, () => this.messages.commit(batches));
         if (rows.length > 0) this.state.apply({ partitions: rows });
       });
-      const records = batches.reduce((n, b) => n + b.records.length, 0);
+      const records = batches.reduce((n, b) => n + b.index.offsets.length, 0);
       this.options.metrics.committedRecords.inc(records);
       this.options.metrics.batchSize.observe(records);
       this.options.metrics.syncSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);

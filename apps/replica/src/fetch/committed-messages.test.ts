@@ -1,5 +1,6 @@
 import { createDatabase, createTestDatabase, migrateToLatest, type Database, type TestDatabase } from '@partq/schema';
 import type { Kysely } from 'kysely';
+import { recordBatchRow } from '../../test/support/record-batch-row.js';
 import { CommittedMessages } from './committed-messages.js';
 
 let primaryDatabase: TestDatabase;
@@ -19,20 +20,14 @@ afterAll(async () => {
   await Promise.all([primaryDatabase?.drop(), standbyDatabase?.drop()]);
 });
 
-async function commit(db: Kysely<Database>, partitionId: number, from: number, payloads: string[], key?: string): Promise<void> {
-  await db
-    .insertInto('messages')
-    .values(
-      payloads.map((payload, i) => ({
-        topic_id: 1,
-        partition_id: partitionId,
-        offset: from + i,
-        payload: Buffer.from(payload),
-        key: key === undefined ? null : Buffer.from(key),
-        appended_at: new Date(1_700_000_000_000 + i),
-      })),
-    )
-    .execute();
+/** Commits the payloads from offset `from` on, `perRow` records to a row (all in one by default). */
+async function commit(db: Kysely<Database>, partitionId: number, from: number, payloads: string[], key?: string, perRow = payloads.length): Promise<void> {
+  const rows = [];
+  for (let at = 0; at < payloads.length; at += perRow) {
+    const records = payloads.slice(at, at + perRow).map((payload, i) => ({ payload, key, timestampMs: 1_700_000_000_000 + at + i }));
+    rows.push(recordBatchRow(1, partitionId, from + at, records));
+  }
+  await db.insertInto('record_batches').values(rows).execute();
 }
 
 const texts = (records: { payload: Uint8Array }[]) => records.map((r) => Buffer.from(r.payload).toString());
@@ -56,5 +51,24 @@ describe('CommittedMessages', () => {
     expect(texts(await reader.read(1, 1, 0, 10))).toEqual(['s0', 's1']);
     // The standby lags behind offset 2: the primary answers.
     expect(texts(await reader.read(1, 1, 2, 10))).toEqual(['p2']);
+  });
+
+  it('reads across runs from within one, and stops at `limit` within another', async () => {
+    const payloads = Array.from({ length: 20 }, (_, i) => `r${i}`);
+    await commit(primary, 2, 0, payloads, undefined, 6);
+    const reader = new CommittedMessages(primary);
+    expect(texts(await reader.read(1, 2, 4, 9))).toEqual(payloads.slice(4, 13));
+    expect((await reader.read(1, 2, 17, 100)).map((r) => r.offset)).toEqual([17, 18, 19]);
+    expect(await reader.read(1, 2, 20, 100)).toEqual([]);
+    expect(await reader.read(1, 2, 0, 0)).toEqual([]);
+  });
+
+  it('starts past `from` when retention deleted the runs holding it, however far past', async () => {
+    // Runs of 5 from offset 100 on: offsets below 100 were deleted.
+    await commit(primary, 3, 100, Array.from({ length: 15 }, (_, i) => `q${100 + i}`), undefined, 5);
+    const reader = new CommittedMessages(primary);
+    expect((await reader.read(1, 3, 0, 4)).map((r) => r.offset)).toEqual([100, 101, 102, 103]);
+    expect((await reader.read(1, 3, 98, 7)).map((r) => r.offset)).toEqual([100, 101, 102, 103, 104, 105, 106]);
+    expect(await reader.read(1, 4, 0, 10)).toEqual([]);
   });
 });

@@ -36,7 +36,12 @@ export interface RecordsAnswer {
  */
 export function fetchedRecordsOf(answer: RecordsAnswer): FetchedRecord[] {
   if (answer.records.length > 0 || answer.recordsData.byteLength === 0) return answer.records.map(toFetchedRecord);
-  return decodeRecordBatch(answer.recordsData).map((record) => {
+  return fetchedRecordsOfBatch(answer.recordsData);
+}
+
+/** The records of a RecordBatch's bytes (a broker's answer or a committed run); malformed bytes throw WireFormatError. */
+export function fetchedRecordsOfBatch(data: Uint8Array): FetchedRecord[] {
+  return decodeRecordBatch(data).map((record) => {
     const fetched: FetchedRecord = { offset: record.offset, payload: record.payload, timestampMs: record.timestampMs };
     if (record.key !== undefined) fetched.key = record.key;
     return fetched;

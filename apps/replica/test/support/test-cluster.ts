@@ -32,6 +32,7 @@ import { startReplica, type RunningReplica } from '../../src/start-replica.js';
 import { FakeBroker } from './fake-broker.js';
 import { FakeManager } from './fake-manager.js';
 import { waitFor } from './wait-for.js';
+import { recordBatchRow } from './record-batch-row.js';
 
 export const BROKER_ID = 1;
 const silent = createLogger({ role: 'test', instanceId: 'test', level: (process.env['TEST_LOG_LEVEL'] as 'debug' | undefined) ?? 'silent' });
@@ -151,19 +152,11 @@ export class TestCluster {
     return consumer;
   }
 
-  /** Commits records to the messages table, as the manager's sync does. */
+  /** Commits records to the record_batches table, as one run, as the manager's sync does. */
   async commitMessages(topic: Topic, partitionId: number, from: number, payloads: string[]): Promise<void> {
     await this.db
-      .insertInto('messages')
-      .values(
-        payloads.map((payload, i) => ({
-          topic_id: topic.id,
-          partition_id: partitionId,
-          offset: from + i,
-          payload: Buffer.from(payload),
-          appended_at: new Date(),
-        })),
-      )
+      .insertInto('record_batches')
+      .values(recordBatchRow(topic.id, partitionId, from, payloads.map((payload) => ({ payload }))))
       .execute();
   }
 

@@ -8,6 +8,7 @@ import { consumerStreamsMigration } from './0006_consumer_streams.js';
 import { dropUnusedSequenceIndexMigration } from './0007_drop_unused_sequence_index.js';
 import { positionEpochsMigration } from './0008_position_epochs.js';
 import { hotPositionUpdatesMigration } from './0009_hot_position_updates.js';
+import { recordBatchesMigration } from './0010_record_batches.js';
 
 /**
  * Every migration by name. Kysely applies them in name order, so new ones take the next number;
@@ -23,4 +24,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0007_drop_unused_sequence_index': dropUnusedSequenceIndexMigration,
   '0008_position_epochs': positionEpochsMigration,
   '0009_hot_position_updates': hotPositionUpdatesMigration,
+  '0010_record_batches': recordBatchesMigration,
 });
