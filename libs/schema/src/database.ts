@@ -121,6 +121,12 @@ export interface RecordBatchesTable {
   base_offset: Int8;
   next_offset: Int8;
   records: Bytes;
+  /**
+   * The producer sequences of those records, as runs (one producer, offsets and sequences rising by
+   * one): 24 bytes each, big-endian producer id (int4), first sequence (int8), first offset (int8),
+   * count (int4). A broker taking a partition over reads these, not the records.
+   */
+  sequences: Bytes;
 }
 
 /** The most record bytes one record_batches row holds (a single larger record gets a row of its own): the row stays on its 8 KB heap page. */

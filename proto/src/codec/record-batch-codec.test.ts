@@ -95,6 +95,8 @@ describe('indexRecordBatch', () => {
     const data = encodeRecordBatch(stored);
     const index = indexRecordBatch(data);
     expect(index.offsets).toEqual([2 ** 35, 2 ** 35 + 1, 2 ** 35 + 2]);
+    expect(index.producerIds).toEqual([7, 0, 300]);
+    expect(index.sequences).toEqual([42, undefined, 2 ** 40]);
     expect(index.starts[0]).toBe(0);
     expect(index.ends[2]).toBe(data.byteLength);
     for (let i = 0; i < 3; i++) {
@@ -104,12 +106,12 @@ describe('indexRecordBatch', () => {
   });
 
   test('skips fields it does not know, beside the records and inside them', () => {
-    const record = toBinary(RecordSchema, create(RecordSchema, { payload: bytes(1), offset: 3n, timestampMs: 9n }));
+    const record = toBinary(RecordSchema, create(RecordSchema, { payload: bytes(1), offset: 3n, producerId: -5, sequence: 0n, timestampMs: 9n }));
     const unknown = bytes((12 << 3) | 2, 1, 7);
     const withUnknown = Buffer.concat([unknown, record]);
     const data = Buffer.concat([unknown, Buffer.from([0x0a, withUnknown.length]), withUnknown]);
-    expect(indexRecordBatch(data)).toEqual({ offsets: [3], starts: [unknown.length], ends: [data.length] });
-    expect(indexRecordBatch(bytes())).toEqual({ offsets: [], starts: [], ends: [] });
+    expect(indexRecordBatch(data)).toEqual({ offsets: [3], starts: [unknown.length], ends: [data.length], producerIds: [-5], sequences: [0] });
+    expect(indexRecordBatch(bytes())).toEqual({ offsets: [], starts: [], ends: [], producerIds: [], sequences: [] });
   });
 
   test.each([

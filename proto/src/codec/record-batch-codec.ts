@@ -53,19 +53,22 @@ export function decodeRecordBatch(data: Uint8Array): BatchRecord[] {
 }
 
 /**
- * Where each record of a RecordBatch lies, without reading its payload: record i is bytes
- * [starts[i], ends[i]) of the batch, tag and length included, so any run of them sliced out of the
- * batch is a RecordBatch itself.
+ * Where each record of a RecordBatch lies, and what idempotence needs of it, without reading its
+ * payload: record i is bytes [starts[i], ends[i]) of the batch, tag and length included, so any
+ * run of them sliced out of the batch is a RecordBatch itself. producerIds[i] is 0 and sequences[i]
+ * undefined for a record without them.
  */
 export interface RecordBatchIndex {
   offsets: number[];
   starts: number[];
   ends: number[];
+  producerIds: number[];
+  sequences: (number | undefined)[];
 }
 
-/** Indexes a RecordBatch's records (offsets and byte ranges); anything malformed throws WireFormatError. */
+/** Indexes a RecordBatch's records; anything malformed throws WireFormatError. */
 export function indexRecordBatch(data: Uint8Array): RecordBatchIndex {
-  const index: RecordBatchIndex = { offsets: [], starts: [], ends: [] };
+  const index: RecordBatchIndex = { offsets: [], starts: [], ends: [], producerIds: [], sequences: [] };
   const outer = new WireReader(data);
   while (!outer.done) {
     const at = outer.pos;
@@ -75,26 +78,40 @@ export function indexRecordBatch(data: Uint8Array): RecordBatchIndex {
       continue;
     }
     const start = outer.lengthDelimited();
-    index.offsets.push(readOffset(new WireReader(data, start, outer.pos)));
+    indexRecord(new WireReader(data, start, outer.pos), index);
     index.starts.push(at);
     index.ends.push(outer.pos);
   }
   return index;
 }
 
-/** A record's offset field (the last one, as protobuf reads repeated scalars); the other fields are skipped. */
-function readOffset(reader: WireReader): number {
+/** Adds a record's offset, producer id and sequence to the index (the last of a repeated field wins, as in protobuf); the rest is skipped. */
+function indexRecord(reader: WireReader, index: RecordBatchIndex): void {
   let offset = 0;
+  let producerId = 0;
+  let sequence: number | undefined;
   while (!reader.done) {
     const fieldTag = reader.tag();
-    if (fieldTag >>> 3 === FIELD_OFFSET) {
-      expectWireType(fieldTag, WIRE_VARINT, 'Record.offset');
-      offset = reader.uint();
-    } else {
-      reader.skip(fieldTag & 7);
+    switch (fieldTag >>> 3) {
+      case FIELD_OFFSET:
+        expectWireType(fieldTag, WIRE_VARINT, 'Record.offset');
+        offset = reader.uint();
+        break;
+      case FIELD_PRODUCER_ID:
+        expectWireType(fieldTag, WIRE_VARINT, 'Record.producer_id');
+        producerId = reader.int32();
+        break;
+      case FIELD_SEQUENCE:
+        expectWireType(fieldTag, WIRE_VARINT, 'Record.sequence');
+        sequence = reader.uint();
+        break;
+      default:
+        reader.skip(fieldTag & 7);
     }
   }
-  return offset;
+  index.offsets.push(offset);
+  index.producerIds.push(producerId);
+  index.sequences.push(sequence);
 }
 
 function readRecord(reader: WireReader): BatchRecord {

@@ -118,7 +118,12 @@ describe('MessageStore.commit, mixed records', () => {
     expect((await store.commit([batchOf(topic.id, 0, 1, 0, first)])).map((r) => r.high_watermark)).toEqual([250]);
     expect((await store.commit([batchOf(topic.id, 0, 1, 200, second)])).map((r) => r.high_watermark)).toEqual([400]);
 
-    await expectStored(topic.id, [...first, ...second.slice(50)]);
+    const stored = [...first, ...second.slice(50)];
+    await expectStored(topic.id, stored);
+    // The rows' sequence runs give back every record's sequence: interleaved producers, jumps, none.
+    const sequenced = stored.filter((r) => r.sequence !== undefined).map((r) => ({ producerId: r.producerId, sequence: r.sequence, offset: r.offset }));
+    expect(await store.recentSequences(topic.id, 0, 400, 10_000)).toEqual(sequenced);
+    expect(await store.recentSequences(topic.id, 0, 123, 7)).toEqual(sequenced.filter((r) => r.offset < 123).slice(-7));
   });
 });
 
@@ -134,7 +139,7 @@ describe('MessageStore.commit, a failed COPY', () => {
     // A row no sync put there (the store's invariant broken by hand): partition 1's COPY meets it.
     await testDb.db
       .insertInto('record_batches')
-      .values({ topic_id: topic.id, partition_id: 1, base_offset: 0, next_offset: 1, records: batchOf(topic.id, 1, 1, 0, [record(0)]).data })
+      .values({ topic_id: topic.id, partition_id: 1, base_offset: 0, next_offset: 1, records: batchOf(topic.id, 1, 1, 0, [record(0)]).data, sequences: Buffer.alloc(0) })
       .execute();
     // One connection: a connection left inside the failed transaction would fail the next commit.
     const pool = createPool(testDb.url, { max: 1 });

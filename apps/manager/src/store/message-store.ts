@@ -1,9 +1,10 @@
-import { decodeRecordBatch, type RecordBatchIndex } from '@partq/proto';
+import type { RecordBatchIndex } from '@partq/proto';
 import { RECORD_BATCH_ROW_BYTES, type Database, type PartitionRow } from '@partq/schema';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { CopyBinaryWriter } from './copy-binary-writer.js';
 import { copyIn } from './copy-in.js';
+import { decodeSequenceRuns, encodeSequenceRuns, sequenceRunsOf } from './sequence-runs.js';
 
 export interface PartitionBatch {
   topicId: number;
@@ -18,8 +19,8 @@ export interface PartitionBatch {
   index: RecordBatchIndex;
 }
 
-/** The number of records a page of recentSequences' scan reads at a time, newest first. */
-const SEQUENCE_SCAN_ROWS = 64;
+/** The rows a page of recentSequences' scan reads at a time, newest first (only their sequence runs). */
+const SEQUENCE_SCAN_ROWS = 256;
 
 /**
  * Commits brokers' records into `record_batches` (runs of a partition's records, a row each) and
@@ -35,7 +36,8 @@ export class MessageStore {
 
   /**
    * The last `limit` committed (producer, sequence, offset) of a partition below `belowOffset`,
-   * ascending. Reads the partition's runs newest first, a page at a time, until it has them.
+   * ascending. Reads the sequence runs of the partition's rows newest first, a page at a time, until
+   * it has them; never the records themselves.
    */
   async recentSequences(topicId: number, partitionId: number, belowOffset: number, limit: number) {
     const found: { producerId: number; sequence: number; offset: number }[] = [];
@@ -43,7 +45,7 @@ export class MessageStore {
     while (found.length < limit) {
       const rows = await this.db
         .selectFrom('record_batches')
-        .select(['base_offset', 'records'])
+        .select(['base_offset', 'sequences'])
         .where('topic_id', '=', topicId)
         .where('partition_id', '=', partitionId)
         .where('base_offset', '<', below)
@@ -51,12 +53,12 @@ export class MessageStore {
         .limit(SEQUENCE_SCAN_ROWS)
         .execute();
       for (const row of rows) {
-        if (found.length >= limit) break;
-        const records = decodeRecordBatch(row.records);
-        for (let i = records.length - 1; i >= 0 && found.length < limit; i--) {
-          const record = records[i]!;
-          if (record.offset < belowOffset && record.sequence !== undefined) {
-            found.push({ producerId: record.producerId, sequence: record.sequence, offset: record.offset });
+        const runs = decodeSequenceRuns(row.sequences);
+        for (let r = runs.length - 1; r >= 0 && found.length < limit; r--) {
+          const run = runs[r]!;
+          for (let i = run.count - 1; i >= 0 && found.length < limit; i--) {
+            const offset = run.firstOffset + i;
+            if (offset < belowOffset) found.push({ producerId: run.producerId, sequence: run.firstSequence + i, offset });
           }
         }
         below = row.base_offset;
@@ -107,7 +109,7 @@ export class MessageStore {
 }
 
 /** The columns of `record_batches`, in the order writeBatchRows writes them. */
-const COPY_RECORD_BATCHES = 'COPY record_batches (topic_id, partition_id, base_offset, next_offset, records) FROM STDIN (FORMAT binary)';
+const COPY_RECORD_BATCHES = 'COPY record_batches (topic_id, partition_id, base_offset, next_offset, records, sequences) FROM STDIN (FORMAT binary)';
 
 /**
  * One statement for every partition of the sync, whatever their number: locks each partition row
@@ -144,8 +146,8 @@ function claimHighWatermarks(batches: readonly PartitionBatch[]) {
   `;
 }
 
-/** A row's bytes besides its records: the field count, 5 lengths, 2 int4 and 2 int8 values. */
-const ROW_FIXED_BYTES = 2 + 5 * 4 + 2 * 4 + 2 * 8;
+/** A row's bytes besides its records and sequence runs: the field count, 6 lengths, 2 int4 and 2 int8 values. */
+const ROW_FIXED_BYTES = 2 + 6 * 4 + 2 * 4 + 2 * 8;
 
 /** The offset of a batch's last record. */
 export function lastOffsetOf(batch: PartitionBatch): number {
@@ -164,6 +166,7 @@ function copyBytesOf(batches: readonly PartitionBatch[]): number {
  * Writes the batch's records from offset `from` on as rows of consecutive records, each at most
  * RECORD_BATCH_ROW_BYTES unless one record alone is larger. A row's bytes are a slice of the
  * broker's: runs of a RecordBatch are RecordBatches themselves, so nothing is decoded or re-encoded.
+ * Beside them go the row's producer sequences, as runs (a few per row).
  */
 function writeBatchRows(rows: CopyBinaryWriter, batch: PartitionBatch, from: number): void {
   const { offsets, starts, ends } = batch.index;
@@ -172,8 +175,9 @@ function writeBatchRows(rows: CopyBinaryWriter, batch: PartitionBatch, from: num
   while (first < offsets.length) {
     let last = first;
     while (last + 1 < offsets.length && ends[last + 1]! - starts[first]! <= RECORD_BATCH_ROW_BYTES) last++;
-    rows.row(5).int4(batch.topicId).int4(batch.partitionId).int8(offsets[first]!).int8(offsets[last]! + 1);
+    rows.row(6).int4(batch.topicId).int4(batch.partitionId).int8(offsets[first]!).int8(offsets[last]! + 1);
     rows.bytea(batch.data.subarray(starts[first], ends[last]));
+    rows.bytea(encodeSequenceRuns(sequenceRunsOf(batch.index, first, last)));
     first = last + 1;
   }
 }

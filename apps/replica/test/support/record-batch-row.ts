@@ -20,5 +20,13 @@ export function recordBatchRow(topicId: number, partitionId: number, from: numbe
       }),
     ),
   });
-  return { topic_id: topicId, partition_id: partitionId, base_offset: from, next_offset: from + records.length, records: toBinary(RecordBatchSchema, batch) };
+  // Records without producer sequences: the replica never reads them.
+  return {
+    topic_id: topicId,
+    partition_id: partitionId,
+    base_offset: from,
+    next_offset: from + records.length,
+    records: toBinary(RecordBatchSchema, batch),
+    sequences: Buffer.alloc(0),
+  };
 }

@@ -15,6 +15,9 @@ import { dropUnusedSequenceIndexMigration } from './0007_drop_unused_sequence_in
  * chunks, a row and an index entry each. STORAGE EXTERNAL skips compression for the rare record
  * larger than a page.
  *
+ * Beside each run go its producer sequences, as runs of their own (see RecordBatchesTable), so a
+ * broker taking a partition over reads a few bytes per row instead of the records.
+ *
  * Existing rows of `messages` become one-record runs, encoded here in SQL, so an upgrade keeps every
  * committed record.
  */
@@ -27,6 +30,7 @@ export const recordBatchesMigration: Migration = {
       .addColumn('base_offset', 'bigint', (col) => col.notNull())
       .addColumn('next_offset', 'bigint', (col) => col.notNull())
       .addColumn('records', 'bytea', (col) => col.notNull())
+      .addColumn('sequences', 'bytea', (col) => col.notNull())
       .addPrimaryKeyConstraint('record_batches_pkey', ['topic_id', 'partition_id', 'base_offset'])
       .addCheckConstraint('record_batches_offsets', sql`base_offset >= 0 AND next_offset > base_offset`)
       .execute();
@@ -51,11 +55,13 @@ export const recordBatchesMigration: Migration = {
     // Each message as a RecordBatch of one Record: offset (1), payload (2), key (3), producer_id (4),
     // sequence (5), timestamp_ms (6), each field's tag byte then its value.
     await sql`
-      INSERT INTO record_batches (topic_id, partition_id, base_offset, next_offset, records)
+      INSERT INTO record_batches (topic_id, partition_id, base_offset, next_offset, records, sequences)
       SELECT topic_id, partition_id, "offset", "offset" + 1,
-             '\\x0a'::bytea || partq_0010_varint(length(record)) || record
+             '\\x0a'::bytea || partq_0010_varint(length(record)) || record,
+             CASE WHEN sequence IS NULL THEN ''::bytea
+                  ELSE int4send(producer_id) || int8send(sequence) || int8send("offset") || int4send(1) END
       FROM (
-        SELECT topic_id, partition_id, "offset",
+        SELECT topic_id, partition_id, "offset", producer_id, sequence,
                '\\x08'::bytea || partq_0010_varint("offset")
                || '\\x12'::bytea || partq_0010_varint(length(payload)) || payload
                || CASE WHEN key IS NULL THEN ''::bytea ELSE '\\x1a'::bytea || partq_0010_varint(length(key)) || key END
