@@ -7,6 +7,7 @@ import type { Batch, BatchTarget } from './batching/batch.js';
 import { BatchPartitions } from './batching/batch-partitions.js';
 import { Dispatcher } from './batching/dispatcher.js';
 import { PendingSend } from './batching/pending-send.js';
+import { SendEpochs } from './batching/send-epochs.js';
 import type { SendResult } from './batching/send-result.js';
 import { ProducerError } from './errors/producer-error.js';
 import { producerErrors, toProducerError } from './errors/rpc-error-mapping.js';
@@ -66,8 +67,11 @@ export class Producer implements AsyncDisposable {
   private readonly batchPartitions: BatchPartitions;
   private readonly batchTargets = new WeakMap<Registration, Map<Acks, BatchTarget>>();
   /** Every send() not settled yet, for flush() and close(). */
-  private readonly pendingSends = new Set<PendingSend>();
-  private readonly forgetSend = (pending: PendingSend): void => void this.pendingSends.delete(pending);
+  /** The sends not settled yet, counted for flush(). */
+  private readonly sendEpochs = new SendEpochs();
+  private readonly onSendSettled = (pending: PendingSend): void => this.sendEpochs.settled(pending.epoch);
+  /** The last topic name send() checked: most sends name the same topic as the one before. */
+  private checkedTopic: string | undefined;
   /** send() calls waiting for their topic's registration; later sends wait behind them. */
   private waitingSends = 0;
   /** send() calls waiting for the batches to admit their messages. */
@@ -154,14 +158,16 @@ export class Producer implements AsyncDisposable {
       this.assertOpen();
       const { signal } = options;
       throwIfAborted(signal);
-      assertTopicName(topic);
+      if (topic !== this.checkedTopic) {
+        assertTopicName(topic);
+        this.checkedTopic = topic;
+      }
       const many = Array.isArray(message);
-      const outgoing = (many ? message : [message]).map((m, i) => toOutgoingMessage(m, options, i));
+      const outgoing = many ? message.map((m, i) => toOutgoingMessage(m, options, i)) : [toOutgoingMessage(message, options, 0)];
       const acks = options.acks === undefined ? this.options.acks : toAcks(options.acks);
       if (outgoing.length === 0) return Promise.resolve([]);
 
-      pending = new PendingSend(outgoing.length, this.forgetSend, !many);
-      this.pendingSends.add(pending);
+      pending = new PendingSend(outgoing.length, this.onSendSettled, !many, this.sendEpochs.begin());
       // No turn of the event loop when the topic's registration has arrived and no earlier send()
       // still waits for its own (so call order is kept).
       const registration = this.waitingSends === 0 ? this.registrations.arrivedFor(topic) : undefined;
@@ -222,10 +228,10 @@ export class Producer implements AsyncDisposable {
    */
   async flush(options: SignalOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
-    const waiting = [...this.pendingSends].map((p) => p.done);
+    const settled = this.sendEpochs.whenSettled();
     this.accumulator.beginFlush();
     try {
-      await raceAbort(Promise.all(waiting), options.signal);
+      await raceAbort(settled, options.signal);
     } finally {
       this.accumulator.endFlush();
     }

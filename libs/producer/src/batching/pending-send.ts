@@ -9,7 +9,8 @@ import type { SendResult } from './send-result.js';
 export class PendingSend {
   /** The send()'s answer: one result per message, or the only result when `single`. */
   readonly promise: Promise<SendResult | SendResult[]>;
-  private readonly results: SendResult[];
+  /** One result per message; a single send() keeps its one result in `single` instead. */
+  private readonly results: SendResult[] | undefined;
   private remaining: number;
   private settled = false;
   private resolvePromise!: (results: SendResult | SendResult[]) => void;
@@ -24,8 +25,10 @@ export class PendingSend {
     private readonly onSettled?: (pending: PendingSend) => void,
     /** A send() of one message (not an array): it resolves to that message's result. */
     private readonly single = false,
+    /** The flush epoch the send was made in (SendEpochs), for `onSettled`. */
+    readonly epoch = 0,
   ) {
-    this.results = new Array<SendResult>(count);
+    this.results = single ? undefined : new Array<SendResult>(count);
     this.remaining = count;
     this.promise = new Promise<SendResult | SendResult[]>((resolve, reject) => {
       this.resolvePromise = resolve;
@@ -45,11 +48,19 @@ export class PendingSend {
   }
 
   complete(index: number, result: SendResult): void {
-    if (this.settled || this.results[index] !== undefined) return;
-    this.results[index] = result;
+    if (this.settled) return;
+    const results = this.results;
+    if (results === undefined) {
+      this.settled = true;
+      this.resolvePromise(result);
+      this.settle();
+      return;
+    }
+    if (results[index] !== undefined) return;
+    results[index] = result;
     if (--this.remaining === 0) {
       this.settled = true;
-      this.resolvePromise(this.single ? this.results[0]! : this.results);
+      this.resolvePromise(results);
       this.settle();
     }
   }
