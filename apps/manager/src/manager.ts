@@ -108,7 +108,11 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
 async function activate(config: ManagerConfig, logger: Logger, registry: Registry): Promise<ActiveManager> {
   const pool = createPool(config.databaseUrl, { applicationName: 'partq-manager' });
   const db = databaseOn(pool);
-  await migrateToLatest(db);
+  const migrated = await migrateToLatest(db, {
+    // An upgrade may convert stored records (0010 rewrites every committed message): say so before it starts.
+    onPending: (names) => logger.info({ migrations: names }, 'migrating the Central DB schema'),
+  });
+  if (migrated.length > 0) logger.info({ migrations: migrated }, 'Central DB schema migrated');
 
   const txlog = await TransactionLog.open(join(config.dataDir, 'txlog'), logger);
   const replayed = await recoverLogs(db, txlog, logger);

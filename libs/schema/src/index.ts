@@ -1,7 +1,7 @@
 export * from './database.js';
 export { createDatabase, createPool, databaseOn, type DatabaseOptions } from './connection.js';
 export { PreparedStatement, type StatementTarget } from './prepared-statement.js';
-export { migrateToLatest } from './migrate.js';
+export { migrateToLatest, type MigrateOptions } from './migrate.js';
 export { migrations } from './migrations/index.js';
 export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.js';
 export {

@@ -56,9 +56,12 @@ test('creates every table on a fresh database', async () => {
 
 test('is a no-op the second time', async () => {
   const db = connect();
-  await migrateToLatest(db);
+  const pending: string[][] = [];
+  expect(await migrateToLatest(db, { onPending: (names) => pending.push(names) })).toEqual(Object.keys(migrations).sort());
+  expect(pending).toEqual([Object.keys(migrations).sort()]);
   await db.insertInto('topics').values({ name: 'orders', partition_count: 3 }).execute();
-  await migrateToLatest(db);
+  expect(await migrateToLatest(db, { onPending: (names) => pending.push(names) })).toEqual([]);
+  expect(pending).toHaveLength(1);
   expect(await appliedMigrations(db)).toEqual(Object.keys(migrations).sort());
   expect(await db.selectFrom('topics').select('name').execute()).toEqual([{ name: 'orders' }]);
 });
