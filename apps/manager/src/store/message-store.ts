@@ -91,8 +91,7 @@ export class MessageStore {
         // high watermark past them. So the COPY cannot meet a duplicate key.
         writeBatchRows(rows, batch, previous);
       }
-      // One COPY for the whole sync: it parses no SQL per row and inserts a page's worth of rows at a
-      // time (one WAL record per page).
+      // One COPY for the whole sync: no SQL is parsed per row.
       if (rows.rows > 0) await copyIn(client, COPY_RECORD_BATCHES, rows.finish());
       await client.query('COMMIT');
       return updated;
