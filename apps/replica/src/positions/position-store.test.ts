@@ -176,10 +176,19 @@ describe('PositionStore: stream deliveries and rewinds', () => {
       [1, 4],
     ]);
 
-    // The stream goes on from there; a second rewind still stops at where it first began.
+    // The client handed out partition 0 up to 25: the stream's floor rose there (partition 1, not
+    // listed, keeps where the stream began). A second rewind stops at the floor.
+    expect(await streamColumns(id, 0)).toEqual({ stream_id: 's', stream_from: 25 });
+    expect(await streamColumns(id, 1)).toEqual({ stream_id: 's', stream_from: 4 });
     await expect(store.advance(id, 0, 25, 40, { streamId: 's' })).resolves.toBe(true);
-    expect(await store.rewind(id, 's', new Map([[0, 3]]))).toEqual([{ partitionId: 0, from: 40, to: 10 }]);
-    expect(await storedPosition(id, 0)).toBe(10);
+    expect(await store.rewind(id, 's', new Map([[0, 3]]))).toEqual([{ partitionId: 0, from: 40, to: 25 }]);
+    expect(await storedPosition(id, 0)).toBe(25);
+    // A resume with nothing to give back still raises the floor; never past the position, never down.
+    await expect(store.advance(id, 0, 25, 50, { streamId: 's' })).resolves.toBe(true);
+    expect(await store.rewind(id, 's', new Map([[0, 50]]))).toEqual([]);
+    expect(await streamColumns(id, 0)).toEqual({ stream_id: 's', stream_from: 50 });
+    expect(await store.rewind(id, 's', new Map([[0, 60]]))).toEqual([]);
+    expect(await streamColumns(id, 0)).toEqual({ stream_id: 's', stream_from: 50 });
   });
 
   it('never moves a position forward, and does nothing for an unknown stream', async () => {

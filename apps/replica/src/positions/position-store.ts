@@ -172,8 +172,10 @@ export class PositionStore {
    * Gives back what stream `streamId` delivered but its client did not hand out. Per partition the
    * position moves back to the client's `next` offset (0 for a partition not listed: the client got
    * nothing from it), but never below where the stream's deliveries began, and only where this
-   * stream moved the position last: deliveries of anyone else are never given back. The consumer's
-   * cached positions are dropped (they may now be ahead of the database). Returns what moved.
+   * stream moved the position last: deliveries of anyone else are never given back. The stream's
+   * floor (`stream_from`) then rises to the client's `next` where it listed one: the client has
+   * handed those messages out and will not ask for them again. The consumer's cached positions are
+   * dropped (they may now be ahead of the database). Returns what moved.
    */
   async rewind(consumerId: number, streamId: string, next: ReadonlyMap<number, number>): Promise<Rewound[]> {
     const partitionIds = [...next.keys()];
@@ -192,6 +194,17 @@ export class PositionStore {
         AND cp.stream_id = ${streamId} AND GREATEST(wanted.next, cp.stream_from) < cp.next_offset
       RETURNING cp.partition_id, cp.next_offset, wanted.previous
     `.execute(this.db);
+    // What the client handed out it never gives back: the stream's floor rises to it, and retention,
+    // which keeps a stream's position from its floor on, may delete below it.
+    if (partitionIds.length > 0) {
+      await sql`
+        UPDATE consumer_positions AS cp
+        SET stream_from = LEAST(given.next, cp.next_offset)
+        FROM unnest(${partitionIds}::int[], ${offsets}::bigint[]) AS given(partition_id, next)
+        WHERE cp.consumer_id = ${consumerId} AND cp.partition_id = given.partition_id
+          AND cp.stream_id = ${streamId} AND LEAST(given.next, cp.next_offset) > cp.stream_from
+      `.execute(this.db);
+    }
     // Dropped again: a consume that loaded positions while the update ran may hold the old ones.
     this.forget(consumerId);
     return result.rows.map((row) => ({ partitionId: row.partition_id, from: Number(row.previous), to: Number(row.next_offset) }));
