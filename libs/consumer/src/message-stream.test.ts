@@ -76,4 +76,18 @@ describe('MessageStream', () => {
     await s.finish();
     expect(gateway.openStreams).toBe(0);
   });
+
+  it('re-opens between messages once open for checkpointMs, resuming from what it handed out', async () => {
+    for (let i = 0; i < 6; i++) gateway.publish('t', `c${i}`, 0);
+    const s = stream({ checkpointMs: 0, maxMessages: 2 });
+    const got: string[] = [];
+    for (let i = 0; i < 6; i++) got.push((await s.take()).text());
+    expect(got).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
+    // A call per delivery of 2: each re-open named the offset after the last message handed out.
+    const resumes = gateway.consumeRequests.map((r) => r.resume.map((p) => [p.partitionId, Number(p.offset)]));
+    expect(resumes).toEqual([[], [[0, 2]], [[0, 4]]]);
+    expect(gateway.consumeRequests.every((r) => r.streamId === s.streamId)).toBe(true);
+    await s.finish();
+    expect(gateway.positionsOf(consumerId)).toEqual([6, 0]);
+  });
 });

@@ -36,10 +36,18 @@ export interface MessageStreamOptions {
   idleTimeoutMs?: number;
   /** Budget of the Release at the end. Default 2 s. */
   releaseTimeoutMs?: number;
+  /**
+   * Re-open the stream, between messages, once it has been open this long. The new call's `resume`
+   * tells the cluster what was handed out, so retention may delete it (until then it keeps what the
+   * stream could still give back). Default 5 s.
+   */
+  checkpointMs?: number;
 }
 
 interface OpenCall {
   gateway: Gateway<typeof ConsumerService>;
+  /** When it was opened (performance.now()), for the checkpoints. */
+  openedAt: number;
   responses: AsyncIterator<ConsumeResponse>;
   controller: AbortController;
   /** Forwards the stream's stop signal to this call. */
@@ -48,6 +56,7 @@ interface OpenCall {
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_RELEASE_TIMEOUT_MS = 2_000;
+const DEFAULT_CHECKPOINT_MS = 5_000;
 
 /**
  * One messages() iteration over the gateway's Consume stream, under one stream id for its whole life.
@@ -100,6 +109,8 @@ export class MessageStream {
     for (;;) {
       throwIfAborted(signal);
       let gateway: Gateway<typeof ConsumerService> | undefined;
+      // Everything received is handed out (receive() runs with nothing pending): a re-open now resumes exactly.
+      if (this.call && performance.now() - this.call.openedAt >= (this.options.checkpointMs ?? DEFAULT_CHECKPOINT_MS)) this.drop();
       try {
         const call = this.call ?? (await this.open());
         gateway = call.gateway;
@@ -142,7 +153,7 @@ export class MessageStream {
       ...(registration.partition === undefined ? {} : { partitionId: registration.partition }),
     };
     const responses = gateway.client.consume(request, { signal: controller.signal })[Symbol.asyncIterator]();
-    this.call = { gateway, responses, controller, follow };
+    this.call = { gateway, openedAt: performance.now(), responses, controller, follow };
     return this.call;
   }
 
