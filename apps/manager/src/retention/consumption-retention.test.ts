@@ -104,3 +104,26 @@ test('deletes a run of records once all of it is consumed; a run across the new 
   expect(second.deleted).toBe(20);
   expect(await messageOffsets(topic.id, 0)).toEqual([]);
 });
+
+test('keeps what a consume stream may still give back: from its floor, not from its position', async () => {
+  await testDb.db.deleteFrom('consumer_positions').execute();
+  const topic = await testDb.db.insertInto('topics').values({ name: 'streamed', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+  await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 100 }).execute();
+  await testDb.db.insertInto('record_batches').values(Array.from({ length: 10 }, (_, i) => run(topic.id, 0, i * 10, i * 10 + 10))).execute();
+  const consumer = await testDb.db.insertInto('consumers').values({ topic_id: topic.id }).returning('id').executeTakeFirstOrThrow();
+  // A stream delivered up to 80, but its client confirmed only 30 (the floor): 30-79 may come back.
+  await testDb.db
+    .insertInto('consumer_positions')
+    .values({ consumer_id: consumer.id, topic_id: topic.id, partition_id: 0, next_offset: 80, stream_id: 's', stream_from: 30 })
+    .execute();
+
+  const first = await applyConsumptionRetention(testDb.db, { keepLast: 0 });
+  expect(first.partitions.map((p) => p.log_start_offset)).toEqual([30]);
+  expect(await messageOffsets(topic.id, 0)).toEqual([30, 40, 50, 60, 70, 80, 90]);
+
+  // The client reconnected with its offsets: the floor rose to them.
+  await testDb.db.updateTable('consumer_positions').set({ stream_from: 80 }).where('consumer_id', '=', consumer.id).execute();
+  const second = await applyConsumptionRetention(testDb.db, { keepLast: 0 });
+  expect(second.partitions.map((p) => p.log_start_offset)).toEqual([80]);
+  expect(await messageOffsets(topic.id, 0)).toEqual([80, 90]);
+});

@@ -11,8 +11,11 @@ export const IDEMPOTENCE_WINDOW_RECORDS = 8192;
  * nobody has subscribed to keeps its messages (so a consumer starting from "earliest" finds them;
  * read literally, the rule would delete them at once). Only what PostgreSQL committed (below the
  * high watermark) is deleted, and the partition's log start offset (the "bias") moves up to it.
- * A consumer's last delivery is kept too: a consume retried with its request id replays it. And
- * the last IDEMPOTENCE_WINDOW_RECORDS records of every partition stay, for producers' retries.
+ * A consumer's last delivery is kept too: a consume retried with its request id replays it. So is
+ * what a consume stream may still give back, from its floor (`stream_from`) on: the stream commits
+ * a position before its delivery reaches the client, and rewinds to what the client handed out when
+ * it reconnects. And the last IDEMPOTENCE_WINDOW_RECORDS records of every partition stay, for
+ * producers' retries.
  */
 export async function applyConsumptionRetention(
   db: Kysely<Database>,
@@ -25,7 +28,7 @@ export async function applyConsumptionRetention(
     const moved = await sql<PartitionRow>`
       WITH lows AS (
         SELECT p.topic_id, p.partition_id,
-               LEAST(GREATEST(p.high_watermark - ${keepLast}, 0), MIN(cp.next_offset), MIN(cd.from_offset)) AS new_start
+               LEAST(GREATEST(p.high_watermark - ${keepLast}, 0), MIN(LEAST(cp.next_offset, COALESCE(cp.stream_from, cp.next_offset))), MIN(cd.from_offset)) AS new_start
         FROM partitions p
         JOIN consumer_positions cp ON cp.topic_id = p.topic_id AND cp.partition_id = p.partition_id
         -- A consumer's last delivery stays readable: a retry of that consume gets it again.
