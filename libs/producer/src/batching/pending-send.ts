@@ -7,9 +7,9 @@ import type { SendResult } from './send-result.js';
  * call may still land: their outcome is unknown to the caller, as with any failed send).
  */
 export class PendingSend {
-  /** The send()'s answer: one result per message, or the only result when `single`. */
+  /** The send()'s answer: one result per message, or the only result of a single-message send(). */
   readonly promise: Promise<SendResult | SendResult[]>;
-  /** One result per message; a single send() keeps its one result in `single` instead. */
+  /** One result per message; undefined for a single-message send(), which resolves with its one result directly. */
   private readonly results: SendResult[] | undefined;
   private remaining: number;
   private settled = false;
@@ -24,7 +24,7 @@ export class PendingSend {
     readonly count: number,
     private readonly onSettled?: (pending: PendingSend) => void,
     /** A send() of one message (not an array): it resolves to that message's result. */
-    private readonly single = false,
+    single = false,
     /** The flush epoch the send was made in (SendEpochs), for `onSettled`. */
     readonly epoch = 0,
   ) {
