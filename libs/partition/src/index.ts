@@ -20,3 +20,4 @@ export {
   isFetchable,
   type StartPosition,
 } from './offsets.js';
+export { encodeSequenceRuns, decodeSequenceRuns, SEQUENCE_RUN_BYTES, type SequenceRun } from './sequence-runs.js';

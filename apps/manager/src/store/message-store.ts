@@ -1,10 +1,11 @@
+import { decodeSequenceRuns, encodeSequenceRuns } from '@partq/partition';
 import type { RecordBatchIndex } from '@partq/proto';
 import { RECORD_BATCH_ROW_BYTES, type Database, type PartitionRow } from '@partq/schema';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { CopyBinaryWriter } from './copy-binary-writer.js';
 import { copyIn } from './copy-in.js';
-import { decodeSequenceRuns, encodeSequenceRuns, sequenceRunsOf } from './sequence-runs.js';
+import { sequenceRunsOf } from './sequence-runs.js';
 
 export interface PartitionBatch {
   topicId: number;

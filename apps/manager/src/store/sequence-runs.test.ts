@@ -1,6 +1,6 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { indexRecordBatch, RecordBatchSchema, RecordSchema } from '@partq/proto';
-import { decodeSequenceRuns, encodeSequenceRuns, SEQUENCE_RUN_BYTES, sequenceRunsOf } from './sequence-runs.js';
+import { sequenceRunsOf } from './sequence-runs.js';
 
 /** An indexed batch of records from offset 100 on, each [producerId, sequence] or without a sequence. */
 function indexOf(records: readonly ([number, number] | undefined)[]) {
@@ -24,20 +24,5 @@ describe('sequenceRunsOf', () => {
     ]);
     expect(sequenceRunsOf(index, 1, 2)).toEqual([{ producerId: 1, firstSequence: 6, firstOffset: 101, count: 2 }]);
     expect(sequenceRunsOf(index, 5, 5)).toEqual([]);
-  });
-});
-
-describe('encodeSequenceRuns / decodeSequenceRuns', () => {
-  test('round-trip, 24 bytes a run, big-endian as PostgreSQL’s int4send and int8send write them', () => {
-    const runs = [
-      { producerId: 2 ** 31 - 1, firstSequence: 2 ** 53 - 1, firstOffset: 2 ** 40, count: 3 },
-      { producerId: 1, firstSequence: 0, firstOffset: 0, count: 1 },
-    ];
-    const bytes = encodeSequenceRuns(runs);
-    expect(bytes.byteLength).toBe(2 * SEQUENCE_RUN_BYTES);
-    expect(bytes.subarray(24, 48).toString('hex')).toBe('00000001' + '0000000000000000' + '0000000000000000' + '00000001');
-    expect(decodeSequenceRuns(bytes)).toEqual(runs);
-    expect(decodeSequenceRuns(new Uint8Array(0))).toEqual([]);
-    expect(() => decodeSequenceRuns(new Uint8Array(25))).toThrow(RangeError);
   });
 });
