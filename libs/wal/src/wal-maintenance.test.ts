@@ -31,6 +31,25 @@ describe('Wal.trimBefore', () => {
     expect(wal.startOffset).toBe(20);
   });
 
+  it('calls beforeDelete with the new start before deleting, only when something goes; a throw deletes nothing', async () => {
+    const dir = await temp.make();
+    const wal = await filled(dir, 50);
+    const seen: { start: number; files: number }[] = [];
+    const beforeDelete = async (start: number) => void seen.push({ start, files: (await segmentFiles(dir)).length });
+    await wal.trimBefore(5, { beforeDelete }); // inside the first segment: nothing to delete
+    expect(seen).toEqual([]);
+    await wal.trimBefore(25, { beforeDelete });
+    expect(seen).toEqual([{ start: 20, files: 5 }]);
+    const failure = new Error('cannot save');
+    await expect(wal.trimBefore(45, { beforeDelete: () => Promise.reject(failure) })).rejects.toMatchObject({ code: 'TRIM_ABORTED', cause: failure });
+    expect(wal.startOffset).toBe(20);
+    expect(await offsets(wal, 20)).toHaveLength(30);
+    expect(await wal.append([payload(50, 30)])).toEqual({ firstOffset: 50, lastOffset: 50 }); // still writable
+    await wal.trimBefore(51, { beforeDelete }); // everything: a new empty segment at the end, then the rest goes
+    expect(seen).toEqual([{ start: 20, files: 5 }, { start: 51, files: 5 }]);
+    expect([wal.startOffset, wal.endOffset]).toEqual([51, 51]);
+  });
+
   it('keeps startOffset and endOffset across a restart', async () => {
     const dir = await temp.make();
     const wal = await filled(dir, 50);

@@ -71,6 +71,15 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
+export interface TrimOptions {
+  /**
+   * Runs once the segments to delete are known, before the first is deleted, with the log's start
+   * offset after the trim: what must outlive the records (a summary of them) is saved here. A throw
+   * fails the trim with TRIM_ABORTED and deletes nothing; the log stays writable.
+   */
+  beforeDelete?: (newStartOffset: number) => Promise<void>;
+}
+
 /** trimBefore / truncateFrom / reset / close: run alone, in call order with the appends around them. */
 interface MaintenanceOperation {
   readonly kind: 'maintenance';
@@ -225,9 +234,9 @@ export class Wal {
    * becomes the first segment boundary at or below `offset`. Trimming to endOffset leaves an empty log that
    * keeps its offsets across restarts.
    */
-  async trimBefore(offset: number): Promise<void> {
+  async trimBefore(offset: number, options: TrimOptions = {}): Promise<void> {
     assertOffset(offset, 'offset');
-    return this.maintain(() => this.trimSegments(offset));
+    return this.maintain(() => this.trimSegments(offset, options));
   }
 
   /** Drops every record at `offset` and beyond; endOffset becomes `offset` and the next append lands there. */
@@ -422,7 +431,7 @@ export class Wal {
     return segment;
   }
 
-  private async trimSegments(offset: number): Promise<void> {
+  private async trimSegments(offset: number, options: TrimOptions): Promise<void> {
     this.assertHealthy();
     if (offset > this.durableEnd) {
       throw new WalError('OFFSET_OUT_OF_RANGE', `cannot trim before ${offset}: the log ends at ${this.durableEnd}`);
@@ -433,6 +442,13 @@ export class Wal {
     let removable = 0;
     while (removable < this.segments.length - 1 && this.segments[removable + 1]!.baseOffset <= offset) removable++;
     if (removable === 0) return;
+    if (options.beforeDelete) {
+      try {
+        await options.beforeDelete(this.segments[removable]!.baseOffset);
+      } catch (error) {
+        throw new WalError('TRIM_ABORTED', `wal ${this.options.dir}: trim before ${offset} aborted (${errorMessage(error)})`, { cause: error });
+      }
+    }
     // Oldest first: a crash part-way leaves a gap-free suffix of the log.
     for (const segment of this.segments.slice(0, removable)) await segment.delete();
     this.segments.splice(0, removable);
