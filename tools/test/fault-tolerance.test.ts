@@ -1,6 +1,10 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Role } from '../src/cluster/index.js';
 import { judgeAndReport, runCourseWorkload } from './support/course-workload.js';
+import { RestClient } from './support/rest-client.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 /*
  * Fault injection: the course's 5-producer / 3-consumer workload runs against a real cluster
@@ -61,3 +65,53 @@ test.each([
   expect(report).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
   expect(report.acked).toBe(8 * MESSAGES_PER_PRODUCER);
 });
+
+/** The brokers' sequence snapshots (`sequences.bin`) written since `since` (ms since the epoch). */
+function snapshotsSince(since: number): string[] {
+  const found: string[] = [];
+  for (const broker of readdirSync(cluster.dataDir).filter((name) => name.startsWith('broker-'))) {
+    const partitions = join(cluster.dataDir, broker, 'partitions');
+    let dirs: string[];
+    try {
+      dirs = readdirSync(partitions);
+    } catch {
+      continue;
+    }
+    for (const dir of dirs) {
+      const file = join(partitions, dir, 'sequences.bin');
+      try {
+        if (statSync(file).mtimeMs >= since) found.push(file);
+      } catch {
+        // no snapshot in this partition
+      }
+    }
+  }
+  return found;
+}
+
+test('a retried produce lands once though its broker restarted after trimming the records from its WAL', async () => {
+  const rest = new RestClient(cluster.gatewayUrl);
+  await rest.createTopic('retry-after-trim', 1);
+  const producer = await rest.registerProducer('retry-after-trim');
+  const consumer = await rest.registerConsumer('retry-after-trim');
+  const started = Date.now();
+  const produce = (sequence: number) => rest.produce('retry-after-trim', producer, `m${sequence}`, { sequence, partition_id: 0 });
+  const first = [];
+  for (let sequence = 0; sequence < 3; sequence++) first.push((await produce(sequence)).body);
+  expect(first.map((answer) => answer.offset)).toEqual([0, 1, 2]);
+
+  // The manager commits them (every 200 ms here) and the owner trims them from its WAL, saving their sequences.
+  await waitFor('a broker to trim its WAL', async () => (snapshotsSince(started).length > 0 ? true : undefined));
+  // Every broker restarts, the owner among them: whatever it knows now comes from its disk.
+  await killAndAwaitRestart([1, 2, 3].map((id) => ({ role: 'broker' as Role, id })));
+
+  // The answer to sequence 1 was "lost": its retry gets the original offset instead of a second copy.
+  const retried = await waitFor('the retry to be answered', async () => {
+    const answer = (await produce(1)).body;
+    return answer.status === 'success' ? answer : undefined;
+  });
+  expect(retried).toMatchObject({ offset: 1, duplicate: true });
+  expect((await produce(3)).body).toMatchObject({ status: 'success', offset: 3 });
+  expect((await rest.drain('retry-after-trim', consumer)).map((m) => m.message)).toEqual(['m0', 'm1', 'm2', 'm3']);
+});
+

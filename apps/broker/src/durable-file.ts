@@ -5,11 +5,11 @@ import { dirname } from 'node:path';
  * Replaces a small file atomically and durably: write a temporary file, fsync it, rename it over the
  * old one, fsync the directory. After a crash the file holds the old or the new contents, never a mix.
  */
-export async function writeFileDurably(path: string, contents: string): Promise<void> {
+export async function writeFileDurably(path: string, contents: string | Uint8Array): Promise<void> {
   const temporary = `${path}.tmp`;
   const file = await open(temporary, 'w');
   try {
-    await file.writeFile(contents, 'utf8');
+    await file.writeFile(contents);
     await file.sync();
   } finally {
     await file.close();

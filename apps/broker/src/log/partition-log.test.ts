@@ -115,6 +115,44 @@ describe('PartitionLog', () => {
     await reopened.close();
   });
 
+  it('a restart after the WAL was trimmed to nothing still recognises retries of the trimmed records', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('a', 9, 0), record('b', 9, 1), record('x')], 0);
+    await log.append(1, [record('c', 4, 7)], 0);
+    await log.commit(4); // the manager committed everything: the WAL keeps no record
+    expect([log.startOffset, log.endOffset]).toEqual([4, 4]);
+    await log.close();
+
+    const reopened = await PartitionLog.open(location(), settings);
+    const retry = await reopened.append(1, [record('b', 9, 1), record('c', 4, 7), record('d', 9, 2)], 0);
+    expect(retry).toMatchObject({ offsets: [1, 3, 4], duplicates: [true, true, false], written: 1 });
+    // Below what was saved: possibly a retry of something forgotten, so refused as before.
+    expect((await failureOf(reopened.append(1, [record('c0', 4, 6)], 0))).code).toBe('OUT_OF_ORDER_SEQUENCE');
+    await reopened.close();
+
+    // A later trim saves what the snapshot held and what the WAL held since.
+    const again = await PartitionLog.open(location(), settings);
+    await again.commit(5);
+    await again.close();
+    const third = await PartitionLog.open(location(), settings);
+    expect((await third.append(1, [record('a', 9, 0), record('d', 9, 2)], 0)).offsets).toEqual([0, 4]);
+    await third.close();
+  });
+
+  it('a restart after a partial trim knows both the saved sequences and the WAL’s', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    const payload = 'x'.repeat(1000);
+    for (let i = 0; i < 12; i++) await log.append(1, [record(payload, 5, i)], 0);
+    await log.commit(6);
+    const start = log.startOffset;
+    expect(start).toBeGreaterThan(0);
+    await log.close();
+    const reopened = await PartitionLog.open(location(), settings);
+    const retry = await reopened.append(1, [record(payload, 5, 0), record(payload, 5, start), record(payload, 5, 11)], 0);
+    expect(retry).toMatchObject({ offsets: [0, start, 11], duplicates: [true, true, true], written: 0 });
+    await reopened.close();
+  });
+
   it('adopting the same epoch keeps records beyond the high watermark', async () => {
     const log = await PartitionLog.create(location(), settings, { epoch: 4, startOffset: 0, highWatermark: 0 });
     await log.append(4, [record('a'), record('b'), record('c')], 0);

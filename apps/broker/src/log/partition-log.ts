@@ -1,10 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { decodeRecord, encodeRecords, type Record as LogRecord, type RecordFields } from '@partq/proto';
+import type { SequenceRun } from '@partq/partition';
 import { PartqError, type Logger } from '@partq/runtime';
 import { Wal, WalError, type WalRecord } from '@partq/wal';
 import { CommitWaiters } from './commit-waiters.js';
 import { readPartitionMeta, writePartitionMeta } from './partition-meta.js';
 import { ProducerSequences, DEFAULT_SEQUENCE_WINDOW } from './producer-sequences.js';
+import { readSequencesSnapshot, writeSequencesSnapshot } from './sequences-snapshot.js';
 import { SequencesInBatch } from './sequences-in-batch.js';
 import { ReadHolds } from './read-holds.js';
 
@@ -424,7 +426,8 @@ export class PartitionLog {
     const trimTo = Math.min(highWatermark, this.wal.endOffset);
     if (trimTo <= this.wal.startOffset || this.walFailed) return;
     try {
-      await this.wal.trimBefore(trimTo);
+      // The sequences of the records about to go are saved first: a restart must still recognise their retries.
+      await this.wal.trimBefore(trimTo, { beforeDelete: (newStart) => writeSequencesSnapshot(this.dir, this.sequences.runsBelow(newStart)) });
     } catch (error) {
       // Trimming only frees disk space; a truncation or close that overtook it makes it moot.
       this.settings.logger.warn({ partition: this.name, trimTo, err: error }, 'broker: WAL trim skipped');
@@ -453,7 +456,11 @@ export class PartitionLog {
           { partition: this.name, endOffset: this.wal.endOffset, highWatermark: assignment.highWatermark },
           'broker: local log ends below the committed high watermark; restarting it there',
         );
-        await this.exclusive(() => this.relocate(assignment.highWatermark, assignment.highWatermark, 'reset'));
+        await this.exclusive(async () => {
+          await this.relocate(assignment.highWatermark, assignment.highWatermark, 'reset');
+          // The lost contents took the producers' sequences with them: learn the committed ones again.
+          await this.learnCommittedSequences(assignment.highWatermark);
+        });
         return 'reset';
       }
       await this.commit(assignment.highWatermark);
@@ -544,6 +551,7 @@ export class PartitionLog {
   private async rebuildFromWal(): Promise<void> {
     this.sequences.clear();
     this.holds.clear();
+    await this.rememberSnapshot();
     let cursor = this.wal.startOffset;
     for (;;) {
       const entries = cursor >= this.wal.endOffset ? [] : await this.wal.read(cursor, REBUILD_RECORDS, REBUILD_BYTES);
@@ -554,6 +562,23 @@ export class PartitionLog {
         if (record.heldUntilCommitted && entry.offset >= this.committedOffset) this.holds.hold(entry.offset, entry.offset + 1);
       }
       cursor = entries[entries.length - 1]!.offset + 1;
+    }
+  }
+
+  /** Remembers the sequences saved when the WAL was last trimmed, of the records it no longer holds. */
+  private async rememberSnapshot(): Promise<void> {
+    let runs: SequenceRun[];
+    try {
+      runs = await readSequencesSnapshot(this.dir);
+    } catch (error) {
+      // Written atomically, so only a damaged disk gets here: serve on, knowing only what the WAL holds.
+      this.settings.logger.error({ partition: this.name, err: error }, 'broker: unreadable sequences snapshot; retries of trimmed records may land again');
+      return;
+    }
+    const below = this.wal.startOffset;
+    for (const run of runs) {
+      if (run.firstOffset >= below) continue;
+      this.sequences.rememberRun({ ...run, count: Math.min(run.count, below - run.firstOffset) });
     }
   }
 

@@ -82,6 +82,27 @@ describe('ProducerSequences', () => {
     ]);
   });
 
+  it('runsBelow gives each producer’s remembered runs below an offset, cut there; rememberRun reads them back as recovered', () => {
+    const index = new ProducerSequences(8);
+    for (let i = 0; i < 4; i++) index.remember(1, 10 + i, 100 + i); // one run: sequences 10-13 at 100-103
+    index.remember(2, 0, 104);
+    index.remember(1, 20, 105);
+    expect(index.runsBelow(102)).toEqual([{ producerId: 1, firstSequence: 10, firstOffset: 100, count: 2 }]);
+    const runs = index.runsBelow(106);
+    expect(runs).toEqual([
+      { producerId: 1, firstSequence: 10, firstOffset: 100, count: 4 },
+      { producerId: 1, firstSequence: 20, firstOffset: 105, count: 1 },
+      { producerId: 2, firstSequence: 0, firstOffset: 104, count: 1 },
+    ]);
+    const restored = new ProducerSequences(8);
+    for (const run of runs) restored.rememberRun(run);
+    expect(restored.check(1, 12)).toEqual({ kind: 'duplicate', offset: 102 });
+    expect(restored.check(2, 0)).toEqual({ kind: 'duplicate', offset: 104 });
+    // Restored as recovered: the lowest sequence is the floor, anything older may be a forgotten retry.
+    expect(restored.check(1, 9)).toMatchObject({ kind: 'too-old' });
+    expect(restored.check(1, 21)).toEqual({ kind: 'new' });
+  });
+
   it('refuses a window of no sequences', () => {
     expect(() => new ProducerSequences(0)).toThrow(RangeError);
   });

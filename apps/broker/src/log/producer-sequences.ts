@@ -1,3 +1,5 @@
+import type { SequenceRun } from '@partq/partition';
+
 /** How many recent sequences per producer are remembered with their offsets. */
 // Larger than what a producer client may have in flight (8 batches of 500), so a late retry still dedups.
 export const DEFAULT_SEQUENCE_WINDOW = 8192;
@@ -96,6 +98,27 @@ export class ProducerSequences {
     if (sequence > window.highest) window.highest = sequence;
     if (fromRecovery && sequence < window.floor) window.floor = sequence;
     if (window.size > this.windowSize) evict(window, window.size - this.windowSize);
+  }
+
+  /** Remembers a run of sequences replayed from a snapshot, as records replayed from the WAL are (`fromRecovery`). */
+  rememberRun(run: SequenceRun): void {
+    for (let i = 0; i < run.count; i++) this.remember(run.producerId, run.firstSequence + i, run.firstOffset + i, true);
+  }
+
+  /**
+   * The remembered sequences that landed below `offset`, each producer's runs oldest first (a run that
+   * crosses `offset` is cut there): what must be kept elsewhere once the WAL no longer holds those records.
+   */
+  runsBelow(offset: number): SequenceRun[] {
+    const out: SequenceRun[] = [];
+    for (const [producerId, window] of this.producers) {
+      for (let at = window.head; at < window.runs.length; at++) {
+        const run = window.runs[at]!;
+        if (run.firstOffset >= offset) continue;
+        out.push({ producerId, firstSequence: run.firstSequence, firstOffset: run.firstOffset, count: Math.min(run.count, offset - run.firstOffset) });
+      }
+    }
+    return out;
   }
 
   /** Highest sequence seen from this producer, if any. */
