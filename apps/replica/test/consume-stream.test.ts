@@ -206,6 +206,40 @@ it('a stream id opened again supersedes the run still going here', async () => {
   }
 });
 
+it('a stream reconnected through another replica fences off its run on the first: nothing more is delivered there, nothing skipped', async () => {
+  const other = await cluster.startReplica({ PARTQ_REPLICA_STREAM_HEARTBEAT: `${HEARTBEAT_MS}ms` });
+  const topic = await cluster.createTopic('stream-moved', 1);
+  const consumer = await cluster.registerConsumer(topic);
+  await cluster.synced(replica);
+  await cluster.synced(other);
+  const request = { consumerId: consumer.id, topic: 'stream-moved', maxMessages: 2, streamId: 'moved' };
+  const old = new StreamReader(replica, request);
+  let fresh: StreamReader | undefined;
+  try {
+    cluster.broker.append(topic.id, 0, ['m0', 'm1']);
+    await old.waitForMessages(2);
+    // The client went through another gateway, which prefers the other replica; the first run never
+    // learns its client left and keeps reading, as a run on a replica whose client's gateway died would.
+    fresh = new StreamReader(other, { ...request, resume: resumeAt([[0, 2]]) });
+    await waitFor(() => fresh!.responses.length >= 1, 'the new run to start');
+    const expected: string[] = [];
+    for (let i = 2; i < 22; i += 2) {
+      expected.push(`m${i}`, `m${i + 1}`);
+      cluster.broker.append(topic.id, 0, [`m${i}`, `m${i + 1}`]);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect((await fresh.waitForMessages(20)).map(text)).toEqual(expected);
+    // The first run's next delivery was refused: it ended instead of taking messages its client would never get.
+    expect(await old.ended).toBe('UNAVAILABLE');
+    expect(old.messages.map(text)).toEqual(['m0', 'm1']);
+    expect(await cluster.position(consumer.id, 0)).toBe(22);
+  } finally {
+    await old.cancel();
+    await fresh?.cancel();
+    await cluster.stopReplica(other);
+  }
+});
+
 it('reads what the manager committed while the owner is dead, within the re-check', async () => {
   const topic = await cluster.createTopic('stream-dead-owner', 1);
   const consumer = await cluster.registerConsumer(topic, { positions: [0] });

@@ -98,6 +98,10 @@ export interface ConsumerPositionsTable {
    * the position moves only with records read under this epoch or a later one.
    */
   epoch: ColumnType<number, number | undefined, number>;
+  /** The consume stream whose latest run stamped this row (every row of the consumer), with that run's number. */
+  fence_stream: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A run of `fence_stream` numbered below this may no longer move the position (migration 0011). */
+  fence_run: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** The last delivery of a consumer: a retried consume with the same request id gets it again. */

@@ -104,7 +104,7 @@ describe('PositionStore', () => {
     try {
       const store = new PositionStore(databaseOn(single), single);
       const id = await consumerAt([0, 0]);
-      for (let to = 1; to <= 3; to++) await store.advance(id, 0, to - 1, to, { streamId: 's-prepared' });
+      for (let to = 1; to <= 3; to++) await store.advance(id, 0, to - 1, to, { streamId: 's-prepared', run: 0 });
       await store.advance(id, 0, 3, 4);
       await store.advance(id, 0, 4, 5, { requestId: 'r-prepared' });
       expect(await storedPosition(id, 0)).toBe(5);
@@ -139,16 +139,16 @@ describe('PositionStore: stream deliveries and rewinds', () => {
   it('remembers the stream that moved a position and where its deliveries began', async () => {
     const store = new PositionStore(db, pool);
     const id = await consumerAt([10, 0]);
-    await expect(store.advance(id, 0, 10, 13, { streamId: 's1' })).resolves.toBe(true);
-    await expect(store.advance(id, 0, 13, 15, { streamId: 's1' })).resolves.toBe(true);
+    await expect(store.advance(id, 0, 10, 13, { streamId: 's1', run: 0 })).resolves.toBe(true);
+    await expect(store.advance(id, 0, 13, 15, { streamId: 's1', run: 0 })).resolves.toBe(true);
     expect(await streamColumns(id, 0)).toEqual({ stream_id: 's1', stream_from: 10 });
     // Another stream takes over: its deliveries begin where it took the position.
-    await expect(store.advance(id, 0, 15, 16, { streamId: 's2' })).resolves.toBe(true);
+    await expect(store.advance(id, 0, 15, 16, { streamId: 's2', run: 0 })).resolves.toBe(true);
     expect(await streamColumns(id, 0)).toEqual({ stream_id: 's2', stream_from: 15 });
     // A unary consume clears both.
     await expect(store.advance(id, 0, 16, 17, { requestId: 'r1' })).resolves.toBe(true);
     expect(await streamColumns(id, 0)).toEqual({ stream_id: null, stream_from: null });
-    await expect(store.advance(id, 0, 17, 18, { streamId: 's2' })).resolves.toBe(true);
+    await expect(store.advance(id, 0, 17, 18, { streamId: 's2', run: 0 })).resolves.toBe(true);
     await expect(store.advance(id, 0, 18, 19)).resolves.toBe(true);
     expect(await streamColumns(id, 0)).toEqual({ stream_id: null, stream_from: null });
   });
@@ -156,9 +156,9 @@ describe('PositionStore: stream deliveries and rewinds', () => {
   it('gives back what the stream delivered past the client’s offset, never below where it began', async () => {
     const store = new PositionStore(db, pool);
     const id = await consumerAt([10, 4]);
-    await store.advance(id, 0, 10, 20, { streamId: 's' });
-    await store.advance(id, 0, 20, 30, { streamId: 's' });
-    await store.advance(id, 1, 4, 9, { streamId: 's' });
+    await store.advance(id, 0, 10, 20, { streamId: 's', run: 0 });
+    await store.advance(id, 0, 20, 30, { streamId: 's', run: 0 });
+    await store.advance(id, 1, 4, 9, { streamId: 's', run: 0 });
     await store.positionsOf(id);
 
     // The client got partition 0 up to 24; of partition 1 it got nothing.
@@ -180,11 +180,11 @@ describe('PositionStore: stream deliveries and rewinds', () => {
     // listed, keeps where the stream began). A second rewind stops at the floor.
     expect(await streamColumns(id, 0)).toEqual({ stream_id: 's', stream_from: 25 });
     expect(await streamColumns(id, 1)).toEqual({ stream_id: 's', stream_from: 4 });
-    await expect(store.advance(id, 0, 25, 40, { streamId: 's' })).resolves.toBe(true);
+    await expect(store.advance(id, 0, 25, 40, { streamId: 's', run: 0 })).resolves.toBe(true);
     expect(await store.rewind(id, 's', new Map([[0, 3]]))).toEqual([{ partitionId: 0, from: 40, to: 25 }]);
     expect(await storedPosition(id, 0)).toBe(25);
     // A resume with nothing to give back still raises the floor; never past the position, never down.
-    await expect(store.advance(id, 0, 25, 50, { streamId: 's' })).resolves.toBe(true);
+    await expect(store.advance(id, 0, 25, 50, { streamId: 's', run: 0 })).resolves.toBe(true);
     expect(await store.rewind(id, 's', new Map([[0, 50]]))).toEqual([]);
     expect(await streamColumns(id, 0)).toEqual({ stream_id: 's', stream_from: 50 });
     expect(await store.rewind(id, 's', new Map([[0, 60]]))).toEqual([]);
@@ -194,7 +194,7 @@ describe('PositionStore: stream deliveries and rewinds', () => {
   it('never moves a position forward, and does nothing for an unknown stream', async () => {
     const store = new PositionStore(db, pool);
     const id = await consumerAt([0, 0]);
-    await store.advance(id, 0, 0, 5, { streamId: 's' });
+    await store.advance(id, 0, 0, 5, { streamId: 's', run: 0 });
     expect(await store.rewind(id, 's', new Map([[0, 9]]))).toEqual([]);
     expect(await store.rewind(id, 's', new Map([[0, 5]]))).toEqual([]);
     expect(await store.rewind(id, 'other', new Map([[0, 0]]))).toEqual([]);
@@ -205,11 +205,11 @@ describe('PositionStore: stream deliveries and rewinds', () => {
     const streamReplica = new PositionStore(db, pool);
     const otherReplica = new PositionStore(db, pool);
     const id = await consumerAt([0, 0]);
-    await streamReplica.advance(id, 0, 0, 10, { streamId: 's' });
-    await streamReplica.advance(id, 1, 0, 10, { streamId: 's' });
+    await streamReplica.advance(id, 0, 0, 10, { streamId: 's', run: 0 });
+    await streamReplica.advance(id, 1, 0, 10, { streamId: 's', run: 0 });
     // A Dequeue of the same consumer id moves partition 0 on; another stream moves partition 1.
     await otherReplica.advance(id, 0, 10, 12, { requestId: 'dequeue' });
-    await otherReplica.advance(id, 1, 10, 11, { streamId: 'someone-else' });
+    await otherReplica.advance(id, 1, 10, 11, { streamId: 'someone-else', run: 0 });
 
     expect(await streamReplica.rewind(id, 's', new Map())).toEqual([]);
     expect(await storedPosition(id, 0)).toBe(12);
@@ -218,11 +218,52 @@ describe('PositionStore: stream deliveries and rewinds', () => {
     expect(await otherReplica.rewind(id, 'someone-else', new Map())).toEqual([{ partitionId: 1, from: 11, to: 10 }]);
   });
 
+  it('a later run of a stream, started through any replica, fences off the earlier runs on every partition', async () => {
+    const oldReplica = new PositionStore(db, pool);
+    const newReplica = new PositionStore(db, pool);
+    const id = await consumerAt([0, 0]);
+    const first = await oldReplica.startRun(id, 's');
+    await expect(oldReplica.advance(id, 0, 0, 5, { streamId: 's', run: first })).resolves.toBe(true);
+
+    // The client reconnected through the other replica: a new run, then its rewind (nothing to give back here).
+    const second = await newReplica.startRun(id, 's');
+    expect(second).toBeGreaterThan(first);
+    expect(await newReplica.rewind(id, 's', new Map([[0, 5]]))).toEqual([]);
+    // The old run still believes it may deliver: on partition 0 where it had moved the position, and
+    // on partition 1 where it never had. Both are refused: its client is gone, the delivery would be lost.
+    await expect(oldReplica.advance(id, 0, 5, 9, { streamId: 's', run: first })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(oldReplica.advance(id, 1, 0, 4, { streamId: 's', run: first })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect([await storedPosition(id, 0), await storedPosition(id, 1)]).toEqual([5, 0]);
+
+    // The new run delivers; another stream or a unary consume of the same consumer is not fenced.
+    await expect(newReplica.advance(id, 0, 5, 9, { streamId: 's', run: second })).resolves.toBe(true);
+    await expect(oldReplica.advance(id, 1, 0, 2, { streamId: 'other', run: 0 })).resolves.toBe(true);
+    await expect(oldReplica.advance(id, 1, 2, 3, { requestId: '' })).resolves.toBe(true);
+    // A plain compare-and-set miss of the current run is still just a miss.
+    await expect(newReplica.advance(id, 0, 5, 10, { streamId: 's', run: second })).resolves.toBe(false);
+    // Release takes a run too: after it, no run of the stream delivers.
+    await newReplica.startRun(id, 's');
+    await expect(newReplica.advance(id, 0, 9, 10, { streamId: 's', run: second })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('a run number stamped late never lowers the fence a later run set', async () => {
+    const store = new PositionStore(db, pool);
+    const id = await consumerAt([0, 0]);
+    const stamped = (await store.startRun(id, 's')) + 1000;
+    // As if a later run's stamp had committed before this one's.
+    await db.updateTable('consumer_positions').set({ fence_run: stamped }).where('consumer_id', '=', id).execute();
+    const late = await store.startRun(id, 's');
+    expect(late).toBeLessThan(stamped);
+    const rows = await db.selectFrom('consumer_positions').select('fence_run').where('consumer_id', '=', id).execute();
+    expect(rows.map((r) => Number(r.fence_run))).toEqual([stamped, stamped]);
+    await expect(store.advance(id, 0, 0, 1, { streamId: 's', run: late })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
   it('makes a replica with a stale cache miss its compare-and-set after a rewind', async () => {
     const a = new PositionStore(db, pool);
     const b = new PositionStore(db, pool);
     const id = await consumerAt([0, 0]);
-    await a.advance(id, 0, 0, 8, { streamId: 's' });
+    await a.advance(id, 0, 0, 8, { streamId: 's', run: 0 });
     expect((await b.positionsOf(id)).get(0)).toBe(8);
     await a.rewind(id, 's', new Map([[0, 2]]));
     await expect(b.advance(id, 0, 8, 9)).resolves.toBe(false);
@@ -231,7 +272,7 @@ describe('PositionStore: stream deliveries and rewinds', () => {
 
   it('advances past the high watermark only with records read under the epoch the position was handed over at', async () => {
     const store = new PositionStore(db, pool);
-    const movers = [{ requestId: '' }, { requestId: 'r-epoch' }, { streamId: 's-epoch' }] as const;
+    const movers = [{ requestId: '' }, { requestId: 'r-epoch' }, { streamId: 's-epoch', run: 0 }] as const;
     for (const by of movers) {
       const id = await consumerAt([3, 0]);
       // The manager handed partition 0 over at epoch 4 (its dead owner's records past the high watermark are gone).

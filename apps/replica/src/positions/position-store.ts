@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
+import { PartqError } from '@partq/runtime';
 import { PreparedStatement, type Database } from '@partq/schema';
 
 /** A consumer's next offset per partition it is subscribed to. */
@@ -15,9 +16,10 @@ export interface Delivery {
 
 /**
  * Who moves a position: a unary consume (its request id, '' for none, makes a retry replay it) or a
- * consume stream (its stream id lets it give back deliveries its client never handed out).
+ * run of a consume stream (its stream id lets it give back deliveries its client never handed out;
+ * its run number, from `startRun`, fences it off once a later run of the stream started anywhere).
  */
-export type Mover = { requestId: string } | { streamId: string };
+export type Mover = { requestId: string } | { streamId: string; run: number };
 
 /** Where a rewind moved a position, and from where. */
 export interface Rewound {
@@ -36,17 +38,23 @@ const DEFAULT_MAX_CACHED_CONSUMERS = 100_000;
  */
 
 /**
- * A consume stream's advance. Every right-hand side reads the row as it was: stream_from keeps its
- * value only when this stream moved the position last.
+ * A consume stream run's advance. Every right-hand side reads the row as it was: stream_from keeps
+ * its value only when this stream moved the position last. Refused where a later run of the same
+ * stream stamped its fence: the fence is in the row itself, so a run that started while this update
+ * waited for the row is seen too.
  */
-const ADVANCE_BY_STREAM = new PreparedStatement<object, [to: number, streamId: string, from: number, consumerId: number, partitionId: number, epoch: number | null]>(
+const ADVANCE_BY_STREAM = new PreparedStatement<
+  object,
+  [to: number, streamId: string, from: number, consumerId: number, partitionId: number, epoch: number | null, run: number]
+>(
   'partq_replica_advance_by_stream',
   `UPDATE consumer_positions
    SET next_offset = $1::int8, updated_at = now(),
        stream_from = CASE WHEN stream_id = $2::text THEN stream_from ELSE $3::int8 END,
        stream_id = $2::text
    WHERE consumer_id = $4::int4 AND partition_id = $5::int4 AND next_offset = $3::int8
-     AND ($6::int4 IS NULL OR epoch <= $6::int4)`,
+     AND ($6::int4 IS NULL OR epoch <= $6::int4)
+     AND (fence_stream IS DISTINCT FROM $2::text OR fence_run <= $7::int8)`,
 );
 
 /** A unary consume's advance without a request id. */
@@ -148,7 +156,7 @@ export class PositionStore {
     let updated: number;
     try {
       if ('streamId' in by) {
-        updated = (await ADVANCE_BY_STREAM.run(this.pool, [to, by.streamId, from, consumerId, partitionId, epoch])).rowCount ?? 0;
+        updated = (await ADVANCE_BY_STREAM.run(this.pool, [to, by.streamId, from, consumerId, partitionId, epoch, by.run])).rowCount ?? 0;
       } else if (by.requestId === '') {
         updated = (await ADVANCE.run(this.pool, [to, consumerId, partitionId, from, epoch])).rowCount ?? 0;
       } else {
@@ -161,11 +169,51 @@ export class PositionStore {
     }
     if (updated === 0) {
       this.forget(consumerId);
+      if ('streamId' in by && (await this.fencedOff(consumerId, partitionId, by))) {
+        throw new PartqError('UNAVAILABLE', `a later run of stream ${by.streamId} took consumer ${consumerId} over; reconnect`, {
+          consumerId,
+          streamId: by.streamId,
+        });
+      }
       return false;
     }
     const cached = this.cache.get(consumerId);
     if (cached) cached.set(partitionId, to);
     return true;
+  }
+
+  /**
+   * Starts a run of consume stream `streamId` (its client connected or reconnected, through any
+   * replica) or ends its runs (Release): takes a new run number and stamps it, with the stream id,
+   * on every position of the consumer. From then on no earlier run of the stream moves a position,
+   * on whatever replica it still runs: a run whose client went elsewhere could otherwise commit a
+   * delivery after the new run gave back what the client missed, and that delivery was lost.
+   * Call it before `rewind`. Returns the run number, for the run's advances.
+   */
+  async startRun(consumerId: number, streamId: string): Promise<number> {
+    const { rows } = await sql<{ run: string }>`
+      WITH next AS (SELECT nextval('consumer_stream_runs') AS run),
+      stamped AS (
+        UPDATE consumer_positions AS cp SET fence_stream = ${streamId}, fence_run = next.run
+        FROM next
+        WHERE cp.consumer_id = ${consumerId} AND (cp.fence_stream IS DISTINCT FROM ${streamId} OR cp.fence_run < next.run)
+      )
+      SELECT run FROM next
+    `.execute(this.db);
+    return Number(rows[0]!.run);
+  }
+
+  /** Whether a later run of the mover's stream fenced this position off. */
+  private async fencedOff(consumerId: number, partitionId: number, by: { streamId: string; run: number }): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('consumer_positions')
+      .select('fence_run')
+      .where('consumer_id', '=', consumerId)
+      .where('partition_id', '=', partitionId)
+      .where('fence_stream', '=', by.streamId)
+      .where('fence_run', '>', by.run)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /**

@@ -122,7 +122,6 @@ export class ReplicaServiceImpl {
     const max = Math.min(Math.max(request.maxMessages, 1), this.options.fetchMaxRecords);
     const rotate = request.partitionId === undefined && consumer.partitionId === undefined;
     if (this.stopping) throw new PartqError('UNAVAILABLE', 'the replica is shutting down; reconnect');
-    const mover: Mover = { streamId: request.streamId };
     const heartbeatMs = this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     const { metrics } = this.options;
     // Which partitions to read from their source (broker or PostgreSQL) rather than only from the
@@ -139,9 +138,12 @@ export class ReplicaServiceImpl {
     run.signal.addEventListener('abort', follow, { once: true });
     metrics?.openStreams.inc();
     try {
-      await this.consumers.run(consumer.id, async () => {
+      // A run number fences off the stream's earlier runs, here and on other replicas, before the rewind.
+      const mover: Mover = await this.consumers.run(consumer.id, async () => {
         assertCurrent(run);
+        const started = { streamId: request.streamId, run: await this.options.positions.startRun(consumer.id, request.streamId) };
         this.noteRewind(consumer.id, request.streamId, await this.options.positions.rewind(consumer.id, request.streamId, resume), 'resumed');
+        return started;
       });
       let heartbeatDue = Date.now();
       let quickWakes = 0;
@@ -198,7 +200,11 @@ export class ReplicaServiceImpl {
     const next = offsetsByPartition(request.next, 'next');
     const { consumer } = await this.subscription(request.consumerId, request.topic);
     this.streams.end(consumer.id, request.streamId);
-    const rewound = await this.consumers.run(consumer.id, () => this.options.positions.rewind(consumer.id, request.streamId, next));
+    const rewound = await this.consumers.run(consumer.id, async () => {
+      // Ends the stream's runs on other replicas too: none may deliver after what it gives back.
+      await this.options.positions.startRun(consumer.id, request.streamId);
+      return this.options.positions.rewind(consumer.id, request.streamId, next);
+    });
     this.noteRewind(consumer.id, request.streamId, rewound, 'released');
     return create(ReleaseResponseSchema, {});
   }

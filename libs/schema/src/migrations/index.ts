@@ -9,6 +9,7 @@ import { dropUnusedSequenceIndexMigration } from './0007_drop_unused_sequence_in
 import { positionEpochsMigration } from './0008_position_epochs.js';
 import { hotPositionUpdatesMigration } from './0009_hot_position_updates.js';
 import { recordBatchesMigration } from './0010_record_batches.js';
+import { streamFencesMigration } from './0011_stream_fences.js';
 
 /**
  * Every migration by name. Kysely applies them in name order, so new ones take the next number;
@@ -25,4 +26,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0008_position_epochs': positionEpochsMigration,
   '0009_hot_position_updates': hotPositionUpdatesMigration,
   '0010_record_batches': recordBatchesMigration,
+  '0011_stream_fences': streamFencesMigration,
 });
