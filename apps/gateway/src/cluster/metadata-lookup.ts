@@ -37,9 +37,14 @@ export class MetadataLookup {
   private async find<T>(read: () => T | undefined): Promise<T | undefined> {
     const known = read();
     if (known !== undefined) return known;
-    // Unreachable manager: the view is all we know, so the miss stands.
-    await this.refresher.tryRefresh();
-    return read();
+    // Unreachable manager: the view is all we know, so the miss stands, unless the view is empty
+    // yet (no snapshot since the gateway started): then nothing is known, and the caller retries.
+    const asked = await this.refresher.tryRefresh();
+    const found = read();
+    if (found === undefined && !asked && !this.view.ready) {
+      throw new PartqError('UNAVAILABLE', 'the gateway has no metadata from the manager yet; retry');
+    }
+    return found;
   }
 }
 

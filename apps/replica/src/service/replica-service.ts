@@ -359,8 +359,17 @@ export class ReplicaServiceImpl {
   private async subscription(consumerId: number, topicName: string): Promise<{ consumer: Consumer; topic: Topic }> {
     if (!Number.isInteger(consumerId) || consumerId <= 0) throw new PartqError('INVALID_ARGUMENT', 'consumer_id is required');
     if (topicName === '') throw new PartqError('INVALID_ARGUMENT', 'topic is required');
-    const consumer = this.options.view.consumer(consumerId) ?? (await this.refreshMetadataFor(consumerId));
-    if (!consumer) throw new PartqError('NOT_FOUND', `consumer ${consumerId} is not registered`, { consumerId });
+    let consumer = this.options.view.consumer(consumerId);
+    let managerAnswered = false;
+    if (!consumer) ({ consumer, managerAnswered } = await this.refreshMetadataFor(consumerId));
+    if (!consumer) {
+      // A replica that has no metadata yet (just started, the manager not answering) cannot tell an
+      // unknown consumer from one it has not heard of: the client retries instead of giving up.
+      if (!managerAnswered && !this.options.view.ready) {
+        throw new PartqError('UNAVAILABLE', `consumer ${consumerId} is not known here yet: this replica has no metadata from the manager; retry`, { consumerId });
+      }
+      throw new PartqError('NOT_FOUND', `consumer ${consumerId} is not registered`, { consumerId });
+    }
     const topic = this.options.view.topicById(consumer.topicId);
     if (!topic) throw new PartqError('UNAVAILABLE', `the topic of consumer ${consumerId} is not known here yet; retry`, { consumerId });
     if (topic.name !== topicName) {
@@ -377,19 +386,19 @@ export class ReplicaServiceImpl {
    * A consumer registered a moment ago (through another gateway, say) may not have reached the
    * metadata stream yet: ask the manager once, or else wait briefly for the stream.
    */
-  private async refreshMetadataFor(consumerId: number): Promise<Consumer | undefined> {
+  private async refreshMetadataFor(consumerId: number): Promise<{ consumer: Consumer | undefined; managerAnswered: boolean }> {
     const { view, manager } = this.options;
     if (manager) {
       try {
         const answer = await manager.getMetadata({}, { timeoutMs: MANAGER_TIMEOUT_MS });
         if (answer.metadata) view.upsert(answer.metadata);
-        return view.consumer(consumerId);
+        return { consumer: view.consumer(consumerId), managerAnswered: true };
       } catch (error) {
         this.options.logger.warn({ err: error, consumerId }, 'GetMetadata failed; waiting for the metadata stream');
       }
     }
     await view.waitForVersion(view.version + 1, this.options.metadataWaitMs ?? DEFAULT_METADATA_WAIT_MS);
-    return view.consumer(consumerId);
+    return { consumer: view.consumer(consumerId), managerAnswered: false };
   }
 
   /** The partitions a request may read, in ascending order. */
