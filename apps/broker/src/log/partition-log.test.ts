@@ -139,6 +139,22 @@ describe('PartitionLog', () => {
     await third.close();
   });
 
+  it('saves the sequences of the last window of records below the WAL’s start, not every producer ever seen', async () => {
+    const small = { ...settings, sequenceWindow: 4 };
+    const log = await PartitionLog.create(location(), small, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('old', 1, 0)], 0); // offset 0: five records before the start, beyond the window
+    for (let i = 0; i < 5; i++) await log.append(1, [record(`b${i}`, 2, i)], 0); // offsets 1-5
+    await log.commit(6);
+    await log.close();
+    expect((await readFile(join(dir, 'sequences.bin'))).byteLength).toBe(24); // one run: producer 2, sequences 1-4
+    const reopened = await PartitionLog.open(location(), small);
+    expect((await reopened.append(1, [record('b4', 2, 4), record('b1', 2, 1)], 0)).offsets).toEqual([5, 2]);
+    expect((await failureOf(reopened.append(1, [record('b0', 2, 0)], 0))).code).toBe('OUT_OF_ORDER_SEQUENCE');
+    // Producer 1 is forgotten, as a broker taking the partition over would not know it either.
+    expect((await reopened.append(1, [record('old', 1, 0)], 0)).duplicates).toEqual([false]);
+    await reopened.close();
+  });
+
   it('a restart after a partial trim knows both the saved sequences and the WAL’s', async () => {
     const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
     const payload = 'x'.repeat(1000);

@@ -103,6 +103,8 @@ export class PartitionLog {
   /** Bumped by every truncation/reset: a read that straddles one must not be served as current. */
   private layoutGeneration = 0;
   private readonly sequences: ProducerSequences;
+  /** Sequences remembered per producer; also how many records below the WAL's start a snapshot covers. */
+  private readonly sequenceWindow: number;
   /** WAL appends not settled yet, oldest first: an in-flight duplicate finds the one writing its offset here. */
   private readonly writes: PendingWrite[] = [];
   private readonly waiters = new CommitWaiters();
@@ -130,7 +132,8 @@ export class PartitionLog {
     this.currentEpoch = epoch;
     this.nextOffset = wal.endOffset;
     this.committedOffset = wal.startOffset;
-    this.sequences = new ProducerSequences(settings.sequenceWindow ?? DEFAULT_SEQUENCE_WINDOW);
+    this.sequenceWindow = settings.sequenceWindow ?? DEFAULT_SEQUENCE_WINDOW;
+    this.sequences = new ProducerSequences(this.sequenceWindow);
   }
 
   /** A new partition: an empty WAL starting at `startOffset`, owned at `epoch`. */
@@ -426,8 +429,11 @@ export class PartitionLog {
     const trimTo = Math.min(highWatermark, this.wal.endOffset);
     if (trimTo <= this.wal.startOffset || this.walFailed) return;
     try {
-      // The sequences of the records about to go are saved first: a restart must still recognise their retries.
-      await this.wal.trimBefore(trimTo, { beforeDelete: (newStart) => writeSequencesSnapshot(this.dir, this.sequences.runsBelow(newStart)) });
+      // The sequences of the records about to go are saved first: a restart must still recognise their
+      // retries. Those of the last window of records below the new start, as many as a broker taking
+      // the partition over learns from PostgreSQL: older producers' would only make the file grow.
+      const beforeDelete = (newStart: number) => writeSequencesSnapshot(this.dir, this.sequences.runsWithin(newStart - this.sequenceWindow, newStart));
+      await this.wal.trimBefore(trimTo, { beforeDelete });
     } catch (error) {
       // Trimming only frees disk space; a truncation or close that overtook it makes it moot.
       this.settings.logger.warn({ partition: this.name, trimTo, err: error }, 'broker: WAL trim skipped');

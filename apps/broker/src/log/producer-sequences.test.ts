@@ -82,13 +82,15 @@ describe('ProducerSequences', () => {
     ]);
   });
 
-  it('runsBelow gives each producer’s remembered runs below an offset, cut there; rememberRun reads them back as recovered', () => {
+  it('runsWithin gives each producer’s remembered runs within offsets, cut at both ends; rememberRun reads them back as recovered', () => {
     const index = new ProducerSequences(8);
     for (let i = 0; i < 4; i++) index.remember(1, 10 + i, 100 + i); // one run: sequences 10-13 at 100-103
     index.remember(2, 0, 104);
     index.remember(1, 20, 105);
-    expect(index.runsBelow(102)).toEqual([{ producerId: 1, firstSequence: 10, firstOffset: 100, count: 2 }]);
-    const runs = index.runsBelow(106);
+    expect(index.runsWithin(0, 102)).toEqual([{ producerId: 1, firstSequence: 10, firstOffset: 100, count: 2 }]);
+    expect(index.runsWithin(101, 103)).toEqual([{ producerId: 1, firstSequence: 11, firstOffset: 101, count: 2 }]);
+    expect(index.runsWithin(104, 105)).toEqual([{ producerId: 2, firstSequence: 0, firstOffset: 104, count: 1 }]);
+    const runs = index.runsWithin(0, 106);
     expect(runs).toEqual([
       { producerId: 1, firstSequence: 10, firstOffset: 100, count: 4 },
       { producerId: 1, firstSequence: 20, firstOffset: 105, count: 1 },

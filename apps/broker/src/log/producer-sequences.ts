@@ -106,16 +106,19 @@ export class ProducerSequences {
   }
 
   /**
-   * The remembered sequences that landed below `offset`, each producer's runs oldest first (a run that
-   * crosses `offset` is cut there): what must be kept elsewhere once the WAL no longer holds those records.
+   * The remembered sequences that landed in offsets [from, to), each producer's runs oldest first
+   * (a run that crosses either end is cut there): what must be kept elsewhere once the WAL no longer
+   * holds those records.
    */
-  runsBelow(offset: number): SequenceRun[] {
+  runsWithin(from: number, to: number): SequenceRun[] {
     const out: SequenceRun[] = [];
     for (const [producerId, window] of this.producers) {
       for (let at = window.head; at < window.runs.length; at++) {
         const run = window.runs[at]!;
-        if (run.firstOffset >= offset) continue;
-        out.push({ producerId, firstSequence: run.firstSequence, firstOffset: run.firstOffset, count: Math.min(run.count, offset - run.firstOffset) });
+        const first = Math.max(run.firstOffset, from);
+        const end = Math.min(run.firstOffset + run.count, to);
+        if (first >= end) continue;
+        out.push({ producerId, firstSequence: run.firstSequence + (first - run.firstOffset), firstOffset: first, count: end - first });
       }
     }
     return out;
