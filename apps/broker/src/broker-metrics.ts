@@ -64,6 +64,25 @@ export class BrokerMetrics {
         this.set(store.size);
       },
     });
+    new Gauge({
+      name: 'partq_broker_producer_states',
+      help: 'Producers whose recent sequences a partition remembers for idempotent retries (one per producer and partition)',
+      registers: [registry],
+      collect() {
+        this.set(store.producerStates);
+      },
+    });
+    let reportedExpired = 0;
+    new Counter({
+      name: 'partq_broker_expired_producers_total',
+      help: 'Producer states forgotten after PARTQ_BROKER_PRODUCER_EXPIRY without an append',
+      registers: [registry],
+      collect() {
+        const total = store.expiredProducers;
+        if (total > reportedExpired) this.inc(total - reportedExpired);
+        reportedExpired = total;
+      },
+    });
     this.openTails = new Gauge({
       name: 'partq_broker_tail_streams',
       help: 'Tail streams open (replicas following a partition as it grows)',

@@ -50,6 +50,7 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
       logger,
       committedSequences: committedSequencesFrom(config.managerUrl),
       onWalSync: walSync,
+      producerExpiryMs: config.producerExpiry,
     });
   } catch (error) {
     await unlock();

@@ -59,6 +59,15 @@ export const brokerConfigSpec = defineConfig({
     max: 32 * MiB,
     description: 'Largest payload (plus key) of one message',
   },
+  producerExpiry: {
+    type: 'duration',
+    env: 'PARTQ_BROKER_PRODUCER_EXPIRY',
+    // Kafka's producer.id.expiration.ms. Far above any client's retry horizon (seconds), and a producer id
+    // belongs to one client instance, so only ids of clients gone for good expire.
+    default: '24h',
+    min: 1000,
+    description: "How long a partition remembers an idle producer's recent sequences; a retry arriving later lands again",
+  },
   heapGrowthPercent: heapGrowthOption,
   logLevel: {
     type: 'string',

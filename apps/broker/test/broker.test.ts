@@ -219,6 +219,25 @@ describe('broker over Connect', () => {
     expect(await fetchTexts(0, 0)).toEqual(['s0', 's1', 's2', 's3']);
   });
 
+  it('forgets an idle producer after the producer expiry and says so in its metrics', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { producerExpiry: 1000 });
+    const states = async () => Number(/partq_broker_producer_states\{[^}]*\} (\d+)/.exec(await (await fetch(`${broker!.url}/metrics`)).text())![1]);
+    await append(0, 1, [record('s0', 42, 0), record('t0', 43, 0)]);
+    expect(await states()).toBe(2);
+    // Producer 43 keeps appending; 42 goes idle.
+    const keepAlive = setInterval(() => void append(0, 1, [record('t', 43, Date.now())]).catch(() => undefined), 200);
+    try {
+      await eventually(async () => expect(await states()).toBe(1), 5_000);
+    } finally {
+      clearInterval(keepAlive);
+    }
+    const metrics = await (await fetch(`${broker!.url}/metrics`)).text();
+    expect(metrics).toMatch(/partq_broker_expired_producers_total\{[^}]*\} 1/);
+    // 43 is still known: its retry is a duplicate. 42's is not: it lands again, as Kafka's would.
+    expect((await append(0, 1, [record('t0', 43, 0)])).duplicates).toEqual([true]);
+    expect((await append(0, 1, [record('s0', 42, 0)])).duplicates).toEqual([false]);
+  });
+
   it('keeps acked records across a restart at the same epoch, also beyond the high watermark', async () => {
     await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
     await append(0, 1, [record('a'), record('b'), record('c'), record('d')]);

@@ -1,6 +1,7 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { create } from '@bufbuild/protobuf';
 import { AppendRecordSchema, decodeRecord, type AppendRecord } from '@partq/proto';
 import { createLogger, PartqError } from '@partq/runtime';
@@ -166,6 +167,39 @@ describe('PartitionLog', () => {
     const reopened = await PartitionLog.open(location(), settings);
     const retry = await reopened.append(1, [record(payload, 5, 0), record(payload, 5, start), record(payload, 5, 11)], 0);
     expect(retry).toMatchObject({ offsets: [0, start, 11], duplicates: [true, true, true], written: 0 });
+    await reopened.close();
+  });
+
+  it('an unreadable sequences snapshot is logged, and the log opens knowing the WAL’s sequences', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('a', 9, 0), record('b', 9, 1)], 0);
+    await log.commit(1);
+    await log.close();
+    await writeFile(join(dir, 'sequences.bin'), Buffer.from('not a multiple of 24 bytes'));
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const capturing = { ...settings, logger: createLogger({ role: 'broker-test', instanceId: 'snapshot', level: 'error', destination }) };
+    const reopened = await PartitionLog.open(location(), capturing);
+    expect(lines.map((line) => JSON.parse(line) as { msg: string })).toEqual([expect.objectContaining({ msg: expect.stringContaining('unreadable sequences snapshot') })]);
+    // What the WAL holds is still recognised, and the log takes appends.
+    expect((await reopened.append(1, [record('b', 9, 1), record('c', 9, 2)], 0)).duplicates).toEqual([true, false]);
+    await reopened.close();
+  });
+
+  it('dates each producer by its records’ own time on reopening, so an idle one expires on time', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('a', 1, 0)], 1_000);
+    await log.append(1, [record('b', 2, 0)], 5_000);
+    await log.close();
+    const reopened = await PartitionLog.open(location(), settings);
+    expect(reopened.producerCount).toBe(2);
+    expect(reopened.expireIdleProducers(4_000)).toBe(1);
+    expect((await reopened.append(1, [record('a', 1, 0), record('b', 2, 0)], 6_000)).duplicates).toEqual([false, true]);
     await reopened.close();
   });
 

@@ -311,7 +311,7 @@ export class PartitionLog {
     this.nextOffset += records.length;
     for (let i = 0; i < records.length; i++) {
       const { producerId, sequence } = records[i]!;
-      if (sequence !== undefined) this.sequences.remember(producerId, Number(sequence), firstOffset + i);
+      if (sequence !== undefined) this.sequences.remember(producerId, Number(sequence), firstOffset + i, false, timestampMs);
     }
     const write: PendingWrite = {
       first: firstOffset,
@@ -564,7 +564,8 @@ export class PartitionLog {
       if (entries.length === 0) return;
       for (const entry of entries) {
         const record = decodeRecord(entry.data);
-        if (record.sequence !== undefined) this.sequences.remember(record.producerId, Number(record.sequence), entry.offset, true);
+        // The record's own time, so a producer idle since before the restart still expires on time.
+        if (record.sequence !== undefined) this.sequences.remember(record.producerId, Number(record.sequence), entry.offset, true, Number(record.timestampMs));
         if (record.heldUntilCommitted && entry.offset >= this.committedOffset) this.holds.hold(entry.offset, entry.offset + 1);
       }
       cursor = entries[entries.length - 1]!.offset + 1;
@@ -586,6 +587,16 @@ export class PartitionLog {
       if (run.firstOffset >= below) continue;
       this.sequences.rememberRun({ ...run, count: Math.min(run.count, below - run.firstOffset) });
     }
+  }
+
+  /** Forgets the producers that appended nothing here since `usedBeforeMs` (see ProducerSequences.expireIdle). */
+  expireIdleProducers(usedBeforeMs: number): number {
+    return this.sequences.expireIdle(usedBeforeMs);
+  }
+
+  /** Producers whose recent sequences this partition remembers. */
+  get producerCount(): number {
+    return this.sequences.producerCount;
   }
 
   /** Stops taking appends, lets the in-flight ones finish, fails acks=all waiters, closes the WAL. */

@@ -15,6 +15,8 @@ export interface PartitionStoreOptions {
   sequenceWindow?: number;
   committedSequences?: CommittedSequences;
   onWalSync?: (seconds: number, records: number) => void;
+  /** A producer that appended nothing to a partition for this long is forgotten there (default: never). */
+  producerExpiryMs?: number;
 }
 
 /** One partition of an assignment, offsets as numbers. */
@@ -60,6 +62,8 @@ export class PartitionStore {
   private round = 0;
   private closedFsyncs = 0;
   private closed = false;
+  private expiredProducerCount = 0;
+  private readonly expirySweep: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: PartitionStoreOptions) {
     this.partitionsDir = join(options.dataDir, 'partitions');
@@ -73,6 +77,12 @@ export class PartitionStore {
       ...(options.committedSequences === undefined ? {} : { committedSequences: options.committedSequences }),
       ...(options.onWalSync === undefined ? {} : { onWalSync: options.onWalSync }),
     };
+    const expiryMs = options.producerExpiryMs;
+    if (expiryMs !== undefined) {
+      // A producer may outlive its expiry by up to one sweep interval; a minute at most keeps sweeps rare.
+      this.expirySweep = setInterval(() => this.expireIdleProducers(Date.now() - expiryMs), sweepIntervalFor(expiryMs));
+      this.expirySweep.unref();
+    }
   }
 
   /**
@@ -126,6 +136,25 @@ export class PartitionStore {
 
   endOffsets(): PartitionEndOffset[] {
     return this.logs().map((log) => ({ topicId: log.topicId, partitionId: log.partitionId, offset: log.endOffset }));
+  }
+
+  /** Producers remembered across partitions (one per producer and partition it appended to). */
+  get producerStates(): number {
+    return this.logs().reduce((sum, log) => sum + log.producerCount, 0);
+  }
+
+  /** Producers forgotten by expiry since the broker started, for the metric. */
+  get expiredProducers(): number {
+    return this.expiredProducerCount;
+  }
+
+  /** Forgets, in every partition, the producers that appended nothing there since `usedBeforeMs`. */
+  expireIdleProducers(usedBeforeMs: number): number {
+    let expired = 0;
+    for (const log of this.logs()) expired += log.expireIdleProducers(usedBeforeMs);
+    this.expiredProducerCount += expired;
+    if (expired > 0) this.options.logger.info({ expired, remaining: this.producerStates }, 'broker: forgot idle producers');
+    return expired;
   }
 
   /** fsyncs of every WAL this store has had open, for the metric. */
@@ -227,11 +256,16 @@ export class PartitionStore {
   /** Waits for running reconciles and in-flight appends, then closes every WAL (files are kept). */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.expirySweep);
     await this.reconcileChain;
     const entries = [...this.partitions.values()];
     this.partitions.clear();
     await Promise.all(entries.map((entry) => entry.log.close(new PartqError('UNAVAILABLE', 'the broker is shutting down'))));
   }
+}
+
+function sweepIntervalFor(expiryMs: number): number {
+  return Math.max(100, Math.min(60_000, Math.floor(expiryMs / 4)));
 }
 
 function keyOf(topicId: number, partitionId: number): string {

@@ -188,6 +188,32 @@ describe('ProducerSequences against a plain model', () => {
     }
   });
 
+  it('forgets producers idle since before a time, floor and all, and keeps the ones used since', () => {
+    const index = new ProducerSequences(2);
+    index.remember(1, 0, 0, false, 1_000);
+    index.remember(1, 1, 1, false, 1_000);
+    index.remember(1, 2, 2, false, 1_000); // evicts 0: the floor is 1
+    index.remember(2, 0, 3, false, 1_000);
+    index.remember(2, 1, 4, false, 5_000); // used again later
+    expect(index.expireIdle(1_000)).toBe(0);
+    expect(index.expireIdle(5_000)).toBe(1);
+    expect(index.producerCount).toBe(1);
+    // Forgotten: a retry or an old sequence is new again (as in Kafka once a producer id expires).
+    expect(index.check(1, 2)).toEqual({ kind: 'new' });
+    expect(index.check(1, 0)).toEqual({ kind: 'new' });
+    expect(index.highestSequence(1)).toBeUndefined();
+    expect(index.check(2, 1)).toEqual({ kind: 'duplicate', offset: 4 });
+  });
+
+  it('a producer whose newest record is old but was remembered again recently is kept', () => {
+    const index = new ProducerSequences();
+    index.remember(1, 5, 0, true, 100); // replayed from the WAL with its own timestamp
+    index.remember(1, 6, 1, false, 9_000);
+    index.remember(1, 5, 0, true, 50); // an older time never moves it back
+    expect(index.expireIdle(8_000)).toBe(0);
+    expect(index.expireIdle(9_001)).toBe(1);
+  });
+
   it('answers every check as the model does, through in-order runs, retries, gaps and reordering', () => {
     const random = seededRandom(11);
     const windowSize = 50;

@@ -38,6 +38,8 @@ interface ProducerWindow {
    */
   floor: number;
   highest: number;
+  /** When a sequence of this producer was last remembered (ms since the epoch): idle producers expire. */
+  usedAtMs: number;
 }
 
 /** Where a sequence is remembered: its run's position in `runs`, and its place in the run. */
@@ -81,15 +83,27 @@ export class ProducerSequences {
   }
 
   /**
-   * Remembers that `sequence` landed at `offset`. `fromRecovery` marks records replayed from the WAL on
-   * open: the lowest of those becomes the floor, since whatever came before was trimmed and is unknown.
+   * Remembers that `sequence` landed at `offset`, at `atMs` (the record's timestamp). `fromRecovery` marks
+   * records replayed from the WAL on open: the lowest of those becomes the floor, since whatever came
+   * before was trimmed and is unknown.
    */
-  remember(producerId: number, sequence: number, offset: number, fromRecovery = false): void {
+  remember(producerId: number, sequence: number, offset: number, fromRecovery = false, atMs = Date.now()): void {
     let window = this.producers.get(producerId);
     if (!window) {
-      window = { runs: [], head: 0, size: 0, descents: 0, floor: fromRecovery ? sequence : Number.NEGATIVE_INFINITY, highest: sequence };
+      window = {
+        runs: [],
+        head: 0,
+        size: 0,
+        descents: 0,
+        floor: fromRecovery ? sequence : Number.NEGATIVE_INFINITY,
+        highest: sequence,
+        usedAtMs: atMs,
+      };
       this.producers.set(producerId, window);
-    } else if (sequence <= window.highest) {
+    } else if (atMs > window.usedAtMs) {
+      window.usedAtMs = atMs;
+    }
+    if (sequence <= window.highest) {
       const found = find(window, sequence);
       // Remembered again: only its offset changes, in its place in the order.
       if (found !== undefined) return overwrite(window, found, offset);
@@ -101,8 +115,29 @@ export class ProducerSequences {
   }
 
   /** Remembers a run of sequences replayed from a snapshot, as records replayed from the WAL are (`fromRecovery`). */
-  rememberRun(run: SequenceRun): void {
-    for (let i = 0; i < run.count; i++) this.remember(run.producerId, run.firstSequence + i, run.firstOffset + i, true);
+  rememberRun(run: SequenceRun, atMs = Date.now()): void {
+    for (let i = 0; i < run.count; i++) this.remember(run.producerId, run.firstSequence + i, run.firstOffset + i, true, atMs);
+  }
+
+  /**
+   * Forgets every producer whose last sequence was remembered before `usedBeforeMs`, floor included
+   * (Kafka's producer id expiration): a producer id is per client instance, so without this a broker
+   * would hold a window for every client that ever wrote to the partition. A retry of a forgotten
+   * producer's record lands again. Returns how many were forgotten.
+   */
+  expireIdle(usedBeforeMs: number): number {
+    let expired = 0;
+    for (const [producerId, window] of this.producers) {
+      if (window.usedAtMs >= usedBeforeMs) continue;
+      this.producers.delete(producerId);
+      expired++;
+    }
+    return expired;
+  }
+
+  /** Producers with a remembered window. */
+  get producerCount(): number {
+    return this.producers.size;
   }
 
   /**
