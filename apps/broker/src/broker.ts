@@ -8,6 +8,7 @@ import type { BrokerConfig } from './config.js';
 import { PartitionStore } from './log/partition-store.js';
 import { committedSequencesFrom } from './membership/committed-sequences.js';
 import { ManagerLink } from './membership/manager-link.js';
+import { StallFence } from './membership/stall-fence.js';
 import { BrokerServiceHandlers } from './service/broker-service.js';
 
 export interface StartBrokerOptions {
@@ -56,12 +57,15 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
     await unlock();
     throw error;
   }
+  let link: ManagerLink | undefined;
+  const stallFence = new StallFence({ thresholdMs: config.stallFence, logger, onStall: () => link?.heartbeatNow() });
   const handlers = new BrokerServiceHandlers({
     store,
     metrics: new BrokerMetrics(registry, store),
     maxMessageBytes: config.maxMessageBytes,
     acksAllTimeoutMs: config.acksAllTimeout,
     tailHeartbeatMs: config.tailHeartbeat,
+    stallFence,
   });
   const service = wrapServiceImpl(handlers.implementation(), {
     onError: ({ method, error, code }) => {
@@ -69,7 +73,6 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
     },
   });
 
-  let link: ManagerLink | undefined;
   let server: ServiceServer;
   try {
     server = await startServiceServer({
@@ -86,11 +89,12 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
     throw error;
   }
   const url = config.advertisedUrl ?? server.url;
-  link = new ManagerLink({ managerUrl: config.managerUrl, advertisedUrl: url, dataDir: config.dataDir, store, logger });
+  link = new ManagerLink({ managerUrl: config.managerUrl, advertisedUrl: url, dataDir: config.dataDir, store, logger, stallFence });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      stallFence.stop();
       await link.stop();
       handlers.interrupt();
       await server.close();
@@ -102,6 +106,7 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
   };
 
   try {
+    stallFence.start();
     await link.start();
   } catch (error) {
     await stop();

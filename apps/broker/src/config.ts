@@ -68,6 +68,15 @@ export const brokerConfigSpec = defineConfig({
     min: 1000,
     description: "How long a partition remembers an idle producer's recent sequences; a retry arriving later lands again",
   },
+  stallFence: {
+    type: 'duration',
+    env: 'PARTQ_BROKER_STALL_FENCE',
+    // Below the manager's broker timeout (3 s) less a heartbeat interval (1 s): a shorter stall cannot
+    // get the broker declared dead.
+    default: '1s',
+    min: 200,
+    description: 'A stall of the broker process this long (SIGSTOP, paused VM) makes it refuse appends until the manager answers a heartbeat sent after it',
+  },
   heapGrowthPercent: heapGrowthOption,
   logLevel: {
     type: 'string',

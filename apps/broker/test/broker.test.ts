@@ -379,6 +379,34 @@ describe('broker over Connect', () => {
     expect(manager.registrations[1]!.brokerId).toBe(1);
   });
 
+  it('after its process stalled, refuses appends until the manager answers a heartbeat sent after the stall', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { stallFence: 300 });
+    await append(0, 1, [record('a', 42, 0)]);
+    const release = manager.holdHeartbeats();
+    const heartbeatsBefore = manager.heartbeats.length;
+    // Freeze this process (the broker runs in it) as SIGSTOP or a paused VM would.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+    const refused = await failureOf(append(0, 1, [record('b', 42, 1)]));
+    expect(refused.code).toBe('UNAVAILABLE');
+    // It asked the manager at once rather than after the interval, and waits for the answer.
+    await eventually(() => expect(manager.heartbeats.length).toBeGreaterThan(heartbeatsBefore));
+    expect((await failureOf(append(0, 1, [record('b', 42, 1)]))).code).toBe('UNAVAILABLE');
+    release();
+    await eventually(async () => expect((await append(0, 1, [record('b', 42, 1)])).offsets).toEqual([1n]));
+    expect(await fetchTexts(0, 0)).toEqual(['a', 'b']);
+  });
+
+  it('a stall during which the manager moved the partition on: the queued append is refused, then NOT_OWNER', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { stallFence: 300 });
+    await append(0, 1, [record('a')]);
+    const release = manager.holdHeartbeats();
+    manager.assign(1, []); // declared dead meanwhile: the partition went to another broker
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+    expect((await failureOf(append(0, 1, [record('zombie')]))).code).toBe('UNAVAILABLE');
+    release();
+    await eventually(async () => expect((await failureOf(append(0, 1, [record('zombie')]))).code).toBe('NOT_OWNER'));
+  });
+
   it('keeps serving its partitions while the manager is unreachable, and reports not ready', async () => {
     await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
     await append(0, 1, [record('a')]);

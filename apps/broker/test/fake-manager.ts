@@ -26,6 +26,8 @@ export class FakeManager {
   private readonly assignments = new Map<number, FakeAssignment[]>();
   private readonly known = new Set<number>();
   private nextBrokerId = 1;
+  /** While set, heartbeats wait for it before answering (a manager slow to answer). */
+  private held: Promise<void> | undefined;
 
   private constructor(
     readonly url: string,
@@ -60,6 +62,16 @@ export class FakeManager {
     this.assignments.set(brokerId, assignments);
   }
 
+  /** Heartbeats wait unanswered until the returned function is called. */
+  holdHeartbeats(): () => void {
+    let release!: () => void;
+    this.held = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
+
   /** Forget every broker: their next heartbeat gets NOT_FOUND. */
   forgetBrokers(): void {
     this.known.clear();
@@ -76,8 +88,9 @@ export class FakeManager {
     return { brokerId, heartbeatIntervalMs: this.heartbeatIntervalMs, assignments: this.assignmentsOf(brokerId) };
   }
 
-  private heartbeat(request: BrokerHeartbeatRequest) {
+  private async heartbeat(request: BrokerHeartbeatRequest) {
     this.heartbeats.push(request);
+    await this.held;
     if (!this.known.has(request.brokerId)) throw new PartqError('NOT_FOUND', `unknown broker ${request.brokerId}`);
     return { assignments: this.assignmentsOf(request.brokerId) };
   }

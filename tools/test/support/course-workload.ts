@@ -69,7 +69,14 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
       // The same sequence on every retry: a retry after a lost answer lands once.
       const answer = await call(postJson(base, '/producer/produce', { topic: p.topic, producer_id: p.id, message: `${p.name}:${seq}`, sequence: seq, acks: options.acks ?? 'broker' }));
       expect(answer.body).toMatchObject({ status: 'success' });
-      acked.push({ topic: p.topic, producer: p.name, sequence: seq, partition: answer.body.partition_id as number, offset: answer.body.offset as number });
+      acked.push({
+        topic: p.topic,
+        producer: p.name,
+        sequence: seq,
+        partition: answer.body.partition_id as number,
+        offset: answer.body.offset as number,
+        ackedAt: Date.now(),
+      });
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   };

@@ -8,6 +8,8 @@ export interface Acked {
   sequence: number;
   partition: number;
   offset: number;
+  /** When the acknowledgement arrived (ms since the epoch). */
+  ackedAt?: number;
 }
 
 export interface Delivered {

@@ -4,6 +4,7 @@ import { createRpcClient, fromConnectError, sleep, type Logger } from '@partq/ru
 import type { PartitionStore } from '../log/partition-store.js';
 import { toPartitionOffsets, toStoreAssignments } from './assignments.js';
 import { readBrokerId, writeBrokerId } from './broker-identity.js';
+import type { StallFence } from './stall-fence.js';
 
 export interface ManagerLinkOptions {
   managerUrl: string;
@@ -12,6 +13,8 @@ export interface ManagerLinkOptions {
   dataDir: string;
   store: PartitionStore;
   logger: Logger;
+  /** Told when the manager has answered and its assignment is applied. */
+  stallFence?: StallFence;
   /** Used until the manager names one. */
   defaultHeartbeatIntervalMs?: number;
   /** Per-call deadline of RegisterBroker / BrokerHeartbeat. */
@@ -38,6 +41,8 @@ export class ManagerLink {
   private registeredOnce = false;
   private heartbeatIntervalMs: number;
   private readonly registrationWaiters: ((brokerId: number) => void)[] = [];
+  /** Ends the current wait between heartbeats early (see `heartbeatNow`). */
+  private wake = new AbortController();
 
   constructor(private readonly options: ManagerLinkOptions) {
     this.client = createRpcClient(ManagerService, options.managerUrl);
@@ -77,6 +82,24 @@ export class ManagerLink {
     await this.loop;
   }
 
+  /** Sends the next heartbeat (or registration attempt) now instead of after the interval. */
+  heartbeatNow(): void {
+    this.wake.abort();
+  }
+
+  /** Waits `ms`, or less if `heartbeatNow` is called; rejects only when the link stops. */
+  private async pause(ms: number): Promise<void> {
+    if (this.wake.signal.aborted) {
+      // Asked for during the call that just ended: go at once.
+      this.wake = new AbortController();
+      return;
+    }
+    const woken = this.wake.signal;
+    await sleep(ms, AbortSignal.any([this.stopping.signal, woken])).catch((error: unknown) => {
+      if (this.stopping.signal.aborted || !woken.aborted) throw error;
+    });
+  }
+
   private async run(): Promise<void> {
     const signal = this.stopping.signal;
     let needsRegistration = true;
@@ -91,7 +114,7 @@ export class ManagerLink {
         }
         if (failures > 0) this.options.logger.info({ failures }, 'broker: manager reachable again');
         failures = 0;
-        await sleep(this.heartbeatIntervalMs, signal);
+        await this.pause(this.heartbeatIntervalMs);
       } catch (error) {
         if (signal.aborted) break;
         const partq = fromConnectError(error);
@@ -111,7 +134,7 @@ export class ManagerLink {
           { err: partq, code: partq.code, failures, managerUrl: this.options.managerUrl },
           needsRegistration ? 'broker: registration failed; retrying' : 'broker: heartbeat failed; still serving owned partitions',
         );
-        await sleep(this.backoff(failures), signal).catch(() => undefined);
+        await this.pause(this.backoff(failures)).catch(() => undefined);
       }
     }
   }
@@ -119,6 +142,7 @@ export class ManagerLink {
   private async register(): Promise<void> {
     const { store } = this.options;
     const basis = store.generation;
+    const sentAt = Date.now();
     const answer = await this.client.registerBroker(
       {
         address: this.options.advertisedUrl,
@@ -133,6 +157,7 @@ export class ManagerLink {
     }
     if (answer.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = answer.heartbeatIntervalMs;
     await store.reconcile(toStoreAssignments(answer.assignments), true, basis);
+    this.options.stallFence?.confirmed(sentAt);
     this.options.logger.info(
       { brokerId: this.id, partitions: answer.assignments.length, heartbeatIntervalMs: this.heartbeatIntervalMs },
       'broker: registered with the manager',
@@ -146,11 +171,13 @@ export class ManagerLink {
   private async heartbeat(): Promise<void> {
     const { store } = this.options;
     const basis = store.generation;
+    const sentAt = Date.now();
     const answer = await this.client.brokerHeartbeat(
       { brokerId: this.brokerId, endOffsets: toPartitionOffsets(store.endOffsets()) },
       { timeoutMs: this.settings.callTimeoutMs, signal: this.stopping.signal },
     );
     await store.reconcile(toStoreAssignments(answer.assignments), true, basis);
+    this.options.stallFence?.confirmed(sentAt);
   }
 
   /** Exponential with jitter, so brokers restarted together do not hit the manager in step. */

@@ -24,6 +24,7 @@ import type { PartitionLog } from '../log/partition-log.js';
 import type { PartitionStore } from '../log/partition-store.js';
 import { RecordArrivals } from '../log/record-arrivals.js';
 import { toStoreAssignments } from '../membership/assignments.js';
+import type { StallFence } from '../membership/stall-fence.js';
 
 export interface BrokerServiceOptions {
   store: PartitionStore;
@@ -34,6 +35,8 @@ export interface BrokerServiceOptions {
   acksAllTimeoutMs: number;
   /** A tail with nothing to push sends an empty response this often, so its reader can tell a quiet partition from a dead path. */
   tailHeartbeatMs: number;
+  /** Refuses appends after the process stalled, until the manager confirms its partitions. */
+  stallFence: StallFence;
 }
 
 export const FETCH_DEFAULT_MAX_RECORDS = 500;
@@ -99,8 +102,13 @@ export class BrokerServiceHandlers {
     });
     const log = this.options.store.require(topicId, partitionId);
     const acksAll = request.acks === Acks.ALL;
-    const outcome = await log.append(request.epoch, records, Date.now(), acksAll);
+    const { stallFence } = this.options;
+    const startedAt = stallFence.assertServing();
+    const outcome = await log.append(request.epoch, records, startedAt, acksAll);
     this.options.metrics.appended(topicId, partitionId, records.length, outcome.written);
+    // Frozen while it was written: the partition may have moved meanwhile, so no acknowledgement. A retry
+    // with the same sequence lands once, here or at the new owner.
+    stallFence.assertNoStallSince(startedAt);
     if (acksAll) await log.waitCommitted(outcome.lastOffset, this.options.acksAllTimeoutMs);
     const duplicates: { index: number; offset: bigint }[] = [];
     outcome.duplicates.forEach((duplicate, index) => {

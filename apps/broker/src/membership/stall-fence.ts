@@ -1,0 +1,102 @@
+import { PartqError, type Logger } from '@partq/runtime';
+
+export interface StallFenceOptions {
+  /** A gap this long between two turns of the event loop is a stall. */
+  thresholdMs: number;
+  /** How often the loop is looked at while nothing else runs. */
+  tickMs?: number;
+  logger: Logger;
+  /** Called once when a stall fences the broker (the manager link asks the manager at once). */
+  onStall?: () => void;
+  /** The clock (tests drive it by hand). */
+  now?: () => number;
+}
+
+const DEFAULT_TICK_MS = 100;
+
+/**
+ * Keeps a broker that was frozen (SIGSTOP, a paused VM, a long GC) from acknowledging appends it
+ * may no longer own. While it was frozen its heartbeats stopped; the manager may have declared it
+ * dead and moved its partitions under a new epoch, and the broker cannot know until it hears from
+ * the manager. Appends queued at its socket would otherwise be acknowledged on waking and then
+ * truncated when it learns the new epoch: a soak saw such acks=broker messages lost 40-50 ms after
+ * SIGCONT. So after a stall every append is refused with UNAVAILABLE (the gateway retries, with the
+ * same sequence) until the manager answers a heartbeat sent after the stall; an append that was in
+ * flight across the stall is refused too, as its acknowledgement would come just as late.
+ *
+ * Only the broker's own stall fences it: a manager that is merely unreachable cannot declare anyone
+ * dead for that time (it counts only time it ran), so brokers keep serving through its outages.
+ */
+export class StallFence {
+  private readonly now: () => number;
+  private readonly tickMs: number;
+  private lastSeenAt: number;
+  /** When the most recent stall was noticed (its end). */
+  private stallEndedAt = Number.NEGATIVE_INFINITY;
+  private fencedSince: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: StallFenceOptions) {
+    this.now = options.now ?? Date.now;
+    this.tickMs = options.tickMs ?? DEFAULT_TICK_MS;
+    this.lastSeenAt = this.now();
+  }
+
+  start(): void {
+    this.lastSeenAt = this.now();
+    this.timer = setInterval(() => this.observe(), this.tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  get fenced(): boolean {
+    return this.fencedSince !== undefined;
+  }
+
+  /**
+   * Notes that the loop runs now; a gap since it was last seen running longer than the threshold is a
+   * stall. Appends look too: on waking, queued I/O runs before the overdue timer.
+   */
+  observe(now = this.now()): number {
+    const gap = now - this.lastSeenAt;
+    this.lastSeenAt = now;
+    if (gap <= this.options.thresholdMs + this.tickMs) return now;
+    this.stallEndedAt = now;
+    if (this.fencedSince === undefined) {
+      this.fencedSince = now;
+      this.options.logger.warn({ stalledMs: gap }, 'broker: the process stalled; refusing appends until the manager confirms its partitions');
+      this.options.onStall?.();
+    }
+    return now;
+  }
+
+  /** UNAVAILABLE while fenced. Returns the time, for `assertNoStallSince`. */
+  assertServing(): number {
+    const now = this.observe();
+    if (this.fencedSince !== undefined) throw fencedError();
+    return now;
+  }
+
+  /** UNAVAILABLE when a stall ended after `since`: an append that started then would be acknowledged too late. */
+  assertNoStallSince(since: number): void {
+    this.observe();
+    if (this.stallEndedAt > since) throw fencedError();
+  }
+
+  /**
+   * The manager answered a call sent at `sentAt`, and its assignment has been applied: the fence lifts
+   * when the call left after the last stall, since the answer then reflects any verdict on it.
+   */
+  confirmed(sentAt: number): void {
+    if (this.fencedSince === undefined || sentAt < this.stallEndedAt) return;
+    this.options.logger.info({ fencedMs: this.now() - this.fencedSince }, 'broker: the manager confirmed its partitions; serving appends again');
+    this.fencedSince = undefined;
+  }
+}
+
+function fencedError(): PartqError {
+  return new PartqError('UNAVAILABLE', 'the broker stalled and is confirming with the manager that it still owns its partitions; retry');
+}
