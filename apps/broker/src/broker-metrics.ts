@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PartitionStore } from './log/partition-store.js';
+import type { StallFence } from './membership/stall-fence.js';
 
 /** Records per Append request: a histogram of batch sizes shows whether callers batch at all. */
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
@@ -31,7 +32,7 @@ export class BrokerMetrics {
   private readonly openTails: Gauge;
   private readonly tailRecords: Counter;
 
-  constructor(registry: Registry, store: PartitionStore) {
+  constructor(registry: Registry, store: PartitionStore, stallFence: StallFence) {
     this.appendedRecords = new Counter({
       name: 'partq_broker_appended_records_total',
       help: 'Records appended to partition WALs (duplicates of idempotent retries not counted)',
@@ -81,6 +82,24 @@ export class BrokerMetrics {
         const total = store.expiredProducers;
         if (total > reportedExpired) this.inc(total - reportedExpired);
         reportedExpired = total;
+      },
+    });
+    new Gauge({
+      name: 'partq_broker_stall_fenced',
+      help: '1 while appends are refused after a stall of the process, until the manager answers a heartbeat',
+      registers: [registry],
+      collect() {
+        this.set(stallFence.fenced ? 1 : 0);
+      },
+    });
+    let reportedStalls = 0;
+    new Counter({
+      name: 'partq_broker_stalls_total',
+      help: 'Stalls of the process longer than PARTQ_BROKER_STALL_FENCE (SIGSTOP, a paused VM, a long GC)',
+      registers: [registry],
+      collect() {
+        if (stallFence.stalls > reportedStalls) this.inc(stallFence.stalls - reportedStalls);
+        reportedStalls = stallFence.stalls;
       },
     });
     this.openTails = new Gauge({

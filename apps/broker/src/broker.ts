@@ -59,9 +59,10 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
   }
   let link: ManagerLink | undefined;
   const stallFence = new StallFence({ thresholdMs: config.stallFence, logger, onStall: () => link?.heartbeatNow() });
+  stallFence.start();
   const handlers = new BrokerServiceHandlers({
     store,
-    metrics: new BrokerMetrics(registry, store),
+    metrics: new BrokerMetrics(registry, store, stallFence),
     maxMessageBytes: config.maxMessageBytes,
     acksAllTimeoutMs: config.acksAllTimeout,
     tailHeartbeatMs: config.tailHeartbeat,
@@ -84,6 +85,7 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
       ready: () => link?.registered ?? false,
     });
   } catch (error) {
+    stallFence.stop();
     await store.close();
     await unlock();
     throw error;
@@ -94,11 +96,11 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      stallFence.stop();
       await link.stop();
       handlers.interrupt();
       await server.close();
       await store.close();
+      stallFence.stop();
       await unlock();
       logger.info({ url }, 'broker: stopped');
     })();
@@ -106,7 +108,6 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
   };
 
   try {
-    stallFence.start();
     await link.start();
   } catch (error) {
     await stop();

@@ -391,9 +391,13 @@ describe('broker over Connect', () => {
     // It asked the manager at once rather than after the interval, and waits for the answer.
     await eventually(() => expect(manager.heartbeats.length).toBeGreaterThan(heartbeatsBefore));
     expect((await failureOf(append(0, 1, [record('b', 42, 1)]))).code).toBe('UNAVAILABLE');
+    expect(await (await fetch(`${broker!.url}/metrics`)).text()).toMatch(/partq_broker_stall_fenced\{[^}]*\} 1/);
     release();
     await eventually(async () => expect((await append(0, 1, [record('b', 42, 1)])).offsets).toEqual([1n]));
     expect(await fetchTexts(0, 0)).toEqual(['a', 'b']);
+    const metrics = await (await fetch(`${broker!.url}/metrics`)).text();
+    expect(metrics).toMatch(/partq_broker_stall_fenced\{[^}]*\} 0/);
+    expect(metrics).toMatch(/partq_broker_stalls_total\{[^}]*\} 1/);
   });
 
   it('a stall during which the manager moved the partition on: the queued append is refused, then NOT_OWNER', async () => {

@@ -3,7 +3,7 @@ import { StallFence } from './stall-fence.js';
 
 const logger = createLogger({ role: 'broker-test', instanceId: 'stall-fence', level: 'silent' });
 
-function fenceAt(clock: { now: number }, onStall = () => undefined): StallFence {
+function fenceAt(clock: { now: number }, onStall: () => void = () => undefined): StallFence {
   return new StallFence({ thresholdMs: 1000, tickMs: 100, logger, onStall, now: () => clock.now });
 }
 

@@ -35,6 +35,7 @@ export class StallFence {
   private stallEndedAt = Number.NEGATIVE_INFINITY;
   private fencedSince: number | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private stallCount = 0;
 
   constructor(private readonly options: StallFenceOptions) {
     this.now = options.now ?? Date.now;
@@ -56,6 +57,11 @@ export class StallFence {
     return this.fencedSince !== undefined;
   }
 
+  /** Stalls noticed since the start, for the metric. */
+  get stalls(): number {
+    return this.stallCount;
+  }
+
   /**
    * Notes that the loop runs now; a gap since it was last seen running longer than the threshold is a
    * stall. Appends look too: on waking, queued I/O runs before the overdue timer.
@@ -65,6 +71,7 @@ export class StallFence {
     this.lastSeenAt = now;
     if (gap <= this.options.thresholdMs + this.tickMs) return now;
     this.stallEndedAt = now;
+    this.stallCount++;
     if (this.fencedSince === undefined) {
       this.fencedSince = now;
       this.options.logger.warn({ stalledMs: gap }, 'broker: the process stalled; refusing appends until the manager confirms its partitions');
