@@ -52,6 +52,23 @@ describe('applyOwnerChange', () => {
     expect(await deliveriesOf(consumers)).toEqual(consumers.slice(0, 2));
   });
 
+  test('a lost owner fences off the running stream that read past the high watermark, and only that one', async () => {
+    const { topicId, consumers } = await partitionWithConsumers('lost-owner-fence', 10, [4, 13]);
+    const before = Number((await testDb.db.selectNoFrom((eb) => eb.fn<string>('nextval', [eb.val('consumer_stream_runs')]).as('run')).executeTakeFirstOrThrow()).run);
+    await testDb.db.transaction().execute((tx) => applyOwnerChange(tx, { topicId, partitionId: 0, brokerId: null, epoch: 2, ownerLost: true }));
+    const fences = await testDb.db
+      .selectFrom('consumer_positions')
+      .select(['consumer_id', 'fence_stream', 'fence_run'])
+      .where('topic_id', '=', topicId)
+      .orderBy('consumer_id')
+      .execute();
+    // The consumer at 4 read nothing the owner lost: its stream runs on.
+    expect(fences[0]).toEqual({ consumer_id: consumers[0], fence_stream: null, fence_run: null });
+    // The one at 13 did: every run of stream 's' numbered so far is refused there.
+    expect(fences[1]).toMatchObject({ consumer_id: consumers[1], fence_stream: 's' });
+    expect(Number(fences[1]!.fence_run)).toBeGreaterThan(before);
+  });
+
   test('a drained owner leaves positions alone, and a replayed change does nothing twice', async () => {
     const { topicId, consumers } = await partitionWithConsumers('drained-owner', 10, [4, 10]);
     expect(await applyOwnerChange(testDb.db, { topicId, partitionId: 0, brokerId: null, epoch: 2 })).toMatchObject({ epoch: 2 });

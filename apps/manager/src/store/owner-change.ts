@@ -36,8 +36,9 @@ export async function applyOwnerChange(db: Kysely<Database>, change: PartitionOw
  * The lost owner's records past the high watermark are gone and the new owner reuses their
  * offsets, so a consumer that read some of them must read on from the high watermark, or it would
  * skip the records that take those offsets. Positions past it move back to it and carry the new
- * epoch (a replica still delivering what it read from the lost owner is then refused), and a
- * consume retry would no longer replay those lost records: its remembered delivery is dropped.
+ * epoch (a replica still delivering what it read from the lost owner is then refused), the consume
+ * stream that moved them last is fenced off until it starts a new run, and a consume retry would no
+ * longer replay those lost records: its remembered delivery is dropped.
  */
 async function handPositionsOver(db: Kysely<Database>, partition: PartitionRow): Promise<void> {
   const { topic_id: topicId, partition_id: partitionId, high_watermark: highWatermark, epoch } = partition;
@@ -46,6 +47,12 @@ async function handPositionsOver(db: Kysely<Database>, partition: PartitionRow):
     .set({
       next_offset: sql<number>`LEAST(next_offset, ${highWatermark}::bigint)`,
       stream_from: sql<number | null>`LEAST(stream_from, ${highWatermark}::bigint)`,
+      // The stream that read past the high watermark: its running runs may not move this position
+      // again. Their client holds offsets of the lost records, so a delivery of the new owner's records
+      // at those offsets that never reached it (the client re-opens its stream every 5 s) could not be
+      // given back by its resume, and was lost. Its next run starts after this and is not fenced.
+      fence_stream: sql<string | null>`CASE WHEN next_offset > ${highWatermark}::bigint AND stream_id IS NOT NULL THEN stream_id ELSE fence_stream END`,
+      fence_run: sql<number | null>`CASE WHEN next_offset > ${highWatermark}::bigint AND stream_id IS NOT NULL THEN nextval('consumer_stream_runs') ELSE fence_run END`,
       epoch,
       updated_at: sql<Date>`now()`,
     })
