@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { ConsumerService, type ConsumerServiceConsumeResponse } from '@partq/proto';
+import { createRpcClient } from '@partq/runtime';
 import { judgeAndReport, runCourseWorkload } from './support/course-workload.js';
 import { RestClient } from './support/rest-client.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
@@ -103,4 +106,69 @@ test('consumers that read records a lost broker took with it get the records tha
   }
   const received = await rest.receive('reused', consumer, 2);
   expect(received).toEqual(['new-0', 'new-1']);
+});
+
+test('a consume stream whose delivery of the reused offsets never reached its client gets them on its next run', async () => {
+  // The test before killed a broker for good, and this one does too: give the cluster a third.
+  await cluster.addBroker();
+  await rest.createTopic('reused-stream', 1);
+  const producer = await rest.registerProducer('reused-stream');
+  const consumerId = await rest.registerConsumer('reused-stream');
+  const owner = (await listBrokers(cluster)).find((b) => b.partitions.some((p) => p.topic === 'reused-stream'))!;
+  const ownerProcess = cluster.processes.find((p) => p.spec.role === 'broker' && p.spec.url === owner.address)!;
+  const manager = cluster.find('manager', 1);
+  const consumers = createRpcClient(ConsumerService, cluster.gatewayUrl);
+  const streamId = randomBytes(16).toString('hex');
+  const open = (resume: { partitionId: number; offset: bigint }[], signal: AbortSignal) =>
+    consumers.consume({ topic: 'reused-stream', consumerId, streamId, maxMessages: 10, resume }, { signal })[Symbol.asyncIterator]();
+  const read = async (run: AsyncIterator<ConsumerServiceConsumeResponse>, count: number) => {
+    const got: { offset: number; text: string }[] = [];
+    while (got.length < count) {
+      const next = await run.next();
+      if (next.done) throw new Error('the stream ended');
+      for (const m of next.value.messages) got.push({ offset: Number(m.offset), text: new TextDecoder().decode(m.payload) });
+    }
+    return got;
+  };
+
+  // The first run reads three acks=broker records the manager never syncs (it is stopped) ...
+  const first = new AbortController();
+  const run1 = open([], first.signal);
+  await manager.kill('SIGSTOP');
+  try {
+    for (let i = 0; i < 3; i++) expect((await rest.produce('reused-stream', producer, `gone-${i}`)).body).toMatchObject({ offset: i });
+    expect((await read(run1, 3)).map((m) => m.offset)).toEqual([0, 1, 2]);
+    // ... and their broker is lost for good with them.
+    await ownerProcess.kill('SIGKILL');
+  } finally {
+    await manager.kill('SIGCONT');
+  }
+  await waitFor('the partition to move', async () =>
+    (await listBrokers(cluster)).find((b) => b.state === 'alive' && b.partitions.some((p) => p.topic === 'reused-stream' && p.epoch > 1)),
+  );
+  for (let i = 0; i < 2; i++) {
+    const produced = await waitFor(`new-${i} to be acknowledged`, async () => {
+      const answer = await rest.produce('reused-stream', producer, `new-${i}`);
+      return answer.body.status === 'success' ? answer.body : undefined;
+    });
+    expect(produced).toMatchObject({ offset: i });
+  }
+  // The first run, still open, may now deliver the new records at offsets 0 and 1; its client never
+  // reads them (it re-opens its stream, as @partq/consumer does every 5 s) ...
+  await sleep(1500);
+  first.abort();
+  // ... and resumes from what it handed out: offset 3, of the lost records.
+  const second = new AbortController();
+  try {
+    const got = await Promise.race([
+      read(open([{ partitionId: 0, offset: 3n }], second.signal), 2),
+      sleep(15_000).then(() => 'nothing delivered' as const),
+    ]);
+    expect(got).toEqual([
+      { offset: 0, text: 'new-0' },
+      { offset: 1, text: 'new-1' },
+    ]);
+  } finally {
+    second.abort();
+  }
 });
