@@ -3,7 +3,7 @@ import { PartqError, type Logger } from '@partq/runtime';
 export interface StallFenceOptions {
   /** A gap this long between two turns of the event loop is a stall. */
   thresholdMs: number;
-  /** How often the loop is looked at while nothing else runs. */
+  /** How often the loop is looked at while nothing else runs (default a quarter of the threshold, at least 100 ms). */
   tickMs?: number;
   logger: Logger;
   /** Called once when a stall fences the broker (the manager link asks the manager at once). */
@@ -12,7 +12,8 @@ export interface StallFenceOptions {
   now?: () => number;
 }
 
-const DEFAULT_TICK_MS = 100;
+/** The timer's shortest period: an idle broker wakes for it, since only the timer tells a stall from a quiet loop. */
+const MIN_TICK_MS = 100;
 
 /**
  * Keeps a broker that was frozen (SIGSTOP, a paused VM, a long GC) from acknowledging appends it
@@ -39,7 +40,7 @@ export class StallFence {
 
   constructor(private readonly options: StallFenceOptions) {
     this.now = options.now ?? Date.now;
-    this.tickMs = options.tickMs ?? DEFAULT_TICK_MS;
+    this.tickMs = options.tickMs ?? Math.max(MIN_TICK_MS, Math.floor(options.thresholdMs / 4));
     this.lastSeenAt = this.now();
   }
 
