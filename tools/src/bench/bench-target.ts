@@ -31,6 +31,8 @@ export interface LocalTargetOptions {
   profileDir: string | undefined;
   /** Extra environment for every role. */
   roleEnv: Record<string, string>;
+  /** Restart a role that dies (the soak kills them); default false. */
+  restart?: boolean;
   say: (message: string) => void;
 }
 
@@ -60,7 +62,7 @@ export async function startLocalTarget(options: LocalTargetOptions): Promise<Ben
       replicas: options.replicas,
       databaseUrl: database?.url,
       ports: 'auto',
-      restart: false,
+      restart: options.restart ?? false,
       env: { all: env },
       onEvent: options.say,
     });

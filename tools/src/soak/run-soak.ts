@@ -1,0 +1,69 @@
+import { startLocalTarget } from '../bench/bench-target.js';
+import { strikeFaults, type StruckFault } from './fault-schedule.js';
+import { seededRandom } from './seeded-random.js';
+import { judgeSoak, type SoakVerdict } from './soak-oracle.js';
+import type { SoakOptions } from './soak-options.js';
+import { SOAK_CONSUMERS, SoakWorkload } from './soak-workload.js';
+
+export interface SoakReport extends SoakVerdict {
+  seed: number;
+  durationMs: number;
+  failedSends: number;
+  faults: { stops: number; kills: number };
+}
+
+const PROGRESS_EVERY_MS = 10_000;
+
+/**
+ * Starts a whole cluster (the launcher restarts what dies), runs the soak workload, strikes faults
+ * for the duration, lets the consumers catch up until they stay quiet, and judges the outcome.
+ */
+export async function runSoak(options: SoakOptions, say: (message: string) => void): Promise<SoakReport> {
+  const seed = options.seed || Date.now() % 2 ** 31;
+  say(`seed ${seed}: repeat the fault schedule with --seed ${seed}`);
+  const target = await startLocalTarget({
+    brokers: options.brokers,
+    replicas: 1,
+    databaseUrl: options.databaseUrl,
+    keepData: options.keepData,
+    profileDir: undefined,
+    restart: true,
+    roleEnv: { PARTQ_BROKER_TIMEOUT: `${options.brokerTimeout}ms` },
+    say,
+  });
+  try {
+    const workload = new SoakWorkload({ gatewayUrl: target.gatewayUrl, topic: `soak-${seed}`, partitions: options.partitions, rate: options.rate, say });
+    await workload.start();
+    const progress = setInterval(
+      () => say(`acknowledged ${workload.acked.length}, delivered ${workload.delivered.length}, failed sends ${workload.failedSends}`),
+      PROGRESS_EVERY_MS,
+    );
+    let faults: StruckFault[];
+    try {
+      faults = await strikeFaults({
+        durationMs: options.duration,
+        meanGapMs: options.faultEvery,
+        brokerTimeoutMs: options.brokerTimeout,
+        random: seededRandom(seed),
+        processes: () => target.processes(),
+        say,
+      });
+      say('faults over; waiting for the last sends and deliveries');
+      await workload.stopProducing();
+      while (workload.quietForMs < options.quiet) await new Promise((resolve) => setTimeout(resolve, 500));
+      await workload.stopConsumers();
+    } finally {
+      clearInterval(progress);
+    }
+    const verdict = judgeSoak(workload.acked, workload.delivered, SOAK_CONSUMERS);
+    return {
+      seed,
+      durationMs: options.duration,
+      failedSends: workload.failedSends,
+      faults: { stops: faults.filter((f) => f.kind === 'stop').length, kills: faults.filter((f) => f.kind === 'kill').length },
+      ...verdict,
+    };
+  } finally {
+    await target.stop();
+  }
+}

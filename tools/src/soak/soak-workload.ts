@@ -1,0 +1,114 @@
+import { Consumer, ConsumerError } from '@partq/consumer';
+import { Producer } from '@partq/producer';
+import type { AckedMessage, DeliveredMessage } from './soak-oracle.js';
+
+export interface SoakWorkloadOptions {
+  gatewayUrl: string;
+  topic: string;
+  partitions: number;
+  /** Messages a second each producer sends, at most. */
+  rate: number;
+  say: (message: string) => void;
+}
+
+/** Sends not yet acknowledged per producer, at most. */
+const IN_FLIGHT = 200;
+const PRODUCERS = [
+  { name: 'PA', acks: 'all' },
+  { name: 'PB', acks: 'broker' },
+] as const;
+export const SOAK_CONSUMERS = ['C1', 'C2'] as const;
+
+/**
+ * What flows during a soak: a producer with acks=all and one with acks=broker, keyless (the npm
+ * producer's sticky partitions, batches, retries with the same sequences), and two consumers
+ * reading the whole topic with messages() (streams, resumes, checkpoints). Every acknowledgement and
+ * every delivery is recorded for the oracle. Failures the clients give up on are counted, not fatal:
+ * a send that fails was never acknowledged, so the contract says nothing of it.
+ */
+export class SoakWorkload {
+  readonly acked: AckedMessage[] = [];
+  readonly delivered: DeliveredMessage[] = [];
+  failedSends = 0;
+  private producing = true;
+  private lastDeliveryAt = Date.now();
+  private readonly stopConsuming = new AbortController();
+  private producers: Promise<void>[] = [];
+  private consumers: Promise<void>[] = [];
+  private readonly clients: Consumer[] = [];
+
+  constructor(private readonly options: SoakWorkloadOptions) {}
+
+  async start(): Promise<void> {
+    const { gatewayUrl, topic, partitions } = this.options;
+    const admin = new Producer({ urls: [gatewayUrl] });
+    try {
+      await admin.createTopic(topic, { partitions });
+    } finally {
+      await admin.close();
+    }
+    // Consumers first: they start at the end of the log, so they see every message sent after.
+    for (const name of SOAK_CONSUMERS) {
+      const client = new Consumer({ urls: [gatewayUrl] });
+      await client.register(topic);
+      this.clients.push(client);
+      this.consumers.push(this.consume(name, client));
+    }
+    this.producers = PRODUCERS.map(({ name, acks }) => this.produce(name, acks));
+  }
+
+  /** Time since the last delivery to any consumer. */
+  get quietForMs(): number {
+    return Date.now() - this.lastDeliveryAt;
+  }
+
+  /** Stops sending; resolves once every send is settled. */
+  async stopProducing(): Promise<void> {
+    this.producing = false;
+    await Promise.all(this.producers);
+  }
+
+  /** Stops the consumers (what they received stays recorded). */
+  async stopConsumers(): Promise<void> {
+    this.stopConsuming.abort();
+    await Promise.all(this.consumers);
+    await Promise.all(this.clients.map((client) => client.close().catch(() => undefined)));
+  }
+
+  private async produce(name: string, acks: 'all' | 'broker'): Promise<void> {
+    const producer = new Producer({ urls: [this.options.gatewayUrl] });
+    const pending = new Set<Promise<void>>();
+    const started = Date.now();
+    for (let sequence = 0; this.producing; sequence++) {
+      const sent = producer.send(this.options.topic, `${name}:${sequence}`, { acks }).then(
+        (result) => {
+          this.acked.push({ producer: name, sequence, partition: result.partition, offset: Number(result.offset), acks, ackedAt: Date.now() });
+        },
+        () => {
+          this.failedSends++;
+        },
+      );
+      const tracked = sent.finally(() => pending.delete(tracked));
+      pending.add(tracked);
+      if (pending.size >= IN_FLIGHT) await Promise.race(pending);
+      // Paced: never ahead of `rate` a second.
+      const ahead = (sequence + 1) / this.options.rate - (Date.now() - started) / 1000;
+      if (ahead > 0.005) await new Promise((resolve) => setTimeout(resolve, ahead * 1000));
+    }
+    await Promise.all(pending);
+    await producer.close();
+  }
+
+  private async consume(name: string, client: Consumer): Promise<void> {
+    client.on('disconnect', ({ error }) => this.options.say(`consumer ${name} lost its stream (${error.code}); reconnecting`));
+    try {
+      for await (const message of client.messages(this.options.topic, { signal: this.stopConsuming.signal })) {
+        const [producer, sequence] = message.text().split(':');
+        this.delivered.push({ consumer: name, producer: producer!, sequence: Number(sequence), partition: message.partition, offset: Number(message.offset) });
+        this.lastDeliveryAt = Date.now();
+      }
+    } catch (error) {
+      if (!(error instanceof ConsumerError && error.code === 'ABORTED')) throw error;
+    }
+  }
+}
