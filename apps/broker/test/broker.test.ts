@@ -380,6 +380,9 @@ describe('broker over Connect', () => {
   });
 
   it('after its process stalled, refuses appends until the manager answers a heartbeat sent after the stall', async () => {
+    // Heartbeats a minute apart: one that comes within the test was asked for by the stall.
+    await manager.close();
+    manager = await FakeManager.start(60_000);
     await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { stallFence: 300 });
     await append(0, 1, [record('a', 42, 0)]);
     const release = manager.holdHeartbeats();
@@ -389,7 +392,7 @@ describe('broker over Connect', () => {
     const refused = await failureOf(append(0, 1, [record('b', 42, 1)]));
     expect(refused.code).toBe('UNAVAILABLE');
     // It asked the manager at once rather than after the interval, and waits for the answer.
-    await eventually(() => expect(manager.heartbeats.length).toBeGreaterThan(heartbeatsBefore));
+    await eventually(() => expect(manager.heartbeats.length).toBe(heartbeatsBefore + 1), 5_000);
     expect((await failureOf(append(0, 1, [record('b', 42, 1)]))).code).toBe('UNAVAILABLE');
     expect(await (await fetch(`${broker!.url}/metrics`)).text()).toMatch(/partq_broker_stall_fenced\{[^}]*\} 1/);
     release();
@@ -398,6 +401,9 @@ describe('broker over Connect', () => {
     const metrics = await (await fetch(`${broker!.url}/metrics`)).text();
     expect(metrics).toMatch(/partq_broker_stall_fenced\{[^}]*\} 0/);
     expect(metrics).toMatch(/partq_broker_stalls_total\{[^}]*\} 1/);
+    // The wake-up was spent: no second heartbeat before the interval.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(manager.heartbeats.length).toBe(heartbeatsBefore + 1);
   });
 
   it('a stall during which the manager moved the partition on: the queued append is refused, then NOT_OWNER', async () => {

@@ -97,6 +97,8 @@ export class ManagerLink {
     const woken = this.wake.signal;
     await sleep(ms, AbortSignal.any([this.stopping.signal, woken])).catch((error: unknown) => {
       if (this.stopping.signal.aborted || !woken.aborted) throw error;
+      // This wake-up is spent: the next pause waits again.
+      this.wake = new AbortController();
     });
   }
 
