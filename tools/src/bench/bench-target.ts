@@ -9,6 +9,8 @@ import type { ClusterProcess } from './cpu-meter.js';
 /** What the benchmark talks to and watches. */
 export interface BenchTarget {
   gatewayUrl: string;
+  /** Every gateway of the cluster, the first being `gatewayUrl`. */
+  gatewayUrls: string[];
   /** One line for the report, e.g. "local cluster: 3 brokers, 1 replica, embedded PostgreSQL". */
   description: string;
   /** The cluster's role processes with their current pids (empty when unknown). */
@@ -23,6 +25,8 @@ export interface BenchTarget {
 export interface LocalTargetOptions {
   brokers: number;
   replicas: number;
+  /** Default 1. */
+  gateways?: number;
   /** An existing PostgreSQL server: the bench makes (and drops) a database of its own on it. */
   databaseUrl: string | undefined;
   /** Keep the data directory (WALs, logs) after the run. */
@@ -60,6 +64,7 @@ export async function startLocalTarget(options: LocalTargetOptions): Promise<Ben
       dataDir,
       brokers: options.brokers,
       replicas: options.replicas,
+      gateways: options.gateways ?? 1,
       databaseUrl: database?.url,
       ports: 'auto',
       restart: options.restart ?? false,
@@ -68,8 +73,9 @@ export async function startLocalTarget(options: LocalTargetOptions): Promise<Ben
     });
     return {
       gatewayUrl: cluster.gatewayUrl,
+      gatewayUrls: cluster.gatewayUrls,
       description:
-        `local cluster: ${options.brokers} broker(s), ${options.replicas} replica(s), 1 gateway, ` +
+        `local cluster: ${options.brokers} broker(s), ${options.replicas} replica(s), ${options.gateways ?? 1} gateway(s), ` +
         `${database ? 'PostgreSQL from DATABASE_URL' : 'embedded PostgreSQL'}`,
       processes: () =>
         cluster.processes.flatMap((p) => (p.pid === undefined ? [] : [{ role: p.spec.role, name: p.name, pid: p.pid }])),
@@ -111,8 +117,10 @@ export function attachTarget(url: string, clusterFile: string | undefined, datab
     processes = (file.processes ?? []).flatMap((p) => (p.pid === null ? [] : [{ role: p.role, name: `${p.role}-${p.id}`, pid: p.pid }]));
     postgresAncestor = launcherOf(processes[0]?.pid);
   }
+  const gatewayUrl = url.replace(/\/+$/, '');
   return {
-    gatewayUrl: url.replace(/\/+$/, ''),
+    gatewayUrl,
+    gatewayUrls: [gatewayUrl],
     description: `running gateway at ${url}${clusterFile ? ` (processes from ${clusterFile})` : ''}`,
     processes: () => processes,
     postgresAncestor,

@@ -23,7 +23,8 @@ export async function runSoak(options: SoakOptions, say: (message: string) => vo
   say(`seed ${seed}: repeat the fault schedule with --seed ${seed}`);
   const target = await startLocalTarget({
     brokers: options.brokers,
-    replicas: 1,
+    replicas: options.replicas,
+    gateways: options.gateways,
     databaseUrl: options.databaseUrl,
     keepData: options.keepData,
     profileDir: undefined,
@@ -32,7 +33,7 @@ export async function runSoak(options: SoakOptions, say: (message: string) => vo
     say,
   });
   try {
-    const workload = new SoakWorkload({ gatewayUrl: target.gatewayUrl, topic: `soak-${seed}`, partitions: options.partitions, rate: options.rate, say });
+    const workload = new SoakWorkload({ gatewayUrls: target.gatewayUrls, topic: `soak-${seed}`, partitions: options.partitions, rate: options.rate, say });
     await workload.start();
     const progress = setInterval(
       () => say(`acknowledged ${workload.acked.length}, delivered ${workload.delivered.length}, failed sends ${workload.failedSends}`),

@@ -9,6 +9,8 @@ export const soakSpec = defineConfig({
     description: 'PostgreSQL for the cluster (a fresh database is made and dropped); default: embedded',
   },
   brokers: { type: 'integer', default: 3, min: 2, max: 16, description: 'Brokers of the cluster (a stopped one needs another to take its partitions)' },
+  replicas: { type: 'integer', default: 1, min: 1, max: 8, description: 'Replicas of the cluster (consumers move between them as they die)' },
+  gateways: { type: 'integer', default: 1, min: 1, max: 8, description: 'Gateways of the cluster; the clients are given all of them' },
   partitions: { type: 'integer', default: 6, min: 1, max: 1000, description: 'Partitions of the soak topic' },
   rate: { type: 'integer', default: 2000, min: 1, description: 'Messages a second each of the two producers sends, at most' },
   faultEvery: { type: 'duration', default: '4s', min: 100, description: 'Mean time between two faults' },

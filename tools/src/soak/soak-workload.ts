@@ -3,7 +3,8 @@ import { Producer } from '@partq/producer';
 import type { AckedMessage, DeliveredMessage } from './soak-oracle.js';
 
 export interface SoakWorkloadOptions {
-  gatewayUrl: string;
+  /** The clients fail over among them. */
+  gatewayUrls: string[];
   topic: string;
   partitions: number;
   /** Messages a second each producer sends, at most. */
@@ -40,8 +41,8 @@ export class SoakWorkload {
   constructor(private readonly options: SoakWorkloadOptions) {}
 
   async start(): Promise<void> {
-    const { gatewayUrl, topic, partitions } = this.options;
-    const admin = new Producer({ urls: [gatewayUrl] });
+    const { gatewayUrls: urls, topic, partitions } = this.options;
+    const admin = new Producer({ urls });
     try {
       await admin.createTopic(topic, { partitions });
     } finally {
@@ -49,7 +50,7 @@ export class SoakWorkload {
     }
     // Consumers first: they start at the end of the log, so they see every message sent after.
     for (const name of SOAK_CONSUMERS) {
-      const client = new Consumer({ urls: [gatewayUrl] });
+      const client = new Consumer({ urls });
       await client.register(topic);
       this.clients.push(client);
       this.consumers.push(this.consume(name, client));
@@ -76,7 +77,7 @@ export class SoakWorkload {
   }
 
   private async produce(name: string, acks: 'all' | 'broker'): Promise<void> {
-    const producer = new Producer({ urls: [this.options.gatewayUrl] });
+    const producer = new Producer({ urls: this.options.gatewayUrls });
     const pending = new Set<Promise<void>>();
     const started = Date.now();
     for (let sequence = 0; this.producing; sequence++) {
