@@ -45,63 +45,32 @@ export class BrokerMetrics {
       buckets: BATCH_SIZE_BUCKETS,
       registers: [registry],
     });
-    let reportedFsyncs = 0;
-    new Counter({
-      name: 'partq_broker_wal_fsyncs_total',
-      help: 'fsyncs of WAL segment files (one per group commit)',
-      registers: [registry],
-      collect() {
-        // The WALs count for themselves; bring the counter up to their total at scrape time.
-        const total = store.walFsyncs;
-        if (total > reportedFsyncs) this.inc(total - reportedFsyncs);
-        reportedFsyncs = Math.max(reportedFsyncs, total);
-      },
-    });
-    new Gauge({
-      name: 'partq_broker_owned_partitions',
-      help: 'Partitions this broker holds a log for',
-      registers: [registry],
-      collect() {
-        this.set(store.size);
-      },
-    });
-    new Gauge({
-      name: 'partq_broker_producer_states',
-      help: 'Producers whose recent sequences a partition remembers for idempotent retries (one per producer and partition)',
-      registers: [registry],
-      collect() {
-        this.set(store.producerStates);
-      },
-    });
-    let reportedExpired = 0;
-    new Counter({
-      name: 'partq_broker_expired_producers_total',
-      help: 'Producer states forgotten after PARTQ_BROKER_PRODUCER_EXPIRY without an append',
-      registers: [registry],
-      collect() {
-        const total = store.expiredProducers;
-        if (total > reportedExpired) this.inc(total - reportedExpired);
-        reportedExpired = total;
-      },
-    });
-    new Gauge({
-      name: 'partq_broker_stall_fenced',
-      help: '1 while appends are refused after a stall of the process, until the manager answers a heartbeat',
-      registers: [registry],
-      collect() {
-        this.set(stallFence.fenced ? 1 : 0);
-      },
-    });
-    let reportedStalls = 0;
-    new Counter({
-      name: 'partq_broker_stalls_total',
-      help: 'Stalls of the process longer than PARTQ_BROKER_STALL_FENCE (SIGSTOP, a paused VM, a long GC)',
-      registers: [registry],
-      collect() {
-        if (stallFence.stalls > reportedStalls) this.inc(stallFence.stalls - reportedStalls);
-        reportedStalls = stallFence.stalls;
-      },
-    });
+    countedElsewhere(registry, 'partq_broker_wal_fsyncs_total', 'fsyncs of WAL segment files (one per group commit)', () => store.walFsyncs);
+    sampled(registry, 'partq_broker_owned_partitions', 'Partitions this broker holds a log for', () => store.size);
+    sampled(
+      registry,
+      'partq_broker_producer_states',
+      'Producers whose recent sequences a partition remembers for idempotent retries (one per producer and partition)',
+      () => store.producerStates,
+    );
+    countedElsewhere(
+      registry,
+      'partq_broker_expired_producers_total',
+      'Producer states forgotten after PARTQ_BROKER_PRODUCER_EXPIRY without an append',
+      () => store.expiredProducers,
+    );
+    sampled(
+      registry,
+      'partq_broker_stall_fenced',
+      '1 while appends are refused after a stall of the process, until the manager answers a heartbeat',
+      () => (stallFence.fenced ? 1 : 0),
+    );
+    countedElsewhere(
+      registry,
+      'partq_broker_stalls_total',
+      'Stalls of the process longer than PARTQ_BROKER_STALL_FENCE (SIGSTOP, a paused VM, a long GC)',
+      () => stallFence.stalls,
+    );
     this.openTails = new Gauge({
       name: 'partq_broker_tail_streams',
       help: 'Tail streams open (replicas following a partition as it grows)',
@@ -127,4 +96,31 @@ export class BrokerMetrics {
     this.appendBatchSize.observe(requestRecords);
     if (writtenRecords > 0) this.appendedRecords.inc({ topic_id: String(topicId), partition: String(partitionId) }, writtenRecords);
   }
+}
+
+/** A gauge read from `value` at scrape time. */
+function sampled(registry: Registry, name: string, help: string, value: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(value());
+    },
+  });
+}
+
+/** A counter of something another object counts (`total`, never decreasing): brought up to it at scrape time. */
+function countedElsewhere(registry: Registry, name: string, help: string, total: () => number): void {
+  let reported = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = total();
+      if (now > reported) this.inc(now - reported);
+      reported = Math.max(reported, now);
+    },
+  });
 }

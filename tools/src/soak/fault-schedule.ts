@@ -1,3 +1,4 @@
+import { sleep } from '@partq/runtime';
 import type { ClusterProcess } from '../bench/cpu-meter.js';
 
 /** One fault struck during a soak. */
@@ -62,8 +63,4 @@ function signal(pid: number, name: NodeJS.Signals): void {
   } catch {
     // Gone already (killed before, and being restarted): nothing to do.
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

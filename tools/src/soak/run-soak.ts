@@ -1,3 +1,4 @@
+import { sleep } from '@partq/runtime';
 import { startLocalTarget } from '../bench/bench-target.js';
 import { strikeFaults, type StruckFault } from './fault-schedule.js';
 import { seededRandom } from './seeded-random.js';
@@ -51,7 +52,7 @@ export async function runSoak(options: SoakOptions, say: (message: string) => vo
       });
       say('faults over; waiting for the last sends and deliveries');
       await workload.stopProducing();
-      while (workload.quietForMs < options.quiet) await new Promise((resolve) => setTimeout(resolve, 500));
+      while (workload.quietForMs < options.quiet) await sleep(500);
       await workload.stopConsumers();
     } finally {
       clearInterval(progress);

@@ -1,5 +1,6 @@
 import { Consumer, ConsumerError } from '@partq/consumer';
 import { Producer } from '@partq/producer';
+import { sleep } from '@partq/runtime';
 import type { AckedMessage, DeliveredMessage } from './soak-oracle.js';
 
 export interface SoakWorkloadOptions {
@@ -94,7 +95,7 @@ export class SoakWorkload {
       if (pending.size >= IN_FLIGHT) await Promise.race(pending);
       // Paced: never ahead of `rate` a second.
       const ahead = (sequence + 1) / this.options.rate - (Date.now() - started) / 1000;
-      if (ahead > 0.005) await new Promise((resolve) => setTimeout(resolve, ahead * 1000));
+      if (ahead > 0.005) await sleep(ahead * 1000);
     }
     await Promise.all(pending);
     await producer.close();
