@@ -48,7 +48,7 @@ describe('bytea', () => {
     const payloads = [everyByte, invalidUtf8, Buffer.from([0, 0, 0]), Buffer.alloc(0), new Uint8Array([1, 0, 255])];
     await db
       .insertInto('record_batches')
-      .values(payloads.map((records, offset) => ({ topic_id: topicId, partition_id: 0, base_offset: offset, next_offset: offset + 1, records, sequences: Buffer.alloc(0) })))
+      .values(payloads.map((records, offset) => ({ topic_id: topicId, partition_id: 0, base_offset: offset, next_offset: offset + 1, records, sequences: Buffer.alloc(0), last_timestamp_ms: 1_764_000_000_000 })))
       .execute();
 
     const rows = await db.selectFrom('record_batches').select(['base_offset', 'records']).where('topic_id', '=', topicId).orderBy('base_offset').execute();
@@ -128,6 +128,7 @@ describe('tables', () => {
       epoch: 0,
       log_start_offset: 0,
       high_watermark: 0,
+      stored_bytes: 0,
     });
   });
 
@@ -197,7 +198,7 @@ describe('tables', () => {
 
   test('require a run of records to hold at least one, at a non-negative offset', async () => {
     const topicId = await newTopic('runs');
-    const run = (base_offset: number, next_offset: number) => ({ topic_id: topicId, partition_id: 0, base_offset, next_offset, records: Buffer.from('x'), sequences: Buffer.alloc(0) });
+    const run = (base_offset: number, next_offset: number) => ({ topic_id: topicId, partition_id: 0, base_offset, next_offset, records: Buffer.from('x'), sequences: Buffer.alloc(0), last_timestamp_ms: 1_764_000_000_000 });
     await expect(db.insertInto('record_batches').values(run(5, 5)).execute()).rejects.toThrow(/record_batches_offsets/);
     await expect(db.insertInto('record_batches').values(run(-1, 1)).execute()).rejects.toThrow(/record_batches_offsets/);
   });

@@ -35,9 +35,9 @@ export interface TopicsTable {
   name: string;
   partition_count: number;
   created_at: TimestampDefaultNow;
-  /** Delete messages older than this, in addition to consumption-based retention. */
+  /** Delete a partition's records older than this (by append time), consumed or not. Null: no limit. */
   retention_ms: ColumnType<number | null, number | null | undefined, number | null>;
-  /** Keep at most this many payload bytes per partition. */
+  /** Keep at most this many record bytes (payloads, keys and their framing) per partition, consumed or not. Null: no limit. */
   retention_bytes: ColumnType<number | null, number | null | undefined, number | null>;
   default_acks: ColumnType<AckLevel, AckLevel | undefined, AckLevel>;
 }
@@ -62,6 +62,8 @@ export interface PartitionsTable {
   log_start_offset: Int8WithDefault;
   /** Offsets below this are committed in the record_batches table. */
   high_watermark: Int8WithDefault;
+  /** The bytes of the records of the partition's record_batches rows (what `retention_bytes` limits). */
+  stored_bytes: Int8WithDefault;
 }
 
 export interface ProducersTable {
@@ -131,6 +133,8 @@ export interface RecordBatchesTable {
    * count (int4). A broker taking a partition over reads these, not the records.
    */
   sequences: Bytes;
+  /** The newest append time (ms since the epoch) of the row's records (what `retention_ms` limits). */
+  last_timestamp_ms: Int8;
 }
 
 /** The most record bytes one record_batches row holds (a single larger record gets a row of its own): the row stays on its 8 KB heap page. */

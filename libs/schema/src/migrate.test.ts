@@ -120,3 +120,28 @@ test('a consumer position moves with a HOT update: no index holds next_offset, a
   const { rows: options } = await sql<{ reloptions: string[] }>`SELECT reloptions FROM pg_class WHERE relname = 'consumer_positions'`.execute(db);
   expect(options[0]!.reloptions).toEqual(['fillfactor=50']);
 });
+
+test('0012 counts the bytes of the rows already stored, and dates them at the upgrade', async () => {
+  const db = connect();
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ ...migrations }) } });
+  expect((await migrator.migrateTo('0011_stream_fences')).error).toBeUndefined();
+  const topic = await sql<{ id: number }>`INSERT INTO topics (name, partition_count) VALUES ('old', 2) RETURNING id`.execute(db);
+  const topicId = topic.rows[0]!.id;
+  await sql`INSERT INTO partitions (topic_id, partition_id, high_watermark) VALUES (${topicId}, 0, 3), (${topicId}, 1, 0)`.execute(db);
+  await sql`INSERT INTO record_batches (topic_id, partition_id, base_offset, next_offset, records, sequences)
+            VALUES (${topicId}, 0, 0, 2, ${Buffer.alloc(300)}, ''), (${topicId}, 0, 2, 3, ${Buffer.alloc(45)}, '')`.execute(db);
+  const before = Date.now();
+
+  await migrateToLatest(db);
+  const partitions = await db.selectFrom('partitions').select(['partition_id', 'stored_bytes']).orderBy('partition_id').execute();
+  expect(partitions).toEqual([
+    { partition_id: 0, stored_bytes: 345 },
+    { partition_id: 1, stored_bytes: 0 },
+  ]);
+  const rows = await db.selectFrom('record_batches').select('last_timestamp_ms').execute();
+  for (const row of rows) expect(Math.abs(row.last_timestamp_ms - before)).toBeLessThan(60_000);
+  // From here on a writer names the time: no default hides a forgotten one.
+  await expect(
+    db.insertInto('record_batches').values({ topic_id: topicId, partition_id: 1, base_offset: 0, next_offset: 1, records: Buffer.alloc(1), sequences: Buffer.alloc(0) } as never).execute(),
+  ).rejects.toThrow(/last_timestamp_ms/);
+});

@@ -97,6 +97,7 @@ describe('indexRecordBatch', () => {
     expect(index.offsets).toEqual([2 ** 35, 2 ** 35 + 1, 2 ** 35 + 2]);
     expect(index.producerIds).toEqual([7, 0, 300]);
     expect(index.sequences).toEqual([42, undefined, 2 ** 40]);
+    expect(index.timestamps).toEqual([1_764_000_000_000, 1_764_000_000_000, 1_764_000_000_000]);
     expect(index.starts[0]).toBe(0);
     expect(index.ends[2]).toBe(data.byteLength);
     for (let i = 0; i < 3; i++) {
@@ -110,8 +111,8 @@ describe('indexRecordBatch', () => {
     const unknown = bytes((12 << 3) | 2, 1, 7);
     const withUnknown = Buffer.concat([unknown, record]);
     const data = Buffer.concat([unknown, Buffer.from([0x0a, withUnknown.length]), withUnknown]);
-    expect(indexRecordBatch(data)).toEqual({ offsets: [3], starts: [unknown.length], ends: [data.length], producerIds: [-5], sequences: [0] });
-    expect(indexRecordBatch(bytes())).toEqual({ offsets: [], starts: [], ends: [], producerIds: [], sequences: [] });
+    expect(indexRecordBatch(data)).toEqual({ offsets: [3], starts: [unknown.length], ends: [data.length], producerIds: [-5], sequences: [0], timestamps: [9] });
+    expect(indexRecordBatch(bytes())).toEqual({ offsets: [], starts: [], ends: [], producerIds: [], sequences: [], timestamps: [] });
   });
 
   test.each([

@@ -64,11 +64,13 @@ export interface RecordBatchIndex {
   ends: number[];
   producerIds: number[];
   sequences: (number | undefined)[];
+  /** Append times, ms since the epoch (what a topic's time limit is judged on). */
+  timestamps: number[];
 }
 
 /** Indexes a RecordBatch's records; anything malformed throws WireFormatError. */
 export function indexRecordBatch(data: Uint8Array): RecordBatchIndex {
-  const index: RecordBatchIndex = { offsets: [], starts: [], ends: [], producerIds: [], sequences: [] };
+  const index: RecordBatchIndex = { offsets: [], starts: [], ends: [], producerIds: [], sequences: [], timestamps: [] };
   const outer = new WireReader(data);
   while (!outer.done) {
     const at = outer.pos;
@@ -85,11 +87,12 @@ export function indexRecordBatch(data: Uint8Array): RecordBatchIndex {
   return index;
 }
 
-/** Adds a record's offset, producer id and sequence to the index (the last of a repeated field wins, as in protobuf); the rest is skipped. */
+/** Adds a record's offset, producer id, sequence and time to the index (the last of a repeated field wins, as in protobuf); the rest is skipped. */
 function indexRecord(reader: WireReader, index: RecordBatchIndex): void {
   let offset = 0;
   let producerId = 0;
   let sequence: number | undefined;
+  let timestamp = 0;
   while (!reader.done) {
     const fieldTag = reader.tag();
     switch (fieldTag >>> 3) {
@@ -105,6 +108,10 @@ function indexRecord(reader: WireReader, index: RecordBatchIndex): void {
         expectWireType(fieldTag, WIRE_VARINT, 'Record.sequence');
         sequence = reader.uint();
         break;
+      case FIELD_TIMESTAMP:
+        expectWireType(fieldTag, WIRE_VARINT, 'Record.timestamp_ms');
+        timestamp = reader.uint();
+        break;
       default:
         reader.skip(fieldTag & 7);
     }
@@ -112,6 +119,7 @@ function indexRecord(reader: WireReader, index: RecordBatchIndex): void {
   index.offsets.push(offset);
   index.producerIds.push(producerId);
   index.sequences.push(sequence);
+  index.timestamps.push(timestamp);
 }
 
 function readRecord(reader: WireReader): BatchRecord {

@@ -17,7 +17,7 @@ async function messageOffsets(topicId: number, partitionId: number): Promise<num
 
 /** A stored run of records [base, next); retention reads only its offsets, never its bytes. */
 function run(topicId: number, partitionId: number, base: number, next = base + 1) {
-  return { topic_id: topicId, partition_id: partitionId, base_offset: base, next_offset: next, records: Buffer.from(`m${base}-${next}`), sequences: Buffer.alloc(0) };
+  return { topic_id: topicId, partition_id: partitionId, base_offset: base, next_offset: next, records: Buffer.from(`m${base}-${next}`), sequences: Buffer.alloc(0), last_timestamp_ms: Date.now() };
 }
 
 test('deletes what every subscriber consumed, only below the high watermark, and moves the log start', async () => {

@@ -1,5 +1,6 @@
 import type { Database, PartitionRow } from '@partq/schema';
 import { sql, type Kysely } from 'kysely';
+import { deleteBelowStart } from './delete-below-start.js';
 
 /** The records of a partition always kept (the brokers' idempotence window: 8192 sequences). */
 export const IDEMPOTENCE_WINDOW_RECORDS = 8192;
@@ -38,22 +39,8 @@ export async function applyConsumptionRetention(
       UPDATE partitions p SET log_start_offset = lows.new_start
       FROM lows
       WHERE p.topic_id = lows.topic_id AND p.partition_id = lows.partition_id AND lows.new_start > p.log_start_offset
-      RETURNING p.*
+      RETURNING p.topic_id, p.partition_id, p.log_start_offset
     `.execute(tx);
-    // A run of records goes once all of it is below the new start; a run across it stays whole
-    // (its records below the start are no longer read: readers start at log_start_offset).
-    let deleted = 0;
-    for (const p of moved.rows) {
-      const { rows } = await sql<{ records: string | null }>`
-        WITH gone AS (
-          DELETE FROM record_batches
-          WHERE topic_id = ${p.topic_id} AND partition_id = ${p.partition_id} AND next_offset <= ${p.log_start_offset}
-          RETURNING next_offset - base_offset AS records
-        )
-        SELECT sum(records) AS records FROM gone
-      `.execute(tx);
-      deleted += Number(rows[0]?.records ?? 0);
-    }
-    return { partitions: moved.rows.map((r) => ({ ...r, log_start_offset: Number(r.log_start_offset), high_watermark: Number(r.high_watermark) })), deleted };
+    return deleteBelowStart(tx, moved.rows);
   });
 }

@@ -44,8 +44,22 @@ async function storedRows(topicId: number, partitionId = 0): Promise<{ base: num
   return rows.map((row) => {
     const records = decodeRecordBatch(row.records);
     expect(records.map((r) => r.offset)).toEqual(Array.from({ length: row.next_offset - row.base_offset }, (_, i) => row.base_offset + i));
+    expect(row.last_timestamp_ms).toBe(Math.max(...records.map((r) => r.timestampMs)));
     return { base: row.base_offset, next: row.next_offset, bytes: row.records.byteLength, records };
   });
+}
+
+/** The partition's `stored_bytes` counts exactly the record bytes of its rows. */
+async function expectStoredBytesCounted(topicId: number, partitionId = 0): Promise<void> {
+  const partition = await testDb.db
+    .selectFrom('partitions')
+    .select('stored_bytes')
+    .where('topic_id', '=', topicId)
+    .where('partition_id', '=', partitionId)
+    .executeTakeFirstOrThrow();
+  const rows = await storedRows(topicId, partitionId);
+  expect(rows.length).toBeGreaterThan(0);
+  expect(partition.stored_bytes).toBe(rows.reduce((sum, row) => sum + row.bytes, 0));
 }
 
 /** The partition's stored records are exactly `expected`, field by field, in offset order. */
@@ -79,10 +93,12 @@ describe('MessageStore.commit', () => {
     expect(updated.map((row) => row.high_watermark)).toEqual([4]);
 
     await expectStored(topic.id, records);
+    await expectStoredBytesCounted(topic.id);
 
     // Replayed (a sync retried after a lost answer): nothing twice, nothing moves back.
     expect(await store.commit([batchOf(topic.id, 0, 1, 0, records)])).toEqual([]);
     expect((await storedRows(topic.id)).flatMap((row) => row.records)).toHaveLength(4);
+    await expectStoredBytesCounted(topic.id);
   });
 });
 
@@ -120,6 +136,8 @@ describe('MessageStore.commit, mixed records', () => {
 
     const stored = [...first, ...second.slice(50)];
     await expectStored(topic.id, stored);
+    // The overlap (offsets 200-249) was counted once, and the row reporting the move says so too.
+    await expectStoredBytesCounted(topic.id);
     // The rows' sequence runs give back every record's sequence: interleaved producers, jumps, none.
     const sequenced = stored.filter((r) => r.sequence !== undefined).map((r) => ({ producerId: r.producerId, sequence: r.sequence, offset: r.offset }));
     expect(await store.recentSequences(topic.id, 0, 400, 10_000)).toEqual(sequenced);
@@ -139,7 +157,7 @@ describe('MessageStore.commit, a failed COPY', () => {
     // A row no sync put there (the store's invariant broken by hand): partition 1's COPY meets it.
     await testDb.db
       .insertInto('record_batches')
-      .values({ topic_id: topic.id, partition_id: 1, base_offset: 0, next_offset: 1, records: batchOf(topic.id, 1, 1, 0, [record(0)]).data, sequences: Buffer.alloc(0) })
+      .values({ topic_id: topic.id, partition_id: 1, base_offset: 0, next_offset: 1, records: batchOf(topic.id, 1, 1, 0, [record(0)]).data, sequences: Buffer.alloc(0), last_timestamp_ms: 1_764_000_000_000 })
       .execute();
     // One connection: a connection left inside the failed transaction would fail the next commit.
     const pool = createPool(testDb.url, { max: 1 });

@@ -80,20 +80,27 @@ export class MessageStore {
       const claimed = new Map<string, PartitionRow & { previous_high_watermark: number }>();
       for (const row of await rowsOf(client, claimHighWatermarks(nonEmpty).compile(this.db))) claimed.set(`${row.topic_id}/${row.partition_id}`, row);
       const updated: PartitionRow[] = [];
+      const overlapping: StoredBytesChange[] = [];
       const rows = new CopyBinaryWriter({ expectedBytes: copyBytesOf(nonEmpty) });
       // In the batches' order (callers and tests read the answer in it).
       for (const batch of nonEmpty) {
         const row = claimed.get(`${batch.topicId}/${batch.partitionId}`);
         if (!row) continue;
         const { previous_high_watermark: previous, ...partition } = row;
-        updated.push(partition);
         // Records below the old high watermark are committed already (a replayed or overlapping sync).
         // None at or above it can exist: rows are only ever inserted here, together with moving the
         // high watermark past them. So the COPY cannot meet a duplicate key.
         writeBatchRows(rows, batch, previous);
+        if (previous !== batch.from) {
+          const change = bytesFrom(batch, previous) - bytesFrom(batch, batch.from);
+          overlapping.push({ topicId: batch.topicId, partitionId: batch.partitionId, change });
+          partition.stored_bytes += change;
+        }
+        updated.push(partition);
       }
       // One COPY for the whole sync: no SQL is parsed per row.
       if (rows.rows > 0) await copyIn(client, COPY_RECORD_BATCHES, rows.finish());
+      if (overlapping.length > 0) await rowsOf(client, changeStoredBytes(overlapping).compile(this.db));
       await client.query('COMMIT');
       return updated;
     } catch (error) {
@@ -109,7 +116,25 @@ export class MessageStore {
 }
 
 /** The columns of `record_batches`, in the order writeBatchRows writes them. */
-const COPY_RECORD_BATCHES = 'COPY record_batches (topic_id, partition_id, base_offset, next_offset, records, sequences) FROM STDIN (FORMAT binary)';
+const COPY_RECORD_BATCHES =
+  'COPY record_batches (topic_id, partition_id, base_offset, next_offset, records, sequences, last_timestamp_ms) FROM STDIN (FORMAT binary)';
+
+/** A partition's `stored_bytes` to move by `change`. */
+interface StoredBytesChange {
+  topicId: number;
+  partitionId: number;
+  change: number;
+}
+
+/** Moves `stored_bytes` of partitions whose batch overlapped what was committed (claimHighWatermarks counted all of it). */
+function changeStoredBytes(changes: readonly StoredBytesChange[]) {
+  return sql<never>`
+    UPDATE partitions p SET stored_bytes = p.stored_bytes + c.change
+    FROM unnest(${changes.map((c) => c.topicId)}::int4[], ${changes.map((c) => c.partitionId)}::int4[], ${changes.map((c) => c.change)}::int8[])
+      AS c(topic_id, partition_id, change)
+    WHERE p.topic_id = c.topic_id AND p.partition_id = c.partition_id
+  `;
+}
 
 /**
  * One statement for every partition of the sync, whatever their number: locks each partition row
@@ -117,7 +142,8 @@ const COPY_RECORD_BATCHES = 'COPY record_batches (topic_id, partition_id, base_o
  * record when the batch continues from it (the old high watermark lies within the batch). A
  * partition fenced since (another epoch), committed already, or with a gap before the batch is
  * left out of the answer, and its records are not inserted. Answers each moved partition with
- * the high watermark it had before.
+ * the high watermark it had before. `stored_bytes` grows by the batch's records from its `from`:
+ * what is inserted, unless the batch overlaps what was committed (the caller corrects that).
  */
 function claimHighWatermarks(batches: readonly PartitionBatch[]) {
   const keys = new Set(batches.map((b) => `${b.topicId}/${b.partitionId}`));
@@ -130,15 +156,16 @@ function claimHighWatermarks(batches: readonly PartitionBatch[]) {
         ${batches.map((b) => b.partitionId)}::int4[],
         ${batches.map((b) => b.epoch)}::int4[],
         ${batches.map((b) => b.from)}::int8[],
-        ${batches.map(lastOffsetOf)}::int8[]
-      ) AS b(topic_id, partition_id, epoch, from_offset, last_offset)
+        ${batches.map(lastOffsetOf)}::int8[],
+        ${batches.map((b) => bytesFrom(b, b.from))}::int8[]
+      ) AS b(topic_id, partition_id, epoch, from_offset, last_offset, bytes)
     ), locked AS MATERIALIZED (
       SELECT p.topic_id, p.partition_id, p.high_watermark
       FROM partitions p JOIN batch b ON b.topic_id = p.topic_id AND b.partition_id = p.partition_id AND b.epoch = p.epoch
       ORDER BY p.topic_id, p.partition_id
       FOR UPDATE OF p
     )
-    UPDATE partitions p SET high_watermark = b.last_offset + 1
+    UPDATE partitions p SET high_watermark = b.last_offset + 1, stored_bytes = p.stored_bytes + b.bytes
     FROM batch b JOIN locked l ON l.topic_id = b.topic_id AND l.partition_id = b.partition_id
     WHERE p.topic_id = b.topic_id AND p.partition_id = b.partition_id
       AND l.high_watermark >= b.from_offset AND l.high_watermark <= b.last_offset
@@ -146,8 +173,16 @@ function claimHighWatermarks(batches: readonly PartitionBatch[]) {
   `;
 }
 
-/** A row's bytes besides its records and sequence runs: the field count, 6 lengths, 2 int4 and 2 int8 values. */
-const ROW_FIXED_BYTES = 2 + 6 * 4 + 2 * 4 + 2 * 8;
+/** A row's bytes besides its records and sequence runs: the field count, 7 lengths, 2 int4 and 3 int8 values. */
+const ROW_FIXED_BYTES = 2 + 7 * 4 + 2 * 4 + 3 * 8;
+
+/** The bytes of the batch's records at offset `from` and past it (what writeBatchRows inserts from there). */
+function bytesFrom(batch: PartitionBatch, from: number): number {
+  const { offsets, starts, ends } = batch.index;
+  let first = 0;
+  while (first < offsets.length && offsets[first]! < from) first++;
+  return first < offsets.length ? ends[ends.length - 1]! - starts[first]! : 0;
+}
 
 /** The offset of a batch's last record. */
 export function lastOffsetOf(batch: PartitionBatch): number {
@@ -166,7 +201,7 @@ function copyBytesOf(batches: readonly PartitionBatch[]): number {
  * Writes the batch's records from offset `from` on as rows of consecutive records, each at most
  * RECORD_BATCH_ROW_BYTES unless one record alone is larger. A row's bytes are a slice of the
  * broker's: runs of a RecordBatch are RecordBatches themselves, so nothing is decoded or re-encoded.
- * Beside them go the row's producer sequences, as runs (a few per row).
+ * Beside them go the row's producer sequences, as runs (a few per row), and its newest append time.
  */
 function writeBatchRows(rows: CopyBinaryWriter, batch: PartitionBatch, from: number): void {
   const { offsets, starts, ends } = batch.index;
@@ -175,11 +210,19 @@ function writeBatchRows(rows: CopyBinaryWriter, batch: PartitionBatch, from: num
   while (first < offsets.length) {
     let last = first;
     while (last + 1 < offsets.length && ends[last + 1]! - starts[first]! <= RECORD_BATCH_ROW_BYTES) last++;
-    rows.row(6).int4(batch.topicId).int4(batch.partitionId).int8(offsets[first]!).int8(offsets[last]! + 1);
+    rows.row(7).int4(batch.topicId).int4(batch.partitionId).int8(offsets[first]!).int8(offsets[last]! + 1);
     rows.bytea(batch.data.subarray(starts[first], ends[last]));
     rows.bytea(encodeSequenceRuns(sequenceRunsOf(batch.index, first, last)));
+    rows.int8(newestOf(batch.index.timestamps, first, last));
     first = last + 1;
   }
+}
+
+/** The largest of values[first..last] (a new owner's clock may run behind the last one's). */
+function newestOf(values: readonly number[], first: number, last: number): number {
+  let newest = values[first]!;
+  for (let i = first + 1; i <= last; i++) if (values[i]! > newest) newest = values[i]!;
+  return newest;
 }
 
 /** Runs a statement Kysely compiled on a pg client of the pool (same types: numbers for bigint, Buffers for bytea). */

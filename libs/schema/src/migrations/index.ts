@@ -10,6 +10,7 @@ import { positionEpochsMigration } from './0008_position_epochs.js';
 import { hotPositionUpdatesMigration } from './0009_hot_position_updates.js';
 import { recordBatchesMigration } from './0010_record_batches.js';
 import { streamFencesMigration } from './0011_stream_fences.js';
+import { retentionLimitsMigration } from './0012_retention_limits.js';
 
 /**
  * Every migration by name. Kysely applies them in name order, so new ones take the next number;
@@ -27,4 +28,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0009_hot_position_updates': hotPositionUpdatesMigration,
   '0010_record_batches': recordBatchesMigration,
   '0011_stream_fences': streamFencesMigration,
+  '0012_retention_limits': retentionLimitsMigration,
 });
