@@ -81,6 +81,11 @@ test('topics create and list', async () => {
   const list = await partq(['topics', 'list']);
   expect(list.code).toBe(0);
   expect(list.stdout.split('\n')).toContain('cli-lines');
+
+  const limited = await partq(['topics', 'create', 'cli-limited', '--retention-ms', '86400000', '--retention-bytes', '1000000000']);
+  expect(limited).toMatchObject({ code: 0, stdout: 'created topic cli-limited\n' });
+  const described = (await (await fetch(`${cluster.gatewayUrl}/topics/partitions?topic_name=cli-limited`)).json()) as { topic: unknown };
+  expect(described.topic).toMatchObject({ retention_ms: 86_400_000, retention_bytes: 1_000_000_000 });
 });
 
 test('produce 1000 lines from a file, size, then consume them back as JSON lines', async () => {

@@ -25,7 +25,7 @@ describe('POST /topics', () => {
     expect(reply.body).toEqual({
       status: 'success',
       message: "Topic 'orders' created successfully",
-      topic: { name: 'orders', partitions: 4, default_acks: 'broker' },
+      topic: { name: 'orders', partitions: 4, default_acks: 'broker', retention_ms: null, retention_bytes: null },
     });
     expect(cluster.state.topicByName('orders')?.partitionCount).toBe(4);
   });
@@ -33,12 +33,40 @@ describe('POST /topics', () => {
   test('accepts "name" for "topic_name" and defaults the partition count', async () => {
     const reply = await post(app(), '/topics', { name: 'defaults.topic-1' });
     expect(reply.status).toBe(201);
-    expect(reply.body.topic).toEqual({ name: 'defaults.topic-1', partitions: cluster.state.defaultPartitions, default_acks: 'broker' });
+    expect(reply.body.topic).toEqual({
+      name: 'defaults.topic-1',
+      partitions: cluster.state.defaultPartitions,
+      default_acks: 'broker',
+      retention_ms: null,
+      retention_bytes: null,
+    });
+  });
+
+  test('takes a time and a size limit, handed to the manager and answered back', async () => {
+    const reply = await post(app(), '/topics', { topic_name: 'limited', partitions: 1, retention_ms: 3_600_000, retention_bytes: 2 ** 40 });
+    expect(reply.status).toBe(201);
+    expect(reply.body.topic).toMatchObject({ retention_ms: 3_600_000, retention_bytes: 2 ** 40 });
+    expect(cluster.state.topicByName('limited')).toMatchObject({ retentionMs: 3_600_000n, retentionBytes: 2n ** 40n });
+    expect((await get(app(), '/topics/partitions', { topic_name: 'limited' })).body.topic).toEqual(reply.body.topic);
+  });
+
+  test.each([
+    ['retention_ms', 0],
+    ['retention_ms', -5],
+    ['retention_ms', 1.5],
+    ['retention_ms', '60000'],
+    ['retention_ms', null],
+    ['retention_bytes', 0],
+    ['retention_bytes', Number.MAX_SAFE_INTEGER + 2],
+    ['retention_bytes', true],
+  ])('%s of %p is 400 and creates nothing', async (field, value) => {
+    expectFailure(await post(app(), '/topics', { topic_name: 'bad-limit', [field]: value }), 400, 'INVALID_ARGUMENT');
+    expect(cluster.state.topicByName('bad-limit')).toBeUndefined();
   });
 
   test('lists created topics in creation order', async () => {
     const reply = await get(app(), '/topics');
-    expect(reply.body).toEqual({ status: 'success', topics: ['orders', 'defaults.topic-1'] });
+    expect(reply.body).toEqual({ status: 'success', topics: ['orders', 'defaults.topic-1', 'limited'] });
   });
 
   test('a duplicate is 409 ALREADY_EXISTS', async () => {
@@ -112,11 +140,12 @@ describe('GET /topics/partitions', () => {
     const [b1, b2] = cluster.brokers.map((b) => b.broker.id);
     expect(reply.body).toEqual({
       status: 'success',
+      topic: { name: 'orders', partitions: 4, default_acks: 'broker', retention_ms: null, retention_bytes: null },
       partitions: [
-        { partition_id: 0, broker_id: b1, start_offset: 0, end_offset: 3 },
-        { partition_id: 1, broker_id: b2, start_offset: 0, end_offset: 0 },
-        { partition_id: 2, broker_id: b1, start_offset: 0, end_offset: 1 },
-        { partition_id: 3, broker_id: b2, start_offset: 0, end_offset: 0 },
+        { partition_id: 0, broker_id: b1, start_offset: 0, end_offset: 3, stored_bytes: 0 },
+        { partition_id: 1, broker_id: b2, start_offset: 0, end_offset: 0, stored_bytes: 0 },
+        { partition_id: 2, broker_id: b1, start_offset: 0, end_offset: 1, stored_bytes: 0 },
+        { partition_id: 3, broker_id: b2, start_offset: 0, end_offset: 0, stored_bytes: 0 },
       ],
     });
   });
@@ -135,8 +164,8 @@ describe('GET /topics/partitions', () => {
       expect(reply.status).toBe(200);
       // Nothing is committed in the fake cluster: the high watermark of every partition is 0.
       expect(reply.body.partitions).toEqual([
-        { partition_id: 0, broker_id: b1!.broker.id, start_offset: 0, end_offset: 1 },
-        { partition_id: 1, broker_id: b2!.broker.id, start_offset: 0, end_offset: 0 },
+        { partition_id: 0, broker_id: b1!.broker.id, start_offset: 0, end_offset: 1, stored_bytes: 0 },
+        { partition_id: 1, broker_id: b2!.broker.id, start_offset: 0, end_offset: 0, stored_bytes: 0 },
         expect.objectContaining({ partition_id: 2 }),
       ]);
     } finally {

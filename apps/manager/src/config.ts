@@ -12,7 +12,7 @@ export const managerConfigSpec = defineConfig({
   syncInterval: { env: 'PARTQ_SYNC_INTERVAL', type: 'duration', default: 1000, min: 1, max: 5000, description: 'Longest wait before broker records are committed to PostgreSQL (at most 5s)' },
   syncThreshold: { env: 'PARTQ_SYNC_THRESHOLD', type: 'integer', default: 2000, min: 1, description: 'Pending records on a broker that trigger a sync before the interval' },
   syncMaxRecords: { env: 'PARTQ_SYNC_MAX_RECORDS', type: 'integer', default: 20000, min: 1, description: 'Most records committed to PostgreSQL in one transaction' },
-  retentionInterval: { env: 'PARTQ_RETENTION_INTERVAL', type: 'duration', default: 5000, min: 100, description: 'How often messages every subscriber consumed are deleted' },
+  retentionInterval: { env: 'PARTQ_RETENTION_INTERVAL', type: 'duration', default: 5000, min: 100, description: 'How often retention deletes what every subscriber consumed and what is past a topic\'s time or size limit' },
   autoRebalance: { env: 'PARTQ_AUTO_REBALANCE', type: 'boolean', default: true, description: 'Move partitions to a broker that joins, to balance load' },
   heapGrowthPercent: heapGrowthOption,
   logLevel: { env: 'PARTQ_LOG_LEVEL', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'Log level' },

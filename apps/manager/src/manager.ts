@@ -203,7 +203,12 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     state,
     lock,
     logger,
-    new Counter({ name: 'partq_manager_retention_deleted_messages_total', help: 'Messages deleted by retention', registers: [registry] }),
+    new Counter({
+      name: 'partq_manager_retention_deleted_messages_total',
+      help: 'Messages deleted by retention, by rule: consumed by every subscriber, or past a topic limit (time or size)',
+      labelNames: ['rule'],
+      registers: [registry],
+    }),
     config.retentionInterval,
   );
 

@@ -8,6 +8,8 @@ export const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   partitions: { type: 'string' },
+  'retention-ms': { type: 'string' },
+  'retention-bytes': { type: 'string' },
   file: { type: 'string' },
   key: { type: 'string' },
   partition: { type: 'string' },

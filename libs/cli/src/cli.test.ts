@@ -64,6 +64,8 @@ describe('usage errors exit 2 and say what is wrong', () => {
     [['topics', 'list', '--follow'], '--follow is not an option of "topics list"'],
     [['consume', 't', '--from', 'middle'], '--from must be "earliest" or "latest"'],
     [['topics', 'create', 't', '--partitions', '0'], '--partitions must be an integer from 1 to 1024'],
+    [['topics', 'create', 't', '--retention-ms', '0'], '--retention-ms must be an integer from 1 up'],
+    [['topics', 'create', 't', '--retention-bytes', '1e9'], '--retention-bytes must be an integer from 1 up'],
     [['brokers', '--url', 'nowhere'], '"nowhere" is not a URL'],
     [['brokers', '--bogus'], "Unknown option '--bogus'"],
   ])('partq %j', async (argv, message) => {

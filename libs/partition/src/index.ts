@@ -1,4 +1,5 @@
 export { isValidTopicName, MAX_TOPIC_NAME_LENGTH } from './topic-name.js';
+export { isValidRetentionLimit } from './retention-limit.js';
 export { murmur2, partitionForKey } from './hash.js';
 export { choosePartition, type PartitionChoice } from './choose.js';
 export {

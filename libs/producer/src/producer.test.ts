@@ -48,6 +48,19 @@ describe('topics and registration', () => {
     expect(gateway.topics.get('orders')?.partitions).toHaveLength(3);
   });
 
+  it('creates a topic with a time and a size limit; refuses a limit that is not a positive whole number before a call', async () => {
+    const p = producer();
+    await p.createTopic('limited', { partitions: 1, retentionMs: 86_400_000, retentionBytes: 2 ** 33 });
+    expect(gateway.topics.get('limited')).toMatchObject({ retentionMs: 86_400_000n, retentionBytes: 2n ** 33n });
+    await p.createTopic('unlimited');
+    expect(gateway.topics.get('unlimited')).not.toHaveProperty('retentionMs');
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1, '1000' as unknown as number]) {
+      expect((await rejection(p.createTopic('bad-limit', { retentionMs: bad }))).code).toBe('INVALID_ARGUMENT');
+      expect((await rejection(p.createTopic('bad-limit', { retentionBytes: bad }))).code).toBe('INVALID_ARGUMENT');
+    }
+    expect(gateway.topics.has('bad-limit')).toBe(false);
+  });
+
   it('reports an existing topic as ALREADY_EXISTS', async () => {
     const p = producer();
     await p.createTopic('orders');

@@ -24,6 +24,10 @@ export interface SignalOptions {
 export interface CreateTopicOptions extends SignalOptions {
   /** Number of partitions; unset: the cluster's default. */
   partitions?: number;
+  /** Delete records older than this many ms, consumed or not (Kafka's `retention.ms`); unset: no time limit. */
+  retentionMs?: number;
+  /** Keep at most this many bytes of records per partition, consumed or not (Kafka's `retention.bytes`); unset: no size limit. */
+  retentionBytes?: number;
 }
 
 export interface RegisterOptions extends SignalOptions {
@@ -104,13 +108,15 @@ export class Producer implements AsyncDisposable {
       assertPartition(options.partitions, 'partitions');
       if (options.partitions < 1) throw new ProducerError('INVALID_ARGUMENT', 'partitions must be at least 1');
     }
+    const retentionMs = retentionLimit(options.retentionMs, 'retentionMs');
+    const retentionBytes = retentionLimit(options.retentionBytes, 'retentionBytes');
     const { signal } = options;
     await callWithRetry(
       this.gateways,
       async (client, callOptions, attempt) => {
         try {
           // The topic keeps the cluster's default acks: this producer's `acks` travels with each of its sends.
-          await client.createTopic({ name, partitions: options.partitions ?? 0 }, callOptions);
+          await client.createTopic({ name, partitions: options.partitions ?? 0, retentionMs, retentionBytes }, callOptions);
         } catch (error) {
           if (attempt > 1 && toProducerError(error, signal).code === 'ALREADY_EXISTS') return;
           throw error;
@@ -317,4 +323,13 @@ export class Producer implements AsyncDisposable {
       batch.fail(toProducerError(error));
     }
   }
+}
+
+/** A topic limit as the protocol carries it; anything but a positive safe integer is refused before a call. */
+function retentionLimit(value: unknown, what: 'retentionMs' | 'retentionBytes'): bigint | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new ProducerError('INVALID_ARGUMENT', `${what} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}, got ${String(value)}`);
+  }
+  return BigInt(value);
 }

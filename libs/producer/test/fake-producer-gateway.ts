@@ -36,7 +36,7 @@ const utf8 = new TextDecoder();
  * registration, partition choice, dedup of (producer, sequence)) and fails on demand.
  */
 export class FakeProducerGateway {
-  readonly topics = new Map<string, { partitions: StoredMessage[][] }>();
+  readonly topics = new Map<string, { partitions: StoredMessage[][]; retentionMs?: bigint; retentionBytes?: bigint }>();
   readonly producers = new Map<number, { topic: string; partition?: number }>();
   /** Every Send call that reached a handler, failed ones included (messages_data decoded into `messages`). */
   readonly sendRequests: SendRequest[] = [];
@@ -114,13 +114,15 @@ export class FakeProducerGateway {
 
   private service() {
     return {
-      createTopic: async (request: { name: string; partitions: number }, ctx: HandlerContext) => {
+      createTopic: async (request: { name: string; partitions: number; retentionMs?: bigint; retentionBytes?: bigint }, ctx: HandlerContext) => {
         const fault = this.faults.get('createTopic')?.shift();
         if (fault) await this.applyBeforeWrite(fault, ctx);
         if (this.topics.has(request.name)) {
           throw new ConnectError(`topic '${request.name}' exists`, Code.AlreadyExists, { 'partq-error-code': 'ALREADY_EXISTS' });
         }
-        this.addTopic(request.name, request.partitions || 1);
+        const topic = this.addTopic(request.name, request.partitions || 1);
+        if (request.retentionMs !== undefined) topic.retentionMs = request.retentionMs;
+        if (request.retentionBytes !== undefined) topic.retentionBytes = request.retentionBytes;
         if (fault) await this.applyAfterWrite(fault, ctx);
         return {};
       },
@@ -162,7 +164,9 @@ export class FakeProducerGateway {
   }
 
   private addTopic(name: string, partitions: number) {
-    const topic = { partitions: Array.from({ length: partitions }, () => [] as StoredMessage[]) };
+    const topic: { partitions: StoredMessage[][]; retentionMs?: bigint; retentionBytes?: bigint } = {
+      partitions: Array.from({ length: partitions }, () => [] as StoredMessage[]),
+    };
     this.topics.set(name, topic);
     return topic;
   }

@@ -1,5 +1,6 @@
 import type { Client } from '@connectrpc/connect';
 import { partitionKey, type MetadataView } from '@partq/cluster';
+import { isValidRetentionLimit } from '@partq/partition';
 import { Acks, type ManagerService, type Partition, type Topic } from '@partq/proto';
 import { PartqError } from '@partq/runtime';
 import type { Logger } from 'pino';
@@ -28,20 +29,40 @@ export interface PartitionOverview {
   /** Next offset to be written, as the owning broker reports it (the committed high watermark when it cannot). */
   endOffset: bigint;
   highWatermark: bigint;
+  /** Bytes of records held in the Central DB. */
+  storedBytes: bigint;
+}
+
+/** What a new topic may set; anything unset takes the cluster's default (limits: none). */
+export interface TopicSettings {
+  partitions?: number;
+  defaultAcks?: Acks;
+  /** Delete records older than this many ms, consumed or not. */
+  retentionMs?: bigint;
+  /** Keep at most this many bytes of records per partition, consumed or not. */
+  retentionBytes?: bigint;
+}
+
+function assertRetentionLimit(value: bigint | undefined, field: 'retention_ms' | 'retention_bytes'): void {
+  if (value !== undefined && !isValidRetentionLimit(value)) {
+    throw new PartqError('INVALID_ARGUMENT', `${field} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`, { [field]: String(value) });
+  }
 }
 
 /** Topic creation and listing, and where each partition of a topic stands. */
 export class TopicAdmin {
   constructor(private readonly options: TopicAdminOptions) {}
 
-  /** `partitions` undefined: the cluster's default count. */
-  async create(name: string, partitions?: number, defaultAcks: Acks = Acks.UNSPECIFIED): Promise<{ topic: Topic; partitions: Partition[] }> {
+  async create(name: string, settings: TopicSettings = {}): Promise<{ topic: Topic; partitions: Partition[] }> {
     assertTopicName(name);
+    const { partitions, defaultAcks = Acks.UNSPECIFIED, retentionMs, retentionBytes } = settings;
     if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)) {
       throw new PartqError('INVALID_ARGUMENT', `partitions must be an integer from 1 to ${MAX_PARTITIONS}`, { partitions });
     }
+    assertRetentionLimit(retentionMs, 'retention_ms');
+    assertRetentionLimit(retentionBytes, 'retention_bytes');
     const answer = await managerCall(() =>
-      this.options.manager.createTopic({ name, partitions: partitions ?? 0, defaultAcks }, { timeoutMs: MANAGER_CALL_TIMEOUT_MS }),
+      this.options.manager.createTopic({ name, partitions: partitions ?? 0, defaultAcks, retentionMs, retentionBytes }, { timeoutMs: MANAGER_CALL_TIMEOUT_MS }),
     );
     if (!answer.topic) throw new PartqError('INTERNAL', 'the manager created the topic but did not describe it');
     this.options.view.upsert({ topics: [answer.topic], partitions: answer.partitions });
@@ -74,6 +95,7 @@ export class TopicAdmin {
         startOffset: p.logStartOffset,
         endOffset: endOffsets.get(p.partitionId) ?? p.highWatermark,
         highWatermark: p.highWatermark,
+        storedBytes: p.storedBytes,
       })),
     };
   }

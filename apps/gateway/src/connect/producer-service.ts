@@ -8,8 +8,13 @@ import type { OutgoingMessage } from '../produce/outgoing-message.js';
 export function producerServiceImpl(services: GatewayServices): ServiceImpl<typeof ProducerService> {
   return {
     async createTopic(request) {
-      // proto3 cannot tell 0 from unset: 0 asks for the cluster's default count.
-      const { topic } = await services.topics.create(request.name, request.partitions === 0 ? undefined : request.partitions, request.defaultAcks);
+      const { topic } = await services.topics.create(request.name, {
+        // proto3 cannot tell 0 from unset: 0 asks for the cluster's default count.
+        partitions: request.partitions === 0 ? undefined : request.partitions,
+        defaultAcks: request.defaultAcks,
+        retentionMs: request.retentionMs,
+        retentionBytes: request.retentionBytes,
+      });
       return { topic };
     },
     async listTopics() {

@@ -21,14 +21,16 @@ export const REST_ROUTE_NOTES: Readonly<Record<string, RouteNote>> = {
     summary: 'Create a topic',
     description:
       'Name: 1-249 characters of `[A-Za-z0-9._-]`, not `.` or `..` (`topic_name` or `name`). `partitions`: 1-1024, ' +
-      "omitted means the cluster's default. A duplicate is 409 ALREADY_EXISTS.",
+      "omitted means the cluster's default. `retention_ms` / `retention_bytes`: delete a partition's records older than that, " +
+      'or past that many bytes, whether consumers read them or not (a consumer further behind goes on from the first retained ' +
+      'offset); omitted means no such limit. A duplicate is 409 ALREADY_EXISTS.',
     successStatus: 201,
   },
   'GET /topics/partitions': {
     summary: 'Partitions of a topic',
     description:
-      'Per partition: owning `broker_id` (0 while unassigned), `start_offset` (first retained) and `end_offset` ' +
-      '(next offset to be written, as the owning broker reports it).',
+      'Per partition: owning `broker_id` (0 while unassigned), `start_offset` (first retained), `end_offset` ' +
+      '(next offset to be written, as the owning broker reports it) and `stored_bytes` (record bytes held in the Central DB).',
   },
   'POST /producer/register': {
     summary: 'Register a producer',

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Acks } from '@partq/proto';
+import { Acks, type Topic } from '@partq/proto';
 import { MAX_PARTITIONS } from '../admin/topic-admin.js';
 import { success } from './envelope.js';
 import type { RestOptions } from './rest-options.js';
@@ -10,6 +10,8 @@ interface CreateTopicBody {
   name?: string;
   partitions?: number;
   default_acks?: 'broker' | 'all';
+  retention_ms?: number;
+  retention_bytes?: number;
 }
 
 interface PartitionsQuery {
@@ -19,18 +21,39 @@ interface PartitionsQuery {
 
 const topicListAnswer = successSchema('Topic names, oldest first', { topics: arrayOf(stringField) });
 
-const createdAnswer = successSchema('The topic as created', {
-  message: stringField,
-  topic: objectSchema({ name: stringField, partitions: integerField, default_acks: { type: 'string', enum: ['broker', 'all'] } }),
+/** A topic's settings, as the answers describe it. */
+const topicSchema = objectSchema({
+  name: stringField,
+  partitions: integerField,
+  default_acks: { type: 'string', enum: ['broker', 'all'] },
+  retention_ms: { type: ['integer', 'null'], description: 'Records older than this many ms are deleted, consumed or not; null: no time limit' },
+  retention_bytes: { type: ['integer', 'null'], description: 'A partition keeps at most this many bytes of records, consumed or not; null: no size limit' },
 });
 
-const partitionsAnswer = successSchema('One entry per partition, by partition id', {
+function topicAnswer(topic: Topic) {
+  return {
+    name: topic.name,
+    partitions: topic.partitionCount,
+    default_acks: topic.defaultAcks === Acks.ALL ? 'all' : 'broker',
+    retention_ms: topic.retentionMs === undefined ? null : Number(topic.retentionMs),
+    retention_bytes: topic.retentionBytes === undefined ? null : Number(topic.retentionBytes),
+  };
+}
+
+const createdAnswer = successSchema('The topic as created', { message: stringField, topic: topicSchema });
+
+/** A topic limit in a request: a positive whole number JavaScript holds exactly. */
+const retentionLimitSchema = (description: string) => ({ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
+
+const partitionsAnswer = successSchema('The topic, and one entry per partition, by partition id', {
+  topic: topicSchema,
   partitions: arrayOf(
     objectSchema({
       partition_id: integerField,
       broker_id: { type: 'integer', description: 'The owning broker; 0 while unassigned' },
       start_offset: { type: 'integer', description: 'The first retained offset' },
       end_offset: { type: 'integer', description: 'The next offset to be written, as the owning broker reports it' },
+      stored_bytes: { type: 'integer', description: "Bytes of records held in the Central DB (what the topic's retention_bytes limits)" },
     }),
   ),
 });
@@ -55,6 +78,10 @@ export const topicRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
             partitions: { type: 'integer', minimum: 1, maximum: MAX_PARTITIONS },
             // What a produce that names no acks mode waits for on this topic.
             default_acks: { type: 'string', enum: ['broker', 'all'] },
+            retention_ms: retentionLimitSchema('Delete records older than this many ms, consumed or not (Kafka: retention.ms); unset: no time limit'),
+            retention_bytes: retentionLimitSchema(
+              'Keep at most this many bytes of records per partition, consumed or not (Kafka: retention.bytes); unset: no size limit',
+            ),
           },
           anyOf: [{ required: ['topic_name'] }, { required: ['name'] }],
         },
@@ -64,12 +91,15 @@ export const topicRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
     async (request, reply) => {
       const name = (request.body.topic_name ?? request.body.name)!;
       const acks = request.body.default_acks === 'all' ? Acks.ALL : request.body.default_acks === 'broker' ? Acks.BROKER : Acks.UNSPECIFIED;
-      const { topic } = await services.topics.create(name, request.body.partitions, acks);
-      reply.code(201);
-      return success({
-        message: `Topic '${topic.name}' created successfully`,
-        topic: { name: topic.name, partitions: topic.partitionCount, default_acks: topic.defaultAcks === Acks.ALL ? 'all' : 'broker' },
+      const { partitions, retention_ms: retentionMs, retention_bytes: retentionBytes } = request.body;
+      const { topic } = await services.topics.create(name, {
+        partitions,
+        defaultAcks: acks,
+        retentionMs: retentionMs === undefined ? undefined : BigInt(retentionMs),
+        retentionBytes: retentionBytes === undefined ? undefined : BigInt(retentionBytes),
       });
+      reply.code(201);
+      return success({ message: `Topic '${topic.name}' created successfully`, topic: topicAnswer(topic) });
     },
   );
 
@@ -86,13 +116,15 @@ export const topicRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
       },
     },
     async (request) => {
-      const { partitions } = await services.topics.partitions((request.query.topic_name ?? request.query.topic)!);
+      const { topic, partitions } = await services.topics.partitions((request.query.topic_name ?? request.query.topic)!);
       return success({
+        topic: topicAnswer(topic),
         partitions: partitions.map((p) => ({
           partition_id: p.partitionId,
           broker_id: p.brokerId,
           start_offset: Number(p.startOffset),
           end_offset: Number(p.endOffset),
+          stored_bytes: Number(p.storedBytes),
         })),
       });
     },

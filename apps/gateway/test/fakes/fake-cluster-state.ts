@@ -85,9 +85,9 @@ export class FakeClusterState {
     return replica;
   }
 
-  createTopic(name: string, partitionCount: number): { topic: Topic; partitions: Partition[] } {
+  createTopic(name: string, partitionCount: number, limits: Pick<Topic, 'retentionMs' | 'retentionBytes'> = {}): { topic: Topic; partitions: Partition[] } {
     if ([...this.topics.values()].some((t) => t.name === name)) throw new PartqError('ALREADY_EXISTS', `topic '${name}' already exists`);
-    const topic = create(TopicSchema, { id: this.nextId.topic++, name, partitionCount: partitionCount || this.defaultPartitions });
+    const topic = create(TopicSchema, { id: this.nextId.topic++, name, partitionCount: partitionCount || this.defaultPartitions, ...limits });
     this.topics.set(topic.id, topic);
     const brokerIds = [...this.brokers.keys()];
     const partitions: Partition[] = [];

@@ -48,7 +48,7 @@ export async function startFakeManager(state: FakeClusterState): Promise<FakeMan
     },
     async createTopic(request) {
       count('createTopic');
-      return state.createTopic(request.name, request.partitions);
+      return state.createTopic(request.name, request.partitions, { retentionMs: request.retentionMs, retentionBytes: request.retentionBytes });
     },
     async listTopics() {
       count('listTopics');

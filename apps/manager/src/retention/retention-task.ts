@@ -1,12 +1,16 @@
 import type { Mutex } from '@partq/runtime';
-import type { Database } from '@partq/schema';
+import type { Database, PartitionRow } from '@partq/schema';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { ClusterState } from '../state/cluster-state.js';
 import { applyConsumptionRetention } from './consumption-retention.js';
+import { applyLimitRetention } from './limit-retention.js';
 
-/** Runs consumption-based retention every interval and streams the new log start offsets. */
+/**
+ * Runs retention every interval, consumption-based and then the topics' time and size limits, and
+ * streams the new log start offsets.
+ */
 export class RetentionTask {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -16,7 +20,7 @@ export class RetentionTask {
     private readonly state: ClusterState,
     private readonly lock: Mutex,
     private readonly logger: Logger,
-    private readonly deletedMessages: Counter,
+    private readonly deletedMessages: Counter<'rule'>,
     private readonly intervalMs: number,
   ) {}
 
@@ -29,20 +33,23 @@ export class RetentionTask {
     if (this.timer) clearInterval(this.timer);
   }
 
+  /** Publishes the moved log starts and counts what went, by the rule that let it go. */
+  private note(rule: 'consumed' | 'limit', { partitions, deleted }: { partitions: PartitionRow[]; deleted: number }): void {
+    if (partitions.length > 0) this.state.apply({ partitions });
+    if (deleted === 0) return;
+    this.deletedMessages.inc({ rule }, deleted);
+    this.logger.debug({ deleted, partitions: partitions.length, rule }, rule === 'consumed' ? 'retention deleted consumed messages' : 'retention deleted messages past their topic\'s time or size limit');
+  }
+
   async runOnce(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
       // Under the metadata lock: high watermarks move only under it too.
-      const { partitions, deleted } = await this.lock.run(async () => {
-        const result = await applyConsumptionRetention(this.db);
-        if (result.partitions.length > 0) this.state.apply({ partitions: result.partitions });
-        return result;
+      await this.lock.run(async () => {
+        this.note('consumed', await applyConsumptionRetention(this.db));
+        this.note('limit', await applyLimitRetention(this.db));
       });
-      if (deleted > 0) {
-        this.deletedMessages.inc(deleted);
-        this.logger.debug({ deleted, partitions: partitions.length }, 'retention deleted consumed messages');
-      }
     } catch (error) {
       this.logger.warn({ err: error }, 'retention run failed');
     } finally {

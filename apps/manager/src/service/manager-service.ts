@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import { isValidTopicName } from '@partq/partition';
+import { isValidRetentionLimit, isValidTopicName } from '@partq/partition';
 import {
   Acks,
   HealthEntrySchema,
@@ -22,7 +22,7 @@ import type { ClusterState } from '../state/cluster-state.js';
 import type { Mutex } from '@partq/runtime';
 import { consumerToProto, partitionToProto, producerToProto, topicToProto } from '../state/to-proto.js';
 import type { MessageStore } from '../store/message-store.js';
-import type { MetadataStore } from '../store/metadata-store.js';
+import type { MetadataStore, NewTopic } from '../store/metadata-store.js';
 import type { TransactionLog } from '../txlog/transaction-log.js';
 
 export interface ManagerServiceDeps {
@@ -43,10 +43,24 @@ export interface ManagerServiceDeps {
 
 const MAX_PARTITIONS = 1024;
 
+/** A topic's time and size limits as CreateTopic carries them; unset: none. */
+interface RetentionLimits {
+  retentionMs?: bigint;
+  retentionBytes?: bigint;
+}
+
+function retentionLimit(value: bigint | undefined, field: 'retention_ms' | 'retention_bytes'): number | null {
+  if (value === undefined) return null;
+  if (!isValidRetentionLimit(value)) {
+    throw new PartqError('INVALID_ARGUMENT', `${field} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`, { [field]: String(value) });
+  }
+  return Number(value);
+}
+
 export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<typeof ManagerService> {
   const { state, store, assigner, mover, brokerRegistry, replicaRegistry, brokers, lock, txlog, logger } = deps;
 
-  async function createTopic(name: string, partitions: number, acks: Acks): Promise<{ topic: TopicRow; created: boolean }> {
+  async function createTopic(name: string, partitions: number, acks: Acks, limits: RetentionLimits = {}): Promise<{ topic: TopicRow; created: boolean }> {
     if (!isValidTopicName(name)) {
       throw new PartqError('INVALID_ARGUMENT', `invalid topic name '${String(name).slice(0, 300)}': use 1-249 characters of [A-Za-z0-9._-]`);
     }
@@ -54,17 +68,21 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
     if (!Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS) {
       throw new PartqError('INVALID_ARGUMENT', `partitions must be an integer from 1 to ${MAX_PARTITIONS}`);
     }
+    const retentionMs = retentionLimit(limits.retentionMs, 'retention_ms');
+    const retentionBytes = retentionLimit(limits.retentionBytes, 'retention_bytes');
     const result = await lock.run(async () => {
       const existing = state.topicsByName.get(name);
       if (existing) return { topic: existing, partitions: [], created: false };
-      const request = {
+      const request: NewTopic = {
         name,
         partitionCount: count,
-        defaultAcks: acks === Acks.ALL ? ('all' as const) : ('broker' as const),
+        defaultAcks: acks === Acks.ALL ? 'all' : 'broker',
+        retentionMs,
+        retentionBytes,
         owners: assigner.ownersForNewTopic(count),
       };
       const inserted = await txlog.run(
-        { kind: 'create-topic', name, partitions: count, acks: request.defaultAcks, owners: request.owners },
+        { kind: 'create-topic', name, partitions: count, acks: request.defaultAcks, owners: request.owners, retentionMs, retentionBytes },
         () => store.createTopic(request),
       );
       if (!inserted) throw new PartqError('ALREADY_EXISTS', `topic '${name}' already exists`);
@@ -118,7 +136,7 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
     },
 
     async createTopic(req) {
-      const { topic, created } = await createTopic(req.name, req.partitions, req.defaultAcks);
+      const { topic, created } = await createTopic(req.name, req.partitions, req.defaultAcks, req);
       if (!created) throw new PartqError('ALREADY_EXISTS', `topic '${req.name}' already exists`);
       return { topic: topicToProto(topic), partitions: state.partitionsOf(topic.id).map(partitionToProto) };
     },

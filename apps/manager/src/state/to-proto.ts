@@ -23,6 +23,8 @@ export function topicToProto(row: TopicRow): Topic {
     name: row.name,
     partitionCount: row.partition_count,
     defaultAcks: row.default_acks === 'all' ? Acks.ALL : Acks.BROKER,
+    retentionMs: row.retention_ms === null ? undefined : BigInt(row.retention_ms),
+    retentionBytes: row.retention_bytes === null ? undefined : BigInt(row.retention_bytes),
   });
 }
 
@@ -34,6 +36,7 @@ export function partitionToProto(row: PartitionRow): Partition {
     epoch: row.epoch,
     logStartOffset: BigInt(row.log_start_offset),
     highWatermark: BigInt(row.high_watermark),
+    storedBytes: BigInt(row.stored_bytes),
   });
 }
 

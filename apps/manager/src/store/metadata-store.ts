@@ -11,6 +11,18 @@ export interface LoadedMetadata {
   consumers: ConsumerRow[];
 }
 
+/** A topic to create: its settings and its partitions' first owners (null: unassigned). */
+export interface NewTopic {
+  name: string;
+  partitionCount: number;
+  defaultAcks: AckLevel;
+  /** Null: no time limit. */
+  retentionMs: number | null;
+  /** Null: no size limit. */
+  retentionBytes: number | null;
+  owners: (number | null)[];
+}
+
 /** Metadata reads and writes of the Central DB; the manager is their only writer. */
 export class MetadataStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -27,16 +39,17 @@ export class MetadataStore {
   }
 
   /** Inserts a topic and its partitions; returns undefined when the name is taken. */
-  async createTopic(input: {
-    name: string;
-    partitionCount: number;
-    defaultAcks: AckLevel;
-    owners: (number | null)[];
-  }): Promise<{ topic: TopicRow; partitions: PartitionRow[] } | undefined> {
+  async createTopic(input: NewTopic): Promise<{ topic: TopicRow; partitions: PartitionRow[] } | undefined> {
     return this.db.transaction().execute(async (tx) => {
       const topic = await tx
         .insertInto('topics')
-        .values({ name: input.name, partition_count: input.partitionCount, default_acks: input.defaultAcks })
+        .values({
+          name: input.name,
+          partition_count: input.partitionCount,
+          default_acks: input.defaultAcks,
+          retention_ms: input.retentionMs,
+          retention_bytes: input.retentionBytes,
+        })
         .onConflict((oc) => oc.column('name').doNothing())
         .returningAll()
         .executeTakeFirst();

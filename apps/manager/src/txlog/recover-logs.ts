@@ -1,6 +1,7 @@
 import type { Database } from '@partq/schema';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { MetadataStore } from '../store/metadata-store.js';
 import { applyOwnerChange } from '../store/owner-change.js';
 import type { TransactionLog } from './transaction-log.js';
 
@@ -17,18 +18,14 @@ export async function recoverLogs(db: Kysely<Database>, txlog: TransactionLog, l
   for (const { id, event } of txlog.pendingAtStart) {
     switch (event.kind) {
       case 'create-topic': {
-        await db.transaction().execute(async (tx) => {
-          const existing = await tx.selectFrom('topics').select('id').where('name', '=', event.name).executeTakeFirst();
-          if (existing) return;
-          const topic = await tx
-            .insertInto('topics')
-            .values({ name: event.name, partition_count: event.partitions, default_acks: event.acks })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          await tx
-            .insertInto('partitions')
-            .values(event.owners.map((brokerId, partitionId) => ({ topic_id: topic.id, partition_id: partitionId, broker_id: brokerId, epoch: brokerId === null ? 0 : 1 })))
-            .execute();
+        // Takes no name twice: a topic the change did create stays as it is.
+        await new MetadataStore(db).createTopic({
+          name: event.name,
+          partitionCount: event.partitions,
+          defaultAcks: event.acks,
+          retentionMs: event.retentionMs ?? null,
+          retentionBytes: event.retentionBytes ?? null,
+          owners: event.owners,
         });
         break;
       }

@@ -4,7 +4,16 @@ import type { PartitionOwnerChange } from '../store/owner-change.js';
 
 /** What the manager is about to change, recorded before the change (LogEvent). */
 export type TxEvent =
-  | { kind: 'create-topic'; name: string; partitions: number; acks: 'broker' | 'all'; owners: (number | null)[] }
+  | {
+      kind: 'create-topic';
+      name: string;
+      partitions: number;
+      acks: 'broker' | 'all';
+      owners: (number | null)[];
+      /** Absent in logs written before topics had limits: none. */
+      retentionMs?: number | null;
+      retentionBytes?: number | null;
+    }
   | { kind: 'change-owners'; changes: PartitionOwnerChange[] }
   | { kind: 'sync'; brokerId: number; partitions: { topicId: number; partitionId: number; epoch: number; to: number }[] };
 

@@ -19,19 +19,28 @@ export const topicsList: Command = {
 export const topicsCreate: Command = {
   words: ['topics', 'create'],
   arguments: ['<name>'],
-  options: ['partitions'],
+  options: ['partitions', 'retention-ms', 'retention-bytes'],
   summary: 'create a topic',
   details: [
     'Creates the topic; an existing one is an error (ALREADY_EXISTS).',
     '',
     'Options:',
-    "  --partitions <n>   number of partitions, 1-1024 (default: the cluster's, 3 unless configured)",
+    "  --partitions <n>        number of partitions, 1-1024 (default: the cluster's, 3 unless configured)",
+    '  --retention-ms <ms>     delete records older than this, consumed or not (default: no time limit)',
+    '  --retention-bytes <n>   keep at most this many bytes of records per partition (default: no size limit)',
   ].join('\n'),
   async run({ args, values, gateway, io, out }) {
     const [name] = args as [string];
     const partitions = integerOption(values, 'partitions', 1, 1024);
+    const retentionMs = integerOption(values, 'retention-ms', 1);
+    const retentionBytes = integerOption(values, 'retention-bytes', 1);
     await using producer = new Producer(clientOptions(gateway));
-    await producer.createTopic(name, { signal: io.signal, ...(partitions === undefined ? {} : { partitions }) });
+    await producer.createTopic(name, {
+      signal: io.signal,
+      ...(partitions === undefined ? {} : { partitions }),
+      ...(retentionMs === undefined ? {} : { retentionMs }),
+      ...(retentionBytes === undefined ? {} : { retentionBytes }),
+    });
     await out.line(`created topic ${name}`);
   },
 };
