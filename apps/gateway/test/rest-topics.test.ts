@@ -1,4 +1,4 @@
-import { expectFailure, get, post, postRaw } from './http.js';
+import { expectFailure, get, post, postRaw, request } from './http.js';
 import { startFakeCluster, type FakeCluster } from './fakes/fake-cluster.js';
 
 let cluster: FakeCluster;
@@ -176,5 +176,47 @@ describe('GET /topics/partitions', () => {
   test('an unknown topic is 404, a missing one 400', async () => {
     expectFailure(await get(app(), '/topics/partitions', { topic_name: 'nope' }), 404, 'NOT_FOUND');
     expectFailure(await get(app(), '/topics/partitions'), 400, 'INVALID_ARGUMENT');
+  });
+});
+
+describe('PATCH /admin/topics/:topic_name', () => {
+  const token = 'limits-token';
+  let own: FakeCluster;
+  beforeAll(async () => {
+    own = await startFakeCluster({ brokers: 1, gateway: { adminToken: token } });
+    expect((await post(own.gateway.app, '/topics', { topic_name: 'events', partitions: 1, retention_bytes: 5000 })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await own.stop();
+  });
+  const patch = (name: string, payload: unknown, authorization = `Bearer ${token}`) =>
+    request(own.gateway.app, { method: 'PATCH', url: `/admin/topics/${name}`, payload: payload as string, headers: { authorization } });
+
+  test('sets a limit, keeps the one left out, and removes one given as null', async () => {
+    const set = await patch('events', { retention_ms: 60_000 });
+    expect(set.status).toBe(200);
+    expect(set.body.topic).toMatchObject({ name: 'events', retention_ms: 60_000, retention_bytes: 5000 });
+    const removed = await patch('events', { retention_bytes: null });
+    expect(removed.body.topic).toMatchObject({ retention_ms: 60_000, retention_bytes: null });
+    expect(own.state.topicByName('events')).toMatchObject({ retentionMs: 60_000n, retentionBytes: undefined });
+    // The gateway's own view follows at once.
+    expect((await get(own.gateway.app, '/topics/partitions', { topic_name: 'events' })).body.topic).toEqual(removed.body.topic);
+  });
+
+  test.each([
+    ['no limit named', {}],
+    ['a zero limit', { retention_ms: 0 }],
+    ['a fractional limit', { retention_bytes: 2.5 }],
+    ['a limit as a string', { retention_ms: '1000' }],
+  ])('%s is 400 and changes nothing', async (_what, payload) => {
+    const before = { ...own.state.topicByName('events') };
+    expectFailure(await patch('events', payload), 400, 'INVALID_ARGUMENT');
+    expect(own.state.topicByName('events')).toMatchObject({ retentionMs: before.retentionMs, retentionBytes: before.retentionBytes });
+  });
+
+  test('an unknown topic is 404; without the admin token it is 401', async () => {
+    expectFailure(await patch('nope', { retention_ms: 1000 }), 404, 'NOT_FOUND');
+    expectFailure(await patch('events', { retention_ms: 1 }, 'Bearer wrong'), 401, 'UNAUTHENTICATED');
+    expect(own.state.topicByName('events')?.retentionMs).toBe(60_000n);
   });
 });

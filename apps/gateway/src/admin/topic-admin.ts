@@ -69,6 +69,22 @@ export class TopicAdmin {
     return { topic: answer.topic, partitions: answer.partitions };
   }
 
+  /**
+   * Changes a topic's limits: a limit not given stays as it is, 0n removes it. What a smaller
+   * limit leaves out goes at the manager's next retention pass.
+   */
+  async updateLimits(name: string, change: Pick<TopicSettings, 'retentionMs' | 'retentionBytes'>): Promise<Topic> {
+    assertTopicName(name);
+    const { retentionMs, retentionBytes } = change;
+    if (retentionMs === undefined && retentionBytes === undefined) throw new PartqError('INVALID_ARGUMENT', 'name retention_ms or retention_bytes to change');
+    if (retentionMs !== 0n) assertRetentionLimit(retentionMs, 'retention_ms');
+    if (retentionBytes !== 0n) assertRetentionLimit(retentionBytes, 'retention_bytes');
+    const answer = await managerCall(() => this.options.manager.updateTopic({ name, retentionMs, retentionBytes }, { timeoutMs: MANAGER_CALL_TIMEOUT_MS }));
+    if (!answer.topic) throw new PartqError('INTERNAL', 'the manager changed the topic but did not describe it');
+    this.options.view.upsert({ topics: [answer.topic] });
+    return answer.topic;
+  }
+
   /** Every topic, oldest first. Asks the manager (a topic created through another gateway counts), else the view. */
   async list(): Promise<Topic[]> {
     try {

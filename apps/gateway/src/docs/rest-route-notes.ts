@@ -57,6 +57,13 @@ export const REST_ROUTE_NOTES: Readonly<Record<string, RouteNote>> = {
   'GET /health': { summary: "The manager's health-check tables", description: 'Last heartbeat or activity of every broker, producer, consumer and replica.' },
   'GET /brokers': { summary: "Brokers as this gateway's partition map knows them" },
   'GET /admin/brokers': { summary: 'Brokers with the partitions they own', description: ADMIN, adminToken: true },
+  'PATCH /admin/topics/:topic_name': {
+    summary: "Change a topic's time and size limits",
+    description:
+      '`retention_ms` / `retention_bytes`: a whole number from 1 sets the limit, `null` removes it, a limit left out stays as it is. ' +
+      `What a smaller limit leaves out is deleted at the manager's next retention pass. ${ADMIN}`,
+    adminToken: true,
+  },
   'POST /admin/brokers/:broker_id/drain': {
     summary: 'Drain a broker',
     description: `Moves every partition off the broker (a new epoch each); answers the moves. ${ADMIN}`,

@@ -3,7 +3,8 @@ import type { PartitionMove } from '@partq/proto';
 import { brokerStateName } from '../admin/health-report.js';
 import type { RestOptions } from './rest-options.js';
 import { success } from './envelope.js';
-import { arrayOf, idSchema, integerField, objectSchema, stringField, successSchema } from './schemas.js';
+import { arrayOf, idSchema, integerField, objectSchema, stringField, successSchema, topicNameSchema } from './schemas.js';
+import { retentionLimitSchema, topicAnswer, topicSchema } from './topic-answer.js';
 
 const brokersAnswer = successSchema('Every broker with the partitions it owns', {
   brokers: arrayOf(
@@ -45,6 +46,20 @@ const healthAnswer = successSchema("The manager's health entries, unfiltered", {
   ),
 });
 
+/** PATCH /admin/topics/:topic_name: a limit absent stays, null removes it. */
+interface TopicLimitsBody {
+  retention_ms?: number | null;
+  retention_bytes?: number | null;
+}
+
+const topicLimitsAnswer = successSchema('The topic with its limits as they are now', { topic: topicSchema });
+
+/** A limit of the body as UpdateTopic carries it: unset to keep, 0 to remove. */
+function limitChange(value: number | null | undefined): bigint | undefined {
+  if (value === undefined) return undefined;
+  return value === null ? 0n : BigInt(value);
+}
+
 function moveToJson(move: PartitionMove) {
   return {
     topic_id: move.topicId,
@@ -56,8 +71,8 @@ function moveToJson(move: PartitionMove) {
   };
 }
 
-/** /admin/*: brokers with their partitions, drain, rebalance, health tables. Every call needs the admin token. */
-export const adminRoutes: FastifyPluginAsync<RestOptions> = async (app, { services }) => {
+/** /admin/*: brokers with their partitions, drain, rebalance, topic limits, health tables. Every call needs the admin token. */
+export const adminRoutes: FastifyPluginAsync<RestOptions> = async (app, { services, bodyLimit }) => {
   app.addHook('onRequest', async (request) => services.adminToken.check(request.headers.authorization));
 
   app.get('/admin/brokers', { schema: { response: { 200: brokersAnswer } } }, async () =>
@@ -90,6 +105,30 @@ export const adminRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
     const moves = await services.admin.rebalance();
     return success({ moves: moves.map(moveToJson) });
   });
+
+  app.patch<{ Params: { topic_name: string }; Body: TopicLimitsBody }>(
+    '/admin/topics/:topic_name',
+    {
+      bodyLimit,
+      schema: {
+        params: { type: 'object', required: ['topic_name'], properties: { topic_name: topicNameSchema } },
+        body: {
+          type: 'object',
+          properties: {
+            retention_ms: retentionLimitSchema('The new time limit in ms; null removes it', { nullable: true }),
+            retention_bytes: retentionLimitSchema('The new size limit per partition in bytes; null removes it', { nullable: true }),
+          },
+          anyOf: [{ required: ['retention_ms'] }, { required: ['retention_bytes'] }],
+        },
+        response: { 200: topicLimitsAnswer },
+      },
+    },
+    async (request) => {
+      const { retention_ms: ms, retention_bytes: bytes } = request.body;
+      const topic = await services.topics.updateLimits(request.params.topic_name, { retentionMs: limitChange(ms), retentionBytes: limitChange(bytes) });
+      return success({ topic: topicAnswer(topic) });
+    },
+  );
 
   app.get('/admin/health', { schema: { response: { 200: healthAnswer } } }, async () => {
     const entries = await services.admin.health();

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Acks, type Topic } from '@partq/proto';
+import { Acks } from '@partq/proto';
 import { MAX_PARTITIONS } from '../admin/topic-admin.js';
 import { success } from './envelope.js';
 import type { RestOptions } from './rest-options.js';
+import { retentionLimitSchema, topicAnswer, topicSchema } from './topic-answer.js';
 import { arrayOf, integerField, objectSchema, stringField, successSchema, topicNameSchema } from './schemas.js';
 
 interface CreateTopicBody {
@@ -21,29 +22,9 @@ interface PartitionsQuery {
 
 const topicListAnswer = successSchema('Topic names, oldest first', { topics: arrayOf(stringField) });
 
-/** A topic's settings, as the answers describe it. */
-const topicSchema = objectSchema({
-  name: stringField,
-  partitions: integerField,
-  default_acks: { type: 'string', enum: ['broker', 'all'] },
-  retention_ms: { type: ['integer', 'null'], description: 'Records older than this many ms are deleted, consumed or not; null: no time limit' },
-  retention_bytes: { type: ['integer', 'null'], description: 'A partition keeps at most this many bytes of records, consumed or not; null: no size limit' },
-});
-
-function topicAnswer(topic: Topic) {
-  return {
-    name: topic.name,
-    partitions: topic.partitionCount,
-    default_acks: topic.defaultAcks === Acks.ALL ? 'all' : 'broker',
-    retention_ms: topic.retentionMs === undefined ? null : Number(topic.retentionMs),
-    retention_bytes: topic.retentionBytes === undefined ? null : Number(topic.retentionBytes),
-  };
-}
-
 const createdAnswer = successSchema('The topic as created', { message: stringField, topic: topicSchema });
 
-/** A topic limit in a request: a positive whole number JavaScript holds exactly. */
-const retentionLimitSchema = (description: string) => ({ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
+
 
 const partitionsAnswer = successSchema('The topic, and one entry per partition, by partition id', {
   topic: topicSchema,

@@ -85,6 +85,16 @@ export class FakeClusterState {
     return replica;
   }
 
+  /** UpdateTopic: a limit undefined stays, 0n removes it. */
+  updateTopicLimits(name: string, retentionMs: bigint | undefined, retentionBytes: bigint | undefined): Topic {
+    const topic = this.topicByName(name);
+    if (!topic) throw new PartqError('NOT_FOUND', `topic '${name}' does not exist`);
+    if (retentionMs !== undefined) topic.retentionMs = retentionMs === 0n ? undefined : retentionMs;
+    if (retentionBytes !== undefined) topic.retentionBytes = retentionBytes === 0n ? undefined : retentionBytes;
+    this.changed({ topics: [topic] });
+    return topic;
+  }
+
   createTopic(name: string, partitionCount: number, limits: Pick<Topic, 'retentionMs' | 'retentionBytes'> = {}): { topic: Topic; partitions: Partition[] } {
     if ([...this.topics.values()].some((t) => t.name === name)) throw new PartqError('ALREADY_EXISTS', `topic '${name}' already exists`);
     const topic = create(TopicSchema, { id: this.nextId.topic++, name, partitionCount: partitionCount || this.defaultPartitions, ...limits });

@@ -50,6 +50,10 @@ export async function startFakeManager(state: FakeClusterState): Promise<FakeMan
       count('createTopic');
       return state.createTopic(request.name, request.partitions, { retentionMs: request.retentionMs, retentionBytes: request.retentionBytes });
     },
+    async updateTopic(request) {
+      count('updateTopic');
+      return { topic: state.updateTopicLimits(request.name, request.retentionMs, request.retentionBytes) };
+    },
     async listTopics() {
       count('listTopics');
       return { topics: [...state.topics.values()] };

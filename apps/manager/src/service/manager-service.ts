@@ -22,7 +22,7 @@ import type { ClusterState } from '../state/cluster-state.js';
 import type { Mutex } from '@partq/runtime';
 import { consumerToProto, partitionToProto, producerToProto, topicToProto } from '../state/to-proto.js';
 import type { MessageStore } from '../store/message-store.js';
-import type { MetadataStore, NewTopic } from '../store/metadata-store.js';
+import type { MetadataStore, NewTopic, TopicLimitsChange } from '../store/metadata-store.js';
 import type { TransactionLog } from '../txlog/transaction-log.js';
 
 export interface ManagerServiceDeps {
@@ -230,6 +230,20 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
 
     async rebalance() {
       return { moves: toMoves(await mover.rebalance()) };
+    },
+
+    async updateTopic(req) {
+      const change: TopicLimitsChange = {};
+      if (req.retentionMs !== undefined) change.retention_ms = req.retentionMs === 0n ? null : retentionLimit(req.retentionMs, 'retention_ms');
+      if (req.retentionBytes !== undefined) change.retention_bytes = req.retentionBytes === 0n ? null : retentionLimit(req.retentionBytes, 'retention_bytes');
+      if (Object.keys(change).length === 0) throw new PartqError('INVALID_ARGUMENT', 'name retention_ms or retention_bytes to change');
+      const row = await lock.run(async () => {
+        const updated = await store.updateTopicLimits(topicNamed(req.name).id, change);
+        state.apply({ topics: [updated] });
+        return updated;
+      });
+      logger.info({ topic: row.name, retentionMs: row.retention_ms, retentionBytes: row.retention_bytes }, 'topic limits changed');
+      return { topic: topicToProto(row) };
     },
   };
 }

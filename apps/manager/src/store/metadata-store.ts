@@ -23,6 +23,9 @@ export interface NewTopic {
   owners: (number | null)[];
 }
 
+/** A topic's limits to set (a number) or remove (null); a limit not named stays as it is. */
+export type TopicLimitsChange = Partial<Pick<TopicRow, 'retention_ms' | 'retention_bytes'>>;
+
 /** Metadata reads and writes of the Central DB; the manager is their only writer. */
 export class MetadataStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -68,6 +71,10 @@ export class MetadataStore {
         .execute();
       return { topic, partitions };
     });
+  }
+
+  async updateTopicLimits(topicId: number, change: TopicLimitsChange): Promise<TopicRow> {
+    return this.db.updateTable('topics').set(change).where('id', '=', topicId).returningAll().executeTakeFirstOrThrow();
   }
 
   async registerBroker(address: string, knownId: number | undefined): Promise<BrokerRow> {
