@@ -23,7 +23,7 @@ export function formatHelp(spec: ConfigSpec, programName = 'partq'): string {
 function valueHint(option: OptionSpec): string {
   switch (option.type) {
     case 'duration':
-      return 'duration: 500ms|5s|2m|1h';
+      return 'duration: 500ms|5s|2m|1h|7d';
     case 'list':
       return 'a,b,...';
     default:

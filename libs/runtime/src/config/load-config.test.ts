@@ -88,6 +88,7 @@ describe('loadConfig', () => {
     ['2m', 120_000],
     ['1.5s', 1500],
     ['250', 250],
+    ['0.005d', 432_000],
   ])('reads the duration %j as %i ms', (text, ms) => {
     expect(loadConfig(spec, { argv: [`--sync-interval=${text}`], env: required }).syncInterval).toBe(ms);
   });

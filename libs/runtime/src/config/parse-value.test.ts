@@ -7,13 +7,14 @@ describe('parseDuration', () => {
     ['5s', 5000],
     ['2m', 120_000],
     ['1h', 3_600_000],
+    ['7d', 604_800_000],
     ['0.25s', 250],
     [' 10 s ', 10_000],
   ])('%j -> %i ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', 's', '-5s', '5d', '1m30s', 'five'])('rejects %j', (text) => {
+  it.each(['', 's', '-5s', '5w', '1m30s', 'five'])('rejects %j', (text) => {
     expect(() => parseDuration(text)).toThrow(InvalidValue);
   });
 });

@@ -3,13 +3,13 @@ import type { OptionSpec } from './spec.js';
 /** Why a raw string is not a valid value; the loader adds the option name and its source. */
 export class InvalidValue extends Error {}
 
-const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
-const DURATION_UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
+const DURATION_UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** Parses "500ms", "5s", "2m", "1h" or a plain number of milliseconds into whole milliseconds. */
+/** Parses "500ms", "5s", "2m", "1h", "7d" or a plain number of milliseconds into whole milliseconds. */
 export function parseDuration(text: string): number {
   const match = DURATION_PATTERN.exec(text.trim());
-  if (!match) throw new InvalidValue(`"${text}" is not a duration (use e.g. 500ms, 5s, 2m, 1h, or milliseconds)`);
+  if (!match) throw new InvalidValue(`"${text}" is not a duration (use e.g. 500ms, 5s, 2m, 1h, 7d, or milliseconds)`);
   const unit = (match[2] ?? 'ms') as keyof typeof DURATION_UNIT_MS;
   return Math.round(Number(match[1]) * DURATION_UNIT_MS[unit]);
 }
