@@ -13,6 +13,13 @@ export const managerConfigSpec = defineConfig({
   syncThreshold: { env: 'PARTQ_SYNC_THRESHOLD', type: 'integer', default: 2000, min: 1, description: 'Pending records on a broker that trigger a sync before the interval' },
   syncMaxRecords: { env: 'PARTQ_SYNC_MAX_RECORDS', type: 'integer', default: 20000, min: 1, description: 'Most records committed to PostgreSQL in one transaction' },
   retentionInterval: { env: 'PARTQ_RETENTION_INTERVAL', type: 'duration', default: 5000, min: 100, description: 'How often retention deletes what every subscriber consumed and what is past a topic\'s time or size limit' },
+  consumerExpiry: {
+    env: 'PARTQ_CONSUMER_EXPIRY',
+    type: 'duration',
+    default: '7d',
+    min: 1000,
+    description: 'A consumer that makes no consume call (and has no stream open) this long is removed: its positions stop holding back retention',
+  },
   autoRebalance: { env: 'PARTQ_AUTO_REBALANCE', type: 'boolean', default: true, description: 'Move partitions to a broker that joins, to balance load' },
   heapGrowthPercent: heapGrowthOption,
   logLevel: { env: 'PARTQ_LOG_LEVEL', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'Log level' },

@@ -17,6 +17,7 @@ import { ClusterState } from './state/cluster-state.js';
 import { MessageStore } from './store/message-store.js';
 import { MetadataStore } from './store/metadata-store.js';
 import { RetentionTask } from './retention/retention-task.js';
+import { ConsumerExpiry } from './membership/consumer-expiry.js';
 import { BrokerSync } from './sync/broker-sync.js';
 import { recoverLogs } from './txlog/recover-logs.js';
 import { TransactionLog } from './txlog/transaction-log.js';
@@ -212,9 +213,19 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     config.retentionInterval,
   );
 
+  const consumerExpiry = new ConsumerExpiry(
+    store,
+    state,
+    lock,
+    logger,
+    new Counter({ name: 'partq_manager_expired_consumers_total', help: 'Consumers removed after PARTQ_CONSUMER_EXPIRY without a consume call', registers: [registry] }),
+    config.consumerExpiry,
+  );
+
   brokerRegistry.start();
   replicaRegistry.start();
   retention.start();
+  consumerExpiry.start();
   await assigner.reassignOrphans().catch((error: unknown) => logger.warn({ err: error }, 'initial reassignment failed'));
 
   return {
@@ -225,6 +236,7 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     },
     async stop() {
       retention.stop();
+      consumerExpiry.stop();
       brokerRegistry.stop();
       replicaRegistry.stop();
       sync.stopAll();

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { MetadataSchema, PartitionSchema, TopicSchema } from '@partq/proto';
+import { ConsumerSchema, MetadataSchema, PartitionSchema, ProducerSchema, TopicSchema } from '@partq/proto';
 import { MetadataView } from './metadata-view.js';
 
 const topic = create(TopicSchema, { id: 1, name: 'orders', partitionCount: 2 });
@@ -26,6 +26,16 @@ describe('MetadataView', () => {
     view.apply(create(MetadataSchema, { topics: [topic] }), 1, true);
     view.apply(create(MetadataSchema, {}), 2, true);
     expect(view.topicByName('orders')).toBeUndefined();
+  });
+
+  it('drops the producers and consumers a delta removes', () => {
+    const view = new MetadataView();
+    const consumers = [1, 2].map((id) => create(ConsumerSchema, { id, topicId: 1 }));
+    const producers = [7, 8].map((id) => create(ProducerSchema, { id, topicId: 1 }));
+    view.apply(create(MetadataSchema, { topics: [topic], consumers, producers }), 1, true);
+    view.apply(create(MetadataSchema, { removedConsumerIds: [1], removedProducerIds: [8] }), 2, false);
+    expect([view.consumer(1), view.consumer(2)?.id]).toEqual([undefined, 2]);
+    expect([view.producer(7)?.id, view.producer(8)]).toEqual([7, undefined]);
   });
 
   it('never lets an older epoch replace a newer one', () => {

@@ -35,10 +35,14 @@ export class MetadataView extends EventEmitter<{ change: [version: number] }> {
     return this.currentVersion >= 0;
   }
 
-  /** Apply a snapshot (replaces everything) or a delta (upserts). */
+  /** Apply a snapshot (replaces everything) or a delta (upserts, and drops what it removes). */
   apply(metadata: Metadata | undefined, version: number, snapshot: boolean): void {
     if (snapshot) this.clear();
-    if (metadata) this.upsert(metadata);
+    if (metadata) {
+      this.upsert(metadata);
+      for (const id of metadata.removedProducerIds) this.producersById.delete(id);
+      for (const id of metadata.removedConsumerIds) this.consumersById.delete(id);
+    }
     this.currentVersion = Math.max(this.currentVersion, version);
     this.emit('change', this.currentVersion);
   }

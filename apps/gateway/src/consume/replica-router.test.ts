@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { MetadataView } from '@partq/cluster';
-import { ReplicaSchema, ReplicaService } from '@partq/proto';
+import { MetadataSchema, ReplicaSchema, ReplicaService } from '@partq/proto';
 import { PartqError } from '@partq/runtime';
 import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
 import { PeerClients } from '../cluster/peer-clients.js';
@@ -10,7 +10,7 @@ const quiet = { warn: () => undefined };
 
 function routerWith(replicaIds: number[], refresh: () => Promise<boolean> = async () => false): ReplicaRouter {
   const view = new MetadataView();
-  view.apply({ $typeName: 'partq.v1.Metadata', topics: [], partitions: [], brokers: [], producers: [], consumers: [], replicas: replicaIds.map((id) => create(ReplicaSchema, { id, address: `127.0.0.1:${10000 + id}` })) }, 1, true);
+  view.apply(create(MetadataSchema, { replicas: replicaIds.map((id) => create(ReplicaSchema, { id, address: `127.0.0.1:${10000 + id}` })) }), 1, true);
   const refresher = { tryRefresh: refresh } as unknown as MetadataRefresher;
   return new ReplicaRouter({ view, refresher, replicas: new PeerClients(ReplicaService), logger: quiet });
 }

@@ -61,6 +61,8 @@ export class FakeClusterState {
       replicas: [...this.replicas.values()],
       producers: [...this.producers.values()],
       consumers: [...this.consumers.values()],
+      removedProducerIds: [],
+      removedConsumerIds: [],
     };
   }
 

@@ -25,6 +25,9 @@ export interface MetadataChange {
   replicas?: ReplicaEntry[];
   producers?: ProducerRow[];
   consumers?: ConsumerRow[];
+  /** Ids of producers and consumers removed (expired). */
+  removedProducers?: number[];
+  removedConsumers?: number[];
 }
 
 /**
@@ -85,6 +88,8 @@ export class ClusterState {
     for (const replica of change.replicas ?? []) this.replicas.set(replica.id, replica);
     for (const producer of change.producers ?? []) this.producers.set(producer.id, producer);
     for (const consumer of change.consumers ?? []) this.consumers.set(consumer.id, consumer);
+    for (const id of change.removedProducers ?? []) this.producers.delete(id);
+    for (const id of change.removedConsumers ?? []) this.consumers.delete(id);
     const version = this.version.next();
     const update = create(WatchMetadataResponseSchema, { snapshot: false, version: BigInt(version), metadata: this.toProto(change) });
     for (const watcher of this.watchers) watcher.push(update);
@@ -133,6 +138,8 @@ export class ClusterState {
       ),
       producers: (change.producers ?? []).map(producerToProto),
       consumers: (change.consumers ?? []).map(consumerToProto),
+      removedProducerIds: change.removedProducers ?? [],
+      removedConsumerIds: change.removedConsumers ?? [],
     });
   }
 }

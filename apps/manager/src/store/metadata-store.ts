@@ -162,6 +162,16 @@ export class MetadataStore {
     });
   }
 
+  /** Removes the consumers idle since before `idleBefore`, with their positions, last delivery and health entry; answers their ids. */
+  async expireIdleConsumers(idleBefore: Date): Promise<number[]> {
+    return this.db.transaction().execute(async (tx) => {
+      const gone = await tx.deleteFrom('consumers').where('last_activity_at', '<', idleBefore).returning('id').execute();
+      const ids = gone.map((row) => row.id);
+      if (ids.length > 0) await tx.deleteFrom('health_checks').where('kind', '=', 'consumer').where('entity_id', 'in', ids).execute();
+      return ids;
+    });
+  }
+
   async recordBrokerHealth(brokerId: number, status: string, at: Date): Promise<void> {
     await upsertHealth(this.db, 'broker', [brokerId], status, at);
   }
