@@ -115,6 +115,9 @@ maybe(skipReason ? `status page (skipped: needs ${skipReason})` : 'status page',
     // end offsets and the consumer's lag follow.
     await until(`Number(${cellOf('tr[data-topic="ui-demo"]', 'produce-rate')}) > 0 && Number(document.querySelector('#produce-rate').textContent) > 0`);
     await until(`${cellOf('tr[data-topic="ui-demo"]', 'messages')} === '${sent}'`);
+    // What the Central DB holds once the records are committed, and how long the topic keeps them.
+    await until(`${cellOf('tr[data-topic="ui-demo"]', 'stored')}.endsWith(' B') && ${cellOf('tr[data-topic="ui-demo"]', 'stored')} !== '0 B'`);
+    expect(await text('tr[data-topic="ui-demo"] [data-field="retention"]')).toBe('until consumed');
     await until(`${cellOf(`tr[data-consumer="${consumer}"]`, 'lag')} === '${sent}'`);
 
     // Partition details: three partitions whose end offsets add up to what was sent.

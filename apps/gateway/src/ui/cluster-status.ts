@@ -14,6 +14,8 @@ export interface StatusPartition {
   /** From the owning broker; the committed high watermark when it could not be asked. */
   end_offset: number;
   high_watermark: number;
+  /** Bytes of records the Central DB holds for it. */
+  stored_bytes: number;
 }
 
 export interface StatusTopic {
@@ -23,6 +25,11 @@ export interface StatusTopic {
   messages: number;
   /** Sum of (end - start): messages still kept. */
   retained: number;
+  /** Sum of the partitions' stored bytes. */
+  stored_bytes: number;
+  /** The topic's limits per partition; null: none. */
+  retention_ms: number | null;
+  retention_bytes: number | null;
   /** Messages/s through this gateway, averaged over the window. */
   produce_rate: number;
   consume_rate: number;
@@ -190,6 +197,7 @@ export class ClusterStatus {
           start_offset: Number(p.logStartOffset),
           end_offset: Number(offsets.get(partitionKey(topic.id, p.partitionId)) ?? p.highWatermark),
           high_watermark: Number(p.highWatermark),
+          stored_bytes: Number(p.storedBytes),
         }),
       );
       return {
@@ -197,6 +205,9 @@ export class ClusterStatus {
         partitions: rows,
         messages: rows.reduce((sum, p) => sum + p.end_offset, 0),
         retained: rows.reduce((sum, p) => sum + Math.max(0, p.end_offset - p.start_offset), 0),
+        stored_bytes: rows.reduce((sum, p) => sum + p.stored_bytes, 0),
+        retention_ms: topic.retentionMs === undefined ? null : Number(topic.retentionMs),
+        retention_bytes: topic.retentionBytes === undefined ? null : Number(topic.retentionBytes),
         produce_rate: round(traffic.produce.rate(topic.name)),
         consume_rate: round(traffic.consume.rate(topic.name)),
         produce_series: traffic.produce.series(topic.name).map(round),

@@ -67,6 +67,18 @@ const SCRIPT = String.raw`
   function cell(text, field, cls) { return el('td', { 'data-field': field, 'class': cls }, [text]); }
   function num(n) { return typeof n === 'number' ? n.toLocaleString('en-US') : '\u2013'; }
   function rate(r) { return r >= 100 ? r.toFixed(0) : r.toFixed(1); }
+  function bytes(n) {
+    var units = ['B', 'KB', 'MB', 'GB', 'TB'];
+    var i = 0;
+    while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+    return (i === 0 ? n.toFixed(0) : n.toFixed(1)) + ' ' + units[i];
+  }
+  function limits(t) {
+    var parts = [];
+    if (t.retention_ms !== null) parts.push(t.retention_ms >= 3600000 ? (t.retention_ms / 3600000).toFixed(1) + ' h' : (t.retention_ms / 1000).toFixed(1) + ' s');
+    if (t.retention_bytes !== null) parts.push(bytes(t.retention_bytes));
+    return parts.length === 0 ? 'until consumed' : parts.join(' / ');
+  }
   function age(ms, now) {
     if (!ms) return 'never';
     var s = Math.max(0, (now - ms) / 1000);
@@ -142,13 +154,14 @@ const SCRIPT = String.raw`
   function renderTopics(s) {
     var rows = [];
     s.topics.forEach(function (t) {
-      var parts = table(['Partition>', 'Owner', 'Epoch>', 'Start offset>', 'End offset>'], t.partitions.map(function (p) {
+      var parts = table(['Partition>', 'Owner', 'Epoch>', 'Start offset>', 'End offset>', 'Stored>'], t.partitions.map(function (p) {
         return el('tr', { 'data-partition': t.name + '/' + p.partition_id }, [
           cell(p.partition_id, 'partition-id', 'num'),
           cell(p.broker_id === 0 ? 'unassigned' : 'broker ' + p.broker_id, 'broker-id'),
           cell(p.epoch, 'epoch', 'num'),
           cell(num(p.start_offset), 'start-offset', 'num'),
           cell(num(p.end_offset), 'end-offset', 'num'),
+          cell(bytes(p.stored_bytes), 'stored-bytes', 'num'),
         ]);
       }), 'no partitions');
       parts.classList.add('partitions');
@@ -160,6 +173,8 @@ const SCRIPT = String.raw`
         el('td', { 'data-field': 'partitions' }, [details]),
         cell(num(t.messages), 'messages', 'num'),
         cell(num(t.retained), 'retained', 'num'),
+        cell(bytes(t.stored_bytes), 'stored', 'num'),
+        cell(limits(t), 'retention'),
         cell(rate(t.produce_rate), 'produce-rate', 'num'),
         el('td', null, [sparkline(t.produce_series, 100, 22, 'produce')]),
         cell(rate(t.consume_rate), 'consume-rate', 'num'),
@@ -167,7 +182,7 @@ const SCRIPT = String.raw`
       ]));
     });
     document.getElementById('topics-count').textContent = '(' + s.topics.length + ')';
-    replace('topics', table(['Topic', 'Partitions', 'Messages>', 'Retained>', 'Produce msg/s>', '', 'Consume msg/s>', ''], rows, 'No topics yet.'));
+    replace('topics', table(['Topic', 'Partitions', 'Messages>', 'Retained>', 'Stored>', 'Kept', 'Produce msg/s>', '', 'Consume msg/s>', ''], rows, 'No topics yet.'));
   }
 
   function renderBrokers(s, now) {
