@@ -1,5 +1,5 @@
 import { useMigratedDatabase } from '../../test/migrated-database.js';
-import { applyLimitRetention } from './limit-retention.js';
+import { applyLimitRetention, judgeLimits, moveLimitedStarts } from './limit-retention.js';
 
 const testDb = useMigratedDatabase();
 const NOW = 1_764_000_000_000;
@@ -96,4 +96,14 @@ test('leaves topics without limits alone, consumed or not', async () => {
   const topic = await topicWithRows('unlimited', {}, [9_000_000, 9_000_000]);
   expect(await applyLimitRetention(testDb.db, { now: NOW, keepLast: 0 })).toEqual({ partitions: [], deleted: 0 });
   expect(await partitionOf(topic)).toEqual({ log_start_offset: 0, stored_bytes: 200, rows: [0, 10] });
+});
+
+test('a start judged on limits changed since is not applied', async () => {
+  const topicId = await topicWithRows('changed', { retention_ms: 1_000 }, [9_000, 9_000, 0]);
+  const judged = await judgeLimits(testDb.db, { now: NOW, keepLast: 0 });
+  expect(judged).toEqual([{ topic_id: topicId, partition_id: 0, log_start_offset: 20, retention_ms: 1_000, retention_bytes: null }]);
+  // An operator removes the limit before the judgement is applied.
+  await testDb.db.updateTable('topics').set({ retention_ms: null }).where('id', '=', topicId).execute();
+  expect(await moveLimitedStarts(testDb.db, judged)).toEqual({ partitions: [], deleted: 0 });
+  expect(await partitionOf(topicId)).toEqual({ log_start_offset: 0, stored_bytes: 300, rows: [0, 10, 20] });
 });

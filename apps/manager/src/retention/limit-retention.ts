@@ -30,28 +30,57 @@ export async function applyLimitRetention(
   db: Kysely<Database>,
   options: { now?: number; keepLast?: number } = {},
 ): Promise<{ partitions: PartitionRow[]; deleted: number }> {
+  return moveLimitedStarts(db, await judgeLimits(db, options));
+}
+
+/** Where a partition's log start should move under its topic's limits, and the limits judged on. */
+export interface LimitedStart extends MovedStart {
+  retention_ms: number | null;
+  retention_bytes: number | null;
+}
+
+/**
+ * Judges where each limited partition should start. Reads only, without locks (the manager's or
+ * PostgreSQL's): high watermarks and stored bytes only grow meanwhile, so a start judged on them
+ * keeps at least what the limits ask, and syncs never wait behind these reads.
+ */
+export async function judgeLimits(db: Kysely<Database>, options: { now?: number; keepLast?: number } = {}): Promise<LimitedStart[]> {
   const now = options.now ?? Date.now();
   const keepLast = options.keepLast ?? IDEMPOTENCE_WINDOW_RECORDS;
-  // Read without locks: high watermarks and stored bytes only grow meanwhile, so a start judged on
-  // them keeps at least what the limits ask, and syncs are never held up behind these reads.
   const { rows: limited } = await sql<LimitedPartition>`
     SELECT p.topic_id, p.partition_id, p.log_start_offset, p.high_watermark, p.stored_bytes, t.retention_ms, t.retention_bytes
     FROM partitions p JOIN topics t ON t.id = p.topic_id
     WHERE (t.retention_ms IS NOT NULL OR t.retention_bytes IS NOT NULL) AND p.high_watermark - ${keepLast} > p.log_start_offset
   `.execute(db);
-  const moved: MovedStart[] = [];
+  const starts: LimitedStart[] = [];
   for (const partition of limited) {
     const wanted = Math.max(await timeLimitStart(db, partition, now), await sizeLimitStart(db, partition));
     const start = Math.min(wanted, partition.high_watermark - keepLast);
-    if (start > partition.log_start_offset) moved.push({ topic_id: partition.topic_id, partition_id: partition.partition_id, log_start_offset: start });
+    if (start <= partition.log_start_offset) continue;
+    const { topic_id, partition_id, retention_ms, retention_bytes } = partition;
+    starts.push({ topic_id, partition_id, log_start_offset: start, retention_ms, retention_bytes });
   }
-  if (moved.length === 0) return { partitions: [], deleted: 0 };
+  return starts;
+}
+
+/**
+ * Moves the judged log starts and deletes the rows below them, in one transaction. A partition
+ * whose topic's limits changed since they were judged is left for the next pass.
+ */
+export async function moveLimitedStarts(db: Kysely<Database>, starts: readonly LimitedStart[]): Promise<{ partitions: PartitionRow[]; deleted: number }> {
+  if (starts.length === 0) return { partitions: [], deleted: 0 };
   return db.transaction().execute(async (tx) => {
     const { rows } = await sql<MovedStart>`
       UPDATE partitions p SET log_start_offset = m.log_start_offset
-      FROM unnest(${moved.map((m) => m.topic_id)}::int4[], ${moved.map((m) => m.partition_id)}::int4[], ${moved.map((m) => m.log_start_offset)}::int8[])
-        AS m(topic_id, partition_id, log_start_offset)
+      FROM unnest(
+        ${starts.map((m) => m.topic_id)}::int4[],
+        ${starts.map((m) => m.partition_id)}::int4[],
+        ${starts.map((m) => m.log_start_offset)}::int8[],
+        ${starts.map((m) => m.retention_ms)}::int8[],
+        ${starts.map((m) => m.retention_bytes)}::int8[]
+      ) AS m(topic_id, partition_id, log_start_offset, retention_ms, retention_bytes), topics t
       WHERE p.topic_id = m.topic_id AND p.partition_id = m.partition_id AND p.log_start_offset < m.log_start_offset
+        AND t.id = m.topic_id AND t.retention_ms IS NOT DISTINCT FROM m.retention_ms AND t.retention_bytes IS NOT DISTINCT FROM m.retention_bytes
       RETURNING p.topic_id, p.partition_id, p.log_start_offset
     `.execute(tx);
     return deleteBelowStart(tx, rows);

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { ClusterState } from '../state/cluster-state.js';
 import { applyConsumptionRetention } from './consumption-retention.js';
-import { applyLimitRetention } from './limit-retention.js';
+import { judgeLimits, moveLimitedStarts } from './limit-retention.js';
 
 /**
  * Runs retention every interval, consumption-based and then the topics' time and size limits, and
@@ -45,10 +45,12 @@ export class RetentionTask {
     if (this.running) return;
     this.running = true;
     try {
-      // Under the metadata lock: high watermarks move only under it too.
+      // The limits are judged before taking the metadata lock, which syncs need too; the moves and
+      // deletes hold it (high watermarks move only under it, and the rows published stay current).
+      const limited = await judgeLimits(this.db);
       await this.lock.run(async () => {
         this.note('consumed', await applyConsumptionRetention(this.db));
-        this.note('limit', await applyLimitRetention(this.db));
+        this.note('limit', await moveLimitedStarts(this.db, limited));
       });
     } catch (error) {
       this.logger.warn({ err: error }, 'retention run failed');
