@@ -191,7 +191,7 @@ test('errors: an unknown topic exits 1, a wrong call exits 2', async () => {
   expect((await partq(['size', 'no-such-topic'])).code).toBe(1);
   // A failure of the REST calls (size, brokers, health) is worded as the clients' are.
   const stranger = await partq(['size', 'cli-lines', '--consumer-id', '987654']);
-  expect({ code: stranger.code, stderr: stranger.stderr }).toEqual({ code: 1, stderr: 'partq: consumer 987654 is not registered (NOT_FOUND)\n' });
+  expect({ code: stranger.code, stderr: stranger.stderr }).toEqual({ code: 1, stderr: "partq: consumer 987654 is not registered (consumers idle past the cluster's expiry are removed) (NOT_FOUND)\n" });
   expect((await partq(['consume'])).code).toBe(2);
 });
 

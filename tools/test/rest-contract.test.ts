@@ -53,8 +53,10 @@ function expectDocumented(operation: string, answer: RestAnswer, status = 200): 
   return answer.body;
 }
 
-async function admin(method: 'GET' | 'POST', path: string): Promise<RestAnswer> {
-  const response = await fetch(new URL(path, cluster.gatewayUrl), { method, headers: { authorization: `Bearer ${cluster.adminToken}` } });
+async function admin(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<RestAnswer> {
+  const headers: Record<string, string> = { authorization: `Bearer ${cluster.adminToken}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(new URL(path, cluster.gatewayUrl), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   return { status: response.status, body: (await response.json()) as RestAnswer['body'] };
 }
 
@@ -105,6 +107,9 @@ test('health and admin routes answer what they document', async () => {
   const drained = expectDocumented('POST /admin/brokers/{broker_id}/drain', await admin('POST', '/admin/brokers/2/drain'));
   expect((drained.moves as unknown[]).length).toBeGreaterThan(0);
   expectDocumented('POST /admin/rebalance', await admin('POST', '/admin/rebalance'));
+  expect((await rest.createTopic('contract-limits', 1)).status).toBe(201);
+  const limited = expectDocumented('PATCH /admin/topics/{topic_name}', await admin('PATCH', '/admin/topics/contract-limits', { retention_ms: 60_000 }));
+  expect(limited.topic).toMatchObject({ name: 'contract-limits', retention_ms: 60_000, retention_bytes: null });
 });
 
 test('every documented operation was checked here', () => {

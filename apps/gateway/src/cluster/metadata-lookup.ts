@@ -30,7 +30,7 @@ export class MetadataLookup {
 
   async consumer(id: number): Promise<Consumer> {
     const consumer = await this.find(() => this.view.consumer(id));
-    if (!consumer) throw new PartqError('NOT_FOUND', `consumer ${id} is not registered (a consumer idle past the cluster's consumer expiry is removed): register again`, { consumerId: id });
+    if (!consumer) throw new PartqError('NOT_FOUND', `consumer ${id} is not registered (consumers idle past the cluster's expiry are removed)`, { consumerId: id });
     return consumer;
   }
 

@@ -368,7 +368,7 @@ export class ReplicaServiceImpl {
       if (!managerAnswered && !this.options.view.ready) {
         throw new PartqError('UNAVAILABLE', `consumer ${consumerId} is not known here yet: this replica has no metadata from the manager; retry`, { consumerId });
       }
-      throw new PartqError('NOT_FOUND', `consumer ${consumerId} is not registered (a consumer idle past the cluster's consumer expiry is removed): register again`, { consumerId });
+      throw new PartqError('NOT_FOUND', `consumer ${consumerId} is not registered (consumers idle past the cluster's expiry are removed)`, { consumerId });
     }
     const topic = this.options.view.topicById(consumer.topicId);
     if (!topic) throw new PartqError('UNAVAILABLE', `the topic of consumer ${consumerId} is not known here yet; retry`, { consumerId });
