@@ -2,7 +2,7 @@ export { CLIENT_FAILURE_CODES, isRetriableCode } from './errors/client-failure.j
 export type { ClientErrors, ClientFailure, ClientFailureCode } from './errors/client-failure.js';
 export { ClientError } from './errors/client-error.js';
 export type { ClientErrorOptions } from './errors/client-error.js';
-export { ERROR_CODE_HEADER, abortedFailure, describeRpcFailure, toClientError } from './errors/rpc-error-mapping.js';
+export { ERROR_CODE_HEADER, ERROR_DETAILS_HEADER, abortedFailure, describeRpcFailure, serverErrorOf, toClientError } from './errors/rpc-error-mapping.js';
 export { isNetworkErrorCode, isNetworkFailure } from './errors/network-failure.js';
 export { abortHelpers } from './abort.js';
 export type { AbortHelpers } from './abort.js';

@@ -11,6 +11,7 @@ export {
   type ConsumerServiceReleaseRequest,
   type DequeueRequest,
   type SendRequest,
+  type SendResponse,
 } from './gen/partq/v1/client_pb.js';
 export { ConsumedMessageSchema, type ConsumedMessage } from './gen/partq/v1/replica_pb.js';
 export { Acks } from './gen/partq/v1/types_pb.js';

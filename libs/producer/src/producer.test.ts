@@ -61,6 +61,30 @@ describe('topics and registration', () => {
     expect(gateway.topics.has('bad-limit')).toBe(false);
   });
 
+  it('registers again when the cluster removed its producer id after an idle spell, and the batches that met it land once', async () => {
+    const p = producer({ lingerMs: 0 });
+    await p.createTopic('idle', { partitions: 2 });
+    const first = await p.register('idle', { partition: 1 });
+    expect(await p.send('idle', ['a', 'b'])).toEqual([
+      { partition: 1, offset: 0 },
+      { partition: 1, offset: 1 },
+    ]);
+    // The cluster's producer expiry removed the id; three sends in flight meet it at once.
+    gateway.producers.delete(first);
+    const results = await Promise.all([p.send('idle', 'c'), p.send('idle', ['d', 'e']), p.send('idle', 'f')]);
+    expect(results.flat().map((r) => r.partition)).toEqual([1, 1, 1, 1]);
+    expect(gateway.log('idle').map((m) => m.value)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    // One new registration, for the same partition, shared by every batch; its sequences start afresh.
+    const renewed = [...gateway.producers.entries()].filter(([id]) => id !== first);
+    expect(renewed).toEqual([[expect.any(Number), { topic: 'idle', partition: 1 }]]);
+    const [[second]] = renewed as [[number, unknown]];
+    const resent = gateway.sendRequests.filter((r) => r.producerId === second).flatMap((r) => r.messages.map((m) => m.sequence));
+    expect(resent.sort()).toEqual([0n, 1n, 2n, 3n]);
+    // Later sends use the new id.
+    await p.send('idle', 'g');
+    expect(gateway.sendRequests.at(-1)?.producerId).toBe(second);
+  });
+
   it('reports an existing topic as ALREADY_EXISTS', async () => {
     const p = producer();
     await p.createTopic('orders');

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { callWithRetry, Gateways, ProducerService, withWireBytes, type Acks } from '@partq/client-core';
+import { callWithRetry, Gateways, ProducerService, serverErrorOf, withWireBytes, type Acks, type SendResponse } from '@partq/client-core';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { Accumulator } from './batching/accumulator.js';
 import { AdmissionQueue } from './batching/admission-queue.js';
@@ -276,7 +276,7 @@ export class Producer implements AsyncDisposable {
     }
     let target = byAcks.get(acks);
     if (!target) {
-      target = { topic: registration.topic, producerId: registration.producerId, acks };
+      target = { topic: registration.topic, producerId: registration.producerId, acks, registration };
       if (registration.partition === undefined) target.partitionCount = registration.partitionCount;
       byAcks.set(acks, target);
     }
@@ -296,23 +296,23 @@ export class Producer implements AsyncDisposable {
     return { producerId: answer.producerId, partitionCount: answer.partitionCount };
   }
 
-  /** One batch, one Send RPC (retried as it is); settles the batch's messages. Never rejects. */
+  /**
+   * One batch, one Send RPC (retried as it is); settles the batch's messages. Never rejects. A batch
+   * whose producer id the cluster no longer knows (removed after PARTQ_PRODUCER_EXPIRY without a
+   * produce) landed nowhere: it goes again once under a new registration.
+   */
   private async sendBatch(batch: Batch, retrying: () => void): Promise<void> {
     try {
       if (batch.target.partitionCount !== undefined) this.batchPartitions.place(batch, batch.target.partitionCount);
-      // Built once, written by hand (each payload copied once): every attempt sends the very same
-      // bytes, so the same messages, partitions and sequences.
-      const { target } = batch;
-      const { bytes, request: message } = encodeSendRequest(
-        { topic: target.topic, producerId: target.producerId, acks: target.acks },
-        batch.entries.map((entry) => entry.message),
-      );
-      const request = withWireBytes(message, bytes);
-      const answer = await callWithRetry(this.gateways, (client, callOptions) => client.send(request, callOptions), {
-        policy: this.options.retry,
-        errors: producerErrors,
-        observer: { succeeded: () => undefined, failed: retrying },
-      });
+      let answer: SendResponse;
+      try {
+        answer = await this.sendRequest(batch, retrying);
+      } catch (error) {
+        if (!isUnknownProducer(error, batch.target.producerId)) throw error;
+        const renewed = await this.registrations.renew(batch.target.registration);
+        batch.retarget(this.targetOf(renewed, batch.target.acks), this.options.idempotent);
+        answer = await this.sendRequest(batch, retrying);
+      }
       // messages_data is answered in the packed fields: a partition and an offset per message.
       const { partitionIds, offsets } = answer;
       if (partitionIds.length !== batch.count || offsets.length !== batch.count) {
@@ -323,6 +323,27 @@ export class Producer implements AsyncDisposable {
       batch.fail(toProducerError(error));
     }
   }
+
+  /** The batch's Send, retried as it is: built once, written by hand (each payload copied once), so every attempt sends the very same bytes. */
+  private sendRequest(batch: Batch, retrying: () => void): Promise<SendResponse> {
+    const { target } = batch;
+    const { bytes, request: message } = encodeSendRequest(
+      { topic: target.topic, producerId: target.producerId, acks: target.acks },
+      batch.entries.map((entry) => entry.message),
+    );
+    const request = withWireBytes(message, bytes);
+    return callWithRetry(this.gateways, (client, callOptions) => client.send(request, callOptions), {
+      policy: this.options.retry,
+      errors: producerErrors,
+      observer: { succeeded: () => undefined, failed: retrying },
+    });
+  }
+}
+
+/** The gateway's answer that `producerId` is not registered (any more). */
+function isUnknownProducer(error: unknown, producerId: number): boolean {
+  const server = serverErrorOf(error);
+  return server?.code === 'NOT_FOUND' && server.details.producerId === producerId;
 }
 
 /** A topic limit as the protocol carries it; anything but a positive safe integer is refused before a call. */

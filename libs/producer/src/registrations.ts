@@ -25,6 +25,8 @@ export class Registrations {
   private readonly byTopic = new Map<string, Promise<Registration>>();
   /** The registrations of byTopic that have arrived, for sends that need not wait for a promise. */
   private readonly arrived = new Map<string, Registration>();
+  /** Renewals of expired registrations, by the expired one. */
+  private readonly renewals = new WeakMap<Registration, Promise<Registration>>();
 
   constructor(private readonly registerRemote: RegisterRemote) {}
 
@@ -57,6 +59,28 @@ export class Registrations {
     this.byTopic.set(topic, Promise.resolve(registration));
     this.arrived.set(topic, registration);
     return registration;
+  }
+
+  /**
+   * A new producer id for the topic in place of `expired`, which the cluster removed (idle past its
+   * producer expiry). Every batch that met the expired id shares one Register call, and later sends
+   * use the new id unless the topic was registered anew meanwhile.
+   */
+  renew(expired: Registration): Promise<Registration> {
+    const existing = this.renewals.get(expired);
+    if (existing) return existing;
+    const renewal = this.create(expired.topic, expired.partition, undefined);
+    this.renewals.set(expired, renewal);
+    renewal.then(
+      (registration) => {
+        if (this.arrived.get(expired.topic) !== expired) return;
+        this.byTopic.set(expired.topic, renewal);
+        this.arrived.set(expired.topic, registration);
+      },
+      // A failed renewal is forgotten: the next batch that meets the expired id tries again.
+      () => this.renewals.delete(expired),
+    );
+    return renewal;
   }
 
   /** Settles once every registration in progress has (for close()). */

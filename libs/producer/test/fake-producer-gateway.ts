@@ -192,7 +192,14 @@ export class FakeProducerGateway {
     const topic = this.topics.get(request.topic);
     if (!topic) throw new ConnectError(`unknown topic '${request.topic}'`, Code.NotFound, { 'partq-error-code': 'NOT_FOUND' });
     const producer = this.producers.get(request.producerId);
-    if (!producer || producer.topic !== request.topic) {
+    // As the gateway answers an id it does not know (never handed out, or removed after the cluster's producer expiry).
+    if (!producer) {
+      throw new ConnectError(`producer ${request.producerId} is not registered`, Code.NotFound, {
+        'partq-error-code': 'NOT_FOUND',
+        'partq-error-details': JSON.stringify({ producerId: request.producerId }),
+      });
+    }
+    if (producer.topic !== request.topic) {
       throw new ConnectError(`producer ${request.producerId} is not registered for '${request.topic}'`, Code.PermissionDenied, {
         'partq-error-code': 'PERMISSION_DENIED',
       });

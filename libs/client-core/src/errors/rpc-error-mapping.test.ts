@@ -1,7 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ClientError } from './client-error.js';
 import type { ClientErrors, ClientFailureCode } from './client-failure.js';
-import { describeRpcFailure, ERROR_CODE_HEADER, toClientError } from './rpc-error-mapping.js';
+import { describeRpcFailure, ERROR_CODE_HEADER, serverErrorOf, toClientError } from './rpc-error-mapping.js';
 
 class TestError extends ClientError<ClientFailureCode> {
   override readonly name = 'TestError';
@@ -77,5 +77,23 @@ describe('toClientError', () => {
   it("passes the client's own errors through", () => {
     const own = new TestError('CLOSED', 'closed');
     expect(toClientError(errors, own)).toBe(own);
+  });
+});
+
+describe('serverErrorOf', () => {
+  it("reads the server's code and details, also through a client error's cause", () => {
+    const answer = new ConnectError('producer 7 is not registered', Code.NotFound, {
+      'partq-error-code': 'NOT_FOUND',
+      'partq-error-details': JSON.stringify({ producerId: 7 }),
+    });
+    expect(serverErrorOf(answer)).toEqual({ code: 'NOT_FOUND', details: { producerId: 7 } });
+    expect(serverErrorOf(new Error('wrapped', { cause: answer }))).toEqual({ code: 'NOT_FOUND', details: { producerId: 7 } });
+  });
+
+  it('answers no details for a missing or unreadable header, and nothing without the server code', () => {
+    expect(serverErrorOf(new ConnectError('x', Code.NotFound, { 'partq-error-code': 'NOT_FOUND', 'partq-error-details': '{oops' }))).toEqual({ code: 'NOT_FOUND', details: {} });
+    expect(serverErrorOf(new ConnectError('x', Code.NotFound, { 'partq-error-code': 'NOT_FOUND', 'partq-error-details': '[1]' }))).toEqual({ code: 'NOT_FOUND', details: {} });
+    expect(serverErrorOf(new ConnectError('x', Code.Unavailable))).toBeUndefined();
+    expect(serverErrorOf(new Error('plain'))).toBeUndefined();
   });
 });

@@ -4,6 +4,26 @@ import { isNetworkFailure } from './network-failure.js';
 
 /** Response metadata key in which the partq server names the error exactly. */
 export const ERROR_CODE_HEADER = 'partq-error-code';
+/** Response metadata key in which the partq server adds what the error is about, as a JSON object. */
+export const ERROR_DETAILS_HEADER = 'partq-error-details';
+
+/**
+ * The server's code and details of what an RPC call threw (or of the ConnectError a client error
+ * was made from), when it was the server's answer.
+ */
+export function serverErrorOf(error: unknown): { code: string; details: Record<string, unknown> } | undefined {
+  if (!(error instanceof ConnectError)) return error instanceof Error && error.cause !== undefined ? serverErrorOf(error.cause) : undefined;
+  const code = error.metadata.get(ERROR_CODE_HEADER);
+  if (code === null) return undefined;
+  let details: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(error.metadata.get(ERROR_DETAILS_HEADER) ?? '{}');
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) details = parsed as Record<string, unknown>;
+  } catch {
+    // Details are a courtesy: an unreadable header is no details.
+  }
+  return { code, details };
+}
 
 /**
  * The server's codes (see the partq error catalogue) as the clients report them. The server speaks a

@@ -2,8 +2,9 @@ import { Acks } from '@partq/client-core';
 import { Accumulator } from './accumulator.js';
 import { MESSAGE_OVERHEAD_BYTES, type Batch, type BatchTarget } from './batch.js';
 import { PendingSend } from './pending-send.js';
+import { batchTarget } from '../../test/batch-target.js';
 
-const target: BatchTarget = { topic: 't', producerId: 1, acks: Acks.UNSPECIFIED };
+const target: BatchTarget = batchTarget();
 
 function entry(owner: PendingSend, index: number, bytes = 10) {
   return { message: { payload: new Uint8Array(bytes) }, owner, index };

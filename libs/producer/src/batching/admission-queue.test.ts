@@ -3,6 +3,7 @@ import { AdmissionQueue, type QueuedSend } from './admission-queue.js';
 import { Batch } from './batch.js';
 import { Dispatcher } from './dispatcher.js';
 import { PendingSend } from './pending-send.js';
+import { batchTarget } from '../../test/batch-target.js';
 
 interface NamedSend extends QueuedSend {
   name: string;
@@ -13,7 +14,7 @@ function oneSlotDispatcher() {
   const finish: Array<() => void> = [];
   const dispatcher = new Dispatcher(1, () => new Promise<void>((resolve) => finish.push(resolve)));
   const enqueueOne = () => {
-    const batch = new Batch({ topic: 't', producerId: 1, acks: Acks.UNSPECIFIED });
+    const batch = new Batch(batchTarget());
     batch.add({ message: { payload: new Uint8Array(1) }, owner: new PendingSend(1), index: 0 });
     dispatcher.enqueue(batch);
   };

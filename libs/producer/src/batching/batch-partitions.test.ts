@@ -3,9 +3,10 @@ import { Batch, entryBytes } from './batch.js';
 import { BatchPartitions } from './batch-partitions.js';
 import { PendingSend } from './pending-send.js';
 import type { OutgoingMessage } from '../message.js';
+import { batchTarget } from '../../test/batch-target.js';
 
 function batchOf(messages: OutgoingMessage[], topic = 't'): Batch {
-  const batch = new Batch({ topic, producerId: 1, acks: Acks.UNSPECIFIED });
+  const batch = new Batch(batchTarget(topic));
   const owner = new PendingSend(messages.length);
   messages.forEach((message, index) => batch.add({ message, owner, index }));
   return batch;

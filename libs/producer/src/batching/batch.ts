@@ -1,6 +1,7 @@
 import type { Acks } from '@partq/client-core';
 import type { ProducerError } from '../errors/producer-error.js';
 import type { OutgoingMessage } from '../message.js';
+import type { Registration } from '../registrations.js';
 import type { PendingSend } from './pending-send.js';
 import type { SendResult } from './send-result.js';
 
@@ -12,6 +13,8 @@ export interface BatchTarget {
   topic: string;
   producerId: number;
   acks: Acks;
+  /** The registration the producer id came from. */
+  registration: Registration;
   /** The topic's partitions, over which batches of keyless messages take turns; unset when the producer id is for one partition. */
   partitionCount?: number;
 }
@@ -39,7 +42,16 @@ export class Batch {
   /** Set once the batch went on the wire: from then on its messages (and sequences) are fixed. */
   sent = false;
 
-  constructor(readonly target: BatchTarget) {}
+  constructor(public target: BatchTarget) {}
+
+  /**
+   * Moves a batch that never landed (its producer id was unknown to the cluster) to another
+   * registration's target, its messages taking that registration's next sequences.
+   */
+  retarget(target: BatchTarget, sequenced: boolean): void {
+    this.target = target;
+    if (sequenced) for (const entry of this.entries) entry.message.sequence = target.registration.sequences.take();
+  }
 
   get count(): number {
     return this.entries.length;

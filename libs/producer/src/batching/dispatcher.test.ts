@@ -2,9 +2,10 @@ import { Acks } from '@partq/client-core';
 import { Batch } from './batch.js';
 import { Dispatcher } from './dispatcher.js';
 import { PendingSend } from './pending-send.js';
+import { batchTarget } from '../../test/batch-target.js';
 
 function batchOf(owner: PendingSend, index = 0): Batch {
-  const batch = new Batch({ topic: 't', producerId: 1, acks: Acks.UNSPECIFIED });
+  const batch = new Batch(batchTarget());
   batch.add({ message: { payload: new Uint8Array(1) }, owner, index });
   return batch;
 }
