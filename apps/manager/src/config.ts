@@ -13,6 +13,13 @@ export const managerConfigSpec = defineConfig({
   syncThreshold: { env: 'PARTQ_SYNC_THRESHOLD', type: 'integer', default: 2000, min: 1, description: 'Pending records on a broker that trigger a sync before the interval' },
   syncMaxRecords: { env: 'PARTQ_SYNC_MAX_RECORDS', type: 'integer', default: 20000, min: 1, description: 'Most records committed to PostgreSQL in one transaction' },
   retentionInterval: { env: 'PARTQ_RETENTION_INTERVAL', type: 'duration', default: 5000, min: 100, description: 'How often retention deletes what every subscriber consumed and what is past a topic\'s time or size limit' },
+  producerExpiry: {
+    env: 'PARTQ_PRODUCER_EXPIRY',
+    type: 'duration',
+    default: '7d',
+    min: 1000,
+    description: 'A producer that produces nothing this long is removed (@partq/producer registers again by itself)',
+  },
   consumerExpiry: {
     env: 'PARTQ_CONSUMER_EXPIRY',
     type: 'duration',

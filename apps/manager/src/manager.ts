@@ -17,7 +17,7 @@ import { ClusterState } from './state/cluster-state.js';
 import { MessageStore } from './store/message-store.js';
 import { MetadataStore } from './store/metadata-store.js';
 import { RetentionTask } from './retention/retention-task.js';
-import { ConsumerExpiry } from './membership/consumer-expiry.js';
+import { ClientExpiry } from './membership/client-expiry.js';
 import { BrokerSync } from './sync/broker-sync.js';
 import { recoverLogs } from './txlog/recover-logs.js';
 import { TransactionLog } from './txlog/transaction-log.js';
@@ -213,19 +213,21 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     config.retentionInterval,
   );
 
-  const consumerExpiry = new ConsumerExpiry(
-    store,
-    state,
-    lock,
-    logger,
-    new Counter({ name: 'partq_manager_expired_consumers_total', help: 'Consumers removed after PARTQ_CONSUMER_EXPIRY without a consume call', registers: [registry] }),
-    config.consumerExpiry,
-  );
+  const expiredClients = new Counter({
+    name: 'partq_manager_expired_clients_total',
+    help: 'Producers and consumers removed after PARTQ_PRODUCER_EXPIRY / PARTQ_CONSUMER_EXPIRY without activity',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const clientExpiries = [
+    new ClientExpiry(store, state, lock, logger, { kind: 'producer', expiryMs: config.producerExpiry, expired: expiredClients }),
+    new ClientExpiry(store, state, lock, logger, { kind: 'consumer', expiryMs: config.consumerExpiry, expired: expiredClients }),
+  ];
 
   brokerRegistry.start();
   replicaRegistry.start();
   retention.start();
-  consumerExpiry.start();
+  for (const expiry of clientExpiries) expiry.start();
   await assigner.reassignOrphans().catch((error: unknown) => logger.warn({ err: error }, 'initial reassignment failed'));
 
   return {
@@ -236,7 +238,7 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     },
     async stop() {
       retention.stop();
-      consumerExpiry.stop();
+      for (const expiry of clientExpiries) expiry.stop();
       brokerRegistry.stop();
       replicaRegistry.stop();
       sync.stopAll();

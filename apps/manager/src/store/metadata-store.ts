@@ -162,12 +162,15 @@ export class MetadataStore {
     });
   }
 
-  /** Removes the consumers idle since before `idleBefore`, with their positions, last delivery and health entry; answers their ids. */
-  async expireIdleConsumers(idleBefore: Date): Promise<number[]> {
+  /**
+   * Removes the producers or consumers idle since before `idleBefore` with their health entries (a
+   * consumer's positions and last delivery go with it); answers their ids.
+   */
+  async expireIdleClients(kind: 'producer' | 'consumer', idleBefore: Date): Promise<number[]> {
     return this.db.transaction().execute(async (tx) => {
-      const gone = await tx.deleteFrom('consumers').where('last_activity_at', '<', idleBefore).returning('id').execute();
+      const gone = await tx.deleteFrom(kind === 'producer' ? 'producers' : 'consumers').where('last_activity_at', '<', idleBefore).returning('id').execute();
       const ids = gone.map((row) => row.id);
-      if (ids.length > 0) await tx.deleteFrom('health_checks').where('kind', '=', 'consumer').where('entity_id', 'in', ids).execute();
+      if (ids.length > 0) await tx.deleteFrom('health_checks').where('kind', '=', kind).where('entity_id', 'in', ids).execute();
       return ids;
     });
   }

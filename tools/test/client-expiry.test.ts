@@ -4,8 +4,9 @@ import { RestClient } from './support/rest-client.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
 import { waitFor } from './support/wait-for.js';
 
-// A consumer registered once and abandoned, on a real cluster: after the manager's consumer expiry
-// it is gone, so it no longer holds back retention for the consumer that keeps reading.
+// Clients registered and left idle, on a real cluster: after the manager's expiry a consumer is
+// gone, so it no longer holds back retention for the consumer that keeps reading, and a producer is
+// gone too: @partq/producer registers again by itself, a REST producer is told NOT_FOUND.
 jest.setTimeout(120_000);
 
 /** The records of a partition retention always keeps (the brokers' idempotence window). */
@@ -21,7 +22,7 @@ beforeAll(async () => {
   cluster = await startTestCluster({
     brokers: 1,
     replicas: 1,
-    env: { manager: { PARTQ_CONSUMER_EXPIRY: '3s', PARTQ_RETENTION_INTERVAL: '200ms' } },
+    env: { manager: { PARTQ_CONSUMER_EXPIRY: '3s', PARTQ_PRODUCER_EXPIRY: '3s', PARTQ_RETENTION_INTERVAL: '200ms' } },
   });
   rest = new RestClient(cluster.gatewayUrl);
   producer = new Producer({ urls: [cluster.gatewayUrl] });
@@ -50,7 +51,8 @@ test('an abandoned consumer is removed after the expiry and stops holding back r
     read += (await reader.poll('expiring', { maxMessages: 1000 })).length;
     const start = await startOffset();
     expect(start).toBeLessThanOrEqual(COUNT - KEEP_LAST);
-    return start === COUNT - KEEP_LAST ? start : undefined;
+    // The client may hold a delivered batch it has not handed out yet: read on until all came.
+    return start === COUNT - KEEP_LAST && read === COUNT ? start : undefined;
   });
   expect(read).toBe(COUNT);
 
@@ -64,4 +66,29 @@ test('an abandoned consumer is removed after the expiry and stops holding back r
   await producer.send('expiring', 'after');
   const next = await waitFor('the next message', async () => (await reader.poll('expiring')).at(0));
   expect(next.text()).toBe('after');
+});
+
+test('an idle producer is removed after the expiry: the npm client registers again by itself, a REST producer hears NOT_FOUND', async () => {
+  expect((await rest.createTopic('idle-producers', 1)).status).toBe(201);
+  const restProducer = await rest.registerProducer('idle-producers');
+  const client = new Producer({ urls: [cluster.gatewayUrl] });
+  try {
+    const first = await client.register('idle-producers');
+    expect(await client.send('idle-producers', 'before')).toEqual({ partition: 0, offset: 0 });
+    await waitFor('the idle producers removed', async () => {
+      const health = await rest.get('/health');
+      const ids = (health.body.producers as { producer_id: number }[]).map((p) => p.producer_id);
+      return ids.includes(first) || ids.includes(restProducer) ? undefined : true;
+    });
+
+    expect(await client.send('idle-producers', ['after', 'again'])).toEqual([
+      { partition: 0, offset: 1 },
+      { partition: 0, offset: 2 },
+    ]);
+    const gone = await rest.produce('idle-producers', restProducer, 'late');
+    expect(gone.status).toBe(404);
+    expect(gone.body).toMatchObject({ status: 'failure', code: 'NOT_FOUND' });
+  } finally {
+    await client.close();
+  }
 });
