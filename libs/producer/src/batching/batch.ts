@@ -39,7 +39,7 @@ export function batchKey(target: BatchTarget): string {
 export class Batch {
   readonly entries: BatchEntry[] = [];
   bytes = 0;
-  /** Set once the batch went on the wire: from then on its messages (and sequences) are fixed. */
+  /** Set once the batch went on the wire: from then on its messages (and sequences) are fixed, unless it is retargeted. */
   sent = false;
 
   constructor(public target: BatchTarget) {}
