@@ -60,7 +60,7 @@ export const REST_ROUTE_NOTES: Readonly<Record<string, RouteNote>> = {
   'PATCH /admin/topics/:topic_name': {
     summary: "Change a topic's time and size limits",
     description:
-      '`retention_ms` / `retention_bytes`: a whole number from 1 sets the limit, `null` removes it, a limit left out stays as it is. ' +
+      '`retention_ms` / `retention_bytes` (at least one): a whole number from 1 sets the limit, `null` removes it, a limit left out stays as it is. ' +
       `What a smaller limit leaves out is deleted at the manager's next retention pass. ${ADMIN}`,
     adminToken: true,
   },

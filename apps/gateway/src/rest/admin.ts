@@ -118,7 +118,6 @@ export const adminRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
             retention_ms: retentionLimitSchema('The new time limit in ms; null removes it', { nullable: true }),
             retention_bytes: retentionLimitSchema('The new size limit per partition in bytes; null removes it', { nullable: true }),
           },
-          anyOf: [{ required: ['retention_ms'] }, { required: ['retention_bytes'] }],
         },
         response: { 200: topicLimitsAnswer },
       },
