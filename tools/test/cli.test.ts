@@ -84,8 +84,13 @@ test('topics create and list', async () => {
 
   const limited = await partq(['topics', 'create', 'cli-limited', '--retention-ms', '86400000', '--retention-bytes', '1000000000']);
   expect(limited).toMatchObject({ code: 0, stdout: 'created topic cli-limited\n' });
-  const described = (await (await fetch(`${cluster.gatewayUrl}/topics/partitions?topic_name=cli-limited`)).json()) as { topic: unknown };
-  expect(described.topic).toMatchObject({ retention_ms: 86_400_000, retention_bytes: 1_000_000_000 });
+  const describe = await partq(['topics', 'describe', 'cli-limited']);
+  expect(describe.code).toBe(0);
+  const described = JSON.parse(describe.stdout) as { topic: unknown; partitions: unknown[] };
+  expect(described.topic).toMatchObject({ name: 'cli-limited', retention_ms: 86_400_000, retention_bytes: 1_000_000_000 });
+  expect(described.partitions).toHaveLength(3);
+  expect(described.partitions[0]).toMatchObject({ partition_id: 0, start_offset: 0, end_offset: 0, stored_bytes: 0 });
+  expect(await partq(['topics', 'describe', 'no-such-topic'])).toMatchObject({ code: 1 });
 });
 
 test('produce 1000 lines from a file, size, then consume them back as JSON lines', async () => {

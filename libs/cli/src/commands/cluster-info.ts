@@ -1,11 +1,5 @@
-import { getJson } from '../gateway-rest.js';
-import type { Command, CommandContext } from './command.js';
-
-/** Prints a REST resource of the gateway as indented JSON. */
-async function printResource({ gateway, io, out }: CommandContext, path: string): Promise<void> {
-  const answer = await getJson(gateway.urls[0]!, path, {}, { signal: io.signal, timeoutMs: gateway.timeoutMs });
-  await out.line(JSON.stringify(answer, null, 2));
-}
+import type { Command } from './command.js';
+import { printResource } from './print-resource.js';
 
 export const brokers: Command = {
   words: ['brokers'],

@@ -2,6 +2,7 @@ import { Producer } from '@partq/producer';
 import { integerOption } from '../args.js';
 import { clientOptions } from './client-options.js';
 import type { Command } from './command.js';
+import { printResource } from './print-resource.js';
 
 export const topicsList: Command = {
   words: ['topics', 'list'],
@@ -14,6 +15,19 @@ export const topicsList: Command = {
     const topics = await producer.listTopics({ signal: io.signal });
     for (const topic of [...topics].sort()) await out.line(topic);
   },
+};
+
+export const topicsDescribe: Command = {
+  words: ['topics', 'describe'],
+  arguments: ['<name>'],
+  options: [],
+  summary: "a topic's settings and partitions (JSON)",
+  details: [
+    "Prints the gateway's GET /topics/partitions: the topic's partition count, default acks and",
+    'time and size limits (null: none), and per partition its owner, first retained offset, end',
+    'offset and the bytes of records the Central DB holds.',
+  ].join('\n'),
+  run: (context) => printResource(context, 'topics/partitions', { topic_name: (context.args as [string])[0] }),
 };
 
 export const topicsCreate: Command = {
