@@ -1,6 +1,5 @@
 import type { Client } from '@connectrpc/connect';
-import { partitionKey, type MetadataView } from '@partq/cluster';
-import { isValidRetentionLimit } from '@partq/partition';
+import { assertRetentionLimit, partitionKey, type MetadataView } from '@partq/cluster';
 import { Acks, type ManagerService, type Partition, type Topic } from '@partq/proto';
 import { PartqError } from '@partq/runtime';
 import type { Logger } from 'pino';
@@ -41,12 +40,6 @@ export interface TopicSettings {
   retentionMs?: bigint;
   /** Keep at most this many bytes of records per partition, consumed or not. */
   retentionBytes?: bigint;
-}
-
-function assertRetentionLimit(value: bigint | undefined, field: 'retention_ms' | 'retention_bytes'): void {
-  if (value !== undefined && !isValidRetentionLimit(value)) {
-    throw new PartqError('INVALID_ARGUMENT', `${field} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`, { [field]: String(value) });
-  }
 }
 
 /** Topic creation and listing, and where each partition of a topic stands. */

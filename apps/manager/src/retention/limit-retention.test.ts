@@ -1,8 +1,15 @@
 import { useMigratedDatabase } from '../../test/migrated-database.js';
-import { applyLimitRetention, judgeLimits, moveLimitedStarts } from './limit-retention.js';
+import type { Database } from '@partq/schema';
+import type { Kysely } from 'kysely';
+import { judgeLimits, moveLimitedStarts } from './limit-retention.js';
 
 const testDb = useMigratedDatabase();
 const NOW = 1_764_000_000_000;
+
+/** A retention pass's limits, judged and applied at once. */
+async function applyLimitRetention(db: Kysely<Database>, options: { now: number; keepLast: number }) {
+  return moveLimitedStarts(db, await judgeLimits(db, options));
+}
 
 /** A topic of one partition holding `rows` runs of ten records [10i, 10i+10), each `bytes` long and appended `agesMs[i]` before NOW. */
 async function topicWithRows(name: string, limits: { retention_ms?: number; retention_bytes?: number }, agesMs: number[], bytes = 100) {

@@ -3,17 +3,6 @@ import { sql, type Kysely } from 'kysely';
 import { IDEMPOTENCE_WINDOW_RECORDS } from './consumption-retention.js';
 import { deleteBelowStart, type MovedStart } from './delete-below-start.js';
 
-/** A partition of a topic with a time or size limit, as the limits judge it. */
-interface LimitedPartition {
-  topic_id: number;
-  partition_id: number;
-  log_start_offset: number;
-  high_watermark: number;
-  stored_bytes: number;
-  retention_ms: number | null;
-  retention_bytes: number | null;
-}
-
 /**
  * A topic's time and size limits (`retention_ms`, `retention_bytes`), applied whether or not
  * consumers read the records, as Kafka applies `retention.ms` and `retention.bytes`: a consumer
@@ -25,12 +14,19 @@ interface LimitedPartition {
  * whatever the limits: a broker taking a partition over learns the producers' committed sequences
  * from them (as Kafka never deletes its active segment). Only committed records are deleted.
  * Each judgement reads just the rows it deletes and the one after: the primary key's range.
+ * The retention task judges (judgeLimits) before taking the metadata lock and moves the starts
+ * (moveLimitedStarts) under it.
  */
-export async function applyLimitRetention(
-  db: Kysely<Database>,
-  options: { now?: number; keepLast?: number } = {},
-): Promise<{ partitions: PartitionRow[]; deleted: number }> {
-  return moveLimitedStarts(db, await judgeLimits(db, options));
+
+/** A partition of a topic with a time or size limit, as the limits judge it. */
+interface LimitedPartition {
+  topic_id: number;
+  partition_id: number;
+  log_start_offset: number;
+  high_watermark: number;
+  stored_bytes: number;
+  retention_ms: number | null;
+  retention_bytes: number | null;
 }
 
 /** Where a partition's log start should move under its topic's limits, and the limits judged on. */

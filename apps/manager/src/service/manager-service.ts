@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import { isValidRetentionLimit, isValidTopicName } from '@partq/partition';
+import { assertRetentionLimit } from '@partq/cluster';
+import { isValidTopicName } from '@partq/partition';
 import {
   Acks,
   HealthEntrySchema,
@@ -50,11 +51,8 @@ interface RetentionLimits {
 }
 
 function retentionLimit(value: bigint | undefined, field: 'retention_ms' | 'retention_bytes'): number | null {
-  if (value === undefined) return null;
-  if (!isValidRetentionLimit(value)) {
-    throw new PartqError('INVALID_ARGUMENT', `${field} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`, { [field]: String(value) });
-  }
-  return Number(value);
+  assertRetentionLimit(value, field);
+  return value === undefined ? null : Number(value);
 }
 
 export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<typeof ManagerService> {
