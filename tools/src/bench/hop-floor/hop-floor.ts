@@ -169,9 +169,12 @@ async function exchange(x: Exchange): Promise<{ received: number; seconds: numbe
       for (const end = ackedCount + decodeAck(frame); ackedCount < end; ackedCount++) x.acked.record(now - x.sentAt[ackedCount]!);
     }
   });
+  // The drain timer starts at the last send (below), so a run longer than DRAIN_MS is not cut short.
+  let drain: NodeJS.Timeout | undefined;
+  let finish: () => void = () => undefined;
   const arrived = new Promise<void>((resolve) => {
+    finish = resolve;
     const deliveries = new FrameReader();
-    const drain = setTimeout(resolve, DRAIN_MS);
     x.consumer.on('data', (chunk: Buffer) => {
       const now = performance.now();
       for (const frame of deliveries.push(chunk)) {
@@ -202,6 +205,7 @@ async function exchange(x: Exchange): Promise<{ received: number; seconds: numbe
     if (batch.length > 0 && !socketError) x.producer.write(encodeFrames(batch));
     await new Promise((resolve) => setTimeout(resolve, TICK_MS));
   }
+  if (received < x.total) drain = setTimeout(finish, DRAIN_MS);
   await arrived;
   return { received, seconds: (performance.now() - started) / 1000, socketError };
 }
