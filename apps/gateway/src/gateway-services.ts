@@ -17,4 +17,6 @@ export interface GatewayServices {
   health: HealthReport;
   admin: ClusterAdmin;
   adminToken: AdminToken;
+  /** Aborts when the gateway begins to stop: streams that never end by themselves (SendStream) end then. */
+  stopping: AbortSignal;
 }

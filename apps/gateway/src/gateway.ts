@@ -77,8 +77,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const lookup = new MetadataLookup(view, refresher);
   const gate = new ReadinessGate(view, options.metadataWaitMs);
 
+  const shutdown = new AbortController();
   const services: GatewayServices = {
     view,
+    stopping: shutdown.signal,
     topics: new TopicAdmin({ manager, view, lookup, endOffsets: new EndOffsetReader(view, brokers), logger }),
     registrations: new Registrations({ manager, view, lookup }),
     producer: new ProducerRouter({
@@ -123,7 +125,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       logger,
       registry,
       bodyLimitBytes: config.batchBodyLimit,
-      routes: connectRoutes(services, logger),
+      routes: connectRoutes(services, logger, registry),
       interceptors: [readinessInterceptor(gate)],
       ready: () => view.ready,
       configure: async (app) => {
@@ -143,8 +145,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      // Consume streams never end by themselves: end them first, so the server does not wait out its grace period.
+      // Consume and send streams never end by themselves: end them first, so the server does not wait out its grace period.
       services.reads.endStreams();
+      shutdown.abort();
       await server.close();
       await watcher.stop();
       await activity.stop();

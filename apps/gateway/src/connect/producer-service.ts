@@ -1,11 +1,22 @@
 import type { ServiceImpl } from '@connectrpc/connect';
-import { decodeSendMessageBatch, WireFormatError, type ProducerService, type SendRequest } from '@partq/proto';
-import { PartqError } from '@partq/runtime';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { decodeSendMessageBatch, WireFormatError, type ProducerService, type SendRequest, type SendResponseSchema } from '@partq/proto';
+import { answerMultiplexedCalls, PartqError, type MultiplexedCallsOptions } from '@partq/runtime';
+
+/** What the Send calls of a SendStream tell: their failures (to log) and their outcomes (to count). */
+export type SendCallObservers = Pick<MultiplexedCallsOptions, 'onError' | 'onAnswered'>;
 import type { GatewayServices } from '../gateway-services.js';
 import type { OutgoingMessage } from '../produce/outgoing-message.js';
 
+/**
+ * Send calls one SendStream runs at once. @partq/producer keeps a few in flight (maxInFlight, 8 by
+ * default) per connection; a client that sends more waits, as its stream is read no further.
+ */
+const SEND_STREAM_CALLS_IN_FLIGHT = 64;
+
 /** ProducerService (client.proto): the same calls as the REST producer and topic routes. */
-export function producerServiceImpl(services: GatewayServices): ServiceImpl<typeof ProducerService> {
+export function producerServiceImpl(services: GatewayServices, sendCalls: SendCallObservers = {}): ServiceImpl<typeof ProducerService> {
+  const send = (request: SendRequest): Promise<MessageInitShape<typeof SendResponseSchema>> => sendBatch(services, request);
   return {
     async createTopic(request) {
       const { topic } = await services.topics.create(request.name, {
@@ -25,29 +36,37 @@ export function producerServiceImpl(services: GatewayServices): ServiceImpl<type
       const { producer, topic } = await services.registrations.registerProducer(request.topic, request.partitionId);
       return { producerId: producer.id, partitionCount: topic.partitionCount };
     },
-    async send(request) {
-      // @partq/producer sends messages_data (hand-encoded) and gets the packed answer; other clients
-      // send SendMessage objects and get a SendResult each.
-      const packed = request.messages.length === 0 && request.messagesData.byteLength > 0;
-      const results = await services.producer.produce({
-        topic: request.topic,
-        producerId: request.producerId,
-        acks: request.acks,
-        messages: packed ? packedMessages(request) : request.messages.map((message) => ({
-          payload: message.payload,
-          key: message.key,
-          partitionId: message.partitionId,
-          sequence: message.sequence,
-        })),
-      });
-      if (!packed) return { results };
-      const duplicateIndexes: number[] = [];
-      results.forEach((result, index) => {
-        if (result.duplicate) duplicateIndexes.push(index);
-      });
-      return { partitionIds: results.map((result) => result.partitionId), offsets: results.map((result) => result.offset), duplicateIndexes };
+    send(request) {
+      return send(request);
+    },
+    sendStream(calls) {
+      return answerMultiplexedCalls(calls, send, { ...sendCalls, maxInFlight: SEND_STREAM_CALLS_IN_FLIGHT, stop: services.stopping });
     },
   };
+}
+
+/** One Send: its messages placed and acknowledged per `acks`. */
+async function sendBatch(services: GatewayServices, request: SendRequest): Promise<MessageInitShape<typeof SendResponseSchema>> {
+  // @partq/producer sends messages_data (hand-encoded) and gets the packed answer; other clients
+  // send SendMessage objects and get a SendResult each.
+  const packed = request.messages.length === 0 && request.messagesData.byteLength > 0;
+  const results = await services.producer.produce({
+    topic: request.topic,
+    producerId: request.producerId,
+    acks: request.acks,
+    messages: packed ? packedMessages(request) : request.messages.map((message) => ({
+      payload: message.payload,
+      key: message.key,
+      partitionId: message.partitionId,
+      sequence: message.sequence,
+    })),
+  });
+  if (!packed) return { results };
+  const duplicateIndexes: number[] = [];
+  results.forEach((result, index) => {
+    if (result.duplicate) duplicateIndexes.push(index);
+  });
+  return { partitionIds: results.map((result) => result.partitionId), offsets: results.map((result) => result.offset), duplicateIndexes };
 }
 
 function packedMessages(request: SendRequest): OutgoingMessage[] {

@@ -5,3 +5,11 @@ export {
   type ServiceServerOptions,
 } from './start-service-server.js';
 export { partqHttpErrorHandler, toHttpError, type HttpErrorBody } from './http-error-handler.js';
+export {
+  answerMultiplexedCalls,
+  callFailureOf,
+  type CallFailureShape,
+  type MultiplexedAnswer,
+  type MultiplexedCall,
+  type MultiplexedCallsOptions,
+} from './multiplexed-calls.js';

@@ -8,7 +8,7 @@ import type { HealthEntry, PartitionMove } from "./manager_pb.js";
 import { file_partq_v1_manager } from "./manager_pb.js";
 import type { ConsumedMessage, PartitionSize } from "./replica_pb.js";
 import { file_partq_v1_replica } from "./replica_pb.js";
-import type { Acks, Broker, Partition, PartitionOffset, Topic } from "./types_pb.js";
+import type { Acks, Broker, CallFailure, Partition, PartitionOffset, Topic } from "./types_pb.js";
 import { file_partq_v1_types } from "./types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/client.proto.
  */
 export const file_partq_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJ0cS92MS9jbGllbnQucHJvdG8SCHBhcnRxLnYxIskBCiFQcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1JlcXVlc3QSDAoEbmFtZRgBIAEoCRISCgpwYXJ0aXRpb25zGAIgASgFEiQKDGRlZmF1bHRfYWNrcxgDIAEoDjIOLnBhcnRxLnYxLkFja3MSGQoMcmV0ZW50aW9uX21zGAQgASgDSACIAQESHAoPcmV0ZW50aW9uX2J5dGVzGAUgASgDSAGIAQFCDwoNX3JldGVudGlvbl9tc0ISChBfcmV0ZW50aW9uX2J5dGVzIkQKIlByb2R1Y2VyU2VydmljZUNyZWF0ZVRvcGljUmVzcG9uc2USHgoFdG9waWMYASABKAsyDy5wYXJ0cS52MS5Ub3BpYyIiCiBQcm9kdWNlclNlcnZpY2VMaXN0VG9waWNzUmVxdWVzdCIzCiFQcm9kdWNlclNlcnZpY2VMaXN0VG9waWNzUmVzcG9uc2USDgoGdG9waWNzGAEgAygJIlsKHlByb2R1Y2VyU2VydmljZVJlZ2lzdGVyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBAUIPCg1fcGFydGl0aW9uX2lkIk8KH1Byb2R1Y2VyU2VydmljZVJlZ2lzdGVyUmVzcG9uc2USEwoLcHJvZHVjZXJfaWQYASABKAUSFwoPcGFydGl0aW9uX2NvdW50GAIgASgFIogBCgtTZW5kTWVzc2FnZRIPCgdwYXlsb2FkGAEgASgMEhAKA2tleRgCIAEoDEgAiAEBEhkKDHBhcnRpdGlvbl9pZBgDIAEoBUgBiAEBEhUKCHNlcXVlbmNlGAQgASgDSAKIAQFCBgoEX2tleUIPCg1fcGFydGl0aW9uX2lkQgsKCV9zZXF1ZW5jZSI7ChBTZW5kTWVzc2FnZUJhdGNoEicKCG1lc3NhZ2VzGAEgAygLMhUucGFydHEudjEuU2VuZE1lc3NhZ2UijwEKC1NlbmRSZXF1ZXN0Eg0KBXRvcGljGAEgASgJEhMKC3Byb2R1Y2VyX2lkGAIgASgFEicKCG1lc3NhZ2VzGAMgAygLMhUucGFydHEudjEuU2VuZE1lc3NhZ2USHAoEYWNrcxgEIAEoDjIOLnBhcnRxLnYxLkFja3MSFQoNbWVzc2FnZXNfZGF0YRgFIAEoDCJFCgpTZW5kUmVzdWx0EhQKDHBhcnRpdGlvbl9pZBgBIAEoBRIOCgZvZmZzZXQYAiABKAMSEQoJZHVwbGljYXRlGAMgASgIIngKDFNlbmRSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQucGFydHEudjEuU2VuZFJlc3VsdBIVCg1wYXJ0aXRpb25faWRzGAIgAygFEg8KB29mZnNldHMYAyADKAMSGQoRZHVwbGljYXRlX2luZGV4ZXMYBCADKAUiIgogQ29uc3VtZXJTZXJ2aWNlTGlzdFRvcGljc1JlcXVlc3QiMwohQ29uc3VtZXJTZXJ2aWNlTGlzdFRvcGljc1Jlc3BvbnNlEg4KBnRvcGljcxgBIAMoCSJyCh5Db25zdW1lclNlcnZpY2VSZWdpc3RlclJlcXVlc3QSDQoFdG9waWMYASABKAkSGQoMcGFydGl0aW9uX2lkGAIgASgFSACIAQESFQoNZnJvbV9lYXJsaWVzdBgDIAEoCEIPCg1fcGFydGl0aW9uX2lkIjYKH0NvbnN1bWVyU2VydmljZVJlZ2lzdGVyUmVzcG9uc2USEwoLY29uc3VtZXJfaWQYASABKAUiigEKDkRlcXVldWVSZXF1ZXN0Eg0KBXRvcGljGAEgASgJEhMKC2NvbnN1bWVyX2lkGAIgASgFEhkKDHBhcnRpdGlvbl9pZBgDIAEoBUgAiAEBEhQKDG1heF9tZXNzYWdlcxgEIAEoBRISCgpyZXF1ZXN0X2lkGAUgASgJQg8KDV9wYXJ0aXRpb25faWQiPgoPRGVxdWV1ZVJlc3BvbnNlEisKCG1lc3NhZ2VzGAEgAygLMhkucGFydHEudjEuQ29uc3VtZWRNZXNzYWdlIsMBCh1Db25zdW1lclNlcnZpY2VDb25zdW1lUmVxdWVzdBINCgV0b3BpYxgBIAEoCRITCgtjb25zdW1lcl9pZBgCIAEoBRIZCgxwYXJ0aXRpb25faWQYAyABKAVIAIgBARIUCgxtYXhfbWVzc2FnZXMYBCABKAUSEQoJc3RyZWFtX2lkGAUgASgJEikKBnJlc3VtZRgGIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldEIPCg1fcGFydGl0aW9uX2lkIk0KHkNvbnN1bWVyU2VydmljZUNvbnN1bWVSZXNwb25zZRIrCghtZXNzYWdlcxgBIAMoCzIZLnBhcnRxLnYxLkNvbnN1bWVkTWVzc2FnZSJ/Ch1Db25zdW1lclNlcnZpY2VSZWxlYXNlUmVxdWVzdBINCgV0b3BpYxgBIAEoCRITCgtjb25zdW1lcl9pZBgCIAEoBRIRCglzdHJlYW1faWQYAyABKAkSJwoEbmV4dBgEIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldCIgCh5Db25zdW1lclNlcnZpY2VSZWxlYXNlUmVzcG9uc2UiQAoaQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAUiWAobQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlc3BvbnNlEgwKBHNpemUYASABKAMSKwoKcGFydGl0aW9ucxgCIAMoCzIXLnBhcnRxLnYxLlBhcnRpdGlvblNpemUiFAoSTGlzdEJyb2tlcnNSZXF1ZXN0Il0KEEJyb2tlclBhcnRpdGlvbnMSIAoGYnJva2VyGAEgASgLMhAucGFydHEudjEuQnJva2VyEicKCnBhcnRpdGlvbnMYAiADKAsyEy5wYXJ0cS52MS5QYXJ0aXRpb24iQgoTTGlzdEJyb2tlcnNSZXNwb25zZRIrCgdicm9rZXJzGAEgAygLMhoucGFydHEudjEuQnJva2VyUGFydGl0aW9ucyIzCh5BZG1pblNlcnZpY2VEcmFpbkJyb2tlclJlcXVlc3QSEQoJYnJva2VyX2lkGAEgASgFIkkKH0FkbWluU2VydmljZURyYWluQnJva2VyUmVzcG9uc2USJgoFbW92ZXMYASADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25Nb3ZlIh4KHEFkbWluU2VydmljZVJlYmFsYW5jZVJlcXVlc3QiRwodQWRtaW5TZXJ2aWNlUmViYWxhbmNlUmVzcG9uc2USJgoFbW92ZXMYASADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25Nb3ZlIh4KHEFkbWluU2VydmljZUdldEhlYWx0aFJlcXVlc3QiRwodQWRtaW5TZXJ2aWNlR2V0SGVhbHRoUmVzcG9uc2USJgoHZW50cmllcxgBIAMoCzIVLnBhcnRxLnYxLkhlYWx0aEVudHJ5MvoCCg9Qcm9kdWNlclNlcnZpY2USaAoLQ3JlYXRlVG9waWMSKy5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1JlcXVlc3QaLC5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1Jlc3BvbnNlEmUKCkxpc3RUb3BpY3MSKi5wYXJ0cS52MS5Qcm9kdWNlclNlcnZpY2VMaXN0VG9waWNzUmVxdWVzdBorLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZUxpc3RUb3BpY3NSZXNwb25zZRJfCghSZWdpc3RlchIoLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZVJlZ2lzdGVyUmVxdWVzdBopLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZVJlZ2lzdGVyUmVzcG9uc2USNQoEU2VuZBIVLnBhcnRxLnYxLlNlbmRSZXF1ZXN0GhYucGFydHEudjEuU2VuZFJlc3BvbnNlMqwECg9Db25zdW1lclNlcnZpY2USZQoKTGlzdFRvcGljcxIqLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZUxpc3RUb3BpY3NSZXF1ZXN0GisucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlTGlzdFRvcGljc1Jlc3BvbnNlEl8KCFJlZ2lzdGVyEigucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlUmVnaXN0ZXJSZXF1ZXN0GikucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlUmVnaXN0ZXJSZXNwb25zZRI+CgdEZXF1ZXVlEhgucGFydHEudjEuRGVxdWV1ZVJlcXVlc3QaGS5wYXJ0cS52MS5EZXF1ZXVlUmVzcG9uc2USXgoHQ29uc3VtZRInLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZUNvbnN1bWVSZXF1ZXN0GigucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlQ29uc3VtZVJlc3BvbnNlMAESXAoHUmVsZWFzZRInLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZVJlbGVhc2VSZXF1ZXN0GigucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlUmVsZWFzZVJlc3BvbnNlElMKBFNpemUSJC5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VTaXplUmVxdWVzdBolLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZVNpemVSZXNwb25zZTL6AgoMQWRtaW5TZXJ2aWNlEkoKC0xpc3RCcm9rZXJzEhwucGFydHEudjEuTGlzdEJyb2tlcnNSZXF1ZXN0Gh0ucGFydHEudjEuTGlzdEJyb2tlcnNSZXNwb25zZRJiCgtEcmFpbkJyb2tlchIoLnBhcnRxLnYxLkFkbWluU2VydmljZURyYWluQnJva2VyUmVxdWVzdBopLnBhcnRxLnYxLkFkbWluU2VydmljZURyYWluQnJva2VyUmVzcG9uc2USXAoJUmViYWxhbmNlEiYucGFydHEudjEuQWRtaW5TZXJ2aWNlUmViYWxhbmNlUmVxdWVzdBonLnBhcnRxLnYxLkFkbWluU2VydmljZVJlYmFsYW5jZVJlc3BvbnNlElwKCUdldEhlYWx0aBImLnBhcnRxLnYxLkFkbWluU2VydmljZUdldEhlYWx0aFJlcXVlc3QaJy5wYXJ0cS52MS5BZG1pblNlcnZpY2VHZXRIZWFsdGhSZXNwb25zZWIGcHJvdG8z", [file_partq_v1_manager, file_partq_v1_replica, file_partq_v1_types]);
+  fileDesc("ChVwYXJ0cS92MS9jbGllbnQucHJvdG8SCHBhcnRxLnYxIskBCiFQcm9kdWNlclNlcnZpY2VDcmVhdGVUb3BpY1JlcXVlc3QSDAoEbmFtZRgBIAEoCRISCgpwYXJ0aXRpb25zGAIgASgFEiQKDGRlZmF1bHRfYWNrcxgDIAEoDjIOLnBhcnRxLnYxLkFja3MSGQoMcmV0ZW50aW9uX21zGAQgASgDSACIAQESHAoPcmV0ZW50aW9uX2J5dGVzGAUgASgDSAGIAQFCDwoNX3JldGVudGlvbl9tc0ISChBfcmV0ZW50aW9uX2J5dGVzIkQKIlByb2R1Y2VyU2VydmljZUNyZWF0ZVRvcGljUmVzcG9uc2USHgoFdG9waWMYASABKAsyDy5wYXJ0cS52MS5Ub3BpYyIiCiBQcm9kdWNlclNlcnZpY2VMaXN0VG9waWNzUmVxdWVzdCIzCiFQcm9kdWNlclNlcnZpY2VMaXN0VG9waWNzUmVzcG9uc2USDgoGdG9waWNzGAEgAygJIlsKHlByb2R1Y2VyU2VydmljZVJlZ2lzdGVyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBAUIPCg1fcGFydGl0aW9uX2lkIk8KH1Byb2R1Y2VyU2VydmljZVJlZ2lzdGVyUmVzcG9uc2USEwoLcHJvZHVjZXJfaWQYASABKAUSFwoPcGFydGl0aW9uX2NvdW50GAIgASgFIogBCgtTZW5kTWVzc2FnZRIPCgdwYXlsb2FkGAEgASgMEhAKA2tleRgCIAEoDEgAiAEBEhkKDHBhcnRpdGlvbl9pZBgDIAEoBUgBiAEBEhUKCHNlcXVlbmNlGAQgASgDSAKIAQFCBgoEX2tleUIPCg1fcGFydGl0aW9uX2lkQgsKCV9zZXF1ZW5jZSI7ChBTZW5kTWVzc2FnZUJhdGNoEicKCG1lc3NhZ2VzGAEgAygLMhUucGFydHEudjEuU2VuZE1lc3NhZ2UijwEKC1NlbmRSZXF1ZXN0Eg0KBXRvcGljGAEgASgJEhMKC3Byb2R1Y2VyX2lkGAIgASgFEicKCG1lc3NhZ2VzGAMgAygLMhUucGFydHEudjEuU2VuZE1lc3NhZ2USHAoEYWNrcxgEIAEoDjIOLnBhcnRxLnYxLkFja3MSFQoNbWVzc2FnZXNfZGF0YRgFIAEoDCJFCgpTZW5kUmVzdWx0EhQKDHBhcnRpdGlvbl9pZBgBIAEoBRIOCgZvZmZzZXQYAiABKAMSEQoJZHVwbGljYXRlGAMgASgIIngKDFNlbmRSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQucGFydHEudjEuU2VuZFJlc3VsdBIVCg1wYXJ0aXRpb25faWRzGAIgAygFEg8KB29mZnNldHMYAyADKAMSGQoRZHVwbGljYXRlX2luZGV4ZXMYBCADKAUiTAoRU2VuZFN0cmVhbVJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoBBImCgdyZXF1ZXN0GAIgASgLMhUucGFydHEudjEuU2VuZFJlcXVlc3QihgEKElNlbmRTdHJlYW1SZXNwb25zZRIPCgdjYWxsX2lkGAEgASgEEioKCHJlc3BvbnNlGAIgASgLMhYucGFydHEudjEuU2VuZFJlc3BvbnNlSAASKAoHZmFpbHVyZRgDIAEoCzIVLnBhcnRxLnYxLkNhbGxGYWlsdXJlSABCCQoHb3V0Y29tZSIiCiBDb25zdW1lclNlcnZpY2VMaXN0VG9waWNzUmVxdWVzdCIzCiFDb25zdW1lclNlcnZpY2VMaXN0VG9waWNzUmVzcG9uc2USDgoGdG9waWNzGAEgAygJInIKHkNvbnN1bWVyU2VydmljZVJlZ2lzdGVyUmVxdWVzdBINCgV0b3BpYxgBIAEoCRIZCgxwYXJ0aXRpb25faWQYAiABKAVIAIgBARIVCg1mcm9tX2VhcmxpZXN0GAMgASgIQg8KDV9wYXJ0aXRpb25faWQiNgofQ29uc3VtZXJTZXJ2aWNlUmVnaXN0ZXJSZXNwb25zZRITCgtjb25zdW1lcl9pZBgBIAEoBSKKAQoORGVxdWV1ZVJlcXVlc3QSDQoFdG9waWMYASABKAkSEwoLY29uc3VtZXJfaWQYAiABKAUSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAlCDwoNX3BhcnRpdGlvbl9pZCI+Cg9EZXF1ZXVlUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5wYXJ0cS52MS5Db25zdW1lZE1lc3NhZ2UiwwEKHUNvbnN1bWVyU2VydmljZUNvbnN1bWVSZXF1ZXN0Eg0KBXRvcGljGAEgASgJEhMKC2NvbnN1bWVyX2lkGAIgASgFEhkKDHBhcnRpdGlvbl9pZBgDIAEoBUgAiAEBEhQKDG1heF9tZXNzYWdlcxgEIAEoBRIRCglzdHJlYW1faWQYBSABKAkSKQoGcmVzdW1lGAYgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0Qg8KDV9wYXJ0aXRpb25faWQiTQoeQ29uc3VtZXJTZXJ2aWNlQ29uc3VtZVJlc3BvbnNlEisKCG1lc3NhZ2VzGAEgAygLMhkucGFydHEudjEuQ29uc3VtZWRNZXNzYWdlIn8KHUNvbnN1bWVyU2VydmljZVJlbGVhc2VSZXF1ZXN0Eg0KBXRvcGljGAEgASgJEhMKC2NvbnN1bWVyX2lkGAIgASgFEhEKCXN0cmVhbV9pZBgDIAEoCRInCgRuZXh0GAQgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0IiAKHkNvbnN1bWVyU2VydmljZVJlbGVhc2VSZXNwb25zZSJAChpDb25zdW1lclNlcnZpY2VTaXplUmVxdWVzdBINCgV0b3BpYxgBIAEoCRITCgtjb25zdW1lcl9pZBgCIAEoBSJYChtDb25zdW1lclNlcnZpY2VTaXplUmVzcG9uc2USDAoEc2l6ZRgBIAEoAxIrCgpwYXJ0aXRpb25zGAIgAygLMhcucGFydHEudjEuUGFydGl0aW9uU2l6ZSIUChJMaXN0QnJva2Vyc1JlcXVlc3QiXQoQQnJva2VyUGFydGl0aW9ucxIgCgZicm9rZXIYASABKAsyEC5wYXJ0cS52MS5Ccm9rZXISJwoKcGFydGl0aW9ucxgCIAMoCzITLnBhcnRxLnYxLlBhcnRpdGlvbiJCChNMaXN0QnJva2Vyc1Jlc3BvbnNlEisKB2Jyb2tlcnMYASADKAsyGi5wYXJ0cS52MS5Ccm9rZXJQYXJ0aXRpb25zIjMKHkFkbWluU2VydmljZURyYWluQnJva2VyUmVxdWVzdBIRCglicm9rZXJfaWQYASABKAUiSQofQWRtaW5TZXJ2aWNlRHJhaW5Ccm9rZXJSZXNwb25zZRImCgVtb3ZlcxgBIAMoCzIXLnBhcnRxLnYxLlBhcnRpdGlvbk1vdmUiHgocQWRtaW5TZXJ2aWNlUmViYWxhbmNlUmVxdWVzdCJHCh1BZG1pblNlcnZpY2VSZWJhbGFuY2VSZXNwb25zZRImCgVtb3ZlcxgBIAMoCzIXLnBhcnRxLnYxLlBhcnRpdGlvbk1vdmUiHgocQWRtaW5TZXJ2aWNlR2V0SGVhbHRoUmVxdWVzdCJHCh1BZG1pblNlcnZpY2VHZXRIZWFsdGhSZXNwb25zZRImCgdlbnRyaWVzGAEgAygLMhUucGFydHEudjEuSGVhbHRoRW50cnkyxwMKD1Byb2R1Y2VyU2VydmljZRJoCgtDcmVhdGVUb3BpYxIrLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZUNyZWF0ZVRvcGljUmVxdWVzdBosLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZUNyZWF0ZVRvcGljUmVzcG9uc2USZQoKTGlzdFRvcGljcxIqLnBhcnRxLnYxLlByb2R1Y2VyU2VydmljZUxpc3RUb3BpY3NSZXF1ZXN0GisucGFydHEudjEuUHJvZHVjZXJTZXJ2aWNlTGlzdFRvcGljc1Jlc3BvbnNlEl8KCFJlZ2lzdGVyEigucGFydHEudjEuUHJvZHVjZXJTZXJ2aWNlUmVnaXN0ZXJSZXF1ZXN0GikucGFydHEudjEuUHJvZHVjZXJTZXJ2aWNlUmVnaXN0ZXJSZXNwb25zZRI1CgRTZW5kEhUucGFydHEudjEuU2VuZFJlcXVlc3QaFi5wYXJ0cS52MS5TZW5kUmVzcG9uc2USSwoKU2VuZFN0cmVhbRIbLnBhcnRxLnYxLlNlbmRTdHJlYW1SZXF1ZXN0GhwucGFydHEudjEuU2VuZFN0cmVhbVJlc3BvbnNlKAEwATKsBAoPQ29uc3VtZXJTZXJ2aWNlEmUKCkxpc3RUb3BpY3MSKi5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VMaXN0VG9waWNzUmVxdWVzdBorLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZUxpc3RUb3BpY3NSZXNwb25zZRJfCghSZWdpc3RlchIoLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZVJlZ2lzdGVyUmVxdWVzdBopLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZVJlZ2lzdGVyUmVzcG9uc2USPgoHRGVxdWV1ZRIYLnBhcnRxLnYxLkRlcXVldWVSZXF1ZXN0GhkucGFydHEudjEuRGVxdWV1ZVJlc3BvbnNlEl4KB0NvbnN1bWUSJy5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VDb25zdW1lUmVxdWVzdBooLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZUNvbnN1bWVSZXNwb25zZTABElwKB1JlbGVhc2USJy5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VSZWxlYXNlUmVxdWVzdBooLnBhcnRxLnYxLkNvbnN1bWVyU2VydmljZVJlbGVhc2VSZXNwb25zZRJTCgRTaXplEiQucGFydHEudjEuQ29uc3VtZXJTZXJ2aWNlU2l6ZVJlcXVlc3QaJS5wYXJ0cS52MS5Db25zdW1lclNlcnZpY2VTaXplUmVzcG9uc2Uy+gIKDEFkbWluU2VydmljZRJKCgtMaXN0QnJva2VycxIcLnBhcnRxLnYxLkxpc3RCcm9rZXJzUmVxdWVzdBodLnBhcnRxLnYxLkxpc3RCcm9rZXJzUmVzcG9uc2USYgoLRHJhaW5Ccm9rZXISKC5wYXJ0cS52MS5BZG1pblNlcnZpY2VEcmFpbkJyb2tlclJlcXVlc3QaKS5wYXJ0cS52MS5BZG1pblNlcnZpY2VEcmFpbkJyb2tlclJlc3BvbnNlElwKCVJlYmFsYW5jZRImLnBhcnRxLnYxLkFkbWluU2VydmljZVJlYmFsYW5jZVJlcXVlc3QaJy5wYXJ0cS52MS5BZG1pblNlcnZpY2VSZWJhbGFuY2VSZXNwb25zZRJcCglHZXRIZWFsdGgSJi5wYXJ0cS52MS5BZG1pblNlcnZpY2VHZXRIZWFsdGhSZXF1ZXN0GicucGFydHEudjEuQWRtaW5TZXJ2aWNlR2V0SGVhbHRoUmVzcG9uc2ViBnByb3RvMw", [file_partq_v1_manager, file_partq_v1_replica, file_partq_v1_types]);
 
 /**
  * @generated from message partq.v1.ProducerServiceCreateTopicRequest
@@ -305,6 +305,66 @@ export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
   messageDesc(file_partq_v1_client, 10);
 
 /**
+ * @generated from message partq.v1.SendStreamRequest
+ */
+export type SendStreamRequest = Message<"partq.v1.SendStreamRequest"> & {
+  /**
+   * Chosen by the client; unique among its calls in flight on the stream.
+   *
+   * @generated from field: uint64 call_id = 1;
+   */
+  callId: bigint;
+
+  /**
+   * @generated from field: partq.v1.SendRequest request = 2;
+   */
+  request?: SendRequest | undefined;
+};
+
+/**
+ * Describes the message partq.v1.SendStreamRequest.
+ * Use `create(SendStreamRequestSchema)` to create a new message.
+ */
+export const SendStreamRequestSchema: GenMessage<SendStreamRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 11);
+
+/**
+ * @generated from message partq.v1.SendStreamResponse
+ */
+export type SendStreamResponse = Message<"partq.v1.SendStreamResponse"> & {
+  /**
+   * @generated from field: uint64 call_id = 1;
+   */
+  callId: bigint;
+
+  /**
+   * @generated from oneof partq.v1.SendStreamResponse.outcome
+   */
+  outcome: {
+    /**
+     * @generated from field: partq.v1.SendResponse response = 2;
+     */
+    value: SendResponse;
+    case: "response";
+  } | {
+    /**
+     * What the call would have failed with as a unary Send.
+     *
+     * @generated from field: partq.v1.CallFailure failure = 3;
+     */
+    value: CallFailure;
+    case: "failure";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message partq.v1.SendStreamResponse.
+ * Use `create(SendStreamResponseSchema)` to create a new message.
+ */
+export const SendStreamResponseSchema: GenMessage<SendStreamResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_client, 12);
+
+/**
  * @generated from message partq.v1.ConsumerServiceListTopicsRequest
  */
 export type ConsumerServiceListTopicsRequest = Message<"partq.v1.ConsumerServiceListTopicsRequest"> & {
@@ -315,7 +375,7 @@ export type ConsumerServiceListTopicsRequest = Message<"partq.v1.ConsumerService
  * Use `create(ConsumerServiceListTopicsRequestSchema)` to create a new message.
  */
 export const ConsumerServiceListTopicsRequestSchema: GenMessage<ConsumerServiceListTopicsRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 11);
+  messageDesc(file_partq_v1_client, 13);
 
 /**
  * @generated from message partq.v1.ConsumerServiceListTopicsResponse
@@ -332,7 +392,7 @@ export type ConsumerServiceListTopicsResponse = Message<"partq.v1.ConsumerServic
  * Use `create(ConsumerServiceListTopicsResponseSchema)` to create a new message.
  */
 export const ConsumerServiceListTopicsResponseSchema: GenMessage<ConsumerServiceListTopicsResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 12);
+  messageDesc(file_partq_v1_client, 14);
 
 /**
  * @generated from message partq.v1.ConsumerServiceRegisterRequest
@@ -359,7 +419,7 @@ export type ConsumerServiceRegisterRequest = Message<"partq.v1.ConsumerServiceRe
  * Use `create(ConsumerServiceRegisterRequestSchema)` to create a new message.
  */
 export const ConsumerServiceRegisterRequestSchema: GenMessage<ConsumerServiceRegisterRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 13);
+  messageDesc(file_partq_v1_client, 15);
 
 /**
  * @generated from message partq.v1.ConsumerServiceRegisterResponse
@@ -376,7 +436,7 @@ export type ConsumerServiceRegisterResponse = Message<"partq.v1.ConsumerServiceR
  * Use `create(ConsumerServiceRegisterResponseSchema)` to create a new message.
  */
 export const ConsumerServiceRegisterResponseSchema: GenMessage<ConsumerServiceRegisterResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 14);
+  messageDesc(file_partq_v1_client, 16);
 
 /**
  * @generated from message partq.v1.DequeueRequest
@@ -415,7 +475,7 @@ export type DequeueRequest = Message<"partq.v1.DequeueRequest"> & {
  * Use `create(DequeueRequestSchema)` to create a new message.
  */
 export const DequeueRequestSchema: GenMessage<DequeueRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 15);
+  messageDesc(file_partq_v1_client, 17);
 
 /**
  * @generated from message partq.v1.DequeueResponse
@@ -432,7 +492,7 @@ export type DequeueResponse = Message<"partq.v1.DequeueResponse"> & {
  * Use `create(DequeueResponseSchema)` to create a new message.
  */
 export const DequeueResponseSchema: GenMessage<DequeueResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 16);
+  messageDesc(file_partq_v1_client, 18);
 
 /**
  * @generated from message partq.v1.ConsumerServiceConsumeRequest
@@ -481,7 +541,7 @@ export type ConsumerServiceConsumeRequest = Message<"partq.v1.ConsumerServiceCon
  * Use `create(ConsumerServiceConsumeRequestSchema)` to create a new message.
  */
 export const ConsumerServiceConsumeRequestSchema: GenMessage<ConsumerServiceConsumeRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 17);
+  messageDesc(file_partq_v1_client, 19);
 
 /**
  * The same on the wire as partq.v1.ConsumeStreamResponse (the gateway relays its replica's bytes as
@@ -503,7 +563,7 @@ export type ConsumerServiceConsumeResponse = Message<"partq.v1.ConsumerServiceCo
  * Use `create(ConsumerServiceConsumeResponseSchema)` to create a new message.
  */
 export const ConsumerServiceConsumeResponseSchema: GenMessage<ConsumerServiceConsumeResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 18);
+  messageDesc(file_partq_v1_client, 20);
 
 /**
  * @generated from message partq.v1.ConsumerServiceReleaseRequest
@@ -537,7 +597,7 @@ export type ConsumerServiceReleaseRequest = Message<"partq.v1.ConsumerServiceRel
  * Use `create(ConsumerServiceReleaseRequestSchema)` to create a new message.
  */
 export const ConsumerServiceReleaseRequestSchema: GenMessage<ConsumerServiceReleaseRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 19);
+  messageDesc(file_partq_v1_client, 21);
 
 /**
  * @generated from message partq.v1.ConsumerServiceReleaseResponse
@@ -550,7 +610,7 @@ export type ConsumerServiceReleaseResponse = Message<"partq.v1.ConsumerServiceRe
  * Use `create(ConsumerServiceReleaseResponseSchema)` to create a new message.
  */
 export const ConsumerServiceReleaseResponseSchema: GenMessage<ConsumerServiceReleaseResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 20);
+  messageDesc(file_partq_v1_client, 22);
 
 /**
  * @generated from message partq.v1.ConsumerServiceSizeRequest
@@ -572,7 +632,7 @@ export type ConsumerServiceSizeRequest = Message<"partq.v1.ConsumerServiceSizeRe
  * Use `create(ConsumerServiceSizeRequestSchema)` to create a new message.
  */
 export const ConsumerServiceSizeRequestSchema: GenMessage<ConsumerServiceSizeRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 21);
+  messageDesc(file_partq_v1_client, 23);
 
 /**
  * @generated from message partq.v1.ConsumerServiceSizeResponse
@@ -594,7 +654,7 @@ export type ConsumerServiceSizeResponse = Message<"partq.v1.ConsumerServiceSizeR
  * Use `create(ConsumerServiceSizeResponseSchema)` to create a new message.
  */
 export const ConsumerServiceSizeResponseSchema: GenMessage<ConsumerServiceSizeResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 22);
+  messageDesc(file_partq_v1_client, 24);
 
 /**
  * @generated from message partq.v1.ListBrokersRequest
@@ -607,7 +667,7 @@ export type ListBrokersRequest = Message<"partq.v1.ListBrokersRequest"> & {
  * Use `create(ListBrokersRequestSchema)` to create a new message.
  */
 export const ListBrokersRequestSchema: GenMessage<ListBrokersRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 23);
+  messageDesc(file_partq_v1_client, 25);
 
 /**
  * @generated from message partq.v1.BrokerPartitions
@@ -629,7 +689,7 @@ export type BrokerPartitions = Message<"partq.v1.BrokerPartitions"> & {
  * Use `create(BrokerPartitionsSchema)` to create a new message.
  */
 export const BrokerPartitionsSchema: GenMessage<BrokerPartitions> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 24);
+  messageDesc(file_partq_v1_client, 26);
 
 /**
  * @generated from message partq.v1.ListBrokersResponse
@@ -646,7 +706,7 @@ export type ListBrokersResponse = Message<"partq.v1.ListBrokersResponse"> & {
  * Use `create(ListBrokersResponseSchema)` to create a new message.
  */
 export const ListBrokersResponseSchema: GenMessage<ListBrokersResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 25);
+  messageDesc(file_partq_v1_client, 27);
 
 /**
  * @generated from message partq.v1.AdminServiceDrainBrokerRequest
@@ -663,7 +723,7 @@ export type AdminServiceDrainBrokerRequest = Message<"partq.v1.AdminServiceDrain
  * Use `create(AdminServiceDrainBrokerRequestSchema)` to create a new message.
  */
 export const AdminServiceDrainBrokerRequestSchema: GenMessage<AdminServiceDrainBrokerRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 26);
+  messageDesc(file_partq_v1_client, 28);
 
 /**
  * @generated from message partq.v1.AdminServiceDrainBrokerResponse
@@ -680,7 +740,7 @@ export type AdminServiceDrainBrokerResponse = Message<"partq.v1.AdminServiceDrai
  * Use `create(AdminServiceDrainBrokerResponseSchema)` to create a new message.
  */
 export const AdminServiceDrainBrokerResponseSchema: GenMessage<AdminServiceDrainBrokerResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 27);
+  messageDesc(file_partq_v1_client, 29);
 
 /**
  * @generated from message partq.v1.AdminServiceRebalanceRequest
@@ -693,7 +753,7 @@ export type AdminServiceRebalanceRequest = Message<"partq.v1.AdminServiceRebalan
  * Use `create(AdminServiceRebalanceRequestSchema)` to create a new message.
  */
 export const AdminServiceRebalanceRequestSchema: GenMessage<AdminServiceRebalanceRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 28);
+  messageDesc(file_partq_v1_client, 30);
 
 /**
  * @generated from message partq.v1.AdminServiceRebalanceResponse
@@ -710,7 +770,7 @@ export type AdminServiceRebalanceResponse = Message<"partq.v1.AdminServiceRebala
  * Use `create(AdminServiceRebalanceResponseSchema)` to create a new message.
  */
 export const AdminServiceRebalanceResponseSchema: GenMessage<AdminServiceRebalanceResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 29);
+  messageDesc(file_partq_v1_client, 31);
 
 /**
  * @generated from message partq.v1.AdminServiceGetHealthRequest
@@ -723,7 +783,7 @@ export type AdminServiceGetHealthRequest = Message<"partq.v1.AdminServiceGetHeal
  * Use `create(AdminServiceGetHealthRequestSchema)` to create a new message.
  */
 export const AdminServiceGetHealthRequestSchema: GenMessage<AdminServiceGetHealthRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 30);
+  messageDesc(file_partq_v1_client, 32);
 
 /**
  * @generated from message partq.v1.AdminServiceGetHealthResponse
@@ -740,7 +800,7 @@ export type AdminServiceGetHealthResponse = Message<"partq.v1.AdminServiceGetHea
  * Use `create(AdminServiceGetHealthResponseSchema)` to create a new message.
  */
 export const AdminServiceGetHealthResponseSchema: GenMessage<AdminServiceGetHealthResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_client, 31);
+  messageDesc(file_partq_v1_client, 33);
 
 /**
  * Public API served by the gateway to the producer client.
@@ -781,6 +841,19 @@ export const ProducerService: GenService<{
     methodKind: "unary";
     input: typeof SendRequestSchema;
     output: typeof SendResponseSchema;
+  },
+  /**
+   * Send calls multiplexed on one stream (HTTP/2): each request is answered by one response with its
+   * call_id, in the order the calls complete. What @partq/producer uses over HTTP/2: a message on an
+   * open stream costs both sides a fraction of what a call costs. The stream ends when the client
+   * ends its side and every call has been answered.
+   *
+   * @generated from rpc partq.v1.ProducerService.SendStream
+   */
+  sendStream: {
+    methodKind: "bidi_streaming";
+    input: typeof SendStreamRequestSchema;
+    output: typeof SendStreamResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_partq_v1_client, 0);
