@@ -72,8 +72,13 @@ async function metric(url: string, name: string, labelText = ''): Promise<number
   return total;
 }
 
-/** Connect Send calls the gateway served. */
+/** Connect Send calls the gateway served, on their own or on a SendStream (the npm producer's way over HTTP/2). */
 function gatewaySends(): Promise<number> {
+  return metric(cluster.gatewayUrl, 'partq_rpc_duration_seconds_count', 'service="partq.v1.ProducerService",method="Send",code="OK"');
+}
+
+/** Send calls that came as HTTP requests of their own (not on a SendStream). */
+function gatewayUnarySends(): Promise<number> {
   return metric(cluster.gatewayUrl, 'partq_gateway_http_request_duration_seconds_count', 'route="/partq.v1.ProducerService/Send"');
 }
 
@@ -150,6 +155,7 @@ test('batching with acks "all": one Send per batch, every message committed in P
   await p.createTopic('batched', { partitions: 3 });
   await p.register('batched');
   const sendsBefore = await gatewaySends();
+  const unarySendsBefore = await gatewayUnarySends();
 
   const count = 500;
   const results = await Promise.all(Array.from({ length: count }, (_, i) => p.send('batched', `b${i}`)));
@@ -158,6 +164,8 @@ test('batching with acks "all": one Send per batch, every message committed in P
   const sends = (await gatewaySends()) - sendsBefore;
   expect(sends).toBeGreaterThanOrEqual(5);
   expect(sends).toBeLessThan(50);
+  // Over HTTP/2 (the default) they travelled as messages of one SendStream, not as requests of their own.
+  expect((await gatewayUnarySends()) - unarySendsBefore).toBe(0);
 
   // acks=all: acknowledged only once committed in the Central DB, so every one is there now.
   const db = new Client({ connectionString: cluster.databaseUrl });

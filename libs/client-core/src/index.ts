@@ -9,7 +9,7 @@ export type { AbortHelpers } from './abort.js';
 export { DEFAULT_HTTP_VERSION, Gateways } from './transport/gateways.js';
 export type { Gateway, HttpVersion } from './transport/gateways.js';
 export { createLeanUnaryTransport } from './transport/lean-unary-transport.js';
-export type { LeanUnaryTransportOptions } from './transport/lean-unary-transport.js';
+export type { LeanUnaryTransportOptions, MultiplexedMethod } from './transport/lean-unary-transport.js';
 export type { WireDecoders } from './transport/answer-decoding.js';
 export { withWireBytes, wireBytesOf } from './transport/wire-bytes.js';
 export { backoffDelay } from './rpc/retry-policy.js';

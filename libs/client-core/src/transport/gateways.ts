@@ -4,7 +4,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client } from '@connectrpc/connect';
 import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import type { ClientErrors } from '../errors/client-failure.js';
-import { createLeanUnaryTransport } from './lean-unary-transport.js';
+import { createLeanUnaryTransport, type MultiplexedMethod } from './lean-unary-transport.js';
 
 export type HttpVersion = '1.1' | '2';
 
@@ -44,6 +44,8 @@ export class Gateways<S extends DescService, E extends Error = Error> {
     urls: readonly string[],
     private readonly errors: Pick<ClientErrors<E>, 'fromFailure'>,
     private readonly httpVersion: HttpVersion = DEFAULT_HTTP_VERSION,
+    /** Over HTTP/2: unary methods whose calls share one stream per gateway (see call-multiplexer.ts). */
+    private readonly multiplexed: readonly MultiplexedMethod[] = [],
   ) {
     if (!Array.isArray(urls) || urls.length === 0) {
       throw errors.fromFailure({ code: 'INVALID_ARGUMENT', message: 'at least one gateway URL is needed (options.urls)' });
@@ -80,7 +82,7 @@ export class Gateways<S extends DescService, E extends Error = Error> {
     if (this.httpVersion === '2') {
       const sessionManager = new Http2SessionManager(url);
       const streams = createConnectTransport({ baseUrl: url, httpVersion: '2', useBinaryFormat: true, acceptCompression: [], sessionManager });
-      const transport = createLeanUnaryTransport({ baseUrl: url, http2: sessionManager, streams });
+      const transport = createLeanUnaryTransport({ baseUrl: url, http2: sessionManager, streams, multiplexed: this.multiplexed });
       return { index, url, client: createClient(this.service, transport), close: () => sessionManager.abort() };
     }
     // An agent of our own, so close() can end its idle keep-alive sockets.

@@ -1,10 +1,11 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import { create, isMessage, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape } from '@bufbuild/protobuf';
+import { create, isMessage, toBinary, type DescMessage, type DescMethodBiDiStreaming, type DescMethodUnary, type MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, type Transport, type UnaryResponse } from '@connectrpc/connect';
 import type { Http2SessionManager } from '@connectrpc/connect-node';
 import { decodeAnswer, type WireDecoders } from './answer-decoding.js';
+import { CallMultiplexer } from './call-multiplexer.js';
 import { connectErrorOf, requestHeaders, splitHeaders, type HeadersInit, type RawHeaders } from './connect-http.js';
 import { http1ServerStream } from './http1-server-stream.js';
 import { wireBytesOf } from './wire-bytes.js';
@@ -24,6 +25,18 @@ export interface LeanUnaryTransportOptions {
   headers?: () => Record<string, string> | undefined;
   /** Hand-written readers of answers (unary and, over HTTP/1.1, streamed), tried before fromBinary(). */
   decoders?: WireDecoders;
+  /**
+   * Over HTTP/2: unary methods whose calls go as messages of one stream of a twin method (Send on
+   * SendStream, see call-multiplexer.ts), falling back to calls of their own where the server does
+   * not serve the twin.
+   */
+  multiplexed?: readonly MultiplexedMethod[];
+}
+
+/** A unary method and the bidirectional stream its calls may travel on. */
+export interface MultiplexedMethod {
+  unary: DescMethodUnary;
+  stream: DescMethodBiDiStreaming;
 }
 
 /**
@@ -41,6 +54,13 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
   const url = new URL(options.baseUrl);
   const basePath = url.pathname.replace(/\/+$/, '');
   const send = options.http2 ? http2Exchange(options.http2) : http1Exchange(url, options.agent);
+  const pathOf = (method: DescMethodUnary | DescMethodBiDiStreaming): string => `${basePath}/${method.parent.typeName}/${method.name}`;
+  const multiplexers = new Map<DescMethodUnary, CallMultiplexer>();
+  if (options.http2) {
+    for (const { unary, stream } of options.multiplexed ?? []) {
+      multiplexers.set(unary, new CallMultiplexer(options.http2, pathOf(stream), () => ({ ...options.headers?.() })));
+    }
+  }
 
   const unary: Transport['unary'] = <I extends DescMessage, O extends DescMessage>(
     method: DescMethodUnary<I, O>,
@@ -83,7 +103,15 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
           ? setTimeout(() => fail(new ConnectError(`the call took longer than ${timeoutMs} ms`, Code.DeadlineExceeded)), timeoutMs)
           : undefined;
 
-      cancel = send(`${basePath}/${method.parent.typeName}/${method.name}`, requestHeaders(CONTENT_TYPE_PROTO, header, options.headers?.(), body.byteLength, timeoutMs), body, {
+      const decoded = (bytes: Uint8Array, responseHeader: Headers, trailer: Headers): void => {
+        try {
+          const message = decodeAnswer(method.output, bytes, options.decoders);
+          finish(() => resolve({ stream: false, service: method.parent, method, header: responseHeader, message, trailer }));
+        } catch (error) {
+          finish(() => reject(ConnectError.from(error, Code.Internal)));
+        }
+      };
+      const alone = (): (() => void) => send(pathOf(method), requestHeaders(CONTENT_TYPE_PROTO, header, options.headers?.(), body.byteLength, timeoutMs), body, {
         failed: (error) => finish(() => reject(error)),
         answered: (status, headers, bytes) => {
           const { header: responseHeader, trailer } = splitHeaders(headers);
@@ -96,14 +124,21 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
             finish(() => reject(new ConnectError(`unexpected content-type ${String(contentType)}`, Code.Internal, responseHeader)));
             return;
           }
-          try {
-            const message = decodeAnswer(method.output, bytes, options.decoders);
-            finish(() => resolve({ stream: false, service: method.parent, method, header: responseHeader, message, trailer }));
-          } catch (error) {
-            finish(() => reject(ConnectError.from(error, Code.Internal)));
-          }
+          decoded(bytes, responseHeader, trailer);
         },
       });
+      const multiplexer = multiplexers.get(method as DescMethodUnary);
+      // Per-call headers have no place on a shared stream: such a call goes alone.
+      cancel =
+        multiplexer?.usable && header === undefined
+          ? multiplexer.call(body, {
+              answered: (bytes) => decoded(bytes, new Headers(), new Headers()),
+              failed: (error) => finish(() => reject(error)),
+              refused: () => {
+                if (!settled) cancel = alone();
+              },
+            })
+          : alone();
       // Aborted or timed out while the request was being set up: stop it now.
       if (settled) cancel();
     });
