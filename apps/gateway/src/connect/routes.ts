@@ -1,6 +1,6 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { AdminService, ConsumerService, ProducerService } from '@partq/proto';
-import { rpcDurationHistogram, wrapServiceImpl } from '@partq/runtime';
+import { multiplexedCallsCountedAs, wrapServiceImpl } from '@partq/runtime';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { GatewayServices } from '../gateway-services.js';
@@ -14,13 +14,8 @@ export function connectRoutes(services: GatewayServices, logger: Pick<Logger, 'e
     if (code === 'INTERNAL') logger.error({ err: error, method }, 'Connect call failed');
   };
   return (router) => {
-    // A Send on a SendStream fails alone (the stream goes on): it is logged and counted as a Send
-    // call (partq_rpc_duration_seconds{method="Send"}), whichever way it came.
-    const durations = rpcDurationHistogram(registry);
-    const sendCalls = {
-      onError: ({ error, code }: { error: unknown; code: string }) => onError({ method: 'send', error, code }),
-      onAnswered: ({ code, seconds }: { code: string; seconds: number }) => durations.observe({ service: ProducerService.typeName, method: ProducerService.method.send.name, code }, seconds),
-    };
+    // A Send on a SendStream fails alone (the stream goes on): it is logged and counted as a Send call.
+    const sendCalls = multiplexedCallsCountedAs(registry, ProducerService.method.send, onError);
     router.service(ProducerService, wrapServiceImpl(producerServiceImpl(services, sendCalls), { onError }));
     router.service(ConsumerService, wrapServiceImpl(consumerServiceImpl(services), { onError }));
     router.service(AdminService, wrapServiceImpl(adminServiceImpl(services), { onError }));

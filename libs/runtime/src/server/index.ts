@@ -13,3 +13,4 @@ export {
   type MultiplexedCall,
   type MultiplexedCallsOptions,
 } from './multiplexed-calls.js';
+export { multiplexedCallsCountedAs } from './multiplexed-call-metrics.js';
