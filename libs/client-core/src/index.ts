@@ -12,6 +12,7 @@ export { createLeanUnaryTransport } from './transport/lean-unary-transport.js';
 export type { LeanUnaryTransportOptions, MultiplexedMethod } from './transport/lean-unary-transport.js';
 export type { WireDecoders } from './transport/answer-decoding.js';
 export { withWireBytes, wireBytesOf } from './transport/wire-bytes.js';
+export { EnvelopeReader, type Envelope } from './transport/envelope-reader.js';
 export { backoffDelay } from './rpc/retry-policy.js';
 export type { RetryPolicy } from './rpc/retry-policy.js';
 export { callWithRetry } from './rpc/call-with-retry.js';

@@ -1,3 +1,4 @@
+import http2 from 'node:http2';
 import { Writable } from 'node:stream';
 import type { ServiceImpl } from '@connectrpc/connect';
 import { BrokerService, type AppendRequest } from '@partq/proto';
@@ -77,5 +78,29 @@ describe('Appends between roles (createRpcClient)', () => {
     await runWithRequestId('req-7', () => broker.append({ topicId: 1, partitionId: 7 }));
     expect(seen.unary).toBe(before.unary + 1);
     expect(seen.streamCalls).toBe(before.streamCalls);
+  });
+
+  it.each([
+    ['a compressed message without an encoding', Buffer.from([1, 0, 0, 0, 2, 8, 1])],
+    ['bytes that are no AppendStreamRequest', Buffer.from([0, 0, 0, 0, 2, 0xff, 0xff])],
+    ['a stream that ends inside a message', Buffer.from([0, 0, 0, 0, 9, 8])],
+  ])('ends a stream with %s as INVALID_ARGUMENT, running nothing', async (_what, body) => {
+    const before = { ...seen };
+    const session = http2.connect(server.url);
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/partq.v1.BrokerService/AppendStream', 'content-type': 'application/connect+proto' });
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      await new Promise<void>((resolve) => {
+        stream.on('end', resolve);
+        stream.end(body);
+      });
+      const answer = Buffer.concat(chunks);
+      expect(answer[0]).toBe(2); // the end-of-stream message, and nothing before it
+      expect(JSON.parse(answer.subarray(5).toString())).toMatchObject({ error: { code: 'invalid_argument' } });
+      expect(seen.unary + seen.streamCalls).toBe(before.unary + before.streamCalls);
+    } finally {
+      session.close();
+    }
   });
 });

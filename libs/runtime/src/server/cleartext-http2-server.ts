@@ -17,6 +17,11 @@ const SNIFF_TIMEOUT_MS = 30_000;
  * normal case here.
  */
 const WINDOW_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest DATA frame a client may send. HTTP/2's default (16 KiB) cuts a batch of a few hundred
+ * KiB into dozens of frames, each read and handled on its own; batches are the normal case here.
+ */
+const MAX_FRAME_BYTES = 1024 * 1024;
 
 export interface CleartextHttp2Server {
   /** The server to listen on: HTTP/1.1 as usual, with HTTP/2 connections handed to an inner server. */
@@ -37,7 +42,7 @@ export interface CleartextHttp2Server {
 export function createCleartextHttp2Server(handler: Handler): CleartextHttp2Server {
   const server = http.createServer(handler);
   const inner = http2.createServer(
-    { settings: { initialWindowSize: WINDOW_BYTES } },
+    { settings: { initialWindowSize: WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES } },
     handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
   const sessions = new Set<http2.ServerHttp2Session>();

@@ -1,4 +1,4 @@
-import type { DescMethod, DescMethodServerStreaming, DescMethodUnary, DescService } from '@bufbuild/protobuf';
+import type { DescMethod, DescMethodBiDiStreaming, DescMethodServerStreaming, DescMethodUnary, DescService } from '@bufbuild/protobuf';
 import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions } from '@connectrpc/connect';
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
 import * as protoConnect from '@connectrpc/connect/protocol-connect';
@@ -7,7 +7,13 @@ import * as protoGrpcWeb from '@connectrpc/connect/protocol-grpc-web';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fromConnectError, toConnectError } from '../errors/connect-mapping.js';
 import { PartqError } from '../errors/partq-error.js';
-import { CONTENT_TYPE_STREAM_PROTO, leanServerStreamHandler, type AnyServerStreamImpl } from './lean-server-stream-handler.js';
+import {
+  CONTENT_TYPE_STREAM_PROTO,
+  leanBidiStreamHandler,
+  leanServerStreamHandler,
+  type AnyBidiStreamImpl,
+  type AnyServerStreamImpl,
+} from './lean-server-stream-handler.js';
 import { CONTENT_TYPE_PROTO, leanUnaryHandler, sendConnectError, type AnyUnaryImpl } from './lean-unary-handler.js';
 
 export interface ConnectRoutesOptions {
@@ -17,16 +23,16 @@ export interface ConnectRoutesOptions {
   shutdownSignal: AbortSignal;
 }
 
-type AnyImpl = AnyUnaryImpl | AnyServerStreamImpl;
-/** Methods served by the lean handlers: unary and server-streaming, binary and uncompressed. */
-const LEAN_KINDS: ReadonlySet<DescMethod['methodKind']> = new Set(['unary', 'server_streaming']);
+type AnyImpl = AnyUnaryImpl | AnyServerStreamImpl | AnyBidiStreamImpl;
+/** Methods served by the lean handlers: unary, server-streaming and (over HTTP/2) bidirectional, binary and uncompressed. */
+const LEAN_KINDS: ReadonlySet<DescMethod['methodKind']> = new Set(['unary', 'server_streaming', 'bidi_streaming']);
 
 /**
  * Serves Connect services on a Fastify instance (what connect-fastify's plugin does), with one
- * difference: unary calls with a binary body and server streams of binary, uncompressed messages
- * — every call partq's roles and npm clients make — are answered by `leanUnaryHandler` and
- * `leanServerStreamHandler`; JSON, compressed streams, other stream kinds, gRPC and gRPC-web by
- * Connect's universal handlers. Register it in its own encapsulated context: it replaces the
+ * difference: unary calls with a binary body and server and (HTTP/2) bidirectional streams of
+ * binary, uncompressed messages — every call partq's roles and npm clients make — are answered by
+ * `leanUnaryHandler`, `leanServerStreamHandler` and `leanBidiStreamHandler`; JSON, compressed
+ * streams, client streams, gRPC and gRPC-web by Connect's universal handlers. Register it in its own encapsulated context: it replaces the
  * content-type parsers.
  */
 export async function connectRoutes(app: FastifyInstance, options: ConnectRoutesOptions): Promise<void> {
@@ -55,7 +61,7 @@ export async function connectRoutes(app: FastifyInstance, options: ConnectRoutes
   for (const handler of router.handlers) {
     const lean = leanHandlerOf(handler.method, impls.get(handler.method), options);
     app.all(handler.requestPath, async (request: FastifyRequest, reply: FastifyReply) => {
-      if (lean && request.method === 'POST' && lean.accepts(request.headers)) return lean.handle(request, reply);
+      if (lean && request.method === 'POST' && lean.accepts(request)) return lean.handle(request, reply);
       // Answered on reply.raw, as connect-fastify does.
       await universal(handler, request, reply);
       return undefined;
@@ -78,7 +84,7 @@ export async function connectRoutes(app: FastifyInstance, options: ConnectRoutes
 
 /** A lean handler, and the requests it takes (the rest go to Connect's universal handler). */
 interface LeanRoute {
-  accepts(headers: FastifyRequest['headers']): boolean;
+  accepts(request: FastifyRequest): boolean;
   handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }
 
@@ -87,12 +93,18 @@ function leanHandlerOf(method: DescMethod, impl: AnyImpl | undefined, options: C
   const { interceptors, shutdownSignal, readMaxBytes } = options;
   if (method.methodKind === 'unary') {
     const handle = leanUnaryHandler({ method: method as DescMethodUnary, impl: impl as AnyUnaryImpl, interceptors, shutdownSignal });
-    return { accepts: (headers) => headers['content-type'] === CONTENT_TYPE_PROTO, handle };
+    return { accepts: (request) => request.headers['content-type'] === CONTENT_TYPE_PROTO, handle };
   }
+  const identity = (encoding: string | string[] | undefined): boolean => encoding === undefined || encoding === 'identity';
+  const binaryStream = (request: FastifyRequest): boolean =>
+    request.headers['content-type'] === CONTENT_TYPE_STREAM_PROTO && identity(request.headers['connect-content-encoding']);
   if (method.methodKind === 'server_streaming') {
     const handle = leanServerStreamHandler({ method: method as DescMethodServerStreaming, impl: impl as AnyServerStreamImpl, interceptors, shutdownSignal, readMaxBytes });
-    const identity = (encoding: string | string[] | undefined): boolean => encoding === undefined || encoding === 'identity';
-    return { accepts: (headers) => headers['content-type'] === CONTENT_TYPE_STREAM_PROTO && identity(headers['connect-content-encoding']), handle };
+    return { accepts: binaryStream, handle };
+  }
+  if (method.methodKind === 'bidi_streaming') {
+    const handle = leanBidiStreamHandler({ method: method as DescMethodBiDiStreaming, impl: impl as AnyBidiStreamImpl, interceptors, shutdownSignal, readMaxBytes });
+    return { accepts: (request) => binaryStream(request) && request.raw.httpVersionMajor === 2, handle };
   }
   return undefined;
 }
