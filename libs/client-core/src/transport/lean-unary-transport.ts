@@ -26,13 +26,11 @@ export interface LeanUnaryTransportOptions {
   /** Hand-written readers of answers (unary and, over HTTP/1.1, streamed), tried before fromBinary(). */
   decoders?: WireDecoders;
   /**
-   * Unary methods whose calls go as messages of one stream of a twin method (Send on SendStream,
-   * see call-multiplexer.ts) over HTTP/2 (`http2`, or `multiplexOver` when unary calls go over
-   * HTTP/1.1), falling back to calls of their own where the server does not serve the twin.
+   * Over HTTP/2: unary methods whose calls go as messages of one stream of a twin method (Send on
+   * SendStream, see call-multiplexer.ts), falling back to calls of their own where the server does
+   * not serve the twin.
    */
   multiplexed?: readonly MultiplexedMethod[];
-  /** The HTTP/2 session multiplexed calls use when other calls go over HTTP/1.1 (`agent`). */
-  multiplexOver?: Http2SessionManager;
 }
 
 /** A unary method and the bidirectional stream its calls may travel on. */
@@ -58,9 +56,10 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
   const send = options.http2 ? http2Exchange(options.http2) : http1Exchange(url, options.agent);
   const pathOf = (method: DescMethodUnary | DescMethodBiDiStreaming): string => `${basePath}/${method.parent.typeName}/${method.name}`;
   const multiplexers = new Map<DescMethodUnary, CallMultiplexer>();
-  const multiplexSessions = options.multiplexOver ?? options.http2;
-  if (multiplexSessions) {
-    for (const { unary, stream } of options.multiplexed ?? []) multiplexers.set(unary, new CallMultiplexer(multiplexSessions, pathOf(stream), () => ({})));
+  if (options.http2) {
+    for (const { unary, stream } of options.multiplexed ?? []) {
+      multiplexers.set(unary, new CallMultiplexer(options.http2, pathOf(stream), () => ({ ...options.headers?.() })));
+    }
   }
 
   const unary: Transport['unary'] = <I extends DescMessage, O extends DescMessage>(
@@ -129,9 +128,9 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
         },
       });
       const multiplexer = multiplexers.get(method as DescMethodUnary);
-      // Headers of a call (its own, or a request id to follow) have no place on a shared stream: such a call goes alone.
+      // Per-call headers have no place on a shared stream: such a call goes alone.
       cancel =
-        multiplexer?.usable && header === undefined && options.headers?.() === undefined
+        multiplexer?.usable && header === undefined
           ? multiplexer.call(body, {
               answered: (bytes) => decoded(bytes, new Headers(), new Headers()),
               failed: (error) => finish(() => reject(error)),
