@@ -112,6 +112,17 @@ describe('unary calls multiplexed on a stream (CallMultiplexer)', () => {
     }
   });
 
+  it('sends a request over 64 KiB as a call of its own (its cost is in its bytes)', async () => {
+    const server = await startServer(true);
+    try {
+      await server.client.send({ topic: 'small', producerId: 1 });
+      await expect(server.client.send({ topic: 'large', producerId: 2, messagesData: new Uint8Array(65 * 1024) })).resolves.toMatchObject({ partitionIds: [2] });
+      expect(server.counts).toEqual({ unary: 1, streams: 1, streamCalls: 1 });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('makes the calls on their own where the server does not serve the stream (an older gateway)', async () => {
     const server = await startServer(false);
     try {

@@ -11,6 +11,12 @@ import { http1ServerStream } from './http1-server-stream.js';
 import { wireBytesOf } from './wire-bytes.js';
 
 const CONTENT_TYPE_PROTO = 'application/proto';
+/**
+ * Larger requests of a multiplexed method go as calls of their own: their cost is in their bytes,
+ * not in the call, and a gateway read a 500 × 1 KiB batch from a stream's frames at ~10 % more CPU
+ * than from a call's body (pipelined 1 KiB 42 600 → 38 400 msgs/s in alternated runs).
+ */
+const MULTIPLEXED_MAX_BYTES = 64 * 1024;
 
 
 export interface LeanUnaryTransportOptions {
@@ -128,9 +134,9 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
         },
       });
       const multiplexer = multiplexers.get(method as DescMethodUnary);
-      // Per-call headers have no place on a shared stream: such a call goes alone.
+      // Per-call headers have no place on a shared stream: such a call goes alone, as does a large request.
       cancel =
-        multiplexer?.usable && header === undefined
+        multiplexer?.usable && header === undefined && body.byteLength <= MULTIPLEXED_MAX_BYTES
           ? multiplexer.call(body, {
               answered: (bytes) => decoded(bytes, new Headers(), new Headers()),
               failed: (error) => finish(() => reject(error)),
