@@ -5,7 +5,6 @@ import type { Http2SessionManager } from '@connectrpc/connect-node';
 import { endStreamFromJson } from '@connectrpc/connect/protocol-connect';
 import { ERROR_CODE_HEADER, ERROR_DETAILS_HEADER } from '../errors/rpc-error-mapping.js';
 import { CallFailureSchema } from '../gen/partq/v1/types_pb.js';
-import type { RawHeaders } from './connect-http.js';
 import { ENVELOPE_HEADER_BYTES, EnvelopeReader } from './envelope-reader.js';
 
 export const CONTENT_TYPE_STREAM_PROTO = 'application/connect+proto';
@@ -46,7 +45,6 @@ export class CallMultiplexer {
   constructor(
     private readonly sessions: Http2SessionManager,
     private readonly path: string,
-    private readonly headers: () => RawHeaders,
   ) {}
 
   /** False once the server said it does not serve the stream method: calls then go on their own. */
@@ -77,7 +75,7 @@ export class CallMultiplexer {
   }
 
   private open(): void {
-    const headers = { ...this.headers(), 'content-type': CONTENT_TYPE_STREAM_PROTO, 'connect-protocol-version': '1' };
+    const headers = { 'content-type': CONTENT_TYPE_STREAM_PROTO, 'connect-protocol-version': '1' };
     this.sessions.request('POST', this.path, headers as http2.OutgoingHttpHeaders, {}).then(
       (stream) => this.opened(stream),
       (error: unknown) => {

@@ -64,7 +64,7 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
   const multiplexers = new Map<DescMethodUnary, CallMultiplexer>();
   if (options.http2) {
     for (const { unary, stream } of options.multiplexed ?? []) {
-      multiplexers.set(unary, new CallMultiplexer(options.http2, pathOf(stream), () => ({ ...options.headers?.() })));
+      multiplexers.set(unary, new CallMultiplexer(options.http2, pathOf(stream)));
     }
   }
 
