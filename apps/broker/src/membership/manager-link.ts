@@ -11,7 +11,7 @@ export interface ManagerLinkOptions {
   /** Where clients and the manager reach this broker. */
   advertisedUrl: string;
   dataDir: string;
-  store: PartitionStore;
+  store: Pick<PartitionStore, 'generation' | 'endOffsets' | 'reconcile'>;
   logger: Logger;
   /** Told when the manager has answered and its assignment is applied. */
   stallFence?: StallFence;
@@ -28,7 +28,8 @@ const DEFAULTS = { defaultHeartbeatIntervalMs: 1000, callTimeoutMs: 10_000, minB
 
 /**
  * The broker's membership: RegisterBroker (with the id remembered in broker.json) and then a heartbeat every
- * interval the manager asked for. Every answer is the broker's complete assignment and is reconciled.
+ * interval the manager asked for, counted from when the last one left. Every answer is the broker's
+ * complete assignment and is reconciled, in the order the answers came; heartbeats do not wait for it.
  * While the manager is unreachable the broker keeps serving what it owns and retries with backoff;
  * a NOT_FOUND answer (the manager forgot this broker) starts a fresh registration.
  */
@@ -41,6 +42,8 @@ export class ManagerLink {
   private registeredOnce = false;
   private heartbeatIntervalMs: number;
   private readonly registrationWaiters: ((brokerId: number) => void)[] = [];
+  /** The reconcile of the last heartbeat's answer. */
+  private applying: Promise<void> = Promise.resolve();
   /** Ends the current wait between heartbeats early (see `heartbeatNow`). */
   private wake = new AbortController();
 
@@ -80,6 +83,7 @@ export class ManagerLink {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
+    await this.applying;
   }
 
   /** Sends the next heartbeat (or registration attempt) now instead of after the interval. */
@@ -108,6 +112,7 @@ export class ManagerLink {
     let failures = 0;
     while (!signal.aborted) {
       try {
+        const sentAt = Date.now();
         if (needsRegistration) {
           await this.register();
           needsRegistration = false;
@@ -116,7 +121,8 @@ export class ManagerLink {
         }
         if (failures > 0) this.options.logger.info({ failures }, 'broker: manager reachable again');
         failures = 0;
-        await this.pause(this.heartbeatIntervalMs);
+        // A slow answer shortens the wait, so the manager hears from this broker every interval.
+        await this.pause(Math.max(0, this.heartbeatIntervalMs - (Date.now() - sentAt)));
       } catch (error) {
         if (signal.aborted) break;
         const partq = fromConnectError(error);
@@ -178,8 +184,16 @@ export class ManagerLink {
       { brokerId: this.brokerId, endOffsets: toPartitionOffsets(store.endOffsets()) },
       { timeoutMs: this.settings.callTimeoutMs, signal: this.stopping.signal },
     );
-    await store.reconcile(toStoreAssignments(answer.assignments), true, basis);
-    this.options.stallFence?.confirmed(sentAt);
+    // Queued now, so it is applied in the order it came among the manager's Assigns, but not waited
+    // for: creating or fencing partitions can take seconds on a loaded machine, and heartbeats that
+    // waited for it fell silent until the manager declared this live broker dead, and with it what it
+    // had acknowledged with acks=broker.
+    this.applying = store.reconcile(toStoreAssignments(answer.assignments), true, basis).then(
+      // The fence lifts only once the answer is applied: a partition moved away while this broker was
+      // stalled is gone before appends are taken again.
+      () => this.options.stallFence?.confirmed(sentAt),
+      (error: unknown) => this.options.logger.warn({ err: error }, 'broker: applying the heartbeat’s assignment failed; the next one tries again'),
+    );
   }
 
   /** Exponential with jitter, so brokers restarted together do not hit the manager in step. */

@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '@partq/runtime';
+import type { StoreAssignment } from '../src/log/partition-store.js';
+import { ManagerLink } from '../src/membership/manager-link.js';
+import { FakeManager } from './fake-manager.js';
+
+/*
+ * The link keeps telling the manager this broker is alive whatever its store is busy with: heartbeats
+ * that waited for a slow reconcile (a loaded machine, a partition fenced while appends finish) went
+ * silent past the manager's timeout, and a live broker was declared dead with its acks=broker records.
+ */
+
+const logger = createLogger({ role: 'broker-test', instanceId: 'manager-link', level: 'silent' });
+
+/** A store whose reconciles after the first (the registration's) wait until released. */
+class SlowStore {
+  generation = 0;
+  reconciles = 0;
+  private release: (() => void) | undefined;
+  private readonly held = new Promise<void>((resolve) => (this.release = resolve));
+
+  private chain: Promise<unknown> = Promise.resolve();
+
+  endOffsets() {
+    return [];
+  }
+
+  /** Like PartitionStore.reconcile: one at a time, in the order called. */
+  reconcile(_assignments: readonly StoreAssignment[]) {
+    const run = this.chain.then(() => this.apply());
+    this.chain = run;
+    return run;
+  }
+
+  private async apply() {
+    this.reconciles++;
+    if (this.reconciles > 1) await this.held;
+    this.generation++;
+    return { created: [], kept: [], truncated: [], reset: [], removed: [], ignored: [], failed: [] };
+  }
+
+  finish(): void {
+    this.release!();
+  }
+}
+
+let manager: FakeManager;
+let dataDir: string;
+
+beforeEach(async () => {
+  manager = await FakeManager.start(50);
+  dataDir = await mkdtemp(join(tmpdir(), 'partq-link-'));
+});
+
+afterEach(async () => {
+  await manager.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test('heartbeats keep their interval while the store is slow to apply an assignment; every answer is still applied', async () => {
+  const store = new SlowStore();
+  const link = new ManagerLink({ managerUrl: manager.url, advertisedUrl: 'http://127.0.0.1:1', dataDir, store, logger });
+  await link.start();
+  expect(await link.whenRegistered()).toBe(1);
+  manager.assign(1, [{ topicId: 1, partitionId: 0, epoch: 1 }]);
+
+  // Every 50 ms: ten more heartbeats while the reconcile stays held (waiting for it, there was one).
+  const before = manager.heartbeats.length;
+  const deadline = Date.now() + 3_000;
+  while (manager.heartbeats.length < before + 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(manager.heartbeats.length).toBeGreaterThanOrEqual(before + 10);
+  // Behind the held one, the answers since wait their turn.
+  expect(store.reconciles).toBe(2);
+
+  store.finish();
+  await link.stop();
+  // Each answer was applied once the one before it was (the registration's, then one per heartbeat).
+  expect(store.reconciles).toBe(1 + manager.heartbeats.length);
+});
