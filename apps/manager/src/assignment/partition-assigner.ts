@@ -9,20 +9,25 @@ import type { Mutex } from '@partq/runtime';
 import type { MetadataStore } from '../store/metadata-store.js';
 import type { PartitionOwnerChange } from '../store/owner-change.js';
 import type { TransactionLog } from '../txlog/transaction-log.js';
+import { AssignmentPusher } from './assignment-pusher.js';
 
 /**
  * Decides which broker owns which partition and tells the brokers. A partition that
  * changes owner gets a new epoch, which fences its previous owner.
  */
 export class PartitionAssigner {
+  private readonly pusher: AssignmentPusher;
+
   constructor(
     private readonly state: ClusterState,
     private readonly store: MetadataStore,
-    private readonly brokers: BrokerClients,
+    brokers: BrokerClients,
     private readonly lock: Mutex,
     private readonly txlog: TransactionLog,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.pusher = new AssignmentPusher(brokers, (brokerId) => this.assignmentsFor(brokerId));
+  }
 
   /** Owners for the partitions of a new topic: balanced against what live brokers already hold. */
   ownersForNewTopic(partitionCount: number): (number | null)[] {
@@ -81,13 +86,22 @@ export class PartitionAssigner {
     );
   }
 
+  /**
+   * Pushes the broker its complete assignment as it is now, after any push already on its way (see
+   * AssignmentPusher); rejects when the broker did not apply it.
+   */
+  pushTo(brokerId: number, timeoutMs: number): Promise<void> {
+    return this.pusher.push(brokerId, timeoutMs);
+  }
+
   /** Pushes the full assignment to each owner of these partitions (heartbeats repair a lost push). */
   async notifyOwners(partitions: PartitionRow[], alsoBrokers: number[] = []): Promise<void> {
     const owners = new Set([...partitions.map((p) => p.broker_id).filter((id): id is number => id !== null), ...alsoBrokers]);
     await Promise.all(
       [...owners].map(async (brokerId) => {
+        if (!this.state.brokers.has(brokerId)) return;
         try {
-          await this.brokers.get(brokerId)?.assign({ assignments: this.assignmentsFor(brokerId), complete: true }, { timeoutMs: 3000 });
+          await this.pushTo(brokerId, 3000);
         } catch (error) {
           this.logger.warn({ err: error, broker: brokerId }, 'could not push assignment; the next heartbeat carries it');
         }

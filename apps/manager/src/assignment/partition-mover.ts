@@ -101,7 +101,7 @@ export class PartitionMover {
         const client = this.brokers.get(owner.id);
         if (!client) throw new PartqError('UNAVAILABLE', `broker ${owner.id} has no address`);
         // 1. Fence (the answer comes once in-flight appends finished).
-        await client.assign({ assignments: this.assigner.assignmentsFor(owner.id), complete: true }, { timeoutMs: 10_000 });
+        await this.assigner.pushTo(owner.id, 10_000);
         const offsets = await client.getOffsets(
           { partitions: [create(PartitionOffsetSchema, { topicId, partitionId })] },
           { timeoutMs: 5_000 },
