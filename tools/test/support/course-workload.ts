@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { judge, type Acked, type Delivered, type OracleReport } from './delivery-oracle.js';
 import { getJson, postJson, resilientCall } from './resilient-rest.js';
 
@@ -7,6 +10,8 @@ export interface Workload {
   delivered: Delivered[];
   /** Client retries the fault caused (failed calls retried with the same token). */
   retries: number;
+  /** Every acknowledgement and consume answer as it came, for a post-mortem (see judgeAndReport). */
+  timeline: string[];
 }
 
 export interface WorkloadOptions {
@@ -61,6 +66,7 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
 
   const acked: Acked[] = [];
   const delivered: Delivered[] = [];
+  const timeline: string[] = [];
   let producing = true;
   let faultDone = false;
 
@@ -69,6 +75,7 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
       // The same sequence on every retry: a retry after a lost answer lands once.
       const answer = await call(postJson(base, '/producer/produce', { topic: p.topic, producer_id: p.id, message: `${p.name}:${seq}`, sequence: seq, acks: options.acks ?? 'broker' }));
       expect(answer.body).toMatchObject({ status: 'success' });
+      timeline.push(`${Date.now()} ${p.name}@${p.topic} acked ${p.name}:${seq} at partition ${answer.body.partition_id} offset ${answer.body.offset}`);
       acked.push({
         topic: p.topic,
         producer: p.name,
@@ -88,6 +95,8 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
       // The same request id on every retry: a lost answer is given again, not skipped.
       const requestId = `${c.name}-${requestNumber}`;
       const answer = await call(getJson(base, '/consumer/consume', { topic: c.topic, consumer_id: c.id, request_id: requestId }));
+      const got = answer.body.status === 'success' ? `${answer.body.message} at partition ${answer.body.partition_id} offset ${answer.body.offset}` : answer.body.code;
+      timeline.push(`${Date.now()} ${c.name} ${requestId}: ${got}`);
       if (answer.body.status === 'success') {
         requestNumber++;
         const [producer, sequence] = String(answer.body.message).split(':');
@@ -117,15 +126,25 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
   faultDone = true;
   await producingDone;
   await consuming;
-  return { subscriptions, acked, delivered, retries };
+  return { subscriptions, acked, delivered, retries, timeline };
 }
 
-/** Runs the oracle and prints its counts (the fault tests' record of what happened). */
+/**
+ * Runs the oracle and prints its counts (the fault tests' record of what happened). When it finds
+ * a fault, the workload's timeline goes to a file named in the output: which message each consumer
+ * got at an offset tells a skip from a record that another one replaced.
+ */
 export function judgeAndReport(name: string, workload: Workload): OracleReport {
   const report = judge(workload.acked, workload.delivered, workload.subscriptions);
+  let timeline = '';
+  if (report.examples.length > 0) {
+    const file = join(tmpdir(), `partq-workload-${name}-${Date.now()}.log`);
+    writeFileSync(file, [...report.examples, '', ...workload.timeline].join('\n'));
+    timeline = ` timeline=${file}`;
+  }
   process.stdout.write(
     `fault scenario ${name}: acked=${report.acked} delivered=${report.delivered} lost=${report.lost} ` +
-      `duplicated=${report.duplicated} outOfOrder=${report.outOfOrder} clientRetries=${workload.retries}\n`,
+      `duplicated=${report.duplicated} outOfOrder=${report.outOfOrder} clientRetries=${workload.retries}${timeline}\n`,
   );
   return report;
 }

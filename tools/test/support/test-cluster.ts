@@ -1,11 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '@partq/schema';
 import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../src/cluster/index.js';
 
 export interface TestCluster extends LocalCluster {
-  /** Stops the cluster and drops its database and data directory. */
+  /**
+   * Stops the cluster and drops its database and data directory. PARTQ_KEEP_TEST_DATA keeps both for
+   * a post-mortem; the database's URL is written to `database-url` in the data directory.
+   */
   dispose(): Promise<void>;
 }
 
@@ -35,8 +38,12 @@ export async function startTestCluster(options: Omit<LocalClusterOptions, 'ports
     ...cluster,
     async dispose() {
       await cluster.stop();
+      if (process.env.PARTQ_KEEP_TEST_DATA) {
+        writeFileSync(join(dataDir, 'database-url'), database.url);
+        return;
+      }
       await database.drop();
-      if (!process.env.PARTQ_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
