@@ -26,6 +26,8 @@ export class FakeManager {
   private readonly assignments = new Map<number, FakeAssignment[]>();
   private readonly known = new Set<number>();
   private nextBrokerId = 1;
+  /** The dead-broker timeout its answers announce (0: none, as an older manager). */
+  brokerTimeoutMs = 0;
   /** While set, heartbeats wait for it before answering (a manager slow to answer). */
   private held: Promise<void> | undefined;
 
@@ -85,14 +87,14 @@ export class FakeManager {
     this.registrations.push(request);
     const brokerId = request.brokerId ?? this.nextBrokerId++;
     this.known.add(brokerId);
-    return { brokerId, heartbeatIntervalMs: this.heartbeatIntervalMs, assignments: this.assignmentsOf(brokerId) };
+    return { brokerId, heartbeatIntervalMs: this.heartbeatIntervalMs, brokerTimeoutMs: this.brokerTimeoutMs, assignments: this.assignmentsOf(brokerId) };
   }
 
   private async heartbeat(request: BrokerHeartbeatRequest) {
     this.heartbeats.push(request);
     await this.held;
     if (!this.known.has(request.brokerId)) throw new PartqError('NOT_FOUND', `unknown broker ${request.brokerId}`);
-    return { assignments: this.assignmentsOf(request.brokerId) };
+    return { assignments: this.assignmentsOf(request.brokerId), brokerTimeoutMs: this.brokerTimeoutMs };
   }
 
   private assignmentsOf(brokerId: number): PartitionAssignment[] {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createLogger } from '@partq/runtime';
 import type { StoreAssignment } from '../src/log/partition-store.js';
 import { ManagerLink } from '../src/membership/manager-link.js';
+import { StallFence } from '../src/membership/stall-fence.js';
 import { FakeManager } from './fake-manager.js';
 
 /*
@@ -78,4 +79,19 @@ test('heartbeats keep their interval while the store is slow to apply an assignm
   await link.stop();
   // Each answer was applied once the one before it was (the registration's, then one per heartbeat).
   expect(store.reconciles).toBe(1 + manager.heartbeats.length);
+});
+
+test('fits the stall fence to the timeout the manager announces', async () => {
+  manager.brokerTimeoutMs = 1000; // with heartbeats every 50 ms: stalls past ~0.7 s may cost the partitions
+  const clock = { now: 0 };
+  const stallFence = new StallFence({ thresholdMs: 1000, logger, now: () => clock.now });
+  const store = new SlowStore();
+  store.finish(); // nothing held here
+  const link = new ManagerLink({ managerUrl: manager.url, advertisedUrl: 'http://127.0.0.1:1', dataDir, store, logger, stallFence });
+  await link.start();
+  await link.whenRegistered();
+  await link.stop();
+  stallFence.assertServing();
+  clock.now += 800; // unnoticed at the configured 1 s
+  expect(() => stallFence.assertServing()).toThrow('the broker stalled');
 });

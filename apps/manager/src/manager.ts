@@ -197,6 +197,7 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     txlog,
     logger,
     heartbeatIntervalMs: config.heartbeatInterval,
+    brokerTimeoutMs: config.brokerTimeout,
     defaultPartitions: config.defaultPartitions,
   });
   const retention = new RetentionTask(

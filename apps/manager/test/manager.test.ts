@@ -93,6 +93,9 @@ test('a registering broker is given the partitions nobody owns, under a new epoc
   expect(answer.assignments.every((a) => a.epoch === 1)).toBe(true);
   const heartbeat = await client.brokerHeartbeat({ brokerId: answer.brokerId });
   expect(heartbeat.assignments.length).toBe(answer.assignments.length);
+  // Both tell the broker the dead-broker timeout, which its stall fence must fit.
+  expect(answer.brokerTimeoutMs).toBe(3000); // the default
+  expect(heartbeat.brokerTimeoutMs).toBe(3000);
   expect(await codeOf(client.brokerHeartbeat({ brokerId: 424242 }))).toBe('NOT_FOUND');
 });
 

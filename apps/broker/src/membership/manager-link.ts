@@ -164,6 +164,7 @@ export class ManagerLink {
       this.id = answer.brokerId;
     }
     if (answer.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = answer.heartbeatIntervalMs;
+    this.fitStallFence(answer.brokerTimeoutMs);
     await store.reconcile(toStoreAssignments(answer.assignments), true, basis);
     this.options.stallFence?.confirmed(sentAt);
     this.options.logger.info(
@@ -184,6 +185,7 @@ export class ManagerLink {
       { brokerId: this.brokerId, endOffsets: toPartitionOffsets(store.endOffsets()) },
       { timeoutMs: this.settings.callTimeoutMs, signal: this.stopping.signal },
     );
+    this.fitStallFence(answer.brokerTimeoutMs);
     // Queued now, so it is applied in the order it came among the manager's Assigns, but not waited
     // for: creating or fencing partitions can take seconds on a loaded machine, and heartbeats that
     // waited for it fell silent until the manager declared this live broker dead, and with it what it
@@ -194,6 +196,11 @@ export class ManagerLink {
       () => this.options.stallFence?.confirmed(sentAt),
       (error: unknown) => this.options.logger.warn({ err: error }, 'broker: applying the heartbeat’s assignment failed; the next one tries again'),
     );
+  }
+
+  /** 0: a manager too old to say; the fence keeps its setting. */
+  private fitStallFence(brokerTimeoutMs: number): void {
+    if (brokerTimeoutMs > 0) this.options.stallFence?.fitTo(brokerTimeoutMs, this.heartbeatIntervalMs);
   }
 
   /** Exponential with jitter, so brokers restarted together do not hit the manager in step. */

@@ -77,4 +77,30 @@ describe('StallFence', () => {
       jest.useRealTimers();
     }
   });
+
+  it('fitted to a manager whose timeout leaves less room, it notices the shorter stalls that could get the broker declared dead', () => {
+    const clock = { now: 0 };
+    // Configured 1 s, noticed past 1.25 s: fine against the default 3 s timeout and 1 s heartbeats.
+    const fence = new StallFence({ thresholdMs: 1000, logger, now: () => clock.now });
+    fence.fitTo(3000, 1000);
+    fence.assertServing();
+    clock.now += 1200;
+    expect(codeOf(() => fence.assertServing())).toBeUndefined();
+
+    // A 2 s timeout: a 1.1 s stall right after a heartbeat left is 2.1 s of silence.
+    fence.fitTo(2000, 1000);
+    clock.now += 1100;
+    expect(codeOf(() => fence.assertServing())).toBe('UNAVAILABLE');
+    fence.confirmed(clock.now);
+    // Stalls shorter than timeout - interval - margin stay unnoticed.
+    clock.now += 700;
+    expect(codeOf(() => fence.assertServing())).toBeUndefined();
+
+    // A later manager with a longer timeout gives the configured length back, never more.
+    fence.fitTo(60_000, 1000);
+    clock.now += 1200;
+    expect(codeOf(() => fence.assertServing())).toBeUndefined();
+    clock.now += 1300;
+    expect(codeOf(() => fence.assertServing())).toBe('UNAVAILABLE');
+  });
 });

@@ -14,6 +14,10 @@ export interface StallFenceOptions {
 
 /** The timer's shortest period: an idle broker wakes for it, since only the timer tells a stall from a quiet loop. */
 const MIN_TICK_MS = 100;
+/** The shortest threshold a fence is fitted to (see fitTo). */
+const MIN_THRESHOLD_MS = 100;
+/** What fitTo leaves for a heartbeat's way to the manager and the manager's own check period. */
+const HEARTBEAT_MARGIN_MS = 250;
 
 /**
  * Keeps a broker that was frozen (SIGSTOP, a paused VM, a long GC) from acknowledging appends it
@@ -30,7 +34,8 @@ const MIN_TICK_MS = 100;
  */
 export class StallFence {
   private readonly now: () => number;
-  private readonly tickMs: number;
+  private thresholdMs: number;
+  private tickMs: number;
   private lastSeenAt: number;
   /** When the most recent stall was noticed (its end). */
   private stallEndedAt = Number.NEGATIVE_INFINITY;
@@ -40,7 +45,8 @@ export class StallFence {
 
   constructor(private readonly options: StallFenceOptions) {
     this.now = options.now ?? Date.now;
-    this.tickMs = options.tickMs ?? Math.max(MIN_TICK_MS, Math.floor(options.thresholdMs / 4));
+    this.thresholdMs = options.thresholdMs;
+    this.tickMs = this.tickFor(options.thresholdMs);
     this.lastSeenAt = this.now();
   }
 
@@ -52,6 +58,33 @@ export class StallFence {
 
   stop(): void {
     clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Fits the fence to the manager, which declares a broker dead after `brokerTimeoutMs` of silence
+   * while heartbeats leave every `heartbeatIntervalMs`: a stall longer than the difference can cost
+   * the broker its partitions. The fence notices stalls that long (less a margin), however long it
+   * was configured; it is never made longer than configured. A manager with a 2 s timeout and a
+   * broker with the default fence (1 s, noticed past 1.25 s) let a broker stopped for ~1.1 s be
+   * declared dead, wake unfenced and acknowledge appends that were then lost.
+   */
+  fitTo(brokerTimeoutMs: number, heartbeatIntervalMs: number): void {
+    const budget = brokerTimeoutMs - heartbeatIntervalMs - HEARTBEAT_MARGIN_MS;
+    // Noticed past threshold + tick, the tick a quarter of the threshold but at least MIN_TICK_MS.
+    const fitting = Math.max(MIN_THRESHOLD_MS, Math.min(Math.floor(budget * 0.8), budget - MIN_TICK_MS));
+    const threshold = Math.min(this.options.thresholdMs, fitting);
+    if (threshold === this.thresholdMs) return;
+    this.thresholdMs = threshold;
+    this.tickMs = this.tickFor(threshold);
+    if (this.timer) {
+      this.stop();
+      this.start();
+    }
+    this.options.logger.info(
+      { thresholdMs: threshold, configuredMs: this.options.thresholdMs, brokerTimeoutMs, heartbeatIntervalMs },
+      threshold < this.options.thresholdMs ? 'broker: stall fence shortened to fit the manager’s broker timeout' : 'broker: stall fence back to its configured length',
+    );
   }
 
   get fenced(): boolean {
@@ -70,7 +103,7 @@ export class StallFence {
   observe(now = this.now()): number {
     const gap = now - this.lastSeenAt;
     this.lastSeenAt = now;
-    if (gap <= this.options.thresholdMs + this.tickMs) return now;
+    if (gap <= this.thresholdMs + this.tickMs) return now;
     this.stallEndedAt = now;
     this.stallCount++;
     if (this.fencedSince === undefined) {
@@ -102,6 +135,10 @@ export class StallFence {
     if (this.fencedSince === undefined || sentAt < this.stallEndedAt) return;
     this.options.logger.info({ fencedMs: this.now() - this.fencedSince }, 'broker: the manager confirmed its partitions; serving appends again');
     this.fencedSince = undefined;
+  }
+
+  private tickFor(thresholdMs: number): number {
+    return this.options.tickMs ?? Math.max(MIN_TICK_MS, Math.floor(thresholdMs / 4));
   }
 }
 

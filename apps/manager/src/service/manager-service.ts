@@ -39,6 +39,8 @@ export interface ManagerServiceDeps {
   txlog: TransactionLog;
   logger: Logger;
   heartbeatIntervalMs: number;
+  /** Told to brokers, whose stall fences must notice any stall this long less a heartbeat interval. */
+  brokerTimeoutMs: number;
   defaultPartitions: number;
 }
 
@@ -110,13 +112,18 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
   return {
     async registerBroker(req) {
       const row = await brokerRegistry.register(req.address, req.brokerId);
-      return { brokerId: row.id, heartbeatIntervalMs: deps.heartbeatIntervalMs, assignments: assigner.assignmentsFor(row.id) };
+      return {
+        brokerId: row.id,
+        heartbeatIntervalMs: deps.heartbeatIntervalMs,
+        brokerTimeoutMs: deps.brokerTimeoutMs,
+        assignments: assigner.assignmentsFor(row.id),
+      };
     },
 
     brokerHeartbeat(req) {
       brokerRegistry.heartbeat(req.brokerId);
       for (const end of req.endOffsets) state.reportedEnds.set(`${end.topicId}/${end.partitionId}`, Number(end.offset));
-      return { assignments: assigner.assignmentsFor(req.brokerId) };
+      return { assignments: assigner.assignmentsFor(req.brokerId), brokerTimeoutMs: deps.brokerTimeoutMs };
     },
 
     registerReplica(req) {
