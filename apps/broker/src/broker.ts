@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { BrokerService } from '@partq/proto';
-import { createLogger, createMetricsRegistry, startServiceServer, wrapServiceImpl, type Logger, type ServiceServer } from '@partq/runtime';
+import { createLogger, createMetricsRegistry, multiplexedCallsCountedAs, startServiceServer, wrapServiceImpl, type Logger, type ServiceServer } from '@partq/runtime';
 import type { Registry } from 'prom-client';
 import { BrokerMetrics, walSyncMetrics } from './broker-metrics.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -60,19 +60,20 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
   let link: ManagerLink | undefined;
   const stallFence = new StallFence({ thresholdMs: config.stallFence, logger, onStall: () => link?.heartbeatNow() });
   stallFence.start();
+  const onError = ({ method, error, code }: { method: string; error: unknown; code: string }): void => {
+    if (code === 'INTERNAL') logger.error({ err: error, method }, 'broker: request failed');
+  };
   const handlers = new BrokerServiceHandlers({
     store,
+    // An Append on an AppendStream fails alone (the stream goes on): logged and counted as an Append call.
+    appendCalls: multiplexedCallsCountedAs(registry, BrokerService.method.append, onError),
     metrics: new BrokerMetrics(registry, store, stallFence),
     maxMessageBytes: config.maxMessageBytes,
     acksAllTimeoutMs: config.acksAllTimeout,
     tailHeartbeatMs: config.tailHeartbeat,
     stallFence,
   });
-  const service = wrapServiceImpl(handlers.implementation(), {
-    onError: ({ method, error, code }) => {
-      if (code === 'INTERNAL') logger.error({ err: error, method }, 'broker: request failed');
-    },
-  });
+  const service = wrapServiceImpl(handlers.implementation(), { onError });
 
   let server: ServiceServer;
   try {

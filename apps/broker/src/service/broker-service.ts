@@ -18,7 +18,7 @@ import {
   type StoredRecordsAnswerSchema,
 } from '@partq/proto';
 import type { WalRecord } from '@partq/wal';
-import { PartqError, withWireBytes } from '@partq/runtime';
+import { answerMultiplexedCalls, PartqError, withWireBytes, type MultiplexedCallsOptions } from '@partq/runtime';
 import type { BrokerMetrics } from '../broker-metrics.js';
 import type { PartitionLog } from '../log/partition-log.js';
 import type { PartitionStore } from '../log/partition-store.js';
@@ -37,7 +37,15 @@ export interface BrokerServiceOptions {
   tailHeartbeatMs: number;
   /** Refuses appends after the process stalled, until the manager confirms its partitions. */
   stallFence: StallFence;
+  /** What the Append calls of an AppendStream tell: their failures (to log) and outcomes (to count). */
+  appendCalls?: Pick<MultiplexedCallsOptions, 'onError' | 'onAnswered'>;
 }
+
+/**
+ * Append calls one AppendStream runs at once. The gateway keeps one Append in flight per partition
+ * it writes to on this broker; a caller that sends more waits, as its stream is read no further.
+ */
+const APPEND_STREAM_CALLS_IN_FLIGHT = 256;
 
 export const FETCH_DEFAULT_MAX_RECORDS = 500;
 export const FETCH_DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
@@ -58,6 +66,8 @@ export type BrokerServiceImpl = ServiceImpl<typeof BrokerService>;
  */
 export class BrokerServiceHandlers {
   private interrupted = false;
+  /** Aborted by interrupt(): AppendStreams read no further calls and end. */
+  private readonly stopping = new AbortController();
   private readonly arrivals: RecordArrivals;
 
   constructor(private readonly options: BrokerServiceOptions) {
@@ -68,6 +78,12 @@ export class BrokerServiceHandlers {
   implementation(): BrokerServiceImpl {
     return {
       append: (request) => this.append(request),
+      appendStream: (calls) =>
+        answerMultiplexedCalls(calls, (request) => this.append(request), {
+          ...this.options.appendCalls,
+          maxInFlight: APPEND_STREAM_CALLS_IN_FLIGHT,
+          stop: this.stopping.signal,
+        }),
       fetch: (request, context) => this.fetch(request, context),
       tail: (request, context) => this.tail(request, context),
       getOffsets: (request) => this.getOffsets(request),
@@ -79,6 +95,7 @@ export class BrokerServiceHandlers {
 
   interrupt(): void {
     this.interrupted = true;
+    this.stopping.abort();
     this.options.store.interrupt();
     this.arrivals.wakeAll();
   }

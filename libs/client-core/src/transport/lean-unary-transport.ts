@@ -14,7 +14,9 @@ const CONTENT_TYPE_PROTO = 'application/proto';
 /**
  * Larger requests of a multiplexed method go as calls of their own: their cost is in their bytes,
  * not in the call, and a gateway read a 500 × 1 KiB batch from a stream's frames at ~10 % more CPU
- * than from a call's body (pipelined 1 KiB 42 600 → 38 400 msgs/s in alternated runs).
+ * than from a call's body (pipelined 1 KiB 42 600 → 38 400 msgs/s in alternated runs). Brokers
+ * that read the gateway's Appends of up to ~1 MiB from an AppendStream grew to ~540 MB of resident
+ * memory while 1 GiB flowed; with this limit, ~200 MB (docs/performance-log.md, round 24).
  */
 const MULTIPLEXED_MAX_BYTES = 64 * 1024;
 
@@ -32,11 +34,13 @@ export interface LeanUnaryTransportOptions {
   /** Hand-written readers of answers (unary and, over HTTP/1.1, streamed), tried before fromBinary(). */
   decoders?: WireDecoders;
   /**
-   * Over HTTP/2: unary methods whose calls go as messages of one stream of a twin method (Send on
-   * SendStream, see call-multiplexer.ts), falling back to calls of their own where the server does
-   * not serve the twin.
+   * Unary methods whose calls go as messages of one stream of a twin method (Send on SendStream,
+   * see call-multiplexer.ts) over HTTP/2 (`http2`, or `multiplexOver` when unary calls go over
+   * HTTP/1.1), falling back to calls of their own where the server does not serve the twin.
    */
   multiplexed?: readonly MultiplexedMethod[];
+  /** The HTTP/2 session multiplexed calls use when other calls go over HTTP/1.1 (`agent`). */
+  multiplexOver?: Http2SessionManager;
 }
 
 /** A unary method and the bidirectional stream its calls may travel on. */
@@ -62,10 +66,9 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
   const send = options.http2 ? http2Exchange(options.http2) : http1Exchange(url, options.agent);
   const pathOf = (method: DescMethodUnary | DescMethodBiDiStreaming): string => `${basePath}/${method.parent.typeName}/${method.name}`;
   const multiplexers = new Map<DescMethodUnary, CallMultiplexer>();
-  if (options.http2) {
-    for (const { unary, stream } of options.multiplexed ?? []) {
-      multiplexers.set(unary, new CallMultiplexer(options.http2, pathOf(stream)));
-    }
+  const multiplexSessions = options.multiplexOver ?? options.http2;
+  if (multiplexSessions) {
+    for (const { unary, stream } of options.multiplexed ?? []) multiplexers.set(unary, new CallMultiplexer(multiplexSessions, pathOf(stream)));
   }
 
   const unary: Transport['unary'] = <I extends DescMessage, O extends DescMessage>(
@@ -134,9 +137,10 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
         },
       });
       const multiplexer = multiplexers.get(method as DescMethodUnary);
-      // Per-call headers have no place on a shared stream: such a call goes alone, as does a large request.
+      // Headers of a call (its own, or a request id to follow) have no place on a shared stream: such a
+      // call goes alone, as does a request over MULTIPLEXED_MAX_BYTES.
       cancel =
-        multiplexer?.usable && header === undefined && body.byteLength <= MULTIPLEXED_MAX_BYTES
+        multiplexer?.usable && header === undefined && options.headers?.() === undefined && body.byteLength <= MULTIPLEXED_MAX_BYTES
           ? multiplexer.call(body, {
               answered: (bytes) => decoded(bytes, new Headers(), new Headers()),
               failed: (error) => finish(() => reject(error)),

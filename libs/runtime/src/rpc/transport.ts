@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client, type Transport } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { createFailoverTransport } from './failover-transport.js';
 import { createLeanUnaryTransport } from './lean-unary-transport.js';
 import { requestIdClientInterceptor } from '../context/request-context.js';
@@ -10,6 +10,8 @@ import { requestIdClientInterceptor } from '../context/request-context.js';
 interface CachedTransport {
   transport: Transport;
   agent: http.Agent;
+  /** The HTTP/2 connection multiplexed calls (Append) share; it connects on the first of them. */
+  sessions: Http2SessionManager;
 }
 
 /** One transport (and one keep-alive connection pool) per peer, shared by every client of it. */
@@ -18,7 +20,8 @@ const transports = new Map<string, CachedTransport>();
 /**
  * The Connect transport partq roles use to call each other: Connect protocol, binary messages,
  * HTTP/1.1 with keep-alive (HTTP/2 sessions linger and cost more per call here), unary calls on
- * node:http directly (`createLeanUnaryTransport`). Cached per base URL.
+ * node:http directly (`createLeanUnaryTransport`), Appends as messages of one HTTP/2 stream.
+ * Cached per base URL.
  * Answers come uncompressed: roles talk over a LAN or loopback, where gzip (Connect's default for
  * answers over 1 KiB) only burns CPU on both ends; with 1 KiB messages it compressed every fetched
  * and synced record.
@@ -38,8 +41,9 @@ export function createRpcTransport(baseUrl: string): Transport {
     interceptors: [requestIdClientInterceptor],
   });
   // Unary calls (one per batch on every hop) skip connect-node's per-call overhead; streams keep it.
-  const transport = createLeanUnaryTransport(key, agent, connect);
-  transports.set(key, { transport, agent });
+  const sessions = new Http2SessionManager(key);
+  const transport = createLeanUnaryTransport(key, agent, connect, sessions);
+  transports.set(key, { transport, agent, sessions });
   return transport;
 }
 
@@ -61,6 +65,7 @@ export function closeRpcTransports(baseUrl?: string): void {
   const keys = baseUrl === undefined ? [...transports.keys()] : baseUrl.split(',').map((url) => normaliseBaseUrl(url.trim()));
   for (const key of keys) {
     transports.get(key)?.agent.destroy();
+    transports.get(key)?.sessions.abort();
     transports.delete(key);
   }
 }

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { PartitionAssignment } from "./manager_pb.js";
 import { file_partq_v1_manager } from "./manager_pb.js";
-import type { Acks, AppendRecord, PartitionOffset, Record } from "./types_pb.js";
+import type { Acks, AppendRecord, CallFailure, PartitionOffset, Record } from "./types_pb.js";
 import { file_partq_v1_types } from "./types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/broker.proto.
  */
 export const file_partq_v1_broker: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJ0cS92MS9icm9rZXIucHJvdG8SCHBhcnRxLnYxIqMBCg1BcHBlbmRSZXF1ZXN0EhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRINCgVlcG9jaBgDIAEoBRIcCgRhY2tzGAQgASgOMg4ucGFydHEudjEuQWNrcxInCgdyZWNvcmRzGAUgAygLMhYucGFydHEudjEuQXBwZW5kUmVjb3JkEhQKDHJlY29yZHNfZGF0YRgGIAEoDCJgCg5BcHBlbmRSZXNwb25zZRITCgtiYXNlX29mZnNldBgDIAEoAxItCgpkdXBsaWNhdGVzGAQgAygLMhkucGFydHEudjEuQXBwZW5kRHVwbGljYXRlSgQIARACSgQIAhADIjAKD0FwcGVuZER1cGxpY2F0ZRINCgVpbmRleBgBIAEoBRIOCgZvZmZzZXQYAiABKAMioAEKDEZldGNoUmVxdWVzdBIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDgoGb2Zmc2V0GAMgASgDEhMKC21heF9yZWNvcmRzGAQgASgFEhEKCW1heF9ieXRlcxgFIAEoBRITCgttYXhfd2FpdF9tcxgGIAEoBRIbChNhY2NlcHRfcmVjb3Jkc19kYXRhGAcgASgIInYKDUZldGNoUmVzcG9uc2USIQoHcmVjb3JkcxgBIAMoCzIQLnBhcnRxLnYxLlJlY29yZBISCgplbmRfb2Zmc2V0GAIgASgDEhgKEHdhbF9zdGFydF9vZmZzZXQYAyABKAMSFAoMcmVjb3Jkc19kYXRhGAQgASgMIooBCgtUYWlsUmVxdWVzdBIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDgoGb2Zmc2V0GAMgASgDEhMKC21heF9yZWNvcmRzGAQgASgFEhEKCW1heF9ieXRlcxgFIAEoBRIbChNhY2NlcHRfcmVjb3Jkc19kYXRhGAYgASgIInUKDFRhaWxSZXNwb25zZRIhCgdyZWNvcmRzGAEgAygLMhAucGFydHEudjEuUmVjb3JkEhIKCmVuZF9vZmZzZXQYAiABKAMSGAoQd2FsX3N0YXJ0X29mZnNldBgDIAEoAxIUCgxyZWNvcmRzX2RhdGEYBCABKAwiQgoRR2V0T2Zmc2V0c1JlcXVlc3QSLQoKcGFydGl0aW9ucxgBIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldCJEChJHZXRPZmZzZXRzUmVzcG9uc2USLgoLZW5kX29mZnNldHMYASADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiewoRR2V0VXBkYXRlc1JlcXVlc3QSJwoEZnJvbRgBIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldBITCgttYXhfd2FpdF9tcxgCIAEoBRITCgttYXhfcmVjb3JkcxgDIAEoBRITCgttaW5fcmVjb3JkcxgEIAEoBSJlChBQYXJ0aXRpb25SZWNvcmRzEhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRINCgVlcG9jaBgDIAEoBRIUCgxyZWNvcmRzX2RhdGEYBSABKAxKBAgEEAUiRAoSR2V0VXBkYXRlc1Jlc3BvbnNlEi4KCnBhcnRpdGlvbnMYASADKAsyGi5wYXJ0cS52MS5QYXJ0aXRpb25SZWNvcmRzIj0KDUNvbW1pdFJlcXVlc3QSLAoJY29tbWl0dGVkGAEgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0IhAKDkNvbW1pdFJlc3BvbnNlIlUKDUFzc2lnblJlcXVlc3QSMgoLYXNzaWdubWVudHMYASADKAsyHS5wYXJ0cS52MS5QYXJ0aXRpb25Bc3NpZ25tZW50EhAKCGNvbXBsZXRlGAIgASgIIhAKDkFzc2lnblJlc3BvbnNlMssDCg1Ccm9rZXJTZXJ2aWNlEjsKBkFwcGVuZBIXLnBhcnRxLnYxLkFwcGVuZFJlcXVlc3QaGC5wYXJ0cS52MS5BcHBlbmRSZXNwb25zZRI4CgVGZXRjaBIWLnBhcnRxLnYxLkZldGNoUmVxdWVzdBoXLnBhcnRxLnYxLkZldGNoUmVzcG9uc2USNwoEVGFpbBIVLnBhcnRxLnYxLlRhaWxSZXF1ZXN0GhYucGFydHEudjEuVGFpbFJlc3BvbnNlMAESRwoKR2V0T2Zmc2V0cxIbLnBhcnRxLnYxLkdldE9mZnNldHNSZXF1ZXN0GhwucGFydHEudjEuR2V0T2Zmc2V0c1Jlc3BvbnNlEkcKCkdldFVwZGF0ZXMSGy5wYXJ0cS52MS5HZXRVcGRhdGVzUmVxdWVzdBocLnBhcnRxLnYxLkdldFVwZGF0ZXNSZXNwb25zZRI7CgZDb21taXQSFy5wYXJ0cS52MS5Db21taXRSZXF1ZXN0GhgucGFydHEudjEuQ29tbWl0UmVzcG9uc2USOwoGQXNzaWduEhcucGFydHEudjEuQXNzaWduUmVxdWVzdBoYLnBhcnRxLnYxLkFzc2lnblJlc3BvbnNlYgZwcm90bzM", [file_partq_v1_manager, file_partq_v1_types]);
+  fileDesc("ChVwYXJ0cS92MS9icm9rZXIucHJvdG8SCHBhcnRxLnYxIqMBCg1BcHBlbmRSZXF1ZXN0EhAKCHRvcGljX2lkGAEgASgFEhQKDHBhcnRpdGlvbl9pZBgCIAEoBRINCgVlcG9jaBgDIAEoBRIcCgRhY2tzGAQgASgOMg4ucGFydHEudjEuQWNrcxInCgdyZWNvcmRzGAUgAygLMhYucGFydHEudjEuQXBwZW5kUmVjb3JkEhQKDHJlY29yZHNfZGF0YRgGIAEoDCJQChNBcHBlbmRTdHJlYW1SZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAQSKAoHcmVxdWVzdBgCIAEoCzIXLnBhcnRxLnYxLkFwcGVuZFJlcXVlc3QiigEKFEFwcGVuZFN0cmVhbVJlc3BvbnNlEg8KB2NhbGxfaWQYASABKAQSLAoIcmVzcG9uc2UYAiABKAsyGC5wYXJ0cS52MS5BcHBlbmRSZXNwb25zZUgAEigKB2ZhaWx1cmUYAyABKAsyFS5wYXJ0cS52MS5DYWxsRmFpbHVyZUgAQgkKB291dGNvbWUiYAoOQXBwZW5kUmVzcG9uc2USEwoLYmFzZV9vZmZzZXQYAyABKAMSLQoKZHVwbGljYXRlcxgEIAMoCzIZLnBhcnRxLnYxLkFwcGVuZER1cGxpY2F0ZUoECAEQAkoECAIQAyIwCg9BcHBlbmREdXBsaWNhdGUSDQoFaW5kZXgYASABKAUSDgoGb2Zmc2V0GAIgASgDIqABCgxGZXRjaFJlcXVlc3QSEAoIdG9waWNfaWQYASABKAUSFAoMcGFydGl0aW9uX2lkGAIgASgFEg4KBm9mZnNldBgDIAEoAxITCgttYXhfcmVjb3JkcxgEIAEoBRIRCgltYXhfYnl0ZXMYBSABKAUSEwoLbWF4X3dhaXRfbXMYBiABKAUSGwoTYWNjZXB0X3JlY29yZHNfZGF0YRgHIAEoCCJ2Cg1GZXRjaFJlc3BvbnNlEiEKB3JlY29yZHMYASADKAsyEC5wYXJ0cS52MS5SZWNvcmQSEgoKZW5kX29mZnNldBgCIAEoAxIYChB3YWxfc3RhcnRfb2Zmc2V0GAMgASgDEhQKDHJlY29yZHNfZGF0YRgEIAEoDCKKAQoLVGFpbFJlcXVlc3QSEAoIdG9waWNfaWQYASABKAUSFAoMcGFydGl0aW9uX2lkGAIgASgFEg4KBm9mZnNldBgDIAEoAxITCgttYXhfcmVjb3JkcxgEIAEoBRIRCgltYXhfYnl0ZXMYBSABKAUSGwoTYWNjZXB0X3JlY29yZHNfZGF0YRgGIAEoCCJ1CgxUYWlsUmVzcG9uc2USIQoHcmVjb3JkcxgBIAMoCzIQLnBhcnRxLnYxLlJlY29yZBISCgplbmRfb2Zmc2V0GAIgASgDEhgKEHdhbF9zdGFydF9vZmZzZXQYAyABKAMSFAoMcmVjb3Jkc19kYXRhGAQgASgMIkIKEUdldE9mZnNldHNSZXF1ZXN0Ei0KCnBhcnRpdGlvbnMYASADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiRAoSR2V0T2Zmc2V0c1Jlc3BvbnNlEi4KC2VuZF9vZmZzZXRzGAEgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0InsKEUdldFVwZGF0ZXNSZXF1ZXN0EicKBGZyb20YASADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQSEwoLbWF4X3dhaXRfbXMYAiABKAUSEwoLbWF4X3JlY29yZHMYAyABKAUSEwoLbWluX3JlY29yZHMYBCABKAUiZQoQUGFydGl0aW9uUmVjb3JkcxIQCgh0b3BpY19pZBgBIAEoBRIUCgxwYXJ0aXRpb25faWQYAiABKAUSDQoFZXBvY2gYAyABKAUSFAoMcmVjb3Jkc19kYXRhGAUgASgMSgQIBBAFIkQKEkdldFVwZGF0ZXNSZXNwb25zZRIuCgpwYXJ0aXRpb25zGAEgAygLMhoucGFydHEudjEuUGFydGl0aW9uUmVjb3JkcyI9Cg1Db21taXRSZXF1ZXN0EiwKCWNvbW1pdHRlZBgBIAMoCzIZLnBhcnRxLnYxLlBhcnRpdGlvbk9mZnNldCIQCg5Db21taXRSZXNwb25zZSJVCg1Bc3NpZ25SZXF1ZXN0EjIKC2Fzc2lnbm1lbnRzGAEgAygLMh0ucGFydHEudjEuUGFydGl0aW9uQXNzaWdubWVudBIQCghjb21wbGV0ZRgCIAEoCCIQCg5Bc3NpZ25SZXNwb25zZTKeBAoNQnJva2VyU2VydmljZRI7CgZBcHBlbmQSFy5wYXJ0cS52MS5BcHBlbmRSZXF1ZXN0GhgucGFydHEudjEuQXBwZW5kUmVzcG9uc2USUQoMQXBwZW5kU3RyZWFtEh0ucGFydHEudjEuQXBwZW5kU3RyZWFtUmVxdWVzdBoeLnBhcnRxLnYxLkFwcGVuZFN0cmVhbVJlc3BvbnNlKAEwARI4CgVGZXRjaBIWLnBhcnRxLnYxLkZldGNoUmVxdWVzdBoXLnBhcnRxLnYxLkZldGNoUmVzcG9uc2USNwoEVGFpbBIVLnBhcnRxLnYxLlRhaWxSZXF1ZXN0GhYucGFydHEudjEuVGFpbFJlc3BvbnNlMAESRwoKR2V0T2Zmc2V0cxIbLnBhcnRxLnYxLkdldE9mZnNldHNSZXF1ZXN0GhwucGFydHEudjEuR2V0T2Zmc2V0c1Jlc3BvbnNlEkcKCkdldFVwZGF0ZXMSGy5wYXJ0cS52MS5HZXRVcGRhdGVzUmVxdWVzdBocLnBhcnRxLnYxLkdldFVwZGF0ZXNSZXNwb25zZRI7CgZDb21taXQSFy5wYXJ0cS52MS5Db21taXRSZXF1ZXN0GhgucGFydHEudjEuQ29tbWl0UmVzcG9uc2USOwoGQXNzaWduEhcucGFydHEudjEuQXNzaWduUmVxdWVzdBoYLnBhcnRxLnYxLkFzc2lnblJlc3BvbnNlYgZwcm90bzM", [file_partq_v1_manager, file_partq_v1_types]);
 
 /**
  * @generated from message partq.v1.AppendRequest
@@ -62,6 +62,66 @@ export const AppendRequestSchema: GenMessage<AppendRequest> = /*@__PURE__*/
   messageDesc(file_partq_v1_broker, 0);
 
 /**
+ * @generated from message partq.v1.AppendStreamRequest
+ */
+export type AppendStreamRequest = Message<"partq.v1.AppendStreamRequest"> & {
+  /**
+   * Chosen by the caller; unique among its calls in flight on the stream.
+   *
+   * @generated from field: uint64 call_id = 1;
+   */
+  callId: bigint;
+
+  /**
+   * @generated from field: partq.v1.AppendRequest request = 2;
+   */
+  request?: AppendRequest | undefined;
+};
+
+/**
+ * Describes the message partq.v1.AppendStreamRequest.
+ * Use `create(AppendStreamRequestSchema)` to create a new message.
+ */
+export const AppendStreamRequestSchema: GenMessage<AppendStreamRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_broker, 1);
+
+/**
+ * @generated from message partq.v1.AppendStreamResponse
+ */
+export type AppendStreamResponse = Message<"partq.v1.AppendStreamResponse"> & {
+  /**
+   * @generated from field: uint64 call_id = 1;
+   */
+  callId: bigint;
+
+  /**
+   * @generated from oneof partq.v1.AppendStreamResponse.outcome
+   */
+  outcome: {
+    /**
+     * @generated from field: partq.v1.AppendResponse response = 2;
+     */
+    value: AppendResponse;
+    case: "response";
+  } | {
+    /**
+     * What the call would have failed with as a unary Append.
+     *
+     * @generated from field: partq.v1.CallFailure failure = 3;
+     */
+    value: CallFailure;
+    case: "failure";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message partq.v1.AppendStreamResponse.
+ * Use `create(AppendStreamResponseSchema)` to create a new message.
+ */
+export const AppendStreamResponseSchema: GenMessage<AppendStreamResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_broker, 2);
+
+/**
  * @generated from message partq.v1.AppendResponse
  */
 export type AppendResponse = Message<"partq.v1.AppendResponse"> & {
@@ -84,7 +144,7 @@ export type AppendResponse = Message<"partq.v1.AppendResponse"> & {
  * Use `create(AppendResponseSchema)` to create a new message.
  */
 export const AppendResponseSchema: GenMessage<AppendResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 1);
+  messageDesc(file_partq_v1_broker, 3);
 
 /**
  * A request record that was a duplicate: its position in the request and its original offset.
@@ -108,7 +168,7 @@ export type AppendDuplicate = Message<"partq.v1.AppendDuplicate"> & {
  * Use `create(AppendDuplicateSchema)` to create a new message.
  */
 export const AppendDuplicateSchema: GenMessage<AppendDuplicate> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 2);
+  messageDesc(file_partq_v1_broker, 4);
 
 /**
  * @generated from message partq.v1.FetchRequest
@@ -160,7 +220,7 @@ export type FetchRequest = Message<"partq.v1.FetchRequest"> & {
  * Use `create(FetchRequestSchema)` to create a new message.
  */
 export const FetchRequestSchema: GenMessage<FetchRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 3);
+  messageDesc(file_partq_v1_broker, 5);
 
 /**
  * @generated from message partq.v1.FetchResponse
@@ -197,7 +257,7 @@ export type FetchResponse = Message<"partq.v1.FetchResponse"> & {
  * Use `create(FetchResponseSchema)` to create a new message.
  */
 export const FetchResponseSchema: GenMessage<FetchResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 4);
+  messageDesc(file_partq_v1_broker, 6);
 
 /**
  * @generated from message partq.v1.TailRequest
@@ -245,7 +305,7 @@ export type TailRequest = Message<"partq.v1.TailRequest"> & {
  * Use `create(TailRequestSchema)` to create a new message.
  */
 export const TailRequestSchema: GenMessage<TailRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 5);
+  messageDesc(file_partq_v1_broker, 7);
 
 /**
  * @generated from message partq.v1.TailResponse
@@ -283,7 +343,7 @@ export type TailResponse = Message<"partq.v1.TailResponse"> & {
  * Use `create(TailResponseSchema)` to create a new message.
  */
 export const TailResponseSchema: GenMessage<TailResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 6);
+  messageDesc(file_partq_v1_broker, 8);
 
 /**
  * @generated from message partq.v1.GetOffsetsRequest
@@ -302,7 +362,7 @@ export type GetOffsetsRequest = Message<"partq.v1.GetOffsetsRequest"> & {
  * Use `create(GetOffsetsRequestSchema)` to create a new message.
  */
 export const GetOffsetsRequestSchema: GenMessage<GetOffsetsRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 7);
+  messageDesc(file_partq_v1_broker, 9);
 
 /**
  * @generated from message partq.v1.GetOffsetsResponse
@@ -319,7 +379,7 @@ export type GetOffsetsResponse = Message<"partq.v1.GetOffsetsResponse"> & {
  * Use `create(GetOffsetsResponseSchema)` to create a new message.
  */
 export const GetOffsetsResponseSchema: GenMessage<GetOffsetsResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 8);
+  messageDesc(file_partq_v1_broker, 10);
 
 /**
  * @generated from message partq.v1.GetUpdatesRequest
@@ -355,7 +415,7 @@ export type GetUpdatesRequest = Message<"partq.v1.GetUpdatesRequest"> & {
  * Use `create(GetUpdatesRequestSchema)` to create a new message.
  */
 export const GetUpdatesRequestSchema: GenMessage<GetUpdatesRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 9);
+  messageDesc(file_partq_v1_broker, 11);
 
 /**
  * @generated from message partq.v1.PartitionRecords
@@ -389,7 +449,7 @@ export type PartitionRecords = Message<"partq.v1.PartitionRecords"> & {
  * Use `create(PartitionRecordsSchema)` to create a new message.
  */
 export const PartitionRecordsSchema: GenMessage<PartitionRecords> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 10);
+  messageDesc(file_partq_v1_broker, 12);
 
 /**
  * @generated from message partq.v1.GetUpdatesResponse
@@ -406,7 +466,7 @@ export type GetUpdatesResponse = Message<"partq.v1.GetUpdatesResponse"> & {
  * Use `create(GetUpdatesResponseSchema)` to create a new message.
  */
 export const GetUpdatesResponseSchema: GenMessage<GetUpdatesResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 11);
+  messageDesc(file_partq_v1_broker, 13);
 
 /**
  * @generated from message partq.v1.CommitRequest
@@ -423,7 +483,7 @@ export type CommitRequest = Message<"partq.v1.CommitRequest"> & {
  * Use `create(CommitRequestSchema)` to create a new message.
  */
 export const CommitRequestSchema: GenMessage<CommitRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 12);
+  messageDesc(file_partq_v1_broker, 14);
 
 /**
  * @generated from message partq.v1.CommitResponse
@@ -436,7 +496,7 @@ export type CommitResponse = Message<"partq.v1.CommitResponse"> & {
  * Use `create(CommitResponseSchema)` to create a new message.
  */
 export const CommitResponseSchema: GenMessage<CommitResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 13);
+  messageDesc(file_partq_v1_broker, 15);
 
 /**
  * @generated from message partq.v1.AssignRequest
@@ -460,7 +520,7 @@ export type AssignRequest = Message<"partq.v1.AssignRequest"> & {
  * Use `create(AssignRequestSchema)` to create a new message.
  */
 export const AssignRequestSchema: GenMessage<AssignRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 14);
+  messageDesc(file_partq_v1_broker, 16);
 
 /**
  * @generated from message partq.v1.AssignResponse
@@ -473,7 +533,7 @@ export type AssignResponse = Message<"partq.v1.AssignResponse"> & {
  * Use `create(AssignResponseSchema)` to create a new message.
  */
 export const AssignResponseSchema: GenMessage<AssignResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_broker, 15);
+  messageDesc(file_partq_v1_broker, 17);
 
 /**
  * The data plane: partition logs on the broker's write-ahead log.
@@ -491,6 +551,18 @@ export const BrokerService: GenService<{
     methodKind: "unary";
     input: typeof AppendRequestSchema;
     output: typeof AppendResponseSchema;
+  },
+  /**
+   * Append calls multiplexed on one stream (HTTP/2): each request is answered by one response with
+   * its call_id, in the order the appends complete. What the gateway uses: a message on an open
+   * stream costs both sides a fraction of what a call costs. Ends when the broker begins to stop.
+   *
+   * @generated from rpc partq.v1.BrokerService.AppendStream
+   */
+  appendStream: {
+    methodKind: "bidi_streaming";
+    input: typeof AppendStreamRequestSchema;
+    output: typeof AppendStreamResponseSchema;
   },
   /**
    * Read records from an offset; OFFSET_OUT_OF_RANGE below the WAL's start (read PostgreSQL then).
