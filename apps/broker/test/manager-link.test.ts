@@ -77,8 +77,10 @@ test('heartbeats keep their interval while the store is slow to apply an assignm
 
   store.finish();
   await link.stop();
-  // Each answer was applied once the one before it was (the registration's, then one per heartbeat).
-  expect(store.reconciles).toBe(1 + manager.heartbeats.length);
+  // Each answer was applied once the one before it was: the registration's, then one per heartbeat
+  // (the last may have been cut off by stop() before its answer came).
+  expect(store.reconciles).toBeGreaterThanOrEqual(manager.heartbeats.length);
+  expect(store.reconciles).toBeLessThanOrEqual(1 + manager.heartbeats.length);
 });
 
 test('fits the stall fence to the timeout the manager announces', async () => {
