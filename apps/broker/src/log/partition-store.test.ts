@@ -62,6 +62,22 @@ describe('PartitionStore', () => {
     await store.close();
   });
 
+  it('an assignment from before a partition was taken away does not bring it back; a newer epoch does', async () => {
+    const store = await PartitionStore.open(options);
+    await store.reconcile([assignment(5, 0, 3)], false);
+    await store.require(5, 0).append(3, records(2), 0);
+    expect((await store.reconcile([], true)).removed).toEqual(['5/0']); // moved to another broker
+    // A heartbeat answer computed before the move, applied after it.
+    const stale = await store.reconcile([assignment(5, 0, 3)], true);
+    expect(stale.ignored).toEqual(['5/0']);
+    expect(store.get(5, 0)).toBeUndefined();
+    expect(await exists(join(dataDir, 'partitions', '5-0'))).toBe(false);
+    // Moved back later, under a newer epoch.
+    expect((await store.reconcile([assignment(5, 0, 4, 2)], true)).created).toEqual(['5/0']);
+    expect(store.require(5, 0).endOffset).toBe(2);
+    await store.close();
+  });
+
   it('a complete answer based on an older generation keeps partitions assigned since', async () => {
     const store = await PartitionStore.open(options);
     const basis = store.generation;

@@ -59,6 +59,12 @@ export class PartitionStore {
   private readonly partitionsDir: string;
   private readonly settings: PartitionLogSettings;
   private reconcileChain: Promise<unknown> = Promise.resolve();
+  /**
+   * The epoch each partition had when a complete assignment took it away. An assignment of it at that
+   * epoch or an older one comes from before the move (a heartbeat answer computed earlier and applied
+   * later) and must not bring it back: the broker would serve a partition that is now another's.
+   */
+  private readonly removedAtEpoch = new Map<string, number>();
   private round = 0;
   private closedFsyncs = 0;
   private closed = false;
@@ -190,6 +196,11 @@ export class PartitionStore {
       listed.add(key);
       try {
         let entry = this.partitions.get(key);
+        if (!entry && assignment.epoch <= (this.removedAtEpoch.get(key) ?? -1)) {
+          report.ignored.push(key);
+          continue;
+        }
+        this.removedAtEpoch.delete(key);
         if (!entry) {
           const location = {
             dir: join(this.partitionsDir, partitionDirName(assignment.topicId, assignment.partitionId)),
@@ -223,6 +234,7 @@ export class PartitionStore {
       for (const [key, entry] of [...this.partitions]) {
         if (listed.has(key)) continue;
         if (basedOnGeneration !== undefined && entry.changedAt > basedOnGeneration) continue;
+        this.removedAtEpoch.set(key, entry.log.epoch);
         await this.dropEntry(key, true);
         report.removed.push(key);
       }
