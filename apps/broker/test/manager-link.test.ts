@@ -15,10 +15,13 @@ import { FakeManager } from './fake-manager.js';
 
 const logger = createLogger({ role: 'broker-test', instanceId: 'manager-link', level: 'silent' });
 
-/** A store whose reconciles after the first (the registration's) wait until released. */
+/** A store whose reconciles from the `holdFrom`-th on (the first is the registration's) wait until released. */
 class SlowStore {
   generation = 0;
   reconciles = 0;
+
+  constructor(private readonly holdFrom = 2) {}
+
   private release: (() => void) | undefined;
   private readonly held = new Promise<void>((resolve) => (this.release = resolve));
 
@@ -37,7 +40,7 @@ class SlowStore {
 
   private async apply() {
     this.reconciles++;
-    if (this.reconciles > 1) await this.held;
+    if (this.reconciles >= this.holdFrom) await this.held;
     this.generation++;
     return { created: [], kept: [], truncated: [], reset: [], removed: [], ignored: [], failed: [] };
   }
@@ -96,4 +99,45 @@ test('fits the stall fence to the timeout the manager announces', async () => {
   stallFence.assertServing();
   clock.now += 800; // unnoticed at the configured 1 s
   expect(() => stallFence.assertServing()).toThrow('the broker stalled');
+});
+
+test('a registration whose assignment is slow to apply does not hold back the heartbeats after it', async () => {
+  const store = new SlowStore(1);
+  const link = new ManagerLink({ managerUrl: manager.url, advertisedUrl: 'http://127.0.0.1:1', dataDir, store, logger });
+  let registered = false;
+  void link.whenRegistered().then(() => (registered = true));
+  await link.start();
+
+  // The manager hears from the broker every 50 ms while its first assignment is still being created.
+  const deadline = Date.now() + 3_000;
+  while (manager.heartbeats.length < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(manager.registrations).toHaveLength(1);
+  expect(manager.heartbeats.length).toBeGreaterThanOrEqual(5);
+  // Not ready until it is in place.
+  expect(registered).toBe(false);
+  expect(link.registered).toBe(false);
+
+  store.finish();
+  expect(await link.whenRegistered()).toBe(1);
+  expect(link.registered).toBe(true);
+  await link.stop();
+});
+
+test('re-registering after the manager forgot the broker does not hold back the heartbeats either', async () => {
+  const store = new SlowStore(2);
+  const link = new ManagerLink({ managerUrl: manager.url, advertisedUrl: 'http://127.0.0.1:1', dataDir, store, logger });
+  await link.start();
+  expect(await link.whenRegistered()).toBe(1);
+  // Held from the first heartbeat's answer on; the manager then forgets the broker.
+  manager.forgetBrokers();
+  const deadline = Date.now() + 3_000;
+  while (manager.registrations.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(manager.registrations).toHaveLength(2);
+  // Same id, remembered.
+  expect(manager.registrations[1]!.brokerId).toBe(1);
+  const afterReRegistration = manager.heartbeats.length;
+  while (manager.heartbeats.length < afterReRegistration + 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(manager.heartbeats.length).toBeGreaterThanOrEqual(afterReRegistration + 5);
+  store.finish();
+  await link.stop();
 });

@@ -1,5 +1,5 @@
 import type { Client } from '@connectrpc/connect';
-import { ManagerService } from '@partq/proto';
+import { ManagerService, type PartitionAssignment } from '@partq/proto';
 import { createRpcClient, fromConnectError, sleep, type Logger } from '@partq/runtime';
 import type { PartitionStore } from '../log/partition-store.js';
 import { toPartitionOffsets, toStoreAssignments } from './assignments.js';
@@ -28,8 +28,9 @@ const DEFAULTS = { defaultHeartbeatIntervalMs: 1000, callTimeoutMs: 10_000, minB
 
 /**
  * The broker's membership: RegisterBroker (with the id remembered in broker.json) and then a heartbeat every
- * interval the manager asked for, counted from when the last one left. Every answer is the broker's
- * complete assignment and is reconciled, in the order the answers came; heartbeats do not wait for it.
+ * interval the manager asked for, counted from when the last one left. Every answer, the registration's
+ * too, is the broker's complete assignment and is reconciled in the order the answers came; heartbeats
+ * do not wait for it.
  * While the manager is unreachable the broker keeps serving what it owns and retries with backoff;
  * a NOT_FOUND answer (the manager forgot this broker) starts a fresh registration.
  */
@@ -42,7 +43,7 @@ export class ManagerLink {
   private registeredOnce = false;
   private heartbeatIntervalMs: number;
   private readonly registrationWaiters: ((brokerId: number) => void)[] = [];
-  /** The reconcile of the last heartbeat's answer. */
+  /** The reconcile of the manager's last answer. */
   private applying: Promise<void> = Promise.resolve();
   /** Ends the current wait between heartbeats early (see `heartbeatNow`). */
   private wake = new AbortController();
@@ -63,7 +64,10 @@ export class ManagerLink {
     return this.id ?? 0;
   }
 
-  /** True once a RegisterBroker succeeded (stays true while heartbeats fail: the broker keeps serving). */
+  /**
+   * True once the assignment a RegisterBroker (or a later heartbeat) answered with is applied; stays true
+   * while heartbeats fail: the broker keeps serving.
+   */
   get registered(): boolean {
     return this.registeredOnce;
   }
@@ -74,7 +78,7 @@ export class ManagerLink {
     this.loop = this.run();
   }
 
-  /** Resolves with the broker id once registered (at once if it already is). */
+  /** Resolves with the broker id once registered and its first assignment applied (at once if it is). */
   whenRegistered(): Promise<number> {
     if (this.registeredOnce) return Promise.resolve(this.brokerId);
     return new Promise((resolve) => this.registrationWaiters.push(resolve));
@@ -165,16 +169,13 @@ export class ManagerLink {
     }
     if (answer.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = answer.heartbeatIntervalMs;
     this.fitStallFence(answer.brokerTimeoutMs);
-    await store.reconcile(toStoreAssignments(answer.assignments), true, basis);
-    this.options.stallFence?.confirmed(sentAt);
     this.options.logger.info(
       { brokerId: this.id, partitions: answer.assignments.length, heartbeatIntervalMs: this.heartbeatIntervalMs },
       'broker: registered with the manager',
     );
-    if (!this.registeredOnce) {
-      this.registeredOnce = true;
-      for (const resolve of this.registrationWaiters.splice(0)) resolve(answer.brokerId);
-    }
+    // Not waited for, as a heartbeat's: a broker that re-registers after the manager forgot it may be
+    // handed many partitions, and the heartbeats must start while they are created.
+    this.apply(answer.assignments, basis, sentAt);
   }
 
   private async heartbeat(): Promise<void> {
@@ -186,15 +187,28 @@ export class ManagerLink {
       { timeoutMs: this.settings.callTimeoutMs, signal: this.stopping.signal },
     );
     this.fitStallFence(answer.brokerTimeoutMs);
-    // Queued now, so it is applied in the order it came among the manager's Assigns, but not waited
-    // for: creating or fencing partitions can take seconds on a loaded machine, and heartbeats that
-    // waited for it fell silent until the manager declared this live broker dead, and with it what it
-    // had acknowledged with acks=broker.
-    this.applying = store.reconcile(toStoreAssignments(answer.assignments), true, basis).then(
-      // The fence lifts only once the answer is applied: a partition moved away while this broker was
-      // stalled is gone before appends are taken again.
-      () => this.options.stallFence?.confirmed(sentAt),
-      (error: unknown) => this.options.logger.warn({ err: error }, 'broker: applying the heartbeat’s assignment failed; the next one tries again'),
+    this.apply(answer.assignments, basis, sentAt);
+  }
+
+  /**
+   * Queues the reconcile of a complete assignment the manager answered with, so it is applied in the
+   * order it came among the manager's Assigns, but does not wait for it: creating or fencing partitions
+   * can take seconds on a loaded machine, and heartbeats that waited for it fell silent until the
+   * manager declared this live broker dead, and with it what it had acknowledged with acks=broker.
+   */
+  private apply(assignments: PartitionAssignment[], basis: number, sentAt: number): void {
+    this.applying = this.options.store.reconcile(toStoreAssignments(assignments), true, basis).then(
+      () => {
+        // The fence lifts only once the answer is applied: a partition moved away while this broker
+        // was stalled is gone before appends are taken again.
+        this.options.stallFence?.confirmed(sentAt);
+        // Ready once the first assignment is in place, not merely once the manager knows the broker.
+        if (!this.registeredOnce) {
+          this.registeredOnce = true;
+          for (const resolve of this.registrationWaiters.splice(0)) resolve(this.brokerId);
+        }
+      },
+      (error: unknown) => this.options.logger.warn({ err: error }, 'broker: applying the manager’s assignment failed; the next heartbeat tries again'),
     );
   }
 
