@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MALLOC_TUNING_ENV } from '@partq/runtime';
 import { waitReady } from './wait-ready.js';
@@ -31,7 +31,6 @@ export interface RoleProcessSpec {
  */
 export class RoleProcess {
   private child: ChildProcess | undefined;
-  private log: WriteStream | undefined;
   private exitedFlag = true;
   private exitListeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
 
@@ -55,7 +54,7 @@ export class RoleProcess {
 
   async start(readyTimeoutMs = 30_000): Promise<void> {
     mkdirSync(this.spec.logDir, { recursive: true });
-    this.log = createWriteStream(join(this.spec.logDir, `${this.name}.log`), { flags: 'a' });
+    const log = createWriteStream(join(this.spec.logDir, `${this.name}.log`), { flags: 'a' });
     const argv = [...(this.spec.commandPrefix ?? []), process.execPath, this.spec.script];
     const child = spawn(argv[0]!, argv.slice(1), {
       // The allocator settings roles run with in production too; the caller's environment may override them.
@@ -66,14 +65,18 @@ export class RoleProcess {
     this.exitedFlag = false;
     for (const stream of [child.stdout, child.stderr]) {
       stream?.on('data', (chunk: Buffer) => {
-        this.log?.write(chunk);
+        log.write(chunk);
         this.spec.echo?.write(chunk);
       });
     }
     child.on('exit', (code, signal) => {
       this.exitedFlag = true;
-      this.log?.end();
       for (const listener of this.exitListeners) listener(code, signal);
+    });
+    // 'close' comes once the role's output is read to the end: ending the log at 'exit' lost the
+    // last lines of a role that crashed, the ones a post-mortem needs.
+    child.on('close', (code, signal) => {
+      log.end(`[partq] ${this.name} (pid ${child.pid}) exited: ${signal ? `signal ${signal}` : `code ${code}`}\n`);
     });
     await waitReady(this.spec.url, { timeoutMs: readyTimeoutMs, exited: () => this.exitedFlag, path: this.spec.readyPath });
   }
