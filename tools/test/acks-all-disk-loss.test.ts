@@ -40,6 +40,9 @@ test('consumers get an acks=all message only once it is committed, and what foll
   await rest.createTopic('held', 1);
   const producer = await rest.registerProducer('held');
   const consumer = await rest.registerConsumer('held');
+  // Known to the gateway and the replica before the manager stops: the metadata stream that would
+  // tell them stops with it (a consume then answers UNAVAILABLE until the manager is back).
+  expect(await rest.drain('held', consumer)).toEqual([]);
   const manager = cluster.find('manager', 1);
   // A stopped manager commits nothing: the acks=all record stays durable on its broker, uncommitted.
   await manager.kill('SIGSTOP');
@@ -62,6 +65,8 @@ test('a broker restarted before the manager commits still holds its acks=all rec
   await rest.createTopic('held-restart', 1);
   const producer = await rest.registerProducer('held-restart');
   const consumer = await rest.registerConsumer('held-restart');
+  // Known to the gateway and the replica before the manager stops (see above).
+  expect(await rest.drain('held-restart', consumer)).toEqual([]);
   const owner = await ownerOf('held-restart');
   const manager = cluster.find('manager', 1);
   await manager.kill('SIGSTOP');

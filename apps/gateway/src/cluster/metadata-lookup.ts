@@ -7,7 +7,9 @@ import type { MetadataRefresher } from './metadata-refresher.js';
 /**
  * Resolves names and ids against the view. A miss asks the manager once before answering
  * NOT_FOUND: the entity may have been created through another gateway a moment ago and the
- * metadata stream has not delivered it here yet.
+ * metadata stream has not delivered it here yet. When the manager does not answer, the miss
+ * proves nothing (a consumer registered just before the manager stopped is not in the view
+ * yet), so the answer is UNAVAILABLE, which clients retry, never NOT_FOUND, which they do not.
  */
 export class MetadataLookup {
   constructor(
@@ -17,32 +19,35 @@ export class MetadataLookup {
 
   async topic(name: string): Promise<Topic> {
     assertTopicName(name);
-    const topic = await this.find(() => this.view.topicByName(name));
+    const topic = await this.find(() => this.view.topicByName(name), `topic '${name}'`);
     if (!topic) throw new PartqError('NOT_FOUND', `topic '${name}' does not exist`, { topic: name });
     return topic;
   }
 
   async producer(id: number): Promise<Producer> {
-    const producer = await this.find(() => this.view.producer(id));
+    const producer = await this.find(() => this.view.producer(id), `producer ${id}`);
     if (!producer) throw new PartqError('NOT_FOUND', `producer ${id} is not registered`, { producerId: id });
     return producer;
   }
 
   async consumer(id: number): Promise<Consumer> {
-    const consumer = await this.find(() => this.view.consumer(id));
+    const consumer = await this.find(() => this.view.consumer(id), `consumer ${id}`);
     if (!consumer) throw new PartqError('NOT_FOUND', `consumer ${id} is not registered (consumers idle past the cluster's expiry are removed)`, { consumerId: id });
     return consumer;
   }
 
-  private async find<T>(read: () => T | undefined): Promise<T | undefined> {
+  private async find<T>(read: () => T | undefined, what: string): Promise<T | undefined> {
     const known = read();
     if (known !== undefined) return known;
-    // Unreachable manager: the view is all we know, so the miss stands, unless the view is empty
-    // yet (no snapshot since the gateway started): then nothing is known, and the caller retries.
     const asked = await this.refresher.tryRefresh();
     const found = read();
-    if (found === undefined && !asked && !this.view.ready) {
-      throw new PartqError('UNAVAILABLE', 'the gateway has no metadata from the manager yet; retry');
+    if (found === undefined && !asked) {
+      throw new PartqError(
+        'UNAVAILABLE',
+        this.view.ready
+          ? `${what} is not known to this gateway, and the manager, which would know, is not answering; retry`
+          : 'the gateway has no metadata from the manager yet; retry',
+      );
     }
     return found;
   }

@@ -38,10 +38,18 @@ describe('ReplicaServiceImpl: whom a consume is for', () => {
     expect(await codeOf(serviceWith(new MetadataView(), unreachable))).toBe('UNAVAILABLE');
   });
 
-  it('is NOT_FOUND when the manager answered without it, or the metadata stream had delivered its snapshot', async () => {
+  it('is NOT_FOUND when the manager answered without it', async () => {
     expect(await codeOf(serviceWith(new MetadataView(), answering))).toBe('NOT_FOUND');
     const synced = new MetadataView();
     synced.apply(create(MetadataSchema, {}), 1, true);
-    expect(await codeOf(serviceWith(synced, unreachable))).toBe('NOT_FOUND');
+    expect(await codeOf(serviceWith(synced, answering))).toBe('NOT_FOUND');
+  });
+
+  it('an unknown consumer with metadata but no manager answering is UNAVAILABLE: it may have registered since', async () => {
+    // Registered just before the manager stopped: the metadata stream never brought it here, and
+    // a client told NOT_FOUND gives up on a consumer that exists.
+    const synced = new MetadataView();
+    synced.apply(create(MetadataSchema, {}), 1, true);
+    expect(await codeOf(serviceWith(synced, unreachable))).toBe('UNAVAILABLE');
   });
 });

@@ -363,10 +363,17 @@ export class ReplicaServiceImpl {
     let managerAnswered = false;
     if (!consumer) ({ consumer, managerAnswered } = await this.refreshMetadataFor(consumerId));
     if (!consumer) {
-      // A replica that has no metadata yet (just started, the manager not answering) cannot tell an
-      // unknown consumer from one it has not heard of: the client retries instead of giving up.
-      if (!managerAnswered && !this.options.view.ready) {
-        throw new PartqError('UNAVAILABLE', `consumer ${consumerId} is not known here yet: this replica has no metadata from the manager; retry`, { consumerId });
+      // Without the manager's answer a miss proves nothing: a replica that has no metadata yet, or a
+      // consumer registered just before the manager stopped, whose registration the metadata stream
+      // has not brought here. The client retries instead of giving up.
+      if (!managerAnswered) {
+        throw new PartqError(
+          'UNAVAILABLE',
+          this.options.view.ready
+            ? `consumer ${consumerId} is not known here, and the manager, which would know, is not answering; retry`
+            : `consumer ${consumerId} is not known here yet: this replica has no metadata from the manager; retry`,
+          { consumerId },
+        );
       }
       throw new PartqError('NOT_FOUND', `consumer ${consumerId} is not registered (consumers idle past the cluster's expiry are removed)`, { consumerId });
     }
