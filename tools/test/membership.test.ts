@@ -78,19 +78,28 @@ test.each(['all', 'broker'] as const)(
       acks,
       fault: async () => {
         const zombie = cluster.find('broker', 2);
+        // A broker that died by itself would never rejoin: say so at once (its log ends with how it died).
+        const assertRunning = () => {
+          if (!zombie.running) throw new Error(`broker 2 exited during the test; see ${zombie.spec.logDir}/${zombie.name}.log`);
+        };
+        assertRunning();
         await zombie.kill('SIGSTOP');
         try {
           // Frozen, not dead: it still holds its partitions at the old epoch, and requests queue at its socket.
           for (;;) {
             const state = await brokerState(2);
             if (state?.state === 'dead' && state.partitions.length === 0) break;
+            assertRunning();
             await new Promise((resolve) => setTimeout(resolve, 50));
           }
         } finally {
           await zombie.kill('SIGCONT');
         }
         resumedAt = Date.now();
-        while ((await brokerState(2))?.state !== 'alive') await new Promise((resolve) => setTimeout(resolve, 50));
+        while ((await brokerState(2))?.state !== 'alive') {
+          assertRunning();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         rejoinedAfter = Date.now() - resumedAt;
       },
     });
