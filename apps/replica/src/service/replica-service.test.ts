@@ -52,4 +52,11 @@ describe('ReplicaServiceImpl: whom a consume is for', () => {
     synced.apply(create(MetadataSchema, {}), 1, true);
     expect(await codeOf(serviceWith(synced, unreachable))).toBe('UNAVAILABLE');
   });
+
+  it('with no manager to ask, the synced view decides', async () => {
+    const synced = new MetadataView();
+    synced.apply(create(MetadataSchema, {}), 1, true);
+    expect(await codeOf(serviceWith(synced, undefined))).toBe('NOT_FOUND');
+    expect(await codeOf(serviceWith(new MetadataView(), undefined))).toBe('UNAVAILABLE');
+  });
 });

@@ -360,13 +360,13 @@ export class ReplicaServiceImpl {
     if (!Number.isInteger(consumerId) || consumerId <= 0) throw new PartqError('INVALID_ARGUMENT', 'consumer_id is required');
     if (topicName === '') throw new PartqError('INVALID_ARGUMENT', 'topic is required');
     let consumer = this.options.view.consumer(consumerId);
-    let managerAnswered = false;
-    if (!consumer) ({ consumer, managerAnswered } = await this.refreshMetadataFor(consumerId));
+    let conclusive = false;
+    if (!consumer) ({ consumer, conclusive } = await this.refreshMetadataFor(consumerId));
     if (!consumer) {
       // Without the manager's answer a miss proves nothing: a replica that has no metadata yet, or a
       // consumer registered just before the manager stopped, whose registration the metadata stream
       // has not brought here. The client retries instead of giving up.
-      if (!managerAnswered) {
+      if (!conclusive) {
         throw new PartqError(
           'UNAVAILABLE',
           this.options.view.ready
@@ -393,19 +393,20 @@ export class ReplicaServiceImpl {
    * A consumer registered a moment ago (through another gateway, say) may not have reached the
    * metadata stream yet: ask the manager once, or else wait briefly for the stream.
    */
-  private async refreshMetadataFor(consumerId: number): Promise<{ consumer: Consumer | undefined; managerAnswered: boolean }> {
+  private async refreshMetadataFor(consumerId: number): Promise<{ consumer: Consumer | undefined; conclusive: boolean }> {
     const { view, manager } = this.options;
     if (manager) {
       try {
         const answer = await manager.getMetadata({}, { timeoutMs: MANAGER_TIMEOUT_MS });
         if (answer.metadata) view.upsert(answer.metadata);
-        return { consumer: view.consumer(consumerId), managerAnswered: true };
+        return { consumer: view.consumer(consumerId), conclusive: true };
       } catch (error) {
         this.options.logger.warn({ err: error, consumerId }, 'GetMetadata failed; waiting for the metadata stream');
       }
     }
     await view.waitForVersion(view.version + 1, this.options.metadataWaitMs ?? DEFAULT_METADATA_WAIT_MS);
-    return { consumer: view.consumer(consumerId), managerAnswered: false };
+    // With no manager to ask, the stream's view is all there is to know.
+    return { consumer: view.consumer(consumerId), conclusive: manager === undefined && view.ready };
   }
 
   /** The partitions a request may read, in ascending order. */
