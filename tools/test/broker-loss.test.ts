@@ -3,7 +3,7 @@ import { ConsumerService, type ConsumerServiceConsumeResponse } from '@partq/pro
 import { createRpcClient } from '@partq/runtime';
 import { judgeAndReport, runCourseWorkload } from './support/course-workload.js';
 import { RestClient } from './support/rest-client.js';
-import { startTestCluster, type TestCluster } from './support/test-cluster.js';
+import { startTestCluster, TEST_SYNC_INTERVAL_MS, type TestCluster } from './support/test-cluster.js';
 import { listBrokers } from './support/admin-api.js';
 import { pauseFor, sleep, waitFor } from './support/wait-for.js';
 
@@ -17,8 +17,6 @@ import { pauseFor, sleep, waitFor } from './support/wait-for.js';
 jest.setTimeout(180_000);
 
 const BROKER_TIMEOUT_MS = 2000;
-/** The test clusters' sync interval: how long a GetUpdates long-poll waits at a broker (test-cluster.ts). */
-const SYNC_INTERVAL_MS = 200;
 
 /**
  * Lets the GetUpdates long-poll the manager left at each broker when it was stopped run out (it is
@@ -27,7 +25,7 @@ const SYNC_INTERVAL_MS = 200;
  * is what the tests below need. Under load that made them fail now and then.
  */
 function outlastSyncPoll(): Promise<void> {
-  return sleep(SYNC_INTERVAL_MS * 5);
+  return sleep(TEST_SYNC_INTERVAL_MS * 5);
 }
 
 let cluster: TestCluster;

@@ -12,6 +12,9 @@ export interface TestCluster extends LocalCluster {
   dispose(): Promise<void>;
 }
 
+/** The managers' sync interval in test clusters: also how long a GetUpdates long-poll waits at a broker. */
+export const TEST_SYNC_INTERVAL_MS = 200;
+
 /**
  * A real cluster for a test file: real processes on free ports, over a fresh database on
  * the PostgreSQL named by DATABASE_URL or on the embedded one when it is unset.
@@ -19,7 +22,7 @@ export interface TestCluster extends LocalCluster {
 export async function startTestCluster(options: Omit<LocalClusterOptions, 'ports' | 'dataDir' | 'databaseUrl'> = {}): Promise<TestCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), 'partq-it-'));
   const database = await createTestDatabase();
-  const fastTimers = { PARTQ_LOG_LEVEL: 'warn', PARTQ_SYNC_INTERVAL: '200ms' };
+  const fastTimers = { PARTQ_LOG_LEVEL: 'warn', PARTQ_SYNC_INTERVAL: `${TEST_SYNC_INTERVAL_MS}ms` };
   let cluster: LocalCluster;
   try {
     cluster = await startLocalCluster({

@@ -6,6 +6,7 @@ import { PartqError } from '../errors/partq-error.js';
 import { wrapServiceImpl } from '../errors/wrap-service.js';
 import { createLogger } from '../log/create-logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
+import { counted } from '../server/counted.test-support.js';
 import { answerMultiplexedCalls } from '../server/multiplexed-calls.js';
 import { multiplexedCallsCountedAs } from '../server/multiplexed-call-metrics.js';
 import { startServiceServer, type ServiceServer } from '../server/start-service-server.js';
@@ -33,12 +34,7 @@ const impl: Partial<ServiceImpl<typeof BrokerService>> = {
   appendStream(calls) {
     seen.streams++;
     return answerMultiplexedCalls(
-      (async function* () {
-        for await (const call of calls) {
-          seen.streamCalls++;
-          yield call;
-        }
-      })(),
+      counted(calls, () => seen.streamCalls++),
       append,
       { ...multiplexedCallsCountedAs(registry, BrokerService.method.append), maxInFlight: 16 },
     );

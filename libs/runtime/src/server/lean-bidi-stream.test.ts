@@ -8,6 +8,7 @@ import { PartqError } from '../errors/partq-error.js';
 import { wrapServiceImpl } from '../errors/wrap-service.js';
 import { createLogger } from '../log/create-logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
+import { counted } from './counted.test-support.js';
 import { answerMultiplexedCalls } from './multiplexed-calls.js';
 import { multiplexedCallsCountedAs } from './multiplexed-call-metrics.js';
 import { startServiceServer, type ServiceServer } from './start-service-server.js';
@@ -30,12 +31,7 @@ const impl: Partial<ServiceImpl<typeof ProducerService>> = {
   sendStream(calls) {
     seen.streams++;
     return answerMultiplexedCalls(
-      (async function* () {
-        for await (const call of calls) {
-          seen.streamCalls++;
-          yield call;
-        }
-      })(),
+      counted(calls, () => seen.streamCalls++),
       send,
       { ...multiplexedCallsCountedAs(registry, ProducerService.method.send), maxInFlight: 16 },
     );
