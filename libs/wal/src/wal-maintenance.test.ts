@@ -83,6 +83,32 @@ describe('Wal.trimBefore', () => {
     expect(await offsets(wal, 40)).toEqual([40, 41, 42, 43, 44]);
   });
 
+  it('keepBytes: keeps whole segments holding at least that many of the newest bytes, and starts no new file at the end', async () => {
+    const dir = await temp.make();
+    const wal = await filled(dir, 45); // segments of 460 bytes from 0, 10, 20, 30; 5 records (230 bytes) from 40
+    await wal.trimBefore(45, { keepBytes: 600 }); // the segment from 30 and the active one hold 690
+    expect([wal.startOffset, wal.endOffset]).toEqual([30, 45]);
+    expect(await segmentFiles(dir)).toEqual(['00000000000000000030.log', '00000000000000000040.log']);
+    expect(await offsets(wal, 30)).toEqual(Array.from({ length: 15 }, (_, i) => 30 + i));
+    await wal.trimBefore(45, { keepBytes: 100 }); // the active segment alone holds 230: the rest goes
+    expect([wal.startOffset, wal.endOffset]).toEqual([40, 45]);
+    expect(await segmentFiles(dir)).toEqual(['00000000000000000040.log']);
+    await wal.trimBefore(45, { keepBytes: 10_000 }); // never more than there is: nothing to do
+    expect(await offsets(wal, 40)).toEqual([40, 41, 42, 43, 44]);
+    expect(await wal.append([payload(45, 30)])).toEqual({ firstOffset: 45, lastOffset: 45 });
+  });
+
+  it('keepBytes only holds back segments the offset lets go', async () => {
+    const dir = await temp.make();
+    const wal = await filled(dir, 50);
+    await wal.trimBefore(25, { keepBytes: 0 });
+    expect(wal.startOffset).toBe(20);
+    await wal.trimBefore(35, { keepBytes: 5 * 460 }); // more than the log holds: the segment from 20 stays
+    expect(wal.startOffset).toBe(20);
+    await wal.trimBefore(35, { keepBytes: 2 * 460 }); // 30 and 40 hold 920: 20 goes
+    expect(wal.startOffset).toBe(30);
+  });
+
   it('refuses to trim beyond the end', async () => {
     const dir = await temp.make();
     const wal = await filled(dir, 10);

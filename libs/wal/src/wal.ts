@@ -78,6 +78,12 @@ export interface TrimOptions {
    * fails the trim with TRIM_ABORTED and deletes nothing; the log stays writable.
    */
   beforeDelete?: (newStartOffset: number) => Promise<void>;
+  /**
+   * Bytes of the newest records to keep whatever `offset` says, as far as whole segments allow: a
+   * segment goes only while the ones after it still hold this much. 0 (the default) lets every
+   * segment below `offset` go; trimming to the end then starts a fresh segment so that all can.
+   */
+  keepBytes?: number;
 }
 
 /** trimBefore / truncateFrom / reset / close: run alone, in call order with the appends around them. */
@@ -437,10 +443,19 @@ export class Wal {
       throw new WalError('OFFSET_OUT_OF_RANGE', `cannot trim before ${offset}: the log ends at ${this.durableEnd}`);
     }
     if (offset <= this.startOffset) return;
+    const keepBytes = options.keepBytes ?? 0;
     // Everything goes: start an empty segment at the end so the offsets survive a restart.
-    if (offset === this.durableEnd && this.active.records > 0) await this.roll(this.durableEnd);
+    if (keepBytes === 0 && offset === this.durableEnd && this.active.records > 0) await this.roll(this.durableEnd);
     let removable = 0;
-    while (removable < this.segments.length - 1 && this.segments[removable + 1]!.baseOffset <= offset) removable++;
+    let kept = this.segments.reduce((bytes, segment) => bytes + segment.size, 0);
+    while (
+      removable < this.segments.length - 1 &&
+      this.segments[removable + 1]!.baseOffset <= offset &&
+      kept - this.segments[removable]!.size >= keepBytes
+    ) {
+      kept -= this.segments[removable]!.size;
+      removable++;
+    }
     if (removable === 0) return;
     if (options.beforeDelete) {
       try {
