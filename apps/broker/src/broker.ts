@@ -48,6 +48,7 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
       segmentBytes: config.segmentBytes,
       fsync: config.fsync,
       cacheBytes: config.cacheBytes,
+      retainBytes: config.retainBytes,
       logger,
       committedSequences: committedSequencesFrom(config.managerUrl),
       onWalSync: walSync,

@@ -44,6 +44,14 @@ export const brokerConfigSpec = defineConfig({
     min: 4096,
     description: 'Size at which a WAL segment file is rolled',
   },
+  retainBytes: {
+    type: 'integer',
+    env: 'PARTQ_BROKER_RETAIN_BYTES',
+    default: 64 * MiB,
+    min: 0,
+    description:
+      'Committed records each partition keeps on disk after the manager put them in PostgreSQL (whole WAL segments), so consumers a little behind read them from the broker; 0 deletes them at once',
+  },
   cacheBytes: {
     type: 'integer',
     env: 'PARTQ_BROKER_CACHE_BYTES',

@@ -292,7 +292,7 @@ describe('broker over Connect', () => {
   });
 
   it('acks=all answers after the manager commits; the commit trims the WAL', async () => {
-    await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { segmentBytes: 4096 });
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { segmentBytes: 4096, retainBytes: 0 });
     const payload = 'p'.repeat(1000);
     for (let i = 0; i < 10; i++) await append(0, 1, [record(payload)]);
 
@@ -316,6 +316,19 @@ describe('broker over Connect', () => {
     const trimmed = await failureOf(client.fetch({ topicId: 1, partitionId: 0, offset: 0n }));
     expect(trimmed.code).toBe('OFFSET_OUT_OF_RANGE');
     expect(trimmed.details).toMatchObject({ walStartOffset: Number(fetched.walStartOffset) });
+  });
+
+  it('keeps the newest committed records (PARTQ_BROKER_RETAIN_BYTES) for consumers a little behind', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { segmentBytes: 4096, retainBytes: 8192 });
+    const payload = 'p'.repeat(1000);
+    for (let i = 0; i < 20; i++) await append(0, 1, [record(`${i}-${payload}`)]);
+    await client.commit({ committed: [{ topicId: 1, partitionId: 0, offset: 20n }] });
+    const walStart = Number((await client.fetch({ topicId: 1, partitionId: 0, offset: 20n })).walStartOffset);
+    // Whole segments that the newest 8 KiB need are kept; the older ones went.
+    expect(walStart).toBeGreaterThan(0);
+    expect(walStart).toBeLessThanOrEqual(20 - 8);
+    const kept = await client.fetch({ topicId: 1, partitionId: 0, offset: BigInt(walStart), maxRecords: 100 });
+    expect(kept.records.map((r) => Number(r.offset))).toEqual(Array.from({ length: 20 - walStart }, (_, i) => walStart + i));
   });
 
   it('acks=all fails with UNAVAILABLE when the manager does not commit in time', async () => {

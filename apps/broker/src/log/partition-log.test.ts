@@ -116,6 +116,25 @@ describe('PartitionLog', () => {
     await reopened.close();
   });
 
+  it('with retainBytes keeps committed records readable after the commit, and lets them go once newer ones fill that much', async () => {
+    // Segments of 4 KiB; 3 KiB of the newest records retained.
+    const retaining = { ...settings, retainBytes: 3072 };
+    const log = await PartitionLog.create(location(), retaining, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    const kib = (n: number) => record(String(n).padEnd(1000, '.'));
+    for (let i = 0; i < 3; i++) await log.append(1, [kib(i)], 0);
+    await log.commit(3); // everything committed, and all of it within 3 KiB: nothing goes
+    expect([log.startOffset, log.endOffset]).toEqual([0, 3]);
+    expect(texts(await log.read(0, 10, 1 << 20)).map((t) => t.replace(/\.+$/, ''))).toEqual(['0', '1', '2']);
+    for (let i = 3; i < 9; i++) await log.append(1, [kib(i)], 0); // fills the first segment and starts the next
+    await log.commit(9);
+    // The first segment went once the newer ones held 3 KiB; the records after it are still here.
+    expect(log.startOffset).toBeGreaterThan(0);
+    expect(log.endOffset).toBe(9);
+    expect(texts(await log.read(log.startOffset, 10, 1 << 20)).length).toBe(9 - log.startOffset);
+    expect((await failureOf(log.read(0, 1, 1 << 20))).code).toBe('OFFSET_OUT_OF_RANGE');
+    await log.close();
+  });
+
   it('a restart after the WAL was trimmed to nothing still recognises retries of the trimmed records', async () => {
     const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
     await log.append(1, [record('a', 9, 0), record('b', 9, 1), record('x')], 0);

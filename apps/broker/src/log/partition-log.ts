@@ -15,6 +15,11 @@ export interface PartitionLogSettings {
   segmentBytes: number;
   fsync: boolean;
   cacheBytes: number;
+  /**
+   * Bytes of committed records a partition keeps past their commit to PostgreSQL (whole segments),
+   * so that consumers a little behind read them here rather than from the Central DB. 0: none.
+   */
+  retainBytes?: number;
   logger: Logger;
   /** Sequences remembered per producer for idempotent appends. */
   sequenceWindow?: number;
@@ -419,7 +424,7 @@ export class PartitionLog {
 
   /**
    * The manager committed every offset below `highWatermark` to PostgreSQL: releases acks=all waiters and
-   * trims the WAL below it (to a segment boundary).
+   * trims the WAL below it (to a segment boundary), but for the newest `retainBytes`.
    */
   async commit(highWatermark: number): Promise<void> {
     if (this.closed || highWatermark <= this.committedOffset) return;
@@ -433,7 +438,7 @@ export class PartitionLog {
       // retries. Those of the last window of records below the new start, as many as a broker taking
       // the partition over learns from PostgreSQL: older producers' would only make the file grow.
       const beforeDelete = (newStart: number) => writeSequencesSnapshot(this.dir, this.sequences.runsWithin(newStart - this.sequenceWindow, newStart));
-      await this.wal.trimBefore(trimTo, { beforeDelete });
+      await this.wal.trimBefore(trimTo, { beforeDelete, keepBytes: this.settings.retainBytes ?? 0 });
     } catch (error) {
       // Trimming only frees disk space; a truncation or close that overtook it makes it moot.
       this.settings.logger.warn({ partition: this.name, trimTo, err: error }, 'broker: WAL trim skipped');

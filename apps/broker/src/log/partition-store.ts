@@ -11,6 +11,8 @@ export interface PartitionStoreOptions {
   segmentBytes: number;
   fsync: boolean;
   cacheBytes: number;
+  /** See PartitionLogSettings.retainBytes. */
+  retainBytes?: number;
   logger: Logger;
   sequenceWindow?: number;
   committedSequences?: CommittedSequences;
@@ -77,6 +79,7 @@ export class PartitionStore {
       segmentBytes: options.segmentBytes,
       fsync: options.fsync,
       cacheBytes: options.cacheBytes,
+      ...(options.retainBytes === undefined ? {} : { retainBytes: options.retainBytes }),
       logger: options.logger,
       onChange: () => this.changes.notify(),
       ...(options.sequenceWindow === undefined ? {} : { sequenceWindow: options.sequenceWindow }),
