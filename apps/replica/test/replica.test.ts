@@ -100,6 +100,33 @@ describe('consume', () => {
     expect((await drain(replica, consumer.id, 'single', 5)).map(tag)).toEqual(['2:0']);
   });
 
+  it('after a full delivery reads the next one ahead, while the position is committed; a short one reads nothing ahead', async () => {
+    const topic = await cluster.createTopic('read-ahead', 1);
+    const consumer = await cluster.registerConsumer(topic);
+    cluster.broker.append(topic.id, 0, Array.from({ length: 7 }, (_, i) => `m${i}`));
+    await cluster.synced(replica);
+    // Reads of 3 records from the source: a delivery of 3 is a full one.
+    const small = await cluster.startReplica({ PARTQ_REPLICA_FETCH_MAX_RECORDS: '3' });
+    try {
+      const consume = async (): Promise<string[]> =>
+        (await small.client.consume({ consumerId: consumer.id, topic: 'read-ahead', maxMessages: 3 })).messages.map(text);
+      const fetches = cluster.broker.fetchCalls;
+      expect(await consume()).toEqual(['m0', 'm1', 'm2']);
+      // Offsets 3-5 are fetched without anyone asking for them yet.
+      await waitFor(() => cluster.broker.fetchCalls === fetches + 2, 'the read ahead');
+      expect(await consume()).toEqual(['m3', 'm4', 'm5']);
+      await waitFor(() => cluster.broker.fetchCalls === fetches + 3, 'the next read ahead');
+      expect(await consume()).toEqual(['m6']);
+      expect(cluster.broker.fetchCalls).toBe(fetches + 3);
+      // Nothing was read ahead after the short delivery: the partition has nothing more.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(cluster.broker.fetchCalls).toBe(fetches + 3);
+      expect(await cluster.position(consumer.id, 0)).toBe(7);
+    } finally {
+      await cluster.stopReplica(small);
+    }
+  });
+
   it('continues where it left off after a restart, delivering nothing twice', async () => {
     const topic = await cluster.createTopic('restart', 2);
     const consumer = await cluster.registerConsumer(topic);

@@ -46,7 +46,18 @@ const DEFAULT_BROKER_TIMEOUT_MS = 2000;
  * broker's WAL, or the messages table in PostgreSQL for what the broker no longer keeps (trimmed
  * after commit) or cannot serve (down, or not the owner any more).
  */
+/** A read started ahead of the consume that will want it (see `readAhead`). */
+interface ReadAhead {
+  epoch: number;
+  from: number;
+  /** Settles once the records are in the cache, or the read found none or failed. */
+  done: Promise<void>;
+}
+
 export class PartitionReader {
+  /** Reads ahead under way, by partition (one each). */
+  private readonly ahead = new Map<string, ReadAhead>();
+
   constructor(private readonly options: PartitionReaderOptions) {}
 
   /** Records from the read-ahead cache alone; undefined when it does not hold `offset`. */
@@ -61,9 +72,44 @@ export class PartitionReader {
     return (this.options.cache.get(cacheKey(partition), partition.epoch, startOf(partition, offset), 1)?.length ?? 0) > 0;
   }
 
+  /**
+   * Starts reading the partition from `offset` into the cache, unless the cache holds it or such a
+   * read is under way. A consumer that got a full delivery is behind: the source read of its next
+   * one then runs while that delivery's position is committed, instead of after it.
+   */
+  readAhead(partition: Partition, offset: number, max: number): void {
+    if (this.holds(partition, offset) || this.readingAhead(partition, offset)) return;
+    const key = cacheKey(partition);
+    const read: ReadAhead = { epoch: partition.epoch, from: startOf(partition, offset), done: Promise.resolve() };
+    read.done = this.readSource(partition, offset, max).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.ahead.set(key, read);
+    void read.done.then(() => {
+      if (this.ahead.get(key) === read) this.ahead.delete(key);
+    });
+  }
+
+  /** Whether a read ahead of the partition from `offset` is under way (read() waits for it). */
+  readingAhead(partition: Partition, offset: number): boolean {
+    const read = this.ahead.get(cacheKey(partition));
+    return read !== undefined && read.epoch === partition.epoch && read.from === startOf(partition, offset);
+  }
+
   async read(partition: Partition, offset: number, max: number): Promise<PartitionRead> {
     const cached = this.readCached(partition, offset, max);
     if (cached) return cached;
+    if (this.readingAhead(partition, offset)) {
+      await this.ahead.get(cacheKey(partition))!.done;
+      const arrived = this.readCached(partition, offset, max);
+      if (arrived) return arrived;
+    }
+    return this.readSource(partition, offset, max);
+  }
+
+  /** Reads the partition from the owning broker or PostgreSQL (the cache keeps what it got). */
+  private async readSource(partition: Partition, offset: number, max: number): Promise<PartitionRead> {
     const from = startOf(partition, offset);
     const key = cacheKey(partition);
 

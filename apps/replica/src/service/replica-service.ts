@@ -289,7 +289,10 @@ export class ReplicaServiceImpl {
           missingPosition = true;
           continue;
         }
-        let read: PartitionRead | undefined = this.options.reader.readCached(partition, position, max);
+        const { reader } = this.options;
+        let read: PartitionRead | undefined = reader.readCached(partition, position, max);
+        // A read ahead of this delivery is under way: its records are on their way to the cache.
+        if (!read && reader.readingAhead(partition, position)) read = await reader.read(partition, position, max);
         if (!read && knownEmpty?.(partition, position)) continue;
         if (!read) {
           // With several partitions to look at, one GetOffsets per broker tells which have messages,
@@ -300,7 +303,7 @@ export class ReplicaServiceImpl {
             const end = ends.get(partition.partitionId);
             if (end !== undefined && end <= Math.max(position, Number(partition.logStartOffset))) continue;
           }
-          read = await this.options.reader.read(partition, position, max);
+          read = await reader.read(partition, position, max);
         }
         const last = read.records[read.records.length - 1];
         const to = last ? last.offset + 1 : read.from;
@@ -309,6 +312,8 @@ export class ReplicaServiceImpl {
         const by: Mover = 'requestId' in mover && read.records.length === 0 ? { requestId: '' } : mover;
         // Past the high watermark the records are the owner's alone: they count only under its epoch.
         const readUnder = to > Number(partition.highWatermark) ? partition.epoch : undefined;
+        // A full delivery means more is waiting: fetch it while the position is committed.
+        if (read.records.length === max) reader.readAhead(partition, to, max);
         const advanced = await this.options.positions.advance(consumer.id, partition.partitionId, position, to, by, readUnder);
         if (!advanced) {
           this.options.logger.debug({ consumerId: consumer.id, partitionId: partition.partitionId, position }, 'position moved elsewhere; reloading');
@@ -339,7 +344,8 @@ export class ReplicaServiceImpl {
   ): Promise<Map<number, number>> {
     const unknown = partitions.filter((partition) => {
       const position = positions.get(partition.partitionId);
-      return position !== undefined && !this.options.reader.holds(partition, position) && !knownEmpty?.(partition, position);
+      const { reader } = this.options;
+      return position !== undefined && !reader.holds(partition, position) && !reader.readingAhead(partition, position) && !knownEmpty?.(partition, position);
     });
     return unknown.length > 1 ? this.options.endOffsets.of(unknown) : new Map();
   }
