@@ -47,10 +47,12 @@ export const brokerConfigSpec = defineConfig({
   retainBytes: {
     type: 'integer',
     env: 'PARTQ_BROKER_RETAIN_BYTES',
-    default: 64 * MiB,
+    // Off by default: on a freshly started cluster reading a 100 B backlog from the broker's segments
+    // was slower than from PostgreSQL (docs/performance-log.md, twenty-sixth round).
+    default: 0,
     min: 0,
     description:
-      'Committed records each partition keeps on disk after the manager put them in PostgreSQL (whole WAL segments), so consumers a little behind read them from the broker; 0 deletes them at once',
+      'Committed records each partition keeps on disk after the manager put them in PostgreSQL (whole WAL segments), so consumers a little behind read them from the broker rather than PostgreSQL; 0 deletes them at once',
   },
   cacheBytes: {
     type: 'integer',
