@@ -12,46 +12,57 @@ export function consumeName(size: number, batch: number): string {
 }
 
 /**
- * Consume throughput from a standing backlog: one consumer per batch size registers, then
- * --consume-count messages are produced (pipelined, not measured), then each consumer reads them
- * all with messages() (maxMessages = its batch: one delivery, one position commit per batch).
+ * The manager commits a broker's records to PostgreSQL within its sync interval (1 s by default);
+ * waiting this long after filling a backlog reads it as a consumer that fell behind would, not as
+ * one reading records the broker has only just written.
+ */
+const SETTLE_MS = 2_000;
+
+/**
+ * Consume throughput from a standing backlog, for each batch size: a consumer registers, then
+ * --consume-count messages are produced to a topic of its own (pipelined, not measured), and after
+ * SETTLE_MS it reads them all with messages() (maxMessages = its batch: one delivery, one position
+ * commit per batch). Each consumer is the first to read its backlog: a second reader of the same
+ * records would find them in the replica's read-ahead cache, which says little about catching up.
  */
 export async function measureConsume(context: BenchContext, size: number, batches: number[]): Promise<MeasuredResult[]> {
+  const results: MeasuredResult[] = [];
+  for (const batch of batches) results.push(await measureFirstReader(context, size, batch));
+  return results;
+}
+
+async function measureFirstReader(context: BenchContext, size: number, batch: number): Promise<MeasuredResult> {
   const { options, target } = context;
-  const topic = context.topic(`consume-${sizeLabel(size)}`);
-  const consumers = batches.map((batch) => ({ batch, consumer: new Consumer({ urls: [target.gatewayUrl], maxMessages: batch }) }));
+  const topic = context.topic(`consume-${sizeLabel(size)}-batch-${batch}`);
+  const consumer = new Consumer({ urls: [target.gatewayUrl], maxMessages: batch });
   const producer = new Producer({ urls: [target.gatewayUrl], acks: 'broker' });
   try {
     await producer.createTopic(topic, { partitions: options.partitions });
-    for (const { consumer } of consumers) await consumer.register(topic);
+    await consumer.register(topic);
     await fillBacklog(producer, topic, size, options.consumeCount, options.window);
     context.producedBytes += options.consumeCount * size;
+    const settleMs = options.quick ? 0 : SETTLE_MS;
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
 
-    const results: MeasuredResult[] = [];
-    for (const { batch, consumer } of consumers) {
-      context.say(`  ${consumeName(size, batch)}: reading ${options.consumeCount} messages`);
-      const { result, cpu } = await withCpu(context, () => readAll(consumer, topic, options.consumeCount));
-      results.push(
-        buildMeasurement({
-          name: consumeName(size, batch),
-          kind: 'consume',
-          via: 'client',
-          mode: 'backlog',
-          msgBytes: size,
-          msgs: result.received,
-          seconds: result.seconds,
-          cpu,
-          cpuVisible: context.cpuVisible,
-          errors: result.error === undefined ? 0 : 1,
-          ...(result.error === undefined ? {} : { firstError: result.error }),
-          extra: { max_messages: batch, backlog: options.consumeCount },
-        }),
-      );
-    }
-    return results;
+    context.say(`  ${consumeName(size, batch)}: reading ${options.consumeCount} messages`);
+    const { result, cpu } = await withCpu(context, () => readAll(consumer, topic, options.consumeCount));
+    return buildMeasurement({
+      name: consumeName(size, batch),
+      kind: 'consume',
+      via: 'client',
+      mode: 'backlog',
+      msgBytes: size,
+      msgs: result.received,
+      seconds: result.seconds,
+      cpu,
+      cpuVisible: context.cpuVisible,
+      errors: result.error === undefined ? 0 : 1,
+      ...(result.error === undefined ? {} : { firstError: result.error }),
+      extra: { max_messages: batch, backlog: options.consumeCount, settle_ms: settleMs },
+    });
   } finally {
     await producer.close();
-    for (const { consumer } of consumers) await consumer.close();
+    await consumer.close();
   }
 }
 
