@@ -41,11 +41,6 @@ export interface PartitionReaderOptions {
 const DEFAULT_FETCH_MAX_BYTES = 8 * 1024 * 1024;
 const DEFAULT_BROKER_TIMEOUT_MS = 2000;
 
-/**
- * Reads a partition from an offset, wherever its records are: the read-ahead cache, the owning
- * broker's WAL, or the messages table in PostgreSQL for what the broker no longer keeps (trimmed
- * after commit) or cannot serve (down, or not the owner any more).
- */
 /** A read started ahead of the consume that will want it (see `readAhead`). */
 interface ReadAhead {
   epoch: number;
@@ -54,6 +49,11 @@ interface ReadAhead {
   done: Promise<void>;
 }
 
+/**
+ * Reads a partition from an offset, wherever its records are: the read-ahead cache, the owning
+ * broker's WAL, or the messages table in PostgreSQL for what the broker no longer keeps (trimmed
+ * after commit) or cannot serve (down, or not the owner any more).
+ */
 export class PartitionReader {
   /** Reads ahead under way, by partition (one each). */
   private readonly ahead = new Map<string, ReadAhead>();
