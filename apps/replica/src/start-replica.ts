@@ -10,7 +10,7 @@ import {
   wrapServiceImpl,
   type Logger,
 } from '@partq/runtime';
-import { createDatabase, createPool, databaseOn } from '@partq/schema';
+import { createPool, databaseOn } from '@partq/schema';
 import type { Registry } from 'prom-client';
 import type { ReplicaConfig } from './config.js';
 import { RpcBrokerClientPool } from './fetch/broker-client-pool.js';
@@ -69,14 +69,14 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
   };
 
   try {
-    // The pool serves Kysely and, directly, the prepared position commits (PositionStore).
+    // The pool serves Kysely and, directly, the prepared position commits (PositionStore) and the COPYs of committed records.
     const pool = createPool(config.databaseUrl, { applicationName: 'partq-replica', logger: schemaLogger(logger) });
     const db = databaseOn(pool);
     cleanups.push(() => db.destroy());
-    const readDb = config.readDatabaseUrl
-      ? createDatabase(config.readDatabaseUrl, { applicationName: 'partq-replica-read', logger: schemaLogger(logger) })
+    const readPool = config.readDatabaseUrl
+      ? createPool(config.readDatabaseUrl, { applicationName: 'partq-replica-read', logger: schemaLogger(logger) })
       : undefined;
-    if (readDb) cleanups.push(() => readDb.destroy());
+    if (readPool) cleanups.push(() => readPool.end());
 
     const manager = createRpcClient(ManagerService, config.managerUrl);
     cleanups.push(() => closeRpcTransports(config.managerUrl));
@@ -115,7 +115,7 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
       reader: new PartitionReader({
         view,
         brokers,
-        committed: new CommittedMessages(db, readDb),
+        committed: new CommittedMessages(pool, readPool),
         cache,
         walStarts,
         readAhead: config.fetchMaxRecords,

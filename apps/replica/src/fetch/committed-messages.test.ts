@@ -1,17 +1,20 @@
-import { createDatabase, createTestDatabase, migrateToLatest, type Database, type TestDatabase } from '@partq/schema';
+import { createPool, createTestDatabase, databaseOn, migrateToLatest, type Database, type TestDatabase } from '@partq/schema';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import { recordBatchRow } from '../../test/support/record-batch-row.js';
 import { CommittedMessages } from './committed-messages.js';
 
 let primaryDatabase: TestDatabase;
 let standbyDatabase: TestDatabase;
+let primaryPool: pg.Pool;
+let standbyPool: pg.Pool;
 let primary: Kysely<Database>;
 let standby: Kysely<Database>;
 
 beforeAll(async () => {
   [primaryDatabase, standbyDatabase] = await Promise.all([createTestDatabase(), createTestDatabase()]);
-  primary = createDatabase(primaryDatabase.url);
-  standby = createDatabase(standbyDatabase.url);
+  [primaryPool, standbyPool] = [createPool(primaryDatabase.url), createPool(standbyDatabase.url)];
+  [primary, standby] = [databaseOn(primaryPool), databaseOn(standbyPool)];
   await Promise.all([migrateToLatest(primary), migrateToLatest(standby)]);
 }, 60_000);
 
@@ -35,7 +38,7 @@ const texts = (records: { payload: Uint8Array }[]) => records.map((r) => Buffer.
 describe('CommittedMessages', () => {
   it('reads a partition in offset order from an offset, at most `limit` records', async () => {
     await commit(primary, 0, 0, ['a', 'b', 'c', 'd'], 'k');
-    const reader = new CommittedMessages(primary);
+    const reader = new CommittedMessages(primaryPool);
     const records = await reader.read(1, 0, 1, 2);
     expect(records.map((r) => r.offset)).toEqual([1, 2]);
     expect(texts(records)).toEqual(['b', 'c']);
@@ -47,7 +50,7 @@ describe('CommittedMessages', () => {
   it('reads the standby first, and the primary when the standby has nothing yet', async () => {
     await commit(primary, 1, 0, ['p0', 'p1', 'p2']);
     await commit(standby, 1, 0, ['s0', 's1']);
-    const reader = new CommittedMessages(primary, standby);
+    const reader = new CommittedMessages(primaryPool, standbyPool);
     expect(texts(await reader.read(1, 1, 0, 10))).toEqual(['s0', 's1']);
     // The standby lags behind offset 2: the primary answers.
     expect(texts(await reader.read(1, 1, 2, 10))).toEqual(['p2']);
@@ -56,7 +59,7 @@ describe('CommittedMessages', () => {
   it('reads across runs from within one, and stops at `limit` within another', async () => {
     const payloads = Array.from({ length: 20 }, (_, i) => `r${i}`);
     await commit(primary, 2, 0, payloads, undefined, 6);
-    const reader = new CommittedMessages(primary);
+    const reader = new CommittedMessages(primaryPool);
     expect(texts(await reader.read(1, 2, 4, 9))).toEqual(payloads.slice(4, 13));
     expect((await reader.read(1, 2, 17, 100)).map((r) => r.offset)).toEqual([17, 18, 19]);
     expect(await reader.read(1, 2, 20, 100)).toEqual([]);
@@ -66,7 +69,7 @@ describe('CommittedMessages', () => {
   it('starts past `from` when retention deleted the runs holding it, however far past', async () => {
     // Runs of 5 from offset 100 on: offsets below 100 were deleted.
     await commit(primary, 3, 100, Array.from({ length: 15 }, (_, i) => `q${100 + i}`), undefined, 5);
-    const reader = new CommittedMessages(primary);
+    const reader = new CommittedMessages(primaryPool);
     expect((await reader.read(1, 3, 0, 4)).map((r) => r.offset)).toEqual([100, 101, 102, 103]);
     expect((await reader.read(1, 3, 98, 7)).map((r) => r.offset)).toEqual([100, 101, 102, 103, 104, 105, 106]);
     expect(await reader.read(1, 4, 0, 10)).toEqual([]);

@@ -1,5 +1,7 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '@partq/schema';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { PartqError } from '@partq/runtime';
+import { firstFieldOfCopyRows } from './copy-binary-rows.js';
 import { fetchedRecordsOfBatch, type FetchedRecord } from './fetched-record.js';
 
 /**
@@ -11,8 +13,8 @@ import { fetchedRecordsOfBatch, type FetchedRecord } from './fetched-record.js';
  */
 export class CommittedMessages {
   constructor(
-    private readonly primary: Kysely<Database>,
-    private readonly standby?: Kysely<Database>,
+    private readonly primary: pg.Pool,
+    private readonly standby?: pg.Pool,
   ) {}
 
   /**
@@ -27,26 +29,21 @@ export class CommittedMessages {
     return this.query(this.primary, topicId, partitionId, from, limit);
   }
 
-  private async query(db: Kysely<Database>, topicId: number, partitionId: number, from: number, limit: number): Promise<FetchedRecord[]> {
+  private async query(pool: pg.Pool, topicId: number, partitionId: number, from: number, limit: number): Promise<FetchedRecord[]> {
     if (limit <= 0) return [];
-    // The rows from the one holding `from` (the last starting at or before it), or from the first
-    // after it when retention deleted that one, to the row holding the last record wanted. Both
-    // ends are found through the primary key; no row below them is read.
-    const { rows } = await sql<{ records: Buffer }>`
-      WITH start AS (
-        SELECT COALESCE(
-          (SELECT max(base_offset) FROM record_batches WHERE topic_id = ${topicId} AND partition_id = ${partitionId} AND base_offset <= ${from}),
-          (SELECT min(base_offset) FROM record_batches WHERE topic_id = ${topicId} AND partition_id = ${partitionId} AND base_offset > ${from})
-        ) AS base_offset
-      )
-      SELECT b.records FROM record_batches b, start s
-      WHERE b.topic_id = ${topicId} AND b.partition_id = ${partitionId}
-        AND b.base_offset >= s.base_offset AND b.base_offset < GREATEST(s.base_offset, ${from}) + ${limit}
-      ORDER BY b.base_offset
-    `.execute(db);
+    const client = await pool.connect();
+    let rows: Buffer[];
+    try {
+      rows = firstFieldOfCopyRows(await copyOut(client, recordBatchesFrom(topicId, partitionId, from, limit)));
+    } catch (error) {
+      // A COPY cut short leaves the connection in an unknown state: it is closed, not reused.
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    }
+    client.release();
     const records: FetchedRecord[] = [];
     for (const row of rows) {
-      for (const record of fetchedRecordsOfBatch(row.records)) {
+      for (const record of fetchedRecordsOfBatch(row)) {
         if (record.offset < from) continue;
         records.push(record);
         if (records.length === limit) return records;
@@ -54,4 +51,46 @@ export class CommittedMessages {
     }
     return records;
   }
+}
+
+/**
+ * The rows from the one holding `from` (the last starting at or before it), or from the first after
+ * it when retention deleted that one, to the row holding the last record wanted. Both ends are found
+ * through the primary key; no row below them is read.
+ *
+ * As binary COPY output: a SELECT answers `bytea` in hex text, which PostgreSQL encodes and the
+ * replica decodes again, twice the bytes; that cost both sides about twice the CPU of the COPY
+ * (docs/performance-log.md, twenty-sixth round). COPY takes no parameters, so the numbers are
+ * written into the statement, after checking that they are plain integers.
+ */
+function recordBatchesFrom(topicId: number, partitionId: number, from: number, limit: number): string {
+  const [topic, partition, start, count] = [topicId, partitionId, from, limit].map(integerLiteral);
+  return `COPY (
+    WITH start AS (
+      SELECT COALESCE(
+        (SELECT max(base_offset) FROM record_batches WHERE topic_id = ${topic} AND partition_id = ${partition} AND base_offset <= ${start}),
+        (SELECT min(base_offset) FROM record_batches WHERE topic_id = ${topic} AND partition_id = ${partition} AND base_offset > ${start})
+      ) AS base_offset
+    )
+    SELECT b.records FROM record_batches b, start s
+    WHERE b.topic_id = ${topic} AND b.partition_id = ${partition}
+      AND b.base_offset >= s.base_offset AND b.base_offset < GREATEST(s.base_offset, ${start}) + ${count}
+    ORDER BY b.base_offset
+  ) TO STDOUT (FORMAT binary)`;
+}
+
+function integerLiteral(value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new PartqError('INTERNAL', `not an offset or id: ${value}`);
+  return String(value);
+}
+
+/** Runs a `COPY … TO STDOUT` on `client` and resolves with everything it sent. */
+function copyOut(client: pg.PoolClient, statement: string): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const stream = client.query(copyTo(statement));
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.once('error', reject);
+    stream.once('end', () => resolve(Buffer.concat(chunks)));
+  });
 }
