@@ -104,6 +104,26 @@ it('delivers what is pending, then follows each partition on a tail (no repeated
   expect(await stream.ended).toBe('CANCELLED');
 });
 
+it('reads a backlog from the broker once: a read ahead of a delivery is not fetched again by the stream', async () => {
+  const topic = await cluster.createTopic('stream-backlog', 1);
+  const consumer = await cluster.registerConsumer(topic);
+  cluster.broker.append(topic.id, 0, Array.from({ length: 12 }, (_, i) => `m${i}`));
+  await cluster.synced(replica);
+  // Source reads of 3 records: each delivery of 3 is a full one, and the next is read ahead.
+  const small = await cluster.startReplica({ PARTQ_REPLICA_FETCH_MAX_RECORDS: '3', PARTQ_REPLICA_STREAM_HEARTBEAT: `${HEARTBEAT_MS}ms` });
+  const fetches = cluster.broker.fetchCalls;
+  const stream = new StreamReader(small, { consumerId: consumer.id, topic: 'stream-backlog', maxMessages: 3, streamId: 'backlog' });
+  try {
+    expect((await stream.waitForMessages(12)).map(text)).toEqual(Array.from({ length: 12 }, (_, i) => `m${i}`));
+    // Four reads of the records, the read ahead after the last full delivery (it finds the end), and
+    // the long-poll waiting there. Fetching each read ahead again as well made it 10.
+    expect(cluster.broker.fetchCalls - fetches).toBeLessThanOrEqual(6);
+  } finally {
+    await stream.cancel();
+    await cluster.stopReplica(small);
+  }
+});
+
 it('answers at once with an empty response when nothing is pending, then heartbeats while idle', async () => {
   const topic = await cluster.createTopic('stream-idle', 1);
   const consumer = await cluster.registerConsumer(topic);

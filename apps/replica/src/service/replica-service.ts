@@ -161,7 +161,9 @@ export class ReplicaServiceImpl {
           heartbeatDue = Date.now() + heartbeatMs;
           readNow = new Set();
           const points = await this.waitPoints(consumer.id, topic, partitionIds);
-          this.options.arrivals.prefetch(points.filter((point) => !this.options.reader.holds(point.partition, point.offset)));
+          const { reader } = this.options;
+          // Not where the records are cached already, or on their way there (a read ahead of this delivery).
+          this.options.arrivals.prefetch(points.filter((point) => !reader.holds(point.partition, point.offset) && !reader.readingAhead(point.partition, point.offset)));
           continue;
         }
         if (Date.now() >= heartbeatDue) {
