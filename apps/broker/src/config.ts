@@ -47,8 +47,8 @@ export const brokerConfigSpec = defineConfig({
   retainBytes: {
     type: 'integer',
     env: 'PARTQ_BROKER_RETAIN_BYTES',
-    // Off by default: on a freshly started cluster reading a 100 B backlog from the broker's segments
-    // was slower than from PostgreSQL (docs/performance-log.md, twenty-sixth round).
+    // Off by default: a consumer behind read as fast from PostgreSQL (a binary COPY) as from a broker's
+    // segments (docs/performance-log.md, twenty-sixth round); keeping them costs disk and restart time.
     default: 0,
     min: 0,
     description:
