@@ -1,4 +1,3 @@
-import { PartqError } from '@partq/runtime';
 import { firstFieldOfCopyRows } from './copy-binary-rows.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
@@ -44,12 +43,7 @@ describe('firstFieldOfCopyRows', () => {
   it('refuses output without the signature, or cut inside a row, with INTERNAL', () => {
     const whole = copyOutput([['abc']]);
     for (const bad of [Buffer.from('not a copy'), whole.subarray(0, whole.length - 4), whole.subarray(0, whole.length - 2)]) {
-      expect(() => firstFieldOfCopyRows(bad)).toThrow(PartqError);
-      try {
-        firstFieldOfCopyRows(bad);
-      } catch (error) {
-        expect((error as PartqError).code).toBe('INTERNAL');
-      }
+      expect(() => firstFieldOfCopyRows(bad)).toThrow(expect.objectContaining({ code: 'INTERNAL' }) as unknown as Error);
     }
   });
 });

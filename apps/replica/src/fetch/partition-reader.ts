@@ -78,7 +78,7 @@ export class PartitionReader {
    * one then runs while that delivery's position is committed, instead of after it.
    */
   readAhead(partition: Partition, offset: number, max: number): void {
-    if (this.holds(partition, offset) || this.readingAhead(partition, offset)) return;
+    if (this.covers(partition, offset)) return;
     const key = cacheKey(partition);
     const read: ReadAhead = { epoch: partition.epoch, from: startOf(partition, offset), done: Promise.resolve() };
     read.done = this.readSource(partition, offset, max).then(
@@ -95,6 +95,11 @@ export class PartitionReader {
   readingAhead(partition: Partition, offset: number): boolean {
     const read = this.ahead.get(cacheKey(partition));
     return read !== undefined && read.epoch === partition.epoch && read.from === startOf(partition, offset);
+  }
+
+  /** Whether the cache holds `offset`, or a read ahead is bringing it there: nothing to ask a source for. */
+  covers(partition: Partition, offset: number): boolean {
+    return this.holds(partition, offset) || this.readingAhead(partition, offset);
   }
 
   async read(partition: Partition, offset: number, max: number): Promise<PartitionRead> {

@@ -161,9 +161,7 @@ export class ReplicaServiceImpl {
           heartbeatDue = Date.now() + heartbeatMs;
           readNow = new Set();
           const points = await this.waitPoints(consumer.id, topic, partitionIds);
-          const { reader } = this.options;
-          // Not where the records are cached already, or on their way there (a read ahead of this delivery).
-          this.options.arrivals.prefetch(points.filter((point) => !reader.holds(point.partition, point.offset) && !reader.readingAhead(point.partition, point.offset)));
+          this.options.arrivals.prefetch(points.filter((point) => !this.options.reader.covers(point.partition, point.offset)));
           continue;
         }
         if (Date.now() >= heartbeatDue) {
@@ -269,6 +267,7 @@ export class ReplicaServiceImpl {
     /** Partitions to serve from the read-ahead cache only (streams: their long-polls fill it; a unary consume must see what was just acknowledged). */
     knownEmpty?: (partition: Partition, position: number) => boolean,
   ): Promise<EncodedConsumedMessages> {
+    const { reader } = this.options;
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
@@ -291,7 +290,6 @@ export class ReplicaServiceImpl {
           missingPosition = true;
           continue;
         }
-        const { reader } = this.options;
         let read: PartitionRead | undefined = reader.readCached(partition, position, max);
         // A read ahead of this delivery is under way: its records are on their way to the cache.
         if (!read && reader.readingAhead(partition, position)) read = await reader.read(partition, position, max);
@@ -346,8 +344,7 @@ export class ReplicaServiceImpl {
   ): Promise<Map<number, number>> {
     const unknown = partitions.filter((partition) => {
       const position = positions.get(partition.partitionId);
-      const { reader } = this.options;
-      return position !== undefined && !reader.holds(partition, position) && !reader.readingAhead(partition, position) && !knownEmpty?.(partition, position);
+      return position !== undefined && !this.options.reader.covers(partition, position) && !knownEmpty?.(partition, position);
     });
     return unknown.length > 1 ? this.options.endOffsets.of(unknown) : new Map();
   }
