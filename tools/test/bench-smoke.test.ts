@@ -99,6 +99,7 @@ test('a quick run prints one valid JSON line per measurement, a summary, and wri
   expect(names).toEqual(
     expect.arrayContaining([
       'cluster.idle',
+      'warm-up.produce.client.pipelined.100B.acks-broker',
       'produce.client.pipelined.100B.acks-broker',
       'produce.client.one-at-a-time.100B.acks-all',
       // --quick caps every REST concurrency at 4 connections, so 16 and 256 become one run.
@@ -135,6 +136,10 @@ test('a quick run prints one valid JSON line per measurement, a summary, and wri
   expect(floor['p99_ms']).toEqual(expect.any(Number));
   expect(Object.keys(floor['cpu_ms'] as object)).toEqual(expect.arrayContaining(['gateway', 'broker', 'replica']));
   expect(stdout).toMatch(/end-to-end vs the hop floor.*: partq p50 \S+ \/ p99 \S+ ms.*; floor p50 \S+ \/ p99 \S+ ms/);
+  // The produce lines came after a warm-up of their own (--quick: 200 ms), which is a line of its own and no target's.
+  expect(names.indexOf('warm-up.produce.client.pipelined.100B.acks-broker')).toBeLessThan(names.indexOf('produce.client.pipelined.100B.acks-broker'));
+  expect(measurements.find((m) => m['kind'] === 'warm-up')).toMatchObject({ errors: 0, mode: 'pipelined', acks: 'broker', msg_bytes: 100 });
+  expect(measurements.find((m) => m['name'] === 'produce.client.pipelined.100B.acks-broker')).toMatchObject({ produce_warmup_ms: 200 });
   // The end-to-end line warmed up first (--quick: 200 ms at 200 msg/s) and then measured its own 100 messages.
   expect(measurements.find((m) => m['kind'] === 'e2e-latency')).toMatchObject({ errors: 0, msgs: 100, warmup_msgs: 40 });
   // Every other measurement really moved messages, and the cluster's CPU was visible through the cluster file.

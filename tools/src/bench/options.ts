@@ -38,6 +38,13 @@ export const benchSpec = defineConfig({
     max: 60_000,
     description: 'End-to-end latency run: how long the same clients first send at the same rate, unmeasured, on a topic of their own (0: no warm-up)',
   },
+  produceWarmup: {
+    type: 'duration',
+    default: '5s',
+    max: 60_000,
+    description:
+      "Client produce runs: how long pipelined acks=broker load runs, on a topic of its own, before each size's produce lines; its own line (warm-up.…) shows the cold cluster's rate (0: no warm-up beyond each line's own 500 ms)",
+  },
   restWarmup: {
     type: 'duration',
     default: '5s',
@@ -82,6 +89,7 @@ export interface BenchOptions {
   e2eSize: number;
   e2eLingerMs: number;
   e2eWarmupMs: number;
+  produceWarmupMs: number;
   restWarmupMs: number;
   mem: boolean;
   memBytes: number;
@@ -126,6 +134,7 @@ export function resolveBenchOptions(config: BenchConfig): BenchOptions {
     e2eSize: config.e2eSize,
     e2eLingerMs: config.e2eLinger,
     e2eWarmupMs: config.e2eWarmup,
+    produceWarmupMs: config.produceWarmup,
     restWarmupMs: config.restWarmup,
     mem: config.mem,
     memBytes: config.memBytes,
@@ -150,6 +159,7 @@ export function resolveBenchOptions(config: BenchConfig): BenchOptions {
     options.e2eDurationMs = Math.min(options.e2eDurationMs, 500);
     options.e2eWarmupMs = Math.min(options.e2eWarmupMs, 200);
     options.restWarmupMs = Math.min(options.restWarmupMs, 200);
+    options.produceWarmupMs = Math.min(options.produceWarmupMs, 200);
     options.memBytes = Math.min(options.memBytes, 1024 * 1024);
   }
   return options;

@@ -13,7 +13,7 @@ import { hopFloorName, measureHopFloor } from './hop-floor/hop-floor.js';
 import { buildMeasurement, type MeasuredResult, type MeasurementKind } from './measurement.js';
 import { measureNatsReference, natsReferenceCases, natsReferenceName } from './nats-reference.js';
 import { selected, type BenchOptions } from './options.js';
-import { clientProduceName, measureClientProduce, type ClientProduceCase } from './produce-client.js';
+import { clientProduceName, measureClientProduce, measureProduceWarmUp, produceWarmUpName, type ClientProduceCase } from './produce-client.js';
 import { bareFastifyName, measureBareFastify, measureRestProduce, restProduceName, warmUpRestLoads } from './produce-rest.js';
 import { summariseProfiles } from './profile-summary.js';
 import { summaryTable, writeReport, type RunReport } from './report.js';
@@ -85,8 +85,13 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<Benc
     io.out(`${JSON.stringify(result.measurement)}\n`);
   };
   /** Runs one measurement if --only selects it; a failure becomes a line with the error, not the end of the run. */
-  const run = async (name: string, kind: MeasurementKind, measure: () => Promise<MeasuredResult | MeasuredResult[]>): Promise<void> => {
-    if (!selected(options, name)) return;
+  const run = async (
+    name: string,
+    kind: MeasurementKind,
+    measure: () => Promise<MeasuredResult | MeasuredResult[]>,
+    { always = false } = {},
+  ): Promise<void> => {
+    if (!always && !selected(options, name)) return;
     io.say(`${name} ...`);
     try {
       const measured = await measure();
@@ -104,6 +109,8 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<Benc
     for (const size of options.sizes) {
       const cases: ClientProduceCase[] = [];
       for (const mode of ['pipelined', 'one-at-a-time'] as const) for (const acks of options.acks) cases.push({ size, acks, mode });
+      const warmUp = options.produceWarmupMs > 0 && cases.some((c) => selected(options, clientProduceName(c)));
+      if (warmUp) await run(produceWarmUpName(size), 'warm-up', () => measureProduceWarmUp(context, size), { always: true });
       for (const c of cases) await run(clientProduceName(c), 'produce', () => measureClientProduce(context, c));
     }
     const references = natsReferenceCases(options.sizes).filter((c) => selected(options, natsReferenceName(c)));
