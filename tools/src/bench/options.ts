@@ -26,7 +26,7 @@ export const benchSpec = defineConfig({
     default: ['16', '256'],
     description: 'REST runs: concurrent keep-alive HTTP clients (one request each at a time); one REST and one bare Fastify run per count',
   },
-  consumeCount: { type: 'integer', default: 40_000, min: 1, description: 'Consume runs: messages in the backlog each consumer reads' },
+  consumeCount: { type: 'integer', default: 100_000, min: 1, description: 'Consume runs: messages in the backlog each consumer reads' },
   consumeBatches: { type: 'list', default: ['100', '500'], description: "Consume runs: the consumer's maxMessages per delivery, one run each (500: its default, and the replica's cap)" },
   e2eRate: { type: 'integer', default: 2000, min: 1, description: 'End-to-end latency run: messages per second' },
   e2eDuration: { type: 'duration', default: '5s', min: 100, description: 'End-to-end latency run: how long messages are sent' },
