@@ -25,8 +25,8 @@ const SETTLE_MS = 2_000;
  * commit per batch). Each consumer is the first to read its backlog: a second reader of the same
  * records would find them in the replica's read-ahead cache, which says little about catching up.
  * The clock includes opening the stream and the first read, so the backlog must take a while to
- * read: 40 000 messages of 100 B went by in ~0.3 s, and the line measured that first 0.1 s more
- * than the rate (round 27), hence 100 000 by default.
+ * read: 40 000 messages of 100 B went by in ~0.3 s, of which opening the stream and the first,
+ * slower reads were a large part (round 27), hence 100 000 by default.
  */
 export async function measureConsume(context: BenchContext, size: number, batches: number[]): Promise<MeasuredResult[]> {
   const results: MeasuredResult[] = [];
