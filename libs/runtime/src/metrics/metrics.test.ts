@@ -22,6 +22,22 @@ describe('createMetricsRegistry', () => {
     expect(max).toBeGreaterThanOrEqual((stallMs - EVENT_LOOP_SAMPLE_MS) / 1000);
   });
 
+  it('reports an idle event loop as on time, not as late as its sampling interval', async () => {
+    const registry = createMetricsRegistry('replica');
+    await registry.metrics(); // resets the histogram
+    await new Promise((resolve) => setTimeout(resolve, 5 * EVENT_LOOP_SAMPLE_MS));
+    const text = await registry.metrics();
+    const value = (statistic: string): number =>
+      Number(new RegExp(`^partq_nodejs_eventloop_lag_${statistic}_seconds\\{role="replica"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    // Node's histogram alone says ~0.1 s at every percentile here: the interval between its samples.
+    expect(value('p50')).toBeGreaterThanOrEqual(0);
+    expect(value('p50')).toBeLessThan(EVENT_LOOP_SAMPLE_MS / 2 / 1000);
+    expect(value('min')).toBeLessThan(EVENT_LOOP_SAMPLE_MS / 2 / 1000);
+    // Each statistic is exported once, by partq's gauges rather than prom-client's.
+    expect(text.match(/^partq_nodejs_eventloop_lag_p50_seconds\{/gm)).toHaveLength(1);
+    expect(text).toMatch(/^partq_nodejs_eventloop_lag_seconds\{role="replica"\} \S+$/m);
+  });
+
   it('keeps registries apart', async () => {
     const a = createMetricsRegistry('broker');
     const b = createMetricsRegistry('replica');
