@@ -14,3 +14,4 @@ export {
 export { SchemaError, type SchemaErrorCode } from './errors.js';
 export { silentLogger, type Logger } from './logger.js';
 export { parseInt8 } from './pg-types.js';
+export { COPY_BINARY_HEADER_BYTES, COPY_BINARY_SIGNATURE } from './copy-binary-format.js';

@@ -1,6 +1,5 @@
-/** The 11-byte signature every binary COPY stream starts with, then flags and header extension (both 0). */
-const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
-const HEADER_BYTES = SIGNATURE.length + 4 + 4;
+import { COPY_BINARY_HEADER_BYTES as HEADER_BYTES, COPY_BINARY_SIGNATURE as SIGNATURE } from '@partq/schema';
+
 const TWO_TO_32 = 2 ** 32;
 /** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z), where timestamps count from. */
 const POSTGRES_EPOCH_MICROS = 946_684_800_000_000;

@@ -1,6 +1,5 @@
+import { COPY_BINARY_SIGNATURE as SIGNATURE } from '@partq/schema';
 import { firstFieldOfCopyRows } from './copy-binary-rows.js';
-
-const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
 /** Binary COPY output: the header (with `extension` bytes), the rows (null: a NULL field), the trailer. */
 function copyOutput(rows: (string | null)[][], extension = Buffer.alloc(0)): Buffer {

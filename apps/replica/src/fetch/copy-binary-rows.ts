@@ -1,9 +1,5 @@
 import { PartqError } from '@partq/runtime';
-
-/** "PGCOPY\n\377\r\n\0": the first bytes of every binary COPY output. */
-const SIGNATURE = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]);
-/** Signature, flags (int32), header extension length (int32). */
-const HEADER_BYTES = SIGNATURE.length + 8;
+import { COPY_BINARY_HEADER_BYTES as HEADER_BYTES, COPY_BINARY_SIGNATURE as SIGNATURE } from '@partq/schema';
 
 /**
  * The first field of every row of `COPY … TO STDOUT (FORMAT binary)` output, as views of `data`

@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Gauge, type Registry } from 'prom-client';
 
 /**
@@ -8,8 +8,28 @@ import { Gauge, type Registry } from 'prom-client';
 const STATISTICS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'] as const;
 type Statistic = (typeof STATISTICS)[number];
 
+function metricName(prefix: string, statistic: Statistic): string {
+  return `${prefix}nodejs_eventloop_lag_${statistic}_seconds`;
+}
+
 export function eventLoopDelayMetricNames(prefix: string): string[] {
-  return STATISTICS.map((statistic) => `${prefix}nodejs_eventloop_lag_${statistic}_seconds`);
+  return STATISTICS.map((statistic) => metricName(prefix, statistic));
+}
+
+/** A statistic in nanoseconds, as the histogram keeps it. */
+function statisticOf(histogram: IntervalHistogram, statistic: Statistic): number {
+  switch (statistic) {
+    case 'min':
+      return histogram.min;
+    case 'max':
+      return histogram.max;
+    case 'mean':
+      return histogram.mean;
+    case 'stddev':
+      return histogram.stddev;
+    default:
+      return histogram.percentile(Number(statistic.slice(1)));
+  }
 }
 
 /**
@@ -23,34 +43,26 @@ export function eventLoopDelayMetricNames(prefix: string): string[] {
 export function registerEventLoopDelay(registry: Registry, prefix: string, resolutionMs: number): void {
   const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
   histogram.enable();
-  const intervalSeconds = resolutionMs / 1000;
-  const late = (nanoseconds: number): number => Math.max(0, nanoseconds / 1e9 - intervalSeconds);
-  const read: Record<Statistic, () => number> = {
-    min: () => late(histogram.min),
-    max: () => late(histogram.max),
-    mean: () => late(histogram.mean),
-    stddev: () => histogram.stddev / 1e9,
-    p50: () => late(histogram.percentile(50)),
-    p90: () => late(histogram.percentile(90)),
-    p99: () => late(histogram.percentile(99)),
+  const valueOf = (statistic: Statistic): number => {
+    const seconds = statisticOf(histogram, statistic) / 1e9;
+    return statistic === 'stddev' ? seconds : Math.max(0, seconds - resolutionMs / 1000);
   };
-
-  const gauges = new Map<Statistic, Gauge>();
   // One collect sets every gauge from the same samples, then starts the next scrape's window.
   const collectAll = (): void => {
     const sampled = histogram.count > 0;
-    for (const [statistic, gauge] of gauges) gauge.set(sampled ? read[statistic]() : 0);
+    for (const [statistic, gauge] of gauges) gauge.set(sampled ? valueOf(statistic) : 0);
     histogram.reset();
   };
-  STATISTICS.forEach((statistic, i) => {
-    gauges.set(
-      statistic,
-      new Gauge({
-        name: eventLoopDelayMetricNames(prefix)[i]!,
-        help: `Event-loop delay beyond its ${resolutionMs} ms sampling interval since the last scrape, ${statistic}, in seconds.`,
-        registers: [registry],
-        ...(i === 0 ? { collect: collectAll } : {}),
-      }),
-    );
-  });
+  const gauges = STATISTICS.map(
+    (statistic, i) =>
+      [
+        statistic,
+        new Gauge({
+          name: metricName(prefix, statistic),
+          help: `Event-loop delay beyond its ${resolutionMs} ms sampling interval since the last scrape, ${statistic}, in seconds.`,
+          registers: [registry],
+          ...(i === 0 ? { collect: collectAll } : {}),
+        }),
+      ] as const,
+  );
 }
