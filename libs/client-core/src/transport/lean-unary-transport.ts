@@ -8,6 +8,7 @@ import { decodeAnswer, type WireDecoders } from './answer-decoding.js';
 import { CallMultiplexer } from './call-multiplexer.js';
 import { connectErrorOf, requestHeaders, splitHeaders, type HeadersInit, type RawHeaders } from './connect-http.js';
 import { http1ServerStream } from './http1-server-stream.js';
+import { http2ServerStream } from './http2-server-stream.js';
 import { wireBytesOf } from './wire-bytes.js';
 
 const CONTENT_TYPE_PROTO = 'application/proto';
@@ -27,7 +28,7 @@ export interface LeanUnaryTransportOptions {
   http2?: Http2SessionManager;
   /** HTTP/1.1 (when `http2` is not given): the agent whose keep-alive connections calls use. */
   agent?: http.Agent;
-  /** Streaming calls go here (a regular Connect transport on the same connection), but server streams over HTTP/1.1. */
+  /** Bidirectional and client streams go here (a regular Connect transport on the same connection); server streams are read by hand. */
   streams: Transport;
   /** Headers every call carries unless it sets them itself (a server passing on its request id). */
   headers?: () => Record<string, string> | undefined;
@@ -51,7 +52,7 @@ export interface MultiplexedMethod {
 
 /**
  * Unary calls of the Connect protocol (binary, uncompressed) written straight on node:http2 or
- * node:http; over HTTP/1.1 server streams too (http1-server-stream.ts), other streams go to `streams`.
+ * node:http; server streams too (server-stream.ts), other streams go to `streams`.
  *
  * Why: connect-node spends most of a unary call's client CPU on machinery around the exchange
  * (AbortController chains, a DOMException and a ConnectError made on every successful call, WHATWG
@@ -153,10 +154,11 @@ export function createLeanUnaryTransport(options: LeanUnaryTransportOptions): Tr
       if (settled) cancel();
     });
 
-  // Over HTTP/1.1, server streams are read by hand too (http1-server-stream.ts); the rest go to `streams`.
-  const serverStream = options.http2 ? undefined : http1ServerStream({ baseUrl: url, agent: options.agent, headers: options.headers, decoders: options.decoders });
+  // Server streams are read by hand too (server-stream.ts); the rest go to `streams`.
+  const readHow = { baseUrl: url, headers: options.headers, decoders: options.decoders };
+  const serverStream = options.http2 ? http2ServerStream({ ...readHow, sessions: options.http2 }) : http1ServerStream({ ...readHow, agent: options.agent });
   const stream: Transport['stream'] = (method, signal, timeoutMs, header, input, contextValues) =>
-    serverStream && method.methodKind === 'server_streaming'
+    method.methodKind === 'server_streaming'
       ? serverStream(method, signal, timeoutMs, header, input)
       : options.streams.stream(method, signal, timeoutMs, header, input, contextValues);
   return { unary, stream };
