@@ -4,6 +4,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client } from '@connectrpc/connect';
 import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import type { ClientErrors } from '../errors/client-failure.js';
+import { CLIENT_WIRE_DECODERS } from './client-wire-decoders.js';
 import { createLeanUnaryTransport, type MultiplexedMethod } from './lean-unary-transport.js';
 
 export type HttpVersion = '1.1' | '2';
@@ -27,8 +28,9 @@ interface Connection<S extends DescService> extends Gateway<S> {
 
 /**
  * The gateways a client may talk to, one of them current. Each gateway gets one Connect transport
- * (binary protobuf, one HTTP/2 session or keep-alive connection pool; unary calls written on
- * node:http2 / node:http, see lean-unary-transport.ts), made when first needed and reused by every call. A call that finds the current gateway unreachable moves everyone to the next.
+ * (binary protobuf, one HTTP/2 session or keep-alive connection pool; unary calls and server
+ * streams written on node:http2 / node:http, see lean-unary-transport.ts; deliveries read by
+ * hand, see client-wire-decoders.ts), made when first needed and reused by every call. A call that finds the current gateway unreachable moves everyone to the next.
  * Answers come uncompressed (no Accept-Encoding): batches of small messages gzip poorly for the CPU
  * it costs on both ends, and payloads that compress well are better compressed by the application.
  */
@@ -82,13 +84,13 @@ export class Gateways<S extends DescService, E extends Error = Error> {
     if (this.httpVersion === '2') {
       const sessionManager = new Http2SessionManager(url);
       const streams = createConnectTransport({ baseUrl: url, httpVersion: '2', useBinaryFormat: true, acceptCompression: [], sessionManager });
-      const transport = createLeanUnaryTransport({ baseUrl: url, http2: sessionManager, streams, multiplexed: this.multiplexed });
+      const transport = createLeanUnaryTransport({ baseUrl: url, http2: sessionManager, streams, decoders: CLIENT_WIRE_DECODERS, multiplexed: this.multiplexed });
       return { index, url, client: createClient(this.service, transport), close: () => sessionManager.abort() };
     }
     // An agent of our own, so close() can end its idle keep-alive sockets.
     const agent = url.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
     const streams = createConnectTransport({ baseUrl: url, httpVersion: '1.1', useBinaryFormat: true, acceptCompression: [], nodeOptions: { agent } });
-    const transport = createLeanUnaryTransport({ baseUrl: url, agent, streams });
+    const transport = createLeanUnaryTransport({ baseUrl: url, agent, streams, decoders: CLIENT_WIRE_DECODERS });
     return { index, url, client: createClient(this.service, transport), close: () => agent.destroy() };
   }
 }
