@@ -15,3 +15,5 @@ export {
 } from './gen/partq/v1/client_pb.js';
 export { ConsumedMessageSchema, type ConsumedMessage } from './gen/partq/v1/replica_pb.js';
 export { Acks } from './gen/partq/v1/types_pb.js';
+// Protobuf wire-format primitives of the hand-written codecs, from the same copy (proto/src/codec).
+export { varintSize, writeBytesField, writeVarint } from './gen/codec/wire.js';

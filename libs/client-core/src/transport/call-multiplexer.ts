@@ -4,6 +4,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import type { Http2SessionManager } from '@connectrpc/connect-node';
 import { endStreamFromJson } from '@connectrpc/connect/protocol-connect';
 import { ERROR_CODE_HEADER, ERROR_DETAILS_HEADER } from '../errors/rpc-error-mapping.js';
+import { varintSize, writeVarint } from '../gen/codec/wire.js';
 import { CallFailureSchema } from '../gen/partq/v1/types_pb.js';
 import { ENVELOPE_HEADER_BYTES, EnvelopeReader } from './envelope-reader.js';
 
@@ -226,24 +227,6 @@ function failureOf(bytes: Uint8Array): ConnectError {
   if (failure.detailsJson) metadata[ERROR_DETAILS_HEADER] = failure.detailsJson;
   const code = failure.connectCode in Code ? (failure.connectCode as Code) : Code.Unknown;
   return new ConnectError(failure.message, code, metadata);
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(out: Buffer, at: number, value: number): number {
-  while (value >= 0x80) {
-    out[at++] = (value % 128) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  out[at++] = value;
-  return at;
 }
 
 /** A varint up to 2^53 (call ids and lengths never come near it). */

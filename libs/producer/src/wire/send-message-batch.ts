@@ -1,12 +1,12 @@
+import { varintSize, writeBytesField, writeVarint } from '@partq/client-core';
 import type { OutgoingMessage } from '../message.js';
 
 /**
  * Writes a batch's messages as a partq.v1.SendMessageBatch (SendRequest.messages_data) by hand:
  * building a protobuf-es SendMessage per message and serialising it by reflection was most of this
  * client's CPU per message. The bytes equal toBinary(SendMessageBatchSchema, ...) of the same
- * messages; the gateway reads them with its own hand-written reader. The varint helpers repeat a
- * few lines of proto/src/codec/wire.ts on purpose: this package is published and needs nothing of
- * the monorepo but @partq/client-core.
+ * messages; the gateway reads them with its own hand-written reader. The wire primitives are those
+ * of proto/src/codec/wire.ts, through the copy @partq/client-core carries.
  */
 
 const WIRE_VARINT = 0;
@@ -16,32 +16,6 @@ const TAG_PAYLOAD = (1 << 3) | WIRE_LEN;
 const TAG_KEY = (2 << 3) | WIRE_LEN;
 const TAG_PARTITION_ID = (3 << 3) | WIRE_VARINT;
 const TAG_SEQUENCE = (4 << 3) | WIRE_VARINT;
-
-/** Bytes of the varint of a non-negative safe integer. */
-export function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-export function writeVarint(buffer: Uint8Array, at: number, value: number): number {
-  while (value >= 0x80) {
-    buffer[at++] = (value % 128) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  buffer[at++] = value;
-  return at;
-}
-
-export function writeBytes(buffer: Uint8Array, at: number, tag: number, value: Uint8Array): number {
-  buffer[at++] = tag;
-  at = writeVarint(buffer, at, value.byteLength);
-  buffer.set(value, at);
-  return at + value.byteLength;
-}
 
 /** The message's sequence, checked: the gateway reads sequences as non-negative safe integers. */
 function sequenceOf(message: OutgoingMessage): number | undefined {
@@ -92,8 +66,8 @@ export function writeSendMessageBatch(buffer: Uint8Array, at: number, messages: 
     const message = messages[i]!;
     buffer[at++] = TAG_MESSAGE;
     at = writeVarint(buffer, at, layout.sizes[i]!);
-    if (message.payload.byteLength > 0) at = writeBytes(buffer, at, TAG_PAYLOAD, message.payload);
-    if (message.key !== undefined) at = writeBytes(buffer, at, TAG_KEY, message.key);
+    if (message.payload.byteLength > 0) at = writeBytesField(buffer, at, TAG_PAYLOAD, message.payload);
+    if (message.key !== undefined) at = writeBytesField(buffer, at, TAG_KEY, message.key);
     if (message.partitionId !== undefined) {
       buffer[at++] = TAG_PARTITION_ID;
       at = writeVarint(buffer, at, message.partitionId);

@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
-import { SendRequestSchema, type Acks, type SendRequest } from '@partq/client-core';
+import { SendRequestSchema, varintSize, writeBytesField, writeVarint, type Acks, type SendRequest } from '@partq/client-core';
 import type { OutgoingMessage } from '../message.js';
-import { layoutSendMessageBatch, varintSize, writeBytes, writeSendMessageBatch, writeVarint } from './send-message-batch.js';
+import { layoutSendMessageBatch, writeSendMessageBatch } from './send-message-batch.js';
 
 /** Where a batch goes: everything of a SendRequest but its messages. */
 export interface SendTarget {
@@ -36,7 +36,7 @@ export function encodeSendRequest(target: SendTarget, messages: readonly Outgoin
 
   const bytes = Buffer.allocUnsafe(total);
   let at = 0;
-  if (topic.byteLength > 0) at = writeBytes(bytes, at, TAG_TOPIC, topic);
+  if (topic.byteLength > 0) at = writeBytesField(bytes, at, TAG_TOPIC, topic);
   if (target.producerId !== 0) {
     bytes[at++] = TAG_PRODUCER_ID;
     at = writeVarint(bytes, at, target.producerId);
