@@ -15,4 +15,5 @@ export {
   type ConsumedRecord,
   type EncodedConsumedMessages,
 } from './consumed-messages-codec.js';
+export { decodeSendStreamRequest, encodePackedSendAnswer, type PackedSendAnswer } from './send-stream-codec.js';
 export { WIRE_DECODERS, type WireDecoder } from './wire-decoders.js';

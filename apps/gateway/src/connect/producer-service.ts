@@ -1,7 +1,7 @@
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { decodeSendMessageBatch, WireFormatError, type ProducerService, type SendRequest, type SendResponseSchema } from '@partq/proto';
-import { answerMultiplexedCalls, PartqError, type MultiplexedCallsOptions } from '@partq/runtime';
+import { decodeSendMessageBatch, encodePackedSendAnswer, WireFormatError, type ProducerService, type SendRequest, type SendResponseSchema } from '@partq/proto';
+import { answerMultiplexedCalls, PartqError, withWireBytes, type MultiplexedAnswer, type MultiplexedCallsOptions } from '@partq/runtime';
 
 /** What the Send calls of a SendStream tell: their failures (to log) and their outcomes (to count). */
 export type SendCallObservers = Pick<MultiplexedCallsOptions, 'onError' | 'onAnswered'>;
@@ -39,10 +39,20 @@ export function producerServiceImpl(services: GatewayServices, sendCalls: SendCa
     send(request) {
       return send(request);
     },
-    sendStream(calls) {
-      return answerMultiplexedCalls(calls, send, { ...sendCalls, maxInFlight: SEND_STREAM_CALLS_IN_FLIGHT, stop: services.stopping });
+    async *sendStream(calls) {
+      const answers = answerMultiplexedCalls(calls, send, { ...sendCalls, maxInFlight: SEND_STREAM_CALLS_IN_FLIGHT, stop: services.stopping });
+      for await (const answer of answers) yield encodedAnswer(answer);
     },
   };
+}
+
+/** An answer of the packed form (what @partq/producer gets) with its bytes written by hand; others as they are. */
+function encodedAnswer(answer: MultiplexedAnswer<MessageInitShape<typeof SendResponseSchema>>) {
+  const { outcome } = answer;
+  if (outcome.case !== 'response' || (outcome.value.results?.length ?? 0) > 0) return answer;
+  const { partitionIds = [], offsets = [], duplicateIndexes = [] } = outcome.value;
+  const encoded = encodePackedSendAnswer({ callId: answer.callId, partitionIds, offsets, duplicateIndexes });
+  return encoded === undefined ? answer : withWireBytes(encoded.message, encoded.bytes);
 }
 
 /** One Send: its messages placed and acknowledged per `acks`. */

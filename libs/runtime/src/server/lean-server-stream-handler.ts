@@ -7,6 +7,7 @@ import { createAsyncIterable, encodeEnvelope, transformInvokeImplementation } fr
 import { endStreamFlag, endStreamToJson } from '@connectrpc/connect/protocol-connect';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EnvelopeReader, wireBytesOf } from '@partq/client-core';
+import { WIRE_DECODERS } from '@partq/proto';
 import { openConnectCall, outgoingHeaders, type ConnectCall } from './connect-call.js';
 
 /** What a Connect streaming call with binary messages carries and is answered with. */
@@ -167,9 +168,10 @@ async function* readEnvelopedInputs(method: DescMethodBiDiStreaming, request: Fa
   if (reader.bufferedBytes > 0) throw new ConnectError('the request ended inside a message', Code.InvalidArgument);
 }
 
+/** A request message: by its hand-written reader when there is one that takes the bytes (WIRE_DECODERS), else by fromBinary(). */
 function decodeMessage(method: DescMethodServerStreaming | DescMethodBiDiStreaming, bytes: Uint8Array): MessageShape<DescMessage> {
   try {
-    return fromBinary(method.input, bytes);
+    return (WIRE_DECODERS.get(method.input.typeName)?.(bytes) as MessageShape<DescMessage> | undefined) ?? fromBinary(method.input, bytes);
   } catch (error) {
     throw new ConnectError(`the request is not a valid ${method.input.typeName}`, Code.InvalidArgument, undefined, undefined, error);
   }
