@@ -16,4 +16,5 @@ export {
   type EncodedConsumedMessages,
 } from './consumed-messages-codec.js';
 export { decodeSendStreamRequest, encodePackedSendAnswer, type PackedSendAnswer } from './send-stream-codec.js';
+export { decodeAppendResponse, decodeAppendStreamRequest, encodeAppendAnswer } from './append-stream-codec.js';
 export { WIRE_DECODERS, type WireDecoder } from './wire-decoders.js';

@@ -1,7 +1,7 @@
 import type { Acks } from '../gen/partq/v1/types_pb.js';
 import type { SendRequest, SendResponse, SendStreamRequest, SendStreamResponse } from '../gen/partq/v1/client_pb.js';
-import { tag, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeVarint } from './wire.js';
-import { WireFormatError } from './wire-format-error.js';
+import { decodeMultiplexedCall, encodeMultiplexedAnswer, NotTaken, safeNumber } from './multiplexed-call-codec.js';
+import { tag, varintSize, WIRE_LEN, WIRE_VARINT, type WireReader, writeVarint } from './wire.js';
 
 /*
  * The calls and answers of ProducerService.SendStream, the stream @partq/producer sends every batch
@@ -10,9 +10,6 @@ import { WireFormatError } from './wire-format-error.js';
  * batch inside (messages_data) already had a hand-written reader.
  */
 
-const TAG_CALL_ID = tag(1, WIRE_VARINT);
-const TAG_REQUEST = tag(2, WIRE_LEN);
-const TAG_RESPONSE = tag(2, WIRE_LEN);
 const TAG_TOPIC = tag(1, WIRE_LEN);
 const TAG_PRODUCER_ID = tag(2, WIRE_VARINT);
 const TAG_ACKS = tag(4, WIRE_VARINT);
@@ -23,39 +20,13 @@ const TAG_DUPLICATE_INDEXES = tag(4, WIRE_LEN);
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder();
 
-/** Something this reader leaves to protobuf-es (which keeps unknown fields and reports malformed bytes its own way). */
-class NotTaken extends Error {}
-
 /**
  * A SendStreamRequest read by hand into the message fromBinary() makes, messages_data as a view of
- * `bytes`; undefined for what it does not take: an unknown field, `messages` (the unpacked form
- * other clients send), a field given twice where protobuf would merge, a call id beyond 2^53, or
- * malformed bytes.
+ * `bytes`; undefined for what it does not take (see decodeMultiplexedCall), `messages` included
+ * (the unpacked form other clients send).
  */
 export function decodeSendStreamRequest(bytes: Uint8Array): SendStreamRequest | undefined {
-  try {
-    const reader = new WireReader(bytes);
-    const call: SendStreamRequest = { $typeName: 'partq.v1.SendStreamRequest', callId: 0n };
-    while (!reader.done) {
-      switch (reader.tag()) {
-        case TAG_CALL_ID:
-          call.callId = BigInt(reader.uint());
-          break;
-        case TAG_REQUEST: {
-          if (call.request !== undefined) throw new NotTaken();
-          const start = reader.lengthDelimited();
-          call.request = readSendRequest(new WireReader(bytes, start, reader.pos));
-          break;
-        }
-        default:
-          throw new NotTaken();
-      }
-    }
-    return call;
-  } catch (error) {
-    if (error instanceof NotTaken || error instanceof WireFormatError) return undefined;
-    throw error;
-  }
+  return decodeMultiplexedCall(bytes, { $typeName: 'partq.v1.SendStreamRequest', callId: 0n } as SendStreamRequest, readSendRequest);
 }
 
 function readSendRequest(reader: WireReader): SendRequest {
@@ -96,34 +67,28 @@ export interface PackedSendAnswer {
  * protobuf-es encode the message.
  */
 export function encodePackedSendAnswer(answer: PackedSendAnswer): { message: SendStreamResponse; bytes: Uint8Array } | undefined {
-  const callId = safe(answer.callId);
-  const offsets = answer.offsets.map(safe);
-  if (callId === undefined || offsets.some((offset) => offset === undefined)) return undefined;
+  const offsets: number[] = [];
+  for (const offset of answer.offsets) {
+    const value = safeNumber(offset);
+    if (value === undefined) return undefined;
+    offsets.push(value);
+  }
   if (!answer.partitionIds.every(isNonNegativeInt32) || !answer.duplicateIndexes.every(isNonNegativeInt32)) return undefined;
   const packedSize = (values: readonly number[]): number => values.reduce((sum, value) => sum + varintSize(value), 0);
   const fieldSize = (values: readonly number[]): number => (values.length === 0 ? 0 : 1 + varintSize(packedSize(values)) + packedSize(values));
-  const responseSize = fieldSize(answer.partitionIds) + fieldSize(offsets as number[]) + fieldSize(answer.duplicateIndexes);
-  const total = (callId === 0 ? 0 : 1 + varintSize(callId)) + 1 + varintSize(responseSize) + responseSize;
-
-  const bytes = Buffer.allocUnsafe(total);
-  let at = 0;
-  if (callId !== 0) {
-    bytes[at++] = TAG_CALL_ID;
-    at = writeVarint(bytes, at, callId);
-  }
-  bytes[at++] = TAG_RESPONSE;
-  at = writeVarint(bytes, at, responseSize);
-  const writePacked = (fieldTag: number, values: readonly number[]): void => {
-    if (values.length === 0) return;
+  const writePacked = (bytes: Buffer, at: number, fieldTag: number, values: readonly number[]): number => {
+    if (values.length === 0) return at;
     bytes[at++] = fieldTag;
     at = writeVarint(bytes, at, packedSize(values));
     for (const value of values) at = writeVarint(bytes, at, value);
+    return at;
   };
-  writePacked(TAG_PARTITION_IDS, answer.partitionIds);
-  writePacked(TAG_OFFSETS, offsets as number[]);
-  writePacked(TAG_DUPLICATE_INDEXES, answer.duplicateIndexes);
-  if (at !== total) throw new Error(`send stream codec: wrote ${at} bytes, sized ${total}`);
-
+  const bytes = encodeMultiplexedAnswer(answer.callId, fieldSize(answer.partitionIds) + fieldSize(offsets) + fieldSize(answer.duplicateIndexes), (out, at) => {
+    at = writePacked(out, at, TAG_PARTITION_IDS, answer.partitionIds);
+    at = writePacked(out, at, TAG_OFFSETS, offsets);
+    return writePacked(out, at, TAG_DUPLICATE_INDEXES, answer.duplicateIndexes);
+  });
+  if (bytes === undefined) return undefined;
   const response: SendResponse = {
     $typeName: 'partq.v1.SendResponse',
     results: [],
@@ -136,8 +101,4 @@ export function encodePackedSendAnswer(answer: PackedSendAnswer): { message: Sen
 
 function isNonNegativeInt32(value: number): boolean {
   return Number.isInteger(value) && value >= 0 && value <= 0x7fffffff;
-}
-
-function safe(value: bigint): number | undefined {
-  return value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined;
 }

@@ -1,5 +1,7 @@
+import { AppendResponseSchema, AppendStreamRequestSchema } from '../gen/partq/v1/broker_pb.js';
 import { SendStreamRequestSchema } from '../gen/partq/v1/client_pb.js';
 import { ConsumeResponseSchema, ConsumeStreamResponseSchema } from '../gen/partq/v1/replica_pb.js';
+import { decodeAppendResponse, decodeAppendStreamRequest } from './append-stream-codec.js';
 import { decodeConsumeResponse, decodeConsumeStreamResponse } from './consumed-messages-codec.js';
 import { decodeSendStreamRequest } from './send-stream-codec.js';
 
@@ -15,4 +17,6 @@ export const WIRE_DECODERS: ReadonlyMap<string, WireDecoder> = new Map<string, W
   [ConsumeStreamResponseSchema.typeName, decodeConsumeStreamResponse],
   [ConsumeResponseSchema.typeName, decodeConsumeResponse],
   [SendStreamRequestSchema.typeName, decodeSendStreamRequest],
+  [AppendStreamRequestSchema.typeName, decodeAppendStreamRequest],
+  [AppendResponseSchema.typeName, decodeAppendResponse],
 ]);

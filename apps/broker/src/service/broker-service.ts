@@ -9,6 +9,7 @@ import {
   FetchResponseSchema,
   PartitionOffsetSchema,
   TailResponseSchema,
+  encodeAppendAnswer,
   WireFormatError,
   type AppendRequest,
   type BrokerService,
@@ -18,7 +19,7 @@ import {
   type StoredRecordsAnswerSchema,
 } from '@partq/proto';
 import type { WalRecord } from '@partq/wal';
-import { answerMultiplexedCalls, PartqError, withWireBytes, type MultiplexedCallsOptions } from '@partq/runtime';
+import { answerMultiplexedCalls, PartqError, withWireBytes, type MultiplexedAnswer, type MultiplexedCallsOptions } from '@partq/runtime';
 import type { BrokerMetrics } from '../broker-metrics.js';
 import type { PartitionLog } from '../log/partition-log.js';
 import type { PartitionStore } from '../log/partition-store.js';
@@ -78,12 +79,7 @@ export class BrokerServiceHandlers {
   implementation(): BrokerServiceImpl {
     return {
       append: (request) => this.append(request),
-      appendStream: (calls) =>
-        answerMultiplexedCalls(calls, (request) => this.append(request), {
-          ...this.options.appendCalls,
-          maxInFlight: APPEND_STREAM_CALLS_IN_FLIGHT,
-          stop: this.stopping.signal,
-        }),
+      appendStream: (calls) => this.appendStream(calls),
       fetch: (request, context) => this.fetch(request, context),
       tail: (request, context) => this.tail(request, context),
       getOffsets: (request) => this.getOffsets(request),
@@ -98,6 +94,16 @@ export class BrokerServiceHandlers {
     this.stopping.abort();
     this.options.store.interrupt();
     this.arrivals.wakeAll();
+  }
+
+  /** Append calls as messages of one stream (see answerMultiplexedCalls), answers written by hand where they can be. */
+  private async *appendStream(calls: Parameters<BrokerServiceImpl['appendStream']>[0]) {
+    const answers = answerMultiplexedCalls(calls, (request) => this.append(request), {
+      ...this.options.appendCalls,
+      maxInFlight: APPEND_STREAM_CALLS_IN_FLIGHT,
+      stop: this.stopping.signal,
+    });
+    for await (const answer of answers) yield encodedAnswer(answer);
   }
 
   private async append(request: Parameters<BrokerServiceImpl['append']>[0]) {
@@ -267,6 +273,14 @@ export class BrokerServiceHandlers {
     await this.options.store.reconcile(toStoreAssignments(request.assignments), request.complete);
     return {};
   }
+}
+
+/** An answer without duplicates (every Append but an idempotent retry's) with its bytes written by hand; others as they are. */
+function encodedAnswer<R extends { baseOffset: bigint; duplicates: readonly unknown[] }>(answer: MultiplexedAnswer<R>) {
+  const { outcome } = answer;
+  if (outcome.case !== 'response' || outcome.value.duplicates.length > 0) return answer;
+  const encoded = encodeAppendAnswer(answer.callId, outcome.value.baseOffset);
+  return encoded === undefined ? answer : withWireBytes(encoded.message, encoded.bytes);
 }
 
 /**
