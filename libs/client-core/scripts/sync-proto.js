@@ -28,7 +28,7 @@ const copies = [
   {
     source: join(protoSrc, 'codec'),
     target: join(genTarget, 'codec'),
-    entries: ['consumed-messages-codec.ts'],
+    entries: ['consumed-messages-codec.ts', 'send-stream-codec.ts'],
     imports: /from '\.\/([\w.-]+)\.js'/g,
     // In proto the codecs sit beside gen/; here the generated code is their parent directory.
     rewrite: (text) => text.replaceAll("from '../gen/partq/", "from '../partq/"),

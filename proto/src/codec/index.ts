@@ -15,6 +15,6 @@ export {
   type ConsumedRecord,
   type EncodedConsumedMessages,
 } from './consumed-messages-codec.js';
-export { decodeSendStreamRequest, encodePackedSendAnswer, type PackedSendAnswer } from './send-stream-codec.js';
+export { decodeSendResponse, decodeSendStreamRequest, encodePackedSendAnswer, type PackedSendAnswer } from './send-stream-codec.js';
 export { decodeAppendResponse, decodeAppendStreamRequest, encodeAppendAnswer } from './append-stream-codec.js';
 export { WIRE_DECODERS, type WireDecoder } from './wire-decoders.js';

@@ -1,7 +1,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { SendRequestSchema, SendResponseSchema, SendStreamRequestSchema, SendStreamResponseSchema } from '../gen/partq/v1/client_pb.js';
 import { Acks } from '../gen/partq/v1/types_pb.js';
-import { decodeSendStreamRequest, encodePackedSendAnswer, type PackedSendAnswer } from './send-stream-codec.js';
+import { decodeSendResponse, decodeSendStreamRequest, encodePackedSendAnswer, type PackedSendAnswer } from './send-stream-codec.js';
 import { WIRE_DECODERS } from './wire-decoders.js';
 
 const streamRequest = (init: Parameters<typeof create<typeof SendStreamRequestSchema>>[1]) => toBinary(SendStreamRequestSchema, create(SendStreamRequestSchema, init));
@@ -65,5 +65,31 @@ describe('encodePackedSendAnswer', () => {
     expect(encodePackedSendAnswer({ ...base, callId: -1n })).toBeUndefined();
     expect(encodePackedSendAnswer({ ...base, partitionIds: [-1] })).toBeUndefined();
     expect(encodePackedSendAnswer({ ...base, duplicateIndexes: [2 ** 31] })).toBeUndefined();
+  });
+});
+
+describe('decodeSendResponse', () => {
+  it('reads packed answers as fromBinary does', () => {
+    for (const init of [
+      { partitionIds: [2, 2, 0], offsets: [41n, 42n, 0n], duplicateIndexes: [1] },
+      {},
+      { partitionIds: [16_384], offsets: [BigInt(Number.MAX_SAFE_INTEGER)] },
+    ]) {
+      const wire = toBinary(SendResponseSchema, create(SendResponseSchema, init));
+      expect(decodeSendResponse(wire)).toEqual(fromBinary(SendResponseSchema, wire));
+    }
+  });
+
+  it('takes repeated fields unpacked too, as a protobuf reader must', () => {
+    // partition_ids 3 and offsets 7, 8, each as a field of its own.
+    const wire = Buffer.from([(2 << 3) | 0, 3, (3 << 3) | 0, 7, (3 << 3) | 0, 8]);
+    expect(decodeSendResponse(wire)).toEqual(fromBinary(SendResponseSchema, wire));
+  });
+
+  it('leaves to fromBinary what it does not take', () => {
+    const withResults = toBinary(SendResponseSchema, create(SendResponseSchema, { results: [{ partitionId: 1, offset: 2n }] }));
+    const negativeOffset = toBinary(SendResponseSchema, create(SendResponseSchema, { offsets: [-1n] }));
+    const unknown = Buffer.from([(9 << 3) | 0, 1]);
+    for (const wire of [withResults, negativeOffset, unknown]) expect(decodeSendResponse(wire)).toBeUndefined();
   });
 });

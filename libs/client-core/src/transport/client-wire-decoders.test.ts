@@ -1,5 +1,5 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import { ConsumerServiceConsumeResponseSchema } from '../gen/partq/v1/client_pb.js';
+import { ConsumerServiceConsumeResponseSchema, SendResponseSchema } from '../gen/partq/v1/client_pb.js';
 import { ConsumedMessageSchema } from '../gen/partq/v1/replica_pb.js';
 import { CLIENT_WIRE_DECODERS } from './client-wire-decoders.js';
 
@@ -25,4 +25,10 @@ it('leaves to fromBinary what it does not take: an unknown field', () => {
   const withUnknown = Buffer.concat([Buffer.from(message), Buffer.from([9 << 3, 1])]);
   const bytes = Buffer.concat([Buffer.from([(1 << 3) | 2, withUnknown.length]), withUnknown]);
   expect(decode(bytes)).toBeUndefined();
+});
+
+it("reads a producer's send answer by hand into what fromBinary gives", () => {
+  const answer = create(SendResponseSchema, { partitionIds: [0, 1, 1], offsets: [7n, 300n, 301n], duplicateIndexes: [2] });
+  const wire = toBinary(SendResponseSchema, answer);
+  expect(CLIENT_WIRE_DECODERS.get(SendResponseSchema.typeName)!(wire)).toEqual(answer);
 });
