@@ -78,19 +78,24 @@ export function encodePackedSendAnswer(answer: PackedSendAnswer): { message: Sen
     offsets.push(value);
   }
   if (!answer.partitionIds.every(isNonNegativeInt32) || !answer.duplicateIndexes.every(isNonNegativeInt32)) return undefined;
-  const packedSize = (values: readonly number[]): number => values.reduce((sum, value) => sum + varintSize(value), 0);
-  const fieldSize = (values: readonly number[]): number => (values.length === 0 ? 0 : 1 + varintSize(packedSize(values)) + packedSize(values));
-  const writePacked = (bytes: Buffer, at: number, fieldTag: number, values: readonly number[]): number => {
-    if (values.length === 0) return at;
-    bytes[at++] = fieldTag;
-    at = writeVarint(bytes, at, packedSize(values));
-    for (const value of values) at = writeVarint(bytes, at, value);
+  // The packed fields that are not empty (proto3 leaves those out), each sized once.
+  const fields = (
+    [
+      [TAG_PARTITION_IDS, answer.partitionIds],
+      [TAG_OFFSETS, offsets],
+      [TAG_DUPLICATE_INDEXES, answer.duplicateIndexes],
+    ] as const
+  )
+    .filter(([, values]) => values.length > 0)
+    .map(([fieldTag, values]) => ({ fieldTag, values, size: values.reduce((sum, value) => sum + varintSize(value), 0) }));
+  const responseSize = fields.reduce((sum, field) => sum + 1 + varintSize(field.size) + field.size, 0);
+  const bytes = encodeMultiplexedAnswer(answer.callId, responseSize, (out, at) => {
+    for (const { fieldTag, values, size } of fields) {
+      out[at++] = fieldTag;
+      at = writeVarint(out, at, size);
+      for (const value of values) at = writeVarint(out, at, value);
+    }
     return at;
-  };
-  const bytes = encodeMultiplexedAnswer(answer.callId, fieldSize(answer.partitionIds) + fieldSize(offsets) + fieldSize(answer.duplicateIndexes), (out, at) => {
-    at = writePacked(out, at, TAG_PARTITION_IDS, answer.partitionIds);
-    at = writePacked(out, at, TAG_OFFSETS, offsets);
-    return writePacked(out, at, TAG_DUPLICATE_INDEXES, answer.duplicateIndexes);
   });
   if (bytes === undefined) return undefined;
   const response: SendResponse = {

@@ -118,7 +118,7 @@ export function leanServerStream(options: LeanServerStreamOptions): ServerStream
       method,
       header: responseHeader,
       trailer,
-      message: readMessages(method, answer.body, trailer, controller.signal, () => finish(), opened, options.decoders),
+      message: readMessages(method, answer.body, trailer, controller.signal, finish, opened, options.decoders),
     } as StreamResponse<I, O>;
   };
 }
