@@ -97,13 +97,13 @@ export class BrokerServiceHandlers {
   }
 
   /** Append calls as messages of one stream (see answerMultiplexedCalls), answers written by hand where they can be. */
-  private async *appendStream(calls: Parameters<BrokerServiceImpl['appendStream']>[0]) {
-    const answers = answerMultiplexedCalls(calls, (request) => this.append(request), {
+  private appendStream(calls: Parameters<BrokerServiceImpl['appendStream']>[0]) {
+    return answerMultiplexedCalls(calls, (request) => this.append(request), {
       ...this.options.appendCalls,
       maxInFlight: APPEND_STREAM_CALLS_IN_FLIGHT,
       stop: this.stopping.signal,
+      encode: encodedAnswer,
     });
-    for await (const answer of answers) yield encodedAnswer(answer);
   }
 
   private async append(request: Parameters<BrokerServiceImpl['append']>[0]) {

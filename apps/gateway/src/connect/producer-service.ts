@@ -39,9 +39,13 @@ export function producerServiceImpl(services: GatewayServices, sendCalls: SendCa
     send(request) {
       return send(request);
     },
-    async *sendStream(calls) {
-      const answers = answerMultiplexedCalls(calls, send, { ...sendCalls, maxInFlight: SEND_STREAM_CALLS_IN_FLIGHT, stop: services.stopping });
-      for await (const answer of answers) yield encodedAnswer(answer);
+    sendStream(calls) {
+      return answerMultiplexedCalls(calls, send, {
+        ...sendCalls,
+        maxInFlight: SEND_STREAM_CALLS_IN_FLIGHT,
+        stop: services.stopping,
+        encode: encodedAnswer,
+      });
     },
   };
 }

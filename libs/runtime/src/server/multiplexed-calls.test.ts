@@ -192,4 +192,31 @@ describe('answerMultiplexedCalls', () => {
     expect((await answers).map((a) => a.callId)).toEqual([1n]);
     expect(running).toHaveLength(1);
   });
+
+  it('yields what encode makes of each answer, failures included', async () => {
+    const calls = feed<MultiplexedCall<string>>();
+    const encoded: string[] = [];
+    const answers = collect(
+      answerMultiplexedCalls(
+        calls,
+        async (request) => {
+          if (request === 'bad') throw new PartqError('INVALID_ARGUMENT', 'no');
+          return request.toUpperCase();
+        },
+        {
+          maxInFlight: 8,
+          encode: (answer: MultiplexedAnswer<string>) => {
+            const text = `${answer.callId}:${answer.outcome.case === 'response' ? answer.outcome.value : answer.outcome.value.code}`;
+            encoded.push(text);
+            return text;
+          },
+        },
+      ),
+    );
+    calls.push(call(1, 'a'));
+    calls.push(call(2, 'bad'));
+    calls.end();
+    expect(await answers).toEqual(['1:A', '2:INVALID_ARGUMENT']);
+    expect(encoded).toEqual(['1:A', '2:INVALID_ARGUMENT']); // once each
+  });
 });

@@ -23,7 +23,7 @@ export interface MultiplexedAnswer<Res> {
   outcome: { case: 'response'; value: Res } | { case: 'failure'; value: CallFailureShape };
 }
 
-export interface MultiplexedCallsOptions {
+export interface MultiplexedCallsOptions<Res = unknown, Out = MultiplexedAnswer<Res>> {
   /** Calls of one stream running at once; the stream is not read further until one finishes. */
   maxInFlight: number;
   /** Told of every failed call (log INTERNAL ones: the client sees no detail of them). */
@@ -35,6 +35,11 @@ export interface MultiplexedCallsOptions {
    * answered and the stream ends, so the client makes its next calls on a new one (elsewhere).
    */
   stop?: AbortSignal;
+  /**
+   * What the stream yields for each answer: the answer itself by default, or, say, the answer
+   * marked with the bytes written for it by hand (withWireBytes), as it settles.
+   */
+  encode?: (answer: MultiplexedAnswer<Res>) => Out;
 }
 
 /**
@@ -44,12 +49,14 @@ export interface MultiplexedCallsOptions {
  * a unary call would carry it; the stream itself fails only when reading it fails. Ends once the
  * client has ended its side (or `stop` aborted) and every call read has been answered.
  */
-export async function* answerMultiplexedCalls<Req, Res>(
+export async function* answerMultiplexedCalls<Req, Res, Out = MultiplexedAnswer<Res>>(
   calls: AsyncIterable<MultiplexedCall<Req>>,
   handle: (request: Req) => Promise<Res>,
-  options: MultiplexedCallsOptions,
-): AsyncGenerator<MultiplexedAnswer<Res>> {
-  const answered: MultiplexedAnswer<Res>[] = [];
+  options: MultiplexedCallsOptions<Res, Out>,
+): AsyncGenerator<Out> {
+  // Without `encode`, Out is its default, MultiplexedAnswer<Res>.
+  const encode = options.encode ?? ((answer: MultiplexedAnswer<Res>) => answer as Out);
+  const answered: Out[] = [];
   let inFlight = 0;
   let reading = true;
   let readFailure: { error: unknown } | undefined;
@@ -62,7 +69,7 @@ export async function* answerMultiplexedCalls<Req, Res>(
   const settle = (answer: MultiplexedAnswer<Res>, startedAt: number): void => {
     options.onAnswered?.({ code: answer.outcome.case === 'response' ? 'OK' : answer.outcome.value.code, seconds: (performance.now() - startedAt) / 1000 });
     inFlight--;
-    answered.push(answer);
+    answered.push(encode(answer));
     wakeReader?.();
     wakeReader = undefined;
     wake();
