@@ -36,7 +36,23 @@ export const replicaConfigSpec = defineConfig({
     default: 500,
     min: 1,
     max: 100_000,
-    description: 'Records read from a broker or PostgreSQL per fetch (read-ahead), and the cap of max_messages',
+    description: 'Most messages one consume or delivery takes (the cap of max_messages)',
+  },
+  readAheadRecords: {
+    type: 'integer',
+    env: 'PARTQ_REPLICA_READ_AHEAD_RECORDS',
+    default: 2000,
+    min: 1,
+    max: 100_000,
+    description:
+      'Records read from a broker or PostgreSQL per read of a partition (never fewer than fetch-max-records); what one delivery does not take waits in the read-ahead cache for the next',
+  },
+  readAheadBytes: {
+    type: 'integer',
+    env: 'PARTQ_REPLICA_READ_AHEAD_BYTES',
+    default: 8 * 1024 * 1024,
+    min: 1,
+    description: 'Bound of one read of a partition in bytes (at least one record or stored batch is read)',
   },
   readAheadCacheBytes: {
     type: 'integer',

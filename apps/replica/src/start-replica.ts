@@ -118,7 +118,9 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
         committed: new CommittedMessages(pool, readPool),
         cache,
         walStarts,
-        readAhead: config.fetchMaxRecords,
+        // A consumer behind reads its next deliveries from the cache: one source read per several.
+        readAhead: Math.max(config.readAheadRecords, config.fetchMaxRecords),
+        fetchMaxBytes: config.readAheadBytes,
         metrics,
         logger,
       }),

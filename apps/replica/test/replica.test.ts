@@ -106,7 +106,7 @@ describe('consume', () => {
     cluster.broker.append(topic.id, 0, Array.from({ length: 7 }, (_, i) => `m${i}`));
     await cluster.synced(replica);
     // Reads of 3 records from the source: a delivery of 3 is a full one.
-    const small = await cluster.startReplica({ PARTQ_REPLICA_FETCH_MAX_RECORDS: '3' });
+    const small = await cluster.startReplica({ PARTQ_REPLICA_FETCH_MAX_RECORDS: '3', PARTQ_REPLICA_READ_AHEAD_RECORDS: '3' });
     try {
       const consume = async (): Promise<string[]> =>
         (await small.client.consume({ consumerId: consumer.id, topic: 'read-ahead', maxMessages: 3 })).messages.map(text);
@@ -121,6 +121,30 @@ describe('consume', () => {
       // Nothing was read ahead after the short delivery: the partition has nothing more.
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(cluster.broker.fetchCalls).toBe(fetches + 3);
+      expect(await cluster.position(consumer.id, 0)).toBe(7);
+    } finally {
+      await cluster.stopReplica(small);
+    }
+  });
+
+  it('reads ahead more records than a delivery takes, and serves the next deliveries from the cache', async () => {
+    const topic = await cluster.createTopic('read-ahead-many', 1);
+    const consumer = await cluster.registerConsumer(topic);
+    cluster.broker.append(topic.id, 0, Array.from({ length: 7 }, (_, i) => `n${i}`));
+    await cluster.synced(replica);
+    const small = await cluster.startReplica({ PARTQ_REPLICA_FETCH_MAX_RECORDS: '3', PARTQ_REPLICA_READ_AHEAD_RECORDS: '6' });
+    try {
+      const consume = async (): Promise<string[]> =>
+        (await small.client.consume({ consumerId: consumer.id, topic: 'read-ahead-many', maxMessages: 10 })).messages.map(text);
+      const fetches = cluster.broker.fetchCalls;
+      // max_messages is capped at 3; the one read brought 6.
+      expect(await consume()).toEqual(['n0', 'n1', 'n2']);
+      expect(cluster.broker.fetchCalls).toBe(fetches + 1);
+      expect(await consume()).toEqual(['n3', 'n4', 'n5']);
+      // That delivery came from the cache; being full, it started the read of offset 6 on.
+      await waitFor(() => cluster.broker.fetchCalls === fetches + 2, 'the read ahead');
+      expect(await consume()).toEqual(['n6']);
+      expect(cluster.broker.fetchCalls).toBe(fetches + 2);
       expect(await cluster.position(consumer.id, 0)).toBe(7);
     } finally {
       await cluster.stopReplica(small);

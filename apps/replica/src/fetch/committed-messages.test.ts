@@ -74,4 +74,15 @@ describe('CommittedMessages', () => {
     expect((await reader.read(1, 3, 98, 7)).map((r) => r.offset)).toEqual([100, 101, 102, 103, 104, 105, 106]);
     expect(await reader.read(1, 4, 0, 10)).toEqual([]);
   });
+
+  it('reads no further than the stored batches that begin within `maxBytes`, but always the first', async () => {
+    // Runs of 4 records of 100 bytes from offset 0 on: each stored batch is a little over 400 bytes.
+    const payloads = Array.from({ length: 16 }, (_, i) => `${i}`.padStart(100, '.'));
+    await commit(primary, 5, 0, payloads, undefined, 4);
+    const reader = new CommittedMessages(primaryPool);
+    expect((await reader.read(1, 5, 0, 16, 1)).map((r) => r.offset)).toEqual([0, 1, 2, 3]);
+    expect((await reader.read(1, 5, 2, 16, 1)).map((r) => r.offset)).toEqual([2, 3]);
+    expect((await reader.read(1, 5, 2, 16, 500)).map((r) => r.offset)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(await reader.read(1, 5, 0, 16, 4096)).toHaveLength(16);
+  });
 });

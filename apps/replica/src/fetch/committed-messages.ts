@@ -18,23 +18,24 @@ export class CommittedMessages {
   ) {}
 
   /**
-   * Up to `limit` records of the partition from `from` on, in offset order. The first may be past
-   * `from` when retention deleted the ones before it.
+   * Up to `limit` records of the partition from `from` on, in offset order, from stored batches of
+   * about `maxBytes` at most (the one holding `from` is always read, however large). The first may
+   * be past `from` when retention deleted the ones before it.
    */
-  async read(topicId: number, partitionId: number, from: number, limit: number): Promise<FetchedRecord[]> {
+  async read(topicId: number, partitionId: number, from: number, limit: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<FetchedRecord[]> {
     if (this.standby) {
-      const records = await this.query(this.standby, topicId, partitionId, from, limit);
+      const records = await this.query(this.standby, topicId, partitionId, from, limit, maxBytes);
       if (records.length > 0) return records;
     }
-    return this.query(this.primary, topicId, partitionId, from, limit);
+    return this.query(this.primary, topicId, partitionId, from, limit, maxBytes);
   }
 
-  private async query(pool: pg.Pool, topicId: number, partitionId: number, from: number, limit: number): Promise<FetchedRecord[]> {
+  private async query(pool: pg.Pool, topicId: number, partitionId: number, from: number, limit: number, maxBytes: number): Promise<FetchedRecord[]> {
     if (limit <= 0) return [];
     const client = await pool.connect();
     let rows: Buffer[];
     try {
-      rows = firstFieldOfCopyRows(await copyOut(client, recordBatchesFrom(topicId, partitionId, from, limit)));
+      rows = firstFieldOfCopyRows(await copyOut(client, recordBatchesFrom(topicId, partitionId, from, limit, maxBytes)));
     } catch (error) {
       // A COPY cut short leaves the connection in an unknown state: it is closed, not reused.
       client.release(error instanceof Error ? error : true);
@@ -55,27 +56,34 @@ export class CommittedMessages {
 
 /**
  * The rows from the one holding `from` (the last starting at or before it), or from the first after
- * it when retention deleted that one, to the row holding the last record wanted. Both ends are found
- * through the primary key; no row below them is read.
+ * it when retention deleted that one, to the row holding the last record wanted, and only as many
+ * of them as begin within `maxBytes` of stored bytes (a read of 1 MiB messages must not bring
+ * thousands of them into memory at once). Both ends are found through the primary key; no row below
+ * them is read.
  *
  * As binary COPY output: a SELECT answers `bytea` in hex text, which PostgreSQL encodes and the
  * replica decodes again, twice the bytes; that cost both sides about twice the CPU of the COPY
  * (docs/performance-log.md, twenty-sixth round). COPY takes no parameters, so the numbers are
  * written into the statement, after checking that they are plain integers.
  */
-function recordBatchesFrom(topicId: number, partitionId: number, from: number, limit: number): string {
-  const [topic, partition, start, count] = [topicId, partitionId, from, limit].map(integerLiteral);
+function recordBatchesFrom(topicId: number, partitionId: number, from: number, limit: number, maxBytes: number): string {
+  const [topic, partition, start, count, bytes] = [topicId, partitionId, from, limit, maxBytes].map(integerLiteral);
   return `COPY (
     WITH start AS (
       SELECT COALESCE(
         (SELECT max(base_offset) FROM record_batches WHERE topic_id = ${topic} AND partition_id = ${partition} AND base_offset <= ${start}),
         (SELECT min(base_offset) FROM record_batches WHERE topic_id = ${topic} AND partition_id = ${partition} AND base_offset > ${start})
       ) AS base_offset
+    ),
+    wanted AS (
+      SELECT b.base_offset, b.records,
+        sum(octet_length(b.records)) OVER (ORDER BY b.base_offset) - octet_length(b.records) AS bytes_before
+      FROM record_batches b, start s
+      WHERE b.topic_id = ${topic} AND b.partition_id = ${partition}
+        AND b.base_offset >= s.base_offset AND b.base_offset < GREATEST(s.base_offset, ${start}) + ${count}
     )
-    SELECT b.records FROM record_batches b, start s
-    WHERE b.topic_id = ${topic} AND b.partition_id = ${partition}
-      AND b.base_offset >= s.base_offset AND b.base_offset < GREATEST(s.base_offset, ${start}) + ${count}
-    ORDER BY b.base_offset
+    SELECT records FROM wanted WHERE bytes_before < ${bytes}
+    ORDER BY base_offset
   ) TO STDOUT (FORMAT binary)`;
 }
 

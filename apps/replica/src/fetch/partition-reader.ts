@@ -30,7 +30,7 @@ export interface PartitionReaderOptions {
   walStarts: WalStarts;
   /** Records asked of a broker or PostgreSQL per read; the rest wait in the cache for the next consume. */
   readAhead: number;
-  /** Fetch max_bytes sent to brokers. */
+  /** Bound in bytes of a read: a broker Fetch's max_bytes, and of the stored batches read from PostgreSQL. */
   fetchMaxBytes?: number;
   /** Deadline of a Fetch: a stopped broker must not hold a consume for long. */
   brokerTimeoutMs?: number;
@@ -59,6 +59,10 @@ export class PartitionReader {
   private readonly ahead = new Map<string, ReadAhead>();
 
   constructor(private readonly options: PartitionReaderOptions) {}
+
+  private get maxBytes(): number {
+    return this.options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES;
+  }
 
   /** Records from the read-ahead cache alone; undefined when it does not hold `offset`. */
   readCached(partition: Partition, offset: number, max: number): PartitionRead | undefined {
@@ -131,7 +135,7 @@ export class PartitionReader {
           partitionId: partition.partitionId,
           offset: BigInt(from),
           maxRecords: this.options.readAhead,
-          maxBytes: this.options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
+          maxBytes: this.maxBytes,
           acceptRecordsData: true,
         },
         { timeoutMs: this.options.brokerTimeoutMs ?? DEFAULT_BROKER_TIMEOUT_MS },
@@ -172,7 +176,7 @@ export class PartitionReader {
   }
 
   private async readCommitted(partition: Partition, key: string, from: number, max: number): Promise<PartitionRead> {
-    const rows = await this.options.committed.read(partition.topicId, partition.partitionId, from, this.options.readAhead);
+    const rows = await this.options.committed.read(partition.topicId, partition.partitionId, from, this.options.readAhead, this.maxBytes);
     const first = rows[0];
     if (!first) return { records: [], from };
     // Rows only go missing from the front (retention), so a later first row means a jump.
