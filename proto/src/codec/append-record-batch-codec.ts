@@ -1,5 +1,5 @@
 import type { RecordFields } from './record-codec.js';
-import { bytesFieldSize, expectWireType, sequenceNumber, tag, varintFieldSize, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeBytesField, writeVarint, writeVarintField } from './wire.js';
+import { EMPTY_BYTES, bytesFieldSize, expectWireType, sequenceNumber, tag, varintFieldSize, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeBytesField, writeVarint, writeVarintField } from './wire.js';
 
 /**
  * An AppendRecordBatch (AppendRequest.records_data) by hand: the gateway writes the records it
@@ -22,7 +22,6 @@ const FIELD_PAYLOAD = 1;
 const FIELD_KEY = 2;
 const FIELD_PRODUCER_ID = 3;
 const FIELD_SEQUENCE = 4;
-const EMPTY = new Uint8Array(0);
 
 function bodySize(record: RecordFields, sequence: number | undefined): number {
   let size = 0;
@@ -100,7 +99,7 @@ export function decodeAppendRecordBatch(data: Uint8Array): AppendBatchRecord[] {
 }
 
 function readRecord(reader: WireReader): AppendBatchRecord {
-  const record: AppendBatchRecord = { payload: EMPTY, key: undefined, producerId: 0, sequence: undefined };
+  const record: AppendBatchRecord = { payload: EMPTY_BYTES, key: undefined, producerId: 0, sequence: undefined };
   while (!reader.done) {
     const fieldTag = reader.tag();
     switch (fieldTag >>> 3) {

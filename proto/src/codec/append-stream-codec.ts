@@ -1,7 +1,7 @@
 import type { AppendDuplicate, AppendRequest, AppendResponse, AppendStreamRequest, AppendStreamResponse } from '../gen/partq/v1/broker_pb.js';
 import type { Acks } from '../gen/partq/v1/types_pb.js';
 import { decodeMultiplexedCall, encodeMultiplexedAnswer, NotTaken, safeNumber, unlessDeclined } from './multiplexed-call-codec.js';
-import { tag, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeVarint } from './wire.js';
+import { EMPTY_BYTES, tag, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeVarint } from './wire.js';
 
 /*
  * The calls and answers of BrokerService.AppendStream, the stream a gateway sends a broker every
@@ -20,7 +20,6 @@ const TAG_BASE_OFFSET = tag(3, WIRE_VARINT);
 const TAG_DUPLICATE = tag(4, WIRE_LEN);
 const TAG_DUPLICATE_INDEX = tag(1, WIRE_VARINT);
 const TAG_DUPLICATE_OFFSET = tag(2, WIRE_VARINT);
-const EMPTY = new Uint8Array(0);
 
 /**
  * An AppendStreamRequest read by hand into the message fromBinary() makes, records_data as a view
@@ -32,7 +31,7 @@ export function decodeAppendStreamRequest(bytes: Uint8Array): AppendStreamReques
 }
 
 function readAppendRequest(reader: WireReader): AppendRequest {
-  const request: AppendRequest = { $typeName: 'partq.v1.AppendRequest', topicId: 0, partitionId: 0, epoch: 0, acks: 0 as Acks, records: [], recordsData: EMPTY };
+  const request: AppendRequest = { $typeName: 'partq.v1.AppendRequest', topicId: 0, partitionId: 0, epoch: 0, acks: 0 as Acks, records: [], recordsData: EMPTY_BYTES };
   while (!reader.done) {
     switch (reader.tag()) {
       case TAG_TOPIC_ID:

@@ -1,4 +1,4 @@
-import { bytesFieldSize, expectWireType, tag, WIRE_LEN, WIRE_VARINT, WireReader, writeBytesField } from './wire.js';
+import { EMPTY_BYTES, bytesFieldSize, expectWireType, tag, WIRE_LEN, WIRE_VARINT, WireReader, writeBytesField } from './wire.js';
 
 /**
  * A RecordBatch (GetUpdates' PartitionRecords.records_data) by hand: the broker frames the WAL's
@@ -24,7 +24,6 @@ const FIELD_KEY = 3;
 const FIELD_PRODUCER_ID = 4;
 const FIELD_SEQUENCE = 5;
 const FIELD_TIMESTAMP = 6;
-const EMPTY = new Uint8Array(0);
 
 /** Lays stored records (each a partq.v1.Record's bytes) end to end as a RecordBatch. */
 export function encodeRecordBatch(stored: readonly Uint8Array[]): Uint8Array {
@@ -123,7 +122,7 @@ function indexRecord(reader: WireReader, index: RecordBatchIndex): void {
 }
 
 function readRecord(reader: WireReader): BatchRecord {
-  const record: BatchRecord = { offset: 0, payload: EMPTY, key: undefined, producerId: 0, sequence: undefined, timestampMs: 0 };
+  const record: BatchRecord = { offset: 0, payload: EMPTY_BYTES, key: undefined, producerId: 0, sequence: undefined, timestampMs: 0 };
   while (!reader.done) {
     const fieldTag = reader.tag();
     switch (fieldTag >>> 3) {
@@ -157,4 +156,3 @@ function readRecord(reader: WireReader): BatchRecord {
   }
   return record;
 }
-

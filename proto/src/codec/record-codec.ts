@@ -1,6 +1,6 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { RecordSchema, type Record as LogRecord } from '../gen/partq/v1/types_pb.js';
-import { bytesFieldSize, sequenceNumber, varintFieldSize, WIRE_LEN, WIRE_VARINT, tag, writeBytesField, writeVarintField } from './wire.js';
+import { EMPTY_BYTES, bytesFieldSize, sequenceNumber, varintFieldSize, WIRE_LEN, WIRE_VARINT, tag, writeBytesField, writeVarintField } from './wire.js';
 
 /**
  * The stored form of a partition record (a partq.v1.Record in protobuf binary), written and read
@@ -99,7 +99,7 @@ function readVarint(bytes: Uint8Array, at: number): { value: number; next: numbe
 
 /** Decodes one stored record; the payload and key are views into `bytes`. */
 export function decodeRecord(bytes: Uint8Array): LogRecord {
-  const record: LogRecord = { $typeName: 'partq.v1.Record', offset: 0n, payload: EMPTY, producerId: 0, timestampMs: 0n, heldUntilCommitted: false };
+  const record: LogRecord = { $typeName: 'partq.v1.Record', offset: 0n, payload: EMPTY_BYTES, producerId: 0, timestampMs: 0n, heldUntilCommitted: false };
   let at = 0;
   while (at < bytes.length) {
     const fieldTag = bytes[at++]!;
@@ -126,5 +126,3 @@ export function decodeRecord(bytes: Uint8Array): LogRecord {
   }
   return record;
 }
-
-const EMPTY = new Uint8Array(0);

@@ -1,4 +1,4 @@
-import { expectWireType, tag, WIRE_LEN, WIRE_VARINT, WireReader } from './wire.js';
+import { EMPTY_BYTES, expectWireType, tag, WIRE_LEN, WIRE_VARINT, WireReader } from './wire.js';
 
 /**
  * Reads a SendMessageBatch (SendRequest.messages_data, written by hand by @partq/producer) without
@@ -18,7 +18,6 @@ const FIELD_PAYLOAD = 1;
 const FIELD_KEY = 2;
 const FIELD_PARTITION_ID = 3;
 const FIELD_SEQUENCE = 4;
-const EMPTY = new Uint8Array(0);
 
 /**
  * Every message of a SendMessageBatch. Unknown fields are skipped; anything malformed, or a
@@ -40,7 +39,7 @@ export function decodeSendMessageBatch(data: Uint8Array): BatchSendMessage[] {
 }
 
 function readMessage(reader: WireReader): BatchSendMessage {
-  const message: BatchSendMessage = { payload: EMPTY };
+  const message: BatchSendMessage = { payload: EMPTY_BYTES };
   while (!reader.done) {
     const fieldTag = reader.tag();
     switch (fieldTag >>> 3) {

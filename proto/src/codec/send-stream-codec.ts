@@ -1,7 +1,7 @@
 import type { Acks } from '../gen/partq/v1/types_pb.js';
 import type { SendRequest, SendResponse, SendStreamRequest, SendStreamResponse } from '../gen/partq/v1/client_pb.js';
 import { decodeMultiplexedCall, encodeMultiplexedAnswer, NotTaken, safeNumber, unlessDeclined } from './multiplexed-call-codec.js';
-import { tag, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeVarint } from './wire.js';
+import { EMPTY_BYTES, tag, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeVarint } from './wire.js';
 
 /*
  * The calls and answers of ProducerService.SendStream, the stream @partq/producer sends every batch
@@ -21,7 +21,6 @@ const FIELD_DUPLICATE_INDEXES = 4;
 const TAG_PARTITION_IDS = tag(FIELD_PARTITION_IDS, WIRE_LEN);
 const TAG_OFFSETS = tag(FIELD_OFFSETS, WIRE_LEN);
 const TAG_DUPLICATE_INDEXES = tag(FIELD_DUPLICATE_INDEXES, WIRE_LEN);
-const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder();
 
 /**
@@ -34,7 +33,7 @@ export function decodeSendStreamRequest(bytes: Uint8Array): SendStreamRequest | 
 }
 
 function readSendRequest(reader: WireReader): SendRequest {
-  const request: SendRequest = { $typeName: 'partq.v1.SendRequest', topic: '', producerId: 0, messages: [], acks: 0 as Acks, messagesData: EMPTY };
+  const request: SendRequest = { $typeName: 'partq.v1.SendRequest', topic: '', producerId: 0, messages: [], acks: 0 as Acks, messagesData: EMPTY_BYTES };
   while (!reader.done) {
     switch (reader.tag()) {
       case TAG_TOPIC:

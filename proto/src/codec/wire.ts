@@ -8,6 +8,9 @@ import { WireFormatError } from './wire-format-error.js';
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
 export const WIRE_LEN = 2;
+
+/** The empty bytes every codec starts a bytes field at (proto3's default); one shared instance, never written to. */
+export const EMPTY_BYTES = new Uint8Array(0);
 export const WIRE_FIXED32 = 5;
 
 /** A negative int32 is sign-extended to 64 bits on the wire: always ten bytes. */
