@@ -63,7 +63,8 @@ test('npm pack: each tarball holds built code, types and docs, and depends on no
     // The core carries its own copy of the protocol code; the clients and the CLI get it through it.
     expect(paths.some((p) => p.startsWith('dist/gen/partq/v1/'))).toBe(name === 'client-core');
     expect(paths.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'CHANGELOG.md'].includes(p))).toEqual([]);
-    expect(paths.filter((p) => p.includes('.test.') || p.endsWith('.map'))).toEqual([]);
+    // Neither tests, source maps nor tsc's build state (dist/tsconfig.lib.tsbuildinfo) ship.
+    expect(paths.filter((p) => p.includes('.test.') || p.endsWith('.map') || p.endsWith('.tsbuildinfo'))).toEqual([]);
 
     const manifest = JSON.parse(readFileSync(join(packageDir(name), 'package.json'), 'utf8')) as {
       private?: boolean;
