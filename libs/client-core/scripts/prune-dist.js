@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Runs after tsc and before npm pack: deletes what dist holds for sources that no longer exist (a
-// module deleted or renamed), so it never ships in the tarball. tsc's build state (*.tsbuildinfo)
-// stays; without it the next `tsc -b` would rebuild the package from scratch. dist is never
-// emptied, so code running from it meanwhile (other packages, tests) never finds it missing. Shared by the publishable packages: it
-// prunes the package it is run in (npm runs scripts in the package's root).
+// Runs after the package's tsc and before npm pack: deletes what dist holds for sources that no
+// longer exist (a module deleted or renamed), so it never ships in the tarball. tsc's build state
+// (*.tsbuildinfo) stays; without it the next `tsc -b` would rebuild the package from scratch. dist
+// is never emptied, so code running from it meanwhile (other packages, tests) never finds it
+// missing. Shared by the publishable packages: it prunes the package it is run in (npm runs
+// scripts in the package's root).
 'use strict';
 const { existsSync, readdirSync, rmSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');
