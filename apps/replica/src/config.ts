@@ -1,4 +1,5 @@
 import { defineConfig, heapGrowthOption, type Config } from '@partq/runtime';
+import { DEFAULT_FETCH_MAX_BYTES } from './fetch/fetch-defaults.js';
 
 /** Every option of the replica: flag `--kebab-name`, the environment variable shown, or the default. */
 export const replicaConfigSpec = defineConfig({
@@ -50,7 +51,7 @@ export const replicaConfigSpec = defineConfig({
   readAheadBytes: {
     type: 'integer',
     env: 'PARTQ_REPLICA_READ_AHEAD_BYTES',
-    default: 8 * 1024 * 1024,
+    default: DEFAULT_FETCH_MAX_BYTES,
     min: 1,
     description: 'Bound of one read of a partition in bytes (at least one record or stored batch is read)',
   },

@@ -120,7 +120,7 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
         walStarts,
         // A consumer behind reads its next deliveries from the cache: one source read per several.
         readAhead: Math.max(config.readAheadRecords, config.fetchMaxRecords),
-        fetchMaxBytes: config.readAheadBytes,
+        readMaxBytes: config.readAheadBytes,
         metrics,
         logger,
       }),

@@ -2,8 +2,7 @@ import type { MetadataView } from '@partq/cluster';
 import type { Partition } from '@partq/proto';
 import { fromConnectError, type Logger } from '@partq/runtime';
 import type { BrokerClientPool } from './broker-client-pool.js';
-
-const DEFAULT_BROKER_TIMEOUT_MS = 2000;
+import { DEFAULT_BROKER_TIMEOUT_MS } from './fetch-defaults.js';
 
 /**
  * The end offset (the offset the next message will get) of partitions, asked of their owning

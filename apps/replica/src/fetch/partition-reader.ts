@@ -4,6 +4,7 @@ import { fromConnectError, type Logger } from '@partq/runtime';
 import type { FetchSource, ReplicaMetrics } from '../metrics.js';
 import type { BrokerClientPool } from './broker-client-pool.js';
 import type { CommittedMessages } from './committed-messages.js';
+import { DEFAULT_BROKER_TIMEOUT_MS, DEFAULT_FETCH_MAX_BYTES } from './fetch-defaults.js';
 import { contiguousFrom, fetchedRecordsOf, type FetchedRecord, type RecordsAnswer } from './fetched-record.js';
 import type { ReadAheadCache } from './read-ahead-cache.js';
 import type { WalStarts } from './wal-starts.js';
@@ -31,15 +32,12 @@ export interface PartitionReaderOptions {
   /** Records asked of a broker or PostgreSQL per read; the rest wait in the cache for the next consume. */
   readAhead: number;
   /** Bound in bytes of a read: a broker Fetch's max_bytes, and of the stored batches read from PostgreSQL. */
-  fetchMaxBytes?: number;
+  readMaxBytes?: number;
   /** Deadline of a Fetch: a stopped broker must not hold a consume for long. */
   brokerTimeoutMs?: number;
   metrics?: ReplicaMetrics;
   logger: Pick<Logger, 'warn' | 'debug'>;
 }
-
-const DEFAULT_FETCH_MAX_BYTES = 8 * 1024 * 1024;
-const DEFAULT_BROKER_TIMEOUT_MS = 2000;
 
 /** A read started ahead of the consume that will want it (see `readAhead`). */
 interface ReadAhead {
@@ -61,7 +59,7 @@ export class PartitionReader {
   constructor(private readonly options: PartitionReaderOptions) {}
 
   private get maxBytes(): number {
-    return this.options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES;
+    return this.options.readMaxBytes ?? DEFAULT_FETCH_MAX_BYTES;
   }
 
   /** Records from the read-ahead cache alone; undefined when it does not hold `offset`. */

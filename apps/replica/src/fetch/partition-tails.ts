@@ -3,6 +3,7 @@ import type { Partition } from '@partq/proto';
 import { fromConnectError, type Logger } from '@partq/runtime';
 import type { ReplicaMetrics } from '../metrics.js';
 import type { BrokerClientPool } from './broker-client-pool.js';
+import { DEFAULT_FETCH_MAX_BYTES } from './fetch-defaults.js';
 import { contiguousFrom, fetchedRecordsOf, type FetchedRecord } from './fetched-record.js';
 import { cacheKey } from './partition-reader.js';
 import type { ReadAheadCache } from './read-ahead-cache.js';
@@ -56,7 +57,6 @@ interface Tail {
   endedAs?: WaitOutcome;
 }
 
-const DEFAULT_FETCH_MAX_BYTES = 8 * 1024 * 1024;
 /** The reason a tail's stream is cancelled (a DOMException with a stack, abort()'s default, costs more). */
 const TAIL_ENDED = new Error('the tail was ended here');
 const DEFAULT_IDLE_MS = 10_000;

@@ -1,6 +1,7 @@
 import type { Partition } from '@partq/proto';
 import { fromConnectError, type Logger } from '@partq/runtime';
 import type { BrokerClientPool } from './broker-client-pool.js';
+import { DEFAULT_BROKER_TIMEOUT_MS, DEFAULT_FETCH_MAX_BYTES } from './fetch-defaults.js';
 import { contiguousFrom, fetchedRecordsOf } from './fetched-record.js';
 import { cacheKey } from './partition-reader.js';
 import type { ReadAheadCache } from './read-ahead-cache.js';
@@ -30,8 +31,6 @@ interface SharedPoll {
   linger?: NodeJS.Timeout;
 }
 
-const DEFAULT_FETCH_MAX_BYTES = 8 * 1024 * 1024;
-const DEFAULT_BROKER_TIMEOUT_MS = 2000;
 /** An empty answer this much earlier than the wait asked for means the broker did not wait. */
 const EARLY_ANSWER_SLACK_MS = 100;
 /**
