@@ -77,6 +77,14 @@ test('Release reaches the consumer’s replica', async () => {
   expect(release.next.map((p) => [p.partitionId, p.offset])).toEqual([[0, 3n]]);
 });
 
+test('Checkpoint reaches the consumer’s replica', async () => {
+  const { consumerId } = await consumer().register({ topic: 'streamed' });
+  await consumer().checkpoint({ topic: 'streamed', consumerId, streamId: 'reading', next: [{ partitionId: 1, offset: 7n }] });
+  const checkpoint = replica().checkpoints.at(-1)!;
+  expect(checkpoint).toMatchObject({ consumerId, topic: 'streamed', streamId: 'reading' });
+  expect(checkpoint.next.map((p) => [p.partitionId, p.offset])).toEqual([[1, 7n]]);
+});
+
 test('bad input is refused with stable codes before anything reaches the replica', async () => {
   const { consumerId } = await consumer().register({ topic: 'streamed' });
   const { consumerId: single } = await consumer().register({ topic: 'streamed', partitionId: 0 });
@@ -94,8 +102,16 @@ test('bad input is refused with stable codes before anything reaches the replica
     .release({ topic: 'streamed', consumerId, streamId: '' })
     .then(() => 'OK', (error: unknown) => fromConnectError(error).code);
   expect(release).toBe('INVALID_ARGUMENT');
+  const checkpointCode = (request: Partial<{ streamId: string; next: { partitionId: number; offset: bigint }[] }>) =>
+    consumer()
+      .checkpoint({ topic: 'streamed', consumerId, streamId: 's', ...request })
+      .then(() => 'OK', (error: unknown) => fromConnectError(error).code);
+  expect(await checkpointCode({ streamId: '' })).toBe('INVALID_ARGUMENT');
+  expect(await checkpointCode({ next: [{ partitionId: 0, offset: -1n }] })).toBe('INVALID_ARGUMENT');
+  expect(await checkpointCode({ next: [{ partitionId: 9, offset: 1n }] })).toBe('NOT_FOUND');
   expect(replica().streams.length).toBe(streamsBefore);
   expect(replica().releases.every((r) => r.streamId !== '')).toBe(true);
+  expect(replica().checkpoints.every((c) => c.streamId === 'reading')).toBe(true);
 });
 
 test('a replica failing mid-stream ends the client’s stream with UNAVAILABLE, whatever its code', async () => {

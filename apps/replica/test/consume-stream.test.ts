@@ -4,7 +4,7 @@ import { fromConnectError } from '@partq/runtime';
 import { waitFor } from './support/wait-for.js';
 import { TestCluster, type TestReplica } from './support/test-cluster.js';
 
-// ConsumeStream and Release against a real PostgreSQL and a fake broker that long-polls like the real one.
+// ConsumeStream, Release and Checkpoint against a real PostgreSQL and a fake broker that long-polls like the real one.
 const text = (message: ConsumedMessage): string => Buffer.from(message.payload).toString();
 const tag = (message: ConsumedMessage): string => `${message.partitionId}:${message.offset}`;
 const HEARTBEAT_MS = 200;
@@ -186,6 +186,54 @@ it('release gives back what was delivered but not handed out; a later consume ge
   // Released once: a second release of the same stream gives nothing back (a unary consume moved on).
   await replica.client.release({ consumerId: consumer.id, topic: 'stream-release', streamId: 'released', next: [] });
   expect(await cluster.position(consumer.id, 0)).toBe(6);
+});
+
+it('checkpoint raises the stream’s floor while it delivers on: no later resume gives back below it', async () => {
+  const topic = await cluster.createTopic('stream-checkpoint', 2);
+  const consumer = await cluster.registerConsumer(topic);
+  cluster.broker.append(topic.id, 0, Array.from({ length: 6 }, (_, i) => `p0-${i}`));
+  await cluster.synced(replica);
+
+  const stream = new StreamReader(replica, { consumerId: consumer.id, topic: 'stream-checkpoint', maxMessages: 2, streamId: 'checked' });
+  try {
+    await stream.waitForMessages(6);
+    await waitFor(async () => (await cluster.position(consumer.id, 0)) === 6, 'every delivery committed');
+    // The client handed out p0 0-3: the floor rises there; past the position it never goes, nor for another stream.
+    await replica.client.checkpoint({ consumerId: consumer.id, topic: 'stream-checkpoint', streamId: 'checked', next: resumeAt([[0, 4]]) });
+    await replica.client.checkpoint({ consumerId: consumer.id, topic: 'stream-checkpoint', streamId: 'other', next: resumeAt([[0, 6]]) });
+    expect(await cluster.position(consumer.id, 0)).toBe(6);
+    // The stream was not disturbed: it delivers what comes next.
+    cluster.broker.append(topic.id, 1, ['p1-0', 'p1-1']);
+    expect((await stream.waitForMessages(8)).slice(6).map(text)).toEqual(['p1-0', 'p1-1']);
+    await waitFor(async () => (await cluster.position(consumer.id, 1)) === 2, 'the new delivery committed');
+  } finally {
+    await stream.cancel();
+  }
+  // A reconnect that says nothing of partition 0 gets back only what lay past the floor.
+  const again = new StreamReader(replica, { consumerId: consumer.id, topic: 'stream-checkpoint', maxMessages: 10, streamId: 'checked', resume: resumeAt([[1, 2]]) });
+  try {
+    expect((await again.waitForMessages(2)).map(text)).toEqual(['p0-4', 'p0-5']);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(again.messages).toHaveLength(2);
+  } finally {
+    await again.cancel();
+  }
+});
+
+it('checkpoint refuses bad requests with stable codes and moves nothing', async () => {
+  const topic = await cluster.createTopic('stream-checkpoint-bad', 2);
+  const consumer = await cluster.registerConsumer(topic);
+  const codeOf = (request: { streamId?: string; topic?: string; consumerId?: number; next?: ReturnType<typeof resumeAt> }) =>
+    replica.client
+      .checkpoint({ consumerId: consumer.id, topic: 'stream-checkpoint-bad', streamId: 's', ...request })
+      .then(() => 'OK', (error: unknown) => fromConnectError(error).code);
+  expect(await codeOf({ streamId: '' })).toBe('INVALID_ARGUMENT');
+  expect(await codeOf({ next: resumeAt([[0, -1]]) })).toBe('INVALID_ARGUMENT');
+  expect(await codeOf({ next: resumeAt([[0, 1], [0, 2]]) })).toBe('INVALID_ARGUMENT');
+  expect(await codeOf({ consumerId: 999_999 })).toBe('NOT_FOUND');
+  expect(await codeOf({ topic: 'stream-live' })).toBe('PERMISSION_DENIED');
+  expect(await codeOf({ next: resumeAt([[0, 0]]) })).toBe('OK');
+  expect(await cluster.position(consumer.id, 0)).toBe(0);
 });
 
 it('a stream and unary consumes of one consumer never deliver the same message', async () => {

@@ -44,6 +44,10 @@ export function consumerServiceImpl(services: GatewayServices): ServiceImpl<type
       await services.reads.release({ topic: request.topic, consumerId: request.consumerId, streamId: request.streamId, next: request.next });
       return {};
     },
+    async checkpoint(request) {
+      await services.reads.checkpoint({ topic: request.topic, consumerId: request.consumerId, streamId: request.streamId, next: request.next });
+      return {};
+    },
     async size(request) {
       return services.reads.size(request.topic, request.consumerId);
     },

@@ -32,7 +32,8 @@ export interface ConsumeStreamRequest {
   resume: readonly PartitionOffset[];
 }
 
-export interface ReleaseRequest {
+/** What a stream's client handed out: in a Release (it stopped reading) or a Checkpoint (it reads on). */
+export interface HandedOut {
   topic: string;
   consumerId: number;
   streamId: string;
@@ -135,12 +136,22 @@ export class ConsumerReads {
   }
 
   /** Gives back what stream `streamId` delivered but its client did not hand out. */
-  async release(request: ReleaseRequest): Promise<void> {
+  async release(request: HandedOut): Promise<void> {
     const { topic } = await this.authorize(request.topic, request.consumerId, undefined);
     checkStreamId(request.streamId);
     const next = checkOffsets(topic, request.next, 'next');
     await this.options.replicas.call(request.consumerId, (replica) =>
       replica.release({ consumerId: request.consumerId, topic: topic.name, streamId: request.streamId, next }),
+    );
+  }
+
+  /** Tells the replica what stream `streamId`'s client handed out, while the stream goes on. */
+  async checkpoint(request: HandedOut): Promise<void> {
+    const { topic } = await this.authorize(request.topic, request.consumerId, undefined);
+    checkStreamId(request.streamId);
+    const next = checkOffsets(topic, request.next, 'next');
+    await this.options.replicas.call(request.consumerId, (replica) =>
+      replica.checkpoint({ consumerId: request.consumerId, topic: topic.name, streamId: request.streamId, next }),
     );
   }
 

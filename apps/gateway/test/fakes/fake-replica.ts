@@ -1,5 +1,5 @@
 import type { ServiceImpl } from '@connectrpc/connect';
-import { ReplicaService, type ConsumedMessage, type ConsumeStreamRequest, type ReleaseRequest, type Replica } from '@partq/proto';
+import { ReplicaService, type CheckpointRequest, type ConsumedMessage, type ConsumeStreamRequest, type ReleaseRequest, type Replica } from '@partq/proto';
 import { PartqError, sleep, wrapServiceImpl } from '@partq/runtime';
 import type { FakeClusterState } from './fake-cluster-state.js';
 import { startFakeServer, type FakeServer } from './fake-server.js';
@@ -11,6 +11,7 @@ export interface FakeReplica extends FakeServer {
   /** ConsumeStream requests received, in order. */
   streams: ConsumeStreamRequest[];
   releases: ReleaseRequest[];
+  checkpoints: CheckpointRequest[];
   /** Fails every open stream with this code at its next look (the replica dying mid-stream). */
   breakStreams(code: 'UNAVAILABLE' | 'INTERNAL'): void;
 }
@@ -20,6 +21,7 @@ export async function startFakeReplica(state: FakeClusterState): Promise<FakeRep
   const served: number[] = [];
   const streams: ConsumeStreamRequest[] = [];
   const releases: ReleaseRequest[] = [];
+  const checkpoints: CheckpointRequest[] = [];
   const nextPartition = new Map<number, number>();
   let breakWith: 'UNAVAILABLE' | 'INTERNAL' | undefined;
 
@@ -68,6 +70,10 @@ export async function startFakeReplica(state: FakeClusterState): Promise<FakeRep
       releases.push(request);
       return {};
     },
+    async checkpoint(request) {
+      checkpoints.push(request);
+      return {};
+    },
     async consume(request) {
       served.push(request.consumerId);
       return { messages: take(request) };
@@ -92,6 +98,7 @@ export async function startFakeReplica(state: FakeClusterState): Promise<FakeRep
     served,
     streams,
     releases,
+    checkpoints,
     breakStreams: (code) => {
       breakWith = code;
     },

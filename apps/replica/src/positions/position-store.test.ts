@@ -191,6 +191,29 @@ describe('PositionStore: stream deliveries and rewinds', () => {
     expect(await streamColumns(id, 0)).toEqual({ stream_id: 's', stream_from: 50 });
   });
 
+  it('raises a stream’s floor to what its client handed out, without moving the position', async () => {
+    const store = new PositionStore(db, pool);
+    const id = await consumerAt([10, 4]);
+    await store.advance(id, 0, 10, 20, { streamId: 's', run: 0 });
+    await store.advance(id, 1, 4, 9, { streamId: 's', run: 0 });
+    await store.raiseFloor(id, 's', new Map([[0, 15]]));
+    expect(await streamColumns(id, 0)).toEqual({ stream_id: 's', stream_from: 15 });
+    // Not listed: kept. Never down, never past the position, never for another stream.
+    expect(await streamColumns(id, 1)).toEqual({ stream_id: 's', stream_from: 4 });
+    await store.raiseFloor(id, 's', new Map([[0, 12]]));
+    expect(await streamColumns(id, 0)).toEqual({ stream_id: 's', stream_from: 15 });
+    await store.raiseFloor(id, 's', new Map([[1, 50]]));
+    expect(await streamColumns(id, 1)).toEqual({ stream_id: 's', stream_from: 9 });
+    await store.raiseFloor(id, 'other', new Map([[0, 20]]));
+    expect(await streamColumns(id, 0)).toEqual({ stream_id: 's', stream_from: 15 });
+    expect(await storedPosition(id, 0)).toBe(20);
+    expect(await storedPosition(id, 1)).toBe(9);
+    // A later rewind stops at the raised floor (partition 1's floor is its position: nothing to give back).
+    await expect(store.advance(id, 0, 20, 25, { streamId: 's', run: 0 })).resolves.toBe(true);
+    expect(await store.rewind(id, 's', new Map())).toEqual([{ partitionId: 0, from: 25, to: 15 }]);
+    expect(await storedPosition(id, 0)).toBe(15);
+  });
+
   it('never moves a position forward, and does nothing for an unknown stream', async () => {
     const store = new PositionStore(db, pool);
     const id = await consumerAt([0, 0]);

@@ -242,20 +242,30 @@ export class PositionStore {
         AND cp.stream_id = ${streamId} AND GREATEST(wanted.next, cp.stream_from) < cp.next_offset
       RETURNING cp.partition_id, cp.next_offset, wanted.previous
     `.execute(this.db);
-    // What the client handed out it never gives back: the stream's floor rises to it, and retention,
-    // which keeps a stream's position from its floor on, may delete below it.
-    if (partitionIds.length > 0) {
-      await sql`
-        UPDATE consumer_positions AS cp
-        SET stream_from = LEAST(given.next, cp.next_offset)
-        FROM unnest(${partitionIds}::int[], ${offsets}::bigint[]) AS given(partition_id, next)
-        WHERE cp.consumer_id = ${consumerId} AND cp.partition_id = given.partition_id
-          AND cp.stream_id = ${streamId} AND LEAST(given.next, cp.next_offset) > cp.stream_from
-      `.execute(this.db);
-    }
+    await this.raiseFloor(consumerId, streamId, next);
     // Dropped again: a consume that loaded positions while the update ran may hold the old ones.
     this.forget(consumerId);
     return result.rows.map((row) => ({ partitionId: row.partition_id, from: Number(row.previous), to: Number(row.next_offset) }));
+  }
+
+  /**
+   * What the client of stream `streamId` handed out it never asks for again: per partition listed,
+   * the stream's floor (`stream_from`) rises to the client's `next`, never past the position and
+   * never down, and only where this stream moved the position last. Retention, which keeps a
+   * stream's position from its floor on, may then delete below it. The positions do not move, so
+   * the cache stays, and a stream may go on delivering meanwhile (each row updates atomically).
+   */
+  async raiseFloor(consumerId: number, streamId: string, next: ReadonlyMap<number, number>): Promise<void> {
+    if (next.size === 0) return;
+    const partitionIds = [...next.keys()];
+    const offsets = partitionIds.map((id) => next.get(id)!);
+    await sql`
+      UPDATE consumer_positions AS cp
+      SET stream_from = LEAST(given.next, cp.next_offset)
+      FROM unnest(${partitionIds}::int[], ${offsets}::bigint[]) AS given(partition_id, next)
+      WHERE cp.consumer_id = ${consumerId} AND cp.partition_id = given.partition_id
+        AND cp.stream_id = ${streamId} AND LEAST(given.next, cp.next_offset) > cp.stream_from
+    `.execute(this.db);
   }
 
   /** The consumer's last delivery made with a request id (null when none), cached like positions. */

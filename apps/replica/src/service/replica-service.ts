@@ -2,12 +2,15 @@ import { create } from '@bufbuild/protobuf';
 import type { Client, HandlerContext } from '@connectrpc/connect';
 import type { ActivityReporter, MetadataView } from '@partq/cluster';
 import {
+  CheckpointResponseSchema,
   ConsumeResponseSchema,
   ConsumeStreamResponseSchema,
   PartitionSizeSchema,
   ReleaseResponseSchema,
   SizeResponseSchema,
   encodeConsumedMessages,
+  type CheckpointRequest,
+  type CheckpointResponse,
   type Consumer,
   type ConsumeRequest,
   type ConsumeResponse,
@@ -207,6 +210,19 @@ export class ReplicaServiceImpl {
     });
     this.noteRewind(consumer.id, request.streamId, rewound, 'released');
     return create(ReleaseResponseSchema, {});
+  }
+
+  /**
+   * The client of stream `stream_id` handed out everything before its `next` offsets: the stream's
+   * floor rises there (see PositionStore.raiseFloor), so retention may delete it. The stream's run
+   * goes on undisturbed; nothing is given back.
+   */
+  async checkpoint(request: CheckpointRequest): Promise<CheckpointResponse> {
+    checkStreamId(request.streamId);
+    const next = offsetsByPartition(request.next, 'next');
+    const { consumer } = await this.subscription(request.consumerId, request.topic);
+    await this.options.positions.raiseFloor(consumer.id, request.streamId, next);
+    return create(CheckpointResponseSchema, {});
   }
 
   private noteRewind(consumerId: number, streamId: string, rewound: Rewound[], how: 'resumed' | 'released'): void {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file partq/v1/replica.proto.
  */
 export const file_partq_v1_replica: GenFile = /*@__PURE__*/
-  fileDesc("ChZwYXJ0cS92MS9yZXBsaWNhLnByb3RvEghwYXJ0cS52MSKKAQoOQ29uc3VtZVJlcXVlc3QSEwoLY29uc3VtZXJfaWQYASABKAUSDQoFdG9waWMYAiABKAkSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAlCDwoNX3BhcnRpdGlvbl9pZCJ4Cg9Db25zdW1lZE1lc3NhZ2USFAoMcGFydGl0aW9uX2lkGAEgASgFEg4KBm9mZnNldBgCIAEoAxIPCgdwYXlsb2FkGAMgASgMEhAKA2tleRgEIAEoDEgAiAEBEhQKDHRpbWVzdGFtcF9tcxgFIAEoA0IGCgRfa2V5Ij4KD0NvbnN1bWVSZXNwb25zZRIrCghtZXNzYWdlcxgBIAMoCzIZLnBhcnRxLnYxLkNvbnN1bWVkTWVzc2FnZSK6AQoUQ29uc3VtZVN0cmVhbVJlcXVlc3QSEwoLY29uc3VtZXJfaWQYASABKAUSDQoFdG9waWMYAiABKAkSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhEKCXN0cmVhbV9pZBgFIAEoCRIpCgZyZXN1bWUYBiADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXRCDwoNX3BhcnRpdGlvbl9pZCJEChVDb25zdW1lU3RyZWFtUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5wYXJ0cS52MS5Db25zdW1lZE1lc3NhZ2UicAoOUmVsZWFzZVJlcXVlc3QSEwoLY29uc3VtZXJfaWQYASABKAUSDQoFdG9waWMYAiABKAkSEQoJc3RyZWFtX2lkGAMgASgJEicKBG5leHQYBCADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiEQoPUmVsZWFzZVJlc3BvbnNlIjEKC1NpemVSZXF1ZXN0EhMKC2NvbnN1bWVyX2lkGAEgASgFEg0KBXRvcGljGAIgASgJIjMKDVBhcnRpdGlvblNpemUSFAoMcGFydGl0aW9uX2lkGAEgASgFEgwKBHNpemUYAiABKAMiSQoMU2l6ZVJlc3BvbnNlEgwKBHNpemUYASABKAMSKwoKcGFydGl0aW9ucxgCIAMoCzIXLnBhcnRxLnYxLlBhcnRpdGlvblNpemUymwIKDlJlcGxpY2FTZXJ2aWNlEj4KB0NvbnN1bWUSGC5wYXJ0cS52MS5Db25zdW1lUmVxdWVzdBoZLnBhcnRxLnYxLkNvbnN1bWVSZXNwb25zZRJSCg1Db25zdW1lU3RyZWFtEh4ucGFydHEudjEuQ29uc3VtZVN0cmVhbVJlcXVlc3QaHy5wYXJ0cS52MS5Db25zdW1lU3RyZWFtUmVzcG9uc2UwARI+CgdSZWxlYXNlEhgucGFydHEudjEuUmVsZWFzZVJlcXVlc3QaGS5wYXJ0cS52MS5SZWxlYXNlUmVzcG9uc2USNQoEU2l6ZRIVLnBhcnRxLnYxLlNpemVSZXF1ZXN0GhYucGFydHEudjEuU2l6ZVJlc3BvbnNlYgZwcm90bzM", [file_partq_v1_types]);
+  fileDesc("ChZwYXJ0cS92MS9yZXBsaWNhLnByb3RvEghwYXJ0cS52MSKKAQoOQ29uc3VtZVJlcXVlc3QSEwoLY29uc3VtZXJfaWQYASABKAUSDQoFdG9waWMYAiABKAkSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAlCDwoNX3BhcnRpdGlvbl9pZCJ4Cg9Db25zdW1lZE1lc3NhZ2USFAoMcGFydGl0aW9uX2lkGAEgASgFEg4KBm9mZnNldBgCIAEoAxIPCgdwYXlsb2FkGAMgASgMEhAKA2tleRgEIAEoDEgAiAEBEhQKDHRpbWVzdGFtcF9tcxgFIAEoA0IGCgRfa2V5Ij4KD0NvbnN1bWVSZXNwb25zZRIrCghtZXNzYWdlcxgBIAMoCzIZLnBhcnRxLnYxLkNvbnN1bWVkTWVzc2FnZSK6AQoUQ29uc3VtZVN0cmVhbVJlcXVlc3QSEwoLY29uc3VtZXJfaWQYASABKAUSDQoFdG9waWMYAiABKAkSGQoMcGFydGl0aW9uX2lkGAMgASgFSACIAQESFAoMbWF4X21lc3NhZ2VzGAQgASgFEhEKCXN0cmVhbV9pZBgFIAEoCRIpCgZyZXN1bWUYBiADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXRCDwoNX3BhcnRpdGlvbl9pZCJEChVDb25zdW1lU3RyZWFtUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5wYXJ0cS52MS5Db25zdW1lZE1lc3NhZ2UicAoOUmVsZWFzZVJlcXVlc3QSEwoLY29uc3VtZXJfaWQYASABKAUSDQoFdG9waWMYAiABKAkSEQoJc3RyZWFtX2lkGAMgASgJEicKBG5leHQYBCADKAsyGS5wYXJ0cS52MS5QYXJ0aXRpb25PZmZzZXQiEQoPUmVsZWFzZVJlc3BvbnNlInMKEUNoZWNrcG9pbnRSZXF1ZXN0EhMKC2NvbnN1bWVyX2lkGAEgASgFEg0KBXRvcGljGAIgASgJEhEKCXN0cmVhbV9pZBgDIAEoCRInCgRuZXh0GAQgAygLMhkucGFydHEudjEuUGFydGl0aW9uT2Zmc2V0IhQKEkNoZWNrcG9pbnRSZXNwb25zZSIxCgtTaXplUmVxdWVzdBITCgtjb25zdW1lcl9pZBgBIAEoBRINCgV0b3BpYxgCIAEoCSIzCg1QYXJ0aXRpb25TaXplEhQKDHBhcnRpdGlvbl9pZBgBIAEoBRIMCgRzaXplGAIgASgDIkkKDFNpemVSZXNwb25zZRIMCgRzaXplGAEgASgDEisKCnBhcnRpdGlvbnMYAiADKAsyFy5wYXJ0cS52MS5QYXJ0aXRpb25TaXplMuQCCg5SZXBsaWNhU2VydmljZRI+CgdDb25zdW1lEhgucGFydHEudjEuQ29uc3VtZVJlcXVlc3QaGS5wYXJ0cS52MS5Db25zdW1lUmVzcG9uc2USUgoNQ29uc3VtZVN0cmVhbRIeLnBhcnRxLnYxLkNvbnN1bWVTdHJlYW1SZXF1ZXN0Gh8ucGFydHEudjEuQ29uc3VtZVN0cmVhbVJlc3BvbnNlMAESPgoHUmVsZWFzZRIYLnBhcnRxLnYxLlJlbGVhc2VSZXF1ZXN0GhkucGFydHEudjEuUmVsZWFzZVJlc3BvbnNlEkcKCkNoZWNrcG9pbnQSGy5wYXJ0cS52MS5DaGVja3BvaW50UmVxdWVzdBocLnBhcnRxLnYxLkNoZWNrcG9pbnRSZXNwb25zZRI1CgRTaXplEhUucGFydHEudjEuU2l6ZVJlcXVlc3QaFi5wYXJ0cS52MS5TaXplUmVzcG9uc2ViBnByb3RvMw", [file_partq_v1_types]);
 
 /**
  * @generated from message partq.v1.ConsumeRequest
@@ -231,6 +231,53 @@ export const ReleaseResponseSchema: GenMessage<ReleaseResponse> = /*@__PURE__*/
   messageDesc(file_partq_v1_replica, 6);
 
 /**
+ * @generated from message partq.v1.CheckpointRequest
+ */
+export type CheckpointRequest = Message<"partq.v1.CheckpointRequest"> & {
+  /**
+   * @generated from field: int32 consumer_id = 1;
+   */
+  consumerId: number;
+
+  /**
+   * @generated from field: string topic = 2;
+   */
+  topic: string;
+
+  /**
+   * @generated from field: string stream_id = 3;
+   */
+  streamId: string;
+
+  /**
+   * Per partition, the first offset the client did not hand out; partitions not listed keep their floor.
+   *
+   * @generated from field: repeated partq.v1.PartitionOffset next = 4;
+   */
+  next: PartitionOffset[];
+};
+
+/**
+ * Describes the message partq.v1.CheckpointRequest.
+ * Use `create(CheckpointRequestSchema)` to create a new message.
+ */
+export const CheckpointRequestSchema: GenMessage<CheckpointRequest> = /*@__PURE__*/
+  messageDesc(file_partq_v1_replica, 7);
+
+/**
+ * @generated from message partq.v1.CheckpointResponse
+ */
+export type CheckpointResponse = Message<"partq.v1.CheckpointResponse"> & {
+};
+
+/**
+ * Describes the message partq.v1.CheckpointResponse.
+ * Use `create(CheckpointResponseSchema)` to create a new message.
+ */
+export const CheckpointResponseSchema: GenMessage<CheckpointResponse> = /*@__PURE__*/
+  messageDesc(file_partq_v1_replica, 8);
+
+/**
  * @generated from message partq.v1.SizeRequest
  */
 export type SizeRequest = Message<"partq.v1.SizeRequest"> & {
@@ -250,7 +297,7 @@ export type SizeRequest = Message<"partq.v1.SizeRequest"> & {
  * Use `create(SizeRequestSchema)` to create a new message.
  */
 export const SizeRequestSchema: GenMessage<SizeRequest> = /*@__PURE__*/
-  messageDesc(file_partq_v1_replica, 7);
+  messageDesc(file_partq_v1_replica, 9);
 
 /**
  * @generated from message partq.v1.PartitionSize
@@ -272,7 +319,7 @@ export type PartitionSize = Message<"partq.v1.PartitionSize"> & {
  * Use `create(PartitionSizeSchema)` to create a new message.
  */
 export const PartitionSizeSchema: GenMessage<PartitionSize> = /*@__PURE__*/
-  messageDesc(file_partq_v1_replica, 8);
+  messageDesc(file_partq_v1_replica, 10);
 
 /**
  * @generated from message partq.v1.SizeResponse
@@ -294,7 +341,7 @@ export type SizeResponse = Message<"partq.v1.SizeResponse"> & {
  * Use `create(SizeResponseSchema)` to create a new message.
  */
 export const SizeResponseSchema: GenMessage<SizeResponse> = /*@__PURE__*/
-  messageDesc(file_partq_v1_replica, 9);
+  messageDesc(file_partq_v1_replica, 11);
 
 /**
  * The read side: knows consumers and their positions, fetches from brokers or PostgreSQL.
@@ -333,6 +380,17 @@ export const ReplicaService: GenService<{
     methodKind: "unary";
     input: typeof ReleaseRequestSchema;
     output: typeof ReleaseResponseSchema;
+  },
+  /**
+   * Raises stream `stream_id`'s floor to what its client handed out, while the stream goes on: no
+   * rewind of the stream goes below it again, and retention may delete below it.
+   *
+   * @generated from rpc partq.v1.ReplicaService.Checkpoint
+   */
+  checkpoint: {
+    methodKind: "unary";
+    input: typeof CheckpointRequestSchema;
+    output: typeof CheckpointResponseSchema;
   },
   /**
    * @generated from rpc partq.v1.ReplicaService.Size
