@@ -169,7 +169,7 @@ test('a consume stream whose delivery of the reused offsets never reached its cl
     expect(produced).toMatchObject({ offset: i });
   }
   // The first run, still open, may now deliver the new records at offsets 0 and 1; its client never
-  // reads them (it re-opens its stream, as @partq/consumer does every 5 s) ...
+  // reads them (it reconnects, its gateway gone, as @partq/consumer does after any break) ...
   await sleep(1500);
   first.abort();
   // ... and resumes from what it handed out: offset 3, of the lost records.

@@ -83,7 +83,7 @@ function gatewayUnarySends(): Promise<number> {
 }
 
 /** Connect calls of a ConsumerService method the gateway finished. */
-function gatewayConsumerCalls(method: 'Dequeue' | 'Consume' | 'Release'): Promise<number> {
+function gatewayConsumerCalls(method: 'Dequeue' | 'Consume' | 'Release' | 'Checkpoint'): Promise<number> {
   return metric(cluster.gatewayUrl, 'partq_rpc_duration_seconds_count', `method="${method}"`);
 }
 
@@ -367,6 +367,46 @@ test('messages() gets what is produced after it started from a stream, with no p
   await reading;
   expect(got.sort()).toEqual(['x', 'y', 'z']);
   expect((await gatewayConsumerCalls('Dequeue')) - before.dequeues).toBe(0);
+});
+
+test('a long messages() says what it handed out beside its stream, which stays open: the floor in PostgreSQL follows', async () => {
+  const p = producer();
+  await p.createTopic('checkpointed', { partitions: 1 });
+  const c = consumer({ maxMessages: 5 });
+  await c.register('checkpointed');
+  const before = { consumes: await gatewayConsumerCalls('Consume'), checkpoints: await gatewayConsumerCalls('Checkpoint') };
+  const got: string[] = [];
+  const reading = (async () => {
+    for await (const m of c.messages('checkpointed')) {
+      got.push(m.text());
+      if (got.length === 60) return;
+    }
+  })();
+  // Past the consumer's 5 s checkpoint interval (6 s), a few messages at a time.
+  for (let i = 0; i < 60; i += 2) {
+    await p.send('checkpointed', [`k${i}`, `k${i + 1}`]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await reading;
+  expect(got).toEqual(Array.from({ length: 60 }, (_, i) => `k${i}`));
+  expect((await gatewayConsumerCalls('Consume')) - before.consumes).toBe(1);
+  expect((await gatewayConsumerCalls('Checkpoint')) - before.checkpoints).toBeGreaterThanOrEqual(1);
+
+  // The stream's floor rose while it ran: retention may delete what was handed out before it.
+  const db = new Client({ connectionString: cluster.databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ stream_from: string; next_offset: string }>(
+      `SELECT cp.stream_from, cp.next_offset FROM consumer_positions cp
+       JOIN consumers co ON co.id = cp.consumer_id JOIN topics t ON t.id = co.topic_id WHERE t.name = $1`,
+      ['checkpointed'],
+    );
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0]!.stream_from)).toBeGreaterThan(0);
+    expect(Number(rows[0]!.stream_from)).toBeLessThanOrEqual(Number(rows[0]!.next_offset));
+  } finally {
+    await db.end();
+  }
 });
 
 test('breaking out of messages() gives back what it received and did not yield: nothing lost, nothing repeated', async () => {

@@ -6,6 +6,7 @@ export {
   ProducerService,
   SendMessageBatchSchema,
   SendRequestSchema,
+  type ConsumerServiceCheckpointRequest,
   type ConsumerServiceConsumeRequest,
   type ConsumerServiceRegisterRequest,
   type ConsumerServiceReleaseRequest,

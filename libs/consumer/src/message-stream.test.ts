@@ -1,3 +1,4 @@
+import { Code } from '@connectrpc/connect';
 import { ConsumerService, Gateways, type AttemptObserver } from '@partq/client-core';
 import { FakeConsumerGateway } from '../test/fake-consumer-gateway.js';
 import type { ConsumerError } from './errors/consumer-error.js';
@@ -24,6 +25,8 @@ afterEach(async () => {
   gateways.close();
   await gateway.stop();
 });
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function stream(options: Partial<MessageStreamOptions> = {}): MessageStream {
   return new MessageStream({
@@ -77,17 +80,77 @@ describe('MessageStream', () => {
     expect(gateway.openStreams).toBe(0);
   });
 
-  it('re-opens between messages once open for checkpointMs, resuming from what it handed out', async () => {
-    for (let i = 0; i < 6; i++) gateway.publish('t', `c${i}`, 0);
+  it('says what it handed out every checkpointMs beside the open stream, which goes on', async () => {
+    for (let i = 0; i < 20; i++) gateway.publish('t', `c${i}`, 0);
     const s = stream({ checkpointMs: 0, maxMessages: 2 });
     const got: string[] = [];
-    for (let i = 0; i < 6; i++) got.push((await s.take()).text());
-    expect(got).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
-    // A call per delivery of 2: each re-open named the offset after the last message handed out.
-    const resumes = gateway.consumeRequests.map((r) => r.resume.map((p) => [p.partitionId, Number(p.offset)]));
-    expect(resumes).toEqual([[], [[0, 2]], [[0, 4]]]);
-    expect(gateway.consumeRequests.every((r) => r.streamId === s.streamId)).toBe(true);
+    for (let i = 0; i < 20; i++) {
+      got.push((await s.take()).text());
+      // Checkpoints are not waited for: give one time to be answered before the next delivery.
+      if (i % 2 === 1) await sleep(10);
+    }
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => `c${i}`));
+    // One call all along; each checkpoint named the offset after the last message handed out then,
+    // at a delivery's end (deliveries of 2), and later ones named later offsets.
+    expect(gateway.consumeRequests).toHaveLength(1);
+    const named = gateway.checkpointRequests.map((r) => r.next.map((p) => [p.partitionId, Number(p.offset)]));
+    expect(named.length).toBeGreaterThanOrEqual(3);
+    named.forEach((next, i) => {
+      expect(next).toHaveLength(1);
+      const [partition, offset] = next[0]!;
+      expect(partition).toBe(0);
+      expect(offset! % 2).toBe(0);
+      expect(offset).toBeLessThanOrEqual(20);
+      if (i > 0) expect(offset).toBeGreaterThan(named[i - 1]![0]![1]!);
+    });
+    expect(gateway.checkpointRequests.every((r) => r.streamId === s.streamId && r.consumerId === consumerId)).toBe(true);
     await s.finish();
-    expect(gateway.positionsOf(consumerId)).toEqual([6, 0]);
+    expect(gateway.positionsOf(consumerId)).toEqual([20, 0]);
+  });
+
+  it('sends no checkpoint while nothing was handed out since the last', async () => {
+    const stop = new AbortController();
+    const s = stream({ checkpointMs: 0, signal: stop.signal });
+    const taking = s.take();
+    // The fake sends a heartbeat every 50 ms: the stream wakes, and has nothing new to say.
+    await sleep(200);
+    stop.abort();
+    await expect(taking).rejects.toMatchObject({ code: 'ABORTED' });
+    await s.finish();
+    expect(gateway.consumeRequests).toHaveLength(1);
+    expect(gateway.checkpointRequests).toHaveLength(0);
+  });
+
+  it('says a checkpoint again after a transient failure, on the same stream', async () => {
+    for (let i = 0; i < 12; i++) gateway.publish('t', `e${i}`, 0);
+    gateway.failNext('checkpoint', { kind: 'error', code: Code.Unavailable });
+    const s = stream({ checkpointMs: 0, maxMessages: 2 });
+    for (let i = 0; i < 12; i++) {
+      expect((await s.take()).text()).toBe(`e${i}`);
+      if (i % 2 === 1) await sleep(10);
+    }
+    expect(gateway.checkpointRequests.length).toBeGreaterThanOrEqual(2);
+    expect(gateway.consumeRequests).toHaveLength(1);
+    await s.finish();
+  });
+
+  it('re-opens with resume to checkpoint when the gateway refuses Checkpoint for good (an older gateway)', async () => {
+    for (let i = 0; i < 12; i++) gateway.publish('t', `d${i}`, 0);
+    gateway.failNext('checkpoint', { kind: 'error', code: Code.Unimplemented });
+    const s = stream({ checkpointMs: 0, maxMessages: 2 });
+    let reopenedAt: number | undefined;
+    for (let i = 0; i < 12; i++) {
+      expect((await s.take()).text()).toBe(`d${i}`);
+      if (reopenedAt === undefined && gateway.consumeRequests.length === 2) reopenedAt = i;
+      if (i % 2 === 1) await sleep(10);
+    }
+    // One refused Checkpoint; then the stream re-opened before taking message `reopenedAt`, its
+    // resume naming that offset: everything before it was handed out.
+    expect(gateway.checkpointRequests).toHaveLength(1);
+    expect(reopenedAt).toBeDefined();
+    const resume = gateway.consumeRequests[1]!.resume.map((p) => [p.partitionId, Number(p.offset)]);
+    expect(resume).toEqual([[0, reopenedAt]]);
+    await s.finish();
+    expect(gateway.positionsOf(consumerId)).toEqual([12, 0]);
   });
 });

@@ -37,17 +37,14 @@ export interface MessageStreamOptions {
   /** Budget of the Release at the end. Default 2 s. */
   releaseTimeoutMs?: number;
   /**
-   * Re-open the stream, between messages, once it has been open this long. The new call's `resume`
-   * tells the cluster what was handed out, so retention may delete it (until then it keeps what the
-   * stream could still give back). Default 5 s.
+   * Tell the cluster what was handed out (a Checkpoint call beside the open stream) this often, so
+   * retention may delete it: until then it keeps what the stream could still give back. Default 5 s.
    */
   checkpointMs?: number;
 }
 
 interface OpenCall {
   gateway: Gateway<typeof ConsumerService>;
-  /** When it was opened (performance.now()), for the checkpoints. */
-  openedAt: number;
   responses: AsyncIterator<ConsumeResponse>;
   controller: AbortController;
   /** Forwards the stream's stop signal to this call. */
@@ -57,6 +54,8 @@ interface OpenCall {
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_RELEASE_TIMEOUT_MS = 2_000;
 const DEFAULT_CHECKPOINT_MS = 5_000;
+/** Budget of one Checkpoint call; a failed one is simply made again at the next checkpoint. */
+const CHECKPOINT_TIMEOUT_MS = 2_000;
 
 /**
  * One messages() iteration over the gateway's Consume stream, under one stream id for its whole life.
@@ -68,6 +67,11 @@ const DEFAULT_CHECKPOINT_MS = 5_000;
  * on the partitions not listed everything), and the end of the iteration sends a Release with the
  * first offset not handed out. A rewind only touches positions this stream id moved last, so it
  * never gives back anyone else's delivery.
+ *
+ * Every checkpointMs a Checkpoint call beside the stream says what was handed out, so the cluster
+ * stops keeping it for a give-back; the stream goes on meanwhile. A gateway that refuses Checkpoint
+ * for good (an older one) gets the same news the way it understands: the stream re-opens, between
+ * messages, with `resume`.
  *
  * Transient failures (UNAVAILABLE, TIMEOUT) reconnect with backoff, moving to the next gateway, for
  * as long as it takes; anything else ends the stream with that error.
@@ -83,6 +87,13 @@ export class MessageStream {
   private consumerId: number | undefined;
   private failures = 0;
   private finishing: Promise<void> | undefined;
+  /** When the cluster last heard what was handed out (performance.now()): a checkpoint or an open's `resume`. */
+  private checkpointedAt = 0;
+  /** Something was handed out since the last checkpoint. */
+  private handedOutSince = false;
+  private checkpointing: Promise<void> | undefined;
+  /** The gateway refused a Checkpoint for good: checkpoints re-open the stream instead. */
+  private reopenToCheckpoint = false;
 
   constructor(private readonly options: MessageStreamOptions) {}
 
@@ -91,6 +102,7 @@ export class MessageStream {
     while (this.pending.length === 0) await this.receive();
     const message = this.pending.shift()!;
     this.next.set(message.partition, message.offset + 1);
+    this.handedOutSince = true;
     return message;
   }
 
@@ -109,8 +121,7 @@ export class MessageStream {
     for (;;) {
       throwIfAborted(signal);
       let gateway: Gateway<typeof ConsumerService> | undefined;
-      // Everything received is handed out (receive() runs with nothing pending): a re-open now resumes exactly.
-      if (this.call && performance.now() - this.call.openedAt >= (this.options.checkpointMs ?? DEFAULT_CHECKPOINT_MS)) this.drop();
+      if (this.call && performance.now() - this.checkpointedAt >= (this.options.checkpointMs ?? DEFAULT_CHECKPOINT_MS)) this.checkpoint(this.call);
       try {
         const call = this.call ?? (await this.open());
         gateway = call.gateway;
@@ -153,8 +164,41 @@ export class MessageStream {
       ...(registration.partition === undefined ? {} : { partitionId: registration.partition }),
     };
     const responses = gateway.client.consume(request, { signal: controller.signal })[Symbol.asyncIterator]();
-    this.call = { gateway, openedAt: performance.now(), responses, controller, follow };
+    this.call = { gateway, responses, controller, follow };
+    this.checkpointedAt = performance.now();
+    this.handedOutSince = false;
     return this.call;
+  }
+
+  /**
+   * Tells the cluster what was handed out, without waiting for the answer: a Checkpoint on the
+   * stream's gateway, or, where the gateway refused one for good, a re-open (receive() runs with
+   * nothing pending, so the next open's `resume` is exact).
+   */
+  private checkpoint(call: OpenCall): void {
+    this.checkpointedAt = performance.now();
+    const consumerId = this.consumerId;
+    if (this.checkpointing || !this.handedOutSince || consumerId === undefined) return;
+    if (this.reopenToCheckpoint) {
+      this.drop();
+      return;
+    }
+    this.handedOutSince = false;
+    const request = { topic: this.options.topic, consumerId, streamId: this.streamId, next: this.offsets(this.next) };
+    this.checkpointing = call.gateway.client
+      .checkpoint(request, { timeoutMs: CHECKPOINT_TIMEOUT_MS })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          // Said again at the next checkpoint, with whatever was handed out since; a refusal for good
+          // (a gateway without Checkpoint) makes that and the later ones re-opens.
+          this.handedOutSince = true;
+          if (!toConsumerError(error).retriable) this.reopenToCheckpoint = true;
+        },
+      )
+      .finally(() => {
+        this.checkpointing = undefined;
+      });
   }
 
   /** The call's next response, or TIMEOUT when not even a heartbeat came for idleTimeoutMs. */
@@ -182,6 +226,8 @@ export class MessageStream {
 
   private async release(): Promise<void> {
     this.drop();
+    // The Release says all a checkpoint would; waited for only so nothing outlives the stream.
+    await this.checkpointing;
     const consumerId = this.consumerId;
     if (consumerId === undefined) return;
     // The first offset not handed out: for partitions with messages still pending, the first of them.

@@ -4,6 +4,7 @@ import { Code, ConnectError, createContextKey, createContextValues, type Handler
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import {
   ConsumerService,
+  type ConsumerServiceCheckpointRequest,
   type ConsumerServiceConsumeRequest,
   type ConsumerServiceRegisterRequest,
   type ConsumerServiceReleaseRequest,
@@ -23,7 +24,7 @@ export type Fault =
   /** A Consume stream: sends its first response, then nothing at all (a dead path that keeps the connection). */
   | { kind: 'go-silent' };
 
-type Method = 'listTopics' | 'register' | 'dequeue' | 'size' | 'consume' | 'release';
+type Method = 'listTopics' | 'register' | 'dequeue' | 'size' | 'consume' | 'release' | 'checkpoint';
 
 interface StoredMessage {
   payload: Uint8Array;
@@ -65,6 +66,7 @@ export class FakeConsumerGateway {
   readonly dequeueRequests: DequeueRequest[] = [];
   readonly consumeRequests: ConsumerServiceConsumeRequest[] = [];
   readonly releaseRequests: ConsumerServiceReleaseRequest[] = [];
+  readonly checkpointRequests: ConsumerServiceCheckpointRequest[] = [];
   /** Consume streams open now. */
   openStreams = 0;
   /** Wakes the waiting Consume streams on publish. */
@@ -214,6 +216,17 @@ export class FakeConsumerGateway {
         fake.releaseRequests.push(request);
         await this.fault('release', ctx);
         this.rewind(this.consumer(request.consumerId, request.topic), request.streamId, request.next);
+        return {};
+      },
+      /** Raises the stream's floor to what its client handed out, as the replica does. */
+      checkpoint: async (request: ConsumerServiceCheckpointRequest, ctx: HandlerContext) => {
+        fake.checkpointRequests.push(request);
+        await this.fault('checkpoint', ctx);
+        const consumer = this.consumer(request.consumerId, request.topic);
+        for (const { partitionId, offset } of request.next) {
+          const stream = consumer.streams[partitionId];
+          if (stream && stream.streamId === request.streamId) stream.from = Math.max(stream.from, Math.min(Number(offset), consumer.positions[partitionId]!));
+        }
         return {};
       },
       size: async (request: { topic: string; consumerId: number }, ctx: HandlerContext) => {
