@@ -134,6 +134,22 @@ describe('MessageStream', () => {
     await s.finish();
   });
 
+  it('finish() cancels a checkpoint still in flight instead of waiting for it', async () => {
+    for (let i = 0; i < 4; i++) gateway.publish('t', `f${i}`, 0);
+    gateway.failNext('checkpoint', { kind: 'go-silent' });
+    const s = stream({ checkpointMs: 0, maxMessages: 2 });
+    for (let i = 0; i < 3; i++) await s.take();
+    for (let i = 0; i < 100 && gateway.checkpointRequests.length === 0; i++) await sleep(10);
+    expect(gateway.checkpointRequests).toHaveLength(1);
+    // The unanswered call would hold finish() for its 2 s budget.
+    const started = performance.now();
+    await s.finish();
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(gateway.releaseRequests).toHaveLength(1);
+    for (let i = 0; i < 100 && gateway.cancelledCheckpoints === 0; i++) await sleep(10);
+    expect(gateway.cancelledCheckpoints).toBe(1);
+  });
+
   it('re-opens with resume to checkpoint when the gateway refuses Checkpoint for good (an older gateway)', async () => {
     for (let i = 0; i < 12; i++) gateway.publish('t', `d${i}`, 0);
     gateway.failNext('checkpoint', { kind: 'error', code: Code.Unimplemented });

@@ -91,7 +91,8 @@ export class MessageStream {
   private checkpointedAt = 0;
   /** Something was handed out since the last checkpoint. */
   private handedOutSince = false;
-  private checkpointing: Promise<void> | undefined;
+  /** The Checkpoint call in flight, if any. */
+  private checkpointing: { done: Promise<void>; controller: AbortController } | undefined;
   /** The gateway refused a Checkpoint for good: checkpoints re-open the stream instead. */
   private reopenToCheckpoint = false;
 
@@ -185,11 +186,13 @@ export class MessageStream {
     }
     this.handedOutSince = false;
     const request = { topic: this.options.topic, consumerId, streamId: this.streamId, next: this.offsets(this.next) };
-    this.checkpointing = call.gateway.client
-      .checkpoint(request, { timeoutMs: CHECKPOINT_TIMEOUT_MS })
+    const controller = new AbortController();
+    const done = call.gateway.client
+      .checkpoint(request, { timeoutMs: CHECKPOINT_TIMEOUT_MS, signal: controller.signal })
       .then(
         () => undefined,
         (error: unknown) => {
+          if (controller.signal.aborted) return;
           // Said again at the next checkpoint, with whatever was handed out since; a refusal for good
           // (a gateway without Checkpoint) makes that and the later ones re-opens.
           this.handedOutSince = true;
@@ -199,6 +202,7 @@ export class MessageStream {
       .finally(() => {
         this.checkpointing = undefined;
       });
+    this.checkpointing = { done, controller };
   }
 
   /** The call's next response, or TIMEOUT when not even a heartbeat came for idleTimeoutMs. */
@@ -226,8 +230,9 @@ export class MessageStream {
 
   private async release(): Promise<void> {
     this.drop();
-    // The Release says all a checkpoint would; waited for only so nothing outlives the stream.
-    await this.checkpointing;
+    // The Release says all a checkpoint would: one in flight is cancelled, so nothing outlives the stream.
+    this.checkpointing?.controller.abort();
+    await this.checkpointing?.done;
     const consumerId = this.consumerId;
     if (consumerId === undefined) return;
     // The first offset not handed out: for partitions with messages still pending, the first of them.

@@ -21,7 +21,7 @@ export type Fault =
   | { kind: 'lose-answer' }
   /** A Consume stream: sends `responses` responses, then makes one more delivery (positions move) and drops the connection. */
   | { kind: 'cut-after'; responses: number }
-  /** A Consume stream: sends its first response, then nothing at all (a dead path that keeps the connection). */
+  /** A Consume stream: sends its first response, then nothing at all (a dead path that keeps the connection). A Checkpoint: no answer until the client gives up. */
   | { kind: 'go-silent' };
 
 type Method = 'listTopics' | 'register' | 'dequeue' | 'size' | 'consume' | 'release' | 'checkpoint';
@@ -67,6 +67,8 @@ export class FakeConsumerGateway {
   readonly consumeRequests: ConsumerServiceConsumeRequest[] = [];
   readonly releaseRequests: ConsumerServiceReleaseRequest[] = [];
   readonly checkpointRequests: ConsumerServiceCheckpointRequest[] = [];
+  /** Checkpoint calls the client cancelled before they were answered. */
+  cancelledCheckpoints = 0;
   /** Consume streams open now. */
   openStreams = 0;
   /** Wakes the waiting Consume streams on publish. */
@@ -221,7 +223,12 @@ export class FakeConsumerGateway {
       /** Raises the stream's floor to what its client handed out, as the replica does. */
       checkpoint: async (request: ConsumerServiceCheckpointRequest, ctx: HandlerContext) => {
         fake.checkpointRequests.push(request);
-        await this.fault('checkpoint', ctx);
+        const fault = await this.fault('checkpoint', ctx);
+        if (fault?.kind === 'go-silent') {
+          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+          fake.cancelledCheckpoints++;
+          throw new ConnectError('the client went away', Code.Canceled);
+        }
         const consumer = this.consumer(request.consumerId, request.topic);
         for (const { partitionId, offset } of request.next) {
           const stream = consumer.streams[partitionId];
