@@ -322,8 +322,9 @@ export class FakeConsumerGateway {
 }
 
 /**
- * connect-node reports on console.error every Consume stream whose client went away (it writes to
- * the closed response; under jest it does not recognise that as the client's hang-up). Expected here.
+ * connect-node reports on console.error every Consume stream, and every unanswered Checkpoint, whose
+ * client went away (it writes to the closed response; under jest it does not recognise that as the
+ * client's hang-up). Expected here.
  */
 function muteCancelledStreamReports(): void {
   const marker = Symbol.for('partq.consumer.test.muted');
@@ -332,7 +333,7 @@ function muteCancelledStreamReports(): void {
   flagged[marker] = true;
   const original = console.error.bind(console);
   console.error = (...args: unknown[]) => {
-    const cancelled = String(args[0]).startsWith('handler for rpc Consume ') && String(args[1]).includes('ERR_STREAM_DESTROYED');
+    const cancelled = /^handler for rpc (Consume|Checkpoint) /.test(String(args[0])) && String(args[1]).includes('ERR_STREAM_DESTROYED');
     if (!cancelled) original(...args);
   };
 }
