@@ -5,6 +5,7 @@ import { RpcBrokerClientPool } from '../src/fetch/broker-client-pool.js';
 import { PartitionTails, type PartitionTailsOptions } from '../src/fetch/partition-tails.js';
 import { ReadAheadCache } from '../src/fetch/read-ahead-cache.js';
 import { RecordWaiter } from '../src/fetch/record-waiter.js';
+import { WaitRound } from '../src/fetch/wait-round.js';
 import { WalStarts } from '../src/fetch/wal-starts.js';
 import { FakeBroker } from './support/fake-broker.js';
 import { serve } from './support/test-cluster.js';
@@ -14,7 +15,8 @@ import { waitFor } from './support/wait-for.js';
 // the cache, and when a tail is opened, moved and closed.
 const silent = { debug: () => undefined };
 const TOPIC = 1;
-const never = new AbortController().signal;
+/** A round that never ends. */
+const never = new WaitRound();
 
 let broker: FakeBroker;
 let server: ServiceServer;
@@ -74,12 +76,12 @@ it('opens one tail for the waiters at a partition head, and wakes them with the 
   expect(broker.tailCalls).toBe(1);
 });
 
-it('gives a waiter up when its signal aborts or its wait runs out, and keeps the tail for the next', async () => {
+it('gives a waiter up when its round ends or its wait runs out, and keeps the tail for the next', async () => {
   startTails();
   const partition = partitionOn();
-  const controller = new AbortController();
-  const aborted = tails.wait(partition, server.url, 0, 10_000, controller.signal);
-  controller.abort();
+  const round = new WaitRound();
+  const aborted = tails.wait(partition, server.url, 0, 10_000, round);
+  round.end();
   expect(await aborted).toBe('idle');
   expect(await tails.wait(partition, server.url, 0, 50, never)).toBe('idle');
   expect(tails.open).toBe(1);

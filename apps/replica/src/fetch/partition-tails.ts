@@ -8,6 +8,7 @@ import { contiguousFrom, fetchedRecordsOf, type FetchedRecord } from './fetched-
 import { cacheKey } from './partition-reader.js';
 import type { ReadAheadCache } from './read-ahead-cache.js';
 import type { RecordWatch, WaitOutcome } from './record-watch.js';
+import type { WaitRound } from './wait-round.js';
 import type { WalStarts } from './wal-starts.js';
 
 export interface PartitionTailsOptions {
@@ -94,9 +95,9 @@ export class PartitionTails implements RecordWatch {
     return this.tails.size;
   }
 
-  wait(partition: Partition, address: string, offset: number, maxWaitMs: number, signal: AbortSignal): Promise<WaitOutcome> {
-    if (signal.aborted) return Promise.resolve('idle');
-    if (this.untailable.has(address)) return this.options.fallback.wait(partition, address, offset, maxWaitMs, signal);
+  wait(partition: Partition, address: string, offset: number, maxWaitMs: number, round: WaitRound): Promise<WaitOutcome> {
+    if (round.over) return Promise.resolve('idle');
+    if (this.untailable.has(address)) return this.options.fallback.wait(partition, address, offset, maxWaitMs, round);
     if (this.options.walStarts.below(partition, address, offset)) return Promise.resolve('at-source');
     const tail = this.follow(partition, address, offset);
     if (offset < tail.next) return Promise.resolve(this.readyAt(partition, offset));
@@ -107,12 +108,12 @@ export class PartitionTails implements RecordWatch {
         offset,
         settle: (outcome) => {
           clearTimeout(timer);
-          signal.removeEventListener('abort', leave);
+          round.offOver(leave);
           tail.waiters.delete(waiter);
           resolve(outcome);
         },
       };
-      signal.addEventListener('abort', leave, { once: true });
+      round.onOver(leave);
       tail.waiters.add(waiter);
     });
   }

@@ -6,6 +6,7 @@ import { contiguousFrom, fetchedRecordsOf } from './fetched-record.js';
 import { cacheKey } from './partition-reader.js';
 import type { ReadAheadCache } from './read-ahead-cache.js';
 import type { RecordWatch, WaitOutcome } from './record-watch.js';
+import type { WaitRound } from './wait-round.js';
 import type { WalStarts } from './wal-starts.js';
 
 export interface RecordWaiterOptions {
@@ -58,10 +59,10 @@ export class RecordWaiter implements RecordWatch {
 
   /**
    * Waits up to `maxWaitMs` for a record at `offset` of `partition` on the broker at `address`.
-   * Resolves `idle` at once when `signal` aborts (the shared Fetch goes on while others wait on it).
+   * Resolves `idle` at once when `round` ends (the shared Fetch goes on while others wait on it).
    */
-  wait(partition: Partition, address: string, offset: number, maxWaitMs: number, signal: AbortSignal): Promise<WaitOutcome> {
-    if (signal.aborted) return Promise.resolve('idle');
+  wait(partition: Partition, address: string, offset: number, maxWaitMs: number, round: WaitRound): Promise<WaitOutcome> {
+    if (round.over) return Promise.resolve('idle');
     if (this.options.walStarts.below(partition, address, offset)) return Promise.resolve('at-source');
     const key = pollKey(partition, address, offset);
     const shared = this.polls.get(key) ?? this.start(key, partition, address, offset, maxWaitMs);
@@ -69,15 +70,15 @@ export class RecordWaiter implements RecordWatch {
     clearTimeout(shared.linger);
     return new Promise<WaitOutcome>((resolve) => {
       const leave = (): void => {
-        signal.removeEventListener('abort', leave);
+        round.offOver(leave);
         shared.waiters--;
         if (shared.waiters === 0) this.linger(key, shared);
         resolve('idle');
       };
-      signal.addEventListener('abort', leave, { once: true });
+      round.onOver(leave);
       void shared.outcome.then((outcome) => {
-        if (signal.aborted) return;
-        signal.removeEventListener('abort', leave);
+        if (round.over) return;
+        round.offOver(leave);
         shared.waiters--;
         resolve(outcome);
       });

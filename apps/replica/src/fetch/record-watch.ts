@@ -1,4 +1,5 @@
 import type { Partition } from '@partq/proto';
+import type { WaitRound } from './wait-round.js';
 
 /**
  * How a wait for records ended: `cached` (records from the offset on are in the read-ahead cache),
@@ -13,9 +14,9 @@ export type WaitOutcome = 'cached' | 'at-source' | 'idle' | 'unavailable';
 export interface RecordWatch {
   /**
    * Waits up to `maxWaitMs` for a record at `offset` of `partition` on the broker at `address`.
-   * Resolves `idle` at once when `signal` aborts.
+   * Resolves `idle` at once when `round` ends.
    */
-  wait(partition: Partition, address: string, offset: number, maxWaitMs: number, signal: AbortSignal): Promise<WaitOutcome>;
+  wait(partition: Partition, address: string, offset: number, maxWaitMs: number, round: WaitRound): Promise<WaitOutcome>;
   /** Starts watching `offset` without waiting on it: records there reach the cache while the caller does other work. */
   prefetch(partition: Partition, address: string, offset: number, maxWaitMs: number): void;
   /** Stops every watch (shutdown). */

@@ -1,6 +1,7 @@
 import type { MetadataView } from '@partq/cluster';
 import type { Partition } from '@partq/proto';
 import type { RecordWatch, WaitOutcome } from '../fetch/record-watch.js';
+import { WaitRound } from '../fetch/wait-round.js';
 
 /** A partition a consumer waits on, and the offset it will read next there. */
 export interface WaitPoint {
@@ -21,8 +22,6 @@ export interface ArrivalWatchOptions {
 }
 
 const DEFAULT_RECHECK_MS = 1000;
-/** Why a round's waits end; given, because abort() without a reason builds a DOMException (with a stack) every round. */
-const ROUND_OVER = new Error('the wait round is over');
 const DEFAULT_MAX_POLL_MS = 10_000;
 
 /**
@@ -63,29 +62,29 @@ export class ArrivalWatch {
   async until(points: readonly WaitPoint[], deadline: number, signal: AbortSignal): Promise<ReadAfterWait> {
     const remaining = deadline - Date.now();
     if (remaining <= 0 || signal.aborted) return 'all';
-    // Ends this round's waits; follows `signal` by hand (AbortSignal.any on a long-lived signal leaks on Node 20).
-    const round = new AbortController();
-    const stop = round.signal;
-    const follow = (): void => round.abort(ROUND_OVER);
+    // Ends this round's waits; follows the stream's `signal` by hand (AbortSignal.any on a long-lived
+    // signal leaks on Node 20).
+    const round = new WaitRound();
+    const follow = (): void => round.end();
     signal.addEventListener('abort', follow, { once: true });
     const all = (): ReadAfterWait => 'all';
-    const waits: Promise<ReadAfterWait>[] = [delay(remaining, stop).then(all), this.ownerChange(points, stop).then(all)];
+    const waits: Promise<ReadAfterWait>[] = [delay(remaining, round).then(all), this.ownerChange(points, round).then(all)];
     for (const point of points) {
       const readIt: ReadAfterWait = new Set([point.partition.partitionId]);
       const broker = point.partition.brokerId > 0 ? this.options.view.aliveBroker(point.partition.brokerId) : undefined;
       if (!broker) {
-        waits.push(delay(this.recheckMs, stop).then(() => readIt));
+        waits.push(delay(this.recheckMs, round).then(() => readIt));
         continue;
       }
       const watch = async (): Promise<ReadAfterWait> => {
         for (;;) {
           const pollMs = Math.min(deadline - Date.now(), this.maxPollMs);
           // The round ends at the deadline anyway; a poll that ran out early (a shared one asked for less) is asked again.
-          if (pollMs <= 0 || stop.aborted) return 'all';
-          const result: WaitOutcome = await this.options.waiter.wait(point.partition, broker.address, point.offset, pollMs, stop);
+          if (pollMs <= 0 || round.over) return 'all';
+          const result: WaitOutcome = await this.options.waiter.wait(point.partition, broker.address, point.offset, pollMs, round);
           if (result === 'cached') return NOTHING;
           if (result === 'at-source') return readIt;
-          if (result === 'unavailable') return delay(this.recheckMs, stop).then(() => readIt);
+          if (result === 'unavailable') return delay(this.recheckMs, round).then(() => readIt);
         }
       };
       waits.push(watch());
@@ -94,7 +93,7 @@ export class ArrivalWatch {
       return await Promise.race(waits);
     } finally {
       signal.removeEventListener('abort', follow);
-      round.abort(ROUND_OVER);
+      round.end();
     }
   }
 
@@ -107,7 +106,7 @@ export class ArrivalWatch {
   }
 
   /** Resolves when the owner or epoch of one of the partitions changes, or a broker's state does. */
-  private ownerChange(points: readonly WaitPoint[], signal: AbortSignal): Promise<void> {
+  private ownerChange(points: readonly WaitPoint[], round: WaitRound): Promise<void> {
     const fingerprint = (): string =>
       points
         .map(({ partition }) => {
@@ -120,35 +119,35 @@ export class ArrivalWatch {
     return new Promise<void>((resolve) => {
       const done = (): void => {
         this.onViewChange.delete(check);
-        signal.removeEventListener('abort', done);
+        round.offOver(done);
         resolve();
       };
       const check = (): void => {
         if (fingerprint() !== before) done();
       };
-      if (signal.aborted) {
+      if (round.over) {
         resolve();
         return;
       }
       this.onViewChange.add(check);
-      signal.addEventListener('abort', done, { once: true });
+      round.onOver(done);
     });
   }
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when `round` ends. */
+function delay(ms: number, round: WaitRound): Promise<void> {
   return new Promise<void>((resolve) => {
-    if (signal.aborted) {
+    if (round.over) {
       resolve();
       return;
     }
     const done = (): void => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      round.offOver(done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
+    round.onOver(done);
   });
 }
