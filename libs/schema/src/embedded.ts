@@ -45,6 +45,12 @@ export interface EmbeddedPostgresOptions {
   binDir?: string;
   /** false lets this process exit while the server runs (tests); it is still stopped at exit. Default true. */
   ref?: boolean;
+  /**
+   * Run the server in a process group of its own, so a terminal's Ctrl-C (sent to the whole
+   * foreground group) does not reach it and this process stops it when it chooses: after the
+   * processes that use it (the local cluster launcher). Default false.
+   */
+  ownProcessGroup?: boolean;
   /** How long start-up may take before giving up. Default 60 s. */
   startTimeoutMs?: number;
   logger?: Logger;
@@ -137,6 +143,7 @@ async function start(dataDir: string, options: EmbeddedPostgresOptions): Promise
     port: options.port,
     settings,
     ref: options.ref ?? true,
+    ownProcessGroup: options.ownProcessGroup ?? false,
     timeoutMs: options.startTimeoutMs ?? 60_000,
     logger,
   });
@@ -344,6 +351,7 @@ interface LaunchSpec {
   port: number;
   settings: Readonly<Record<string, string>>;
   ref: boolean;
+  ownProcessGroup: boolean;
   timeoutMs: number;
   logger: Logger;
 }
@@ -380,6 +388,7 @@ async function launch(spec: LaunchSpec, deadline: number): Promise<RunningServer
     ...spec.runAs,
     env: { ...process.env, LC_ALL: 'C' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: spec.ownProcessGroup,
   });
   const output = collectOutput(child, logger);
   const exited = waitForChildExit(child);
@@ -388,6 +397,18 @@ async function launch(spec: LaunchSpec, deadline: number): Promise<RunningServer
     hasExited = true;
   });
   if (!spec.ref) unrefChild(child);
+  // If this process ends without stop(), even while the server is starting, ask the server for a
+  // fast shutdown on the way out: in a process group of its own nothing else would stop it.
+  const onExit = (): void => {
+    if (hasExited || child.pid === undefined) return;
+    try {
+      process.kill(child.pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.on('exit', onExit);
+  void exited.then(() => process.off('exit', onExit));
 
   const stop = async (): Promise<void> => {
     if (hasExited || child.pid === undefined) return;
@@ -428,18 +449,7 @@ async function launch(spec: LaunchSpec, deadline: number): Promise<RunningServer
 
   const pid = child.pid;
   let stopRequested = false;
-  // If this process ends without stop(), ask the server for a fast shutdown on the way out.
-  const onExit = (): void => {
-    if (hasExited) return;
-    try {
-      process.kill(pid, 'SIGINT');
-    } catch {
-      // already gone
-    }
-  };
-  process.on('exit', onExit);
   void exited.then(() => {
-    process.off('exit', onExit);
     if (!stopRequested) logger.error(`embedded PostgreSQL (pid ${pid}) exited unexpectedly: ${output.tail()}`);
   });
   return {

@@ -18,6 +18,8 @@ export interface ResolveDatabaseOptions {
    * launcher does, as for its role processes). Default: not supervised.
    */
   onRestart?: (message: string) => void;
+  /** The embedded server runs in a process group of its own (see EmbeddedPostgresOptions). */
+  ownProcessGroup?: boolean;
 }
 
 export interface ResolvedDatabase {
@@ -35,7 +37,12 @@ export async function resolveDatabaseUrl(options: ResolveDatabaseOptions): Promi
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
     return { url: options.databaseUrl, embedded: false, pid: undefined, stop: async () => undefined };
   }
-  const serverOptions = { dataDir: options.dataDir, port: options.port, ...(options.logger === undefined ? {} : { logger: options.logger }) };
+  const serverOptions = {
+    dataDir: options.dataDir,
+    port: options.port,
+    ownProcessGroup: options.ownProcessGroup ?? false,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  };
   if (options.onRestart) {
     const supervised = await startSupervisedPostgres(serverOptions, options.onRestart);
     return {

@@ -27,6 +27,13 @@ export interface LocalClusterOptions {
   onEvent?: (message: string) => void;
   /** Bearer token of the gateways' admin API (default: a random one, written to cluster.json). */
   adminToken?: string;
+  /**
+   * Every process (roles and the embedded PostgreSQL) in a process group of its own (`npm start`):
+   * a terminal's Ctrl-C, sent to the whole foreground group, then reaches only the launcher, which
+   * stops the roles in order and PostgreSQL last. Without it PostgreSQL shut down at once, under a
+   * manager still using it. Those left running when this process exits get SIGTERM. Default false.
+   */
+  ownProcessGroups?: boolean;
 }
 
 export interface LocalCluster {
@@ -71,11 +78,15 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     port: options.embeddedPostgresPort ?? (auto ? await freePort() : 54329),
     // The embedded PostgreSQL is supervised like the roles: a restart keeps its port, so its URL holds.
     ...(restart ? { onRestart: say } : {}),
+    ownProcessGroup: options.ownProcessGroups ?? false,
   });
   say(database.embedded ? `embedded PostgreSQL ready (${join(dataDir, 'postgres')})` : 'using PostgreSQL from DATABASE_URL');
 
   const adminToken = options.adminToken ?? randomBytes(16).toString('hex');
   const processes: RoleProcess[] = [];
+  // In groups of their own the roles no longer hear the terminal: whatever ends this process ends them.
+  const terminateRoles = (): void => processes.forEach((p) => p.terminateNow());
+  if (options.ownProcessGroups) process.on('exit', terminateRoles);
   let stopping = false;
   const envFor = (role: Role): Record<string, string> => ({ ...options.env?.all, ...options.env?.[role] });
 
@@ -96,7 +107,17 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     readyPath?: '/readyz' | '/healthz',
   ): Promise<RoleProcess> => {
     const url = `http://127.0.0.1:${portNumber}`;
-    const child = new RoleProcess({ role, id, script: entryPoint(role), url, env: { ...env, ...envFor(role) }, logDir, echo: options.echo, readyPath });
+    const child = new RoleProcess({
+      role,
+      id,
+      script: entryPoint(role),
+      url,
+      env: { ...env, ...envFor(role) },
+      logDir,
+      echo: options.echo,
+      readyPath,
+      ownProcessGroup: options.ownProcessGroups ?? false,
+    });
     processes.push(child);
     child.onExit((code, signal) => {
       writeClusterFile();
@@ -156,6 +177,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   } catch (error) {
     stopping = true;
     await Promise.all(processes.map((p) => p.stop()));
+    process.off('exit', terminateRoles);
     await database.stop();
     throw error;
   }
@@ -185,6 +207,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       // Clients first, then the data plane, then the control plane: nothing in flight is cut off.
       const order: Role[] = ['gateway', 'replica', 'broker', 'manager'];
       for (const role of order) await Promise.all(processes.filter((p) => p.spec.role === role).map((p) => p.stop()));
+      process.off('exit', terminateRoles);
       writeClusterFile();
       await database.stop();
       say('cluster stopped');

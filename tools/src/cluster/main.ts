@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { defineConfig, loadConfigOrExit } from '@partq/runtime';
-import { startLocalCluster } from './local-cluster.js';
+import { startLocalCluster, type LocalCluster } from './local-cluster.js';
 
 const spec = defineConfig({
   dataDir: { env: 'PARTQ_DATA_DIR', type: 'string', default: '.partq', description: 'Where PostgreSQL data, WALs, logs and cluster.json go' },
@@ -9,6 +9,11 @@ const spec = defineConfig({
   replicas: { env: 'PARTQ_REPLICAS', type: 'integer', default: 1, min: 1, max: 16, description: 'Number of replicas' },
   gateways: { env: 'PARTQ_GATEWAYS', type: 'integer', default: 1, min: 1, max: 16, description: 'Number of gateways (ports from 8080 up)' },
   gatewayPort: { env: 'PARTQ_GATEWAY_PORT', type: 'integer', default: 8080, description: 'Port of the first gateway' },
+  anyPorts: {
+    type: 'boolean',
+    default: false,
+    description: 'Listen on free ports instead of 7000, 7101+, 7201+, 8080+ and 54329 (a second cluster beside another; see cluster.json)',
+  },
   databaseUrl: { env: 'DATABASE_URL', type: 'string', description: 'Use this PostgreSQL instead of the embedded one' },
   restart: { type: 'boolean', default: true, description: 'Restart a role process, or the embedded PostgreSQL, that dies (--no-restart to turn off)' },
   verbose: { type: 'boolean', default: false, description: "Echo the roles' JSON logs here too (they are always in <data-dir>/logs)" },
@@ -17,15 +22,39 @@ const spec = defineConfig({
 async function main(): Promise<void> {
   const config = loadConfigOrExit(spec, { programName: 'npm start --' });
   const say = (message: string): void => void process.stderr.write(`[partq] ${message}\n`);
-  const cluster = await startLocalCluster({
+  let cluster: LocalCluster | undefined;
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping the cluster`);
+    // Still starting: exiting stops what started (the roles get SIGTERM, PostgreSQL a fast shutdown).
+    if (!cluster) process.exit(130);
+    cluster.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        say(`stop failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  // Set before anything starts: the processes run in groups of their own and hear no Ctrl-C.
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // The terminal closed.
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+
+  cluster = await startLocalCluster({
     dataDir: config.dataDir,
     brokers: config.brokers,
     managers: config.managers,
     replicas: config.replicas,
     gateways: config.gateways,
     databaseUrl: config.databaseUrl,
-    ports: { manager: 7000, gateway: config.gatewayPort, brokerBase: 7101, replicaBase: 7201 },
+    ports: config.anyPorts ? 'auto' : { manager: 7000, gateway: config.gatewayPort, brokerBase: 7101, replicaBase: 7201 },
     restart: config.restart,
+    // Ctrl-C reaches this process alone, which stops the roles in order and PostgreSQL last.
+    ownProcessGroups: true,
     echo: config.verbose ? process.stdout : undefined,
     onEvent: say,
   });
@@ -35,21 +64,6 @@ async function main(): Promise<void> {
       `  curl -H 'authorization: Bearer ${cluster.adminToken}' ${cluster.gatewayUrl}/admin/brokers\n` +
       `Processes and logs: ${cluster.dataDir}/cluster.json, ${cluster.dataDir}/logs/. Ctrl-C stops everything.\n\n`,
   );
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    say(`${signal}: stopping the cluster`);
-    cluster.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        say(`stop failed: ${String(error)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

@@ -23,6 +23,8 @@ export interface RoleProcessSpec {
    * network namespace (multi-host tests). It must exec node in place, so signals reach the role.
    */
   commandPrefix?: readonly string[];
+  /** Run in a process group of its own: a terminal's Ctrl-C reaches only the launcher, which stops it in turn. */
+  ownProcessGroup?: boolean;
 }
 
 /**
@@ -60,6 +62,7 @@ export class RoleProcess {
       // The allocator settings roles run with in production too; the caller's environment may override them.
       env: { ...MALLOC_TUNING_ENV, ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.spec.ownProcessGroup ?? false,
     });
     this.child = child;
     this.exitedFlag = false;
@@ -89,6 +92,11 @@ export class RoleProcess {
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
+  }
+
+  /** SIGTERM without waiting: for the launcher's last moment (its 'exit' event runs no async code). */
+  terminateNow(): void {
+    if (this.child && !this.exitedFlag) this.child.kill('SIGTERM');
   }
 
   /** Sends a signal without waiting for readiness (SIGKILL, SIGSTOP, SIGCONT in fault tests). */
