@@ -1,12 +1,12 @@
 import { create } from '@bufbuild/protobuf';
 import { MetadataView } from '@partq/cluster';
 import { MetadataSchema, ReplicaSchema, ReplicaService } from '@partq/proto';
-import { PartqError } from '@partq/runtime';
+import { PartqError, supersededRunError } from '@partq/runtime';
 import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
 import { PeerClients } from '../cluster/peer-clients.js';
 import { ReplicaRouter } from './replica-router.js';
 
-const quiet = { warn: () => undefined };
+const quiet = { warn: () => undefined, debug: () => undefined };
 
 function routerWith(replicaIds: number[], refresh: () => Promise<boolean> = async () => false): ReplicaRouter {
   const view = new MetadataView();
@@ -61,6 +61,33 @@ describe('ReplicaRouter', () => {
       }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(tried).toHaveLength(1);
+  });
+
+  test('a stream its client superseded ends UNAVAILABLE like a broken one, but is no warning', async () => {
+    const logged: string[] = [];
+    const view = new MetadataView();
+    view.apply(create(MetadataSchema, { replicas: [create(ReplicaSchema, { id: 1, address: '127.0.0.1:10001' })] }), 1, true);
+    const router = new ReplicaRouter({
+      view,
+      refresher: { tryRefresh: async () => false } as unknown as MetadataRefresher,
+      replicas: new PeerClients(ReplicaService),
+      logger: { warn: () => void logged.push('warn'), debug: () => void logged.push('debug') },
+    });
+    const endingWith = async (failure: PartqError): Promise<unknown> => {
+      const relayed = router.stream(1, new AbortController().signal, async function* () {
+        yield 'delivery';
+        throw failure;
+      });
+      try {
+        for await (const item of relayed) expect(item).toBe('delivery');
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    await expect(endingWith(supersededRunError('taken over'))).resolves.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(endingWith(new PartqError('UNAVAILABLE', 'the path broke'))).resolves.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(logged).toEqual(['debug', 'warn']);
   });
 
   test('no replica at all is UNAVAILABLE, after asking the manager', async () => {

@@ -2,7 +2,7 @@ import type { Client } from '@connectrpc/connect';
 import type { MetadataView } from '@partq/cluster';
 import { murmur2 } from '@partq/partition';
 import type { Replica, ReplicaService } from '@partq/proto';
-import { fromConnectError, PartqError, type ErrorCode } from '@partq/runtime';
+import { fromConnectError, isSupersededRun, PartqError, type ErrorCode } from '@partq/runtime';
 import type { Logger } from 'pino';
 import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
 import type { PeerClients } from '../cluster/peer-clients.js';
@@ -11,7 +11,7 @@ export interface ReplicaRouterOptions {
   view: MetadataView;
   refresher: MetadataRefresher;
   replicas: PeerClients<typeof ReplicaService>;
-  logger: Pick<Logger, 'warn'>;
+  logger: Pick<Logger, 'warn' | 'debug'>;
   /** How long a replica that failed is tried last for everyone. Default 2 s. */
   suspectMs?: number;
 }
@@ -93,7 +93,9 @@ export class ReplicaRouter {
         const failure = fromConnectError(error);
         if (REQUEST_ERRORS.has(failure.code)) throw failure;
         if (started || failure.code !== 'UNAVAILABLE') {
-          this.options.logger.warn({ err: failure, replicaId: replica.id, consumerId }, 'replica stream failed; the client reconnects');
+          // A run its own client superseded (it reconnected, or released the stream) is no failure.
+          if (isSupersededRun(failure)) this.options.logger.debug({ replicaId: replica.id, consumerId }, 'replica stream superseded by its client');
+          else this.options.logger.warn({ err: failure, replicaId: replica.id, consumerId }, 'replica stream failed; the client reconnects');
           throw new PartqError('UNAVAILABLE', `the stream from replica ${replica.id} broke (${failure.code}); reconnect`, { consumerId });
         }
         lastError = failure;

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
-import { PartqError } from '@partq/runtime';
+import { supersededRunError } from '@partq/runtime';
 import { PreparedStatement, type Database } from '@partq/schema';
 
 /** A consumer's next offset per partition it is subscribed to. */
@@ -170,7 +170,7 @@ export class PositionStore {
     if (updated === 0) {
       this.forget(consumerId);
       if ('streamId' in by && (await this.fencedOff(consumerId, partitionId, by))) {
-        throw new PartqError('UNAVAILABLE', `a later run of stream ${by.streamId} took consumer ${consumerId} over; reconnect`, {
+        throw supersededRunError(`a later run of stream ${by.streamId} took consumer ${consumerId} over; reconnect`, {
           consumerId,
           streamId: by.streamId,
         });

@@ -26,7 +26,7 @@ import {
   type SizeResponse,
   type Topic,
 } from '@partq/proto';
-import { PartqError, sleep, withWireBytes, type Logger } from '@partq/runtime';
+import { PartqError, sleep, supersededRunError, withWireBytes, type Logger } from '@partq/runtime';
 import type { EndOffsets } from '../fetch/end-offsets.js';
 import type { FetchedRecord } from '../fetch/fetched-record.js';
 import type { PartitionRead, PartitionReader } from '../fetch/partition-reader.js';
@@ -479,7 +479,7 @@ function offsetsByPartition(offsets: readonly PartitionOffset[], field: string):
 
 /** A superseded run stops: its client reconnected (through another gateway, say) or released the stream, or the replica stops. */
 function assertCurrent(run: StreamRun): void {
-  if (!run.current) throw new PartqError('UNAVAILABLE', 'this stream was reopened, released or stopped; reconnect');
+  if (!run.current) throw supersededRunError('this stream was reopened, released or stopped; reconnect');
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -9,6 +9,7 @@ import {
 import { ERROR_CODES, isErrorCode, type ErrorCode } from './error-code.js';
 import { httpStatusOf } from './http-status.js';
 import { PartqError } from './partq-error.js';
+import { isSupersededRun, supersededRunError } from './superseded.js';
 
 describe('PartqError', () => {
   it('carries code, message, details and cause', () => {
@@ -177,5 +178,17 @@ describe('toConnectError / fromConnectError', () => {
     const abort = new DOMException('aborted', 'AbortError');
     expect(fromConnectError(abort).code).toBe('CANCELLED');
     expect(fromConnectError('a string').code).toBe('INTERNAL');
+  });
+});
+
+describe('supersededRunError', () => {
+  test('is UNAVAILABLE, and says so across a Connect hop', () => {
+    const error = supersededRunError('taken over', { consumerId: 3 });
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', details: { consumerId: 3, superseded: true } });
+    const relayed = fromConnectError(toConnectError(error));
+    expect(relayed.code).toBe('UNAVAILABLE');
+    expect(isSupersededRun(relayed)).toBe(true);
+    expect(isSupersededRun(new PartqError('UNAVAILABLE', 'the path broke'))).toBe(false);
+    expect(isSupersededRun(new PartqError('INTERNAL', 'odd', { superseded: true }))).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 export { ERROR_CODES, isErrorCode, isRetriableCode, type ErrorCode } from './error-code.js';
 export { PartqError, isPartqError } from './partq-error.js';
+export { isSupersededRun, supersededRunError } from './superseded.js';
 export { httpStatusOf } from './http-status.js';
 export {
   ERROR_CODE_HEADER,
