@@ -30,8 +30,9 @@ export interface LocalClusterOptions {
   /**
    * Every process (roles and the embedded PostgreSQL) in a process group of its own (`npm start`):
    * a terminal's Ctrl-C, sent to the whole foreground group, then reaches only the launcher, which
-   * stops the roles in order and PostgreSQL last. Without it PostgreSQL shut down at once, under a
-   * manager still using it. Those left running when this process exits get SIGTERM. Default false.
+   * stops the roles in order and PostgreSQL last (otherwise PostgreSQL, hearing Ctrl-C itself, shuts
+   * down under a manager still using it). Those left running when this process exits get SIGTERM.
+   * Default false.
    */
   ownProcessGroups?: boolean;
 }

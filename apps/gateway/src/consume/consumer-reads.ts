@@ -1,5 +1,15 @@
+import type { Client } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
-import { PartitionOffsetSchema, type Consumer, type ConsumedMessage, type ConsumeStreamResponse, type PartitionOffset, type PartitionSize, type Topic } from '@partq/proto';
+import {
+  PartitionOffsetSchema,
+  type Consumer,
+  type ConsumedMessage,
+  type ConsumeStreamResponse,
+  type PartitionOffset,
+  type PartitionSize,
+  type ReplicaService,
+  type Topic,
+} from '@partq/proto';
 import { PartqError } from '@partq/runtime';
 import { assertPartitionInRange, type MetadataLookup } from '../cluster/metadata-lookup.js';
 import type { ReplicaRouter } from './replica-router.js';
@@ -137,21 +147,24 @@ export class ConsumerReads {
 
   /** Gives back what stream `streamId` delivered but its client did not hand out. */
   async release(request: HandedOut): Promise<void> {
-    const { topic } = await this.authorize(request.topic, request.consumerId, undefined);
-    checkStreamId(request.streamId);
-    const next = checkOffsets(topic, request.next, 'next');
-    await this.options.replicas.call(request.consumerId, (replica) =>
-      replica.release({ consumerId: request.consumerId, topic: topic.name, streamId: request.streamId, next }),
-    );
+    await this.tellReplica(request, (replica, checked) => replica.release(checked));
   }
 
   /** Tells the replica what stream `streamId`'s client handed out, while the stream goes on. */
   async checkpoint(request: HandedOut): Promise<void> {
+    await this.tellReplica(request, (replica, checked) => replica.checkpoint(checked));
+  }
+
+  /** Checks what a stream's client handed out, then sends it to the consumer's replica. */
+  private async tellReplica(
+    request: HandedOut,
+    send: (replica: Client<typeof ReplicaService>, checked: { consumerId: number; topic: string; streamId: string; next: PartitionOffset[] }) => Promise<unknown>,
+  ): Promise<void> {
     const { topic } = await this.authorize(request.topic, request.consumerId, undefined);
     checkStreamId(request.streamId);
     const next = checkOffsets(topic, request.next, 'next');
     await this.options.replicas.call(request.consumerId, (replica) =>
-      replica.checkpoint({ consumerId: request.consumerId, topic: topic.name, streamId: request.streamId, next }),
+      send(replica, { consumerId: request.consumerId, topic: topic.name, streamId: request.streamId, next }),
     );
   }
 
