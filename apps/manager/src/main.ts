@@ -3,7 +3,11 @@ import { applyHeapGrowth, runService } from '@partq/runtime';
 import { loadManagerConfig } from './config.js';
 import { startManager } from './manager.js';
 
-void runService('manager', () => loadManagerConfig(), (config) => {
-  applyHeapGrowth(config.heapGrowthPercent);
-  return startManager(config);
+void runService({
+  role: 'manager',
+  loadConfig: () => loadManagerConfig({ programName: 'partq-manager' }),
+  start: (config) => {
+    applyHeapGrowth(config.heapGrowthPercent);
+    return startManager(config);
+  },
 });

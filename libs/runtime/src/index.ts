@@ -5,7 +5,8 @@ export * from './metrics/index.js';
 export * from './server/index.js';
 export * from './rpc/index.js';
 export { retry, sleep, type RetryOptions } from './retry.js';
-export { runService, type RunningService } from './lifecycle/run-service.js';
+export { runService, type RunningService, type ServiceMain } from './lifecycle/run-service.js';
+export { LIFELINE_FD_ENV, watchLifeline } from './lifecycle/lifeline.js';
 export { KeyedMutex, Mutex } from './sync/keyed-mutex.js';
 export {
   REQUEST_ID_HEADER,

@@ -16,6 +16,6 @@ export {
 } from './spec.js';
 export { ConfigError, HelpRequested, type ConfigErrorCode } from './config-error.js';
 export { loadConfig, type LoadConfigOptions } from './load-config.js';
-export { loadConfigOrExit } from './load-config-or-exit.js';
+export { exitOnConfigError, loadConfigOrExit } from './load-config-or-exit.js';
 export { formatHelp } from './help.js';
 export { parseDuration } from './parse-value.js';

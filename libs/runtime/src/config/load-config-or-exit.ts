@@ -9,15 +9,20 @@ import type { Config, ConfigSpec } from './spec.js';
 export function loadConfigOrExit<const S extends ConfigSpec>(spec: S, options: LoadConfigOptions = {}): Config<S> {
   try {
     return loadConfig(spec, options);
-  } catch (e) {
-    if (e instanceof HelpRequested) {
-      process.stdout.write(e.text);
-      process.exit(0);
-    }
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${options.programName ?? 'partq'}: ${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
+  } catch (error) {
+    exitOnConfigError(error, options.programName ?? 'partq');
+    throw error;
+  }
+}
+
+/** What loadConfigOrExit does with what loading threw: exits for --help and a bad value, returns for anything else. */
+export function exitOnConfigError(error: unknown, programName: string): void {
+  if (error instanceof HelpRequested) {
+    process.stdout.write(error.text);
+    process.exit(0);
+  }
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${programName}: ${error.message}\n`);
+    process.exit(2);
   }
 }
