@@ -14,6 +14,8 @@ const LAUNCHER = resolve(__dirname, '../dist/cluster/main.js');
 interface Launched {
   launcher: ChildProcess;
   dataDir: string;
+  /** What the launcher printed so far. */
+  output: () => string;
   exited: Promise<number | null>;
   database?: TestDatabase;
 }
@@ -32,8 +34,7 @@ afterEach(async () => {
 });
 
 /** Starts the launcher as a terminal's foreground job (its own process group) and waits until it is ready. */
-async function launch(): Promise<Launched> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'partq-launcher-'));
+async function launch(dataDir = mkdtempSync(join(tmpdir(), 'partq-launcher-'))): Promise<Launched> {
   // The embedded PostgreSQL runs as its own OS user when we are root: it must reach its directory.
   chmodSync(dataDir, 0o755);
   // Against the machine's PostgreSQL (CI's second pass) on a fresh database; otherwise embedded, the case that matters most.
@@ -44,9 +45,9 @@ async function launch(): Promise<Launched> {
     env: { ...process.env, PARTQ_LOG_LEVEL: 'info', ...(database ? { DATABASE_URL: database.url } : { DATABASE_URL: '' }) },
   });
   const exited = new Promise<number | null>((resolveExit) => launcher.once('exit', (code) => resolveExit(code)));
-  const run: Launched = { launcher, dataDir, exited, ...(database ? { database } : {}) };
-  launched.push(run);
   let output = '';
+  const run: Launched = { launcher, dataDir, output: () => output, exited, ...(database ? { database } : {}) };
+  launched.push(run);
   await new Promise<void>((ready, fail) => {
     const look = (chunk: Buffer): void => {
       output += chunk.toString();
@@ -118,4 +119,29 @@ test('the terminal closing (SIGHUP to the launcher) stops the cluster the same w
   process.kill(run.launcher.pid!, 'SIGHUP');
   await expectCleanStop(run, ROLES, run.database === undefined);
   expect(pids.filter(alive)).toEqual([]);
+});
+
+async function gone(pids: number[], withinMs: number): Promise<number[]> {
+  const deadline = Date.now() + withinMs;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 200));
+  return pids.filter(alive);
+}
+
+test('a SIGKILLed launcher leaves no role running, and the next start stops the PostgreSQL it left', async () => {
+  const run = await launch();
+  const pids = clusterPids(run.dataDir);
+  const pg = postgresPid(run.dataDir);
+  process.kill(run.launcher.pid!, 'SIGKILL');
+  await run.exited;
+  // Each role sees its lifeline close and stops gracefully (a broker's stop may wait out its manager's).
+  expect(await gone(pids, 30_000)).toEqual([]);
+  if (run.database !== undefined) return;
+  // Nothing can stop the embedded PostgreSQL on the spot (it is not ours to change); the next start
+  // finds it on the data directory, stops it and says so, then starts as usual.
+  expect(pg !== undefined && alive(pg)).toBe(true);
+  const again = await launch(run.dataDir);
+  expect(again.output()).toContain(`stopping PostgreSQL (pid ${pg}) left running on`);
+  expect(alive(pg!)).toBe(false);
+  process.kill(-again.launcher.pid!, 'SIGINT');
+  expect(await again.exited).toBe(0);
 });

@@ -80,6 +80,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     // The embedded PostgreSQL is supervised like the roles: a restart keeps its port, so its URL holds.
     ...(restart ? { onRestart: say } : {}),
     ownProcessGroup: options.ownProcessGroups ?? false,
+    // What needs a person's attention (a server left running by a launcher that was killed) is said.
+    logger: { debug: () => undefined, info: () => undefined, warn: say, error: say },
   });
   say(database.embedded ? `embedded PostgreSQL ready (${join(dataDir, 'postgres')})` : 'using PostgreSQL from DATABASE_URL');
 

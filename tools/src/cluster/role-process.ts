@@ -1,8 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { MALLOC_TUNING_ENV } from '@partq/runtime';
+import { LIFELINE_FD_ENV, MALLOC_TUNING_ENV } from '@partq/runtime';
 import { waitReady } from './wait-ready.js';
+
+/** The role's descriptor for its end of the lifeline (after stdin, stdout and stderr). */
+const LIFELINE_FD = 3;
 
 export type Role = 'manager' | 'broker' | 'replica' | 'gateway';
 
@@ -60,12 +64,18 @@ export class RoleProcess {
     const argv = [...(this.spec.commandPrefix ?? []), process.execPath, this.spec.script];
     const child = spawn(argv[0]!, argv.slice(1), {
       // The allocator settings roles run with in production too; the caller's environment may override them.
-      env: { ...MALLOC_TUNING_ENV, ...process.env, ...this.spec.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // Descriptor 3 is the role's lifeline: this process holds the other end, and when it ends, however
+      // it ends, the role sees the pipe close and stops (a SIGKILLed launcher leaves no role behind).
+      env: { ...MALLOC_TUNING_ENV, ...process.env, ...this.spec.env, [LIFELINE_FD_ENV]: String(LIFELINE_FD) },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       detached: this.spec.ownProcessGroup ?? false,
     });
     this.child = child;
     this.exitedFlag = false;
+    // Only held, never read or written: it must not keep this process alive, nor outlive the role.
+    const lifeline = child.stdio[LIFELINE_FD] as Socket | null;
+    lifeline?.on('error', () => undefined);
+    lifeline?.unref();
     for (const stream of [child.stdout, child.stderr]) {
       stream?.on('data', (chunk: Buffer) => {
         log.write(chunk);
@@ -74,6 +84,7 @@ export class RoleProcess {
     }
     child.on('exit', (code, signal) => {
       this.exitedFlag = true;
+      lifeline?.destroy();
       for (const listener of this.exitListeners) listener(code, signal);
     });
     // 'close' comes once the role's output is read to the end: ending the log at 'exit' lost the
