@@ -97,4 +97,39 @@ describe('RecordArrivals', () => {
     logs.append(0);
     expect(await settlesWithin(second, 10)).toBe(true);
   });
+
+  it('listens to the change signal only while someone waits', async () => {
+    const listening = (): number => (logs.changes as unknown as { listeners: Set<unknown> }).listeners.size;
+    expect(listening()).toBe(0);
+    const first = arrivals.wait(1, 0, 5, 10_000);
+    const second = arrivals.wait(1, 1, 7, 10_000);
+    expect(listening()).toBe(1);
+    logs.append(0);
+    await first;
+    expect(listening()).toBe(1);
+    logs.append(1);
+    await second;
+    expect(listening()).toBe(0);
+  });
+});
+
+describe('ChangeSignal', () => {
+  it('calls a listener at every notify until it is removed, also one that removes itself meanwhile', async () => {
+    const signal = new ChangeSignal();
+    const calls: string[] = [];
+    const steady = (): void => void calls.push('steady');
+    const once = (): void => {
+      calls.push('once');
+      signal.unlisten(once);
+    };
+    signal.listen(once);
+    signal.listen(steady);
+    const woken = signal.next(10_000);
+    signal.notify();
+    signal.notify();
+    await woken;
+    signal.unlisten(steady);
+    signal.notify();
+    expect(calls).toEqual(['once', 'steady', 'steady']);
+  });
 });
