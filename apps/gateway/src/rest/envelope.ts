@@ -35,6 +35,8 @@ export function toFailure(error: unknown): { httpStatus: number; body: FailureBo
   const text = typeof message === 'string' ? message : 'bad request';
   if (validation !== undefined) return clientFault('INVALID_ARGUMENT', text, 400);
   if (statusCode === 413) return clientFault('PAYLOAD_TOO_LARGE', text, 413);
+  // Fastify says only "Unsupported Media Type"; curl without -H sends a form, so say what to send.
+  if (statusCode === 415) return clientFault('INVALID_ARGUMENT', 'the body must be JSON with Content-Type: application/json', 415);
   // Fastify's own 4xx (bad JSON, empty body, 415 unsupported media type...) keep their precise status.
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return clientFault('INVALID_ARGUMENT', text, statusCode);
   return { httpStatus: 500, body: { status: 'failure', code: 'INTERNAL', message: 'internal error' }, unexpected: true };
