@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Code } from '@connectrpc/connect';
 import { PartqError } from '../errors/partq-error.js';
 import { answerMultiplexedCalls, type MultiplexedAnswer, type MultiplexedCall } from './multiplexed-calls.js';
@@ -218,5 +220,30 @@ describe('answerMultiplexedCalls', () => {
     calls.end();
     expect(await answers).toEqual(['1:A', '2:INVALID_ARGUMENT']);
     expect(encoded).toEqual(['1:A', '2:INVALID_ARGUMENT']); // once each
+  });
+
+  it('keeps nothing per call for as long as the stream lives (a stop signal that never aborts)', async () => {
+    // A collection on demand, to compare the heap before and after (jest runs without --expose-gc).
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const calls = feed<MultiplexedCall<string>>();
+    const stop = new AbortController();
+    const answers = answerMultiplexedCalls(calls, async (request) => request, { maxInFlight: 8, stop: stop.signal })[Symbol.asyncIterator]();
+    const roundTrips = async (count: number): Promise<void> => {
+      for (let i = 0; i < count; i++) {
+        calls.push(call(i, 'x'));
+        await answers.next();
+      }
+    };
+    await roundTrips(5_000); // warm: the code is compiled, the heap settled
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    await roundTrips(100_000);
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    // Racing every read against one promise of the stream kept ~300 bytes a call: ~30 MB here.
+    expect(grown).toBeLessThan(5 * 1024 * 1024);
+    calls.end();
+    await answers.next();
   });
 });
