@@ -25,6 +25,7 @@ const FIXTURE = `
       return { startMs: Number(env.START_MS || 0), stopMs: Number(env.STOP_MS || 0) };
     },
     start: async (config) => {
+      appendFileSync(env.MARKER, 'starting\\n'); // the signal handlers are in place from here on
       await wait(config.startMs);
       appendFileSync(env.MARKER, 'started\\n');
       process.stdout.write('ready\\n');
@@ -94,7 +95,7 @@ test('the launcher gone (its end of the lifeline and of stdout/stderr closed): a
   // What the kernel does to a SIGKILLed launcher's descriptors; the child stays ours to watch.
   for (const stream of [fixture.child.stdio[3] as Socket, fixture.child.stdout!, fixture.child.stderr!]) stream.destroy();
   expect(await fixture.exited).toEqual({ code: 0, signal: null });
-  expect(marks(fixture)).toEqual(['started', 'stopped']);
+  expect(marks(fixture)).toEqual(['starting', 'started', 'stopped']);
 });
 
 test('SIGTERM: a graceful stop, exit 0', async () => {
@@ -102,7 +103,7 @@ test('SIGTERM: a graceful stop, exit 0', async () => {
   await fixture.ready;
   fixture.child.kill('SIGTERM');
   expect(await fixture.exited).toEqual({ code: 0, signal: null });
-  expect(marks(fixture)).toEqual(['started', 'stopped']);
+  expect(marks(fixture)).toEqual(['starting', 'started', 'stopped']);
   expect(fixture.output()).toContain('partq-fixture: SIGTERM, stopping');
 });
 
@@ -111,7 +112,7 @@ test('SIGHUP stops it as SIGTERM does', async () => {
   await fixture.ready;
   fixture.child.kill('SIGHUP');
   expect(await fixture.exited).toEqual({ code: 0, signal: null });
-  expect(marks(fixture)).toEqual(['started', 'stopped']);
+  expect(marks(fixture)).toEqual(['starting', 'started', 'stopped']);
 });
 
 test('a second signal while the stop runs exits 1 at once', async () => {
@@ -121,7 +122,7 @@ test('a second signal while the stop runs exits 1 at once', async () => {
   await new Promise((done) => setTimeout(done, 200));
   fixture.child.kill('SIGINT');
   expect(await fixture.exited).toEqual({ code: 1, signal: null });
-  expect(marks(fixture)).toEqual(['started']);
+  expect(marks(fixture)).toEqual(['starting', 'started']);
   expect(fixture.output()).toContain('SIGINT while stopping; exiting now');
 });
 
@@ -135,11 +136,12 @@ test('a stop longer than the grace period exits 1', async () => {
 
 test('a signal during the start: the role finishes starting, then stops gracefully', async () => {
   const fixture = startFixture({ START_MS: '1500' });
-  await new Promise((done) => setTimeout(done, 500));
-  expect(marks(fixture)).toEqual([]);
+  // A loaded machine may take longer than the start to launch node: wait until the start began.
+  while (marks(fixture).length === 0 && fixture.child.exitCode === null) await new Promise((done) => setTimeout(done, 20));
+  expect(marks(fixture)).toEqual(['starting']);
   fixture.child.kill('SIGTERM');
   expect(await fixture.exited).toEqual({ code: 0, signal: null });
-  expect(marks(fixture)).toEqual(['started', 'stopped']);
+  expect(marks(fixture)).toEqual(['starting', 'started', 'stopped']);
 });
 
 test('a bad configuration exits 2 with the reason, before anything starts', async () => {
