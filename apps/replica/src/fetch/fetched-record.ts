@@ -8,9 +8,17 @@ export interface FetchedRecord {
   timestampMs: number;
 }
 
-/** What a record costs in the read-ahead cache: its bytes plus a fixed overhead for the object. */
+/**
+ * What a cached record costs beyond its payload and key: the record object, the Buffer view of its
+ * payload, its offset and time, its slot in the run, and its share of the answer it arrived in
+ * (headers included). A heap snapshot of a replica holding 300 000 records of 100 B found 306 bytes
+ * each; counting 64 let the cache hold about twice the memory its bound said, for small records.
+ */
+export const RECORD_OVERHEAD_BYTES = 208;
+
+/** What a record costs in the read-ahead cache: its bytes plus the fixed overhead of holding it. */
 export function recordBytes(record: FetchedRecord): number {
-  return record.payload.byteLength + (record.key?.byteLength ?? 0) + 64;
+  return record.payload.byteLength + (record.key?.byteLength ?? 0) + RECORD_OVERHEAD_BYTES;
 }
 
 /** The longest run of `records` that starts at `from` and has no gap. */

@@ -1,4 +1,4 @@
-import type { FetchedRecord } from './fetched-record.js';
+import { RECORD_OVERHEAD_BYTES, type FetchedRecord } from './fetched-record.js';
 import { ReadAheadCache } from './read-ahead-cache.js';
 
 const records = (from: number, count: number, size = 10): FetchedRecord[] =>
@@ -37,18 +37,19 @@ describe('ReadAheadCache', () => {
   });
 
   it('stays within its byte bound: least recently used partitions first, then the oldest records', () => {
-    // Each record costs 10 + 64 bytes: 10 records fit in 740 bytes.
-    const cache = new ReadAheadCache(740);
+    // Each record costs 10 bytes and the overhead: 10 records fit.
+    const bound = 10 * (10 + RECORD_OVERHEAD_BYTES);
+    const cache = new ReadAheadCache(bound);
     cache.put('1/0', 1, records(0, 4));
     cache.put('1/1', 1, records(0, 4));
     cache.get('1/0', 1, 0, 1); // 1/0 is now the most recently used
     cache.put('1/2', 1, records(0, 4));
     expect(cache.get('1/1', 1, 0, 1)).toBeUndefined();
     expect(cache.get('1/0', 1, 0, 1)).toBeDefined();
-    expect(cache.bytes).toBeLessThanOrEqual(740);
+    expect(cache.bytes).toBeLessThanOrEqual(bound);
 
     cache.put('1/3', 1, records(0, 12));
-    expect(cache.bytes).toBeLessThanOrEqual(740);
+    expect(cache.bytes).toBeLessThanOrEqual(bound);
     expect(cache.get('1/3', 1, 0, 1)).toBeUndefined();
     expect(offsets(cache.get('1/3', 1, 2, 100))).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
