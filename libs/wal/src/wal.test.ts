@@ -21,6 +21,19 @@ async function expectWalError(promise: Promise<unknown>, code: WalError['code'])
 }
 
 describe('Wal append and read', () => {
+  it('keeps in its cache only the memory a group commit wrote, not a shared 8 KiB pool slab', async () => {
+    const dir = await temp.make();
+    const wal = await openWal(temp, { dir, cacheBytes: 1024 * 1024, fsync: false });
+    for (let i = 0; i < 50; i++) {
+      await wal.append([payload(i, 100)]);
+      Buffer.allocUnsafe(100); // what a process does meanwhile: small Buffers from Node's pool
+    }
+    const cached = await wal.read(0, 50);
+    expect(cached).toHaveLength(50);
+    // A cached record's view holds its group's own buffer: one 100-byte record and its frame.
+    for (const record of cached) expect(record.data.buffer.byteLength).toBeLessThan(256);
+  });
+
   it('round-trips many records across several segment rolls, from disk and from the cache', async () => {
     const dir = await temp.make();
     // A tiny cache forces most reads to the segment files.

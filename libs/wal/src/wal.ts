@@ -382,7 +382,9 @@ export class Wal {
           }
           if (!buffer || bufferUsed + frameBytes > buffer.length) {
             await writeBuffer();
-            buffer = Buffer.allocUnsafe(Math.max(frameBytes, Math.min(WRITE_BUFFER_BYTES, remainingBytes)));
+            // Not from Node's shared pool: the cache keeps views of this buffer, and a small group
+            // commit's view would hold a whole 8 KiB pool slab that the cache's budget never counted.
+            buffer = Buffer.allocUnsafeSlow(Math.max(frameBytes, Math.min(WRITE_BUFFER_BYTES, remainingBytes)));
             bufferPosition = writePosition;
           }
           const at = bufferUsed;

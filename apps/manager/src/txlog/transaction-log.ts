@@ -44,7 +44,9 @@ export class TransactionLog {
   ) {}
 
   static async open(dir: string, logger: Logger): Promise<TransactionLog> {
-    const wal = await Wal.open({ dir, segmentBytes: 4 * 1024 * 1024, cacheBytes: 256 * 1024, logger });
+    // No tail cache: the log is read once, here, from disk. A cached event pinned the whole buffer it
+    // was written from (8 KiB of Node's pool for ~150 bytes), ~17 KB/s of growth at 2 000 msg/s.
+    const wal = await Wal.open({ dir, segmentBytes: 4 * 1024 * 1024, cacheBytes: 0, logger });
     const events = new Map<number, TxEvent>();
     let maxId = 0;
     for await (const record of wal.readAll()) {
