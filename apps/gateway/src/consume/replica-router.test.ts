@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { MetadataView } from '@partq/cluster';
 import { MetadataSchema, ReplicaSchema, ReplicaService } from '@partq/proto';
-import { PartqError, supersededRunError } from '@partq/runtime';
+import { isSupersededRun, PartqError, supersededRunError } from '@partq/runtime';
 import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
 import { PeerClients } from '../cluster/peer-clients.js';
 import { ReplicaRouter } from './replica-router.js';
@@ -85,9 +85,28 @@ describe('ReplicaRouter', () => {
       }
       return undefined;
     };
-    await expect(endingWith(supersededRunError('taken over'))).resolves.toMatchObject({ code: 'UNAVAILABLE' });
-    await expect(endingWith(new PartqError('UNAVAILABLE', 'the path broke'))).resolves.toMatchObject({ code: 'UNAVAILABLE' });
+    const superseded = await endingWith(supersededRunError('taken over'));
+    expect(superseded).toMatchObject({ code: 'UNAVAILABLE' });
+    // Still marked, so the gateway's own metrics count it as the client's end, not as an error.
+    expect(isSupersededRun(superseded as PartqError)).toBe(true);
+    const broken = await endingWith(new PartqError('UNAVAILABLE', 'the path broke'));
+    expect(broken).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(isSupersededRun(broken as PartqError)).toBe(false);
     expect(logged).toEqual(['debug', 'warn']);
+  });
+
+  test('a run superseded before its first item is not a reason to try the next replica', async () => {
+    const router = routerWith([1, 2]);
+    const tried: number[] = [];
+    const relayed = router.stream(3, new AbortController().signal, (_client, replica) => {
+      tried.push(replica.id);
+      return (async function* (): AsyncGenerator<string> {
+        throw supersededRunError('released');
+      })();
+    });
+    await expect(relayed.next()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(tried).toHaveLength(1);
+    expect(router.order(3)[0]!.id).toBe(tried[0]);
   });
 
   test('no replica at all is UNAVAILABLE, after asking the manager', async () => {

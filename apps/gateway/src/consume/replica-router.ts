@@ -2,7 +2,7 @@ import type { Client } from '@connectrpc/connect';
 import type { MetadataView } from '@partq/cluster';
 import { murmur2 } from '@partq/partition';
 import type { Replica, ReplicaService } from '@partq/proto';
-import { fromConnectError, isSupersededRun, PartqError, type ErrorCode } from '@partq/runtime';
+import { fromConnectError, isSupersededRun, PartqError, supersededRunError, type ErrorCode } from '@partq/runtime';
 import type { Logger } from 'pino';
 import type { MetadataRefresher } from '../cluster/metadata-refresher.js';
 import type { PeerClients } from '../cluster/peer-clients.js';
@@ -92,10 +92,14 @@ export class ReplicaRouter {
         if (signal.aborted) throw new PartqError('CANCELLED', 'the stream was stopped', { consumerId });
         const failure = fromConnectError(error);
         if (REQUEST_ERRORS.has(failure.code)) throw failure;
+        // A run its own client superseded (it reconnected, or released the stream) is no failure of
+        // the replica, before its first item as after: passed on as such, so no one counts it as one.
+        if (isSupersededRun(failure)) {
+          this.options.logger.debug({ replicaId: replica.id, consumerId }, 'replica stream superseded by its client');
+          throw supersededRunError(`the stream from replica ${replica.id} was released or reopened by its client; reconnect`, { consumerId });
+        }
         if (started || failure.code !== 'UNAVAILABLE') {
-          // A run its own client superseded (it reconnected, or released the stream) is no failure.
-          if (isSupersededRun(failure)) this.options.logger.debug({ replicaId: replica.id, consumerId }, 'replica stream superseded by its client');
-          else this.options.logger.warn({ err: failure, replicaId: replica.id, consumerId }, 'replica stream failed; the client reconnects');
+          this.options.logger.warn({ err: failure, replicaId: replica.id, consumerId }, 'replica stream failed; the client reconnects');
           throw new PartqError('UNAVAILABLE', `the stream from replica ${replica.id} broke (${failure.code}); reconnect`, { consumerId });
         }
         lastError = failure;

@@ -1,11 +1,15 @@
 import type { Interceptor, StreamResponse } from '@connectrpc/connect';
 import type { Histogram } from 'prom-client';
 import { fromConnectError } from '../errors/connect-mapping.js';
+import type { PartqError } from '../errors/partq-error.js';
+import { isSupersededRun } from '../errors/superseded.js';
 import type { RpcLabel } from './rpc-duration.js';
 
 /**
  * A Connect server interceptor that records every call in `rpcDurationHistogram`. A streaming call
- * is measured until its last message is sent (or it fails), not just until it starts.
+ * is measured until its last message is sent (or it fails), not just until it starts. A consume
+ * stream's run that its own client released or replaced ends with UNAVAILABLE for whoever relays
+ * it, but it is counted as CANCELLED: every consumer that stops would otherwise show as an error.
  */
 export function rpcMetricsInterceptor(histogram: Histogram<RpcLabel>): Interceptor {
   return (next) => async (req) => {
@@ -14,7 +18,7 @@ export function rpcMetricsInterceptor(histogram: Histogram<RpcLabel>): Intercept
     try {
       res = await next(req);
     } catch (e) {
-      stop({ code: fromConnectError(e).code });
+      stop({ code: codeOf(e) });
       throw e;
     }
     if (!res.stream) {
@@ -32,9 +36,14 @@ async function* observeStream(res: StreamResponse, stop: (labels: { code: string
     yield* res.message;
     code = 'OK';
   } catch (e) {
-    code = fromConnectError(e).code;
+    code = codeOf(e);
     throw e;
   } finally {
     stop({ code });
   }
+}
+
+function codeOf(error: unknown): string {
+  const partq: PartqError = fromConnectError(error);
+  return isSupersededRun(partq) ? 'CANCELLED' : partq.code;
 }
