@@ -15,6 +15,7 @@ const spec = defineConfig({
     description: 'Listen on free ports instead of 7000, 7101+, 7201+, 8080+ and 54329 (a second cluster beside another; see cluster.json)',
   },
   databaseUrl: { env: 'DATABASE_URL', type: 'string', description: 'Use this PostgreSQL instead of the embedded one' },
+  adminToken: { env: 'PARTQ_ADMIN_TOKEN', type: 'string', description: "The gateways' admin API token (default: a new random one at every start, printed and in cluster.json)" },
   restart: { type: 'boolean', default: true, description: 'Restart a role process, or the embedded PostgreSQL, that dies (--no-restart to turn off)' },
   verbose: { type: 'boolean', default: false, description: "Echo the roles' JSON logs here too (they are always in <data-dir>/logs)" },
 });
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     replicas: config.replicas,
     gateways: config.gateways,
     databaseUrl: config.databaseUrl,
+    adminToken: config.adminToken,
     ports: config.anyPorts ? 'auto' : { manager: 7000, gateway: config.gatewayPort, brokerBase: 7101, replicaBase: 7201 },
     restart: config.restart,
     // Ctrl-C reaches this process alone, which stops the roles in order and PostgreSQL last.
