@@ -8,7 +8,7 @@ void runService({
   loadConfig: () => loadConfig(brokerConfigSpec, { programName: 'partq-broker' }),
   start: (config) => {
     applyHeapGrowth(config.heapGrowthPercent);
-    const logger = createLogger({ role: 'broker', instanceId: String(process.pid), level: config.logLevel });
+    const logger = createLogger({ role: 'broker', instanceId: `broker-${process.pid}`, level: config.logLevel });
     return startBroker(config, { logger, awaitRegistration: false });
   },
 });

@@ -54,7 +54,7 @@ export interface RunningReplica {
  * manager (so nobody is sent here before the replica knows the cluster) and heartbeats.
  */
 export async function startReplica(config: ReplicaConfig, options: StartReplicaOptions = {}): Promise<RunningReplica> {
-  const logger = options.logger ?? createLogger({ role: 'replica', instanceId: `pid-${process.pid}`, level: config.logLevel });
+  const logger = options.logger ?? createLogger({ role: 'replica', instanceId: `replica-${process.pid}`, level: config.logLevel });
   const registry = options.registry ?? createMetricsRegistry('replica');
   const metrics = createReplicaMetrics(registry);
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -162,7 +162,10 @@ export async function startReplica(config: ReplicaConfig, options: StartReplicaO
       url: server.url,
       replicaId,
       view,
-      stop: () => (stopping ??= runCleanups()),
+      stop: () =>
+        (stopping ??= runCleanups().then(() => {
+          logger.info({ replicaId }, 'replica stopped');
+        })),
     };
   } catch (error) {
     await runCleanups();
