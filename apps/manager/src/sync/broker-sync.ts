@@ -18,6 +18,9 @@ export interface BrokerSyncOptions {
   metrics: { committedRecords: Counter; batchSize: Histogram; syncSeconds: Histogram };
 }
 
+/** Consecutive failed syncs of a broker before the manager warns of them. */
+const SYNC_FAILURES_BEFORE_WARNING = 3;
+
 /**
  * Pulls each live broker's new records (a GetUpdates long-poll) and commits them to
  * PostgreSQL in one transaction, then tells the broker the new high watermarks so it
@@ -62,7 +65,10 @@ export class BrokerSync {
       } catch (error) {
         if (signal.aborted) return;
         failures++;
-        if (failures === 1 || failures % 20 === 0) this.logger.warn({ err: error, broker: brokerId, failures }, 'broker sync failed; retrying');
+        // A broker that stops (the cluster's Ctrl-C stops brokers before the manager) fails a sync or
+        // two: a warning once it has failed three times in a row (~0.7 s), and every 20th time after.
+        if (failures === SYNC_FAILURES_BEFORE_WARNING || failures % 20 === 0) this.logger.warn({ err: error, broker: brokerId, failures }, 'broker sync failed; retrying');
+        else this.logger.debug({ err: error, broker: brokerId, failures }, 'broker sync failed; retrying');
         await sleep(Math.min(2000, 100 * 2 ** Math.min(failures, 5)), signal).catch(() => undefined);
       }
     }
