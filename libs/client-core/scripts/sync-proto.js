@@ -66,4 +66,5 @@ for (const { source, target, entries, imports, rewrite } of copies) {
   }
   total += needed.size;
 }
-if (written > 0) console.log(`sync-proto: ${written} of ${total} copied files updated in src/gen`);
+// src/gen is not committed (see above): on a fresh clone every file is new, and nothing tracked changed.
+if (written > 0) console.log(`sync-proto: ${written} of ${total} generated files refreshed in libs/client-core/src/gen (not committed)`);
