@@ -158,7 +158,8 @@ export async function roundTrip(url: string): Promise<[SendResult, ConsumedMessa
  */
 test("the README's client example runs as written", async () => {
   const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const example = /## Clients\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  // The section's first TypeScript block (how to install the clients comes before it).
+  const example = /## Clients\n(?:(?!\n## )[\s\S])*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(example).toBeDefined();
   const script = example!
     .replaceAll('await using ', 'const ')
