@@ -40,13 +40,14 @@ export async function runService<C>(main: ServiceMain<C>): Promise<void> {
   // A role must not die because whoever read its output went away (a killed launcher, `| head`).
   for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedOutput);
 
+  const graceMs = main.graceMs ?? DEFAULT_GRACE_MS;
   let service: RunningService | undefined;
   let stopReason: string | undefined;
   const stop = (): void => {
     setTimeout(() => {
-      process.stderr.write(`${program}: graceful stop took longer than ${main.graceMs ?? DEFAULT_GRACE_MS} ms; exiting\n`);
+      process.stderr.write(`${program}: graceful stop took longer than ${graceMs} ms; exiting\n`);
       process.exit(1);
-    }, main.graceMs ?? DEFAULT_GRACE_MS).unref();
+    }, graceMs).unref();
     service!.stop().then(
       () => process.exit(0),
       (error: unknown) => {
