@@ -1,4 +1,4 @@
-import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, frameBytesFor, MAX_RECORD_BYTES } from './frame.js';
+import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, frameBytesFor, MAX_RECORD_BYTES, sealFrame } from './frame.js';
 
 function frame(offset: number, payload: string): Buffer {
   const data = Buffer.from(payload);
@@ -15,6 +15,16 @@ describe('frame encoding', () => {
       expect(decoded).toEqual({ kind: 'frame', offset, payloadStart: FRAME_HEADER_BYTES, frameBytes: buffer.length });
       expect(buffer.subarray(FRAME_HEADER_BYTES).toString()).toBe('hello');
     }
+  });
+
+  it('seals a payload already in place into the same frame encodeFrame writes', () => {
+    const data = Buffer.from('in place');
+    const sealed = Buffer.alloc(4 + frameBytesFor(data.length));
+    data.copy(sealed, 4 + FRAME_HEADER_BYTES);
+    expect(sealFrame(sealed, 4, 2 ** 33 + 7, data.length)).toBe(frameBytesFor(data.length));
+    const encoded = Buffer.alloc(frameBytesFor(data.length));
+    encodeFrame(encoded, 0, 2 ** 33 + 7, data);
+    expect(sealed.subarray(4)).toEqual(encoded);
   });
 
   it('decodes a frame in the middle of a buffer', () => {

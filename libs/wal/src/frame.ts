@@ -23,11 +23,18 @@ export function frameBytesFor(payloadBytes: number): number {
 
 /** Writes one frame into `target` at `at` and returns its length in bytes. */
 export function encodeFrame(target: Buffer, at: number, offset: number, payload: Uint8Array): number {
-  const payloadBytes = payload.byteLength;
+  target.set(payload, at + FRAME_HEADER_BYTES);
+  return sealFrame(target, at, offset, payload.byteLength);
+}
+
+/**
+ * Writes the header of the frame whose payload of `payloadBytes` already lies at `at` +
+ * FRAME_HEADER_BYTES in `target`; returns the frame's length in bytes.
+ */
+export function sealFrame(target: Buffer, at: number, offset: number, payloadBytes: number): number {
   target.writeUInt32BE(payloadBytes, at);
   target.writeUInt32BE(Math.floor(offset / TWO_POW_32), at + 8);
   target.writeUInt32BE(offset % TWO_POW_32, at + 12);
-  target.set(payload, at + FRAME_HEADER_BYTES);
   const end = at + FRAME_HEADER_BYTES + payloadBytes;
   target.writeUInt32BE(crc32(target.subarray(at + 8, end)), at + 4);
   return FRAME_HEADER_BYTES + payloadBytes;

@@ -1,4 +1,5 @@
 export { Wal } from './wal.js';
+export type { RecordSource } from './record-source.js';
 export type { AppendResult, TrimOptions, WalLogger, WalOptions, WalRecord, WalStats } from './wal.js';
 export type { RecoveryReason, RecoveryReport } from './recover-segments.js';
 export { WalError } from './wal-error.js';

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openWal, payload, segmentFiles, text, useTempDirs } from '../test/helpers.js';
-import { MAX_RECORD_BYTES, Wal, WalError, type WalRecord } from './index.js';
+import { MAX_RECORD_BYTES, Wal, WalError, type RecordSource, type WalRecord } from './index.js';
 
 const temp = useTempDirs();
 
@@ -156,6 +156,57 @@ describe('Wal append and read', () => {
     expect(await wal.read(12, 5)).toEqual([]);
     await expectWalError(wal.read(13, 5), 'OFFSET_OUT_OF_RANGE');
     await expectWalError(wal.read(9, 5), 'OFFSET_OUT_OF_RANGE');
+  });
+
+  it('writes records from a RecordSource straight into its own buffer, in order with plain appends', async () => {
+    const dir = await temp.make();
+    const wal = await openWal(temp, { dir, segmentBytes: 256, cacheBytes: 1024 * 1024, fsync: false });
+    const written: number[] = [];
+    // Each record is 'source-<offset>' padded to a length that varies, made only when the WAL asks.
+    const source = (first: number, count: number): RecordSource => ({
+      count,
+      byteLength: (i) => 20 + ((first + i) % 13),
+      writeTo: (i, target, at) => {
+        written.push(first + i);
+        target.fill(0x2e, at, at + 20 + ((first + i) % 13));
+        target.write(`source-${first + i}`, at);
+      },
+    });
+    const appends = [wal.append(source(0, 3)), wal.append([payload(3, 30)]), wal.append(source(4, 20))];
+    expect(written).toEqual([]); // nothing is written before the group commit
+    expect(await Promise.all(appends)).toEqual([
+      { firstOffset: 0, lastOffset: 2 },
+      { firstOffset: 3, lastOffset: 3 },
+      { firstOffset: 4, lastOffset: 23 },
+    ]);
+    expect(written).toEqual([0, 1, 2, ...Array.from({ length: 20 }, (_, i) => 4 + i)]);
+    expect((await segmentFiles(dir)).length).toBeGreaterThan(2);
+    const expectRecords = (records: WalRecord[]): void => {
+      expect(records.map((r) => r.offset)).toEqual(Array.from({ length: 24 }, (_, i) => i));
+      for (const r of records) {
+        if (r.offset === 3) continue;
+        expect(r.data.byteLength).toBe(20 + (r.offset % 13));
+        expect(text(r.data)).toBe(`source-${r.offset}`.padEnd(20 + (r.offset % 13), '.'));
+      }
+    };
+    expectRecords(await readEverything(wal)); // from the cache
+    await wal.close();
+    const reopened = await openWal(temp, { dir, segmentBytes: 256, cacheBytes: 0, fsync: false });
+    expectRecords(await readEverything(reopened)); // from the segment files
+  });
+
+  it('refuses a RecordSource with no records or a bad length, and writes nothing', async () => {
+    const dir = await temp.make();
+    const wal = await openWal(temp, { dir, fsync: false });
+    const source = (count: number, length: number): RecordSource => ({ count, byteLength: () => length, writeTo: () => undefined });
+    await expectWalError(wal.append(source(0, 1)), 'INVALID_ARGUMENT');
+    await expectWalError(wal.append(source(1.5, 1)), 'INVALID_ARGUMENT');
+    await expectWalError(wal.append(source(2, -1)), 'INVALID_ARGUMENT');
+    await expectWalError(wal.append(source(1, Number.NaN)), 'INVALID_ARGUMENT');
+    await expectWalError(wal.append({ count: 1 } as unknown as RecordSource), 'INVALID_ARGUMENT');
+    await expectWalError(wal.append(source(1, MAX_RECORD_BYTES + 1)), 'RECORD_TOO_LARGE');
+    expect(wal.endOffset).toBe(0);
+    expect(await wal.append([payload(0)])).toEqual({ firstOffset: 0, lastOffset: 0 });
   });
 
   it('rejects bad arguments with INVALID_ARGUMENT and oversized records with RECORD_TOO_LARGE', async () => {

@@ -1,9 +1,10 @@
 import { writeSync } from 'node:fs';
 import { types } from 'node:util';
 import type { FileHandle } from 'node:fs/promises';
-import { encodeFrame, FRAME_HEADER_BYTES, frameBytesFor, MAX_RECORD_BYTES } from './frame.js';
+import { FRAME_HEADER_BYTES, frameBytesFor, MAX_RECORD_BYTES, sealFrame } from './frame.js';
 import { fsyncDirectory } from './fs-sync.js';
 import { ReadGate } from './read-gate.js';
+import { bytesSource, type RecordSource } from './record-source.js';
 import { recoverSegments, type RecoveryReport } from './recover-segments.js';
 import { Segment } from './segment.js';
 import { TailCache } from './tail-cache.js';
@@ -65,7 +66,7 @@ const READ_ALL_BYTES = 4 * 1024 * 1024;
 
 interface PendingAppend {
   readonly kind: 'append';
-  readonly records: readonly Uint8Array[];
+  readonly records: RecordSource;
   readonly frameBytes: number;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
@@ -176,27 +177,22 @@ export class Wal {
 
   /**
    * Appends the records as consecutive offsets and resolves once they are fsync'd. Offsets follow call order.
-   * The payloads are copied when the batch is written: do not modify them until the promise settles.
+   * The records are copied (or, from a RecordSource, written) when the batch is written: do not modify
+   * what they are made of until the promise settles.
    * A rejected append may have been partly persisted (a write failure mid-batch); after a write failure
    * every later append is refused with WRITE_FAILED until the log is reopened.
    */
-  async append(records: readonly Uint8Array[]): Promise<AppendResult> {
+  async append(records: readonly Uint8Array[] | RecordSource): Promise<AppendResult> {
     this.assertWritable();
-    if (!Array.isArray(records) || records.length === 0) {
-      throw new WalError('INVALID_ARGUMENT', 'append() needs a non-empty array of Uint8Array records');
-    }
+    const source = Array.isArray(records) ? checkedBytes(records) : checkedSource(records as RecordSource);
     let frameBytes = 0;
-    for (const record of records) {
-      // Realm-safe (jest runs tests in a realm of their own; node:fs Buffers come from another) and
-      // ~20x cheaper than Object.prototype.toString: it runs for every record.
-      if (!types.isUint8Array(record)) throw new WalError('INVALID_ARGUMENT', 'records must be Uint8Array instances');
-      if (record.byteLength > MAX_RECORD_BYTES) {
-        throw new WalError('RECORD_TOO_LARGE', `record of ${record.byteLength} bytes exceeds ${MAX_RECORD_BYTES}`);
-      }
-      frameBytes += frameBytesFor(record.byteLength);
+    for (let i = 0; i < source.count; i++) {
+      const bytes = source.byteLength(i);
+      if (bytes > MAX_RECORD_BYTES) throw new WalError('RECORD_TOO_LARGE', `record of ${bytes} bytes exceeds ${MAX_RECORD_BYTES}`);
+      frameBytes += frameBytesFor(bytes);
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.enqueue({ kind: 'append', records: records.slice(), frameBytes, resolve, reject });
+      this.enqueue({ kind: 'append', records: source, frameBytes, resolve, reject });
     });
   }
 
@@ -372,8 +368,10 @@ export class Wal {
 
       for (const pending of batch) {
         const firstOffset = offset;
-        for (const record of pending.records) {
-          const frameBytes = frameBytesFor(record.byteLength);
+        const { records } = pending;
+        for (let i = 0; i < records.count; i++) {
+          const recordBytes = records.byteLength(i);
+          const frameBytes = frameBytesFor(recordBytes);
           if (writePosition > 0 && writePosition + frameBytes > this.options.segmentBytes) {
             await syncAndPublish();
             segment = await this.roll(offset);
@@ -388,8 +386,9 @@ export class Wal {
             bufferPosition = writePosition;
           }
           const at = bufferUsed;
-          encodeFrame(buffer, at, offset, record);
-          // The cache keeps a view of our copy, never the caller's buffer.
+          records.writeTo(i, buffer, at + FRAME_HEADER_BYTES);
+          sealFrame(buffer, at, offset, recordBytes);
+          // The cache keeps a view of our buffer, never the caller's.
           const data = buffer.subarray(at + FRAME_HEADER_BYTES, at + frameBytes);
           unsynced.push({ offset, position: writePosition, frameBytes, data });
           bufferUsed += frameBytes;
@@ -615,4 +614,31 @@ function writeFully(file: FileHandle, buffer: Buffer, length: number, position: 
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Plain records, checked: Uint8Arrays, at least one, copied into a source so later changes to the array do not count. */
+function checkedBytes(records: readonly Uint8Array[]): RecordSource {
+  if (records.length === 0) throw new WalError('INVALID_ARGUMENT', 'append() needs a non-empty array of Uint8Array records');
+  for (const record of records) {
+    // Realm-safe (jest runs tests in a realm of their own; node:fs Buffers come from another) and
+    // ~20x cheaper than Object.prototype.toString: it runs for every record.
+    if (!types.isUint8Array(record)) throw new WalError('INVALID_ARGUMENT', 'records must be Uint8Array instances');
+  }
+  return bytesSource(records.slice());
+}
+
+function checkedSource(source: RecordSource): RecordSource {
+  const valid =
+    typeof source === 'object' &&
+    source !== null &&
+    Number.isSafeInteger(source.count) &&
+    source.count > 0 &&
+    typeof source.byteLength === 'function' &&
+    typeof source.writeTo === 'function';
+  if (!valid) throw new WalError('INVALID_ARGUMENT', 'append() needs a non-empty array of Uint8Array records or a RecordSource');
+  for (let i = 0; i < source.count; i++) {
+    const bytes = source.byteLength(i);
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new WalError('INVALID_ARGUMENT', `record ${i} has an invalid length ${bytes}`);
+  }
+  return source;
 }

@@ -1,6 +1,6 @@
 // Hand-written codecs for the hot paths (stored records, record batches between roles).
 export { WireFormatError, type WireFormatErrorCode } from './wire-format-error.js';
-export { decodeRecord, encodeRecords, type RecordFields } from './record-codec.js';
+export { decodeRecord, encodeRecords, StoredRecords, type RecordFields } from './record-codec.js';
 export { decodeRecordBatch, encodeRecordBatch, indexRecordBatch, type BatchRecord, type RecordBatchIndex } from './record-batch-codec.js';
 export { decodeAppendRecordBatch, encodeAppendRecordBatch, type AppendBatchRecord } from './append-record-batch-codec.js';
 export { decodeSendMessageBatch, type BatchSendMessage } from './send-message-batch-codec.js';

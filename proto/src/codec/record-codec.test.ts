@@ -1,6 +1,6 @@
 import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { RecordSchema } from '../gen/partq/v1/types_pb.js';
-import { decodeRecord, encodeRecords, type RecordFields } from './record-codec.js';
+import { decodeRecord, encodeRecords, StoredRecords, type RecordFields } from './record-codec.js';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
@@ -22,6 +22,33 @@ const cases: { name: string; fields: RecordFields; offset: number; timestampMs: 
   { name: 'held until committed (acks=all)', fields: { payload: bytes(1, 2), producerId: 3, sequence: 4n }, offset: 5, timestampMs: 6, held: true },
   { name: 'held, with zeros left out', fields: { payload: bytes(), producerId: 0 }, offset: 0, timestampMs: 0, held: true },
 ];
+
+describe('StoredRecords', () => {
+  test.each(cases)('writes where it is told the bytes toBinary writes: $name', ({ fields, offset, timestampMs, held }) => {
+    const stored = new StoredRecords([fields], offset, timestampMs, held);
+    const expected = Buffer.from(reference(fields, offset, timestampMs, held));
+    expect(stored.count).toBe(1);
+    expect(stored.byteLength(0)).toBe(expected.length);
+    expect(stored.totalBytes).toBe(expected.length);
+    // Into the middle of a larger buffer, leaving the bytes around it alone.
+    const target = Buffer.alloc(expected.length + 6, 0xee);
+    stored.writeTo(0, target, 3);
+    expect(target.subarray(3, 3 + expected.length)).toEqual(expected);
+    expect([...target.subarray(0, 3), ...target.subarray(3 + expected.length)]).toEqual([0xee, 0xee, 0xee, 0xee, 0xee, 0xee]);
+  });
+
+  test('sizes a batch when made, and refuses a bad sequence or offset before anything is written', () => {
+    const fields: RecordFields[] = [
+      { payload: bytes(1), producerId: 1, sequence: 10n },
+      { payload: new Uint8Array(200), producerId: 1, sequence: 11n, key: bytes(3) },
+    ];
+    const stored = new StoredRecords(fields, 126, 99, true);
+    expect([stored.byteLength(0), stored.byteLength(1)]).toEqual(fields.map((f, i) => reference(f, 126 + i, 99, true).byteLength));
+    expect(stored.totalBytes).toBe(stored.byteLength(0) + stored.byteLength(1));
+    expect(() => new StoredRecords([{ payload: bytes(1), producerId: 1, sequence: -1n }], 0, 1)).toThrow(RangeError);
+    expect(() => new StoredRecords([{ payload: bytes(1), producerId: 1 }], Number.MAX_SAFE_INTEGER, 1)).toThrow(RangeError);
+  });
+});
 
 describe('encodeRecords', () => {
   test.each(cases)('writes the bytes toBinary writes: $name', ({ fields, offset, timestampMs, held }) => {

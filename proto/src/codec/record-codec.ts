@@ -35,50 +35,85 @@ function assertSafe(value: number, field: string): void {
 }
 
 /**
- * Encodes consecutive records from `firstOffset` on, all stamped `timestampMs` (and all marked
- * `held_until_committed` when `held`: appended with acks=all), into one buffer; returns a view per
- * record.
+ * Consecutive records from `firstOffset` on, all stamped `timestampMs` (and all marked
+ * `held_until_committed` when `held`: appended with acks=all), sized when made (a bad offset,
+ * timestamp or sequence throws here) and each written where the caller says. The broker hands them
+ * to its WAL, which writes them straight into its own buffer: encoding them into a buffer first,
+ * only for the WAL to copy it, was one more allocation of every appended byte.
+ *
+ * Reads the records' payloads and keys when written: they must not change until then.
  */
-export function encodeRecords(records: readonly RecordFields[], firstOffset: number, timestampMs: number, held = false): Uint8Array[] {
-  assertSafe(firstOffset + records.length, 'offset');
-  assertSafe(timestampMs, 'timestamp');
-  const sizes = new Array<number>(records.length);
-  const sequences = new Array<number | undefined>(records.length);
-  let total = 0;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    const offset = firstOffset + i;
-    let size = 0;
-    if (offset !== 0) size += varintFieldSize(offset);
-    if (record.payload.byteLength > 0) size += bytesFieldSize(record.payload.byteLength);
-    if (record.key !== undefined) size += bytesFieldSize(record.key.byteLength);
-    if (record.producerId !== 0) size += varintFieldSize(record.producerId);
-    const sequence = sequenceNumber(record.sequence);
-    if (sequence !== undefined) size += varintFieldSize(sequence);
-    sequences[i] = sequence;
-    if (timestampMs !== 0) size += varintFieldSize(timestampMs);
-    if (held) size += HELD_FIELD_BYTES;
-    sizes[i] = size;
-    total += size;
+export class StoredRecords {
+  readonly count: number;
+  /** Every record's bytes together. */
+  readonly totalBytes: number;
+  private readonly sizes: number[];
+  private readonly sequences: (number | undefined)[];
+
+  constructor(
+    private readonly records: readonly RecordFields[],
+    private readonly firstOffset: number,
+    private readonly timestampMs: number,
+    private readonly held = false,
+  ) {
+    assertSafe(firstOffset + records.length, 'offset');
+    assertSafe(timestampMs, 'timestamp');
+    this.count = records.length;
+    this.sizes = new Array<number>(records.length);
+    this.sequences = new Array<number | undefined>(records.length);
+    let total = 0;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      const offset = firstOffset + i;
+      let size = 0;
+      if (offset !== 0) size += varintFieldSize(offset);
+      if (record.payload.byteLength > 0) size += bytesFieldSize(record.payload.byteLength);
+      if (record.key !== undefined) size += bytesFieldSize(record.key.byteLength);
+      if (record.producerId !== 0) size += varintFieldSize(record.producerId);
+      const sequence = sequenceNumber(record.sequence);
+      if (sequence !== undefined) size += varintFieldSize(sequence);
+      this.sequences[i] = sequence;
+      if (timestampMs !== 0) size += varintFieldSize(timestampMs);
+      if (held) size += HELD_FIELD_BYTES;
+      this.sizes[i] = size;
+      total += size;
+    }
+    this.totalBytes = total;
   }
 
-  const buffer = Buffer.allocUnsafe(total);
-  const views = new Array<Uint8Array>(records.length);
-  let at = 0;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
+  /** The stored size of record `index`. */
+  byteLength(index: number): number {
+    return this.sizes[index]!;
+  }
+
+  /** Writes record `index` (exactly `byteLength(index)` bytes) into `target` at `at`. */
+  writeTo(index: number, target: Uint8Array, at: number): void {
+    const record = this.records[index]!;
     const start = at;
-    const offset = firstOffset + i;
-    if (offset !== 0) at = writeVarintField(buffer, at, TAG_OFFSET, offset);
-    if (record.payload.byteLength > 0) at = writeBytesField(buffer, at, TAG_PAYLOAD, record.payload);
-    if (record.key !== undefined) at = writeBytesField(buffer, at, TAG_KEY, record.key);
-    if (record.producerId !== 0) at = writeVarintField(buffer, at, TAG_PRODUCER_ID, record.producerId);
-    const sequence = sequences[i];
-    if (sequence !== undefined) at = writeVarintField(buffer, at, TAG_SEQUENCE, sequence);
-    if (timestampMs !== 0) at = writeVarintField(buffer, at, TAG_TIMESTAMP, timestampMs);
-    if (held) at = writeVarintField(buffer, at, TAG_HELD, 1);
-    if (at - start !== sizes[i]) throw new Error(`record codec: wrote ${at - start} bytes, sized ${sizes[i]}`);
-    views[i] = buffer.subarray(start, at);
+    const offset = this.firstOffset + index;
+    if (offset !== 0) at = writeVarintField(target, at, TAG_OFFSET, offset);
+    if (record.payload.byteLength > 0) at = writeBytesField(target, at, TAG_PAYLOAD, record.payload);
+    if (record.key !== undefined) at = writeBytesField(target, at, TAG_KEY, record.key);
+    if (record.producerId !== 0) at = writeVarintField(target, at, TAG_PRODUCER_ID, record.producerId);
+    const sequence = this.sequences[index];
+    if (sequence !== undefined) at = writeVarintField(target, at, TAG_SEQUENCE, sequence);
+    if (this.timestampMs !== 0) at = writeVarintField(target, at, TAG_TIMESTAMP, this.timestampMs);
+    if (this.held) at = writeVarintField(target, at, TAG_HELD, 1);
+    if (at - start !== this.sizes[index]) throw new Error(`record codec: wrote ${at - start} bytes, sized ${this.sizes[index]}`);
+  }
+}
+
+/** The same records as StoredRecords, encoded into one buffer; a view per record. */
+export function encodeRecords(records: readonly RecordFields[], firstOffset: number, timestampMs: number, held = false): Uint8Array[] {
+  const stored = new StoredRecords(records, firstOffset, timestampMs, held);
+  const buffer = Buffer.allocUnsafe(stored.totalBytes);
+  const views = new Array<Uint8Array>(stored.count);
+  let at = 0;
+  for (let i = 0; i < stored.count; i++) {
+    const size = stored.byteLength(i);
+    stored.writeTo(i, buffer, at);
+    views[i] = buffer.subarray(at, at + size);
+    at += size;
   }
   return views;
 }

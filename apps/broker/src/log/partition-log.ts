@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { decodeRecord, encodeRecords, type Record as LogRecord, type RecordFields } from '@partq/proto';
+import { decodeRecord, StoredRecords, type Record as LogRecord, type RecordFields } from '@partq/proto';
 import type { SequenceRun } from '@partq/partition';
 import { PartqError, type Logger } from '@partq/runtime';
 import { Wal, WalError, type WalRecord } from '@partq/wal';
@@ -295,10 +295,11 @@ export class PartitionLog {
   /** Encodes and queues the WAL append; registers the sequences as being written. */
   private write(records: readonly RecordFields[], firstOffset: number, timestampMs: number, held: boolean): Promise<unknown> {
     // The hold is stored with the records, so that a restart still knows which ones wait for the manager.
-    const encoded = encodeRecords(records, firstOffset, timestampMs, held);
+    // Sized here (a bad sequence throws before anything is queued), written by the WAL into its own buffer.
+    const stored = new StoredRecords(records, firstOffset, timestampMs, held);
     let appended: Promise<unknown>;
     try {
-      appended = this.wal.append(encoded).then((result) => {
+      appended = this.wal.append(stored).then((result) => {
         if (result.firstOffset !== firstOffset) {
           // Cannot happen while offsets are only handed out here; refuse to acknowledge if it ever does.
           this.markWalFailed();
