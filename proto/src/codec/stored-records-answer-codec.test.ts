@@ -1,8 +1,9 @@
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { FetchResponseSchema, TailResponseSchema } from '../gen/partq/v1/broker_pb.js';
 import { decodeRecordBatch, encodeRecordBatch } from './record-batch-codec.js';
 import { encodeRecords } from './record-codec.js';
-import { encodeStoredRecordsAnswer, type StoredRecordsAnswerSchema } from './stored-records-answer-codec.js';
+import { decodeFetchResponse, decodeTailResponse, encodeStoredRecordsAnswer, type StoredRecordsAnswerSchema } from './stored-records-answer-codec.js';
+import { WIRE_DECODERS } from './wire-decoders.js';
 import { bytes } from '../../test/wire-test-helpers.js';
 
 const stored = encodeRecords(
@@ -54,5 +55,39 @@ describe.each([
   it('refuses offsets that are negative or not safe integers', () => {
     expect(() => encodeStoredRecordsAnswer(schema, [], -1, 0)).toThrow(RangeError);
     expect(() => encodeStoredRecordsAnswer(schema, [], 0, 2 ** 53)).toThrow(RangeError);
+  });
+});
+
+describe.each([
+  ['FetchResponse', FetchResponseSchema, decodeFetchResponse],
+  ['TailResponse', TailResponseSchema, decodeTailResponse],
+] as const)('decoding a %s by hand', (_name, schema, decode) => {
+  test.each([
+    ['records past 2^32, a key and a 300-byte payload', stored, 2 ** 35 + 2, 2 ** 35],
+    ['no records (a heartbeat)', [], 12, 4],
+    ['zero offsets (proto3 leaves them out)', stored, 0, 0],
+  ] as [string, Uint8Array[], number, number][])('reads what fromBinary reads: %s', (_case, records, endOffset, walStartOffset) => {
+    const wire = reference(schema, records, endOffset, walStartOffset);
+    const decoded = decode(wire);
+    expect(decoded).toBeDefined();
+    expect(equals(schema, decoded!, fromBinary(schema, wire))).toBe(true);
+    expect(decoded!.$typeName).toBe(schema.typeName);
+    // The records stay where they arrived: a view, not a copy.
+    if (records.length > 0) expect(decoded!.recordsData.buffer).toBe(wire.buffer);
+    expect(Buffer.from(decoded!.recordsData)).toEqual(records.length > 0 ? Buffer.from(encodeRecordBatch(records)) : Buffer.alloc(0));
+  });
+
+  it('is what the roles\' transports read the answer with', () => {
+    expect(WIRE_DECODERS.get(schema.typeName)).toBe(decode);
+  });
+
+  it('leaves to fromBinary what it does not take: the older repeated records, unknown fields, huge offsets, cut bytes', () => {
+    const withRecords = toBinary(schema, create(schema, { endOffset: 3n, records: [{ offset: 2n, payload: bytes(1) }] }));
+    expect(decode(withRecords)).toBeUndefined();
+    const unknown = Buffer.concat([reference(schema, stored, 5, 1), Buffer.from([(9 << 3) | 0, 1])]);
+    expect(decode(unknown)).toBeUndefined();
+    expect(decode(toBinary(schema, create(schema, { endOffset: 2n ** 60n })))).toBeUndefined();
+    const whole = reference(schema, stored, 5, 1);
+    expect(decode(whole.subarray(0, whole.length - 3))).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import type { FetchResponseSchema, TailResponseSchema } from '../gen/partq/v1/broker_pb.js';
-import { bytesFieldSize, tag, varintFieldSize, varintSize, WIRE_LEN, WIRE_VARINT, writeBytesField, writeVarint, writeVarintField } from './wire.js';
+import type { FetchResponse, FetchResponseSchema, TailResponse, TailResponseSchema } from '../gen/partq/v1/broker_pb.js';
+import { NotTaken, unlessDeclined } from './multiplexed-call-codec.js';
+import { bytesFieldSize, EMPTY_BYTES, tag, varintFieldSize, varintSize, WIRE_LEN, WIRE_VARINT, WireReader, writeBytesField, writeVarint, writeVarintField } from './wire.js';
 
 /** The answers that carry a partition's stored records: Fetch's and Tail's (the same fields, 1 to 4). */
 export type StoredRecordsAnswerSchema = typeof FetchResponseSchema | typeof TailResponseSchema;
@@ -54,4 +55,43 @@ export function encodeStoredRecordsAnswer<S extends StoredRecordsAnswerSchema>(
 /** proto3 leaves a zero scalar out. */
 function offsetFieldSize(value: number): number {
   return value === 0 ? 0 : varintFieldSize(value);
+}
+
+/**
+ * A FetchResponse or TailResponse read by hand into the message fromBinary() makes, `recordsData` a
+ * view into `bytes`; undefined for what it does not take (records in the older repeated `records`
+ * field, unknown fields, offsets past 2^53), which fromBinary() then reads. Why: a replica reads a
+ * Tail answer for every round of appends it follows, and fromBinary() built each by reflection,
+ * ~5 % of the replica's CPU on the end-to-end line.
+ */
+export function decodeFetchResponse(bytes: Uint8Array): FetchResponse | undefined {
+  return readStoredRecordsAnswer(bytes, { $typeName: 'partq.v1.FetchResponse', records: [], endOffset: 0n, walStartOffset: 0n, recordsData: EMPTY_BYTES });
+}
+
+/** As decodeFetchResponse, for Tail's answers. */
+export function decodeTailResponse(bytes: Uint8Array): TailResponse | undefined {
+  return readStoredRecordsAnswer(bytes, { $typeName: 'partq.v1.TailResponse', records: [], endOffset: 0n, walStartOffset: 0n, recordsData: EMPTY_BYTES });
+}
+
+/** Reads the answer's fields into `answer` (all at their defaults). */
+function readStoredRecordsAnswer<A extends FetchResponse | TailResponse>(bytes: Uint8Array, answer: A): A | undefined {
+  return unlessDeclined(() => {
+    const reader = new WireReader(bytes);
+    while (!reader.done) {
+      switch (reader.tag()) {
+        case TAG_END_OFFSET:
+          answer.endOffset = BigInt(reader.uint());
+          break;
+        case TAG_WAL_START_OFFSET:
+          answer.walStartOffset = BigInt(reader.uint());
+          break;
+        case TAG_RECORDS_DATA:
+          answer.recordsData = reader.bytesView() as Uint8Array<ArrayBuffer>;
+          break;
+        default:
+          throw new NotTaken();
+      }
+    }
+    return answer;
+  });
 }

@@ -1,9 +1,10 @@
-import { AppendResponseSchema, AppendStreamRequestSchema } from '../gen/partq/v1/broker_pb.js';
+import { AppendResponseSchema, AppendStreamRequestSchema, FetchResponseSchema, TailResponseSchema } from '../gen/partq/v1/broker_pb.js';
 import { SendStreamRequestSchema } from '../gen/partq/v1/client_pb.js';
 import { ConsumeResponseSchema, ConsumeStreamResponseSchema } from '../gen/partq/v1/replica_pb.js';
 import { decodeAppendResponse, decodeAppendStreamRequest } from './append-stream-codec.js';
 import { decodeConsumeResponse, decodeConsumeStreamResponse } from './consumed-messages-codec.js';
 import { decodeSendStreamRequest } from './send-stream-codec.js';
+import { decodeFetchResponse, decodeTailResponse } from './stored-records-answer-codec.js';
 
 /** Reads one message's bytes by hand, or answers undefined to leave them to protobuf-es. */
 export type WireDecoder = (bytes: Uint8Array) => { $typeName: string } | undefined;
@@ -19,4 +20,6 @@ export const WIRE_DECODERS: ReadonlyMap<string, WireDecoder> = new Map<string, W
   [SendStreamRequestSchema.typeName, decodeSendStreamRequest],
   [AppendStreamRequestSchema.typeName, decodeAppendStreamRequest],
   [AppendResponseSchema.typeName, decodeAppendResponse],
+  [FetchResponseSchema.typeName, decodeFetchResponse],
+  [TailResponseSchema.typeName, decodeTailResponse],
 ]);
