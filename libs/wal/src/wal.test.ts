@@ -169,7 +169,7 @@ describe('Wal append and read', () => {
       writeTo: (i, target, at) => {
         written.push(first + i);
         target.fill(0x2e, at, at + 20 + ((first + i) % 13));
-        target.write(`source-${first + i}`, at);
+        target.set(Buffer.from(`source-${first + i}`), at);
       },
     });
     const appends = [wal.append(source(0, 3)), wal.append([payload(3, 30)]), wal.append(source(4, 20))];
