@@ -12,11 +12,12 @@ jest.setTimeout(30_000);
 
 const RUNTIME = resolve(__dirname, '../../dist/index.js');
 const FIXTURE = `
-  const { runService, ConfigError } = require(${JSON.stringify(RUNTIME)});
+  const { runService, ConfigError, createLogger } = require(${JSON.stringify(RUNTIME)});
   const { appendFileSync } = require('node:fs');
   const env = process.env;
   const wait = (ms) => new Promise((done) => setTimeout(done, ms));
   const keepAlive = setInterval(() => undefined, 1000); // a server's listening socket would
+  const logger = env.LOG ? createLogger({ role: 'fixture', instanceId: 'fixture-1', format: 'json' }) : undefined;
   runService({
     role: 'fixture',
     graceMs: Number(env.GRACE_MS || 20000),
@@ -34,6 +35,10 @@ const FIXTURE = `
           await wait(config.stopMs);
           // Written after the launcher's end of the pipes may be gone: must not crash the stop.
           process.stderr.write('fixture: stopped\\n');
+          // As every role does: its last lines through its logger, just before the process exits
+          // (the first is being written when the next comes, which then waits in the logger).
+          logger?.info('fixture stopping');
+          logger?.info('fixture stopped');
           appendFileSync(env.MARKER, 'stopped\\n');
           clearInterval(keepAlive);
         },
@@ -94,6 +99,15 @@ test('the launcher gone (its end of the lifeline and of stdout/stderr closed): a
   await fixture.ready;
   // What the kernel does to a SIGKILLed launcher's descriptors; the child stays ours to watch.
   for (const stream of [fixture.child.stdio[3] as Socket, fixture.child.stdout!, fixture.child.stderr!]) stream.destroy();
+  expect(await fixture.exited).toEqual({ code: 0, signal: null });
+  expect(marks(fixture)).toEqual(['starting', 'started', 'stopped']);
+});
+
+test('the launcher gone while the role logs as it stops: it exits all the same, the lines nobody reads dropped', async () => {
+  const fixture = startFixture({ LOG: '1' });
+  await fixture.ready;
+  for (const stream of [fixture.child.stdio[3] as Socket, fixture.child.stdout!, fixture.child.stderr!]) stream.destroy();
+  // The logger's last line meets a pipe nobody reads: writing it must not hold the exit (it did, for ever).
   expect(await fixture.exited).toEqual({ code: 0, signal: null });
   expect(marks(fixture)).toEqual(['starting', 'started', 'stopped']);
 });

@@ -46,6 +46,16 @@ export function createLogger(options: LoggerOptions): Logger {
     options.destination ??
       (useColour(options.format)
         ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
-        : pino.destination({ dest: 1, sync: false })),
+        : stdoutLines()),
   );
+}
+
+/**
+ * stdout, each line written as it is logged. Not sonic-boom's buffered mode: at exit it writes what
+ * it still holds with a loop that retries any failed write, so a role whose reader had gone (a
+ * killed launcher) logging two lines as it stopped never exited. A role logs a few lines a second,
+ * not one per message, so the write each costs does not show; a failed one stops the logging.
+ */
+function stdoutLines(): DestinationStream {
+  return pino.destination({ dest: 1, sync: true });
 }
