@@ -106,7 +106,15 @@ test('health and admin routes answer what they document', async () => {
   expectDocumented('GET /admin/health', await admin('GET', '/admin/health'));
   const drained = expectDocumented('POST /admin/brokers/{broker_id}/drain', await admin('POST', '/admin/brokers/2/drain'));
   expect((drained.moves as unknown[]).length).toBeGreaterThan(0);
-  expectDocumented('POST /admin/rebalance', await admin('POST', '/admin/rebalance'));
+  // Drained, broker 2 stays out of service until it is resumed; a rebalance then gives it partitions back.
+  expect(((await admin('POST', '/admin/rebalance')).body.moves as unknown[]).length).toBe(0);
+  const resumed = expectDocumented('POST /admin/brokers/{broker_id}/resume', await admin('POST', '/admin/brokers/2/resume'));
+  expect(resumed.broker).toMatchObject({ broker_id: 2, state: 'alive' });
+  expect((await admin('POST', '/admin/brokers/99/resume')).body).toMatchObject({ status: 'failure', code: 'NOT_FOUND' });
+  const rebalanced = expectDocumented('POST /admin/rebalance', await admin('POST', '/admin/rebalance'));
+  expect((rebalanced.moves as { to_broker_id: number }[]).map((move) => move.to_broker_id)).toContain(2);
+  // Resuming an alive broker changes nothing.
+  expect((await admin('POST', '/admin/brokers/2/resume')).body).toMatchObject({ status: 'success', broker: { broker_id: 2, state: 'alive' } });
   expect((await rest.createTopic('contract-limits', 1)).status).toBe(201);
   const limited = expectDocumented('PATCH /admin/topics/{topic_name}', await admin('PATCH', '/admin/topics/contract-limits', { retention_ms: 60_000 }));
   expect(limited.topic).toMatchObject({ name: 'contract-limits', retention_ms: 60_000, retention_bytes: null });

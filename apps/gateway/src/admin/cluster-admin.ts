@@ -1,13 +1,14 @@
 import { create } from '@bufbuild/protobuf';
 import type { Client } from '@connectrpc/connect';
 import type { MetadataView } from '@partq/cluster';
-import { BrokerPartitionsSchema, type BrokerPartitions, type HealthEntry, type ManagerService, type PartitionMove } from '@partq/proto';
+import { BrokerPartitionsSchema, type Broker, type BrokerPartitions, type HealthEntry, type ManagerService, type PartitionMove } from '@partq/proto';
+import { PartqError } from '@partq/runtime';
 import { managerCall } from '../cluster/manager-call.js';
 
 /** Moving partitions can take a while: fencing, a last sync, the hand-over. */
 const MOVE_CALL_TIMEOUT_MS = 120_000;
 
-/** Cluster administration: brokers and their partitions, drain, rebalance, the health-check tables. */
+/** Cluster administration: brokers and their partitions, drain and resume, rebalance, the health-check tables. */
 export class ClusterAdmin {
   constructor(
     private readonly manager: Client<typeof ManagerService>,
@@ -28,6 +29,13 @@ export class ClusterAdmin {
   async drain(brokerId: number): Promise<PartitionMove[]> {
     const answer = await managerCall(() => this.manager.drainBroker({ brokerId }, { timeoutMs: MOVE_CALL_TIMEOUT_MS }));
     return answer.moves;
+  }
+
+  /** A draining broker back in service; the broker as it is now. */
+  async resume(brokerId: number): Promise<Broker> {
+    const answer = await managerCall(() => this.manager.resumeBroker({ brokerId }, { timeoutMs: MOVE_CALL_TIMEOUT_MS }));
+    if (!answer.broker) throw new PartqError('INTERNAL', `the manager answered no broker for broker ${brokerId}`);
+    return answer.broker;
   }
 
   async rebalance(): Promise<PartitionMove[]> {

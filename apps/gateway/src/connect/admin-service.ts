@@ -14,6 +14,10 @@ export function adminServiceImpl(services: GatewayServices): ServiceImpl<typeof 
       authorize(context);
       return { moves: await services.admin.drain(request.brokerId) };
     },
+    async resumeBroker(request, context) {
+      authorize(context);
+      return { broker: await services.admin.resume(request.brokerId) };
+    },
     async rebalance(_request, context) {
       authorize(context);
       return { moves: await services.admin.rebalance() };

@@ -69,6 +69,11 @@ export const REST_ROUTE_NOTES: Readonly<Record<string, RouteNote>> = {
     description: `Moves every partition off the broker (a new epoch each); answers the moves. ${ADMIN}`,
     adminToken: true,
   },
+  'POST /admin/brokers/:broker_id/resume': {
+    summary: 'Put a drained broker back in service',
+    description: `A draining broker becomes alive again: partitions may be given to it, and \`POST /admin/rebalance\` moves some back. An alive broker stays as it is; a dead one comes back by registering. Answers the broker. ${ADMIN}`,
+    adminToken: true,
+  },
   'POST /admin/rebalance': { summary: 'Rebalance partitions over the live brokers', description: `Answers the moves made. ${ADMIN}`, adminToken: true },
   'GET /admin/health': { summary: "The manager's health entries, unfiltered", description: ADMIN, adminToken: true },
 };

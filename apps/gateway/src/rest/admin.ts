@@ -1,22 +1,28 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { PartitionMove } from '@partq/proto';
+import type { Broker, PartitionMove } from '@partq/proto';
 import { brokerStateName } from '../admin/health-report.js';
 import type { RestOptions } from './rest-options.js';
 import { success } from './envelope.js';
 import { arrayOf, idSchema, integerField, objectSchema, stringField, successSchema, topicNameSchema } from './schemas.js';
 import { retentionLimitSchema, topicAnswer, topicSchema } from './topic-answer.js';
 
+const brokerFields = {
+  broker_id: integerField,
+  address: stringField,
+  state: stringField,
+  last_heartbeat_ms: integerField,
+};
+
 const brokersAnswer = successSchema('Every broker with the partitions it owns', {
   brokers: arrayOf(
     objectSchema({
-      broker_id: integerField,
-      address: stringField,
-      state: stringField,
-      last_heartbeat_ms: integerField,
+      ...brokerFields,
       partitions: arrayOf(objectSchema({ topic: stringField, partition_id: integerField, epoch: integerField, high_watermark: integerField })),
     }),
   ),
 });
+
+const resumedAnswer = successSchema('The broker as it is now', { broker: objectSchema(brokerFields) });
 
 const movesAnswer = successSchema('The partition moves made', {
   moves: arrayOf(
@@ -60,6 +66,10 @@ function limitChange(value: number | null | undefined): bigint | undefined {
   return value === null ? 0n : BigInt(value);
 }
 
+function brokerToJson(broker: Broker) {
+  return { broker_id: broker.id, address: broker.address, state: brokerStateName(broker.state), last_heartbeat_ms: Number(broker.lastHeartbeatMs) };
+}
+
 function moveToJson(move: PartitionMove) {
   return {
     topic_id: move.topicId,
@@ -71,17 +81,14 @@ function moveToJson(move: PartitionMove) {
   };
 }
 
-/** /admin/*: brokers with their partitions, drain, rebalance, topic limits, health tables. Every call needs the admin token. */
+/** /admin/*: brokers with their partitions, drain and resume, rebalance, topic limits, health tables. Every call needs the admin token. */
 export const adminRoutes: FastifyPluginAsync<RestOptions> = async (app, { services, bodyLimit }) => {
   app.addHook('onRequest', async (request) => services.adminToken.check(request.headers.authorization));
 
   app.get('/admin/brokers', { schema: { response: { 200: brokersAnswer } } }, async () =>
     success({
       brokers: services.admin.brokers().map(({ broker, partitions }) => ({
-        broker_id: broker!.id,
-        address: broker!.address,
-        state: brokerStateName(broker!.state),
-        last_heartbeat_ms: Number(broker!.lastHeartbeatMs),
+        ...brokerToJson(broker!),
         partitions: partitions.map((p) => ({
           topic: services.view.topicById(p.topicId)?.name ?? '',
           partition_id: p.partitionId,
@@ -99,6 +106,12 @@ export const adminRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
       const moves = await services.admin.drain(request.params.broker_id);
       return success({ moves: moves.map(moveToJson) });
     },
+  );
+
+  app.post<{ Params: { broker_id: number } }>(
+    '/admin/brokers/:broker_id/resume',
+    { schema: { params: { type: 'object', required: ['broker_id'], properties: { broker_id: idSchema } }, response: { 200: resumedAnswer } } },
+    async (request) => success({ broker: brokerToJson(await services.admin.resume(request.params.broker_id)) }),
   );
 
   app.post('/admin/rebalance', { schema: { response: { 200: movesAnswer } } }, async () => {

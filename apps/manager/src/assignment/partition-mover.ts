@@ -3,7 +3,7 @@ import { partitionKey } from '@partq/cluster';
 import { planDrain, rebalance, type PartitionMove } from '@partq/partition';
 import { PartitionOffsetSchema } from '@partq/proto';
 import { Mutex, PartqError, sleep } from '@partq/runtime';
-import type { PartitionRow } from '@partq/schema';
+import type { BrokerRow, PartitionRow } from '@partq/schema';
 import type { Logger } from 'pino';
 import type { BrokerClients } from '../membership/broker-clients.js';
 import type { ClusterState } from '../state/cluster-state.js';
@@ -48,6 +48,26 @@ export class PartitionMover {
   /** Moves every partition off a broker, which is marked draining (no new partitions) first. */
   drain(brokerId: number): Promise<MoveReport> {
     return this.planning.run(() => this.drainNow(brokerId));
+  }
+
+  /**
+   * Puts a draining broker back in service: partitions may be given to it again, and a rebalance
+   * moves some back. A broker already alive stays as it is; a dead one comes back by registering.
+   */
+  resume(brokerId: number): Promise<BrokerRow> {
+    return this.planning.run(() => this.resumeNow(brokerId));
+  }
+
+  private async resumeNow(brokerId: number): Promise<BrokerRow> {
+    const broker = this.state.brokers.get(brokerId);
+    if (!broker) throw new PartqError('NOT_FOUND', `broker ${brokerId} is not registered`);
+    if (broker.state === 'dead') throw new PartqError('INVALID_ARGUMENT', `broker ${brokerId} is dead: it comes back into service when it registers again`);
+    if (broker.state === 'draining') {
+      // Conditional in the database: a broker found dead meanwhile stays dead.
+      const row = await this.store.resumeDrainingBroker(brokerId);
+      if (row) this.state.apply({ brokers: [row] });
+    }
+    return this.state.brokers.get(brokerId)!;
   }
 
   private async rebalanceNow(): Promise<MoveReport> {

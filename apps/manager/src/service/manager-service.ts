@@ -21,7 +21,7 @@ import type { ReplicaRegistry } from '../membership/replica-registry.js';
 import { endOffsets } from '../offsets/end-offsets.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { Mutex } from '@partq/runtime';
-import { consumerToProto, partitionToProto, producerToProto, topicToProto } from '../state/to-proto.js';
+import { brokerToProto, consumerToProto, partitionToProto, producerToProto, topicToProto } from '../state/to-proto.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { MetadataStore, NewTopic, TopicLimitsChange } from '../store/metadata-store.js';
 import type { TransactionLog } from '../txlog/transaction-log.js';
@@ -231,6 +231,10 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
 
     async drainBroker(req) {
       return { moves: toMoves(await mover.drain(req.brokerId)) };
+    },
+
+    async resumeBroker(req) {
+      return { broker: brokerToProto(await mover.resume(req.brokerId)) };
     },
 
     async rebalance() {

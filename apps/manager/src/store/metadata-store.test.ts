@@ -21,3 +21,20 @@ describe('MetadataStore.registerBroker', () => {
     expect(fresh.state).toBe('alive');
   });
 });
+
+describe('MetadataStore.resumeDrainingBroker', () => {
+  test('a draining broker becomes alive; an alive or dead one stays as it is', async () => {
+    const store = new MetadataStore(testDb.db);
+    const broker = await store.registerBroker('http://127.0.0.1:7101', undefined);
+    expect(await store.resumeDrainingBroker(broker.id)).toBeUndefined(); // alive already
+
+    await store.setBrokerState(broker.id, 'draining');
+    expect(await store.resumeDrainingBroker(broker.id)).toMatchObject({ id: broker.id, state: 'alive' });
+
+    // Found dead while the resume was on its way: it stays dead (it comes back by registering).
+    await store.setBrokerState(broker.id, 'dead');
+    expect(await store.resumeDrainingBroker(broker.id)).toBeUndefined();
+    expect(await store.setBrokerState(broker.id, 'dead')).toMatchObject({ state: 'dead' });
+    expect(await store.resumeDrainingBroker(424242)).toBeUndefined();
+  });
+});

@@ -101,6 +101,11 @@ export class MetadataStore {
       .executeTakeFirst();
   }
 
+  /** A draining broker back to alive; undefined when it is not draining (any more): then nothing changes. */
+  async resumeDrainingBroker(id: number): Promise<BrokerRow | undefined> {
+    return this.db.updateTable('brokers').set({ state: 'alive' }).where('id', '=', id).where('state', '=', 'draining').returningAll().executeTakeFirst();
+  }
+
   async recordBrokerHeartbeat(id: number, at: Date): Promise<void> {
     await this.db.updateTable('brokers').set({ last_heartbeat_at: at }).where('id', '=', id).execute();
   }
