@@ -102,7 +102,14 @@ test('health and admin routes answer what they document', async () => {
   const health = expectDocumented('GET /health', await rest.get('/health'));
   expect((health.brokers as unknown[]).length).toBe(2);
   expectDocumented('GET /brokers', await rest.get('/brokers'));
-  expectDocumented('GET /admin/brokers', await admin('GET', '/admin/brokers'));
+  const listed = expectDocumented('GET /admin/brokers', await admin('GET', '/admin/brokers'));
+  // Each broker's last heartbeat as the manager heard it (brokers beat every second), not the
+  // gateway's figure from the last change of the metadata.
+  await new Promise((done) => setTimeout(done, 2500));
+  const later = (await admin('GET', '/admin/brokers')).body;
+  const beats = (answer: typeof listed) => (answer.brokers as { broker_id: number; last_heartbeat_ms: number }[]).map((b) => b.last_heartbeat_ms);
+  beats(later).forEach((beat, i) => expect(beat).toBeGreaterThan(beats(listed)[i]!));
+  for (const beat of beats(later)) expect(Date.now() - beat).toBeLessThan(2000);
   expectDocumented('GET /admin/health', await admin('GET', '/admin/health'));
   const drained = expectDocumented('POST /admin/brokers/{broker_id}/drain', await admin('POST', '/admin/brokers/2/drain'));
   expect((drained.moves as unknown[]).length).toBeGreaterThan(0);

@@ -7,6 +7,8 @@ import { managerCall } from '../cluster/manager-call.js';
 
 /** Moving partitions can take a while: fencing, a last sync, the hand-over. */
 const MOVE_CALL_TIMEOUT_MS = 120_000;
+/** The brokers' list waits this long for the manager's heartbeats before it answers with the view's own. */
+const HEARTBEATS_TIMEOUT_MS = 2000;
 
 /** Cluster administration: brokers and their partitions, drain and resume, rebalance, the health-check tables. */
 export class ClusterAdmin {
@@ -15,15 +17,36 @@ export class ClusterAdmin {
     private readonly view: MetadataView,
   ) {}
 
-  /** Every broker with the partitions it owns, from this gateway's view of the metadata. */
-  brokers(): BrokerPartitions[] {
+  /**
+   * Every broker with the partitions it owns, from this gateway's view of the metadata, each with
+   * its last heartbeat as the manager heard it: the view learns of a heartbeat only with a change
+   * of the metadata, so its own figure could be minutes old. Without the manager, the view's.
+   */
+  async brokers(): Promise<BrokerPartitions[]> {
+    const heard = await this.lastHeartbeats();
     const owned = new Map<number, ReturnType<MetadataView['partitionsOf']>>();
     for (const topic of this.view.topics()) {
       for (const partition of this.view.partitionsOf(topic.id)) {
         owned.set(partition.brokerId, [...(owned.get(partition.brokerId) ?? []), partition]);
       }
     }
-    return this.view.brokers().map((broker) => create(BrokerPartitionsSchema, { broker, partitions: owned.get(broker.id) ?? [] }));
+    return this.view.brokers().map((broker) => {
+      const lastHeartbeatMs = heard.get(broker.id);
+      return create(BrokerPartitionsSchema, {
+        broker: lastHeartbeatMs === undefined ? broker : { ...broker, lastHeartbeatMs },
+        partitions: owned.get(broker.id) ?? [],
+      });
+    });
+  }
+
+  /** When the manager last heard of each broker (its health table); empty when it cannot say. */
+  private async lastHeartbeats(): Promise<Map<number, bigint>> {
+    try {
+      const entries = await this.health(HEARTBEATS_TIMEOUT_MS);
+      return new Map(entries.filter((entry) => entry.kind === 'broker').map((entry) => [entry.id, entry.lastSeenMs]));
+    } catch {
+      return new Map();
+    }
   }
 
   async drain(brokerId: number): Promise<PartitionMove[]> {
@@ -43,8 +66,8 @@ export class ClusterAdmin {
     return answer.moves;
   }
 
-  async health(): Promise<HealthEntry[]> {
-    const answer = await managerCall(() => this.manager.getHealth({}, { timeoutMs: 5000 }));
+  async health(timeoutMs = 5000): Promise<HealthEntry[]> {
+    const answer = await managerCall(() => this.manager.getHealth({}, { timeoutMs }));
     return answer.entries;
   }
 }

@@ -6,9 +6,9 @@ import type { GatewayServices } from '../gateway-services.js';
 export function adminServiceImpl(services: GatewayServices): ServiceImpl<typeof AdminService> {
   const authorize = (context: HandlerContext): void => services.adminToken.check(context.requestHeader.get('authorization'));
   return {
-    listBrokers(_request, context) {
+    async listBrokers(_request, context) {
       authorize(context);
-      return { brokers: services.admin.brokers() };
+      return { brokers: await services.admin.brokers() };
     },
     async drainBroker(request, context) {
       authorize(context);

@@ -87,7 +87,7 @@ export const adminRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
 
   app.get('/admin/brokers', { schema: { response: { 200: brokersAnswer } } }, async () =>
     success({
-      brokers: services.admin.brokers().map(({ broker, partitions }) => ({
+      brokers: (await services.admin.brokers()).map(({ broker, partitions }) => ({
         ...brokerToJson(broker!),
         partitions: partitions.map((p) => ({
           topic: services.view.topicById(p.topicId)?.name ?? '',
