@@ -4,7 +4,7 @@ import { Acks, ManagerService } from '@partq/proto';
 import { createTestDatabase } from '@partq/schema';
 import { fromConnectError } from '@partq/runtime';
 import { loadManagerConfig, startManager, type RunningManager } from '../src/index.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,11 +13,19 @@ jest.setTimeout(60_000);
 let database: { url: string; drop(): Promise<void> };
 let manager: RunningManager;
 let client: ReturnType<typeof createClient<typeof ManagerService>>;
+/** The managers' data directories (their transaction logs), removed once the file is done. */
+const dataDirs: string[] = [];
+
+function dataDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dataDirs.push(dir);
+  return dir;
+}
 
 beforeAll(async () => {
   database = await createTestDatabase();
   const config = loadManagerConfig({
-    argv: ['--port', '0', '--log-level', 'silent', '--data-dir', mkdtempSync(join(tmpdir(), 'partq-manager-'))],
+    argv: ['--port', '0', '--log-level', 'silent', '--data-dir', dataDir('partq-manager-')],
     env: { DATABASE_URL: database.url },
   });
   manager = await startManager(config);
@@ -28,6 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await manager?.stop();
   await database?.drop();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -112,7 +121,7 @@ test('ConnectError codes carry the partq code header', async () => {
 test('a second manager waits as a standby, answers UNAVAILABLE, and takes over when the first stops', async () => {
   const standby = await startManager(
     loadManagerConfig({
-      argv: ['--port', '0', '--log-level', 'silent', '--data-dir', mkdtempSync(join(tmpdir(), 'partq-standby-'))],
+      argv: ['--port', '0', '--log-level', 'silent', '--data-dir', dataDir('partq-standby-')],
       env: { DATABASE_URL: database.url },
     }),
   );
