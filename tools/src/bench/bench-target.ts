@@ -29,7 +29,7 @@ export interface LocalTargetOptions {
   gateways?: number;
   /** An existing PostgreSQL server: the bench makes (and drops) a database of its own on it. */
   databaseUrl: string | undefined;
-  /** Keep the data directory (WALs, logs) after the run. */
+  /** Keep the data directory (WALs, logs) after the run, and the database made on `databaseUrl`. */
   keepData: boolean;
   /** Write CPU profiles of every role into this directory. */
   profileDir: string | undefined;
@@ -47,8 +47,12 @@ export async function startLocalTarget(options: LocalTargetOptions): Promise<Ben
   chmodSync(dataDir, 0o755);
   let database: TestDatabase | undefined;
   const cleanUp = async (): Promise<void> => {
+    if (options.keepData) {
+      options.say(`data kept in ${dataDir}${database ? `, database ${database.url}` : ''}`);
+      return;
+    }
     await database?.drop().catch(() => undefined);
-    if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   };
   try {
     if (options.databaseUrl) {

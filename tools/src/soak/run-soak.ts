@@ -30,7 +30,7 @@ export async function runSoak(options: SoakOptions, say: (message: string) => vo
     keepData: options.keepData,
     profileDir: undefined,
     restart: true,
-    roleEnv: { PARTQ_BROKER_TIMEOUT: `${options.brokerTimeout}ms` },
+    roleEnv: { PARTQ_BROKER_TIMEOUT: `${options.brokerTimeout}ms`, PARTQ_LOG_LEVEL: options.roleLogLevel },
     say,
   });
   try {

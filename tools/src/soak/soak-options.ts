@@ -22,7 +22,17 @@ export const soakSpec = defineConfig({
   },
   quiet: { type: 'duration', default: '15s', min: 1000, description: 'After the faults: how long no delivery may come before the run ends' },
   seed: { type: 'integer', default: 0, min: 0, description: 'Seed of the fault schedule (0: from the clock); the report prints it, so a run can be repeated' },
-  keepData: { type: 'boolean', default: false, description: "Keep the cluster's data directory (WALs, logs) after the run" },
+  keepData: {
+    type: 'boolean',
+    default: false,
+    description: "Keep the cluster's data directory (WALs, logs) and its database after the run, to look into a failure",
+  },
+  roleLogLevel: {
+    type: 'string',
+    choices: ['debug', 'info', 'warn', 'error'],
+    default: 'warn',
+    description: "Log level of the cluster's roles (their logs are in the data directory's logs/)",
+  },
 });
 
 export type SoakOptions = Config<typeof soakSpec>;

@@ -32,9 +32,15 @@ describe('judgeSoak', () => {
     expect(verdict.ok).toBe(false);
     expect(verdict.consumers['C1']).toEqual({ delivered: 2, duplicated: 1, skipped: 1, lostWithBroker: 0, lostAcksAll: 1 });
     expect(verdict.violations).toEqual([
-      'C1 received Q:1 twice',
+      'C1 received Q:1 twice (at 1/3, then at 1/3)',
       'C1 never received P:0 (acks=all), still at 0/0',
       'Q:0 (acks=all) was acknowledged at 1/3, then that offset went to Q:1',
     ]);
+  });
+
+  it('says where both copies of a duplicate were: a message stored twice shows two offsets', () => {
+    const retried = acked('P', 7, 2, 12, 'broker', 2);
+    const verdict = judgeSoak([retried], [{ ...got('C1', retried), offset: 10 }, got('C1', retried)], ['C1']);
+    expect(verdict.violations).toEqual(['C1 received P:7 twice (at 2/10, then at 2/12)']);
   });
 });

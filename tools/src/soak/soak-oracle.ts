@@ -57,16 +57,20 @@ export function judgeSoak(acked: readonly AckedMessage[], delivered: readonly De
   const verdicts: Record<string, ConsumerVerdict> = {};
   for (const consumer of consumers) {
     const verdict: ConsumerVerdict = { delivered: 0, duplicated: 0, skipped: 0, lostWithBroker: 0, lostAcksAll: 0 };
-    const seen = new Set<string>();
+    /** Where each message was first received: a second copy at another offset was stored twice, at the same one delivered twice. */
+    const seen = new Map<string, string>();
     for (const message of delivered) {
       if (message.consumer !== consumer) continue;
       verdict.delivered++;
       const id = idOf(message);
-      if (seen.has(id)) {
+      const where = `${message.partition}/${message.offset}`;
+      const first = seen.get(id);
+      if (first !== undefined) {
         verdict.duplicated++;
-        note(`${consumer} received ${id} twice`);
+        note(`${consumer} received ${id} twice (at ${first}, then at ${where})`);
+      } else {
+        seen.set(id, where);
       }
-      seen.add(id);
     }
     for (const message of acked) {
       const id = idOf(message);
