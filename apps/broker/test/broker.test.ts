@@ -16,6 +16,7 @@ import {
 } from '@partq/proto';
 import { closeRpcTransports, createLogger, createRpcClient, fromConnectError, loadConfig, PartqError, sleep } from '@partq/runtime';
 import { startBroker, brokerConfigSpec, type BrokerConfig, type RunningBroker } from '../src/index.js';
+import { PartitionLog } from '../src/log/partition-log.js';
 import { FakeManager, type FakeAssignment } from './fake-manager.js';
 
 const logger = createLogger({ role: 'broker-test', instanceId: 'integration', level: 'silent' });
@@ -417,6 +418,32 @@ describe('broker over Connect', () => {
     // The wake-up was spent: no second heartbeat before the interval.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(manager.heartbeats.length).toBe(heartbeatsBefore + 1);
+  });
+
+  it('an append frozen between its write and its answer is refused, and readers see its records only once a retry is answered', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { stallFence: 300 });
+    await append(0, 1, [record('a', 42, 0)]);
+    // Freeze the process right after the next append's WAL write, before its answer, as a SIGSTOP landing
+    // there would: no test can time a real one that finely.
+    const write = PartitionLog.prototype.append;
+    const frozen = jest.spyOn(PartitionLog.prototype, 'append').mockImplementationOnce(async function (this: PartitionLog, ...args) {
+      const outcome = await write.apply(this, args);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+      return outcome;
+    });
+    try {
+      expect((await failureOf(append(0, 1, [record('b', 42, 1)]))).code).toBe('UNAVAILABLE');
+    } finally {
+      frozen.mockRestore();
+    }
+    // Durable, but its producer was told nothing and sends it again, maybe to the partition's next owner:
+    // a reader that saw it here could get it twice.
+    expect(await fetchTexts(0, 0)).toEqual(['a']);
+    const updates = await client.getUpdates({ from: [{ topicId: 1, partitionId: 0, offset: 1n }], maxWaitMs: 0 });
+    expect(texts(recordsOf(updates.partitions[0]!))).toEqual(['b']);
+    // Once the manager confirmed the partitions, the retry lands on the stored record and shows it.
+    await eventually(async () => expect((await append(0, 1, [record('b', 42, 1)])).offsets).toEqual([1n]));
+    await eventually(async () => expect(await fetchTexts(0, 0)).toEqual(['a', 'b']));
   });
 
   it('a stall during which the manager moved the partition on: the queued append is refused, then NOT_OWNER', async () => {

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { create } from '@bufbuild/protobuf';
 import { AppendRecordSchema, decodeRecord, type AppendRecord } from '@partq/proto';
 import { createLogger, PartqError } from '@partq/runtime';
-import { PartitionLog, type PartitionLogSettings } from './partition-log.js';
+import { PartitionLog, type AppendOutcome, type PartitionLogSettings } from './partition-log.js';
 
 const logger = createLogger({ role: 'broker-test', instanceId: 'partition-log', level: 'silent' });
 const settings: PartitionLogSettings = { segmentBytes: 4096, fsync: false, cacheBytes: 1024, logger };
@@ -20,6 +20,13 @@ function record(text: string, producerId = 0, sequence?: number): AppendRecord {
 
 function texts(records: { payload: Uint8Array }[]): string[] {
   return records.map((r) => new TextDecoder().decode(r.payload));
+}
+
+/** Appends as the broker's Append does once it has answered: readers may see the records then. */
+async function appendAnswered(log: PartitionLog, ...args: Parameters<PartitionLog['append']>): Promise<AppendOutcome> {
+  const outcome = await log.append(...args);
+  log.acknowledge(outcome);
+  return outcome;
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<PartqError> {
@@ -47,8 +54,8 @@ describe('PartitionLog', () => {
 
   it('hands out contiguous offsets from the start offset and stores full records', async () => {
     const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 40, highWatermark: 40 });
-    const first = await log.append(1, [record('a'), record('b')], 1234);
-    const [second, third] = await Promise.all([log.append(1, [record('c')], 1235), log.append(1, [record('d'), record('e')], 1236)]);
+    const first = await appendAnswered(log, 1, [record('a'), record('b')], 1234);
+    const [second, third] = await Promise.all([appendAnswered(log, 1, [record('c')], 1235), appendAnswered(log, 1, [record('d'), record('e')], 1236)]);
     expect(first.offsets).toEqual([40, 41]);
     expect(second!.offsets).toEqual([42]);
     expect(third!.offsets).toEqual([43, 44]);
@@ -73,8 +80,8 @@ describe('PartitionLog', () => {
 
   it('returns the original offset for duplicates: earlier batch, same batch, and while the first is in flight', async () => {
     const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
-    await log.append(1, [record('s0', 7, 0), record('s1', 7, 1)], 0);
-    const retry = await log.append(1, [record('s1', 7, 1), record('s2', 7, 2), record('s2', 7, 2)], 0);
+    await appendAnswered(log, 1, [record('s0', 7, 0), record('s1', 7, 1)], 0);
+    const retry = await appendAnswered(log, 1, [record('s1', 7, 1), record('s2', 7, 2), record('s2', 7, 2)], 0);
     expect(retry.offsets).toEqual([1, 2, 2]);
     expect(retry.duplicates).toEqual([true, false, true]);
     expect(retry.baseOffset).toBe(2);
@@ -82,17 +89,17 @@ describe('PartitionLog', () => {
 
     // Both calls are issued in the same tick: the second finds sequence 3 being written and waits for it.
     const settled: string[] = [];
-    const first = log.append(1, [record('s3', 7, 3)], 0).finally(() => settled.push('first'));
-    const second = log.append(1, [record('s3', 7, 3)], 0).finally(() => settled.push('second'));
+    const first = appendAnswered(log, 1, [record('s3', 7, 3)], 0).finally(() => settled.push('first'));
+    const second = appendAnswered(log, 1, [record('s3', 7, 3)], 0).finally(() => settled.push('second'));
     const [a, b] = await Promise.all([first, second]);
     expect(a!.offsets).toEqual([3]);
-    expect(b).toEqual({ baseOffset: 4, offsets: [3], duplicates: [true], lastOffset: 3, written: 0 });
+    expect(b).toEqual({ baseOffset: 4, offsets: [3], duplicates: [true], lastOffset: 3, written: 0, layout: 0 });
     expect(settled).toEqual(['first', 'second']);
 
     // A duplicate of a record in an earlier, still running write of several waits for that write too.
     const order: string[] = [];
-    const batch = log.append(1, [record('s4', 7, 4), record('s5', 7, 5), record('s6', 7, 6)], 0).finally(() => order.push('batch'));
-    const retry5 = log.append(1, [record('s5', 7, 5)], 0).finally(() => order.push('retry'));
+    const batch = appendAnswered(log, 1, [record('s4', 7, 4), record('s5', 7, 5), record('s6', 7, 6)], 0).finally(() => order.push('batch'));
+    const retry5 = appendAnswered(log, 1, [record('s5', 7, 5)], 0).finally(() => order.push('retry'));
     expect((await retry5).offsets).toEqual([5]);
     expect((await batch).offsets).toEqual([4, 5, 6]);
     expect(order).toEqual(['batch', 'retry']);
@@ -240,7 +247,7 @@ describe('PartitionLog', () => {
     expect(JSON.parse(await readFile(join(dir, 'partition.json'), 'utf8')).epoch).toBe(3);
     expect((await failureOf(log.append(1, [record('old')], 0))).code).toBe('STALE_EPOCH');
     // Sequence 1 was truncated away: it is new again and lands at the new end.
-    const next = await log.append(3, [record('b2', 5, 1)], 0);
+    const next = await appendAnswered(log, 3, [record('b2', 5, 1)], 0);
     expect(next).toMatchObject({ offsets: [1], duplicates: [false] });
     expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['a', 'b2']);
     expect(await log.adopt({ epoch: 2, startOffset: 0, highWatermark: 0 })).toBe('ignored-stale-epoch');
@@ -286,12 +293,12 @@ describe('PartitionLog', () => {
     await log.close();
   });
 
-  it('readers see acks=all records only once committed; acks=broker ones at once', async () => {
+  it('readers see acks=all records only once committed; acks=broker ones once acknowledged', async () => {
     let changes = 0;
     const log = await PartitionLog.create(location(), { ...settings, onChange: () => changes++ }, { epoch: 1, startOffset: 0, highWatermark: 0 });
-    await log.append(1, [record('broker-0')], 0);
-    await log.append(1, [record('all-1'), record('all-2')], 0, true);
-    await log.append(1, [record('broker-3')], 0);
+    await appendAnswered(log, 1, [record('broker-0')], 0);
+    await appendAnswered(log, 1, [record('all-1'), record('all-2')], 0, true);
+    await appendAnswered(log, 1, [record('broker-3')], 0);
     expect([log.endOffset, log.readableEnd]).toEqual([4, 1]);
     expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['broker-0']);
     expect(await log.read(1, 10, 1 << 20)).toEqual([]);
@@ -312,10 +319,62 @@ describe('PartitionLog', () => {
 
   it('a retried acks=all record already stored keeps whatever visibility it had', async () => {
     const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
-    await log.append(1, [record('s0', 7, 0)], 0);
-    const retry = await log.append(1, [record('s0', 7, 0)], 0, true);
+    await appendAnswered(log, 1, [record('s0', 7, 0)], 0);
+    const retry = await appendAnswered(log, 1, [record('s0', 7, 0)], 0, true);
     expect(retry.duplicates).toEqual([true]);
     expect(log.readableEnd).toBe(1);
+    await log.close();
+  });
+
+  it('readers see acks=broker records once their append is acknowledged, or committed when it never is', async () => {
+    let changes = 0;
+    const log = await PartitionLog.create(location(), { ...settings, onChange: () => changes++ }, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    const answered = await log.append(1, [record('a'), record('b')], 0);
+    const unanswered = await log.append(1, [record('c')], 0); // refused after a stall, say: never acknowledged
+    const later = await log.append(1, [record('d')], 0);
+    expect([log.endOffset, log.readableEnd]).toEqual([4, 0]);
+    expect(await log.read(0, 10, 1 << 20)).toEqual([]);
+
+    const before = changes;
+    log.acknowledge(answered);
+    expect(log.readableEnd).toBe(2);
+    expect(changes).toBe(before + 1);
+    // Acknowledged, but behind one that is not: readers read in offset order.
+    log.acknowledge(later);
+    expect(log.readableEnd).toBe(2);
+    expect(unanswered.written).toBe(1);
+    // The manager commits what its sync read, the unanswered record too: it is no longer the broker's to lose.
+    await log.commit(3);
+    expect(log.readableEnd).toBe(4);
+    expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['a', 'b', 'c', 'd']);
+    await log.close();
+  });
+
+  it('a retry of records whose append went unanswered acknowledges them', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await appendAnswered(log, 1, [record('s0', 7, 0)], 0);
+    await log.append(1, [record('s1', 7, 1), record('s2', 7, 2), record('s3', 7, 3)], 0);
+    expect(log.readableEnd).toBe(1);
+    // The producer retries only part of it (say the rest went in another batch): only that part shows.
+    const retry = await appendAnswered(log, 1, [record('s1', 7, 1), record('s2', 7, 2)], 0);
+    expect(retry.duplicates).toEqual([true, true]);
+    expect(log.readableEnd).toBe(3);
+    await appendAnswered(log, 1, [record('s3', 7, 3)], 0);
+    expect(log.readableEnd).toBe(4);
+    await log.close();
+  });
+
+  it('an acknowledgement that a truncation overtook changes nothing', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    const old = await log.append(1, [record('a'), record('b')], 0);
+    expect(await log.adopt({ epoch: 2, startOffset: 1, highWatermark: 1 })).toBe('truncated');
+    const fresh = await log.append(2, [record('c')], 0);
+    expect(fresh.offsets).toEqual([1]);
+    // The old append's offsets 0-1 overlap the new epoch's record at 1, which nobody acknowledged yet.
+    log.acknowledge(old);
+    expect(log.readableEnd).toBe(1);
+    log.acknowledge(fresh);
+    expect(log.readableEnd).toBe(2);
     await log.close();
   });
 
@@ -324,7 +383,7 @@ describe('PartitionLog', () => {
     await log.append(1, [record('a'), record('b')], 0, true);
     expect(await log.adopt({ epoch: 2, startOffset: 1, highWatermark: 1 })).toBe('truncated');
     expect([log.endOffset, log.readableEnd]).toEqual([1, 1]);
-    await log.append(2, [record('c')], 0);
+    await appendAnswered(log, 2, [record('c')], 0);
     expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['a', 'c']);
     await log.close();
   });

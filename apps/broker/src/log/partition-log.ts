@@ -66,6 +66,8 @@ export interface AppendOutcome {
   lastOffset: number;
   /** Records actually written (duplicates excluded). */
   written: number;
+  /** The log's layout when the offsets were handed out: `acknowledge` ignores an outcome a truncation overtook. */
+  layout: number;
 }
 
 /** How `adopt` changed the local log. */
@@ -113,7 +115,7 @@ export class PartitionLog {
   /** WAL appends not settled yet, oldest first: an in-flight duplicate finds the one writing its offset here. */
   private readonly writes: PendingWrite[] = [];
   private readonly waiters = new CommitWaiters();
-  /** Durable records readers may not see until the manager commits them (see ReadHolds). */
+  /** Durable records readers may not see until acknowledged or committed (see ReadHolds). */
   private readonly holds = new ReadHolds();
   /** Set while an exclusive operation is queued or running; appends wait for it. */
   private appendGate: Promise<void> | undefined;
@@ -199,7 +201,7 @@ export class PartitionLog {
 
   /**
    * Where readers (Fetch, Tail) stop: the durable end, short of records appended with acks=all that
-   * the manager has not committed yet.
+   * the manager has not committed yet and of acks=broker ones not acknowledged yet.
    */
   get readableEnd(): number {
     return this.holds.readableEnd(this.wal.endOffset);
@@ -269,7 +271,7 @@ export class PartitionLog {
     const firstOffset = this.nextOffset;
     let write: Promise<unknown> | undefined;
     if (fresh.length > 0) {
-      if (holdUntilCommitted) this.holds.hold(firstOffset, firstOffset + fresh.length);
+      this.holds.hold(firstOffset, firstOffset + fresh.length, holdUntilCommitted ? 'committed' : 'acknowledged');
       write = this.write(fresh, firstOffset, timestampMs, holdUntilCommitted);
     }
 
@@ -289,7 +291,30 @@ export class PartitionLog {
     }
     // An in-flight duplicate shares the fate of the append that is writing it.
     await Promise.all(waitFor);
-    return { baseOffset: firstOffset, offsets, duplicates, lastOffset: offsets.reduce((a, b) => Math.max(a, b)), written: fresh.length };
+    return {
+      baseOffset: firstOffset,
+      offsets,
+      duplicates,
+      lastOffset: offsets.reduce((a, b) => Math.max(a, b)),
+      written: fresh.length,
+      layout: this.layoutGeneration,
+    };
+  }
+
+  /**
+   * The append's acknowledgement is on its way to its producer: readers may see its records now (those
+   * appended with acks=all still wait for the manager's commit). Until then they are held (see
+   * ReadHolds); an append that is never acknowledged is released by the manager's commit.
+   */
+  acknowledge(outcome: AppendOutcome): void {
+    if (this.closed || outcome.layout !== this.layoutGeneration) return;
+    let moved = outcome.written > 0 && this.holds.acknowledge(outcome.baseOffset, outcome.baseOffset + outcome.written);
+    // A retry of records whose first append went unacknowledged (refused after a stall) acknowledges them.
+    outcome.duplicates.forEach((duplicate, index) => {
+      const offset = outcome.offsets[index]!;
+      if (duplicate && this.holds.acknowledge(offset, offset + 1)) moved = true;
+    });
+    if (moved) this.settings.onChange?.();
   }
 
   /** Encodes and queues the WAL append; registers the sequences as being written. */

@@ -46,6 +46,44 @@ describe('ReadHolds', () => {
     expect(holds.readableEnd(10)).toBe(7);
   });
 
+  it('releases records held until acknowledged as their acknowledgements come, in any order', () => {
+    const holds = new ReadHolds();
+    holds.hold(0, 2, 'acknowledged');
+    holds.hold(2, 3, 'acknowledged');
+    holds.hold(3, 5, 'committed');
+    holds.hold(5, 8, 'acknowledged');
+    expect(holds.readableEnd(10)).toBe(0);
+    // The second append answered first: nothing moves for readers yet.
+    expect(holds.acknowledge(2, 3)).toBe(false);
+    expect(holds.readableEnd(10)).toBe(0);
+    expect(holds.acknowledge(0, 2)).toBe(true);
+    // Up to the acks=all records: an acknowledgement does not release them.
+    expect(holds.readableEnd(10)).toBe(3);
+    expect(holds.acknowledge(3, 5)).toBe(false);
+    expect(holds.readableEnd(10)).toBe(3);
+    // A retry acknowledges one record out of the middle of a range: the rest stays held.
+    expect(holds.acknowledge(6, 7)).toBe(false);
+    expect(holds.release(5)).toBe(true);
+    expect(holds.readableEnd(10)).toBe(5);
+    expect(holds.acknowledge(5, 6)).toBe(true);
+    expect(holds.readableEnd(10)).toBe(7);
+    // A commit releases what was never acknowledged.
+    expect(holds.release(8)).toBe(true);
+    expect(holds.readableEnd(10)).toBe(10);
+  });
+
+  it('merges only ranges held until the same thing', () => {
+    const holds = new ReadHolds();
+    holds.hold(0, 2, 'acknowledged');
+    holds.hold(2, 4, 'acknowledged');
+    holds.hold(4, 6, 'committed');
+    // Two appends' ranges merged: each acknowledgement releases its own part.
+    expect(holds.acknowledge(0, 2)).toBe(true);
+    expect(holds.readableEnd(10)).toBe(2);
+    expect(holds.acknowledge(2, 4)).toBe(true);
+    expect(holds.readableEnd(10)).toBe(4);
+  });
+
   it('forgets everything on clear (before a rebuild from the WAL)', () => {
     const holds = new ReadHolds();
     holds.hold(4, 6);

@@ -133,6 +133,10 @@ export class BrokerServiceHandlers {
     // with the same sequence lands once, here or at the new owner.
     stallFence.assertNoStallSince(startedAt);
     if (acksAll) await log.waitCommitted(outcome.lastOffset, this.options.acksAllTimeoutMs);
+    // Readers see the records once the answer has left: Node runs the HTTP/2 sessions' writes (native
+    // immediates) before this. Frozen before that, the broker answers nobody and shows the records to
+    // nobody, so no consumer reads a record its producer will send again (see ReadHolds).
+    setImmediate(() => log.acknowledge(outcome));
     const duplicates: { index: number; offset: bigint }[] = [];
     outcome.duplicates.forEach((duplicate, index) => {
       if (duplicate) duplicates.push({ index, offset: BigInt(outcome.offsets[index]!) });
