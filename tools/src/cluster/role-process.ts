@@ -7,6 +7,8 @@ import { waitReady } from './wait-ready.js';
 
 /** The role's descriptor for its end of the lifeline (after stdin, stdout and stderr). */
 const LIFELINE_FD = 3;
+/** How long a stop waits for the role's log to be written out after it exited (output a descendant holds open must not hold it up). */
+const LOG_FLUSH_TIMEOUT_MS = 2_000;
 
 export type Role = 'manager' | 'broker' | 'replica' | 'gateway';
 
@@ -39,6 +41,8 @@ export class RoleProcess {
   private child: ChildProcess | undefined;
   private exitedFlag = true;
   private exitListeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
+  /** Resolves once the log holds the role's last output and its exit line. */
+  private logWritten: Promise<void> = Promise.resolve();
 
   constructor(readonly spec: RoleProcessSpec) {}
 
@@ -61,6 +65,8 @@ export class RoleProcess {
   async start(readyTimeoutMs = 30_000): Promise<void> {
     mkdirSync(this.spec.logDir, { recursive: true });
     const log = createWriteStream(join(this.spec.logDir, `${this.name}.log`), { flags: 'a' });
+    let logFinished!: () => void;
+    this.logWritten = new Promise<void>((resolve) => (logFinished = resolve));
     const argv = [...(this.spec.commandPrefix ?? []), process.execPath, this.spec.script];
     const child = spawn(argv[0]!, argv.slice(1), {
       // The allocator settings roles run with in production too; the caller's environment may override them.
@@ -90,19 +96,26 @@ export class RoleProcess {
     // 'close' comes once the role's output is read to the end: ending the log at 'exit' lost the
     // last lines of a role that crashed, the ones a post-mortem needs.
     child.on('close', (code, signal) => {
-      log.end(`[partq] ${this.name} (pid ${child.pid}) exited: ${signal ? `signal ${signal}` : `code ${code}`}\n`);
+      log.end(`[partq] ${this.name} (pid ${child.pid}) exited: ${signal ? `signal ${signal}` : `code ${code}`}\n`, logFinished);
     });
     await waitReady(this.spec.url, { timeoutMs: readyTimeoutMs, exited: () => this.exitedFlag, path: this.spec.readyPath });
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within the grace period. */
+  /**
+   * SIGTERM, then SIGKILL if it has not exited within the grace period. Resolves once its log is
+   * written out too: a launcher that exits right after (Ctrl-C) lost the exit line of a role that
+   * had already stopped on its own signal.
+   */
   async stop(graceMs = 10_000): Promise<void> {
-    if (!this.child || this.exitedFlag) return;
-    const exited = new Promise<void>((resolve) => this.child!.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    if (!this.child) return;
+    if (!this.exitedFlag) {
+      const exited = new Promise<void>((resolve) => this.child!.once('exit', () => resolve()));
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    await this.logFlushed();
   }
 
   /** SIGTERM without waiting: for the launcher's last moment (its 'exit' event runs no async code). */
@@ -120,5 +133,13 @@ export class RoleProcess {
     const exited = new Promise<void>((resolve) => this.child!.once('exit', () => resolve()));
     this.child.kill(signal);
     await exited;
+    await this.logFlushed();
+  }
+
+  private async logFlushed(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, LOG_FLUSH_TIMEOUT_MS)));
+    await Promise.race([this.logWritten, timeout]);
+    clearTimeout(timer);
   }
 }
