@@ -134,8 +134,8 @@ export class BrokerServiceHandlers {
     stallFence.assertNoStallSince(startedAt);
     if (acksAll) await log.waitCommitted(outcome.lastOffset, this.options.acksAllTimeoutMs);
     // Readers see the records once the answer has left: Node runs the HTTP/2 sessions' writes (native
-    // immediates) before this. Frozen before that, the broker answers nobody and shows the records to
-    // nobody, so no consumer reads a record its producer will send again (see ReadHolds).
+    // immediates) before this, unless the socket is full. Frozen before that, the broker answers nobody
+    // and shows the records to nobody, so no consumer reads a record its producer will send again.
     setImmediate(() => log.acknowledge(outcome));
     const duplicates: { index: number; offset: bigint }[] = [];
     outcome.duplicates.forEach((duplicate, index) => {
