@@ -209,7 +209,15 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       stopping = true;
       // Clients first, then the data plane, then the control plane: nothing in flight is cut off.
       const order: Role[] = ['gateway', 'replica', 'broker', 'manager'];
-      for (const role of order) await Promise.all(processes.filter((p) => p.spec.role === role).map((p) => p.stop()));
+      for (const role of order) {
+        await Promise.all(
+          processes
+            .filter((p) => p.spec.role === role)
+            .map(async (p) => {
+              if ((await p.stop()) === 'killed') say(`${p.name} did not stop within its grace period after SIGTERM; killed (see its log)`);
+            }),
+        );
+      }
       process.off('exit', terminateRoles);
       writeClusterFile();
       await database.stop();

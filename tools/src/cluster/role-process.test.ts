@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RoleProcess } from './role-process.js';
@@ -41,4 +42,45 @@ test('the log keeps what a role wrote just before it died, and says how it ended
   expect(log).toContain('x'.repeat(200000));
   expect(log).toContain('last words before the crash');
   expect(log.trimEnd().split('\n').at(-1)).toMatch(/^\[partq\] broker-7 \(pid \d+\) exited: code 3$/);
+});
+
+/** A role that serves /readyz on `port` and, unless told to ignore it, exits 0 on SIGTERM. */
+function servingRole(name: string, port: number, onSigterm: 'exit' | 'ignore'): string {
+  const script = join(dir, `${name}.js`);
+  writeFileSync(
+    script,
+    `require('node:http').createServer((req, res) => res.end('ok')).listen(${port}, '127.0.0.1');
+     process.on('SIGTERM', () => { ${onSigterm === 'exit' ? "process.stdout.write('stopping\\n'); process.exit(0);" : ''} });`,
+  );
+  return script;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function lastLogLine(name: string): string | undefined {
+  return readFileSync(join(dir, 'logs', `${name}.log`), 'utf8').trimEnd().split('\n').at(-1);
+}
+
+test('a role frozen by SIGSTOP still stops gracefully: the SIGTERM is followed by SIGCONT', async () => {
+  const port = await freePort();
+  const role = new RoleProcess({ role: 'broker', id: 1, script: servingRole('frozen', port, 'exit'), url: `http://127.0.0.1:${port}`, env: {}, logDir: join(dir, 'logs') });
+  await role.start(10_000);
+  await role.kill('SIGSTOP');
+  expect(await role.stop(5_000)).toBe('stopped');
+  // stop() resolves once the log is written out: its last line is there at once.
+  expect(lastLogLine('broker-1')).toMatch(/^\[partq\] broker-1 \(pid \d+\) exited: code 0$/);
+});
+
+test('a role that ignores SIGTERM is killed after the grace period, and stop says so', async () => {
+  const port = await freePort();
+  const role = new RoleProcess({ role: 'gateway', id: 1, script: servingRole('stubborn', port, 'ignore'), url: `http://127.0.0.1:${port}`, env: {}, logDir: join(dir, 'logs') });
+  await role.start(10_000);
+  expect(await role.stop(300)).toBe('killed');
+  expect(lastLogLine('gateway-1')).toMatch(/^\[partq\] gateway-1 \(pid \d+\) exited: signal SIGKILL$/);
 });

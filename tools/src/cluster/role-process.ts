@@ -102,25 +102,36 @@ export class RoleProcess {
   }
 
   /**
-   * SIGTERM, then SIGKILL if it has not exited within the grace period. Resolves once its log is
-   * written out too: a launcher that exits right after (Ctrl-C) lost the exit line of a role that
-   * had already stopped on its own signal.
+   * SIGTERM, then SIGKILL if it has not exited within the grace period: resolves 'killed' then, so
+   * the caller can say so. Resolves once its log is written out too: a launcher that exits right
+   * after (Ctrl-C) lost the exit line of a role that had already stopped on its own signal.
    */
-  async stop(graceMs = 10_000): Promise<void> {
-    if (!this.child) return;
+  async stop(graceMs = 10_000): Promise<'stopped' | 'killed'> {
+    let outcome: 'stopped' | 'killed' = 'stopped';
+    if (!this.child) return outcome;
     if (!this.exitedFlag) {
       const exited = new Promise<void>((resolve) => this.child!.once('exit', () => resolve()));
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+      this.terminateNow();
+      const timer = setTimeout(() => {
+        outcome = 'killed';
+        this.child?.kill('SIGKILL');
+      }, graceMs);
       await exited;
       clearTimeout(timer);
     }
     await this.logFlushed();
+    return outcome;
   }
 
-  /** SIGTERM without waiting: for the launcher's last moment (its 'exit' event runs no async code). */
+  /**
+   * SIGTERM without waiting: for the launcher's last moment (its 'exit' event runs no async code).
+   * SIGCONT after it: a role frozen by a fault test (SIGSTOP) would otherwise keep the signal pending
+   * and outlive its launcher, stopped, for good.
+   */
   terminateNow(): void {
-    if (this.child && !this.exitedFlag) this.child.kill('SIGTERM');
+    if (!this.child || this.exitedFlag) return;
+    this.child.kill('SIGTERM');
+    this.child.kill('SIGCONT');
   }
 
   /** Sends a signal without waiting for readiness (SIGKILL, SIGSTOP, SIGCONT in fault tests). */
