@@ -7,6 +7,12 @@ import { waitReady } from './wait-ready.js';
 
 /** The role's descriptor for its end of the lifeline (after stdin, stdout and stderr). */
 const LIFELINE_FD = 3;
+/**
+ * How long a role may take to stop after SIGTERM: longer than its own server's shutdown (calls in
+ * flight get 10 s, then are aborted, and their connections cut a second later), so that it ends
+ * them itself and its log says what it waited for.
+ */
+const STOP_GRACE_MS = 15_000;
 /** How long a stop waits for the role's log to be written out after it exited (output a descendant holds open must not hold it up). */
 const LOG_FLUSH_TIMEOUT_MS = 2_000;
 
@@ -106,7 +112,7 @@ export class RoleProcess {
    * the caller can say so. Resolves once its log is written out too: a launcher that exits right
    * after (Ctrl-C) lost the exit line of a role that had already stopped on its own signal.
    */
-  async stop(graceMs = 10_000): Promise<'stopped' | 'killed'> {
+  async stop(graceMs = STOP_GRACE_MS): Promise<'stopped' | 'killed'> {
     let outcome: 'stopped' | 'killed' = 'stopped';
     if (!this.child) return outcome;
     if (!this.exitedFlag) {

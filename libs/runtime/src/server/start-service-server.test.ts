@@ -308,7 +308,7 @@ describe('ServiceServer.close', () => {
     closeRpcTransports(server.url);
   });
 
-  it('aborts a long stream after the grace period and tells its client to go elsewhere', async () => {
+  it('aborts a long stream after the grace period, says so in its log, and tells its client to go elsewhere', async () => {
     let started!: () => void;
     const streaming = new Promise<void>((resolve) => (started = resolve));
     const endless: ServiceImpl<typeof EchoService> = {
@@ -321,10 +321,17 @@ describe('ServiceServer.close', () => {
         }
       },
     };
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
     const server = await startServiceServer({
       host: '127.0.0.1',
       port: 0,
-      logger: createLogger({ role: 'replica', instanceId: 'r-2', level: 'silent' }),
+      logger: createLogger({ role: 'replica', instanceId: 'r-2', level: 'warn', destination }),
       registry: createMetricsRegistry('replica'),
       routes: (router) => router.service(EchoService, wrapServiceImpl(endless)),
       shutdownTimeoutMs: 50,
@@ -341,6 +348,9 @@ describe('ServiceServer.close', () => {
     const err = await outcome;
     expect(received.length).toBeGreaterThan(0);
     expect(err.code).toBe('UNAVAILABLE');
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toContain(
+      'server: calls still running at the shutdown timeout; aborting them',
+    );
     closeRpcTransports(server.url);
   });
 

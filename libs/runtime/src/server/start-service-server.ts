@@ -131,9 +131,14 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const abort = setTimeout(() => shutdown.abort(SHUTTING_DOWN), shutdownTimeoutMs);
+      // Said in the log: a stop that waits out its timeout is otherwise silent about why it was slow.
+      const abort = setTimeout(() => {
+        options.logger.warn({ shutdownTimeoutMs }, 'server: calls still running at the shutdown timeout; aborting them');
+        shutdown.abort(SHUTTING_DOWN);
+      }, shutdownTimeoutMs);
       // Backstop for calls that ignore their abort signal: cut their connections a little later.
       const cut = setTimeout(() => {
+        options.logger.warn('server: calls ignored their abort; cutting their connections');
         app.server.closeAllConnections();
         servers?.destroyHttp2Sessions();
       }, shutdownTimeoutMs + 1000);
