@@ -309,11 +309,14 @@ export class PartitionLog {
   acknowledge(outcome: AppendOutcome): void {
     if (this.closed || outcome.layout !== this.layoutGeneration) return;
     let moved = outcome.written > 0 && this.holds.acknowledge(outcome.baseOffset, outcome.baseOffset + outcome.written);
-    // A retry of records whose first append went unacknowledged (refused after a stall) acknowledges them.
-    outcome.duplicates.forEach((duplicate, index) => {
-      const offset = outcome.offsets[index]!;
-      if (duplicate && this.holds.acknowledge(offset, offset + 1)) moved = true;
-    });
+    // A retry of records whose first append went unacknowledged (refused after a stall) acknowledges
+    // them. Most appends have no duplicate: skip the walk over their records.
+    if (outcome.written < outcome.offsets.length) {
+      outcome.duplicates.forEach((duplicate, index) => {
+        const offset = outcome.offsets[index]!;
+        if (duplicate && this.holds.acknowledge(offset, offset + 1)) moved = true;
+      });
+    }
     if (moved) this.settings.onChange?.();
   }
 
