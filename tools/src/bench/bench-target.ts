@@ -19,6 +19,8 @@ export interface BenchTarget {
   postgresAncestor: number | undefined;
   /** The cluster's PostgreSQL, when known (the hop floor commits positions there). */
   databaseUrl: string | undefined;
+  /** The local cluster's data directory (WALs, logs); undefined for a running gateway (`--url`). */
+  dataDir?: string;
   stop(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export async function startLocalTarget(options: LocalTargetOptions): Promise<Ben
       // The embedded PostgreSQL is started by this process; an external one is not ours to see.
       postgresAncestor: database ? undefined : process.pid,
       databaseUrl: cluster.databaseUrl,
+      dataDir,
       async stop() {
         await cluster.stop();
         await cleanUp();

@@ -1,10 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sleep } from '@partq/runtime';
 import { startLocalTarget } from '../bench/bench-target.js';
 import { strikeFaults, type StruckFault } from './fault-schedule.js';
 import { seededRandom } from './seeded-random.js';
 import { judgeSoak, type SoakVerdict } from './soak-oracle.js';
 import type { SoakOptions } from './soak-options.js';
-import { SOAK_CONSUMERS, SoakWorkload } from './soak-workload.js';
+import { SOAK_CONSUMERS, SOAK_ORDERED_PRODUCERS, SoakWorkload } from './soak-workload.js';
 
 export interface SoakReport extends SoakVerdict {
   seed: number;
@@ -57,7 +59,13 @@ export async function runSoak(options: SoakOptions, say: (message: string) => vo
     } finally {
       clearInterval(progress);
     }
-    const verdict = judgeSoak(workload.acked, workload.delivered, SOAK_CONSUMERS);
+    const verdict = judgeSoak(workload.acked, workload.delivered, SOAK_CONSUMERS, SOAK_ORDERED_PRODUCERS);
+    if (options.keepData && target.dataDir) {
+      // What the oracle judged, beside the roles' logs, to trace a violation to its messages.
+      const record = join(target.dataDir, 'soak-record.json');
+      writeFileSync(record, JSON.stringify({ acked: workload.acked, delivered: workload.delivered }));
+      say(`acknowledgements and deliveries kept in ${record}`);
+    }
     return {
       seed,
       durationMs: options.duration,

@@ -25,7 +25,7 @@ export const soakSpec = defineConfig({
   keepData: {
     type: 'boolean',
     default: false,
-    description: "Keep the cluster's data directory (WALs, logs) and its database after the run, to look into a failure",
+    description: "Keep the cluster's data directory (WALs, logs, and soak-record.json: every acknowledgement and delivery the oracle judged) and its database after the run, to look into a failure",
   },
   roleLogLevel: {
     type: 'string',

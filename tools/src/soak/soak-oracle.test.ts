@@ -13,7 +13,7 @@ describe('judgeSoak', () => {
     const messages = [acked('P', 0, 0, 0, 'broker', 1), acked('P', 1, 0, 1, 'all', 2)];
     const verdict = judgeSoak(messages, [...messages.map((m) => got('C1', m)), ...messages.map((m) => got('C2', m))], ['C1', 'C2']);
     expect(verdict).toMatchObject({ acked: 2, ok: true, violations: [] });
-    expect(verdict.consumers['C1']).toEqual({ delivered: 2, duplicated: 0, skipped: 0, lostWithBroker: 0, lostAcksAll: 0 });
+    expect(verdict.consumers['C1']).toEqual({ delivered: 2, duplicated: 0, skipped: 0, lostWithBroker: 0, lostAcksAll: 0, outOfOrder: 0, reordered: 0 });
   });
 
   it('an acks=broker message whose offset went to a later one was lost with its broker: counted, allowed', () => {
@@ -30,7 +30,7 @@ describe('judgeSoak', () => {
     const reuser = acked('Q', 1, 1, 3, 'broker', 2);
     const verdict = judgeSoak([skipped, lostAll, reuser], [got('C1', reuser), got('C1', reuser)], ['C1']);
     expect(verdict.ok).toBe(false);
-    expect(verdict.consumers['C1']).toEqual({ delivered: 2, duplicated: 1, skipped: 1, lostWithBroker: 0, lostAcksAll: 1 });
+    expect(verdict.consumers['C1']).toEqual({ delivered: 2, duplicated: 1, skipped: 1, lostWithBroker: 0, lostAcksAll: 1, outOfOrder: 0, reordered: 0 });
     expect(verdict.violations).toEqual([
       'C1 received Q:1 twice (at 1/3, then at 1/3)',
       'C1 never received P:0 (acks=all), still at 0/0',
@@ -42,5 +42,44 @@ describe('judgeSoak', () => {
     const retried = acked('P', 7, 2, 12, 'broker', 2);
     const verdict = judgeSoak([retried], [{ ...got('C1', retried), offset: 10 }, got('C1', retried)], ['C1']);
     expect(verdict.violations).toEqual(['C1 received P:7 twice (at 2/10, then at 2/12)']);
+  });
+
+  it('a partition received out of offset order breaks the contract; only first copies count', () => {
+    const messages = [acked('P', 0, 0, 10, 'broker', 1), acked('Q', 0, 0, 11, 'broker', 2), acked('P', 1, 1, 4, 'broker', 3)];
+    const [p0, q0, p1] = messages as [AckedMessage, AckedMessage, AckedMessage];
+    const verdict = judgeSoak(messages, [got('C1', q0), got('C1', p1), got('C1', p0), got('C2', p0), got('C2', q0), got('C2', p1), got('C2', p0)], ['C1', 'C2']);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.consumers['C1']).toMatchObject({ outOfOrder: 1, duplicated: 0 });
+    expect(verdict.consumers['C2']).toMatchObject({ outOfOrder: 0, duplicated: 1 });
+    expect(verdict.violations).toEqual(['C1 received P:0 at 0/10 after 0/11', 'C2 received P:0 twice (at 0/10, then at 0/10)']);
+  });
+
+  it("an ordered producer's later message read before an earlier one of the same partition was reordered", () => {
+    const first = acked('P', 0, 0, 8, 'broker', 2);
+    const second = acked('P', 1, 0, 7, 'broker', 1);
+    const otherPartition = acked('P', 2, 1, 0, 'broker', 3);
+    const messages = [first, second, otherPartition];
+    const deliveries = [got('C1', second), got('C1', first), got('C1', otherPartition)];
+    const verdict = judgeSoak(messages, deliveries, ['C1'], ['P']);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.consumers['C1']).toMatchObject({ reordered: 1, outOfOrder: 0, skipped: 0 });
+    expect(verdict.violations).toEqual(['C1 received P:0 at 0/8 after P:1 at 0/7']);
+    // A producer with several batches in flight does not promise that order.
+    expect(judgeSoak(messages, deliveries, ['C1'], [])).toMatchObject({ ok: true, violations: [] });
+  });
+
+  it('a log cut back after a broker was lost is read anew, not out of order; a skipped offset read late is', () => {
+    // A broker lost for good took P:1 and P:2 (acks=broker) at 0/6 and 0/7, and C1 had read them; the
+    // next owner gave those offsets to Q:0 and Q:1, which C1 read next. That rewind is the loss the
+    // contract allows, not disorder.
+    const lost = [acked('P', 1, 0, 6, 'broker', 1), acked('P', 2, 0, 7, 'broker', 2)];
+    const reusers = [acked('Q', 0, 0, 6, 'broker', 3), acked('Q', 1, 0, 7, 'broker', 4), acked('P', 3, 0, 8, 'broker', 5)];
+    const verdict = judgeSoak([...lost, ...reusers], [...lost, ...reusers].map((m) => got('C1', m)), ['C1'], ['P', 'Q']);
+    expect(verdict).toMatchObject({ ok: true, violations: [] });
+    expect(verdict.consumers['C1']).toMatchObject({ outOfOrder: 0, reordered: 0, duplicated: 0 });
+    // C2 read 0/8 before 0/7, an offset it had not read before.
+    const late = judgeSoak(reusers, [got('C2', reusers[0]!), got('C2', reusers[2]!), got('C2', reusers[1]!)], ['C2']);
+    expect(late.consumers['C2']).toMatchObject({ outOfOrder: 1 });
+    expect(late.violations).toEqual(['C2 received Q:1 at 0/7 after 0/8']);
   });
 });

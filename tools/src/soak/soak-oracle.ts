@@ -31,57 +31,111 @@ export interface ConsumerVerdict {
   lostWithBroker: number;
   /** The same for acks=all: a violation. */
   lostAcksAll: number;
+  /**
+   * Received at a lower offset of a partition than one received before, where the consumer had
+   * received nothing else: it read the partition out of offset order. A lower offset that held
+   * another message when first received is no violation but the log cut back (a broker lost for
+   * good, its offsets given out again), which the consumer then reads anew. Only first copies count;
+   * a second copy is `duplicated`.
+   */
+  outOfOrder: number;
+  /**
+   * Received after a later-sent message of the same producer in the same partition, for producers
+   * that promise their order (one batch in flight; with more, a retried batch may land after a
+   * later one: libs/producer/README.md).
+   */
+  reordered: number;
 }
 
 export interface SoakVerdict {
   acked: number;
   consumers: Record<string, ConsumerVerdict>;
-  /** Up to 20 examples of what broke the contract; empty when nothing did. */
+  /** Up to 5 examples of each kind of what broke the contract; empty when nothing did. */
   violations: string[];
   ok: boolean;
 }
 
-const MAX_EXAMPLES = 20;
+/** Examples kept per kind of violation, so that a flood of one kind leaves the others visible. */
+const EXAMPLES_PER_KIND = 5;
+
+type ViolationKind = 'duplicated' | 'outOfOrder' | 'skipped' | 'lostAcksAll' | 'reordered';
 
 /**
- * Judges a soak against partq's contract: every acknowledged message still in the log reaches every
- * consumer once. A message counts as still in the log when no later acknowledgement took its
- * (partition, offset); one whose offset was reused was lost by the log, which acks=broker allows
- * when its broker was declared dead and acks=all never does.
+ * Judges a soak against partq's contract (docs/semantics.md): every acknowledged message still in
+ * the log reaches every consumer once, in offset order per partition, and an ordered producer's
+ * messages in the order it sent them. A message counts as still in the log when no later
+ * acknowledgement took its (partition, offset); one whose offset was reused was lost by the log,
+ * which acks=broker allows when its broker was declared dead and acks=all never does.
  */
-export function judgeSoak(acked: readonly AckedMessage[], delivered: readonly DeliveredMessage[], consumers: readonly string[]): SoakVerdict {
+export function judgeSoak(
+  acked: readonly AckedMessage[],
+  delivered: readonly DeliveredMessage[],
+  consumers: readonly string[],
+  /** Producers that promise their order (one batch in flight): only theirs is judged. */
+  orderedProducers: readonly string[] = [],
+): SoakVerdict {
   const holder = new Map<string, string>();
-  for (const message of [...acked].sort((a, b) => a.ackedAt - b.ackedAt)) holder.set(`${message.partition}/${message.offset}`, idOf(message));
+  for (const message of [...acked].sort((a, b) => a.ackedAt - b.ackedAt)) holder.set(positionOf(message), idOf(message));
   const violations: string[] = [];
-  const note = (text: string): void => void (violations.length < MAX_EXAMPLES && violations.push(text));
+  const kept = new Map<ViolationKind, number>();
+  const note = (kind: ViolationKind, text: string): void => {
+    const count = kept.get(kind) ?? 0;
+    kept.set(kind, count + 1);
+    if (count < EXAMPLES_PER_KIND) violations.push(text);
+  };
+  const ordered = new Set(orderedProducers);
   const verdicts: Record<string, ConsumerVerdict> = {};
   for (const consumer of consumers) {
-    const verdict: ConsumerVerdict = { delivered: 0, duplicated: 0, skipped: 0, lostWithBroker: 0, lostAcksAll: 0 };
+    const verdict: ConsumerVerdict = { delivered: 0, duplicated: 0, skipped: 0, lostWithBroker: 0, lostAcksAll: 0, outOfOrder: 0, reordered: 0 };
     /** Where each message was first received: a second copy at another offset was stored twice, at the same one delivered twice. */
     const seen = new Map<string, string>();
+    /** Which message each position held when this consumer first received something there. */
+    const heldWhenReceived = new Map<string, string>();
+    /** The offset read last per partition (a cut-back log rewinds it). */
+    const reading = new Map<number, number>();
+    /** The last message received per ordered producer and partition. */
+    const lastOfProducer = new Map<string, DeliveredMessage>();
     for (const message of delivered) {
       if (message.consumer !== consumer) continue;
       verdict.delivered++;
       const id = idOf(message);
-      const where = `${message.partition}/${message.offset}`;
+      const where = positionOf(message);
       const first = seen.get(id);
       if (first !== undefined) {
         verdict.duplicated++;
-        note(`${consumer} received ${id} twice (at ${first}, then at ${where})`);
+        note('duplicated', `${consumer} received ${id} twice (at ${first}, then at ${where})`);
+        continue;
+      }
+      seen.set(id, where);
+      const before = reading.get(message.partition) ?? -1;
+      const earlier = heldWhenReceived.get(where);
+      if (message.offset < before && earlier === undefined) {
+        verdict.outOfOrder++;
+        note('outOfOrder', `${consumer} received ${id} at ${where} after ${message.partition}/${before}`);
       } else {
-        seen.set(id, where);
+        reading.set(message.partition, message.offset);
+      }
+      if (earlier === undefined) heldWhenReceived.set(where, id);
+      if (!ordered.has(message.producer)) continue;
+      const stream = `${message.producer}@${message.partition}`;
+      const last = lastOfProducer.get(stream);
+      if (last !== undefined && message.sequence < last.sequence) {
+        verdict.reordered++;
+        note('reordered', `${consumer} received ${id} at ${where} after ${idOf(last)} at ${positionOf(last)}`);
+      } else {
+        lastOfProducer.set(stream, message);
       }
     }
     for (const message of acked) {
       const id = idOf(message);
       if (seen.has(id)) continue;
-      const where = `${message.partition}/${message.offset}`;
+      const where = positionOf(message);
       if (holder.get(where) === id) {
         verdict.skipped++;
-        note(`${consumer} never received ${id} (acks=${message.acks}), still at ${where}`);
+        note('skipped', `${consumer} never received ${id} (acks=${message.acks}), still at ${where}`);
       } else if (message.acks === 'all') {
         verdict.lostAcksAll++;
-        note(`${id} (acks=all) was acknowledged at ${where}, then that offset went to ${holder.get(where)}`);
+        note('lostAcksAll', `${id} (acks=all) was acknowledged at ${where}, then that offset went to ${holder.get(where)}`);
       } else {
         verdict.lostWithBroker++;
       }
@@ -93,4 +147,8 @@ export function judgeSoak(acked: readonly AckedMessage[], delivered: readonly De
 
 function idOf(message: { producer: string; sequence: number }): string {
   return `${message.producer}:${message.sequence}`;
+}
+
+function positionOf(message: { partition: number; offset: number }): string {
+  return `${message.partition}/${message.offset}`;
 }

@@ -15,14 +15,21 @@ export interface SoakWorkloadOptions {
 
 /** Sends not yet acknowledged per producer, at most. */
 const IN_FLIGHT = 200;
+/**
+ * PA and PB use the producer's defaults, which let a retried batch land after a later one (several
+ * batches in flight); PO sends one batch at a time (`maxInFlight: 1`), which keeps its messages in
+ * order in each partition, and the oracle judges that order.
+ */
 const PRODUCERS = [
-  { name: 'PA', acks: 'all' },
-  { name: 'PB', acks: 'broker' },
+  { name: 'PA', acks: 'all', maxInFlight: undefined },
+  { name: 'PB', acks: 'broker', maxInFlight: undefined },
+  { name: 'PO', acks: 'broker', maxInFlight: 1 },
 ] as const;
+export const SOAK_ORDERED_PRODUCERS: readonly string[] = PRODUCERS.filter((p) => p.maxInFlight === 1).map((p) => p.name);
 export const SOAK_CONSUMERS = ['C1', 'C2'] as const;
 
 /**
- * What flows during a soak: a producer with acks=all and one with acks=broker, keyless (the npm
+ * What flows during a soak: a producer with acks=all and two with acks=broker, keyless (the npm
  * producer's sticky partitions, batches, retries with the same sequences), and two consumers
  * reading the whole topic with messages() (streams, resumes, checkpoints). Every acknowledgement and
  * every delivery is recorded for the oracle. Failures the clients give up on are counted, not fatal:
@@ -56,7 +63,7 @@ export class SoakWorkload {
       this.clients.push(client);
       this.consumers.push(this.consume(name, client));
     }
-    this.producers = PRODUCERS.map(({ name, acks }) => this.produce(name, acks));
+    this.producers = PRODUCERS.map(({ name, acks, maxInFlight }) => this.produce(name, acks, maxInFlight));
   }
 
   /** Time since the last delivery to any consumer. */
@@ -77,8 +84,8 @@ export class SoakWorkload {
     await Promise.all(this.clients.map((client) => client.close().catch(() => undefined)));
   }
 
-  private async produce(name: string, acks: 'all' | 'broker'): Promise<void> {
-    const producer = new Producer({ urls: this.options.gatewayUrls });
+  private async produce(name: string, acks: 'all' | 'broker', maxInFlight: number | undefined): Promise<void> {
+    const producer = new Producer({ urls: this.options.gatewayUrls, maxInFlight });
     const pending = new Set<Promise<void>>();
     const started = Date.now();
     for (let sequence = 0; this.producing; sequence++) {
