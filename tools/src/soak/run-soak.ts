@@ -4,11 +4,11 @@ import { sleep } from '@partq/runtime';
 import { startLocalTarget } from '../bench/bench-target.js';
 import { strikeFaults, type StruckFault } from './fault-schedule.js';
 import { seededRandom } from './seeded-random.js';
-import { judgeSoak, type SoakVerdict } from './soak-oracle.js';
+import { judgeDeliveries, type DeliveryVerdict } from '../oracle/delivery-oracle.js';
 import type { SoakOptions } from './soak-options.js';
 import { SOAK_CONSUMERS, SOAK_ORDERED_PRODUCERS, SoakWorkload } from './soak-workload.js';
 
-export interface SoakReport extends SoakVerdict {
+export interface SoakReport extends DeliveryVerdict {
   seed: number;
   durationMs: number;
   failedSends: number;
@@ -59,7 +59,10 @@ export async function runSoak(options: SoakOptions, say: (message: string) => vo
     } finally {
       clearInterval(progress);
     }
-    const verdict = judgeSoak(workload.acked, workload.delivered, SOAK_CONSUMERS, SOAK_ORDERED_PRODUCERS);
+    const verdict = judgeDeliveries(workload.acked, workload.delivered, {
+      consumers: new Map(SOAK_CONSUMERS.map((consumer) => [consumer, undefined])),
+      isOrdered: (producer) => SOAK_ORDERED_PRODUCERS.includes(producer),
+    });
     if (options.keepData && target.dataDir) {
       // What the oracle judged, beside the roles' logs, to trace a violation to its messages.
       const record = join(target.dataDir, 'soak-record.json');

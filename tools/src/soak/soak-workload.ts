@@ -1,7 +1,7 @@
 import { Consumer, ConsumerError } from '@partq/consumer';
 import { Producer } from '@partq/producer';
 import { sleep } from '@partq/runtime';
-import type { AckedMessage, DeliveredMessage } from './soak-oracle.js';
+import type { AckedMessage, DeliveredMessage } from '../oracle/delivery-oracle.js';
 
 export interface SoakWorkloadOptions {
   /** The clients fail over among them. */
@@ -15,22 +15,34 @@ export interface SoakWorkloadOptions {
 
 /** Sends not yet acknowledged per producer, at most. */
 const IN_FLIGHT = 200;
+interface SoakProducer {
+  name: string;
+  acks: 'all' | 'broker';
+  /** Undefined: the producer's default (8). */
+  maxInFlight: number | undefined;
+  /** Messages cycle through this many keys; undefined: keyless. */
+  keys: number | undefined;
+}
+
 /**
  * PA and PB use the producer's defaults, which let a retried batch land after a later one (several
- * batches in flight); PO sends one batch at a time (`maxInFlight: 1`), which keeps its messages in
- * order in each partition, and the oracle judges that order.
+ * batches in flight). PO and PK send one batch at a time (`maxInFlight: 1`), which keeps their
+ * messages in order in each partition, and the oracle judges that order: PO keyless, PK with 16
+ * keys (what a user who needs order per key sends).
  */
-const PRODUCERS = [
-  { name: 'PA', acks: 'all', maxInFlight: undefined },
-  { name: 'PB', acks: 'broker', maxInFlight: undefined },
-  { name: 'PO', acks: 'broker', maxInFlight: 1 },
-] as const;
+const PRODUCERS: readonly SoakProducer[] = [
+  { name: 'PA', acks: 'all', maxInFlight: undefined, keys: undefined },
+  { name: 'PB', acks: 'broker', maxInFlight: undefined, keys: undefined },
+  { name: 'PO', acks: 'broker', maxInFlight: 1, keys: undefined },
+  { name: 'PK', acks: 'broker', maxInFlight: 1, keys: 16 },
+];
 export const SOAK_ORDERED_PRODUCERS: readonly string[] = PRODUCERS.filter((p) => p.maxInFlight === 1).map((p) => p.name);
 export const SOAK_CONSUMERS = ['C1', 'C2'] as const;
 
 /**
- * What flows during a soak: a producer with acks=all and two with acks=broker, keyless (the npm
- * producer's sticky partitions, batches, retries with the same sequences), and two consumers
+ * What flows during a soak: a producer with acks=all and three with acks=broker, one of them keyed
+ * (the npm producer's sticky partitions and key hashing, batches, retries with the same
+ * sequences), and two consumers
  * reading the whole topic with messages() (streams, resumes, checkpoints). Every acknowledgement and
  * every delivery is recorded for the oracle. Failures the clients give up on are counted, not fatal:
  * a send that fails was never acknowledged, so the contract says nothing of it.
@@ -63,7 +75,7 @@ export class SoakWorkload {
       this.clients.push(client);
       this.consumers.push(this.consume(name, client));
     }
-    this.producers = PRODUCERS.map(({ name, acks, maxInFlight }) => this.produce(name, acks, maxInFlight));
+    this.producers = PRODUCERS.map((producer) => this.produce(producer));
   }
 
   /** Time since the last delivery to any consumer. */
@@ -84,12 +96,14 @@ export class SoakWorkload {
     await Promise.all(this.clients.map((client) => client.close().catch(() => undefined)));
   }
 
-  private async produce(name: string, acks: 'all' | 'broker', maxInFlight: number | undefined): Promise<void> {
+  private async produce({ name, acks, maxInFlight, keys }: SoakProducer): Promise<void> {
     const producer = new Producer({ urls: this.options.gatewayUrls, maxInFlight });
     const pending = new Set<Promise<void>>();
     const started = Date.now();
     for (let sequence = 0; this.producing; sequence++) {
-      const sent = producer.send(this.options.topic, `${name}:${sequence}`, { acks }).then(
+      const value = `${name}:${sequence}`;
+      const message = keys === undefined ? value : { value, key: `key-${sequence % keys}` };
+      const sent = producer.send(this.options.topic, message, { acks }).then(
         (result) => {
           this.acked.push({ producer: name, sequence, partition: result.partition, offset: Number(result.offset), acks, ackedAt: Date.now() });
         },

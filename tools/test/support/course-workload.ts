@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { judge, type Acked, type Delivered, type OracleReport } from './delivery-oracle.js';
+import { judgeDeliveries, totalOf, type AckedMessage, type DeliveredMessage } from '../../src/oracle/delivery-oracle.js';
 import { getJson, postJson, resilientCall } from './resilient-rest.js';
 
 export interface Workload {
   subscriptions: Map<string, string[]>; // consumer name -> topics
-  acked: Acked[];
-  delivered: Delivered[];
+  acked: AckedMessage[];
+  delivered: DeliveredMessage[];
   /** Client retries the fault caused (failed calls retried with the same token). */
   retries: number;
   /** Every acknowledgement and consume answer as it came, for a post-mortem (see judgeAndReport). */
@@ -64,8 +64,8 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
     }
   }
 
-  const acked: Acked[] = [];
-  const delivered: Delivered[] = [];
+  const acked: AckedMessage[] = [];
+  const delivered: DeliveredMessage[] = [];
   const timeline: string[] = [];
   let producing = true;
   let faultDone = false;
@@ -82,6 +82,7 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
         sequence: seq,
         partition: answer.body.partition_id as number,
         offset: answer.body.offset as number,
+        acks: options.acks ?? 'broker',
         ackedAt: Date.now(),
       });
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -129,13 +130,44 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
   return { subscriptions, acked, delivered, retries, timeline };
 }
 
+/** What the fault tests assert on: the oracle's counts summed over every consumer. */
+export interface OracleReport {
+  acked: number;
+  delivered: number;
+  /** Acknowledged and never received, whatever the reason (a lost broker's included). */
+  lost: number;
+  duplicated: number;
+  /** Read out of offset order, or a producer's messages out of the order it sent them. */
+  outOfOrder: number;
+  /** Up to 5 per kind of what broke the contract. */
+  examples: string[];
+}
+
+/**
+ * The fault tests' judge (the soak's oracle, tools/src/oracle/): every acknowledged message reaches
+ * every consumer of its topic once, in offset order, and in each producer's order (the course
+ * workload's producers send one message at a time). A message lost with its broker counts as lost.
+ */
+export function judgeWorkload(acked: readonly AckedMessage[], delivered: readonly DeliveredMessage[], subscriptions: ReadonlyMap<string, readonly string[]>): OracleReport {
+  const verdict = judgeDeliveries(acked, delivered, { consumers: subscriptions, isOrdered: () => true, lossWithBrokerAllowed: false });
+  const total = totalOf(verdict);
+  return {
+    acked: verdict.acked,
+    delivered: total.delivered,
+    lost: total.skipped + total.lostWithBroker + total.lostAcksAll,
+    duplicated: total.duplicated,
+    outOfOrder: total.outOfOrder + total.reordered,
+    examples: verdict.violations,
+  };
+}
+
 /**
  * Runs the oracle and prints its counts (the fault tests' record of what happened). When it finds
  * a fault, the workload's timeline goes to a file named in the output: which message each consumer
  * got at an offset tells a skip from a record that another one replaced.
  */
 export function judgeAndReport(name: string, workload: Workload): OracleReport {
-  const report = judge(workload.acked, workload.delivered, workload.subscriptions);
+  const report = judgeWorkload(workload.acked, workload.delivered, workload.subscriptions);
   let timeline = '';
   if (report.examples.length > 0) {
     const file = join(tmpdir(), `partq-workload-${name}-${Date.now()}.log`);

@@ -1,4 +1,9 @@
-import { judgeSoak, type AckedMessage, type DeliveredMessage } from './soak-oracle.js';
+import { judgeDeliveries, totalOf, type AckedMessage, type DeliveredMessage } from './delivery-oracle.js';
+
+/** The soak's way: one topic, every consumer subscribed to it, `ordered` producers judged for order. */
+function judgeSoak(acked: AckedMessage[], delivered: DeliveredMessage[], consumers: string[], ordered: string[] = []) {
+  return judgeDeliveries(acked, delivered, { consumers: new Map(consumers.map((c) => [c, undefined])), isOrdered: (p) => ordered.includes(p) });
+}
 
 function acked(producer: string, sequence: number, partition: number, offset: number, acks: 'all' | 'broker', ackedAt: number): AckedMessage {
   return { producer, sequence, partition, offset, acks, ackedAt };
@@ -8,7 +13,7 @@ function got(consumer: string, message: AckedMessage): DeliveredMessage {
   return { consumer, producer: message.producer, sequence: message.sequence, partition: message.partition, offset: message.offset };
 }
 
-describe('judgeSoak', () => {
+describe('judgeDeliveries', () => {
   it('passes a run where every consumer received every acknowledged message once', () => {
     const messages = [acked('P', 0, 0, 0, 'broker', 1), acked('P', 1, 0, 1, 'all', 2)];
     const verdict = judgeSoak(messages, [...messages.map((m) => got('C1', m)), ...messages.map((m) => got('C2', m))], ['C1', 'C2']);
@@ -81,5 +86,39 @@ describe('judgeSoak', () => {
     const late = judgeSoak(reusers, [got('C2', reusers[0]!), got('C2', reusers[2]!), got('C2', reusers[1]!)], ['C2']);
     expect(late.consumers['C2']).toMatchObject({ outOfOrder: 1 });
     expect(late.violations).toEqual(['C2 received Q:1 at 0/7 after 0/8']);
+  });
+
+  it('with topics, judges each consumer on the topics it subscribed to; a loss with a broker can be made a violation', () => {
+    const onA = { ...acked('P', 0, 0, 3, 'broker', 1), topic: 'A' };
+    const onB = { ...acked('P', 0, 0, 3, 'broker', 2), topic: 'B' };
+    const lostOnB = { ...acked('Q', 0, 1, 0, 'broker', 3), topic: 'B' };
+    const reuserOnB = { ...acked('Q', 1, 1, 0, 'broker', 4), topic: 'B' };
+    const consumers = new Map<string, string[]>([
+      ['CA', ['A']],
+      ['CB', ['B']],
+    ]);
+    const delivered = [
+      { ...got('CA', onA), topic: 'A' },
+      { ...got('CB', onB), topic: 'B' },
+      { ...got('CB', reuserOnB), topic: 'B' },
+    ];
+    const allowed = judgeDeliveries([onA, onB, lostOnB, reuserOnB], delivered, { consumers });
+    expect(allowed).toMatchObject({ ok: true, violations: [] });
+    expect(allowed.consumers['CA']).toMatchObject({ delivered: 1, skipped: 0, lostWithBroker: 0 });
+    expect(allowed.consumers['CB']).toMatchObject({ delivered: 2, skipped: 0, lostWithBroker: 1 });
+    const strict = judgeDeliveries([onA, onB, lostOnB, reuserOnB], delivered, { consumers, lossWithBrokerAllowed: false });
+    expect(strict.ok).toBe(false);
+    expect(strict.violations).toEqual(['B/Q:0 (acks=broker) was acknowledged at B/1/0, then that offset went to B/Q:1']);
+    expect(totalOf(strict)).toMatchObject({ delivered: 3, lostWithBroker: 1, duplicated: 0 });
+  });
+
+  it('keeps five examples of each kind, so a flood of one leaves the others visible', () => {
+    const messages = Array.from({ length: 8 }, (_, i) => acked('P', i, 0, i, 'broker', i));
+    const skippedAlone = acked('Q', 0, 1, 0, 'all', 9);
+    const delivered = messages.flatMap((m) => [got('C1', m), got('C1', m)]);
+    const verdict = judgeSoak([...messages, skippedAlone], delivered, ['C1']);
+    expect(verdict.consumers['C1']).toMatchObject({ duplicated: 8, skipped: 1 });
+    expect(verdict.violations).toHaveLength(6);
+    expect(verdict.violations.at(-1)).toBe('C1 never received Q:0 (acks=all), still at 1/0');
   });
 });

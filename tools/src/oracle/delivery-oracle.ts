@@ -1,16 +1,20 @@
 /** A message a producer had acknowledged, and where. */
 export interface AckedMessage {
+  /** Undefined when everything judged is on one topic (the soak). */
+  topic?: string;
   producer: string;
   sequence: number;
   partition: number;
   offset: number;
   acks: 'all' | 'broker';
+  /** ms since the epoch */
   ackedAt: number;
 }
 
 /** A message a consumer received. */
 export interface DeliveredMessage {
   consumer: string;
+  topic?: string;
   producer: string;
   sequence: number;
   partition: number;
@@ -26,7 +30,8 @@ export interface ConsumerVerdict {
   /**
    * Acknowledged with acks=broker and gone from the log: its offset was later given to another
    * message, as when a broker declared dead takes records the manager had not synced with it. The
-   * durability contract allows this; it is counted, not a violation.
+   * durability contract allows this; unless `lossWithBrokerAllowed` is false, it is counted, not a
+   * violation.
    */
   lostWithBroker: number;
   /** The same for acks=all: a violation. */
@@ -47,7 +52,7 @@ export interface ConsumerVerdict {
   reordered: number;
 }
 
-export interface SoakVerdict {
+export interface DeliveryVerdict {
   acked: number;
   consumers: Record<string, ConsumerVerdict>;
   /** Up to 5 examples of each kind of what broke the contract; empty when nothing did. */
@@ -55,25 +60,31 @@ export interface SoakVerdict {
   ok: boolean;
 }
 
+export interface JudgeOptions {
+  /** Each consumer, with the topics it subscribed to (undefined: every acknowledged message is its to receive). */
+  consumers: ReadonlyMap<string, readonly string[] | undefined>;
+  /** Whether a producer promises its order (one send or batch at a time). Default: none does. */
+  isOrdered?: (producer: string) => boolean;
+  /** Whether an acks=broker message lost with its broker is allowed (counted, not a violation). Default true. */
+  lossWithBrokerAllowed?: boolean;
+}
+
 /** Examples kept per kind of violation, so that a flood of one kind leaves the others visible. */
 const EXAMPLES_PER_KIND = 5;
 
-type ViolationKind = 'duplicated' | 'outOfOrder' | 'skipped' | 'lostAcksAll' | 'reordered';
+type ViolationKind = 'duplicated' | 'outOfOrder' | 'skipped' | 'lostWithBroker' | 'lostAcksAll' | 'reordered';
 
 /**
- * Judges a soak against partq's contract (docs/semantics.md): every acknowledged message still in
- * the log reaches every consumer once, in offset order per partition, and an ordered producer's
- * messages in the order it sent them. A message counts as still in the log when no later
- * acknowledgement took its (partition, offset); one whose offset was reused was lost by the log,
- * which acks=broker allows when its broker was declared dead and acks=all never does.
+ * Judges deliveries against partq's contract (docs/semantics.md): every acknowledged message still
+ * in the log reaches every consumer of its topic once, in offset order per partition, and an
+ * ordered producer's messages in the order it sent them. A message counts as still in the log when
+ * no later acknowledgement took its (partition, offset); one whose offset was reused was lost by the
+ * log, which acks=broker allows when its broker was declared dead and acks=all never does. The soak
+ * and the fault tests both judge with it.
  */
-export function judgeSoak(
-  acked: readonly AckedMessage[],
-  delivered: readonly DeliveredMessage[],
-  consumers: readonly string[],
-  /** Producers that promise their order (one batch in flight): only theirs is judged. */
-  orderedProducers: readonly string[] = [],
-): SoakVerdict {
+export function judgeDeliveries(acked: readonly AckedMessage[], delivered: readonly DeliveredMessage[], options: JudgeOptions): DeliveryVerdict {
+  const isOrdered = options.isOrdered ?? (() => false);
+  const lossWithBrokerAllowed = options.lossWithBrokerAllowed ?? true;
   const holder = new Map<string, string>();
   for (const message of [...acked].sort((a, b) => a.ackedAt - b.ackedAt)) holder.set(positionOf(message), idOf(message));
   const violations: string[] = [];
@@ -83,16 +94,15 @@ export function judgeSoak(
     kept.set(kind, count + 1);
     if (count < EXAMPLES_PER_KIND) violations.push(text);
   };
-  const ordered = new Set(orderedProducers);
   const verdicts: Record<string, ConsumerVerdict> = {};
-  for (const consumer of consumers) {
+  for (const [consumer, topics] of options.consumers) {
     const verdict: ConsumerVerdict = { delivered: 0, duplicated: 0, skipped: 0, lostWithBroker: 0, lostAcksAll: 0, outOfOrder: 0, reordered: 0 };
     /** Where each message was first received: a second copy at another offset was stored twice, at the same one delivered twice. */
     const seen = new Map<string, string>();
     /** Which message each position held when this consumer first received something there. */
     const heldWhenReceived = new Map<string, string>();
     /** The offset read last per partition (a cut-back log rewinds it). */
-    const reading = new Map<number, number>();
+    const reading = new Map<string, number>();
     /** The last message received per ordered producer and partition. */
     const lastOfProducer = new Map<string, DeliveredMessage>();
     for (const message of delivered) {
@@ -107,17 +117,18 @@ export function judgeSoak(
         continue;
       }
       seen.set(id, where);
-      const before = reading.get(message.partition) ?? -1;
+      const partition = partitionOf(message);
+      const before = reading.get(partition) ?? -1;
       const earlier = heldWhenReceived.get(where);
       if (message.offset < before && earlier === undefined) {
         verdict.outOfOrder++;
-        note('outOfOrder', `${consumer} received ${id} at ${where} after ${message.partition}/${before}`);
+        note('outOfOrder', `${consumer} received ${id} at ${where} after ${partition}/${before}`);
       } else {
-        reading.set(message.partition, message.offset);
+        reading.set(partition, message.offset);
       }
       if (earlier === undefined) heldWhenReceived.set(where, id);
-      if (!ordered.has(message.producer)) continue;
-      const stream = `${message.producer}@${message.partition}`;
+      if (!isOrdered(message.producer)) continue;
+      const stream = `${message.producer}@${partition}`;
       const last = lastOfProducer.get(stream);
       if (last !== undefined && message.sequence < last.sequence) {
         verdict.reordered++;
@@ -127,6 +138,7 @@ export function judgeSoak(
       }
     }
     for (const message of acked) {
+      if (topics !== undefined && !topics.includes(message.topic ?? '')) continue;
       const id = idOf(message);
       if (seen.has(id)) continue;
       const where = positionOf(message);
@@ -138,6 +150,7 @@ export function judgeSoak(
         note('lostAcksAll', `${id} (acks=all) was acknowledged at ${where}, then that offset went to ${holder.get(where)}`);
       } else {
         verdict.lostWithBroker++;
+        if (!lossWithBrokerAllowed) note('lostWithBroker', `${id} (acks=broker) was acknowledged at ${where}, then that offset went to ${holder.get(where)}`);
       }
     }
     verdicts[consumer] = verdict;
@@ -145,10 +158,23 @@ export function judgeSoak(
   return { acked: acked.length, consumers: verdicts, violations, ok: violations.length === 0 };
 }
 
-function idOf(message: { producer: string; sequence: number }): string {
-  return `${message.producer}:${message.sequence}`;
+/** The sum of every consumer's counts. */
+export function totalOf(verdict: DeliveryVerdict): ConsumerVerdict {
+  const total: ConsumerVerdict = { delivered: 0, duplicated: 0, skipped: 0, lostWithBroker: 0, lostAcksAll: 0, outOfOrder: 0, reordered: 0 };
+  for (const counts of Object.values(verdict.consumers)) {
+    for (const key of Object.keys(total) as (keyof ConsumerVerdict)[]) total[key] += counts[key];
+  }
+  return total;
 }
 
-function positionOf(message: { partition: number; offset: number }): string {
-  return `${message.partition}/${message.offset}`;
+function idOf(message: { topic?: string; producer: string; sequence: number }): string {
+  return `${message.topic === undefined ? '' : `${message.topic}/`}${message.producer}:${message.sequence}`;
+}
+
+function partitionOf(message: { topic?: string; partition: number }): string {
+  return `${message.topic === undefined ? '' : `${message.topic}/`}${message.partition}`;
+}
+
+function positionOf(message: { topic?: string; partition: number; offset: number }): string {
+  return `${partitionOf(message)}/${message.offset}`;
 }
