@@ -18,7 +18,7 @@ describe('judgeDeliveries', () => {
     const messages = [acked('P', 0, 0, 0, 'broker', 1), acked('P', 1, 0, 1, 'all', 2)];
     const verdict = judgeSoak(messages, [...messages.map((m) => got('C1', m)), ...messages.map((m) => got('C2', m))], ['C1', 'C2']);
     expect(verdict).toMatchObject({ acked: 2, ok: true, violations: [] });
-    expect(verdict.consumers['C1']).toEqual({ delivered: 2, duplicated: 0, skipped: 0, lostWithBroker: 0, lostAcksAll: 0, outOfOrder: 0, reordered: 0 });
+    expect(verdict.consumers['C1']).toEqual({ delivered: 2, duplicated: 0, redeliveredAfterLoss: 0, skipped: 0, lostWithBroker: 0, lostAcksAll: 0, outOfOrder: 0, reordered: 0 });
   });
 
   it('an acks=broker message whose offset went to a later one was lost with its broker: counted, allowed', () => {
@@ -35,11 +35,11 @@ describe('judgeDeliveries', () => {
     const reuser = acked('Q', 1, 1, 3, 'broker', 2);
     const verdict = judgeSoak([skipped, lostAll, reuser], [got('C1', reuser), got('C1', reuser)], ['C1']);
     expect(verdict.ok).toBe(false);
-    expect(verdict.consumers['C1']).toEqual({ delivered: 2, duplicated: 1, skipped: 1, lostWithBroker: 0, lostAcksAll: 1, outOfOrder: 0, reordered: 0 });
+    expect(verdict.consumers['C1']).toEqual({ delivered: 2, duplicated: 1, redeliveredAfterLoss: 0, skipped: 1, lostWithBroker: 0, lostAcksAll: 1, outOfOrder: 0, reordered: 0 });
     expect(verdict.violations).toEqual([
       'C1 received Q:1 twice (at 1/3, then at 1/3)',
       'C1 never received P:0 (acks=all), still at 0/0',
-      'Q:0 (acks=all) was acknowledged at 1/3, then that offset went to Q:1',
+      'Q:0 (acks=all) was acknowledged at 1/3, and the log no longer holds it (that offset went to Q:1)',
     ]);
   });
 
@@ -108,7 +108,7 @@ describe('judgeDeliveries', () => {
     expect(allowed.consumers['CB']).toMatchObject({ delivered: 2, skipped: 0, lostWithBroker: 1 });
     const strict = judgeDeliveries([onA, onB, lostOnB, reuserOnB], delivered, { consumers, lossWithBrokerAllowed: false });
     expect(strict.ok).toBe(false);
-    expect(strict.violations).toEqual(['B/Q:0 (acks=broker) was acknowledged at B/1/0, then that offset went to B/Q:1']);
+    expect(strict.violations).toEqual(['B/Q:0 (acks=broker) was acknowledged at B/1/0, and the log no longer holds it (that offset went to B/Q:1)']);
     expect(totalOf(strict)).toMatchObject({ delivered: 3, lostWithBroker: 1, duplicated: 0 });
   });
 
@@ -120,5 +120,45 @@ describe('judgeDeliveries', () => {
     expect(verdict.consumers['C1']).toMatchObject({ duplicated: 8, skipped: 1 });
     expect(verdict.violations).toHaveLength(6);
     expect(verdict.violations.at(-1)).toBe('C1 never received Q:0 (acks=all), still at 1/0');
+  });
+
+  it('a message read from a broker later lost, then sent again by its producer, was redelivered after the loss: counted, allowed with acks=broker', () => {
+    // K:1 was at 0/5 on a broker lost for good; C1 had read it (its answer had left the broker) but
+    // its producer never got the answer. The next owner gave 0/4 and 0/5 to others, and the
+    // producer's retry landed at 0/7.
+    const before = [acked('P', 0, 0, 4, 'broker', 1)];
+    const afterCut = [acked('Q', 0, 0, 4, 'broker', 3), acked('Q', 1, 0, 5, 'broker', 4), acked('Q', 2, 0, 6, 'broker', 5), acked('K', 1, 0, 7, 'broker', 6)];
+    const firstCopy: DeliveredMessage = { consumer: 'C1', producer: 'K', sequence: 1, partition: 0, offset: 5 };
+    const delivered = [got('C1', before[0]!), firstCopy, ...afterCut.map((m) => got('C1', m))];
+    const verdict = judgeSoak([...before, ...afterCut], delivered, ['C1']);
+    expect(verdict).toMatchObject({ ok: true, violations: [] });
+    expect(verdict.consumers['C1']).toMatchObject({ duplicated: 0, redeliveredAfterLoss: 1, outOfOrder: 0 });
+    // The retry may also land below the first copy: the cut is found as it is read.
+    const lower = [acked('K', 1, 0, 4, 'broker', 3)];
+    const lowerVerdict = judgeSoak([...before, ...lower], [got('C1', before[0]!), firstCopy, got('C1', lower[0]!)], ['C1']);
+    expect(lowerVerdict.consumers['C1']).toMatchObject({ duplicated: 0, redeliveredAfterLoss: 1 });
+    // Never for acks=all, nor where the fault tests allow no loss, nor without a cut.
+    const all = afterCut.map((m) => (m.producer === 'K' ? { ...m, acks: 'all' as const } : m));
+    expect(judgeSoak([...before, ...all], delivered, ['C1']).consumers['C1']).toMatchObject({ duplicated: 1, redeliveredAfterLoss: 0 });
+    const strict = judgeDeliveries([...before, ...afterCut], delivered, { consumers: new Map([['C1', undefined]]), lossWithBrokerAllowed: false });
+    expect(strict.consumers['C1']).toMatchObject({ duplicated: 1, redeliveredAfterLoss: 0 });
+    const noCut = judgeSoak([acked('K', 1, 0, 7, 'broker', 6)], [firstCopy, got('C1', acked('K', 1, 0, 7, 'broker', 6))], ['C1']);
+    expect(noCut.consumers['C1']).toMatchObject({ duplicated: 1, redeliveredAfterLoss: 0 });
+  });
+
+  it('with the log read at the end, a message is skipped only where that reader found it, and lost where it did not', () => {
+    // A broker lost for good took L:0..L:1 at 3/10..3/11; the cut-back log never grew past 3/9
+    // again, so no later acknowledgement took those offsets. Only the end-of-run reader can tell.
+    const lost = [acked('L', 0, 3, 10, 'broker', 1), acked('L', 1, 3, 11, 'broker', 2)];
+    const skipped = acked('S', 0, 3, 12, 'broker', 3);
+    const read = acked('R', 0, 3, 9, 'broker', 4);
+    const messages = [...lost, skipped, read];
+    const delivered = [got('C1', read)];
+    const retainedAtEnd = [{ ...got('LOG', skipped), offset: 10 }];
+    const verdict = judgeDeliveries(messages, delivered, { consumers: new Map([['C1', undefined]]), retainedAtEnd });
+    expect(verdict.consumers['C1']).toMatchObject({ skipped: 1, lostWithBroker: 2 });
+    expect(verdict.violations).toEqual(['C1 never received S:0 (acks=broker), still at 3/10']);
+    // Without the reader, all three look skipped: nothing took their offsets.
+    expect(judgeSoak(messages, delivered, ['C1']).consumers['C1']).toMatchObject({ skipped: 3, lostWithBroker: 0 });
   });
 });

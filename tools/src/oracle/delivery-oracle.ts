@@ -25,6 +25,14 @@ export interface ConsumerVerdict {
   delivered: number;
   /** The same message received twice. */
   duplicated: number;
+  /**
+   * Received again after the log was cut back over its first copy: the first copy's answer left its
+   * broker, so consumers saw it, but its producer never got the answer (its gateway died, or its
+   * Send also carried messages for a partition that failed) and sent it again after that broker was
+   * lost for good. Allowed with the loss itself (unless `lossWithBrokerAllowed` is false, when it
+   * counts as `duplicated`), and never for acks=all.
+   */
+  redeliveredAfterLoss: number;
   /** Acknowledged, still in the log at its offset, and never received: the consumer skipped it. */
   skipped: number;
   /**
@@ -67,6 +75,38 @@ export interface JudgeOptions {
   isOrdered?: (producer: string) => boolean;
   /** Whether an acks=broker message lost with its broker is allowed (counted, not a violation). Default true. */
   lossWithBrokerAllowed?: boolean;
+  /**
+   * What a reader from the earliest retained offset found after the run. Retention keeps what any
+   * consumer has not read, so an acknowledged message no consumer received is in it when the log
+   * still holds it. Without it, a message counts as still in the log when no later acknowledgement
+   * took its offset, which misses a log cut back after a broker was lost that never grew past the
+   * lost offsets again.
+   */
+  retainedAtEnd?: readonly DeliveredMessage[];
+}
+
+const NO_COUNTS: Readonly<ConsumerVerdict> = Object.freeze({
+  delivered: 0,
+  duplicated: 0,
+  redeliveredAfterLoss: 0,
+  skipped: 0,
+  lostWithBroker: 0,
+  lostAcksAll: 0,
+  outOfOrder: 0,
+  reordered: 0,
+});
+
+/** Where and when (the how-manieth delivery) a consumer first received a message. */
+interface Receipt {
+  partition: string;
+  offset: number;
+  at: number;
+}
+
+/** A consumer reading a position again that now holds another message: the log was cut back to `to`. */
+interface Cut {
+  at: number;
+  to: number;
 }
 
 /** Examples kept per kind of violation, so that a flood of one kind leaves the others visible. */
@@ -94,11 +134,25 @@ export function judgeDeliveries(acked: readonly AckedMessage[], delivered: reado
     kept.set(kind, count + 1);
     if (count < EXAMPLES_PER_KIND) violations.push(text);
   };
+  const acksOf = new Map<string, AckedMessage['acks']>();
+  for (const message of acked) acksOf.set(idOf(message), message.acks);
+  /** Where the end-of-run reader found each message, when there was one. */
+  const retainedAt = options.retainedAtEnd && new Map(options.retainedAtEnd.map((message) => [idOf(message), positionOf(message)]));
+  /** Where the log still holds `message`, or undefined when it lost it. */
+  const stillAt = (message: AckedMessage): string | undefined => {
+    if (retainedAt) return retainedAt.get(idOf(message));
+    const where = positionOf(message);
+    return holder.get(where) === idOf(message) ? where : undefined;
+  };
   const verdicts: Record<string, ConsumerVerdict> = {};
   for (const [consumer, topics] of options.consumers) {
-    const verdict: ConsumerVerdict = { delivered: 0, duplicated: 0, skipped: 0, lostWithBroker: 0, lostAcksAll: 0, outOfOrder: 0, reordered: 0 };
+    const verdict: ConsumerVerdict = { ...NO_COUNTS };
     /** Where each message was first received: a second copy at another offset was stored twice, at the same one delivered twice. */
-    const seen = new Map<string, string>();
+    const seen = new Map<string, Receipt>();
+    /** Per partition, where this consumer found the log cut back. */
+    const cuts = new Map<string, Cut[]>();
+    const cutBackOver = (first: Receipt, now: number): boolean =>
+      (cuts.get(first.partition) ?? []).some((cut) => cut.at > first.at && cut.at <= now && cut.to <= first.offset);
     /** Which message each position held when this consumer first received something there. */
     const heldWhenReceived = new Map<string, string>();
     /** The offset read last per partition (a cut-back log rewinds it). */
@@ -107,19 +161,28 @@ export function judgeDeliveries(acked: readonly AckedMessage[], delivered: reado
     const lastOfProducer = new Map<string, DeliveredMessage>();
     for (const message of delivered) {
       if (message.consumer !== consumer) continue;
-      verdict.delivered++;
+      const at = ++verdict.delivered;
       const id = idOf(message);
       const where = positionOf(message);
+      const partition = partitionOf(message);
+      const earlier = heldWhenReceived.get(where);
+      if (earlier !== undefined && earlier !== id) {
+        let partitionCuts = cuts.get(partition);
+        if (!partitionCuts) cuts.set(partition, (partitionCuts = []));
+        partitionCuts.push({ at, to: message.offset });
+      }
       const first = seen.get(id);
       if (first !== undefined) {
-        verdict.duplicated++;
-        note('duplicated', `${consumer} received ${id} twice (at ${first}, then at ${where})`);
+        if (lossWithBrokerAllowed && acksOf.get(id) !== 'all' && first.partition === partition && cutBackOver(first, at)) {
+          verdict.redeliveredAfterLoss++;
+        } else {
+          verdict.duplicated++;
+          note('duplicated', `${consumer} received ${id} twice (at ${first.partition}/${first.offset}, then at ${where})`);
+        }
         continue;
       }
-      seen.set(id, where);
-      const partition = partitionOf(message);
+      seen.set(id, { partition, offset: message.offset, at });
       const before = reading.get(partition) ?? -1;
-      const earlier = heldWhenReceived.get(where);
       if (message.offset < before && earlier === undefined) {
         verdict.outOfOrder++;
         note('outOfOrder', `${consumer} received ${id} at ${where} after ${partition}/${before}`);
@@ -142,15 +205,19 @@ export function judgeDeliveries(acked: readonly AckedMessage[], delivered: reado
       const id = idOf(message);
       if (seen.has(id)) continue;
       const where = positionOf(message);
-      if (holder.get(where) === id) {
+      const still = stillAt(message);
+      const gone = `${id} (acks=${message.acks}) was acknowledged at ${where}, and the log no longer holds it${
+        holder.get(where) === id ? '' : ` (that offset went to ${holder.get(where)})`
+      }`;
+      if (still !== undefined) {
         verdict.skipped++;
-        note('skipped', `${consumer} never received ${id} (acks=${message.acks}), still at ${where}`);
+        note('skipped', `${consumer} never received ${id} (acks=${message.acks}), still at ${still}`);
       } else if (message.acks === 'all') {
         verdict.lostAcksAll++;
-        note('lostAcksAll', `${id} (acks=all) was acknowledged at ${where}, then that offset went to ${holder.get(where)}`);
+        note('lostAcksAll', gone);
       } else {
         verdict.lostWithBroker++;
-        if (!lossWithBrokerAllowed) note('lostWithBroker', `${id} (acks=broker) was acknowledged at ${where}, then that offset went to ${holder.get(where)}`);
+        if (!lossWithBrokerAllowed) note('lostWithBroker', gone);
       }
     }
     verdicts[consumer] = verdict;
@@ -160,7 +227,7 @@ export function judgeDeliveries(acked: readonly AckedMessage[], delivered: reado
 
 /** The sum of every consumer's counts. */
 export function totalOf(verdict: DeliveryVerdict): ConsumerVerdict {
-  const total: ConsumerVerdict = { delivered: 0, duplicated: 0, skipped: 0, lostWithBroker: 0, lostAcksAll: 0, outOfOrder: 0, reordered: 0 };
+  const total: ConsumerVerdict = { ...NO_COUNTS };
   for (const counts of Object.values(verdict.consumers)) {
     for (const key of Object.keys(total) as (keyof ConsumerVerdict)[]) total[key] += counts[key];
   }

@@ -4,7 +4,7 @@ import { sleep } from '@partq/runtime';
 import { startLocalTarget } from '../bench/bench-target.js';
 import { strikeFaults, type StruckFault } from './fault-schedule.js';
 import { seededRandom } from './seeded-random.js';
-import { judgeDeliveries, type DeliveryVerdict } from '../oracle/delivery-oracle.js';
+import { judgeDeliveries, type DeliveredMessage, type DeliveryVerdict } from '../oracle/delivery-oracle.js';
 import type { SoakOptions } from './soak-options.js';
 import { SOAK_CONSUMERS, SOAK_ORDERED_PRODUCERS, SoakWorkload } from './soak-workload.js';
 
@@ -43,6 +43,7 @@ export async function runSoak(options: SoakOptions, say: (message: string) => vo
       PROGRESS_EVERY_MS,
     );
     let faults: StruckFault[];
+    let retained: DeliveredMessage[];
     try {
       faults = await strikeFaults({
         durationMs: options.duration,
@@ -56,17 +57,20 @@ export async function runSoak(options: SoakOptions, say: (message: string) => vo
       await workload.stopProducing();
       while (workload.quietForMs < options.quiet) await sleep(500);
       await workload.stopConsumers();
+      say('reading what the log still holds');
+      retained = await workload.readRetainedLog(options.quiet);
     } finally {
       clearInterval(progress);
     }
     const verdict = judgeDeliveries(workload.acked, workload.delivered, {
       consumers: new Map(SOAK_CONSUMERS.map((consumer) => [consumer, undefined])),
       isOrdered: (producer) => SOAK_ORDERED_PRODUCERS.includes(producer),
+      retainedAtEnd: retained,
     });
     if (options.keepData && target.dataDir) {
       // What the oracle judged, beside the roles' logs, to trace a violation to its messages.
       const record = join(target.dataDir, 'soak-record.json');
-      writeFileSync(record, JSON.stringify({ acked: workload.acked, delivered: workload.delivered }));
+      writeFileSync(record, JSON.stringify({ acked: workload.acked, delivered: workload.delivered, retained }));
       say(`acknowledgements and deliveries kept in ${record}`);
     }
     return {

@@ -38,6 +38,8 @@ const PRODUCERS: readonly SoakProducer[] = [
 ];
 export const SOAK_ORDERED_PRODUCERS: readonly string[] = PRODUCERS.filter((p) => p.maxInFlight === 1).map((p) => p.name);
 export const SOAK_CONSUMERS = ['C1', 'C2'] as const;
+/** The name the end-of-run reader of the retained log records its messages under. */
+const RETAINED_LOG_READER = 'LOG';
 
 /**
  * What flows during a soak: a producer with acks=all and three with acks=broker, one of them keyed
@@ -122,13 +124,44 @@ export class SoakWorkload {
     await producer.close();
   }
 
-  private async consume(name: string, client: Consumer): Promise<void> {
+  /**
+   * What the log still holds once the consumers stopped: a consumer registered at the earliest
+   * retained offset reads until `quietMs` pass without a message. Retention keeps every record a
+   * consumer has not read, so an acknowledged message that neither consumer received and this
+   * reader does not find is gone from the log (lost), and one it finds was skipped.
+   */
+  async readRetainedLog(quietMs: number): Promise<DeliveredMessage[]> {
+    const client = new Consumer({ urls: this.options.gatewayUrls });
+    const retained: DeliveredMessage[] = [];
+    const stop = new AbortController();
+    let lastAt = Date.now();
+    const watchdog = setInterval(() => Date.now() - lastAt >= quietMs && stop.abort(), 100);
+    try {
+      await client.register(this.options.topic, { from: 'earliest' });
+      await this.read(RETAINED_LOG_READER, client, stop.signal, (message) => {
+        retained.push(message);
+        lastAt = Date.now();
+      });
+    } finally {
+      clearInterval(watchdog);
+      await client.close().catch(() => undefined);
+    }
+    return retained;
+  }
+
+  private consume(name: string, client: Consumer): Promise<void> {
+    return this.read(name, client, this.stopConsuming.signal, (message) => {
+      this.delivered.push(message);
+      this.lastDeliveryAt = Date.now();
+    });
+  }
+
+  private async read(name: string, client: Consumer, signal: AbortSignal, onMessage: (message: DeliveredMessage) => void): Promise<void> {
     client.on('disconnect', ({ error }) => this.options.say(`consumer ${name} lost its stream (${error.code}); reconnecting`));
     try {
-      for await (const message of client.messages(this.options.topic, { signal: this.stopConsuming.signal })) {
+      for await (const message of client.messages(this.options.topic, { signal })) {
         const [producer, sequence] = message.text().split(':');
-        this.delivered.push({ consumer: name, producer: producer!, sequence: Number(sequence), partition: message.partition, offset: Number(message.offset) });
-        this.lastDeliveryAt = Date.now();
+        onMessage({ consumer: name, producer: producer!, sequence: Number(sequence), partition: message.partition, offset: Number(message.offset) });
       }
     } catch (error) {
       if (!(error instanceof ConsumerError && error.code === 'ABORTED')) throw error;
