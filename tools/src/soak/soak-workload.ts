@@ -44,10 +44,10 @@ const RETAINED_LOG_READER = 'LOG';
 /**
  * What flows during a soak: a producer with acks=all and three with acks=broker, one of them keyed
  * (the npm producer's sticky partitions and key hashing, batches, retries with the same
- * sequences), and two consumers
- * reading the whole topic with messages() (streams, resumes, checkpoints). Every acknowledgement and
- * every delivery is recorded for the oracle. Failures the clients give up on are counted, not fatal:
- * a send that fails was never acknowledged, so the contract says nothing of it.
+ * sequences), and two consumers reading the whole topic with messages() (streams, resumes,
+ * checkpoints). Every acknowledgement and every delivery is recorded for the oracle. Failures the
+ * clients give up on are counted, not fatal: a send that fails was never acknowledged, so the
+ * contract says nothing of it.
  */
 export class SoakWorkload {
   readonly acked: AckedMessage[] = [];
