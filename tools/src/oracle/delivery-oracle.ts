@@ -118,9 +118,10 @@ type ViolationKind = 'duplicated' | 'outOfOrder' | 'skipped' | 'lostWithBroker' 
  * Judges deliveries against partq's contract (docs/semantics.md): every acknowledged message still
  * in the log reaches every consumer of its topic once, in offset order per partition, and an
  * ordered producer's messages in the order it sent them. A message counts as still in the log when
- * no later acknowledgement took its (partition, offset); one whose offset was reused was lost by the
- * log, which acks=broker allows when its broker was declared dead and acks=all never does. The soak
- * and the fault tests both judge with it.
+ * the end-of-run reader found it (`retainedAtEnd`) or, without one, when no later acknowledgement
+ * took its (partition, offset). One the log no longer holds was lost, which acks=broker allows when
+ * its broker was declared dead and acks=all never does. The soak and the fault tests both judge
+ * with it.
  */
 export function judgeDeliveries(acked: readonly AckedMessage[], delivered: readonly DeliveredMessage[], options: JudgeOptions): DeliveryVerdict {
   const isOrdered = options.isOrdered ?? (() => false);
