@@ -116,10 +116,17 @@ describe('POST /topics', () => {
     expectFailure(await postRaw(app(), '/topics', '"x"'), 400, 'INVALID_ARGUMENT');
   });
 
-  test('an unsupported content type is a 4xx INVALID_ARGUMENT', async () => {
-    const reply = await postRaw(app(), '/topics', 'topic_name=x', 'application/x-www-form-urlencoded');
-    expect(reply.status).toBe(415);
-    expect(reply.body).toMatchObject({ status: 'failure', code: 'INVALID_ARGUMENT', message: expect.stringContaining('Content-Type: application/json') });
+  test('an unsupported content type is 415 INVALID_ARGUMENT, text/plain too, and writes nothing', async () => {
+    for (const [body, type] of [
+      ['topic_name=plain1', 'application/x-www-form-urlencoded'],
+      ['{"topic_name":"plain2"}', 'text/plain'],
+    ] as const) {
+      const reply = await postRaw(app(), '/topics', body, type);
+      expect(reply.status).toBe(415);
+      expect(reply.body).toMatchObject({ status: 'failure', code: 'INVALID_ARGUMENT', message: expect.stringContaining('Content-Type: application/json') });
+    }
+    expect(cluster.state.topicByName('plain1')).toBeUndefined();
+    expect(cluster.state.topicByName('plain2')).toBeUndefined();
   });
 
   test('a body over the limit is 413 PAYLOAD_TOO_LARGE', async () => {

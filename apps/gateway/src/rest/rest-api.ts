@@ -17,6 +17,9 @@ import { topicRoutes } from './topics.js';
  */
 export const restApi: FastifyPluginAsync<RestOptions> = async (app, options) => {
   app.setSchemaErrorFormatter(formatSchemaErrors);
+  // Bodies are JSON only: without this, Fastify's own text/plain parser hands a string to the
+  // schema, which answers 400 "body must be an object" where every other type gets 415.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(async (error, request, reply) => {
     const { httpStatus, body, unexpected } = toFailure(error);
     if (unexpected) request.log.error({ err: error, url: request.url }, 'request failed');
