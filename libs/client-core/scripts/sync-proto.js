@@ -67,4 +67,4 @@ for (const { source, target, entries, imports, rewrite } of copies) {
   total += needed.size;
 }
 // src/gen is not committed (see above): on a fresh clone every file is new, and nothing tracked changed.
-if (written > 0) console.log(`sync-proto: ${written} of ${total} generated files refreshed in libs/client-core/src/gen (not committed)`);
+if (written > 0) console.log(`sync-proto: ${written} of ${total} files copied from proto/ into libs/client-core/src/gen (the published client's own copy; git ignores it)`);

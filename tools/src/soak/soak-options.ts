@@ -12,7 +12,7 @@ export const soakSpec = defineConfig({
   replicas: { type: 'integer', default: 1, min: 1, max: 8, description: 'Replicas of the cluster (consumers move between them as they die)' },
   gateways: { type: 'integer', default: 1, min: 1, max: 8, description: 'Gateways of the cluster; the clients are given all of them' },
   partitions: { type: 'integer', default: 6, min: 1, max: 1000, description: 'Partitions of the soak topic' },
-  rate: { type: 'integer', default: 2000, min: 1, description: 'Messages a second each of the two producers sends, at most' },
+  rate: { type: 'integer', default: 2000, min: 1, description: 'Messages a second each of the four producers sends, at most' },
   faultEvery: { type: 'duration', default: '4s', min: 100, description: 'Mean time between two faults' },
   brokerTimeout: {
     type: 'duration',
