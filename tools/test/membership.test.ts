@@ -114,7 +114,7 @@ test.each(['all', 'broker'] as const)(
     // synced (docs/semantics.md), so some messages acknowledged before it froze may be gone. Nothing
     // may be acknowledged after it woke and then lost: before the stall fence, appends queued at its
     // socket were, 40-50 ms after SIGCONT.
-    const afterWaking = workload.acked.filter((a) => a.ackedAt! >= resumedAt);
+    const afterWaking = workload.acked.filter((a) => a.ackedAt >= resumedAt);
     expect(afterWaking.length).toBeGreaterThan(0);
     const lateReport = judgeWorkload(afterWaking, workload.delivered, workload.subscriptions);
     expect({ lost: lateReport.lost, examples: lateReport.examples }).toEqual({ lost: 0, examples: [] });
