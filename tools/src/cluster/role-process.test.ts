@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 import { RoleProcess } from './role-process.js';
 
 /*
@@ -53,14 +53,6 @@ function servingRole(name: string, port: number, onSigterm: 'exit' | 'ignore'): 
      process.on('SIGTERM', () => { ${onSigterm === 'exit' ? "process.stdout.write('stopping\\n'); process.exit(0);" : ''} });`,
   );
   return script;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function lastLogLine(name: string): string | undefined {
