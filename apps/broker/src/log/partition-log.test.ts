@@ -107,6 +107,33 @@ describe('PartitionLog', () => {
     await log.close();
   });
 
+  it('a broker restarted soon after taking a partition over still knows the sequences committed before it', async () => {
+    // What the manager answers: the previous owner stored producer 4's sequences 10-12 at 100-102 (and 11 at 101).
+    const committed = [
+      { producerId: 4, sequence: 10, offset: 100 },
+      { producerId: 4, sequence: 11, offset: 101 },
+      { producerId: 5, sequence: 0, offset: 102 },
+    ];
+    const askedBelow: number[] = [];
+    const takingOver: PartitionLogSettings = {
+      ...settings,
+      committedSequences: async (_topic, _partition, below) => {
+        askedBelow.push(below);
+        return committed;
+      },
+    };
+    const log = await PartitionLog.create(location(), takingOver, { epoch: 2, startOffset: 0, highWatermark: 103 });
+    expect(askedBelow).toEqual([103]);
+    expect((await log.append(2, [record('retry', 4, 11)], 0)).offsets).toEqual([101]);
+    // SIGKILLed before any trim saved a snapshot of its own; restarted, it asks nobody.
+    await log.close();
+    const restarted = await PartitionLog.open(location(), settings);
+    const retry = await restarted.append(2, [record('retry', 4, 11), record('retry', 5, 0), record('new', 4, 13)], 0);
+    expect(retry.duplicates).toEqual([true, true, false]);
+    expect(retry.offsets).toEqual([101, 102, 103]);
+    await restarted.close();
+  });
+
   it('rebuilds the idempotence index from the WAL when reopened', async () => {
     const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
     await log.append(1, [record('x'), record('s5', 9, 5), record('s6', 9, 6)], 0);

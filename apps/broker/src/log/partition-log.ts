@@ -529,11 +529,19 @@ export class PartitionLog {
     });
   }
 
-  /** Remembers the sequences committed below `belowOffset` that this WAL does not hold. */
+  /**
+   * Remembers the sequences committed below `belowOffset` that this WAL does not hold, and saves them
+   * where a restart finds them. Why at once: a restart rebuilds the index from the WAL and the
+   * sequences snapshot, and the first trim that would save them may be a whole segment of appends
+   * away. A broker SIGKILLed a few seconds after taking a partition over forgot them, and a producer's
+   * retry of a record committed before the takeover was stored a second time (soak, seed 3705).
+   */
   private async learnCommittedSequences(belowOffset: number): Promise<void> {
     if (!this.settings.committedSequences || belowOffset === 0) return;
     const entries = await this.settings.committedSequences(this.topicId, this.partitionId, belowOffset);
+    if (entries.length === 0) return;
     for (const entry of entries) this.sequences.remember(entry.producerId, entry.sequence, entry.offset, true);
+    await writeSequencesSnapshot(this.dir, this.sequences.runsWithin(belowOffset - this.sequenceWindow, belowOffset));
   }
 
   /** Cuts the WAL to end at `target` (or restarts it empty there) and rebuilds what depends on its contents. */
