@@ -12,13 +12,19 @@ const records: RecordFields[] = [
   { payload: new Uint8Array(300).fill(5), key: bytes(), producerId: 300, sequence: 0 },
   { payload: bytes(1), producerId: 0x7fffffff, sequence: Number.MAX_SAFE_INTEGER },
   { payload: bytes(1), producerId: -5 },
+  { payload: bytes(2), producerId: 7, sequence: 50, previousSequence: 42n },
+  { payload: bytes(3), producerId: 8, sequence: 1, previousSequence: 0 },
 ];
 
 function reference(list: readonly RecordFields[]): Uint8Array {
   return toBinary(
     AppendRecordBatchSchema,
     create(AppendRecordBatchSchema, {
-      records: list.map((r) => ({ ...r, sequence: r.sequence === undefined ? undefined : BigInt(r.sequence) })),
+      records: list.map((r) => ({
+        ...r,
+        sequence: r.sequence === undefined ? undefined : BigInt(r.sequence),
+        previousSequence: r.previousSequence === undefined ? undefined : BigInt(r.previousSequence),
+      })),
     }),
   );
 }
@@ -32,6 +38,7 @@ describe('encodeAppendRecordBatch', () => {
   test('refuses sequences the wire format (as the broker reads it) cannot carry', () => {
     expect(() => encodeAppendRecordBatch([{ payload: bytes(1), producerId: 1, sequence: -1n }])).toThrow(RangeError);
     expect(() => encodeAppendRecordBatch([{ payload: bytes(1), producerId: 1, sequence: 2n ** 60n }])).toThrow(RangeError);
+    expect(() => encodeAppendRecordBatch([{ payload: bytes(1), producerId: 1, sequence: 1, previousSequence: -1 }])).toThrow(RangeError);
   });
 });
 
@@ -44,6 +51,7 @@ describe('decodeAppendRecordBatch', () => {
       key: r.key,
       producerId: r.producerId,
       sequence: r.sequence === undefined ? undefined : Number(r.sequence),
+      previousSequence: r.previousSequence === undefined ? undefined : Number(r.previousSequence),
     }));
     expect(decoded).toEqual(expected);
     expect(decoded[0]!.payload.buffer).toBe(data.buffer);
@@ -63,6 +71,8 @@ describe('decodeAppendRecordBatch', () => {
     for (const sequence of [-1n, 2n ** 60n]) {
       const data = toBinary(AppendRecordBatchSchema, create(AppendRecordBatchSchema, { records: [{ payload: bytes(1), sequence }] }));
       expect(wireFailure(() => decodeAppendRecordBatch(data)).code).toBe('OUT_OF_RANGE');
+      const previous = toBinary(AppendRecordBatchSchema, create(AppendRecordBatchSchema, { records: [{ payload: bytes(1), sequence: 1n, previousSequence: sequence }] }));
+      expect(wireFailure(() => decodeAppendRecordBatch(previous)).code).toBe('OUT_OF_RANGE');
     }
   });
 

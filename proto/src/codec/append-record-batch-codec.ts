@@ -11,6 +11,7 @@ import { EMPTY_BYTES, bytesFieldSize, expectWireType, sequenceNumber, tag, varin
 export interface AppendBatchRecord extends RecordFields {
   key: Uint8Array | undefined;
   sequence: number | undefined;
+  previousSequence: number | undefined;
 }
 
 const TAG_RECORD = tag(1, WIRE_LEN);
@@ -18,17 +19,20 @@ const TAG_PAYLOAD = tag(1, WIRE_LEN);
 const TAG_KEY = tag(2, WIRE_LEN);
 const TAG_PRODUCER_ID = tag(3, WIRE_VARINT);
 const TAG_SEQUENCE = tag(4, WIRE_VARINT);
+const TAG_PREVIOUS_SEQUENCE = tag(5, WIRE_VARINT);
 const FIELD_PAYLOAD = 1;
 const FIELD_KEY = 2;
 const FIELD_PRODUCER_ID = 3;
 const FIELD_SEQUENCE = 4;
+const FIELD_PREVIOUS_SEQUENCE = 5;
 
-function bodySize(record: RecordFields, sequence: number | undefined): number {
+function bodySize(record: RecordFields, sequence: number | undefined, previous: number | undefined): number {
   let size = 0;
   if (record.payload.byteLength > 0) size += bytesFieldSize(record.payload.byteLength);
   if (record.key !== undefined) size += bytesFieldSize(record.key.byteLength);
   if (record.producerId !== 0) size += varintFieldSize(record.producerId);
   if (sequence !== undefined) size += varintFieldSize(sequence);
+  if (previous !== undefined) size += varintFieldSize(previous);
   return size;
 }
 
@@ -40,30 +44,39 @@ export function encodeAppendRecordBatch(records: readonly RecordFields[]): Uint8
   return buffer;
 }
 
-/** An AppendRecordBatch measured before it is written: each record's body size and sequence, and the whole. */
+/** An AppendRecordBatch measured before it is written: each record's body size and sequences, and the whole. */
 export interface AppendRecordBatchLayout {
   sizes: number[];
   sequences: (number | undefined)[];
+  /** Only when a record has one (most appends have none). */
+  previousSequences: (number | undefined)[] | undefined;
   total: number;
 }
 
 export function layoutAppendRecordBatch(records: readonly RecordFields[]): AppendRecordBatchLayout {
   const sizes = new Array<number>(records.length);
   const sequences = new Array<number | undefined>(records.length);
+  let previousSequences: (number | undefined)[] | undefined;
   let total = 0;
   for (let i = 0; i < records.length; i++) {
-    const sequence = sequenceNumber(records[i]!.sequence);
-    const size = bodySize(records[i]!, sequence);
+    const record = records[i]!;
+    const sequence = sequenceNumber(record.sequence);
+    let previous: number | undefined;
+    if (record.previousSequence !== undefined) {
+      previous = sequenceNumber(record.previousSequence);
+      (previousSequences ??= new Array<number | undefined>(records.length))[i] = previous;
+    }
+    const size = bodySize(record, sequence, previous);
     sequences[i] = sequence;
     sizes[i] = size;
     total += 1 + varintSize(size) + size;
   }
-  return { sizes, sequences, total };
+  return { sizes, sequences, previousSequences, total };
 }
 
 /** Writes the batch laid out by `layout` at `at`; returns the next position. */
 export function writeAppendRecordBatch(buffer: Uint8Array, at: number, records: readonly RecordFields[], layout: AppendRecordBatchLayout): number {
-  const { sizes, sequences } = layout;
+  const { sizes, sequences, previousSequences } = layout;
   const end = at + layout.total;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
@@ -74,6 +87,8 @@ export function writeAppendRecordBatch(buffer: Uint8Array, at: number, records: 
     if (record.producerId !== 0) at = writeVarintField(buffer, at, TAG_PRODUCER_ID, record.producerId);
     const sequence = sequences[i];
     if (sequence !== undefined) at = writeVarintField(buffer, at, TAG_SEQUENCE, sequence);
+    const previous = previousSequences?.[i];
+    if (previous !== undefined) at = writeVarintField(buffer, at, TAG_PREVIOUS_SEQUENCE, previous);
   }
   if (at !== end) throw new Error(`append record codec: wrote ${at - end + layout.total} bytes, sized ${layout.total}`);
   return at;
@@ -99,7 +114,7 @@ export function decodeAppendRecordBatch(data: Uint8Array): AppendBatchRecord[] {
 }
 
 function readRecord(reader: WireReader): AppendBatchRecord {
-  const record: AppendBatchRecord = { payload: EMPTY_BYTES, key: undefined, producerId: 0, sequence: undefined };
+  const record: AppendBatchRecord = { payload: EMPTY_BYTES, key: undefined, producerId: 0, sequence: undefined, previousSequence: undefined };
   while (!reader.done) {
     const fieldTag = reader.tag();
     switch (fieldTag >>> 3) {
@@ -118,6 +133,10 @@ function readRecord(reader: WireReader): AppendBatchRecord {
       case FIELD_SEQUENCE:
         expectWireType(fieldTag, WIRE_VARINT, 'AppendRecord.sequence');
         record.sequence = reader.uint();
+        break;
+      case FIELD_PREVIOUS_SEQUENCE:
+        expectWireType(fieldTag, WIRE_VARINT, 'AppendRecord.previous_sequence');
+        record.previousSequence = reader.uint();
         break;
       default:
         reader.skip(fieldTag & 7);

@@ -18,6 +18,8 @@ export interface RecordFields {
   producerId: number;
   /** A bigint from protobuf-es objects, a number from the hand-written codecs. */
   sequence?: bigint | number | undefined;
+  /** The producer's previous sequence on the partition (AppendRecord.previous_sequence); not stored. */
+  previousSequence?: bigint | number | undefined;
 }
 
 const TAG_OFFSET = tag(1, WIRE_VARINT);

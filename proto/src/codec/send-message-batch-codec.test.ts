@@ -10,7 +10,7 @@ describe('decodeSendMessageBatch', () => {
       SendMessageBatchSchema,
       create(SendMessageBatchSchema, {
         messages: [
-          { payload: bytes(1, 2), key: bytes(3), partitionId: 2, sequence: 99n },
+          { payload: bytes(1, 2), key: bytes(3), partitionId: 2, sequence: 99n, previousSequence: 97n },
           { payload: bytes() },
           { payload: new Uint8Array(200).fill(1), key: bytes(), partitionId: 0, sequence: 0n },
         ],
@@ -18,7 +18,7 @@ describe('decodeSendMessageBatch', () => {
     );
     const decoded = decodeSendMessageBatch(data);
     expect(decoded).toEqual([
-      { payload: bytes(1, 2), key: bytes(3), partitionId: 2, sequence: 99n },
+      { payload: bytes(1, 2), key: bytes(3), partitionId: 2, sequence: 99n, previousSequence: 97n },
       { payload: bytes() },
       { payload: new Uint8Array(200).fill(1), key: bytes(), partitionId: 0, sequence: 0n },
     ]);
@@ -33,6 +33,11 @@ describe('decodeSendMessageBatch', () => {
     ['a truncated varint', bytes(0x0a, 2, 0x20, 0x80)],
   ])('refuses %s as MALFORMED', (_name, data) => {
     expect(wireFailure(() => decodeSendMessageBatch(data)).code).toBe('MALFORMED');
+  });
+
+  test('refuses a negative previous sequence as OUT_OF_RANGE', () => {
+    const data = toBinary(SendMessageBatchSchema, create(SendMessageBatchSchema, { messages: [{ payload: bytes(1), sequence: 1n, previousSequence: -1n }] }));
+    expect(wireFailure(() => decodeSendMessageBatch(data)).code).toBe('OUT_OF_RANGE');
   });
 
   test('refuses a negative sequence as OUT_OF_RANGE', () => {

@@ -11,6 +11,7 @@ export interface BatchSendMessage {
   key?: Uint8Array;
   partitionId?: number;
   sequence?: bigint;
+  previousSequence?: bigint;
 }
 
 const TAG_MESSAGE = tag(1, WIRE_LEN);
@@ -18,6 +19,7 @@ const FIELD_PAYLOAD = 1;
 const FIELD_KEY = 2;
 const FIELD_PARTITION_ID = 3;
 const FIELD_SEQUENCE = 4;
+const FIELD_PREVIOUS_SEQUENCE = 5;
 
 /**
  * Every message of a SendMessageBatch. Unknown fields are skipped; anything malformed, or a
@@ -58,6 +60,10 @@ function readMessage(reader: WireReader): BatchSendMessage {
       case FIELD_SEQUENCE:
         expectWireType(fieldTag, WIRE_VARINT, 'SendMessage.sequence');
         message.sequence = BigInt(reader.uint());
+        break;
+      case FIELD_PREVIOUS_SEQUENCE:
+        expectWireType(fieldTag, WIRE_VARINT, 'SendMessage.previous_sequence');
+        message.previousSequence = BigInt(reader.uint());
         break;
       default:
         reader.skip(fieldTag & 7);

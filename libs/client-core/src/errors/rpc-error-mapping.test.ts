@@ -17,6 +17,7 @@ describe('describeRpcFailure', () => {
     ['STALE_EPOCH', Code.FailedPrecondition, 'UNAVAILABLE'],
     ['NOT_OWNER', Code.FailedPrecondition, 'UNAVAILABLE'],
     ['OUT_OF_ORDER_SEQUENCE', Code.FailedPrecondition, 'OUT_OF_ORDER_SEQUENCE'],
+    ['SEQUENCE_GAP', Code.Aborted, 'UNAVAILABLE'],
     ['OFFSET_OUT_OF_RANGE', Code.OutOfRange, 'OUT_OF_RANGE'],
     ['DEADLINE_EXCEEDED', Code.DeadlineExceeded, 'TIMEOUT'],
     ['UNAUTHENTICATED', Code.Unauthenticated, 'PERMISSION_DENIED'],

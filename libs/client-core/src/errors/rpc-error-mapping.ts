@@ -42,6 +42,9 @@ const FROM_SERVER_CODE: Record<string, ClientFailureCode> = {
   STALE_EPOCH: 'UNAVAILABLE',
   NOT_OWNER: 'UNAVAILABLE',
   OUT_OF_ORDER_SEQUENCE: 'OUT_OF_ORDER_SEQUENCE',
+  // A batch that reached its partition before an earlier one of the same producer: worth another
+  // attempt once that one landed (the producer decides when; see its partition chains).
+  SEQUENCE_GAP: 'UNAVAILABLE',
   OFFSET_OUT_OF_RANGE: 'OUT_OF_RANGE',
   UNAUTHENTICATED: 'PERMISSION_DENIED',
   DEADLINE_EXCEEDED: 'TIMEOUT',

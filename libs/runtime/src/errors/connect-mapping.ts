@@ -21,6 +21,8 @@ const CONNECT_CODE: Record<ErrorCode, Code> = {
   STALE_EPOCH: Code.FailedPrecondition,
   NOT_OWNER: Code.FailedPrecondition,
   OUT_OF_ORDER_SEQUENCE: Code.FailedPrecondition,
+  // gRPC's code for a failed sequencer check, which it documents as worth a retry.
+  SEQUENCE_GAP: Code.Aborted,
   OFFSET_OUT_OF_RANGE: Code.OutOfRange,
   UNAUTHENTICATED: Code.Unauthenticated,
   DEADLINE_EXCEEDED: Code.DeadlineExceeded,

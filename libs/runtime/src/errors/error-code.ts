@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'STALE_EPOCH',
   'NOT_OWNER',
   'OUT_OF_ORDER_SEQUENCE',
+  'SEQUENCE_GAP',
   'OFFSET_OUT_OF_RANGE',
   'UNAUTHENTICATED',
   'DEADLINE_EXCEEDED',
@@ -26,10 +27,11 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 }
 
 /**
- * Codes a caller may retry as they are: the service was briefly unreachable, or the partition
- * moved (STALE_EPOCH, NOT_OWNER) and a fresh partition map will name the right broker.
+ * Codes a caller may retry as they are: the service was briefly unreachable, the partition moved
+ * (STALE_EPOCH, NOT_OWNER) and a fresh partition map will name the right broker, or an earlier
+ * batch of the same producer has yet to land (SEQUENCE_GAP).
  */
-const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UNAVAILABLE', 'STALE_EPOCH', 'NOT_OWNER', 'DEADLINE_EXCEEDED']);
+const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UNAVAILABLE', 'STALE_EPOCH', 'NOT_OWNER', 'DEADLINE_EXCEEDED', 'SEQUENCE_GAP']);
 
 export function isRetriableCode(code: ErrorCode): boolean {
   return RETRIABLE.has(code);

@@ -23,9 +23,9 @@ describe('PartqError', () => {
     expect(JSON.parse(JSON.stringify(err))).toEqual({ code: 'NOT_FOUND', message: 'topic "orders" not found', details: { topic: 'orders' } });
   });
 
-  it('is retriable exactly for UNAVAILABLE, STALE_EPOCH, NOT_OWNER and DEADLINE_EXCEEDED', () => {
+  it('is retriable exactly for UNAVAILABLE, STALE_EPOCH, NOT_OWNER, DEADLINE_EXCEEDED and SEQUENCE_GAP', () => {
     const retriable = ERROR_CODES.filter((code) => new PartqError(code, 'x').retriable);
-    expect(retriable.sort()).toEqual(['DEADLINE_EXCEEDED', 'NOT_OWNER', 'STALE_EPOCH', 'UNAVAILABLE']);
+    expect(retriable.sort()).toEqual(['DEADLINE_EXCEEDED', 'NOT_OWNER', 'SEQUENCE_GAP', 'STALE_EPOCH', 'UNAVAILABLE']);
   });
 
   it('recognises its codes', () => {
