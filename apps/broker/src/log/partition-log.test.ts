@@ -18,6 +18,11 @@ function record(text: string, producerId = 0, sequence?: number): AppendRecord {
   });
 }
 
+/** A record that names its producer's previous sequence on the partition. */
+function after(previous: number, text: string, producerId: number, sequence: number): AppendRecord {
+  return create(AppendRecordSchema, { ...record(text, producerId, sequence), previousSequence: BigInt(previous) });
+}
+
 function texts(records: { payload: Uint8Array }[]): string[] {
   return records.map((r) => new TextDecoder().decode(r.payload));
 }
@@ -104,6 +109,44 @@ describe('PartitionLog', () => {
     expect((await batch).offsets).toEqual([4, 5, 6]);
     expect(order).toEqual(['batch', 'retry']);
     expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['s0', 's1', 's2', 's3', 's4', 's5', 's6']);
+    await log.close();
+  });
+
+  it('refuses a record whose predecessor is not stored (SEQUENCE_GAP), writing nothing, and takes it once the predecessor landed', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    // A producer this partition never heard of: its previous sequence cannot have been stored here.
+    const unknown = await failureOf(log.append(1, [record('other', 2, 0), after(3, 's5', 7, 5)], 0));
+    expect(unknown.code).toBe('SEQUENCE_GAP');
+    expect(unknown.details).toEqual({ producerId: 7, sequence: 5, previousSequence: 3, highestSequence: null });
+    expect(log.endOffset).toBe(0);
+
+    await appendAnswered(log, 1, [record('s0', 7, 0), record('s1', 7, 1)], 0);
+    // Batch 2 (sequences 4-5, after 2-3) came before batch 1 (2-3): refused until batch 1 is stored.
+    const early = await failureOf(log.append(1, [after(3, 's4', 7, 4), record('s5', 7, 5)], 0));
+    expect(early.code).toBe('SEQUENCE_GAP');
+    expect(early.details).toMatchObject({ previousSequence: 3, highestSequence: 1 });
+    expect(log.endOffset).toBe(2);
+    await appendAnswered(log, 1, [after(1, 's2', 7, 2), record('s3', 7, 3)], 0);
+    expect((await appendAnswered(log, 1, [after(3, 's4', 7, 4), record('s5', 7, 5)], 0)).offsets).toEqual([4, 5]);
+
+    // A predecessor earlier in the same append (two batches coalesced) counts, and so does one being written.
+    const both = await appendAnswered(log, 1, [after(5, 's6', 7, 6), after(6, 's7', 7, 7)], 0);
+    expect(both.offsets).toEqual([6, 7]);
+    const [first, second] = await Promise.all([appendAnswered(log, 1, [after(7, 's8', 7, 8)], 0), appendAnswered(log, 1, [after(8, 's9', 7, 9)], 0)]);
+    expect([first!.offsets, second!.offsets]).toEqual([[8], [9]]);
+    // A retry of records already stored is answered as duplicates, whatever its predecessor.
+    const retry = await log.append(1, [after(2, 's4', 7, 4)], 0);
+    expect(retry.duplicates).toEqual([true]);
+    // Another producer's records carry no chain of this one's.
+    expect((await appendAnswered(log, 1, [record('p2', 2, 0)], 0)).offsets).toEqual([10]);
+    expect(texts(await log.read(0, 20, 1 << 20))).toEqual(['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 'p2']);
+    await log.close();
+  });
+
+  it('takes a predecessor below the remembered window as stored long ago', async () => {
+    const log = await PartitionLog.create(location(), { ...settings, sequenceWindow: 2 }, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('s0', 7, 0), record('s1', 7, 1), record('s2', 7, 2), record('s3', 7, 3)], 0);
+    expect((await log.append(1, [after(0, 's4', 7, 4)], 0)).offsets).toEqual([4]);
     await log.close();
   });
 

@@ -263,6 +263,7 @@ export class PartitionLog {
         resolutions.push({ kind: 'duplicate', offset: check.offset, pending: this.writeOf(check.offset) });
         continue;
       }
+      if (record.previousSequence !== undefined) this.assertPredecessorStored(record.producerId, sequence, Number(record.previousSequence), inBatch, fresh);
       const index = fresh.push(record) - 1;
       inBatch.add(record.producerId, sequence, index);
       resolutions.push({ kind: 'written', index });
@@ -299,6 +300,24 @@ export class PartitionLog {
       written: fresh.length,
       layout: this.layoutGeneration,
     };
+  }
+
+  /**
+   * Ordered idempotence (Kafka's): a record that names its producer's previous sequence on this
+   * partition is refused, and nothing of the append written, until that one is stored here, written
+   * earlier in the same append, or below the remembered window (stored long ago). A producer that
+   * knows the predecessor will never come (its batch failed, or was lost with a broker) sends the
+   * record again without it.
+   */
+  private assertPredecessorStored(producerId: number, sequence: number, previous: number, inBatch: SequencesInBatch, fresh: readonly RecordFields[]): void {
+    if (inBatch.indexOf(producerId, previous, fresh) !== undefined) return;
+    if (this.sequences.check(producerId, previous).kind !== 'new') return;
+    throw new PartqError('SEQUENCE_GAP', `producer ${producerId}: sequence ${sequence} follows ${previous}, which partition ${this.name} has not stored`, {
+      producerId,
+      sequence,
+      previousSequence: previous,
+      highestSequence: this.sequences.highestSequence(producerId) ?? null,
+    });
   }
 
   /**

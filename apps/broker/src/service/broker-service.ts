@@ -119,8 +119,11 @@ export class BrokerServiceHandlers {
           { index, bytes, maxMessageBytes: this.options.maxMessageBytes },
         );
       }
-      if (record.sequence !== undefined && (record.sequence < 0n || record.sequence > BigInt(Number.MAX_SAFE_INTEGER))) {
+      if (record.sequence !== undefined && !inSequenceRange(record.sequence)) {
         throw new PartqError('INVALID_ARGUMENT', `record ${index}: sequence ${record.sequence} is out of range`, { index });
+      }
+      if (record.previousSequence !== undefined && (record.sequence === undefined || !inSequenceRange(record.previousSequence))) {
+        throw new PartqError('INVALID_ARGUMENT', `record ${index}: previous_sequence ${record.previousSequence} is out of range or without a sequence`, { index });
       }
     });
     const log = this.options.store.require(topicId, partitionId);
@@ -302,6 +305,11 @@ function recordsAnswer<S extends StoredRecordsAnswerSchema>(schema: S, stored: r
     log.startOffset,
   );
   return withWireBytes(answer, bytes);
+}
+
+/** What the idempotence index keeps exactly: 0 to 2^53 - 1. */
+function inSequenceRange(sequence: bigint | number): boolean {
+  return sequence >= 0 && sequence <= Number.MAX_SAFE_INTEGER;
 }
 
 /** The request's records: the hand-encoded records_data, or AppendRecord objects when it is empty. */
