@@ -104,3 +104,27 @@ test('ProducerService: messages_data (what @partq/producer sends) is answered in
   }
   expect(cluster.state.appendRequests.length).toBe(appends);
 });
+
+test('ProducerService: previous_sequence goes on to the broker; its SEQUENCE_GAP comes back to the client at once; a bad one writes nothing', async () => {
+  const { producerId } = await producer().register({ topic: 'rpc' });
+  const topicId = cluster.state.topicByName('rpc')!.id;
+  const owner = cluster.brokers.find((b) => b.broker.id === cluster.state.partition(topicId, 0).brokerId)!;
+  const messagesData = toBinary(
+    SendMessageBatchSchema,
+    create(SendMessageBatchSchema, { messages: [{ payload: bytes('chained'), partitionId: 0, sequence: 201n, previousSequence: 200n }, { payload: bytes('next'), partitionId: 0, sequence: 202n }] }),
+  );
+  await producer().send({ topic: 'rpc', producerId, messagesData });
+  expect(owner.appends.at(-1)!.records.map((r) => r.previousSequence)).toEqual([200n, undefined]);
+
+  owner.failNext('SEQUENCE_GAP');
+  const attempts = owner.appends.length;
+  expect(await codeOf(producer().send({ topic: 'rpc', producerId, messages: [{ payload: bytes('early'), partitionId: 0, sequence: 301n, previousSequence: 300n }] }))).toBe(
+    'SEQUENCE_GAP',
+  );
+  expect(owner.appends.length - attempts).toBe(1);
+
+  const appends = cluster.state.appendRequests.length;
+  expect(await codeOf(producer().send({ topic: 'rpc', producerId, messages: [{ payload: bytes('bad'), partitionId: 0, sequence: 5n, previousSequence: -1n }] }))).toBe('INVALID_ARGUMENT');
+  expect(await codeOf(producer().send({ topic: 'rpc', producerId, messages: [{ payload: bytes('bad'), partitionId: 0, previousSequence: 4n }] }))).toBe('INVALID_ARGUMENT');
+  expect(cluster.state.appendRequests.length).toBe(appends);
+});

@@ -73,6 +73,7 @@ async function sendBatch(services: GatewayServices, request: SendRequest): Promi
       key: message.key,
       partitionId: message.partitionId,
       sequence: message.sequence,
+      previousSequence: message.previousSequence,
     })),
   });
   if (!packed) return { results };

@@ -24,7 +24,7 @@ export interface AppendCoalescerOptions {
  * Refusals that a broker gives before writing anything: when a combined Append gets one, each
  * caller's records are sent again on their own, so one bad request cannot fail the others.
  */
-const REFUSED_BEFORE_WRITING: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['INVALID_ARGUMENT', 'PAYLOAD_TOO_LARGE', 'OUT_OF_ORDER_SEQUENCE']);
+const REFUSED_BEFORE_WRITING: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['INVALID_ARGUMENT', 'PAYLOAD_TOO_LARGE', 'OUT_OF_ORDER_SEQUENCE', 'SEQUENCE_GAP']);
 const DEFAULT_MAX_RECORDS = 10_000;
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 

@@ -8,6 +8,11 @@ export interface OutgoingMessage {
   partitionId?: number;
   /** Per-producer sequence: a retried produce with the same sequence lands once. */
   sequence?: bigint;
+  /**
+   * The producer's previous sequence on the message's partition (first message of a client batch
+   * per partition): the broker refuses the message with SEQUENCE_GAP until that one is stored.
+   */
+  previousSequence?: bigint;
 }
 
 export interface ProduceRequest {

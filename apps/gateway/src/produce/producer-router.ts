@@ -119,6 +119,9 @@ export class ProducerRouter {
     if (message.sequence !== undefined && message.sequence < 0n) {
       throw new PartqError('INVALID_ARGUMENT', `message ${index}: sequence must not be negative`, { index });
     }
+    if (message.previousSequence !== undefined && (message.previousSequence < 0n || message.sequence === undefined)) {
+      throw new PartqError('INVALID_ARGUMENT', `message ${index}: previous_sequence must not be negative, and needs a sequence`, { index });
+    }
     if (message.partitionId !== undefined) assertPartitionInRange(topic, message.partitionId);
     if (producer.partitionId !== undefined) {
       if (message.partitionId !== undefined && message.partitionId !== producer.partitionId) {
@@ -233,7 +236,7 @@ export class ProducerRouter {
 }
 
 function toRecord(message: OutgoingMessage, producerId: number): AppendRecordInit {
-  return { payload: message.payload, key: message.key, producerId, sequence: message.sequence };
+  return { payload: message.payload, key: message.key, producerId, sequence: message.sequence, previousSequence: message.previousSequence };
 }
 
 function groupByPartition(partitions: readonly number[]): PartitionBatch[] {

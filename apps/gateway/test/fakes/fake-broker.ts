@@ -31,7 +31,11 @@ export async function startFakeBroker(state: FakeClusterState): Promise<FakeBrok
     async append(request, context) {
       if (request.records.length === 0) {
         request.records = decodeAppendRecordBatch(request.recordsData).map((r) =>
-          create(AppendRecordSchema, { ...r, sequence: r.sequence === undefined ? undefined : BigInt(r.sequence) }),
+          create(AppendRecordSchema, {
+            ...r,
+            sequence: r.sequence === undefined ? undefined : BigInt(r.sequence),
+            previousSequence: r.previousSequence === undefined ? undefined : BigInt(r.previousSequence),
+          }),
         );
       }
       appends.push(request);
