@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Copies the generated protobuf code this package needs (client_pb.ts and what it imports) from
-// proto/src/gen into src/gen, and the hand-written codecs it reads answers with (and what they
-// import) from proto/src/codec into src/gen/codec, so the published package carries its own copy
-// and depends on nothing of the monorepo. src/gen is not committed: build, typecheck and test run
+// proto/src/gen into src/gen, the hand-written codecs it reads answers with (and what they
+// import) from proto/src/codec into src/gen/codec, and the key hash the gateway places keyed
+// messages with from libs/partition into src/gen/partition (a producer chains each partition's
+// batches, so it must know a keyed message's partition as the gateway will choose it), so the
+// published package carries its own copy and depends on nothing of the monorepo. src/gen is not committed: build, typecheck and test run
 // this first, so it can never be stale. Files are written only when they changed, each atomically
 // (tsc may be reading).
 'use strict';
@@ -11,6 +13,7 @@ const { join } = require('node:path');
 
 const packageRoot = join(__dirname, '..');
 const protoSrc = join(packageRoot, '..', '..', 'proto', 'src');
+const partitionSrc = join(packageRoot, '..', 'partition', 'src');
 const genTarget = join(packageRoot, 'src', 'gen');
 
 /**
@@ -32,6 +35,13 @@ const copies = [
     imports: /from '\.\/([\w.-]+)\.js'/g,
     // In proto the codecs sit beside gen/; here the generated code is their parent directory.
     rewrite: (text) => text.replaceAll("from '../gen/partq/", "from '../partq/"),
+  },
+  {
+    source: partitionSrc,
+    target: join(genTarget, 'partition'),
+    entries: ['hash.ts'],
+    imports: /from '\.\/([\w.-]+)\.js'/g,
+    rewrite: (text) => text,
   },
 ];
 
@@ -67,4 +77,4 @@ for (const { source, target, entries, imports, rewrite } of copies) {
   total += needed.size;
 }
 // src/gen is not committed (see above): on a fresh clone every file is new, and nothing tracked changed.
-if (written > 0) console.log(`sync-proto: ${written} of ${total} files copied from proto/ into libs/client-core/src/gen (the published client's own copy; git ignores it)`);
+if (written > 0) console.log(`sync-proto: ${written} of ${total} files copied from proto/ and libs/partition/ into libs/client-core/src/gen (the published client's own copy; git ignores it)`);

@@ -18,3 +18,4 @@ export type { RetryPolicy } from './rpc/retry-policy.js';
 export { callWithRetry } from './rpc/call-with-retry.js';
 export type { AttemptObserver, CallWithRetryOptions } from './rpc/call-with-retry.js';
 export * from './wire.js';
+export { partitionForKey } from './gen/partition/hash.js';

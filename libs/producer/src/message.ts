@@ -3,12 +3,17 @@ import { ProducerError } from './errors/producer-error.js';
 /** What send() takes: a string (sent as UTF-8), raw bytes, or a value with its own key and partition. */
 export type Message = string | Uint8Array | { value: string | Uint8Array; key?: string | Uint8Array; partition?: number };
 
-/** A message as it goes on the wire; an idempotent producer gives it a sequence when it enters a batch. */
+/**
+ * A message as it goes on the wire. An idempotent producer gives it a sequence when it enters a
+ * batch, and, when the batch is sent, the sequence of its partition's previous message if it is the
+ * batch's first for that partition (see batching/partition-chains.ts).
+ */
 export interface OutgoingMessage {
   payload: Uint8Array;
   key?: Uint8Array;
   partitionId?: number;
   sequence?: number;
+  previousSequence?: number;
 }
 
 /** Defaults a send() call gives its messages that do not name their own. */
@@ -22,14 +27,14 @@ const utf8 = new TextEncoder();
 /** Checks one message and turns it into bytes; bad input is refused before anything is sent. */
 export function toOutgoingMessage(message: Message, defaults: MessageDefaults, index: number): OutgoingMessage {
   if (typeof message === 'string' || message instanceof Uint8Array) {
-    return withOptional({ payload: toBytes(message, 'value', index), sequence: undefined }, defaults.key, defaults.partition, index);
+    return withOptional({ payload: toBytes(message, 'value', index), sequence: undefined, previousSequence: undefined }, defaults.key, defaults.partition, index);
   }
   if (message === null || typeof message !== 'object' || !('value' in message)) {
     throw new ProducerError('INVALID_ARGUMENT', `message ${index} must be a string, a Uint8Array or { value }`);
   }
   return withOptional(
-    // `sequence` is there from the start, so setting it later does not reshape the object.
-    { payload: toBytes(message.value, 'value', index), sequence: undefined },
+    // The sequences are there from the start, so setting them later does not reshape the object.
+    { payload: toBytes(message.value, 'value', index), sequence: undefined, previousSequence: undefined },
     message.key ?? defaults.key,
     message.partition ?? defaults.partition,
     index,

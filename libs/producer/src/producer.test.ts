@@ -339,9 +339,12 @@ describe('retries and idempotence', () => {
     const sequences = gateway.sendRequests.map((r) => r.messages.map((m) => Number(m.sequence)));
     const failed = sequences[0]!;
     const retriedAt = sequences.findIndex((s, i) => i > 0 && s[0] === failed[0]);
-    // Before the retry, only the batches already on the wire when the first attempt failed (3 more).
+    // Before the retry, only the batches already on the wire when the first attempt failed (3 more,
+    // which may go again themselves: each names its predecessor, refused until the first one lands).
     expect(retriedAt).toBeGreaterThan(0);
-    expect(retriedAt).toBeLessThanOrEqual(4);
+    expect(new Set(sequences.slice(0, retriedAt).map((s) => s[0])).size).toBeLessThanOrEqual(4);
+    // And they land in the order they were sent.
+    expect(gateway.log('t').map((m) => m.value)).toEqual(Array.from({ length: 12 }, (_, i) => `m${i}`));
     expect(gateway.log('t').map((m) => m.value).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `m${i}`).sort());
   });
 
@@ -380,6 +383,81 @@ describe('retries and idempotence', () => {
     producers.push(p);
     await p.createTopic('t');
     expect(await p.send('t', 'a')).toEqual({ partition: 0, offset: 0 });
+  });
+});
+
+describe('order across batches in flight', () => {
+  /** The previous sequences each Send request carried, message by message. */
+  const previousOnTheWire = () => gateway.sendRequests.map((r) => r.messages.map((m) => (m.previousSequence === undefined ? undefined : Number(m.previousSequence))));
+
+  it('names, on the first message of a batch for each partition, the sequence sent to that partition before it', async () => {
+    const p = producer({ lingerMs: NO_LINGER_TIMEOUT, maxBatchCount: 4 });
+    await p.createTopic('keyed', { partitions: 3 });
+    await p.register('keyed');
+    // Explicit partitions make the partitions plain to see; keys are placed the gateway's way (below).
+    const sends = [0, 1, 0, 0, 2, 0, 1, 1].map((partition, i) => p.send('keyed', { value: `m${i}`, partition }));
+    await Promise.all(sends);
+    const sequences = gateway.sendRequests.map((r) => r.messages.map((m) => Number(m.sequence)));
+    expect(sequences).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
+    // Batch 1: partitions 0, 1, 0, 0, no predecessors. Batch 2: partition 2 (none), 0 (after 3), 1 (after 1), 1.
+    expect(previousOnTheWire()).toEqual([[undefined, undefined, undefined, undefined], [undefined, 3, 1, undefined]]);
+  });
+
+  it('chains keyed messages by the partition the gateway will give them', async () => {
+    const p = producer({ lingerMs: NO_LINGER_TIMEOUT, maxBatchCount: 1 });
+    await p.createTopic('by-key', { partitions: 4 });
+    await p.register('by-key');
+    // Of 4 partitions, murmur2 (as Kafka) puts "a" and "b" on partition 0 and "c" on 2.
+    const keys = ['a', 'c', 'b', 'c'];
+    await Promise.all(keys.map((key, i) => p.send('by-key', { value: String(i), key })));
+    expect(previousOnTheWire()).toEqual([[undefined], [undefined], [0], [1]]);
+  });
+
+  it('keeps a later batch from landing before an earlier one that is retried', async () => {
+    const p = producer({ lingerMs: 0, maxBatchCount: 1, maxInFlight: 2 });
+    await p.register('t');
+    const release = gateway.holdSends();
+    gateway.failNext('send', { kind: 'error', code: Code.Unavailable, partqCode: 'UNAVAILABLE' });
+    const first = p.send('t', 'm0');
+    await gateway.sendsArrived(1);
+    const second = p.send('t', 'm1');
+    await gateway.sendsArrived(2);
+    // m0 is refused first; m1, which names m0 as its predecessor, then finds it missing.
+    release();
+    await Promise.all([first, second]);
+    expect(gateway.log('t').map((m) => m.value)).toEqual(['m0', 'm1']);
+    // m1 went out naming m0 and was refused; once m0 landed, its retry may name it or not (nothing earlier is pending).
+    const m1Attempts = gateway.sendRequests.filter((r) => r.messages[0]!.sequence === 1n);
+    expect(m1Attempts.length).toBeGreaterThan(1);
+    expect(m1Attempts[0]!.messages[0]!.previousSequence).toBe(0n);
+  });
+
+  it('sends a batch again without its predecessor once every earlier batch settled and the predecessor never landed', async () => {
+    const p = producer({ lingerMs: 0, maxBatchCount: 1, maxInFlight: 2 });
+    await p.register('t');
+    const release = gateway.holdSends();
+    gateway.failNext('send', { kind: 'error', code: Code.InvalidArgument, partqCode: 'INVALID_ARGUMENT' });
+    const first = rejection(p.send('t', 'm0'));
+    await gateway.sendsArrived(1);
+    const second = p.send('t', 'm1');
+    await gateway.sendsArrived(2);
+    release();
+    expect((await first).code).toBe('INVALID_ARGUMENT');
+    await second;
+    expect(gateway.log('t').map((m) => m.value)).toEqual(['m1']);
+    const attempts = gateway.sendRequests.filter((r) => r.messages[0]!.sequence === 1n).map((r) => r.messages[0]!.previousSequence);
+    expect(attempts[0]).toBe(0n);
+    expect(attempts.at(-1)).toBeUndefined();
+    // The next batch starts a new chain after the one that landed.
+    await p.send('t', 'm2');
+    expect(previousOnTheWire().at(-1)).toEqual([1]);
+  });
+
+  it('sends no previous sequences when not idempotent', async () => {
+    const p = producer({ lingerMs: 0, maxBatchCount: 1, idempotent: false });
+    await p.send('t', 'a');
+    await p.send('t', 'b');
+    expect(previousOnTheWire()).toEqual([[undefined], [undefined]]);
   });
 });
 

@@ -1,11 +1,12 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { callWithRetry, Gateways, ProducerService, serverErrorOf, withWireBytes, type Acks, type SendResponse } from '@partq/client-core';
+import { callWithRetry, Gateways, ProducerService, serverErrorOf, withWireBytes, type Acks, type SendRequest, type SendResponse } from '@partq/client-core';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { Accumulator } from './batching/accumulator.js';
 import { AdmissionQueue } from './batching/admission-queue.js';
 import type { Batch, BatchTarget } from './batching/batch.js';
 import { BatchPartitions } from './batching/batch-partitions.js';
 import { Dispatcher } from './batching/dispatcher.js';
+import { PartitionChains } from './batching/partition-chains.js';
 import { PendingSend } from './batching/pending-send.js';
 import { SendEpochs } from './batching/send-epochs.js';
 import type { SendResult } from './batching/send-result.js';
@@ -58,9 +59,10 @@ interface AdmittedSend {
  * each), at most `maxInFlight` batches travel at once, and a batch that fails for a transient reason
  * is retried with the same sequence numbers until the retry deadline, so it lands exactly once.
  *
- * Order: messages of one send() call to one partition keep their order. Across batches in flight at
- * the same time order is not guaranteed (a retried batch can land after a later one); use
- * `maxInFlight: 1` when strict per-partition order matters more than throughput.
+ * Order: an idempotent producer's messages (the default) land on each partition in the order they
+ * were sent, also with several batches in flight and across retries: each batch names its
+ * partitions' previous messages, and the broker refuses it until those are stored (see
+ * PartitionChains). Without idempotence, only the messages of one send() call keep their order.
  */
 export class Producer implements AsyncDisposable {
   private readonly options: ResolvedProducerOptions;
@@ -69,6 +71,8 @@ export class Producer implements AsyncDisposable {
   private readonly accumulator: Accumulator;
   private readonly dispatcher: Dispatcher;
   private readonly batchPartitions: BatchPartitions;
+  /** Keeps batches in flight landing on each partition in the order they were sent (idempotent producers). */
+  private readonly chains = new PartitionChains();
   private readonly batchTargets = new WeakMap<Registration, Map<Acks, BatchTarget>>();
   /** Every send() not settled yet, for flush() and close(). */
   /** The sends not settled yet, counted for flush(). */
@@ -306,15 +310,20 @@ export class Producer implements AsyncDisposable {
    * produce) landed nowhere: it goes again once under a new registration.
    */
   private async sendBatch(batch: Batch, retrying: () => void): Promise<void> {
+    const { idempotent } = this.options;
+    let landed = false;
     try {
       if (batch.target.partitionCount !== undefined) this.batchPartitions.place(batch, batch.target.partitionCount);
+      if (idempotent) this.chains.link(batch);
       let answer: SendResponse;
       try {
         answer = await this.sendRequest(batch, retrying);
       } catch (error) {
         if (!isUnknownProducer(error, batch.target.producerId)) throw error;
-        const renewed = await this.registrations.renew(batch.target.registration);
-        batch.retarget(this.targetOf(renewed, batch.target.acks), this.options.idempotent);
+        const expired = batch.target.registration;
+        const renewed = await this.registrations.renew(expired);
+        batch.retarget(this.targetOf(renewed, batch.target.acks), idempotent);
+        if (idempotent) this.chains.moved(batch, expired);
         answer = await this.sendRequest(batch, retrying);
       }
       // messages_data is answered in the packed fields: a partition and an offset per message.
@@ -322,26 +331,56 @@ export class Producer implements AsyncDisposable {
       if (partitionIds.length !== batch.count || offsets.length !== batch.count) {
         throw new ConnectError(`the gateway answered ${offsets.length} offsets for ${batch.count} messages`, Code.Internal);
       }
+      landed = true;
       batch.succeed(partitionIds.map((partition, i) => ({ partition, offset: Number(offsets[i]!) })));
     } catch (error) {
       batch.fail(toProducerError(error));
+    } finally {
+      if (idempotent) this.chains.settled(batch, landed);
     }
   }
 
-  /** The batch's Send, retried as it is: built once, written by hand (each payload copied once), so every attempt sends the very same bytes. */
+  /**
+   * The batch's Send, retried as it is: built once, written by hand (each payload copied once), so
+   * every attempt sends the very same bytes. The one exception: refused because a predecessor on
+   * one of its partitions is missing, while every batch sent before it has settled, it goes again
+   * without its predecessors (that one will not come; see PartitionChains).
+   */
   private sendRequest(batch: Batch, retrying: () => void): Promise<SendResponse> {
-    const { target } = batch;
-    const { bytes, request: message } = encodeSendRequest(
-      { topic: target.topic, producerId: target.producerId, acks: target.acks },
-      batch.entries.map((entry) => entry.message),
+    let request = encodeBatch(batch);
+    let gap = false;
+    return callWithRetry(
+      this.gateways,
+      (client, callOptions) => {
+        if (gap && this.chains.isOldestUnsettled(batch)) {
+          this.chains.unlink(batch);
+          request = encodeBatch(batch);
+        }
+        return client.send(request, callOptions);
+      },
+      {
+        policy: this.options.retry,
+        errors: producerErrors,
+        observer: {
+          succeeded: () => undefined,
+          failed: (_url, error) => {
+            gap = error.serverCode === 'SEQUENCE_GAP';
+            retrying();
+          },
+        },
+      },
     );
-    const request = withWireBytes(message, bytes);
-    return callWithRetry(this.gateways, (client, callOptions) => client.send(request, callOptions), {
-      policy: this.options.retry,
-      errors: producerErrors,
-      observer: { succeeded: () => undefined, failed: retrying },
-    });
   }
+}
+
+/** A batch as the Send request it travels in. */
+function encodeBatch(batch: Batch): SendRequest {
+  const { target } = batch;
+  const { bytes, request } = encodeSendRequest(
+    { topic: target.topic, producerId: target.producerId, acks: target.acks },
+    batch.entries.map((entry) => entry.message),
+  );
+  return withWireBytes(request, bytes);
 }
 
 /** The gateway's answer that `producerId` is not registered (any more). */

@@ -204,6 +204,14 @@ export class FakeProducerGateway {
         'partq-error-code': 'PERMISSION_DENIED',
       });
     }
+    // As the broker: a message whose previous sequence is neither stored nor earlier in the request is
+    // refused, and nothing of the request written (the fake keeps one chain per producer, not per partition).
+    const inRequest = new Set(request.messages.map((message) => message.sequence));
+    for (const message of request.messages) {
+      const previous = message.previousSequence;
+      if (previous === undefined || inRequest.has(previous) || this.written.has(`${request.producerId}:${previous}`)) continue;
+      throw new ConnectError(`sequence ${message.sequence} follows ${previous}, not stored`, Code.Aborted, { 'partq-error-code': 'SEQUENCE_GAP' });
+    }
     return request.messages.map((message) => {
       const dedupKey = message.sequence === undefined ? undefined : `${request.producerId}:${message.sequence}`;
       const earlier = dedupKey === undefined ? undefined : this.written.get(dedupKey);

@@ -16,10 +16,10 @@ const TAG_PAYLOAD = (1 << 3) | WIRE_LEN;
 const TAG_KEY = (2 << 3) | WIRE_LEN;
 const TAG_PARTITION_ID = (3 << 3) | WIRE_VARINT;
 const TAG_SEQUENCE = (4 << 3) | WIRE_VARINT;
+const TAG_PREVIOUS_SEQUENCE = (5 << 3) | WIRE_VARINT;
 
-/** The message's sequence, checked: the gateway reads sequences as non-negative safe integers. */
-function sequenceOf(message: OutgoingMessage): number | undefined {
-  const { sequence } = message;
+/** A sequence, checked: the gateway reads sequences as non-negative safe integers. */
+function checkedSequence(sequence: number | undefined): number | undefined {
   if (sequence === undefined) return undefined;
   if (!Number.isSafeInteger(sequence) || sequence < 0) throw new RangeError(`sequence ${sequence} is not a non-negative safe integer`);
   return sequence;
@@ -46,12 +46,14 @@ export function layoutSendMessageBatch(messages: readonly OutgoingMessage[]): Se
   let total = 0;
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]!;
-    const sequence = sequenceOf(message);
+    const sequence = checkedSequence(message.sequence);
     let size = 0;
     if (message.payload.byteLength > 0) size += 1 + varintSize(message.payload.byteLength) + message.payload.byteLength;
     if (message.key !== undefined) size += 1 + varintSize(message.key.byteLength) + message.key.byteLength;
     if (message.partitionId !== undefined) size += 1 + varintSize(message.partitionId);
     if (sequence !== undefined) size += 1 + varintSize(sequence);
+    const previous = checkedSequence(message.previousSequence);
+    if (previous !== undefined) size += 1 + varintSize(previous);
     sizes[i] = size;
     sequences[i] = sequence;
     total += 1 + varintSize(size) + size;
@@ -76,6 +78,10 @@ export function writeSendMessageBatch(buffer: Uint8Array, at: number, messages: 
     if (sequence !== undefined) {
       buffer[at++] = TAG_SEQUENCE;
       at = writeVarint(buffer, at, sequence);
+    }
+    if (message.previousSequence !== undefined) {
+      buffer[at++] = TAG_PREVIOUS_SEQUENCE;
+      at = writeVarint(buffer, at, message.previousSequence);
     }
   }
   if (at !== end) throw new Error(`send message codec: wrote ${at - end + layout.total} bytes, sized ${layout.total}`);
