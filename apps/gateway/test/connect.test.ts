@@ -105,7 +105,7 @@ test('ProducerService: messages_data (what @partq/producer sends) is answered in
   expect(cluster.state.appendRequests.length).toBe(appends);
 });
 
-test('ProducerService: previous_sequence goes on to the broker; its SEQUENCE_GAP comes back to the client at once; a bad one writes nothing', async () => {
+test('ProducerService: previous_sequence goes on to the broker; a SEQUENCE_GAP is tried again a few times, then goes back to the client; a bad one writes nothing', async () => {
   const { producerId } = await producer().register({ topic: 'rpc' });
   const topicId = cluster.state.topicByName('rpc')!.id;
   const owner = cluster.brokers.find((b) => b.broker.id === cluster.state.partition(topicId, 0).brokerId)!;
@@ -116,12 +116,19 @@ test('ProducerService: previous_sequence goes on to the broker; its SEQUENCE_GAP
   await producer().send({ topic: 'rpc', producerId, messagesData });
   expect(owner.appends.at(-1)!.records.map((r) => r.previousSequence)).toEqual([200n, undefined]);
 
-  owner.failNext('SEQUENCE_GAP');
-  const attempts = owner.appends.length;
+  // The predecessor arrives a moment later (it came by another call): the gateway waits for it.
+  owner.failNext('SEQUENCE_GAP', 2);
+  let attempts = owner.appends.length;
+  await producer().send({ topic: 'rpc', producerId, messages: [{ payload: bytes('a moment early'), partitionId: 0, sequence: 211n, previousSequence: 210n }] });
+  expect(owner.appends.length - attempts).toBe(3);
+  // It never comes: after six short waits (~31 ms) the client hears of it, and decides.
+  owner.failNext('SEQUENCE_GAP', 100);
+  attempts = owner.appends.length;
   expect(await codeOf(producer().send({ topic: 'rpc', producerId, messages: [{ payload: bytes('early'), partitionId: 0, sequence: 301n, previousSequence: 300n }] }))).toBe(
     'SEQUENCE_GAP',
   );
-  expect(owner.appends.length - attempts).toBe(1);
+  expect(owner.appends.length - attempts).toBe(7);
+  owner.clearFailures();
 
   const appends = cluster.state.appendRequests.length;
   expect(await codeOf(producer().send({ topic: 'rpc', producerId, messages: [{ payload: bytes('bad'), partitionId: 0, sequence: 5n, previousSequence: -1n }] }))).toBe('INVALID_ARGUMENT');

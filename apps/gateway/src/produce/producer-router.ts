@@ -19,6 +19,14 @@ const FIRST_BACKOFF_MS = 20;
 const MAX_BACKOFF_MS = 1000;
 /** Less time than this left: no new attempt, the produce fails with the last routing error. */
 const MIN_ATTEMPT_MS = 10;
+/**
+ * Waits before each new attempt of an append refused with SEQUENCE_GAP (ms; 0: the next turn of the
+ * event loop), then the refusal goes back to the client. Batches of one producer sent side by side
+ * (a large one as a call of its own, the next on the producer's stream) can reach the gateway in the
+ * other order; the earlier one is then usually a moment behind, and lands first if the later one
+ * waits that long, without a round trip to the client and its backoff.
+ */
+const SEQUENCE_GAP_WAITS_MS = [0, 1, 2, 4, 8, 16];
 
 export interface ProducerRouterOptions {
   view: MetadataView;
@@ -153,6 +161,7 @@ export class ProducerRouter {
     const { view, brokers, refresher, logger } = this.options;
     let backoff = FIRST_BACKOFF_MS;
     let lastError: PartqError | undefined;
+    let gapWaits = 0;
     for (;;) {
       // An attempt with almost no time left could only end in a client-side timeout: report the real cause.
       if (lastError && deadline - Date.now() < MIN_ATTEMPT_MS) throw this.timedOut(topic, partitionId, lastError);
@@ -176,6 +185,10 @@ export class ProducerRouter {
           return answer;
         } catch (error) {
           lastError = fromConnectError(error);
+          if (lastError.code === 'SEQUENCE_GAP' && gapWaits < SEQUENCE_GAP_WAITS_MS.length && deadline - Date.now() > MIN_ATTEMPT_MS) {
+            await waitFor(SEQUENCE_GAP_WAITS_MS[gapWaits++]!);
+            continue;
+          }
           if (!REROUTE_CODES.has(lastError.code)) throw lastError;
           logger.debug({ err: lastError, topic: topic.name, partitionId, brokerId: broker.id, epoch: partition.epoch }, 'append refused; rerouting');
         }
@@ -233,6 +246,10 @@ export class ProducerRouter {
       { topic: topic.name, partitionId, cause: lastError.code },
     );
   }
+}
+
+function waitFor(ms: number): Promise<void> {
+  return new Promise((resolve) => (ms === 0 ? setImmediate(resolve) : setTimeout(resolve, ms)));
 }
 
 function toRecord(message: OutgoingMessage, producerId: number): AppendRecordInit {
