@@ -1,5 +1,7 @@
 import { Consumer, ConsumerError, type ConsumedMessage } from '@partq/consumer';
 import { Producer, ProducerError, type SendResult } from '@partq/producer';
+import { ProducerService } from '@partq/proto';
+import { createRpcClient, fromConnectError } from '@partq/runtime';
 import { Client } from 'pg';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
 
@@ -243,7 +245,19 @@ test('close() drains: pending sends are sent before it resolves; a closed consum
   await expect(iteration).resolves.toEqual([]);
 });
 
-test('a producer retrying across a gateway restart lands every message exactly once', async () => {
+/** Checks that each partition holds the messages in the order they were sent (`r<i>`: i is the send order). */
+function expectSendOrder(messages: ConsumedMessage[]): void {
+  const last = new Map<number, number>();
+  const late: string[] = [];
+  for (const m of [...messages].sort((a, b) => a.offset - b.offset)) {
+    const sent = Number(m.text().slice(1));
+    if (sent < (last.get(m.partition) ?? -1)) late.push(`${m.text()} at ${m.partition}/${m.offset}`);
+    last.set(m.partition, Math.max(sent, last.get(m.partition) ?? -1));
+  }
+  expect(late).toEqual([]);
+}
+
+test('a producer retrying across a gateway restart lands every message exactly once, in the order sent on each partition', async () => {
   const p = producer({ lingerMs: 2, maxBatchCount: 50, retry: { maxDelayMs: 500 } });
   await p.createTopic('restart-produce', { partitions: 3 });
   const c = consumer({ maxMessages: 500 });
@@ -276,6 +290,34 @@ test('a producer retrying across a gateway restart lands every message exactly o
   expect(duplicates(values)).toEqual([]);
   expect(new Set(values)).toEqual(new Set(Array.from({ length: total }, (_, i) => `r${i}`)));
   expectOffsetOrder(got);
+  // Eight batches were in flight when the gateway died, and each was retried on its own.
+  expectSendOrder(got);
+});
+
+test('a batch naming a predecessor its broker has not stored is refused with SEQUENCE_GAP and writes nothing; it lands once the predecessor did', async () => {
+  const p = producer();
+  await p.createTopic('chained', { partitions: 1 });
+  const producerId = await p.register('chained');
+  const rpc = createRpcClient(ProducerService, cluster.gatewayUrl);
+  const send = async (...messages: { text: string; sequence: bigint; previousSequence?: bigint }[]) => {
+    const answer = await rpc.send({ topic: 'chained', producerId, messages: messages.map(({ text, ...m }) => ({ payload: Buffer.from(text), partitionId: 0, ...m })) });
+    return answer.results.map((r) => r.offset);
+  };
+
+  const refused = await send({ text: 'second', sequence: 5n, previousSequence: 3n }).then(
+    () => undefined,
+    (error: unknown) => fromConnectError(error),
+  );
+  expect(refused?.code).toBe('SEQUENCE_GAP');
+  expect(refused?.details).toMatchObject({ producerId, sequence: 5, previousSequence: 3 });
+  expect(await send({ text: 'first', sequence: 3n })).toEqual([0n]);
+  expect(await send({ text: 'second', sequence: 5n, previousSequence: 3n })).toEqual([1n]);
+  // Two batches in one Send (the same Append): the predecessor earlier in it counts.
+  expect(await send({ text: 'third', sequence: 6n, previousSequence: 5n }, { text: 'fourth', sequence: 8n, previousSequence: 6n })).toEqual([2n, 3n]);
+
+  const c = consumer();
+  await c.register('chained', { from: 'earliest' });
+  expect((await read(c, 'chained', 4)).map((m) => m.text())).toEqual(['first', 'second', 'third', 'fourth']);
 });
 
 /**

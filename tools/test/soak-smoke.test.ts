@@ -19,7 +19,7 @@ test('a short soak strikes faults, judges every acknowledged message and keeps t
   expect(lines).toHaveLength(1);
   const report = JSON.parse(lines[0]!) as SoakReport;
   expect({ code, violations: report.violations }).toEqual({ code: 0, violations: [] });
-  expect(report).toMatchObject({ seed: 7, ok: true, failedSends: expect.any(Number) });
+  expect(report).toMatchObject({ seed: 7, ok: true, failedSends: expect.any(Number), sendFailures: expect.any(Object) });
   expect(report.faults.stops + report.faults.kills).toBeGreaterThanOrEqual(3);
   expect(report.acked).toBeGreaterThan(100);
   for (const verdict of Object.values(report.consumers)) expect(verdict.delivered).toBeGreaterThan(0);

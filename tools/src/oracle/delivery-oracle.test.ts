@@ -146,6 +146,23 @@ describe('judgeDeliveries', () => {
     expect(noCut.consumers['C1']).toMatchObject({ duplicated: 1, redeliveredAfterLoss: 0 });
   });
 
+  it('a retry stored again at the very offset of its lost first copy is told from a double delivery by when each copy was stored', () => {
+    // K:1 was at 0/5 on a broker lost for good, read by C1, and its retry landed at 0/5 again (the
+    // producer resent its batches in order after the cut, so they took the same offsets).
+    const retried = acked('K', 1, 0, 5, 'broker', 6);
+    const lostCopy: DeliveredMessage = { ...got('C1', retried), storedAt: 1000 };
+    const retryCopy: DeliveredMessage = { ...got('C1', retried), storedAt: 4000 };
+    const verdict = judgeSoak([retried], [lostCopy, retryCopy], ['C1']);
+    expect(verdict).toMatchObject({ ok: true, violations: [] });
+    expect(verdict.consumers['C1']).toMatchObject({ duplicated: 0, redeliveredAfterLoss: 1 });
+    // The same stored record twice is a duplicate delivery; so is one without timestamps to tell.
+    expect(judgeSoak([retried], [lostCopy, { ...lostCopy }], ['C1']).consumers['C1']).toMatchObject({ duplicated: 1, redeliveredAfterLoss: 0 });
+    expect(judgeSoak([retried], [got('C1', retried), got('C1', retried)], ['C1']).consumers['C1']).toMatchObject({ duplicated: 1 });
+    // And never allowed for acks=all.
+    const all = { ...retried, acks: 'all' as const };
+    expect(judgeSoak([all], [lostCopy, retryCopy], ['C1']).consumers['C1']).toMatchObject({ duplicated: 1, redeliveredAfterLoss: 0 });
+  });
+
   it('with the log read at the end, a message is skipped only where that reader found it, and lost where it did not', () => {
     // A broker lost for good took L:0..L:1 at 3/10..3/11; the cut-back log never grew past 3/9
     // again, so no later acknowledgement took those offsets. Only the end-of-run reader can tell.

@@ -19,6 +19,12 @@ export interface DeliveredMessage {
   sequence: number;
   partition: number;
   offset: number;
+  /**
+   * When its broker stored it (the record's timestamp, ms), when known: the same message received
+   * twice at one offset with two timestamps was stored twice there (the log was cut back over the
+   * first copy and the retry landed at the same offset), not delivered twice.
+   */
+  storedAt?: number;
 }
 
 export interface ConsumerVerdict {
@@ -54,8 +60,7 @@ export interface ConsumerVerdict {
   outOfOrder: number;
   /**
    * Received after a later-sent message of the same producer in the same partition, for producers
-   * that promise their order (one batch in flight; with more, a retried batch may land after a
-   * later one: libs/producer/README.md).
+   * that promise their order (the npm producer, idempotent: libs/producer/README.md).
    */
   reordered: number;
 }
@@ -101,12 +106,19 @@ interface Receipt {
   partition: string;
   offset: number;
   at: number;
+  storedAt: number | undefined;
 }
 
 /** A consumer reading a position again that now holds another message: the log was cut back to `to`. */
 interface Cut {
   at: number;
   to: number;
+}
+
+/** The message received again at its first offset, but another copy of it: stored there anew (its timestamp differs). */
+function storedAgainAt(first: Receipt | undefined, message: DeliveredMessage): boolean {
+  if (first === undefined || first.offset !== message.offset) return false;
+  return first.storedAt !== undefined && message.storedAt !== undefined && first.storedAt !== message.storedAt;
 }
 
 /** Examples kept per kind of violation, so that a flood of one kind leaves the others visible. */
@@ -167,12 +179,13 @@ export function judgeDeliveries(acked: readonly AckedMessage[], delivered: reado
       const where = positionOf(message);
       const partition = partitionOf(message);
       const earlier = heldWhenReceived.get(where);
-      if (earlier !== undefined && earlier !== id) {
+      const first = seen.get(id);
+      // Another message at a position read before, or this one stored again there: the log was cut back.
+      if ((earlier !== undefined && earlier !== id) || storedAgainAt(first, message)) {
         let partitionCuts = cuts.get(partition);
         if (!partitionCuts) cuts.set(partition, (partitionCuts = []));
         partitionCuts.push({ at, to: message.offset });
       }
-      const first = seen.get(id);
       if (first !== undefined) {
         if (lossWithBrokerAllowed && acksOf.get(id) !== 'all' && first.partition === partition && cutBackOver(first, at)) {
           verdict.redeliveredAfterLoss++;
@@ -182,7 +195,7 @@ export function judgeDeliveries(acked: readonly AckedMessage[], delivered: reado
         }
         continue;
       }
-      seen.set(id, { partition, offset: message.offset, at });
+      seen.set(id, { partition, offset: message.offset, at, storedAt: message.storedAt });
       const before = reading.get(partition) ?? -1;
       if (message.offset < before && earlier === undefined) {
         verdict.outOfOrder++;

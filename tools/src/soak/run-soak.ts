@@ -12,6 +12,8 @@ export interface SoakReport extends DeliveryVerdict {
   seed: number;
   durationMs: number;
   failedSends: number;
+  /** The failed sends by producer and code. */
+  sendFailures: Record<string, number>;
   faults: { stops: number; kills: number };
 }
 
@@ -77,6 +79,7 @@ export async function runSoak(options: SoakOptions, say: (message: string) => vo
       seed,
       durationMs: options.duration,
       failedSends: workload.failedSends,
+      sendFailures: workload.sendFailures,
       faults: { stops: faults.filter((f) => f.kind === 'stop').length, kills: faults.filter((f) => f.kind === 'kill').length },
       ...verdict,
     };
