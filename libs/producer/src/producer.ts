@@ -355,6 +355,7 @@ export class Producer implements AsyncDisposable {
         if (gap && this.chains.isOldestUnsettled(batch)) {
           this.chains.unlink(batch);
           request = encodeBatch(batch);
+          gap = false;
         }
         return client.send(request, callOptions);
       },
