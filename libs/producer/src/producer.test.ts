@@ -387,6 +387,8 @@ describe('retries and idempotence', () => {
 });
 
 describe('order across batches in flight', () => {
+  afterEach(() => jest.restoreAllMocks());
+
   /** The previous sequences each Send request carried, message by message. */
   const previousOnTheWire = () => gateway.sendRequests.map((r) => r.messages.map((m) => (m.previousSequence === undefined ? undefined : Number(m.previousSequence))));
 
@@ -451,6 +453,25 @@ describe('order across batches in flight', () => {
     // The next batch starts a new chain after the one that landed.
     await p.send('t', 'm2');
     expect(previousOnTheWire().at(-1)).toEqual([1]);
+  });
+
+  it('drops the links of the oldest unsettled batch whatever its failure said (a Send over several partitions answers with one of their errors)', async () => {
+    // m1 waits 100 ms (the top of its jitter) before its second attempt: m0's answer is in by then.
+    jest.spyOn(Math, 'random').mockReturnValue(0.999);
+    const p = producer({ lingerMs: 0, maxBatchCount: 1, maxInFlight: 2, retry: { baseDelayMs: 100, maxDelayMs: 100, deadlineMs: 5_000 } });
+    await p.register('t');
+    const release = gateway.holdSends();
+    gateway.failNext('send', { kind: 'error', code: Code.InvalidArgument, partqCode: 'INVALID_ARGUMENT' }, { kind: 'error', code: Code.Unavailable, partqCode: 'UNAVAILABLE' });
+    const first = rejection(p.send('t', 'm0'));
+    await gateway.sendsArrived(1);
+    const second = p.send('t', 'm1');
+    await gateway.sendsArrived(2);
+    release();
+    expect((await first).code).toBe('INVALID_ARGUMENT');
+    await second;
+    // m1's first attempt named m0 and met UNAVAILABLE; m0 had failed by then, so the second went unlinked.
+    const attempts = gateway.sendRequests.filter((r) => r.messages[0]!.sequence === 1n).map((r) => r.messages[0]!.previousSequence);
+    expect(attempts).toEqual([0n, undefined]);
   });
 
   it('sends no previous sequences when not idempotent', async () => {

@@ -342,34 +342,24 @@ export class Producer implements AsyncDisposable {
 
   /**
    * The batch's Send, retried as it is: built once, written by hand (each payload copied once), so
-   * every attempt sends the very same bytes. The one exception: refused because a predecessor on
-   * one of its partitions is missing, while every batch sent before it has settled, it goes again
-   * without its predecessors (that one will not come; see PartitionChains).
+   * every attempt sends the very same bytes. The one exception: a batch that names predecessors and
+   * failed an attempt goes again without them once every batch sent before it has settled. A
+   * predecessor still missing then will not come (see PartitionChains), and whatever the failure
+   * said (a Send over several partitions answers with one of their errors), nothing sent earlier can
+   * land after it any more.
    */
   private sendRequest(batch: Batch, retrying: () => void): Promise<SendResponse> {
     let request = encodeBatch(batch);
-    let gap = false;
     return callWithRetry(
       this.gateways,
-      (client, callOptions) => {
-        if (gap && this.chains.isOldestUnsettled(batch)) {
+      (client, callOptions, attempt) => {
+        if (attempt > 1 && this.chains.isLinked(batch) && this.chains.isOldestUnsettled(batch)) {
           this.chains.unlink(batch);
           request = encodeBatch(batch);
-          gap = false;
         }
         return client.send(request, callOptions);
       },
-      {
-        policy: this.options.retry,
-        errors: producerErrors,
-        observer: {
-          succeeded: () => undefined,
-          failed: (_url, error) => {
-            gap = error.serverCode === 'SEQUENCE_GAP';
-            retrying();
-          },
-        },
-      },
+      { policy: this.options.retry, errors: producerErrors, observer: { succeeded: () => undefined, failed: retrying } },
     );
   }
 }

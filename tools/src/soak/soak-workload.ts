@@ -53,7 +53,7 @@ export class SoakWorkload {
   readonly acked: AckedMessage[] = [];
   readonly delivered: DeliveredMessage[] = [];
   failedSends = 0;
-  /** The failed sends by producer and code (`PB UNAVAILABLE`), to tell what the clients gave up on. */
+  /** The failed sends by producer and code, and the server's code where it differs (`PB UNAVAILABLE/SEQUENCE_GAP`). */
   readonly sendFailures: Record<string, number> = {};
   private producing = true;
   private lastDeliveryAt = Date.now();
@@ -113,7 +113,8 @@ export class SoakWorkload {
         },
         (error: unknown) => {
           this.failedSends++;
-          const kind = `${name} ${error instanceof ProducerError ? error.code : 'other'}`;
+          const code = error instanceof ProducerError ? `${error.code}${error.serverCode && error.serverCode !== error.code ? `/${error.serverCode}` : ''}` : 'other';
+          const kind = `${name} ${code}`;
           this.sendFailures[kind] = (this.sendFailures[kind] ?? 0) + 1;
         },
       );

@@ -93,8 +93,10 @@ describe('PartitionChains', () => {
     const next = batchOf(t, [{ partitionId: 0 }, { partitionId: 1 }]);
     chains.link(next);
     expect(previousOf(next)).toEqual([0, undefined]);
+    expect(chains.isLinked(next)).toBe(true);
     chains.unlink(next);
     expect(previousOf(next)).toEqual([undefined, undefined]);
+    expect(chains.isLinked(next)).toBe(false);
   });
 
   it('moves a batch to a new registration unlinked, the new registration\'s next batch following it', () => {

@@ -19,8 +19,8 @@ interface Link {
  *
  * A predecessor that will never land (its batch failed for good, or was acknowledged under
  * acks=broker by a broker lost before the manager synced it) would hold the chain up forever. A
- * refused batch therefore drops its links (`unlink`) and goes again once every batch sent before it
- * has settled: nothing sent earlier can land after it then.
+ * batch that failed an attempt therefore drops its links (`unlink`) and goes again once every batch
+ * sent before it has settled: nothing sent earlier can land after it then.
  */
 export class PartitionChains {
   /** Per registration: partition → the last message sent to it. */
@@ -62,6 +62,11 @@ export class PartitionChains {
   isOldestUnsettled(batch: Batch): boolean {
     for (const oldest of this.unsettledOf(batch.target.registration)) return oldest === batch;
     return true;
+  }
+
+  /** Whether any message of the batch names a predecessor. */
+  isLinked(batch: Batch): boolean {
+    return batch.entries.some(({ message }) => message.previousSequence !== undefined);
   }
 
   /** Sends the batch's messages without a predecessor from now on (the caller encodes it again). */
