@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Copies the generated protobuf code this package needs (client_pb.ts and what it imports) from
-// proto/src/gen into src/gen, the hand-written codecs it reads answers with (and what they
-// import) from proto/src/codec into src/gen/codec, and the key hash the gateway places keyed
-// messages with from libs/partition into src/gen/partition (a producer chains each partition's
-// batches, so it must know a keyed message's partition as the gateway will choose it), so the
-// published package carries its own copy and depends on nothing of the monorepo. src/gen is not committed: build, typecheck and test run
-// this first, so it can never be stale. Files are written only when they changed, each atomically
-// (tsc may be reading).
+// Copies into src/gen what this package needs of the monorepo, so that the published package
+// carries its own copy and depends on nothing of the monorepo:
+// - the generated protobuf code (client_pb.ts and what it imports) from proto/src/gen;
+// - the hand-written codecs it reads answers with (and what they import) from proto/src/codec,
+//   into src/gen/codec;
+// - the key hash the gateway places keyed messages with, from libs/partition into
+//   src/gen/partition (a producer chains each partition's batches, so it must know a keyed
+//   message's partition as the gateway will choose it).
+// src/gen is not committed: build, typecheck and test run this first, so it can never be stale.
+// Files are written only when they changed, each atomically (tsc may be reading).
 'use strict';
 const { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
