@@ -228,8 +228,8 @@ export class PartitionLog {
 
   /**
    * Appends `records` (validated by the caller) under `epoch`. Duplicates (producer, sequence) get their
-   * original offset; a sequence below the remembered window fails with OUT_OF_ORDER_SEQUENCE and nothing of
-   * the batch is written. Resolves once every returned offset is durable. With `holdUntilCommitted`
+   * original offset; a sequence below the remembered window fails with OUT_OF_ORDER_SEQUENCE, and one
+   * whose named predecessor is not stored with SEQUENCE_GAP, and then nothing of the batch is written. Resolves once every returned offset is durable. With `holdUntilCommitted`
    * (acks=all) readers see the records written only once the manager has committed them.
    */
   async append(epoch: number, records: readonly RecordFields[], timestampMs: number, holdUntilCommitted = false): Promise<AppendOutcome> {
