@@ -1,6 +1,6 @@
 import { Code } from '@connectrpc/connect';
 import { Acks } from '@partq/client-core';
-import { deadUrl, FakeProducerGateway } from '../test/fake-producer-gateway.js';
+import { deadUrl, FakeProducerGateway, type Fault } from '../test/fake-producer-gateway.js';
 import { MESSAGE_OVERHEAD_BYTES } from './batching/batch.js';
 import { ProducerError } from './errors/producer-error.js';
 import { Producer } from './producer.js';
@@ -389,6 +389,21 @@ describe('retries and idempotence', () => {
 describe('order across batches in flight', () => {
   afterEach(() => jest.restoreAllMocks());
 
+  /**
+   * Sends m0, then m1 once m0 has reached the gateway, so that they arrive in that order; both are
+   * held there until both arrived, then meet `faults` in that order.
+   */
+  async function sendTwoInOrder(p: Producer, ...faults: Fault[]): Promise<{ first: Promise<unknown>; second: Promise<unknown> }> {
+    const release = gateway.holdSends();
+    gateway.failNext('send', ...faults);
+    const first = p.send('t', 'm0');
+    await gateway.sendsArrived(1);
+    const second = p.send('t', 'm1');
+    await gateway.sendsArrived(2);
+    release();
+    return { first, second };
+  }
+
   /** The previous sequences each Send request carried, message by message. */
   const previousOnTheWire = () => gateway.sendRequests.map((r) => r.messages.map((m) => (m.previousSequence === undefined ? undefined : Number(m.previousSequence))));
 
@@ -418,14 +433,8 @@ describe('order across batches in flight', () => {
   it('keeps a later batch from landing before an earlier one that is retried', async () => {
     const p = producer({ lingerMs: 0, maxBatchCount: 1, maxInFlight: 2 });
     await p.register('t');
-    const release = gateway.holdSends();
-    gateway.failNext('send', { kind: 'error', code: Code.Unavailable, partqCode: 'UNAVAILABLE' });
-    const first = p.send('t', 'm0');
-    await gateway.sendsArrived(1);
-    const second = p.send('t', 'm1');
-    await gateway.sendsArrived(2);
     // m0 is refused first; m1, which names m0 as its predecessor, then finds it missing.
-    release();
+    const { first, second } = await sendTwoInOrder(p, { kind: 'error', code: Code.Unavailable, partqCode: 'UNAVAILABLE' });
     await Promise.all([first, second]);
     expect(gateway.log('t').map((m) => m.value)).toEqual(['m0', 'm1']);
     // m1 went out naming m0 and was refused; once m0 landed, its retry may name it or not (nothing earlier is pending).
@@ -437,14 +446,8 @@ describe('order across batches in flight', () => {
   it('sends a batch again without its predecessor once every earlier batch settled and the predecessor never landed', async () => {
     const p = producer({ lingerMs: 0, maxBatchCount: 1, maxInFlight: 2 });
     await p.register('t');
-    const release = gateway.holdSends();
-    gateway.failNext('send', { kind: 'error', code: Code.InvalidArgument, partqCode: 'INVALID_ARGUMENT' });
-    const first = rejection(p.send('t', 'm0'));
-    await gateway.sendsArrived(1);
-    const second = p.send('t', 'm1');
-    await gateway.sendsArrived(2);
-    release();
-    expect((await first).code).toBe('INVALID_ARGUMENT');
+    const { first, second } = await sendTwoInOrder(p, { kind: 'error', code: Code.InvalidArgument, partqCode: 'INVALID_ARGUMENT' });
+    expect((await rejection(first)).code).toBe('INVALID_ARGUMENT');
     await second;
     expect(gateway.log('t').map((m) => m.value)).toEqual(['m1']);
     const attempts = gateway.sendRequests.filter((r) => r.messages[0]!.sequence === 1n).map((r) => r.messages[0]!.previousSequence);
@@ -460,14 +463,12 @@ describe('order across batches in flight', () => {
     jest.spyOn(Math, 'random').mockReturnValue(0.999);
     const p = producer({ lingerMs: 0, maxBatchCount: 1, maxInFlight: 2, retry: { baseDelayMs: 100, maxDelayMs: 100, deadlineMs: 5_000 } });
     await p.register('t');
-    const release = gateway.holdSends();
-    gateway.failNext('send', { kind: 'error', code: Code.InvalidArgument, partqCode: 'INVALID_ARGUMENT' }, { kind: 'error', code: Code.Unavailable, partqCode: 'UNAVAILABLE' });
-    const first = rejection(p.send('t', 'm0'));
-    await gateway.sendsArrived(1);
-    const second = p.send('t', 'm1');
-    await gateway.sendsArrived(2);
-    release();
-    expect((await first).code).toBe('INVALID_ARGUMENT');
+    const { first, second } = await sendTwoInOrder(
+      p,
+      { kind: 'error', code: Code.InvalidArgument, partqCode: 'INVALID_ARGUMENT' },
+      { kind: 'error', code: Code.Unavailable, partqCode: 'UNAVAILABLE' },
+    );
+    expect((await rejection(first)).code).toBe('INVALID_ARGUMENT');
     await second;
     // m1's first attempt named m0 and met UNAVAILABLE; m0 had failed by then, so the second went unlinked.
     const attempts = gateway.sendRequests.filter((r) => r.messages[0]!.sequence === 1n).map((r) => r.messages[0]!.previousSequence);
