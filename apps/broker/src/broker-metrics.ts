@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { LeanHistogram } from '@partq/runtime';
 import type { PartitionStore } from './log/partition-store.js';
 import type { StallFence } from './membership/stall-fence.js';
 
@@ -7,17 +8,17 @@ const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
 
 /** WAL group commits: fsync latency, and how many records each made durable (the batching that pays for it). */
 export function walSyncMetrics(registry: Registry): (seconds: number, records: number) => void {
-  const seconds = new Histogram({
+  const seconds = new LeanHistogram({
     name: 'partq_broker_wal_fsync_seconds',
     help: 'Duration of WAL fdatasync calls (one per group commit)',
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
-    registers: [registry],
+    registry,
   });
-  const records = new Histogram({
+  const records = new LeanHistogram({
     name: 'partq_broker_wal_group_commit_records',
     help: 'Records made durable by one WAL fsync',
     buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000],
-    registers: [registry],
+    registry,
   });
   return (s, n) => {
     seconds.observe(s);
@@ -28,7 +29,7 @@ export function walSyncMetrics(registry: Registry): (seconds: number, records: n
 /** The broker's own series, registered on the process registry next to the runtime's RPC metrics. */
 export class BrokerMetrics {
   private readonly appendedRecords: Counter<'topic_id' | 'partition'>;
-  private readonly appendBatchSize: Histogram;
+  private readonly appendBatchSize: LeanHistogram;
   private readonly openTails: Gauge;
   private readonly tailRecords: Counter;
 
@@ -39,11 +40,11 @@ export class BrokerMetrics {
       labelNames: ['topic_id', 'partition'],
       registers: [registry],
     });
-    this.appendBatchSize = new Histogram({
+    this.appendBatchSize = new LeanHistogram({
       name: 'partq_broker_append_batch_size',
       help: 'Records per Append request',
       buckets: BATCH_SIZE_BUCKETS,
-      registers: [registry],
+      registry,
     });
     countedElsewhere(registry, 'partq_broker_wal_fsyncs_total', 'fsyncs of WAL segment files (one per group commit)', () => store.walFsyncs);
     sampled(registry, 'partq_broker_owned_partitions', 'Partitions this broker holds a log for', () => store.size);

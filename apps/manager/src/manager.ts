@@ -1,10 +1,10 @@
 import { ManagerService } from '@partq/proto';
 import type { ServiceImpl } from '@connectrpc/connect';
-import { Mutex, PartqError, createLogger, createMetricsRegistry, startServiceServer, wrapServiceImpl, type Logger } from '@partq/runtime';
+import { LeanHistogram, Mutex, PartqError, createLogger, createMetricsRegistry, startServiceServer, wrapServiceImpl, type Logger } from '@partq/runtime';
 import type { Registry } from 'prom-client';
 import { acquireLeadership, type Leadership } from './leadership/leadership.js';
 import { createPool, databaseOn, migrateToLatest } from '@partq/schema';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { PartitionAssigner } from './assignment/partition-assigner.js';
 import { PartitionMover } from './assignment/partition-mover.js';
 import type { ManagerConfig } from './config.js';
@@ -135,13 +135,18 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     maxRecords: config.syncMaxRecords,
     metrics: {
       committedRecords: new Counter({ name: 'partq_manager_synced_records_total', help: 'Broker records committed to PostgreSQL', registers: [registry] }),
-      batchSize: new Histogram({
+      batchSize: new LeanHistogram({
         name: 'partq_manager_sync_batch_records',
         help: 'Records per sync transaction',
         buckets: [1, 10, 100, 1000, 5000, 20000],
-        registers: [registry],
+        registry,
       }),
-      syncSeconds: new Histogram({ name: 'partq_manager_sync_commit_seconds', help: 'Duration of a sync transaction', registers: [registry] }),
+      syncSeconds: new LeanHistogram({
+        name: 'partq_manager_sync_commit_seconds',
+        help: 'Duration of a sync transaction',
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registry,
+      }),
     },
   });
   const mover = new PartitionMover(state, store, assigner, brokers, lock, txlog, logger);

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { LeanHistogram } from '@partq/runtime';
 
 /** Where the records of a read came from. */
 export type FetchSource = 'broker' | 'cache' | 'postgres';
@@ -6,7 +7,7 @@ export type FetchSource = 'broker' | 'cache' | 'postgres';
 export interface ReplicaMetrics {
   consumedMessages: Counter<'topic'>;
   fetchSource: Counter<'source'>;
-  consumeDuration: Histogram<'outcome'>;
+  consumeDuration: LeanHistogram<'outcome'>;
   replayedConsumes: Counter;
   openStreams: Gauge;
   streamResponses: Counter<'kind'>;
@@ -31,12 +32,12 @@ export function createReplicaMetrics(registry: Registry): ReplicaMetrics {
       labelNames: ['source'],
       registers: [registry],
     }),
-    consumeDuration: new Histogram({
+    consumeDuration: new LeanHistogram({
       name: 'partq_replica_consume_duration_seconds',
       help: 'Duration of Consume calls, by outcome (messages, empty, error)',
       labelNames: ['outcome'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [registry],
+      registry,
     }),
     replayedConsumes: new Counter({
       name: 'partq_replica_replayed_consumes_total',

@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { LeanHistogram } from '@partq/runtime';
 
 /** Request durations from a cache hit (~0.2 ms) to a produce that waited out a failover (10 s). */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -7,7 +8,7 @@ const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 export class GatewayMetrics {
   readonly produced: Counter<'topic'>;
   readonly consumed: Counter<'topic'>;
-  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  readonly httpDuration: LeanHistogram<'route' | 'method' | 'status'>;
   readonly stalledPartitions: Counter<'topic'>;
 
   constructor(registry: Registry) {
@@ -29,12 +30,12 @@ export class GatewayMetrics {
       labelNames: ['topic'],
       registers: [registry],
     });
-    this.httpDuration = new Histogram({
+    this.httpDuration = new LeanHistogram({
       name: 'partq_gateway_http_request_duration_seconds',
       help: 'Duration of REST requests, by route pattern, method and HTTP status',
       labelNames: ['route', 'method', 'status'],
       buckets: DURATION_BUCKETS,
-      registers: [registry],
+      registry,
     });
   }
 }

@@ -9,7 +9,7 @@ export function recordHttpDurations(app: FastifyInstance, metrics: GatewayMetric
   // A callback hook: it runs on every request, and an async one would cost a promise each time.
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    metrics.httpDuration.series({ route, method: request.method, status: String(reply.statusCode) }).observe(reply.elapsedTime / 1000);
     done();
   });
 }

@@ -2,10 +2,10 @@ import { create } from '@bufbuild/protobuf';
 import { indexRecordBatch, PartitionOffsetSchema, type GetUpdatesResponse } from '@partq/proto';
 import { sleep } from '@partq/runtime';
 import type { Logger } from 'pino';
-import type { Counter, Histogram } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { BrokerClients } from '../membership/broker-clients.js';
 import type { ClusterState } from '../state/cluster-state.js';
-import type { Mutex } from '@partq/runtime';
+import type { LeanHistogram, Mutex } from '@partq/runtime';
 import { lastOffsetOf, type MessageStore, type PartitionBatch } from '../store/message-store.js';
 import type { TransactionLog } from '../txlog/transaction-log.js';
 
@@ -15,7 +15,7 @@ export interface BrokerSyncOptions {
   /** Pending records that make the broker answer before the interval. */
   threshold: number;
   maxRecords: number;
-  metrics: { committedRecords: Counter; batchSize: Histogram; syncSeconds: Histogram };
+  metrics: { committedRecords: Counter; batchSize: LeanHistogram; syncSeconds: LeanHistogram };
 }
 
 /** Consecutive failed syncs of a broker before the manager warns of them. */

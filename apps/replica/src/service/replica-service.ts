@@ -89,7 +89,7 @@ export class ReplicaServiceImpl {
   constructor(private readonly options: ReplicaServiceOptions) {}
 
   async consume(request: ConsumeRequest): Promise<ConsumeResponse> {
-    const stopTimer = this.options.metrics?.consumeDuration.startTimer();
+    const started = performance.now();
     let outcome = 'error';
     try {
       if (request.maxMessages < 0) throw new PartqError('INVALID_ARGUMENT', 'max_messages must not be negative');
@@ -106,7 +106,7 @@ export class ReplicaServiceImpl {
       if (messages.length > 0) this.options.metrics?.consumedMessages.inc({ topic: topic.name }, messages.length);
       return withWireBytes(create(ConsumeResponseSchema, { messages }), bytes);
     } finally {
-      stopTimer?.({ outcome });
+      this.options.metrics?.consumeDuration.series({ outcome }).observe((performance.now() - started) / 1000);
     }
   }
 

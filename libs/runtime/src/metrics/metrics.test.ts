@@ -41,7 +41,7 @@ describe('createMetricsRegistry', () => {
   it('keeps registries apart', async () => {
     const a = createMetricsRegistry('broker');
     const b = createMetricsRegistry('replica');
-    rpcDurationHistogram(a).observe({ service: 's', method: 'm', code: 'OK' }, 0.01);
+    rpcDurationHistogram(a).series({ service: 's', method: 'm', code: 'OK' }).observe(0.01);
     expect(await a.metrics()).toContain('partq_rpc_duration_seconds_count{role="broker",service="s",method="m",code="OK"} 1');
     expect(await b.metrics()).not.toContain('partq_rpc_duration_seconds');
   });

@@ -15,7 +15,7 @@ async function countedCodes(registry: ReturnType<typeof createMetricsRegistry>):
   const metric = await rpcDurationHistogram(registry).get();
   return metric.values
     .filter((value) => value.metricName?.endsWith('_count') && value.value > 0)
-    .flatMap((value) => Array<string>(value.value).fill(String(value.labels['code'])))
+    .flatMap((value) => Array<string>(value.value).fill(String(value.sharedLabels['code'])))
     .sort();
 }
 

@@ -1,8 +1,8 @@
 import type { Interceptor, StreamResponse } from '@connectrpc/connect';
-import type { Histogram } from 'prom-client';
 import { fromConnectError } from '../errors/connect-mapping.js';
 import type { PartqError } from '../errors/partq-error.js';
 import { isSupersededRun } from '../errors/superseded.js';
+import type { LeanHistogram } from './lean-histogram.js';
 import type { RpcLabel } from './rpc-duration.js';
 
 /**
@@ -11,25 +11,27 @@ import type { RpcLabel } from './rpc-duration.js';
  * stream's run that its own client released or replaced ends with UNAVAILABLE for whoever relays
  * it, but it is counted as CANCELLED: every consumer that stops would otherwise show as an error.
  */
-export function rpcMetricsInterceptor(histogram: Histogram<RpcLabel>): Interceptor {
+export function rpcMetricsInterceptor(histogram: LeanHistogram<RpcLabel>): Interceptor {
   return (next) => async (req) => {
-    const stop = histogram.startTimer({ service: req.service.typeName, method: req.method.name });
+    const started = performance.now();
+    const stop = (code: string): void =>
+      histogram.series({ service: req.service.typeName, method: req.method.name, code }).observe((performance.now() - started) / 1000);
     let res;
     try {
       res = await next(req);
     } catch (e) {
-      stop({ code: codeOf(e) });
+      stop(codeOf(e));
       throw e;
     }
     if (!res.stream) {
-      stop({ code: 'OK' });
+      stop('OK');
       return res;
     }
     return { ...res, message: observeStream(res, stop) } as StreamResponse;
   };
 }
 
-async function* observeStream(res: StreamResponse, stop: (labels: { code: string }) => void): AsyncGenerator<unknown> {
+async function* observeStream(res: StreamResponse, stop: (code: string) => void): AsyncGenerator<unknown> {
   // Stays CANCELLED when the consumer stops iterating early (the client went away).
   let code = 'CANCELLED';
   try {
@@ -39,7 +41,7 @@ async function* observeStream(res: StreamResponse, stop: (labels: { code: string
     code = codeOf(e);
     throw e;
   } finally {
-    stop({ code });
+    stop(code);
   }
 }
 

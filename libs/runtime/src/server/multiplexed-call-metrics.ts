@@ -15,9 +15,10 @@ export function multiplexedCallsCountedAs(
   onError?: (info: { method: string; error: unknown; code: ErrorCode }) => void,
 ): Pick<MultiplexedCallsOptions, 'onError' | 'onAnswered'> {
   const durations = rpcDurationHistogram(registry);
-  const labels = { service: method.parent.typeName, method: method.name };
+  const seriesOf = (code: string) => durations.series({ service: method.parent.typeName, method: method.name, code });
+  const answered = seriesOf('OK');
   return {
     onError: onError && (({ error, code }) => onError({ method: method.localName, error, code })),
-    onAnswered: ({ code, seconds }) => durations.observe({ ...labels, code }, seconds),
+    onAnswered: ({ code, seconds }) => (code === 'OK' ? answered : seriesOf(code)).observe(seconds),
   };
 }
