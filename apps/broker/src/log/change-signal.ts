@@ -1,20 +1,16 @@
 /**
- * Wakes long-polls: `next()` resolves at the next `notify()`, after `timeoutMs`, or when `signal` aborts,
- * whichever comes first. Callers re-check their condition after every wake-up. A listener (`listen`)
- * is called at every `notify()` until it is removed: for a watcher woken many times a second, which
- * a promise, a timer and an abort listener per wake-up would cost more than the wake-up's own work.
+ * Wakes long-polls: `until()` resolves at the first `notify()` where its condition holds, `next()` at
+ * the next `notify()`; either after `timeoutMs`, or when `signal` aborts, whichever comes first. A
+ * listener (`listen`) is called at every `notify()` until it is removed: for a watcher woken many
+ * times a second, which a promise, a timer and an abort listener per wake-up would cost more than
+ * the wake-up's own work.
  */
 export class ChangeSignal {
-  private waiters = new Set<() => void>();
   private readonly listeners = new Set<() => void>();
 
   notify(): void {
     // A listener may remove itself (or another) while this runs; a Set skips what was deleted.
     for (const listener of this.listeners) listener();
-    if (this.waiters.size === 0) return;
-    const woken = this.waiters;
-    this.waiters = new Set();
-    for (const wake of woken) wake();
   }
 
   /** Calls `listener` synchronously at every `notify()` from now on, until `unlisten`. */
@@ -27,6 +23,18 @@ export class ChangeSignal {
   }
 
   next(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.until(() => true, timeoutMs, signal);
+  }
+
+  /**
+   * Resolves at the first `notify()` where `condition()` holds (the caller checks it before waiting).
+   * The condition runs inside `notify()`, in the writer's call: one that throws ends the wait, and
+   * its caller meets the error when it checks again. One timer and one abort listener serve the
+   * whole wait: the manager's GetUpdates waits through many Appends until enough records are
+   * pending, and re-arming at each of them showed in a broker's profile (timers and abort listeners
+   * on every Append; docs/performance-log.md, round 37).
+   */
+  until(condition: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       if (signal?.aborted || timeoutMs <= 0) {
         resolve();
@@ -35,12 +43,21 @@ export class ChangeSignal {
       const done = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
-        this.waiters.delete(done);
+        this.listeners.delete(check);
         resolve();
+      };
+      const check = (): void => {
+        let holds: boolean;
+        try {
+          holds = condition();
+        } catch {
+          holds = true;
+        }
+        if (holds) done();
       };
       const timer = setTimeout(done, timeoutMs);
       signal?.addEventListener('abort', done, { once: true });
-      this.waiters.add(done);
+      this.listeners.add(check);
     });
   }
 }

@@ -228,19 +228,18 @@ export class BrokerServiceHandlers {
     // `from` is committed in PostgreSQL: it releases acks=all waiters even if a Commit call was lost.
     for (const p of wanted) await store.get(p.topicId, p.partitionId)?.commit(p.from);
 
-    for (;;) {
+    const ready = (): boolean => {
+      if (this.interrupted) return true;
       let pending = 0;
-      let acksAllWaiting = false;
       for (const p of wanted) {
         const log = store.get(p.topicId, p.partitionId);
         if (!log) continue;
+        if (log.commitWaiters > 0) return true;
         pending += log.pendingSince(p.from);
-        if (log.commitWaiters > 0) acksAllWaiting = true;
       }
-      const remaining = deadline - Date.now();
-      if (pending >= minRecords || acksAllWaiting || remaining <= 0 || this.interrupted || context.signal.aborted) break;
-      await store.changes.next(remaining, context.signal);
-    }
+      return pending >= minRecords;
+    };
+    if (!ready()) await store.changes.until(ready, deadline - Date.now(), context.signal);
 
     const updates: PartitionUpdate[] = [];
     let recordBudget = maxRecords;
