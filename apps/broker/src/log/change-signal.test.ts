@@ -1,12 +1,6 @@
+import { settlesWithin } from '../../test/settles-within.js';
 import { ChangeSignal } from './change-signal.js';
 
-/** Whether `promise` settled within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let settled = false;
-  void promise.then(() => (settled = true));
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  return settled;
-}
 
 describe('ChangeSignal.until', () => {
   it('waits through the notifies where its condition does not hold, and resolves at the first where it does', async () => {
@@ -52,5 +46,26 @@ describe('ChangeSignal.until', () => {
     }, 60_000);
     expect(() => signal.notify()).not.toThrow();
     expect(await settlesWithin(wait, 20)).toBe(true);
+  });
+});
+
+describe('ChangeSignal listeners', () => {
+  it('calls a listener at every notify until it is removed, also one that removes itself meanwhile', async () => {
+    const signal = new ChangeSignal();
+    const calls: string[] = [];
+    const steady = (): void => void calls.push('steady');
+    const once = (): void => {
+      calls.push('once');
+      signal.unlisten(once);
+    };
+    signal.listen(once);
+    signal.listen(steady);
+    const woken = signal.next(10_000);
+    signal.notify();
+    signal.notify();
+    await woken;
+    signal.unlisten(steady);
+    signal.notify();
+    expect(calls).toEqual(['once', 'steady', 'steady']);
   });
 });

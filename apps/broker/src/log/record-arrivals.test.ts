@@ -1,3 +1,4 @@
+import { settlesWithin } from '../../test/settles-within.js';
 import { ChangeSignal } from './change-signal.js';
 import { RecordArrivals, type ArrivalSource } from './record-arrivals.js';
 
@@ -22,13 +23,6 @@ class FakeLogs implements ArrivalSource {
   }
 }
 
-/** Whether `promise` settled within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let settled = false;
-  void promise.then(() => (settled = true));
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  return settled;
-}
 
 describe('RecordArrivals', () => {
   let logs: FakeLogs;
@@ -110,26 +104,5 @@ describe('RecordArrivals', () => {
     logs.append(1);
     await second;
     expect(listening()).toBe(0);
-  });
-});
-
-describe('ChangeSignal', () => {
-  it('calls a listener at every notify until it is removed, also one that removes itself meanwhile', async () => {
-    const signal = new ChangeSignal();
-    const calls: string[] = [];
-    const steady = (): void => void calls.push('steady');
-    const once = (): void => {
-      calls.push('once');
-      signal.unlisten(once);
-    };
-    signal.listen(once);
-    signal.listen(steady);
-    const woken = signal.next(10_000);
-    signal.notify();
-    signal.notify();
-    await woken;
-    signal.unlisten(steady);
-    signal.notify();
-    expect(calls).toEqual(['once', 'steady', 'steady']);
   });
 });
