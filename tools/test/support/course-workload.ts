@@ -143,13 +143,31 @@ export interface OracleReport {
   examples: string[];
 }
 
+/** How strict a judge is. */
+export interface JudgeOptions {
+  /**
+   * Whether an acks=broker message lost with a broker declared dead is allowed, as the durability
+   * contract allows it: counted in `lost`, not among `examples`. Default false: every loss is a fault.
+   */
+  lossWithBrokerAllowed?: boolean;
+}
+
 /**
  * The fault tests' judge (the soak's oracle, tools/src/oracle/): every acknowledged message reaches
  * every consumer of its topic once, in offset order, and in each producer's order (the course
  * workload's producers send one message at a time). A message lost with its broker counts as lost.
  */
-export function judgeWorkload(acked: readonly AckedMessage[], delivered: readonly DeliveredMessage[], subscriptions: ReadonlyMap<string, readonly string[]>): OracleReport {
-  const verdict = judgeDeliveries(acked, delivered, { consumers: subscriptions, isOrdered: () => true, lossWithBrokerAllowed: false });
+export function judgeWorkload(
+  acked: readonly AckedMessage[],
+  delivered: readonly DeliveredMessage[],
+  subscriptions: ReadonlyMap<string, readonly string[]>,
+  options: JudgeOptions = {},
+): OracleReport {
+  const verdict = judgeDeliveries(acked, delivered, {
+    consumers: subscriptions,
+    isOrdered: () => true,
+    lossWithBrokerAllowed: options.lossWithBrokerAllowed ?? false,
+  });
   const total = totalOf(verdict);
   return {
     acked: verdict.acked,
@@ -164,10 +182,11 @@ export function judgeWorkload(acked: readonly AckedMessage[], delivered: readonl
 /**
  * Runs the oracle and prints its counts (the fault tests' record of what happened). When it finds
  * a fault, the workload's timeline goes to a file named in the output: which message each consumer
- * got at an offset tells a skip from a record that another one replaced.
+ * got at an offset tells a skip from a record that another one replaced. A loss `options` allows
+ * is no fault, and writes no file.
  */
-export function judgeAndReport(name: string, workload: Workload): OracleReport {
-  const report = judgeWorkload(workload.acked, workload.delivered, workload.subscriptions);
+export function judgeAndReport(name: string, workload: Workload, options: JudgeOptions = {}): OracleReport {
+  const report = judgeWorkload(workload.acked, workload.delivered, workload.subscriptions, options);
   let timeline = '';
   if (report.examples.length > 0) {
     const file = join(tmpdir(), `partq-workload-${name}-${Date.now()}.log`);
