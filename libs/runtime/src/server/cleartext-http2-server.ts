@@ -69,6 +69,10 @@ export function createCleartextHttp2Server(handler: Handler): CleartextHttp2Serv
       // Give the bytes back: whichever server takes the socket reads them first.
       socket.unshift(seen);
       if (seen.subarray(0, SNIFF_BYTES).equals(PREFACE.subarray(0, SNIFF_BYTES))) {
+        // The HTTP/1.1 server keeps a socket half-open after the peer's FIN, so that an answer can
+        // still go out; an HTTP/2 peer that sends one is gone (a client process that died). Left
+        // half-open, its session, its streams and the calls on them lived until shutdown.
+        socket.allowHalfOpen = false;
         // The HTTP/2 session drains the socket's buffer itself; resuming here would drop those bytes.
         inner.emit('connection', socket);
       } else {

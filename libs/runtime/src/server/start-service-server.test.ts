@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import http2 from 'node:http2';
 import { createClient, type Client, type ServiceImpl } from '@connectrpc/connect';
 import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
@@ -286,6 +287,77 @@ describe('HTTP/2 on the same port', () => {
     await own.close();
     expect(Date.now() - started).toBeLessThan(2000);
     sessionManager.abort();
+  });
+});
+
+describe('a client process that dies', () => {
+  /**
+   * A process that opens a Count stream over cleartext HTTP/2, reads its first message and exits
+   * without a GOAWAY: its kernel closes the connection with a FIN, as when a client crashes.
+   */
+  const DYING_CLIENT = `
+    const http2 = require('node:http2');
+    const session = http2.connect(process.argv[1]);
+    const stream = session.request({ ':method': 'POST', ':path': '/partq.test.EchoService/Count', 'content-type': 'application/connect+proto' });
+    stream.end(Buffer.from([0, 0, 0, 0, 2, 0x08, 5])); // one enveloped Int32Value { value: 5 }
+    stream.once('data', () => process.exit(0));
+  `;
+
+  /** The same, but it dies while its request body is still open (as a producer's SendStream is). */
+  const DYING_MID_REQUEST = `
+    const http2 = require('node:http2');
+    const session = http2.connect(process.argv[1]);
+    const stream = session.request({ ':method': 'POST', ':path': '/partq.test.EchoService/Echo', 'content-type': 'application/proto' });
+    stream.write(Buffer.from([0x0a, 0x01]), () => setTimeout(() => process.exit(0), 100)); // half a StringValue, never ended
+  `;
+
+  it('has a request it left open dropped, so the server stops at once', async () => {
+    const own = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ role: 'gateway', instanceId: 'g-dying-request', level: 'silent' }),
+      registry: createMetricsRegistry('gateway'),
+      routes: (router) => router.service(EchoService, wrapServiceImpl(echoImpl)),
+    });
+    const child = spawn(process.execPath, ['-e', DYING_MID_REQUEST, own.url], { stdio: 'ignore' });
+    await new Promise((resolve) => child.once('exit', resolve));
+    await sleep(200);
+    const started = Date.now();
+    await own.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('has its HTTP/2 connection closed and its streams aborted, and the server then stops at once', async () => {
+    let aborted = false;
+    const own = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ role: 'gateway', instanceId: 'g-dying', level: 'silent' }),
+      registry: createMetricsRegistry('gateway'),
+      routes: (router) =>
+        router.service(
+          EchoService,
+          wrapServiceImpl({
+            ...echoImpl,
+            async *count(_req, context) {
+              yield { value: 0 };
+              // Waits for a message it never gets, as a consume stream does on a quiet topic.
+              await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+              aborted = true;
+            },
+          }),
+        ),
+    });
+    try {
+      const child = spawn(process.execPath, ['-e', DYING_CLIENT, own.url], { stdio: 'ignore' });
+      await new Promise((resolve) => child.once('exit', resolve));
+      for (let waited = 0; !aborted && waited < 5000; waited += 50) await sleep(50);
+      expect(aborted).toBe(true);
+    } finally {
+      const started = Date.now();
+      await own.close();
+      expect(Date.now() - started).toBeLessThan(2000);
+    }
   });
 });
 
