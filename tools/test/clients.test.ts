@@ -3,6 +3,7 @@ import { Producer, ProducerError, type SendResult } from '@partq/producer';
 import { ProducerService } from '@partq/proto';
 import { createRpcClient, fromConnectError } from '@partq/runtime';
 import { Client } from 'pg';
+import { RestClient } from './support/rest-client.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
 
 // @partq/producer and @partq/consumer against a real cluster: the course scenario, batching and
@@ -318,6 +319,19 @@ test('a batch naming a predecessor its broker has not stored is refused with SEQ
   const c = consumer();
   await c.register('chained', { from: 'earliest' });
   expect((await read(c, 'chained', 4)).map((m) => m.text())).toEqual(['first', 'second', 'third', 'fourth']);
+});
+
+test('over REST too: a previous_sequence the broker has not stored is 409 SEQUENCE_GAP and writes nothing; the message lands after its predecessor', async () => {
+  const rest = new RestClient(cluster.gatewayUrl);
+  await rest.post('/topics', { topic_name: 'chained-rest', partitions: 1 });
+  const producerId = await rest.registerProducer('chained-rest');
+  const early = await rest.produce('chained-rest', producerId, 'second', { sequence: 5, previous_sequence: 3 });
+  expect({ status: early.status, code: early.body.code }).toEqual({ status: 409, code: 'SEQUENCE_GAP' });
+  expect((await rest.produce('chained-rest', producerId, 'first', { sequence: 3 })).body).toMatchObject({ status: 'success', offset: 0 });
+  expect((await rest.produce('chained-rest', producerId, 'second', { sequence: 5, previous_sequence: 3 })).body).toMatchObject({ status: 'success', offset: 1 });
+  const reader = consumer();
+  await reader.register('chained-rest', { from: 'earliest' });
+  expect((await read(reader, 'chained-rest', 2)).map((m) => m.text())).toEqual(['first', 'second']);
 });
 
 /**

@@ -243,6 +243,43 @@ describe('sequence numbers', () => {
     expectFailure(await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'm', sequence: -1 }), 400, 'INVALID_ARGUMENT');
     expectFailure(await postRaw(app(), '/producer/produce', `{"topic":"events","producer_id":${producerId},"message":"m","sequence":12345678901234567890}`), 400, 'INVALID_ARGUMENT');
   });
+
+  test('previous_sequence goes to the broker with its sequence, per message of a batch', async () => {
+    await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'second', partition_id: 2, sequence: 301, previous_sequence: 300 });
+    expect(cluster.state.appendRequests.at(-1)!.records[0]).toMatchObject({ sequence: 301n, previousSequence: 300n });
+    await post(app(), '/producer/produce', {
+      topic: 'events',
+      producer_id: producerId,
+      partition_id: 2,
+      messages: [{ message: 'third', sequence: 302, previous_sequence: 301 }, { message: 'fourth', sequence: 303, previous_sequence: 302 }, { message: 'alone', sequence: 400 }],
+    });
+    expect(cluster.state.appendRequests.at(-1)!.records.map((r) => r.previousSequence)).toEqual([301n, 302n, undefined]);
+  });
+
+  test('a previous_sequence the broker has not stored is 409 SEQUENCE_GAP, once the gateway waited it out', async () => {
+    const owner = cluster.brokers.find((b) => b.broker.id === cluster.state.partition(topicId('events'), 2).brokerId)!;
+    owner.failNext('SEQUENCE_GAP', 100);
+    try {
+      const body = { topic: 'events', producer_id: producerId, message: 'early', partition_id: 2, sequence: 501, previous_sequence: 500 };
+      expectFailure(await post(app(), '/producer/produce', body), 409, 'SEQUENCE_GAP');
+    } finally {
+      owner.clearFailures();
+    }
+  });
+
+  test('previous_sequence without a sequence, negative or unsafe is 400, and writes nothing', async () => {
+    const before = totalRecords();
+    const message = { topic: 'events', producer_id: producerId, message: 'm', partition_id: 2 };
+    expectFailure(await post(app(), '/producer/produce', { ...message, previous_sequence: 7 }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await post(app(), '/producer/produce', { ...message, sequence: 8, previous_sequence: -1 }), 400, 'INVALID_ARGUMENT');
+    expectFailure(
+      await postRaw(app(), '/producer/produce', `{"topic":"events","producer_id":${producerId},"message":"m","sequence":9,"previous_sequence":12345678901234567890}`),
+      400,
+      'INVALID_ARGUMENT',
+    );
+    expectFailure(await post(app(), '/producer/produce', { ...message, message: undefined, messages: ['ok', { message: 'x', previous_sequence: 3 }] }), 400, 'INVALID_ARGUMENT');
+    expect(totalRecords()).toBe(before);
+  });
 });
 
 describe('acks', () => {

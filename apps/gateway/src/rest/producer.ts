@@ -27,6 +27,7 @@ interface MessageFields {
   partition_id?: number;
   key?: string;
   sequence?: number;
+  previous_sequence?: number;
   encoding?: TextEncoding;
 }
 
@@ -42,6 +43,7 @@ const messageFieldsSchema = {
   partition_id: partitionIdSchema,
   key: { type: 'string' },
   sequence: { type: 'integer', minimum: 0 },
+  previous_sequence: { type: 'integer', minimum: 0 },
   encoding: encodingSchema,
 } as const;
 
@@ -133,12 +135,18 @@ function toOutgoing(item: MessageFields | string, request: ProduceBody, path: st
   const message: OutgoingMessage = { payload: bytesOfText(fields.message!, encoding, path) };
   if (fields.key !== undefined) message.key = bytesOfText(fields.key, encoding, `${path} key`);
   if (partitionId !== undefined) message.partitionId = partitionId;
-  if (fields.sequence !== undefined) {
-    // Past 2^53 a JSON number has already lost digits, so the sequence would not be the one sent.
-    if (!Number.isSafeInteger(fields.sequence)) throw new PartqError('INVALID_ARGUMENT', `${path}: sequence must be below 2^53`);
-    message.sequence = BigInt(fields.sequence);
+  if (fields.sequence !== undefined) message.sequence = sequenceOf(fields.sequence, 'sequence', path);
+  if (fields.previous_sequence !== undefined) {
+    if (fields.sequence === undefined) throw new PartqError('INVALID_ARGUMENT', `${path}: previous_sequence needs a sequence`);
+    message.previousSequence = sequenceOf(fields.previous_sequence, 'previous_sequence', path);
   }
   return message;
+}
+
+function sequenceOf(value: number, field: string, path: string): bigint {
+  // Past 2^53 a JSON number has already lost digits, so the sequence would not be the one sent.
+  if (!Number.isSafeInteger(value)) throw new PartqError('INVALID_ARGUMENT', `${path}: ${field} must be below 2^53`);
+  return BigInt(value);
 }
 
 function placement(result: ProducedMessage): { partition_id: number; offset: number; duplicate?: true } {
