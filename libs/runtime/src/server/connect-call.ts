@@ -36,7 +36,8 @@ export function openConnectCall(method: DescMethod, request: FastifyRequest, rep
     timeoutMs === undefined ? undefined : setTimeout(() => abort(new ConnectError(`the deadline of ${timeoutMs} ms passed`, Code.DeadlineExceeded)), timeoutMs);
   const onShutdown = (): void => abort(shutdownSignal.reason);
   const onClose = (): void => {
-    if (!reply.raw.writableFinished) abort(new ConnectError('the client went away', Code.Canceled));
+    // Not writableFinished: an HTTP/2 response whose stream the client reset reads as finished.
+    if (!reply.raw.writableEnded) abort(new ConnectError('the client went away', Code.Canceled));
   };
   shutdownSignal.addEventListener('abort', onShutdown, { once: true });
   reply.raw.once('close', onClose);

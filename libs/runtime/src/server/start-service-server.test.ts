@@ -325,10 +325,10 @@ describe('a client process that dies', () => {
     const started = Date.now();
     await own.close();
     expect(Date.now() - started).toBeLessThan(2000);
-  });
+  }, 20_000);
 
-  it('has its HTTP/2 connection closed and its streams aborted, and the server then stops at once', async () => {
-    let aborted = false;
+  it('has its HTTP/2 connection closed and its streams ended, and the server then stops at once', async () => {
+    let ended = false;
     const own = await startServiceServer({
       host: '127.0.0.1',
       port: 0,
@@ -340,10 +340,14 @@ describe('a client process that dies', () => {
           wrapServiceImpl({
             ...echoImpl,
             async *count(_req, context) {
-              yield { value: 0 };
-              // Waits for a message it never gets, as a consume stream does on a quiet topic.
-              await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
-              aborted = true;
+              try {
+                yield { value: 0 };
+                // Waits for a message it never gets, as a consume stream does on a quiet topic.
+                if (!context.signal.aborted) await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+              } finally {
+                // Reached either way the call ends: its signal aborted, or the generator told to return.
+                ended = true;
+              }
             },
           }),
         ),
@@ -351,14 +355,14 @@ describe('a client process that dies', () => {
     try {
       const child = spawn(process.execPath, ['-e', DYING_CLIENT, own.url], { stdio: 'ignore' });
       await new Promise((resolve) => child.once('exit', resolve));
-      for (let waited = 0; !aborted && waited < 5000; waited += 50) await sleep(50);
-      expect(aborted).toBe(true);
+      for (let waited = 0; !ended && waited < 5000; waited += 50) await sleep(50);
+      expect(ended).toBe(true);
     } finally {
       const started = Date.now();
       await own.close();
       expect(Date.now() - started).toBeLessThan(2000);
     }
-  });
+  }, 20_000);
 });
 
 describe('ServiceServer.close', () => {
