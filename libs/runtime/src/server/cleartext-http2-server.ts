@@ -22,6 +22,18 @@ const WINDOW_BYTES = 4 * 1024 * 1024;
  * KiB into dozens of frames, each read and handled on its own; batches are the normal case here.
  */
 const MAX_FRAME_BYTES = 1024 * 1024;
+/** How often every HTTP/2 connection is pinged by default (see `pingIntervalMs`). */
+export const DEFAULT_HTTP2_PING_INTERVAL_MS = 30_000;
+
+export interface CleartextHttp2Options {
+  /**
+   * Every HTTP/2 connection is pinged this often; one that has not answered the previous ping by
+   * the next is destroyed, with its streams. A peer whose host vanished (power lost, link cut)
+   * sends no FIN, and a session with nothing to write never learns it is gone: an idle producer's
+   * SendStream, a quiet consume stream's relay, would stay open until shutdown. Default 30 s.
+   */
+  pingIntervalMs?: number;
+}
 
 export interface CleartextHttp2Server {
   /** The server to listen on: HTTP/1.1 as usual, with HTTP/2 connections handed to an inner server. */
@@ -39,21 +51,50 @@ export interface CleartextHttp2Server {
  * server, anything else to the HTTP/1.1 server. Both run the same request handler (Fastify's, which
  * copes with either kind of request).
  */
-export function createCleartextHttp2Server(handler: Handler): CleartextHttp2Server {
+export function createCleartextHttp2Server(handler: Handler, options: CleartextHttp2Options = {}): CleartextHttp2Server {
   const server = http.createServer(handler);
   const inner = http2.createServer(
     { settings: { initialWindowSize: WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES } },
     handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
   const sessions = new Set<http2.ServerHttp2Session>();
+  // Sessions pinged at the last tick that have not answered yet.
+  const unanswered = new Set<http2.ServerHttp2Session>();
   inner.on('session', (session) => {
     sessions.add(session);
-    session.once('close', () => sessions.delete(session));
+    session.once('close', () => {
+      sessions.delete(session);
+      unanswered.delete(session);
+    });
     // The connection-level window is not a SETTINGS value: it grows by WINDOW_UPDATE.
     session.once('localSettings', () => session.setLocalWindowSize(WINDOW_BYTES));
-    // A peer that vanishes without a FIN would otherwise keep its session (and socket) forever.
+    // A connection that fails (the peer reset it, a write found it gone) takes its session with it.
     session.on('error', () => session.destroy());
   });
+
+  const pingIntervalMs = options.pingIntervalMs ?? DEFAULT_HTTP2_PING_INTERVAL_MS;
+  let lastTick = performance.now();
+  const pinger = setInterval(() => {
+    const now = performance.now();
+    // This process stalled (SIGSTOP, a long pause): answers may wait unread behind this timer.
+    if (now - lastTick > 1.5 * pingIntervalMs) unanswered.clear();
+    lastTick = now;
+    for (const session of sessions) {
+      if (session.destroyed) continue;
+      if (unanswered.has(session)) {
+        session.destroy();
+        continue;
+      }
+      try {
+        // The callback also runs (with an error) when the session closes first; the ping is moot then.
+        if (session.ping(() => unanswered.delete(session))) unanswered.add(session);
+      } catch {
+        // Closing already: nothing to ask it.
+      }
+    }
+  }, pingIntervalMs);
+  pinger.unref();
+  server.once('close', () => clearInterval(pinger));
 
   const http1ConnectionListeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');

@@ -327,6 +327,44 @@ describe('a client process that dies', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   }, 20_000);
 
+  it('is found by its unanswered ping when it stops without a word (a host that vanished), and its calls end', async () => {
+    let ended = false;
+    const own = await startServiceServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ role: 'gateway', instanceId: 'g-vanished', level: 'silent' }),
+      registry: createMetricsRegistry('gateway'),
+      http2PingIntervalMs: 200,
+      routes: (router) =>
+        router.service(
+          EchoService,
+          wrapServiceImpl({
+            ...echoImpl,
+            async *count(_req, context) {
+              try {
+                yield { value: 0 };
+                if (!context.signal.aborted) await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+              } finally {
+                ended = true;
+              }
+            },
+          }),
+        ),
+    });
+    // Stopped, not dead: its kernel still holds the connection and acknowledges what arrives, but
+    // nothing in it answers an HTTP/2 PING, as with a host cut off the network.
+    const child = spawn(process.execPath, ['-e', DYING_CLIENT.replace('process.exit(0)', "process.kill(process.pid, 'SIGSTOP')"), own.url], { stdio: 'ignore' });
+    try {
+      for (let waited = 0; !ended && waited < 5000; waited += 50) await sleep(50);
+      expect(ended).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      const started = Date.now();
+      await own.close();
+      expect(Date.now() - started).toBeLessThan(2000);
+    }
+  }, 20_000);
+
   it('has its HTTP/2 connection closed and its streams ended, and the server then stops at once', async () => {
     let ended = false;
     const own = await startServiceServer({

@@ -42,6 +42,8 @@ export interface ServiceServerOptions {
    * signal is aborted and their connections are cut. Default 10 s.
    */
   shutdownTimeoutMs?: number;
+  /** How often each HTTP/2 connection is pinged to find peers that vanished (see createCleartextHttp2Server). Default 30 s. */
+  http2PingIntervalMs?: number;
 }
 
 export interface ServiceServer {
@@ -68,7 +70,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   const app = fastify({
     // HTTP/1.1 and cleartext HTTP/2 on the same port (see createCleartextHttp2Server).
     serverFactory: (handler) => {
-      servers = createCleartextHttp2Server(handler);
+      servers = createCleartextHttp2Server(handler, { pingIntervalMs: options.http2PingIntervalMs });
       return servers.server;
     },
     loggerInstance: options.logger,
