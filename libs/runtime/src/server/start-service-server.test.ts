@@ -311,95 +311,74 @@ describe('a client process that dies', () => {
     stream.write(Buffer.from([0x0a, 0x01]), () => setTimeout(() => process.exit(0), 100)); // half a StringValue, never ended
   `;
 
-  it('has a request it left open dropped, so the server stops at once', async () => {
-    const own = await startServiceServer({
+  /**
+   * A server whose Count answers one message, then waits for one it never gets (as a consume stream
+   * does on a quiet topic); `ended()` says whether such a call has ended since: its signal aborted, or
+   * its generator told to return (which skips the rest of its body, hence the finally block).
+   */
+  async function serverWithWaitingCount(instanceId: string, http2PingIntervalMs?: number): Promise<{ server: ServiceServer; ended: () => boolean }> {
+    let ended = false;
+    const server = await startServiceServer({
       host: '127.0.0.1',
       port: 0,
-      logger: createLogger({ role: 'gateway', instanceId: 'g-dying-request', level: 'silent' }),
+      logger: createLogger({ role: 'gateway', instanceId, level: 'silent' }),
       registry: createMetricsRegistry('gateway'),
-      routes: (router) => router.service(EchoService, wrapServiceImpl(echoImpl)),
+      http2PingIntervalMs,
+      routes: (router) =>
+        router.service(
+          EchoService,
+          wrapServiceImpl({
+            ...echoImpl,
+            async *count(_req, context) {
+              try {
+                yield { value: 0 };
+                if (!context.signal.aborted) await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+              } finally {
+                ended = true;
+              }
+            },
+          }),
+        ),
     });
-    const child = spawn(process.execPath, ['-e', DYING_MID_REQUEST, own.url], { stdio: 'ignore' });
+    return { server, ended: () => ended };
+  }
+
+  /** Waits up to 5 s for `ended()`, then expects it, and that the server closes at once. */
+  async function expectEndedAndPromptClose(server: ServiceServer, ended: () => boolean, cleanUp = (): void => undefined): Promise<void> {
+    try {
+      for (let waited = 0; !ended() && waited < 5000; waited += 50) await sleep(50);
+      expect(ended()).toBe(true);
+    } finally {
+      cleanUp();
+      const started = Date.now();
+      await server.close();
+      expect(Date.now() - started).toBeLessThan(2000);
+    }
+  }
+
+  it('has a request it left open dropped, so the server stops at once', async () => {
+    const { server } = await serverWithWaitingCount('g-dying-request');
+    const child = spawn(process.execPath, ['-e', DYING_MID_REQUEST, server.url], { stdio: 'ignore' });
     await new Promise((resolve) => child.once('exit', resolve));
     await sleep(200);
     const started = Date.now();
-    await own.close();
+    await server.close();
     expect(Date.now() - started).toBeLessThan(2000);
   }, 20_000);
 
-  it('is found by its unanswered ping when it stops without a word (a host that vanished), and its calls end', async () => {
-    let ended = false;
-    const own = await startServiceServer({
-      host: '127.0.0.1',
-      port: 0,
-      logger: createLogger({ role: 'gateway', instanceId: 'g-vanished', level: 'silent' }),
-      registry: createMetricsRegistry('gateway'),
-      http2PingIntervalMs: 200,
-      routes: (router) =>
-        router.service(
-          EchoService,
-          wrapServiceImpl({
-            ...echoImpl,
-            async *count(_req, context) {
-              try {
-                yield { value: 0 };
-                if (!context.signal.aborted) await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
-              } finally {
-                ended = true;
-              }
-            },
-          }),
-        ),
-    });
-    // Stopped, not dead: its kernel still holds the connection and acknowledges what arrives, but
-    // nothing in it answers an HTTP/2 PING, as with a host cut off the network.
-    const child = spawn(process.execPath, ['-e', DYING_CLIENT.replace('process.exit(0)', "process.kill(process.pid, 'SIGSTOP')"), own.url], { stdio: 'ignore' });
-    try {
-      for (let waited = 0; !ended && waited < 5000; waited += 50) await sleep(50);
-      expect(ended).toBe(true);
-    } finally {
-      child.kill('SIGKILL');
-      const started = Date.now();
-      await own.close();
-      expect(Date.now() - started).toBeLessThan(2000);
-    }
+  it('has its HTTP/2 connection closed and its streams ended, and the server then stops at once', async () => {
+    const { server, ended } = await serverWithWaitingCount('g-dying');
+    const child = spawn(process.execPath, ['-e', DYING_CLIENT, server.url], { stdio: 'ignore' });
+    await new Promise((resolve) => child.once('exit', resolve));
+    await expectEndedAndPromptClose(server, ended);
   }, 20_000);
 
-  it('has its HTTP/2 connection closed and its streams ended, and the server then stops at once', async () => {
-    let ended = false;
-    const own = await startServiceServer({
-      host: '127.0.0.1',
-      port: 0,
-      logger: createLogger({ role: 'gateway', instanceId: 'g-dying', level: 'silent' }),
-      registry: createMetricsRegistry('gateway'),
-      routes: (router) =>
-        router.service(
-          EchoService,
-          wrapServiceImpl({
-            ...echoImpl,
-            async *count(_req, context) {
-              try {
-                yield { value: 0 };
-                // Waits for a message it never gets, as a consume stream does on a quiet topic.
-                if (!context.signal.aborted) await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
-              } finally {
-                // Reached either way the call ends: its signal aborted, or the generator told to return.
-                ended = true;
-              }
-            },
-          }),
-        ),
-    });
-    try {
-      const child = spawn(process.execPath, ['-e', DYING_CLIENT, own.url], { stdio: 'ignore' });
-      await new Promise((resolve) => child.once('exit', resolve));
-      for (let waited = 0; !ended && waited < 5000; waited += 50) await sleep(50);
-      expect(ended).toBe(true);
-    } finally {
-      const started = Date.now();
-      await own.close();
-      expect(Date.now() - started).toBeLessThan(2000);
-    }
+  it('is found by its unanswered ping when it stops without a word (a host that vanished), and its calls end', async () => {
+    const { server, ended } = await serverWithWaitingCount('g-vanished', 200);
+    // Stopped, not dead: its kernel still holds the connection and acknowledges what arrives, but
+    // nothing in it answers an HTTP/2 PING, as with a host cut off the network.
+    const child = spawn(process.execPath, ['-e', DYING_CLIENT.replace('process.exit(0)', "process.kill(process.pid, 'SIGSTOP')"), server.url], { stdio: 'ignore' });
+    await expectEndedAndPromptClose(server, ended, () => child.kill('SIGKILL'));
   }, 20_000);
 });
 
