@@ -60,7 +60,7 @@ describe('ChangeSignal listeners', () => {
     };
     signal.listen(once);
     signal.listen(steady);
-    const woken = signal.next(10_000);
+    const woken = signal.until(() => true, 10_000);
     signal.notify();
     signal.notify();
     await woken;

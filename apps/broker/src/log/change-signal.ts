@@ -1,9 +1,8 @@
 /**
- * Wakes long-polls: `until()` resolves at the first `notify()` where its condition holds, `next()` at
- * the next `notify()`; either after `timeoutMs`, or when `signal` aborts, whichever comes first. A
- * listener (`listen`) is called at every `notify()` until it is removed: for a watcher woken many
- * times a second, which a promise, a timer and an abort listener per wake-up would cost more than
- * the wake-up's own work.
+ * Wakes long-polls: `until()` resolves at the first `notify()` where its condition holds, after
+ * `timeoutMs`, or when `signal` aborts, whichever comes first. A listener (`listen`) is called at
+ * every `notify()` until it is removed: for a watcher woken many times a second, which a promise, a
+ * timer and an abort listener per wake-up would cost more than the wake-up's own work.
  */
 export class ChangeSignal {
   private readonly listeners = new Set<() => void>();
@@ -20,10 +19,6 @@ export class ChangeSignal {
 
   unlisten(listener: () => void): void {
     this.listeners.delete(listener);
-  }
-
-  next(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return this.until(() => true, timeoutMs, signal);
   }
 
   /**

@@ -113,7 +113,7 @@ describe('PartitionStore', () => {
   it('wakes long-polls when records become durable', async () => {
     const store = await PartitionStore.open(options);
     await store.reconcile([assignment(1, 0, 1)], false);
-    const woken = store.changes.next(60_000);
+    const woken = store.changes.until(() => true, 60_000);
     await store.require(1, 0).append(1, records(1), 0);
     await woken;
     await store.close();

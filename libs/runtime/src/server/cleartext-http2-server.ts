@@ -23,7 +23,7 @@ const WINDOW_BYTES = 4 * 1024 * 1024;
  */
 const MAX_FRAME_BYTES = 1024 * 1024;
 /** How often every HTTP/2 connection is pinged by default (see `pingIntervalMs`). */
-export const DEFAULT_HTTP2_PING_INTERVAL_MS = 30_000;
+const DEFAULT_HTTP2_PING_INTERVAL_MS = 30_000;
 
 export interface CleartextHttp2Options {
   /**
