@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { LeanHistogram } from '@partq/runtime';
 import type { PartitionStore } from './log/partition-store.js';
+import type { StorageSpace } from './log/storage-space.js';
 import type { StallFence } from './membership/stall-fence.js';
 
 /** Records per Append request: a histogram of batch sizes shows whether callers batch at all. */
@@ -33,7 +34,7 @@ export class BrokerMetrics {
   private readonly openTails: Gauge;
   private readonly tailRecords: Counter;
 
-  constructor(registry: Registry, store: PartitionStore, stallFence: StallFence) {
+  constructor(registry: Registry, store: PartitionStore, stallFence: StallFence, space: StorageSpace) {
     this.appendedRecords = new Counter({
       name: 'partq_broker_appended_records_total',
       help: 'Records appended to partition WALs (duplicates of idempotent retries not counted)',
@@ -65,6 +66,12 @@ export class BrokerMetrics {
       'partq_broker_stall_fenced',
       '1 while appends are refused after a stall of the process, until the manager answers a heartbeat',
       () => (stallFence.fenced ? 1 : 0),
+    );
+    sampled(
+      registry,
+      'partq_broker_disk_full',
+      '1 while the data directory\'s disk is full: appends are refused and the manager moves the partitions away',
+      () => (space.full ? 1 : 0),
     );
     countedElsewhere(
       registry,

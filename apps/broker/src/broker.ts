@@ -6,6 +6,7 @@ import { BrokerMetrics, walSyncMetrics } from './broker-metrics.js';
 import { lockDataDir } from './data-dir-lock.js';
 import type { BrokerConfig } from './config.js';
 import { PartitionStore } from './log/partition-store.js';
+import { StorageSpace } from './log/storage-space.js';
 import { committedSequencesFrom } from './membership/committed-sequences.js';
 import { ManagerLink } from './membership/manager-link.js';
 import { StallFence } from './membership/stall-fence.js';
@@ -41,6 +42,7 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
   const registry = options.registry ?? createMetricsRegistry('broker');
   const walSync = walSyncMetrics(registry);
   const unlock = await lockDataDir(config.dataDir);
+  const space = new StorageSpace({ dir: config.dataDir, logger });
   let store: PartitionStore;
   try {
     store = await PartitionStore.open({
@@ -52,6 +54,7 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
       logger,
       committedSequences: committedSequencesFrom(config.managerUrl),
       onWalSync: walSync,
+      onWriteFailed: (error) => space.noteWriteFailure(error),
       producerExpiryMs: config.producerExpiry,
     });
   } catch (error) {
@@ -68,7 +71,7 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
     store,
     // An Append on an AppendStream fails alone (the stream goes on): logged and counted as an Append call.
     appendCalls: multiplexedCallsCountedAs(registry, BrokerService.method.append, onError),
-    metrics: new BrokerMetrics(registry, store, stallFence),
+    metrics: new BrokerMetrics(registry, store, stallFence, space),
     maxMessageBytes: config.maxMessageBytes,
     acksAllTimeoutMs: config.acksAllTimeout,
     tailHeartbeatMs: config.tailHeartbeat,
@@ -88,12 +91,13 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
     });
   } catch (error) {
     stallFence.stop();
+    space.stop();
     await store.close();
     await unlock();
     throw error;
   }
   const url = config.advertisedUrl ?? server.url;
-  link = new ManagerLink({ managerUrl: config.managerUrl, advertisedUrl: url, dataDir: config.dataDir, store, logger, stallFence });
+  link = new ManagerLink({ managerUrl: config.managerUrl, advertisedUrl: url, dataDir: config.dataDir, store, logger, stallFence, space });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -103,6 +107,7 @@ export async function startBroker(config: BrokerConfig, options: StartBrokerOpti
       await server.close();
       await store.close();
       stallFence.stop();
+      space.stop();
       await unlock();
       logger.info({ url }, 'broker: stopped');
     })();

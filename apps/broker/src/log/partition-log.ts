@@ -3,6 +3,7 @@ import { decodeRecord, StoredRecords, type Record as LogRecord, type RecordField
 import type { SequenceRun } from '@partq/partition';
 import { PartqError, type Logger } from '@partq/runtime';
 import { Wal, WalError, type WalRecord } from '@partq/wal';
+import { isOutOfSpace } from './storage-space.js';
 import { CommitWaiters } from './commit-waiters.js';
 import { readPartitionMeta, writePartitionMeta } from './partition-meta.js';
 import { ProducerSequences, DEFAULT_SEQUENCE_WINDOW } from './producer-sequences.js';
@@ -32,6 +33,8 @@ export interface PartitionLogSettings {
   committedSequences?: CommittedSequences;
   /** Told about every WAL group commit (fsync seconds, records made durable), for metrics. */
   onWalSync?: (seconds: number, records: number) => void;
+  /** Told about every failed WAL write (a full disk, see StorageSpace). */
+  onWriteFailed?: (error: unknown) => void;
 }
 
 export type CommittedSequences = (
@@ -151,9 +154,15 @@ export class PartitionLog {
   ): Promise<PartitionLog> {
     const start = Math.max(assignment.startOffset, assignment.highWatermark);
     const wal = await PartitionLog.openWal(location.dir, settings, start);
-    // A directory left over without partition.json (crash during create) may hold another base offset.
-    if (wal.startOffset !== start || wal.endOffset !== start) await wal.reset(start);
-    await writePartitionMeta(location.dir, { topicId: location.topicId, partitionId: location.partitionId, epoch: assignment.epoch });
+    try {
+      // A directory left over without partition.json (crash during create) may hold another base offset.
+      if (wal.startOffset !== start || wal.endOffset !== start) await wal.reset(start);
+      await writePartitionMeta(location.dir, { topicId: location.topicId, partitionId: location.partitionId, epoch: assignment.epoch });
+    } catch (error) {
+      // A full disk, say: the WAL's files are closed here, not left to the garbage collector.
+      await wal.close().catch(() => undefined);
+      throw error;
+    }
     const log = new PartitionLog(location, settings, wal, assignment.epoch);
     log.committedOffset = start;
     await log.learnCommittedSequences(start);
@@ -354,11 +363,11 @@ export class PartitionLog {
         }
         this.settings.onChange?.();
       }, (error: unknown) => {
-        this.markWalFailed();
+        this.markWalFailed(error);
         throw this.translateWalError(error);
       });
     } catch (error) {
-      this.markWalFailed();
+      this.markWalFailed(error);
       throw this.translateWalError(error);
     }
     this.nextOffset += records.length;
@@ -575,7 +584,8 @@ export class PartitionLog {
   }
 
   /** After a failed write the WAL refuses appends until reopened; reopen it (recovery cuts any torn tail). */
-  private markWalFailed(): void {
+  private markWalFailed(error?: unknown): void {
+    if (error !== undefined) this.settings.onWriteFailed?.(error);
     if (this.walFailed) return;
     this.walFailed = true;
     void this.exclusive(async () => {
@@ -708,6 +718,11 @@ export class PartitionLog {
     if (!(error instanceof WalError)) return error;
     if (error.code === 'CLOSED') return new PartqError('NOT_OWNER', `partition ${this.name} is not owned by this broker`);
     if (error.code === 'WRITE_FAILED') {
+      if (isOutOfSpace(error)) {
+        return new PartqError('UNAVAILABLE', `partition ${this.name}: this broker's disk is full; the partition moves to another broker; retry`, {
+          diskFull: true,
+        });
+      }
       return new PartqError('UNAVAILABLE', `partition ${this.name}: write failed; retry (the log is being reopened)`);
     }
     return error;

@@ -1,8 +1,9 @@
-import { access, mkdir, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PartqError, type Logger } from '@partq/runtime';
 import { ChangeSignal } from './change-signal.js';
-import { PartitionLog, type CommittedSequences, type PartitionAssignmentInfo, type PartitionLogSettings } from './partition-log.js';
+import { PartitionLog, type CommittedSequences, type PartitionAssignmentInfo, type PartitionLogLocation, type PartitionLogSettings } from './partition-log.js';
 import { parsePartitionDirName, partitionDirName } from './partition-meta.js';
 
 export interface PartitionStoreOptions {
@@ -17,6 +18,8 @@ export interface PartitionStoreOptions {
   sequenceWindow?: number;
   committedSequences?: CommittedSequences;
   onWalSync?: (seconds: number, records: number) => void;
+  /** Told about every failed write of a partition's files (a full disk, see StorageSpace). */
+  onWriteFailed?: (error: unknown) => void;
   /** A producer that appended nothing to a partition for this long is forgotten there (default: never). */
   producerExpiryMs?: number;
 }
@@ -85,6 +88,7 @@ export class PartitionStore {
       ...(options.sequenceWindow === undefined ? {} : { sequenceWindow: options.sequenceWindow }),
       ...(options.committedSequences === undefined ? {} : { committedSequences: options.committedSequences }),
       ...(options.onWalSync === undefined ? {} : { onWalSync: options.onWalSync }),
+      ...(options.onWriteFailed === undefined ? {} : { onWriteFailed: options.onWriteFailed }),
     };
     const expiryMs = options.producerExpiryMs;
     if (expiryMs !== undefined) {
@@ -130,13 +134,33 @@ export class PartitionStore {
     return this.partitions.get(keyOf(topicId, partitionId))?.log;
   }
 
-  /** The log, or NOT_OWNER. */
+  /**
+   * The log, or NOT_OWNER. `absent` in its details says that this broker holds no files of the
+   * partition either (it never created it, or a creation failed and was undone), so it holds none
+   * of its records: a move need not wait for them.
+   */
   require(topicId: number, partitionId: number): PartitionLog {
     const log = this.get(topicId, partitionId);
     if (!log) {
-      throw new PartqError('NOT_OWNER', `partition ${topicId}/${partitionId} is not owned by this broker`, { topicId, partitionId });
+      const absent = !existsSync(join(this.partitionsDir, partitionDirName(topicId, partitionId)));
+      throw new PartqError('NOT_OWNER', `partition ${topicId}/${partitionId} is not owned by this broker`, { topicId, partitionId, absent });
     }
     return log;
+  }
+
+  /**
+   * A new partition's directory and files. One that fails halfway (a full disk) is removed again:
+   * nothing was ever appended to it, and what is left would be mistaken for a partition's records.
+   */
+  private async create(location: PartitionLogLocation, assignment: StoreAssignment): Promise<PartitionLog> {
+    try {
+      return await PartitionLog.create(location, this.settings, assignment);
+    } catch (error) {
+      await rm(location.dir, { recursive: true, force: true }).catch((cleanup: unknown) => {
+        this.options.logger.warn({ dir: location.dir, err: cleanup }, 'broker: removing a partition that failed to be created failed');
+      });
+      throw error;
+    }
   }
 
   logs(): PartitionLog[] {
@@ -211,7 +235,7 @@ export class PartitionStore {
             partitionId: assignment.partitionId,
           };
           if (!(await exists(location.dir))) {
-            const log = await PartitionLog.create(location, this.settings, assignment);
+            const log = await this.create(location, assignment);
             this.partitions.set(key, { log, changedAt: round });
             report.created.push(key);
             continue;
@@ -228,6 +252,7 @@ export class PartitionStore {
         if (outcome !== 'kept') entry.changedAt = round;
         report[outcome].push(key);
       } catch (error) {
+        this.options.onWriteFailed?.(error);
         this.options.logger.error({ partition: key, err: error }, 'broker: applying the assignment failed; partition dropped until the next one');
         report.failed.push(key);
         await this.dropEntry(key, false);

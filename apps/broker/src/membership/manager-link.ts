@@ -4,6 +4,7 @@ import { createRpcClient, fromConnectError, sleep, type Logger } from '@partq/ru
 import type { PartitionStore } from '../log/partition-store.js';
 import { toPartitionOffsets, toStoreAssignments } from './assignments.js';
 import { readBrokerId, writeBrokerId } from './broker-identity.js';
+import type { StorageSpace } from '../log/storage-space.js';
 import type { StallFence } from './stall-fence.js';
 
 export interface ManagerLinkOptions {
@@ -15,6 +16,8 @@ export interface ManagerLinkOptions {
   logger: Logger;
   /** Told when the manager has answered and its assignment is applied. */
   stallFence?: StallFence;
+  /** Whether the disk is full, said in every heartbeat (the manager then moves the partitions away). */
+  space?: Pick<StorageSpace, 'full'>;
   /** Used until the manager names one. */
   defaultHeartbeatIntervalMs?: number;
   /** Per-call deadline of RegisterBroker / BrokerHeartbeat. */
@@ -183,7 +186,7 @@ export class ManagerLink {
     const basis = store.generation;
     const sentAt = Date.now();
     const answer = await this.client.brokerHeartbeat(
-      { brokerId: this.brokerId, endOffsets: toPartitionOffsets(store.endOffsets()) },
+      { brokerId: this.brokerId, endOffsets: toPartitionOffsets(store.endOffsets()), diskFull: this.options.space?.full ?? false },
       { timeoutMs: this.settings.callTimeoutMs, signal: this.stopping.signal },
     );
     this.fitStallFence(answer.brokerTimeoutMs);
