@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { partitionKey } from '@partq/cluster';
 import { planDrain, rebalance, type PartitionMove } from '@partq/partition';
 import { PartitionOffsetSchema } from '@partq/proto';
-import { Mutex, PartqError, sleep } from '@partq/runtime';
+import { fromConnectError, Mutex, PartqError, sleep } from '@partq/runtime';
 import type { BrokerRow, PartitionRow } from '@partq/schema';
 import type { Logger } from 'pino';
 import type { BrokerClients } from '../membership/broker-clients.js';
@@ -122,11 +122,18 @@ export class PartitionMover {
         if (!client) throw new PartqError('UNAVAILABLE', `broker ${owner.id} has no address`);
         // 1. Fence (the answer comes once in-flight appends finished).
         await this.assigner.pushTo(owner.id, 10_000);
-        const offsets = await client.getOffsets(
-          { partitions: [create(PartitionOffsetSchema, { topicId, partitionId })] },
-          { timeoutMs: 5_000 },
-        );
-        const end = Number(offsets.endOffsets[0]?.offset ?? 0n);
+        let end = 0;
+        try {
+          const offsets = await client.getOffsets(
+            { partitions: [create(PartitionOffsetSchema, { topicId, partitionId })] },
+            { timeoutMs: 5_000 },
+          );
+          end = Number(offsets.endOffsets[0]?.offset ?? 0n);
+        } catch (error) {
+          // No file of it on the owner (it failed to create the partition, its disk being full): it
+          // holds none of its records, so there is nothing to wait for.
+          if (!holdsNothingOf(error)) throw error;
+        }
         // 2. Wait for the sync loop to commit everything up to the final end.
         const deadline = Date.now() + MOVE_TIMEOUT_MS;
         while ((this.state.partition(topicId, partitionId)?.high_watermark ?? 0) < end) {
@@ -155,4 +162,10 @@ export class PartitionMover {
       }
     }
   }
+}
+
+/** The owner answered that it holds no files of the partition at all (see PartitionStore.require on the broker). */
+function holdsNothingOf(error: unknown): boolean {
+  const failure = fromConnectError(error);
+  return failure.code === 'NOT_OWNER' && failure.details?.['absent'] === true;
 }

@@ -17,6 +17,7 @@ import type { PartitionAssigner } from '../assignment/partition-assigner.js';
 import type { MoveReport, PartitionMover } from '../assignment/partition-mover.js';
 import type { BrokerClients } from '../membership/broker-clients.js';
 import type { BrokerRegistry } from '../membership/broker-registry.js';
+import { FullDiskDrains } from '../membership/full-disk-drains.js';
 import type { ReplicaRegistry } from '../membership/replica-registry.js';
 import { endOffsets } from '../offsets/end-offsets.js';
 import type { ClusterState } from '../state/cluster-state.js';
@@ -59,6 +60,7 @@ function retentionLimit(value: bigint | undefined, field: 'retention_ms' | 'rete
 
 export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<typeof ManagerService> {
   const { state, store, assigner, mover, brokerRegistry, replicaRegistry, brokers, lock, txlog, logger } = deps;
+  const fullDisks = new FullDiskDrains({ state, drain: (brokerId) => mover.drain(brokerId), logger });
 
   async function createTopic(name: string, partitions: number, acks: Acks, limits: RetentionLimits = {}): Promise<{ topic: TopicRow; created: boolean }> {
     if (!isValidTopicName(name)) {
@@ -123,6 +125,7 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
     brokerHeartbeat(req) {
       brokerRegistry.heartbeat(req.brokerId);
       for (const end of req.endOffsets) state.reportedEnds.set(`${end.topicId}/${end.partitionId}`, Number(end.offset));
+      fullDisks.reported(req.brokerId, req.diskFull);
       return { assignments: assigner.assignmentsFor(req.brokerId), brokerTimeoutMs: deps.brokerTimeoutMs };
     },
 
