@@ -19,28 +19,40 @@ export const TEST_SYNC_INTERVAL_MS = 200;
  * A real cluster for a test file: real processes on free ports, over a fresh database on
  * the PostgreSQL named by DATABASE_URL or on the embedded one when it is unset.
  */
-export async function startTestCluster(options: Omit<LocalClusterOptions, 'ports' | 'dataDir' | 'databaseUrl'> = {}): Promise<TestCluster> {
+export interface TestClusterOptions extends Omit<LocalClusterOptions, 'ports' | 'dataDir' | 'databaseUrl'> {
+  /**
+   * Runs on the fresh data directory before any role starts (to mount a small disk on a broker's
+   * directory, say); what it returns runs after the cluster stopped, before the directory is removed.
+   */
+  prepareDataDir?: (dataDir: string) => (() => void) | void;
+}
+
+export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
+  const { prepareDataDir, ...clusterOptions } = options;
   const dataDir = mkdtempSync(join(tmpdir(), 'partq-it-'));
+  const undoPrepare = prepareDataDir?.(dataDir);
   const database = await createTestDatabase();
   const fastTimers = { PARTQ_LOG_LEVEL: 'warn', PARTQ_SYNC_INTERVAL: `${TEST_SYNC_INTERVAL_MS}ms` };
   let cluster: LocalCluster;
   try {
     cluster = await startLocalCluster({
-      ...options,
+      ...clusterOptions,
       dataDir,
       databaseUrl: database.url,
       ports: 'auto',
-      restart: options.restart ?? false,
-      env: { ...options.env, all: { ...fastTimers, ...options.env?.all } },
+      restart: clusterOptions.restart ?? false,
+      env: { ...clusterOptions.env, all: { ...fastTimers, ...clusterOptions.env?.all } },
     });
   } catch (error) {
     await database.drop();
+    undoPrepare?.();
     throw error;
   }
   return {
     ...cluster,
     async dispose() {
       await cluster.stop();
+      undoPrepare?.();
       if (process.env.PARTQ_KEEP_TEST_DATA) {
         writeFileSync(join(dataDir, 'database-url'), database.url);
         return;
