@@ -72,6 +72,7 @@ describeWithSmallDisk(unavailable === undefined ? 'a full disk' : `a full disk (
     // Its partitions gone, the drained broker's disk has room again; it is then put back in service.
     rmSync(join(smallDiskDir(), BALLAST));
     await waitFor('the drained broker to find room on its disk', async () => ((await diskFullGauge()) === 0 ? true : undefined));
+    await waitFor('the admin API to say so', async () => ((await brokersByDisk()).small.disk_full ? undefined : true));
     await resumeBroker((await brokersByDisk()).small.broker_id);
     fillDisk(smallDiskDir(), 0);
 
@@ -80,7 +81,8 @@ describeWithSmallDisk(unavailable === undefined ? 'a full disk' : `a full disk (
     expect(failures).toEqual([]);
 
     const { small, large } = await brokersByDisk();
-    expect(small).toMatchObject({ state: 'draining', partitions: [] });
+    expect(small).toMatchObject({ state: 'draining', disk_full: true, partitions: [] });
+    expect(large).toMatchObject({ state: 'alive', disk_full: false });
     expect(partitionsOf(large, 'after-full')).toEqual([0, 1]);
     expect(await diskFullGauge()).toBe(1);
   });

@@ -107,6 +107,7 @@ test('health and admin routes answer what they document', async () => {
   // gateway's figure from the last change of the metadata.
   await new Promise((done) => setTimeout(done, 2500));
   const later = (await admin('GET', '/admin/brokers')).body;
+  expect((later.brokers as { disk_full: boolean }[]).map((b) => b.disk_full)).toEqual((later.brokers as unknown[]).map(() => false));
   const beats = (answer: typeof listed) => (answer.brokers as { broker_id: number; last_heartbeat_ms: number }[]).map((b) => b.last_heartbeat_ms);
   beats(later).forEach((beat, i) => expect(beat).toBeGreaterThan(beats(listed)[i]!));
   for (const beat of beats(later)) expect(Date.now() - beat).toBeLessThan(2000);

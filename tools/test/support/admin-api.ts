@@ -5,6 +5,8 @@ export interface BrokerView {
   broker_id: number;
   address: string;
   state: string;
+  /** Its last heartbeat said its disk is full. */
+  disk_full: boolean;
   partitions: { topic: string; partition_id: number; epoch: number; high_watermark: number }[];
 }
 

@@ -23,7 +23,7 @@ export class ClusterAdmin {
    * of the metadata, so its own figure could be minutes old. Without the manager, the view's.
    */
   async brokers(): Promise<BrokerPartitions[]> {
-    const heard = await this.lastHeartbeats();
+    const heard = await this.brokerHealth();
     const owned = new Map<number, ReturnType<MetadataView['partitionsOf']>>();
     for (const topic of this.view.topics()) {
       for (const partition of this.view.partitionsOf(topic.id)) {
@@ -31,19 +31,20 @@ export class ClusterAdmin {
       }
     }
     return this.view.brokers().map((broker) => {
-      const lastHeartbeatMs = heard.get(broker.id);
+      const health = heard.get(broker.id);
       return create(BrokerPartitionsSchema, {
-        broker: lastHeartbeatMs === undefined ? broker : { ...broker, lastHeartbeatMs },
+        broker: health === undefined ? broker : { ...broker, lastHeartbeatMs: health.lastSeenMs },
         partitions: owned.get(broker.id) ?? [],
+        diskFull: health?.diskFull ?? false,
       });
     });
   }
 
-  /** When the manager last heard of each broker (its health table); empty when it cannot say. */
-  private async lastHeartbeats(): Promise<Map<number, bigint>> {
+  /** What the manager last heard of each broker (its health table); empty when it cannot say. */
+  private async brokerHealth(): Promise<Map<number, HealthEntry>> {
     try {
       const entries = await this.health(HEARTBEATS_TIMEOUT_MS);
-      return new Map(entries.filter((entry) => entry.kind === 'broker').map((entry) => [entry.id, entry.lastSeenMs]));
+      return new Map(entries.filter((entry) => entry.kind === 'broker').map((entry) => [entry.id, entry]));
     } catch {
       return new Map();
     }

@@ -17,6 +17,7 @@ const brokersAnswer = successSchema('Every broker with the partitions it owns', 
   brokers: arrayOf(
     objectSchema({
       ...brokerFields,
+      disk_full: { type: 'boolean', description: 'Its last heartbeat said its disk is full: the manager drains it; resume it once it has room' },
       partitions: arrayOf(objectSchema({ topic: stringField, partition_id: integerField, epoch: integerField, high_watermark: integerField })),
     }),
   ),
@@ -87,8 +88,9 @@ export const adminRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
 
   app.get('/admin/brokers', { schema: { response: { 200: brokersAnswer } } }, async () =>
     success({
-      brokers: (await services.admin.brokers()).map(({ broker, partitions }) => ({
+      brokers: (await services.admin.brokers()).map(({ broker, partitions, diskFull }) => ({
         ...brokerToJson(broker!),
+        disk_full: diskFull,
         partitions: partitions.map((p) => ({
           topic: services.view.topicById(p.topicId)?.name ?? '',
           partition_id: p.partitionId,

@@ -46,6 +46,15 @@ describe('FullDiskDrains', () => {
     expect(drain).not.toHaveBeenCalled();
   });
 
+  test('remembers what each broker said last, for the health table', () => {
+    const drains = new FullDiskDrains({ state: clusterOf({ 1: { state: 'draining', partitions: 0 } }), drain: jest.fn(async () => moved), logger });
+    expect(drains.isFull(1)).toBe(false);
+    drains.reported(1, true);
+    expect(drains.isFull(1)).toBe(true);
+    drains.reported(1, false);
+    expect(drains.isFull(1)).toBe(false);
+  });
+
   test('a draining broker that still owns partitions (an earlier drain left them) is drained again', () => {
     const drain = jest.fn(async () => moved);
     const drains = new FullDiskDrains({ state: clusterOf({ 2: { state: 'draining', partitions: 1 } }), drain, logger });

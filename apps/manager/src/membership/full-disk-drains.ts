@@ -22,11 +22,19 @@ export interface FullDiskDrainsOptions {
 export class FullDiskDrains {
   private readonly running = new Set<number>();
   private readonly failedAt = new Map<number, number>();
+  private readonly full = new Set<number>();
 
   constructor(private readonly options: FullDiskDrainsOptions) {}
 
+  /** Whether the last heartbeat of `brokerId` said its disk is full (for the health table). */
+  isFull(brokerId: number): boolean {
+    return this.full.has(brokerId);
+  }
+
   /** A heartbeat of `brokerId` said whether its disk is full. */
   reported(brokerId: number, diskFull: boolean): void {
+    if (diskFull) this.full.add(brokerId);
+    else this.full.delete(brokerId);
     if (!diskFull || this.running.has(brokerId)) return;
     const broker = this.options.state.brokers.get(brokerId);
     if (!broker || broker.state === 'dead') return;

@@ -208,6 +208,7 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
           status: broker?.state ?? r.status,
           lastSeenMs: BigInt(r.last_seen_at.getTime()),
           detail: broker?.address ?? '',
+          diskFull: broker !== undefined && fullDisks.isFull(broker.id),
         });
       });
       for (const replica of state.replicas.values()) {
