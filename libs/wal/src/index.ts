@@ -5,3 +5,4 @@ export type { RecoveryReason, RecoveryReport } from './recover-segments.js';
 export { WalError } from './wal-error.js';
 export type { WalErrorCode } from './wal-error.js';
 export { MAX_RECORD_BYTES } from './frame.js';
+export { isOutOfSpace } from './out-of-space.js';

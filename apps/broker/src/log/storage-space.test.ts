@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WalError } from '@partq/wal';
-import { isOutOfSpace, StorageSpace } from './storage-space.js';
+import { StorageSpace } from './storage-space.js';
 
 /** An error as node:fs reports a failed system call. */
 function systemError(code: string): NodeJS.ErrnoException {
@@ -18,21 +18,6 @@ beforeEach(() => {
 });
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-describe('isOutOfSpace', () => {
-  test('finds ENOSPC or EDQUOT anywhere in the chain of causes', () => {
-    expect(isOutOfSpace(systemError('ENOSPC'))).toBe(true);
-    expect(isOutOfSpace(systemError('EDQUOT'))).toBe(true);
-    expect(isOutOfSpace(new WalError('WRITE_FAILED', 'write failed', { cause: systemError('ENOSPC') }))).toBe(true);
-  });
-
-  test('is false for other failures', () => {
-    expect(isOutOfSpace(systemError('EIO'))).toBe(false);
-    expect(isOutOfSpace(new WalError('WRITE_FAILED', 'write failed', { cause: systemError('EACCES') }))).toBe(false);
-    expect(isOutOfSpace('ENOSPC')).toBe(false);
-    expect(isOutOfSpace(undefined)).toBe(false);
-  });
-});
 
 describe('StorageSpace', () => {
   test('a write refused for want of space marks the disk full, once', () => {

@@ -1,6 +1,7 @@
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@partq/runtime';
+import { isOutOfSpace } from '@partq/wal';
 
 /** How often a full disk is probed for room again. */
 const DEFAULT_PROBE_INTERVAL_MS = 5_000;
@@ -105,13 +106,4 @@ export class StorageSpace {
     }, this.options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS);
     this.probe.unref();
   }
-}
-
-/** Whether `error`, or an error it was caused by, is a write refused for want of space. */
-export function isOutOfSpace(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 8; current = current.cause, depth++) {
-    const code = (current as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
-  }
-  return false;
 }
