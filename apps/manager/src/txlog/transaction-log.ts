@@ -1,4 +1,5 @@
-import { Wal } from '@partq/wal';
+import { PartqError } from '@partq/runtime';
+import { isOutOfSpace, Wal } from '@partq/wal';
 import type { Logger } from 'pino';
 import type { PartitionOwnerChange } from '../store/owner-change.js';
 
@@ -36,17 +37,18 @@ export class TransactionLog {
   private nextId = 1;
   private readonly open = new Set<number>();
   private closing = false;
+  /** Set while the WAL is reopened after a failed write; appends wait for it. */
+  private reopening: Promise<void> | undefined;
 
   private constructor(
-    private readonly wal: Wal,
+    private wal: Wal,
+    private readonly dir: string,
     readonly pendingAtStart: PendingEvent[],
     private readonly logger: Logger,
   ) {}
 
   static async open(dir: string, logger: Logger): Promise<TransactionLog> {
-    // No tail cache: the log is read once, here, from disk. A cached event pinned the whole buffer it
-    // was written from (8 KiB of Node's pool for ~150 bytes), ~17 KB/s of growth at 2 000 msg/s.
-    const wal = await Wal.open({ dir, segmentBytes: 4 * 1024 * 1024, cacheBytes: 0, logger });
+    const wal = await openWal(dir, logger);
     const events = new Map<number, TxEvent>();
     let maxId = 0;
     for await (const record of wal.readAll()) {
@@ -56,7 +58,7 @@ export class TransactionLog {
       else events.delete(entry.id);
     }
     const pending = [...events.entries()].map(([id, event]) => ({ id, event }));
-    const log = new TransactionLog(wal, pending, logger);
+    const log = new TransactionLog(wal, dir, pending, logger);
     log.nextId = maxId + 1;
     for (const p of pending) log.open.add(p.id);
     return log;
@@ -78,14 +80,46 @@ export class TransactionLog {
   async logEvent(event: TxEvent): Promise<number> {
     const id = this.nextId++;
     this.open.add(id);
-    await this.wal.append([encoder.encode(JSON.stringify({ type: 'event', id, event } satisfies Entry))]);
+    try {
+      await this.append({ type: 'event', id, event });
+    } catch (error) {
+      // Not logged, so not run: nothing of it for recovery to redo, nor to keep the log from compacting.
+      this.open.delete(id);
+      throw error;
+    }
     return id;
   }
 
   async logSuccess(id: number): Promise<void> {
-    await this.wal.append([encoder.encode(JSON.stringify({ type: 'success', id } satisfies Entry))]);
+    await this.append({ type: 'success', id });
     this.open.delete(id);
     await this.compact();
+  }
+
+  /**
+   * Appends one entry. The WAL refuses every write after one failed (its tail may be torn) until it
+   * is reopened, so a failed write reopens it (recovery cuts what is torn): without that, one moment
+   * of a full disk stopped every metadata change and every sync of the manager until it restarted.
+   */
+  private async append(entry: Entry): Promise<void> {
+    await this.reopening;
+    try {
+      await this.wal.append([encoder.encode(JSON.stringify(entry))]);
+    } catch (error) {
+      this.reopenAfter(error);
+      throw transactionLogError(error, this.dir);
+    }
+  }
+
+  private reopenAfter(error: unknown): void {
+    if (this.reopening || this.closing) return;
+    this.logger.error({ err: error, dir: this.dir }, 'the transaction log could not be written; reopening it');
+    this.reopening = (async () => {
+      await this.wal.close().catch(() => undefined);
+      this.wal = await openWal(this.dir, this.logger);
+    })()
+      .catch((reopenError: unknown) => this.logger.error({ err: reopenError, dir: this.dir }, 'reopening the transaction log failed; the next write tries again'))
+      .finally(() => (this.reopening = undefined));
   }
 
   /**
@@ -106,6 +140,24 @@ export class TransactionLog {
 
   async close(): Promise<void> {
     this.closing = true;
+    await this.reopening;
     await this.wal.close();
   }
+}
+
+function openWal(dir: string, logger: Logger): Promise<Wal> {
+  // No tail cache: the log is read once, at start, from disk. A cached event pinned the whole buffer
+  // it was written from (8 KiB of Node's pool for ~150 bytes), ~17 KB/s of growth at 2 000 msg/s.
+  return Wal.open({ dir, segmentBytes: 4 * 1024 * 1024, cacheBytes: 0, logger });
+}
+
+/** What the caller of a change is told when its event could not be logged: the change was not made. */
+function transactionLogError(error: unknown, dir: string): PartqError {
+  if (isOutOfSpace(error)) {
+    return new PartqError('UNAVAILABLE', `the manager cannot write its transaction log: the disk holding ${dir} is full; retry once there is room`, {
+      diskFull: true,
+    });
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new PartqError('UNAVAILABLE', `the manager could not write its transaction log (${reason}); retry`, undefined, { cause: error });
 }
