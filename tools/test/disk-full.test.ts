@@ -3,14 +3,16 @@ import { join } from 'node:path';
 import { Consumer } from '@partq/consumer';
 import { Producer } from '@partq/producer';
 import { listBrokers, type BrokerView } from './support/admin-api.js';
+import { RestClient, type RestAnswer } from './support/rest-client.js';
 import { mountSmallDisk, whySmallDiskUnavailable } from './support/small-disk.js';
 import { startTestCluster, type TestCluster } from './support/test-cluster.js';
 import { waitFor } from './support/wait-for.js';
 
 /*
  * A broker whose disk fills up: its writes fail, so the manager moves its partitions to a broker
- * that can write, and producers see their sends acknowledged there. Broker 2's data directory is a
- * tmpfs of a few MiB (needs root; elsewhere the file is skipped and says why).
+ * that can write, and producers see their sends acknowledged there. A manager whose disk fills up
+ * refuses what it cannot log, and goes on once there is room. Broker 2's and the manager's data
+ * directories are tmpfs mounts of a few MiB (needs root; elsewhere the file is skipped and says why).
  */
 jest.setTimeout(180_000);
 
@@ -30,7 +32,14 @@ describeWithSmallDisk(unavailable === undefined ? 'a full disk' : `a full disk (
     cluster = await startTestCluster({
       brokers: 2,
       replicas: 1,
-      prepareDataDir: (dataDir) => mountSmallDisk(join(dataDir, 'broker-2'), SMALL_DISK_MIB),
+      prepareDataDir: (dataDir) => {
+        const unmountBroker = mountSmallDisk(join(dataDir, 'broker-2'), SMALL_DISK_MIB);
+        const unmountManager = mountSmallDisk(join(dataDir, 'manager-1'), SMALL_DISK_MIB);
+        return () => {
+          unmountManager();
+          unmountBroker();
+        };
+      },
     });
     producer = new Producer({ urls: [cluster.gatewayUrl] });
   });
@@ -85,6 +94,30 @@ describeWithSmallDisk(unavailable === undefined ? 'a full disk' : `a full disk (
     expect(large).toMatchObject({ state: 'alive', disk_full: false });
     expect(partitionsOf(large, 'after-full')).toEqual([0, 1]);
     expect(await diskFullGauge()).toBe(1);
+  });
+
+  test("the manager's full disk refuses metadata changes with UNAVAILABLE, writes nothing, and they work again once there is room", async () => {
+    const rest = new RestClient(cluster.gatewayUrl);
+    const managerDir = join(cluster.dataDir, 'manager-1');
+    fillDisk(managerDir, 0);
+    // The log's last page may still take an entry or two; the first refused creation is the one to check.
+    let refused: RestAnswer | undefined;
+    for (let attempt = 0; attempt < 100 && refused === undefined; attempt++) {
+      const answer = await rest.createTopic(`filling-the-manager-${attempt}`, 1);
+      if (answer.status !== 201) refused = answer;
+    }
+    expect(refused?.status).toBe(503);
+    expect(refused?.body).toMatchObject({ status: 'failure', code: 'UNAVAILABLE', message: expect.stringContaining('disk') });
+    const topics = async () => (await rest.get('/topics')).body.topics as string[];
+    const refusedName = `filling-the-manager-${(await topics()).filter((name) => name.startsWith('filling-the-manager-')).length}`;
+    expect(await topics()).not.toContain(refusedName);
+    expect((await rest.createTopic('on-a-full-manager', 1)).status).toBe(503);
+    expect(await topics()).not.toContain('on-a-full-manager');
+
+    rmSync(join(managerDir, BALLAST));
+    await waitFor('the manager to take metadata changes again', async () => ((await rest.createTopic('on-a-full-manager', 1)).status === 201 ? true : undefined));
+    // Its syncs to PostgreSQL run again too: an acks=all send is acknowledged only after one.
+    await expect(producer.send('on-a-full-manager', { value: PAYLOAD }, { acks: 'all' })).resolves.toMatchObject({ partition: 0, offset: 0 });
   });
 
   /** Sends `count` messages spread over the topic's partitions, 2 000 at most in flight; returns the failures. */
