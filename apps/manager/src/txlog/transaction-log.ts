@@ -91,8 +91,13 @@ export class TransactionLog {
   }
 
   async logSuccess(id: number): Promise<void> {
-    await this.append({ type: 'success', id });
-    this.open.delete(id);
+    try {
+      await this.append({ type: 'success', id });
+    } finally {
+      // Its change committed whether or not this record was written (it only spares recovery a
+      // redo): kept open, it would stop the log from compacting until the manager restarted.
+      this.open.delete(id);
+    }
     await this.compact();
   }
 
