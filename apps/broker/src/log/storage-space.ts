@@ -18,7 +18,7 @@ export interface StorageSpaceOptions {
   logger: Pick<Logger, 'error' | 'info' | 'warn'>;
   probeIntervalMs?: number;
   probeBytes?: number;
-  /** Told each time the disk is found full or found to have room again (metrics). */
+  /** Told each time the disk is found full or found to have room again. */
   onChange?: (full: boolean) => void;
 }
 
@@ -39,11 +39,6 @@ export class StorageSpace {
 
   get full(): boolean {
     return this.fullSince !== undefined;
-  }
-
-  /** When the disk was found full (epoch ms), if it is. */
-  get fullSinceMs(): number | undefined {
-    return this.fullSince;
   }
 
   /** Told of every write that failed; returns whether it failed for want of space. */

@@ -2,9 +2,9 @@ import type { Client } from '@connectrpc/connect';
 import { ManagerService, type PartitionAssignment } from '@partq/proto';
 import { createRpcClient, fromConnectError, sleep, type Logger } from '@partq/runtime';
 import type { PartitionStore } from '../log/partition-store.js';
+import type { StorageSpace } from '../log/storage-space.js';
 import { toPartitionOffsets, toStoreAssignments } from './assignments.js';
 import { readBrokerId, writeBrokerId } from './broker-identity.js';
-import type { StorageSpace } from '../log/storage-space.js';
 import type { StallFence } from './stall-fence.js';
 
 export interface ManagerLinkOptions {
