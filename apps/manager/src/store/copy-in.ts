@@ -12,10 +12,19 @@ import { from as copyFrom } from 'pg-copy-streams';
 export function copyIn(client: pg.ClientBase, statement: string, chunks: readonly Buffer[]): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const stream = client.query(copyFrom(statement));
-    stream.once('error', reject);
+    // PostgreSQL may refuse the COPY (a full disk, a constraint) while a chunk still waits for the
+    // socket. pg-copy-streams then detaches from the connection, and a later write or end() on it
+    // throws, once as a second 'error': the listener stays, and nothing is written after the first.
+    let failed = false;
+    stream.on('error', (error) => {
+      if (failed) return;
+      failed = true;
+      reject(error);
+    });
     stream.once('finish', resolve);
     let next = 0;
     const writeMore = (): void => {
+      if (failed) return;
       while (next < chunks.length) {
         if (!stream.write(chunks[next++])) {
           stream.once('drain', writeMore);
