@@ -2,6 +2,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { classifyForeignError } from './classify.js';
 import { isErrorCode, type ErrorCode } from './error-code.js';
 import { PartqError } from './partq-error.js';
+import { describePostgresFailure } from './postgres-failure.js';
 
 /** Response metadata key carrying the partq error code, so clients get it back exactly. */
 export const ERROR_CODE_HEADER = 'partq-error-code';
@@ -75,7 +76,8 @@ export function errorCodeFromConnectCode(code: Code): ErrorCode {
  * Server side: turns whatever a handler threw into the ConnectError sent to the client.
  * PartqErrors keep code, message and details (in metadata); a ConnectError from a downstream call
  * is re-expressed through its partq code so the code survives every hop; anything else becomes a
- * generic INTERNAL (or UNAVAILABLE for network failures) without message or stack.
+ * generic INTERNAL (or UNAVAILABLE for network failures) without message or stack, and the Central
+ * DB's own failures (a full disk, a restart) UNAVAILABLE with what happened.
  */
 export function toConnectError(err: unknown): ConnectError {
   if (err instanceof ConnectError && isErrorCode(err.metadata.get(ERROR_CODE_HEADER))) return err;
@@ -83,8 +85,9 @@ export function toConnectError(err: unknown): ConnectError {
   if (partq) {
     return new ConnectError(partq.message, connectCodeOf(partq.code), errorMetadata(partq), undefined, err);
   }
-  const code = classifyForeignError(err);
-  return new ConnectError(GENERIC_MESSAGE[code] ?? 'internal error', connectCodeOf(code), { [ERROR_CODE_HEADER]: code }, undefined, err);
+  const databaseFailure = describePostgresFailure(err);
+  const code = databaseFailure === undefined ? classifyForeignError(err) : 'UNAVAILABLE';
+  return new ConnectError(databaseFailure ?? GENERIC_MESSAGE[code] ?? 'internal error', connectCodeOf(code), { [ERROR_CODE_HEADER]: code }, undefined, err);
 }
 
 /**

@@ -111,6 +111,27 @@ describe('toConnectError / fromConnectError', () => {
     expect(connectError.rawMessage).not.toContain('secrets');
   });
 
+  // The fields pg's DatabaseError carries; a real one, from a real PostgreSQL, is in the manager's tests.
+  const databaseError = (code: string, message: string): Error => Object.assign(new Error(message), { severity: 'ERROR', code });
+
+  it("says the Central DB's own failures are UNAVAILABLE, naming the cause without the database's text", () => {
+    const full = toConnectError(databaseError('53100', 'could not extend file "base/16384/16543": No space left on device'));
+    expect(full.code).toBe(Code.Unavailable);
+    expect(full.metadata.get(ERROR_CODE_HEADER)).toBe('UNAVAILABLE');
+    expect(full.rawMessage).toBe('the central database is out of disk space');
+    expect(toConnectError(databaseError('53300', 'sorry, too many clients already')).rawMessage).toBe('the central database has too many connections');
+    expect(toConnectError(databaseError('57P03', 'the database system is starting up')).rawMessage).toBe('the central database is shutting down or restarting');
+    expect(toConnectError(new Error('sync failed', { cause: databaseError('08006', 'connection failure') })).rawMessage).toBe(
+      'the connection to the central database failed',
+    );
+  });
+
+  it('keeps any other database error a generic INTERNAL', () => {
+    const connectError = toConnectError(databaseError('42P01', 'relation "secrets" does not exist'));
+    expect(connectError.code).toBe(Code.Internal);
+    expect(connectError.rawMessage).toBe('internal error');
+  });
+
   it('reports a network failure of a dependency as UNAVAILABLE', () => {
     const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     expect(toConnectError(err).code).toBe(Code.Unavailable);

@@ -11,4 +11,5 @@ export {
   fromConnectError,
 } from './connect-mapping.js';
 export { classifyForeignError } from './classify.js';
+export { describePostgresFailure } from './postgres-failure.js';
 export { wrapServiceImpl, type WrapServiceOptions, type ServiceErrorInfo } from './wrap-service.js';
