@@ -1,8 +1,8 @@
 import { ManagerService } from '@partq/proto';
 import type { ServiceImpl } from '@connectrpc/connect';
-import { LeanHistogram, Mutex, PartqError, createLogger, createMetricsRegistry, startServiceServer, wrapServiceImpl, type Logger } from '@partq/runtime';
+import { LeanHistogram, Mutex, PartqError, createLogger, describePostgresFailure, createMetricsRegistry, startServiceServer, wrapServiceImpl, type Logger } from '@partq/runtime';
 import type { Registry } from 'prom-client';
-import { acquireLeadership, type Leadership } from './leadership/leadership.js';
+import { acquireLeadership, type Leadership, type StandbyReason } from './leadership/leadership.js';
 import { createPool, databaseOn, migrateToLatest } from '@partq/schema';
 import { Counter, Gauge } from 'prom-client';
 import { PartitionAssigner } from './assignment/partition-assigner.js';
@@ -45,7 +45,14 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
   const logger = createLogger({ role: 'manager', instanceId: `manager-${process.pid}`, level: config.logLevel });
   const registry = createMetricsRegistry('manager');
   let active: ActiveManager | undefined;
+  let waiting: StandbyReason = { kind: 'another-manager-active' };
   const standby = (): never => {
+    if (waiting.kind === 'database-unreachable') {
+      // With one manager, or all of them cut off from the Central DB, no manager is active at all.
+      const { message } = waiting.error as { message?: unknown };
+      const why = describePostgresFailure(waiting.error) ?? (typeof message === 'string' ? message : String(waiting.error));
+      throw new PartqError('UNAVAILABLE', `this manager cannot reach the central database, so it cannot be the active one: ${why}`);
+    }
     throw new PartqError('UNAVAILABLE', 'this manager is a standby; ask the active one');
   };
   // Every method of ManagerService, forwarded to the active manager once this one is.
@@ -76,6 +83,9 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
       databaseUrl: config.databaseUrl,
       logger,
       signal: abort.signal,
+      onWaiting: (reason) => {
+        waiting = reason;
+      },
       onLost: (error) => {
         // Another manager may take over now: acting on would mean two active managers.
         logger.fatal({ err: error }, 'lost the manager lock; exiting');
@@ -135,6 +145,12 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     maxRecords: config.syncMaxRecords,
     metrics: {
       committedRecords: new Counter({ name: 'partq_manager_synced_records_total', help: 'Broker records committed to PostgreSQL', registers: [registry] }),
+      failures: new Counter({ name: 'partq_manager_sync_failures_total', help: 'Syncs of a broker that failed and are retried', registers: [registry] }),
+      failingBrokers: new Gauge({
+        name: 'partq_manager_sync_failing_brokers',
+        help: 'Brokers whose syncs to PostgreSQL have failed 3 or more times in a row',
+        registers: [registry],
+      }),
       batchSize: new LeanHistogram({
         name: 'partq_manager_sync_batch_records',
         help: 'Records per sync transaction',

@@ -5,6 +5,7 @@ import { createTestDatabase } from '@partq/schema';
 import { fromConnectError } from '@partq/runtime';
 import { loadManagerConfig, startManager, type RunningManager } from '../src/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -118,6 +119,35 @@ test('ConnectError codes carry the partq code header', async () => {
   }
 });
 
+test('a manager that cannot reach the Central DB says so to its callers', async () => {
+  // A port nothing listens on: taken, then given back.
+  const closedPort = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+  const cutOff = await startManager(
+    loadManagerConfig({
+      argv: ['--port', '0', '--log-level', 'silent', '--data-dir', dataDir('partq-cut-off-')],
+      env: { DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/partq` },
+    }),
+  );
+  const client = createClient(ManagerService, createConnectTransport({ baseUrl: cutOff.url, httpVersion: '1.1' }));
+  try {
+    // Its first try to take the lock fails at once; the answer names why no manager is active.
+    let refused = fromConnectError(await client.listTopics({}).catch((error: unknown) => error));
+    for (let i = 0; i < 50 && refused.message.includes('standby'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      refused = fromConnectError(await client.listTopics({}).catch((error: unknown) => error));
+    }
+    expect(refused.code).toBe('UNAVAILABLE');
+    expect(refused.message).toBe(`this manager cannot reach the central database, so it cannot be the active one: connect ECONNREFUSED 127.0.0.1:${closedPort}`);
+  } finally {
+    await cutOff.stop();
+  }
+});
+
 test('a second manager waits as a standby, answers UNAVAILABLE, and takes over when the first stops', async () => {
   const standby = await startManager(
     loadManagerConfig({
@@ -127,7 +157,8 @@ test('a second manager waits as a standby, answers UNAVAILABLE, and takes over w
   );
   const standbyClient = createClient(ManagerService, createConnectTransport({ baseUrl: standby.url, httpVersion: '1.1' }));
   try {
-    expect(await codeOf(standbyClient.listTopics({}))).toBe('UNAVAILABLE');
+    const refused = await standbyClient.listTopics({}).catch((error: unknown) => fromConnectError(error));
+    expect(refused).toMatchObject({ code: 'UNAVAILABLE', message: 'this manager is a standby; ask the active one' });
     const stopped = Date.now();
     await manager.stop();
     await standby.active;

@@ -5,6 +5,8 @@ import { sleep } from '@partq/runtime';
 /** The advisory lock key all managers of one Central DB compete for ("partq" in ASCII). */
 const LEADER_LOCK_KEY = 0x7061_7274_71;
 
+export type StandbyReason = { kind: 'another-manager-active' } | { kind: 'database-unreachable'; error: unknown };
+
 export interface Leadership {
   /** Releases the lock (closes its session). */
   release(): Promise<void>;
@@ -21,6 +23,8 @@ export async function acquireLeadership(options: {
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   signal: AbortSignal;
   onLost: (error: unknown) => void;
+  /** Why this manager is not active yet: another one holds the lock, or PostgreSQL cannot be reached (with its error). */
+  onWaiting?: (reason: StandbyReason) => void;
   retryMs?: number;
 }): Promise<Leadership> {
   const retryMs = options.retryMs ?? 200;
@@ -48,6 +52,7 @@ export async function acquireLeadership(options: {
             },
           };
         }
+        options.onWaiting?.({ kind: 'another-manager-active' });
         if (!announced) {
           options.logger.info({}, 'another manager is active; waiting as a standby');
           announced = true;
@@ -57,6 +62,7 @@ export async function acquireLeadership(options: {
     } catch (error) {
       await client.end().catch(() => undefined);
       if (options.signal.aborted) break;
+      options.onWaiting?.({ kind: 'database-unreachable', error });
       options.logger.warn({ err: error }, 'cannot reach PostgreSQL for the manager lock; retrying');
       await sleep(1000, options.signal).catch(() => undefined);
     }

@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { indexRecordBatch, PartitionOffsetSchema, type GetUpdatesResponse } from '@partq/proto';
 import { sleep } from '@partq/runtime';
 import type { Logger } from 'pino';
-import type { Counter } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import type { BrokerClients } from '../membership/broker-clients.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { LeanHistogram, Mutex } from '@partq/runtime';
@@ -15,7 +15,15 @@ export interface BrokerSyncOptions {
   /** Pending records that make the broker answer before the interval. */
   threshold: number;
   maxRecords: number;
-  metrics: { committedRecords: Counter; batchSize: LeanHistogram; syncSeconds: LeanHistogram };
+  metrics: {
+    committedRecords: Counter;
+    batchSize: LeanHistogram;
+    syncSeconds: LeanHistogram;
+    /** Syncs that failed (the Central DB refused or could not be reached, the broker did not answer). */
+    failures: Counter;
+    /** Brokers whose last SYNC_FAILURES_BEFORE_WARNING syncs or more failed in a row. */
+    failingBrokers: Gauge;
+  };
 }
 
 /** Consecutive failed syncs of a broker before the manager warns of them. */
@@ -28,6 +36,7 @@ const SYNC_FAILURES_BEFORE_WARNING = 3;
  */
 export class BrokerSync {
   private readonly loops = new Map<number, AbortController>();
+  private readonly failing = new Set<number>();
 
   constructor(
     private readonly state: ClusterState,
@@ -55,16 +64,28 @@ export class BrokerSync {
   }
 
   private async run(brokerId: number, signal: AbortSignal): Promise<void> {
+    try {
+      await this.loop(brokerId, signal);
+    } finally {
+      this.setFailing(brokerId, false);
+    }
+  }
+
+  private async loop(brokerId: number, signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       const broker = this.state.brokers.get(brokerId);
       if (!broker || broker.state === 'dead') return;
       try {
         await this.syncOnce(brokerId, signal);
+        if (failures >= SYNC_FAILURES_BEFORE_WARNING) this.logger.info({ broker: brokerId, failures }, 'broker sync works again');
         failures = 0;
+        this.setFailing(brokerId, false);
       } catch (error) {
         if (signal.aborted) return;
         failures++;
+        this.options.metrics.failures.inc();
+        if (failures >= SYNC_FAILURES_BEFORE_WARNING) this.setFailing(brokerId, true);
         // A broker that stops (the cluster's Ctrl-C stops brokers before the manager) fails a sync or
         // two: a warning once it has failed three times in a row (~0.7 s), and every 20th time after.
         if (failures === SYNC_FAILURES_BEFORE_WARNING || failures % 20 === 0) this.logger.warn({ err: error, broker: brokerId, failures }, 'broker sync failed; retrying');
@@ -72,6 +93,13 @@ export class BrokerSync {
         await sleep(Math.min(2000, 100 * 2 ** Math.min(failures, 5)), signal).catch(() => undefined);
       }
     }
+  }
+
+  private setFailing(brokerId: number, failing: boolean): void {
+    if (failing === this.failing.has(brokerId)) return;
+    if (failing) this.failing.add(brokerId);
+    else this.failing.delete(brokerId);
+    this.options.metrics.failingBrokers.set(this.failing.size);
   }
 
   private async syncOnce(brokerId: number, signal: AbortSignal): Promise<void> {
