@@ -14,12 +14,14 @@ import { waitFor } from './support/wait-for.js';
 jest.setTimeout(120_000);
 
 const PAYLOAD = Buffer.alloc(512, 'r');
+const SENT = 3121; // 100 + 3 000 + 20 acks=all + the one whose sender gave up, which still lands
 
 let cluster: TestCluster;
 let database: Client;
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ brokers: 2, replicas: 1 });
+  // A short produce timeout, so that an acks=all send with no retries times out within the test.
+  cluster = await startTestCluster({ brokers: 2, replicas: 1, env: { gateway: { PARTQ_PRODUCE_TIMEOUT: '2s' } } });
   database = new Client({ connectionString: cluster.databaseUrl });
   await database.connect();
 });
@@ -51,21 +53,31 @@ test('while the Central DB refuses records, acks=broker goes on and acks=all wai
     expect((await syncMetrics()).failures).toBeGreaterThan(before.failures);
     expect(durableSettled).toBe(0);
     expect(cluster.find('manager').pid).toBe(managerPid);
+    // One that does not retry is told what it waited for.
+    const impatient = new Producer({ urls: [cluster.gatewayUrl], acks: 'all', retry: { deadlineMs: 0 } });
+    try {
+      await expect(impatient.send('refused', { value: PAYLOAD })).rejects.toMatchObject({
+        code: 'TIMEOUT',
+        message: expect.stringMatching(/^broker \d+ did not answer within \d+ ms to confirm that the central database committed the records \(acks=all\)$/),
+      });
+    } finally {
+      await impatient.close();
+    }
 
     await database.query('ALTER TABLE record_batches DROP CONSTRAINT refuse_every_row');
     await Promise.all(durable);
     await waitFor('the syncs to work again', async () => ((await syncMetrics()).failingBrokers === 0 ? true : undefined));
     const { rows } = await database.query<{ records: string }>('SELECT coalesce(sum(next_offset - base_offset), 0)::text AS records FROM record_batches');
-    expect(Number(rows[0]!.records)).toBeGreaterThanOrEqual(3120);
+    expect(Number(rows[0]!.records)).toBeGreaterThanOrEqual(SENT);
 
     const seen = new Set<string>();
     for await (const message of consumer.messages('refused')) {
       const id = `${message.partition}/${message.offset}`;
       expect(seen.has(id)).toBe(false);
       seen.add(id);
-      if (seen.size === 3120) break;
+      if (seen.size === SENT) break;
     }
-    expect(seen.size).toBe(3120);
+    expect(seen.size).toBe(SENT);
     expect(cluster.find('manager').pid).toBe(managerPid);
   } finally {
     await consumer.close();

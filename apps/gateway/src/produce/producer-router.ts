@@ -225,14 +225,17 @@ export class ProducerRouter {
       if (now && (now.epoch !== partition.epoch || now.brokerId !== partition.brokerId)) moved.abort();
     };
     view.on('change', onChange);
+    const timeoutMs = Math.max(1, deadline - Date.now());
     try {
       // Written by hand, each payload copied once; the lean transport sends these bytes as they are.
       const { bytes, request } = encodeAppendRequest(target, records);
-      const response = await client.append(withWireBytes(request, bytes), { timeoutMs: Math.max(1, deadline - Date.now()), signal: moved.signal });
+      const response = await client.append(withWireBytes(request, bytes), { timeoutMs, signal: moved.signal });
       return expandAppendResponse(response, records.length);
     } catch (error) {
       if (moved.signal.aborted) throw new PartqError('NOT_OWNER', `partition ${partition.partitionId} moved while the append was in flight`);
-      throw error;
+      const failure = fromConnectError(error);
+      if (failure.code === 'DEADLINE_EXCEEDED') throw appendTimedOut(partition, target.acks, timeoutMs);
+      throw failure;
     } finally {
       view.off('change', onChange);
     }
@@ -246,6 +249,19 @@ export class ProducerRouter {
       { topic: topic.name, partitionId, cause: lastError.code },
     );
   }
+}
+
+/**
+ * An Append the broker did not answer in time. With acks=all that is most often the commit it waits
+ * for (the manager's sync to PostgreSQL), not the broker: the message says so, where the transport's
+ * own ("the call took longer than 41 ms", for a retry's last slice of the deadline) did not.
+ */
+function appendTimedOut(partition: Partition, acks: Acks, timeoutMs: number): PartqError {
+  const waitingFor = acks === Acks.ALL ? 'to confirm that the central database committed the records (acks=all)' : 'to store the records';
+  return new PartqError('DEADLINE_EXCEEDED', `broker ${partition.brokerId} did not answer within ${timeoutMs} ms ${waitingFor}`, {
+    partitionId: partition.partitionId,
+    brokerId: partition.brokerId,
+  });
 }
 
 function waitFor(ms: number): Promise<void> {
