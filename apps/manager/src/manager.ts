@@ -117,7 +117,7 @@ export async function startManager(config: ManagerConfig): Promise<RunningManage
 
 /** Wires the active manager together: Central DB, in-memory state, membership, log sync, Connect service. */
 async function activate(config: ManagerConfig, logger: Logger, registry: Registry): Promise<ActiveManager> {
-  const pool = createPool(config.databaseUrl, { applicationName: 'partq-manager' });
+  const pool = createPool(config.databaseUrl, { applicationName: 'partq-manager', logger });
   const db = databaseOn(pool);
   const migrated = await migrateToLatest(db, {
     // An upgrade may convert stored records (0010 rewrites every committed message): say so before it starts.

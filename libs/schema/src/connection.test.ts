@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { createDatabase } from './connection.js';
+import { createDatabase, createPool } from './connection.js';
 import type { Database } from './database.js';
 import { SchemaError } from './errors.js';
 import { migrateToLatest } from './migrate.js';
@@ -203,3 +203,34 @@ describe('tables', () => {
     await expect(db.insertInto('record_batches').values(run(-1, 1)).execute()).rejects.toThrow(/record_batches_offsets/);
   });
 });
+
+describe('a connection the server ends', () => {
+  // A restart of PostgreSQL (its WAL disk full, a crash) ends every connection, those checked out
+  // of the pool too. pg emits 'error' on such a client, and pg-pool listens only while it is idle:
+  // unheard, the error crashed the role that held it.
+  test('while checked out, between statements, it is reported and the pool goes on with a fresh one', async () => {
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => warnings.push(message), info: () => undefined, error: () => undefined, debug: () => undefined };
+    const pool = createPool(testDb.url, { max: 1, logger });
+    try {
+      const held = await pool.connect();
+      const { rows } = await held.query<{ pid: number }>('select pg_backend_pid() as pid');
+      await db.executeQuery(sql`select pg_terminate_backend(${rows[0]!.pid})`.compile(db));
+      // The client learns of it from its socket; anything thrown on the way fails this suite.
+      await waitUntil(() => warnings.length > 0);
+      expect(warnings[0]).toMatch(/PostgreSQL connection failed: terminating connection due to administrator command/);
+      held.release(true);
+      expect((await pool.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -9,7 +9,7 @@ export interface DatabaseOptions {
   max?: number;
   /** Shown in pg_stat_activity, so an operator can tell the roles' connections apart. */
   applicationName?: string;
-  /** Receives errors of idle pooled connections (e.g. the server restarted). */
+  /** Receives errors of pooled connections (e.g. the server restarted). */
   logger?: Logger;
 }
 
@@ -25,9 +25,15 @@ export function createPool(url: string, options: DatabaseOptions = {}): pg.Pool 
     ...(options.max === undefined ? {} : { max: options.max }),
     ...(options.applicationName === undefined ? {} : { application_name: options.applicationName }),
   });
-  // An idle client that loses its server emits 'error' on the pool; unheard, that would crash the
-  // process. The next query simply gets a fresh connection.
-  pool.on('error', (error) => logger.warn(`idle PostgreSQL connection failed: ${error.message}`));
+  // A client that loses its server (PostgreSQL restarted, the connection cut) emits 'error', and
+  // unheard that crashes the process. pg-pool listens only while a client is idle, so each client
+  // gets a listener of its own for the time it is checked out too. A statement in flight fails
+  // with the same error; pg-pool drops the broken client, and the next query gets a fresh one.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger.warn(`PostgreSQL connection failed: ${error.message}`));
+  });
+  // The pool repeats an idle client's error, which the client's own listener has reported.
+  pool.on('error', () => undefined);
   return pool;
 }
 
