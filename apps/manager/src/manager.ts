@@ -1,6 +1,6 @@
 import { ManagerService } from '@partq/proto';
 import type { ServiceImpl } from '@connectrpc/connect';
-import { LeanHistogram, Mutex, PartqError, createLogger, describePostgresFailure, createMetricsRegistry, startServiceServer, wrapServiceImpl, type Logger } from '@partq/runtime';
+import { LeanHistogram, Mutex, PartqError, createLogger, createMetricsRegistry, describePostgresFailure, startServiceServer, wrapServiceImpl, type Logger } from '@partq/runtime';
 import type { Registry } from 'prom-client';
 import { acquireLeadership, type Leadership, type StandbyReason } from './leadership/leadership.js';
 import { createPool, databaseOn, migrateToLatest } from '@partq/schema';

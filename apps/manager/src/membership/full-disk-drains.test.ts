@@ -62,26 +62,41 @@ describe('FullDiskDrains', () => {
     expect(drain.mock.calls).toEqual([[2]]);
   });
 
-  test('after a drain that failed or left partitions behind, it is tried again only once the retry delay passed', async () => {
-    const reports: (MoveReport | Error)[] = [leftBehind, new Error('no other alive broker'), moved];
+  test('after a drain that failed or left partitions behind, it is tried again once the retry delay passed, doubled each time in a row', async () => {
+    const reports: (MoveReport | Error)[] = [leftBehind, new Error('no other alive broker'), leftBehind, leftBehind, leftBehind, moved, leftBehind, moved];
     const drain = jest.fn(async () => {
       const next = reports.shift()!;
       if (next instanceof Error) throw next;
       return next;
     });
-    const drains = new FullDiskDrains({ state: clusterOf({ 2: { state: 'draining', partitions: 1 } }), drain, logger, retryAfterMs: 300 });
+    const drains = new FullDiskDrains({ state: clusterOf({ 2: { state: 'draining', partitions: 1 } }), drain, logger, retryAfterMs: 100, maxRetryAfterMs: 1000 });
+    /** Heartbeats saying the disk is full, every 20 ms, until the drain is called again; how long that took. */
+    const untilNextDrain = async (): Promise<number> => {
+      const calls = drain.mock.calls.length;
+      const started = Date.now();
+      while (drain.mock.calls.length === calls) {
+        drains.reported(2, true);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await settle();
+      return Date.now() - started;
+    };
     drains.reported(2, true);
     await settle();
-    drains.reported(2, true);
     expect(drain).toHaveBeenCalledTimes(1);
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    drains.reported(2, true);
-    await settle();
-    expect(drain).toHaveBeenCalledTimes(2);
+    expect(await untilNextDrain()).toBeGreaterThanOrEqual(95); // after 1 drain left partitions: 100 ms
     expect(logger.error).toHaveBeenCalledWith(expect.objectContaining({ brokerId: 2 }), expect.stringContaining('trying again'));
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await untilNextDrain()).toBeGreaterThanOrEqual(195); // after 2 in a row: 200 ms
+    expect(await untilNextDrain()).toBeGreaterThanOrEqual(395); // 400 ms
+    expect(await untilNextDrain()).toBeGreaterThanOrEqual(795); // 800 ms
+    expect(await untilNextDrain()).toBeGreaterThanOrEqual(995); // 1 600 ms, capped at 1 000
+    // That one moved everything, so the count starts again: the next drain that leaves partitions behind is retried after 100 ms.
+    expect(drain).toHaveBeenCalledTimes(6);
     drains.reported(2, true);
     await settle();
-    expect(drain).toHaveBeenCalledTimes(3);
+    expect(drain).toHaveBeenCalledTimes(7);
+    const retried = await untilNextDrain();
+    expect(retried).toBeGreaterThanOrEqual(95);
+    expect(retried).toBeLessThan(900);
   });
 });

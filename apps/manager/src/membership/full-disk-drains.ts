@@ -2,14 +2,20 @@ import type { Logger } from 'pino';
 import type { MoveReport } from '../assignment/partition-mover.js';
 import type { ClusterState } from '../state/cluster-state.js';
 
-/** How long after a drain that left partitions behind (no other broker alive, a move that timed out) it is tried again. */
-const DEFAULT_RETRY_AFTER_MS = 10_000;
+/**
+ * How long after a drain that left partitions behind (no other broker alive, a move that timed out,
+ * a partition the full broker was still creating) it is tried again: 1 s, doubled after each such
+ * drain in a row, up to 10 s. Sends to a partition left behind wait that long, within their deadline.
+ */
+const DEFAULT_RETRY_AFTER_MS = 1_000;
+const DEFAULT_MAX_RETRY_AFTER_MS = 10_000;
 
 export interface FullDiskDrainsOptions {
   state: Pick<ClusterState, 'brokers' | 'partitionsOwnedBy'>;
   drain: (brokerId: number) => Promise<MoveReport>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   retryAfterMs?: number;
+  maxRetryAfterMs?: number;
 }
 
 /**
@@ -21,7 +27,8 @@ export interface FullDiskDrainsOptions {
  */
 export class FullDiskDrains {
   private readonly running = new Set<number>();
-  private readonly failedAt = new Map<number, number>();
+  /** Brokers whose last drain left partitions behind: when it ended, and how many did so in a row. */
+  private readonly failed = new Map<number, { at: number; inARow: number }>();
   private readonly full = new Set<number>();
 
   constructor(private readonly options: FullDiskDrainsOptions) {}
@@ -40,8 +47,8 @@ export class FullDiskDrains {
     if (!broker || broker.state === 'dead') return;
     // Drained already: nothing left to move.
     if (broker.state === 'draining' && this.options.state.partitionsOwnedBy(brokerId).length === 0) return;
-    const failedAt = this.failedAt.get(brokerId);
-    if (failedAt !== undefined && Date.now() - failedAt < (this.options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS)) return;
+    const failed = this.failed.get(brokerId);
+    if (failed !== undefined && Date.now() - failed.at < this.retryDelay(failed.inARow)) return;
 
     const { logger } = this.options;
     this.running.add(brokerId);
@@ -51,18 +58,27 @@ export class FullDiskDrains {
       .then(
         (report) => {
           if (report.failed.length === 0) {
-            this.failedAt.delete(brokerId);
+            this.failed.delete(brokerId);
             logger.info({ brokerId, moved: report.moved.length }, 'broker with a full disk drained; resume it once it has room');
             return;
           }
-          this.failedAt.set(brokerId, Date.now());
+          this.noteFailed(brokerId);
           logger.warn({ brokerId, moved: report.moved.length, failed: report.failed }, 'some partitions of a broker with a full disk did not move; trying again shortly');
         },
         (error: unknown) => {
-          this.failedAt.set(brokerId, Date.now());
+          this.noteFailed(brokerId);
           logger.error({ brokerId, err: error }, 'draining a broker with a full disk failed; trying again shortly');
         },
       )
       .finally(() => this.running.delete(brokerId));
+  }
+
+  private noteFailed(brokerId: number): void {
+    this.failed.set(brokerId, { at: Date.now(), inARow: (this.failed.get(brokerId)?.inARow ?? 0) + 1 });
+  }
+
+  private retryDelay(inARow: number): number {
+    const first = this.options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
+    return Math.min(this.options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS, first * 2 ** (inARow - 1));
   }
 }
