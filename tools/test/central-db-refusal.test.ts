@@ -51,6 +51,13 @@ test('while the Central DB refuses records, acks=broker goes on and acks=all wai
     );
     await waitFor('the manager to report failing syncs', async () => ((await syncMetrics()).failingBrokers >= 1 ? true : undefined));
     expect((await syncMetrics()).failures).toBeGreaterThan(before.failures);
+    // GET /health says so too, why, and since when, without the database's own text.
+    const failing = (await healthOf()).failing_syncs;
+    expect(failing.length).toBeGreaterThanOrEqual(1);
+    for (const sync of failing) {
+      expect(sync).toMatchObject({ reason: 'the central database refused the records', last_synced: expect.any(String) });
+      expect(Date.now() - sync.last_synced_ms).toBeLessThan(60_000);
+    }
     expect(durableSettled).toBe(0);
     expect(cluster.find('manager').pid).toBe(managerPid);
     // One that does not retry is told what it waited for.
@@ -67,6 +74,7 @@ test('while the Central DB refuses records, acks=broker goes on and acks=all wai
     await database.query('ALTER TABLE record_batches DROP CONSTRAINT refuse_every_row');
     await Promise.all(durable);
     await waitFor('the syncs to work again', async () => ((await syncMetrics()).failingBrokers === 0 ? true : undefined));
+    expect((await healthOf()).failing_syncs).toEqual([]);
     const { rows } = await database.query<{ records: string }>('SELECT coalesce(sum(next_offset - base_offset), 0)::text AS records FROM record_batches');
     expect(Number(rows[0]!.records)).toBeGreaterThanOrEqual(SENT);
 
@@ -90,4 +98,11 @@ async function syncMetrics(): Promise<{ failures: number; failingBrokers: number
   const text = await (await fetch(new URL('/metrics', cluster.managerUrl))).text();
   const value = (name: string): number => Number(text.split('\n').find((line) => line.startsWith(name))?.split(' ').pop() ?? NaN);
   return { failures: value('partq_manager_sync_failures_total'), failingBrokers: value('partq_manager_sync_failing_brokers') };
+}
+
+/** GET /health's list of brokers whose syncs keep failing. */
+async function healthOf(): Promise<{ failing_syncs: { broker_id: number; reason: string; last_synced: string | null; last_synced_ms: number }[] }> {
+  const response = await fetch(new URL('/health', cluster.gatewayUrl));
+  expect(response.status).toBe(200);
+  return (await response.json()) as { failing_syncs: { broker_id: number; reason: string; last_synced: string | null; last_synced_ms: number }[] };
 }

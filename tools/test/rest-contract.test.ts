@@ -101,6 +101,7 @@ test('topics, producing and consuming answer what their routes document', async 
 test('health and admin routes answer what they document', async () => {
   const health = expectDocumented('GET /health', await rest.get('/health'));
   expect((health.brokers as unknown[]).length).toBe(2);
+  expect(health.failing_syncs).toEqual([]);
   expectDocumented('GET /brokers', await rest.get('/brokers'));
   const listed = expectDocumented('GET /admin/brokers', await admin('GET', '/admin/brokers'));
   // Each broker's last heartbeat as the manager heard it (brokers beat every second), not the

@@ -217,6 +217,7 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     lock,
     txlog,
     logger,
+    sync,
     heartbeatIntervalMs: config.heartbeatInterval,
     brokerTimeoutMs: config.brokerTimeout,
     defaultPartitions: config.defaultPartitions,

@@ -25,11 +25,20 @@ export interface ReplicaHealth {
   lastHeartbeatMs: number;
 }
 
+/** A broker whose syncs to the Central DB keep failing (its disk full, say). */
+export interface FailingSync {
+  brokerId: number;
+  reason: string;
+  /** When its last sync succeeded; 0 if none has since the manager started. */
+  lastSyncedMs: number;
+}
+
 export interface ClusterHealth {
   brokers: BrokerHealth[];
   producers: ClientHealth[];
   consumers: ClientHealth[];
   replicas: ReplicaHealth[];
+  failingSyncs: FailingSync[];
 }
 
 /** Lower-case name of a broker state as the REST API shows it: alive, dead, draining, unknown. */
@@ -55,7 +64,7 @@ export class HealthReport {
 
   async cluster(): Promise<ClusterHealth> {
     const answer = await managerCall(() => this.manager.getHealth({}, { timeoutMs: MANAGER_CALL_TIMEOUT_MS }));
-    const health: ClusterHealth = { brokers: [], producers: [], consumers: [], replicas: [] };
+    const health: ClusterHealth = { brokers: [], producers: [], consumers: [], replicas: [], failingSyncs: [] };
     for (const entry of answer.entries) {
       const lastSeenMs = Number(entry.lastSeenMs);
       switch (entry.kind) {
@@ -84,6 +93,9 @@ export class HealthReport {
           health.replicas.push({ replicaId: entry.id, address: replica?.address ?? entry.detail, status: entry.status, lastHeartbeatMs: lastSeenMs });
           break;
         }
+        case 'sync':
+          health.failingSyncs.push({ brokerId: entry.id, reason: entry.detail, lastSyncedMs: lastSeenMs });
+          break;
       }
     }
     return health;

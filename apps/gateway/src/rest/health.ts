@@ -34,6 +34,14 @@ const healthAnswer = successSchema("The manager's health-check tables", {
   replicas: arrayOf(
     objectSchema({ replica_id: integerField, address: stringField, status: stringField, last_heartbeat: timeField, last_heartbeat_ms: lastSeenMs }),
   ),
+  failing_syncs: arrayOf(
+    objectSchema({
+      broker_id: integerField,
+      reason: { type: 'string', description: "Why the manager's last sync of this broker's records to PostgreSQL failed (e.g. the central database is out of disk space)" },
+      last_synced: timeField,
+      last_synced_ms: lastSeenMs,
+    }),
+  ),
 });
 
 const brokersAnswer = successSchema("Brokers as this gateway's partition map knows them", { brokers: arrayOf(objectSchema(brokerFields)) });
@@ -70,6 +78,12 @@ export const healthRoutes: FastifyPluginAsync<RestOptions> = async (app, { servi
         status: r.status,
         last_heartbeat: isoTime(r.lastHeartbeatMs),
         last_heartbeat_ms: r.lastHeartbeatMs,
+      })),
+      failing_syncs: health.failingSyncs.map((f) => ({
+        broker_id: f.brokerId,
+        reason: f.reason,
+        last_synced: isoTime(f.lastSyncedMs),
+        last_synced_ms: f.lastSyncedMs,
       })),
     });
   });

@@ -25,6 +25,7 @@ import type { Mutex } from '@partq/runtime';
 import { brokerToProto, consumerToProto, partitionToProto, producerToProto, topicToProto } from '../state/to-proto.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { MetadataStore, NewTopic, TopicLimitsChange } from '../store/metadata-store.js';
+import type { BrokerSync } from '../sync/broker-sync.js';
 import type { TransactionLog } from '../txlog/transaction-log.js';
 
 export interface ManagerServiceDeps {
@@ -39,6 +40,8 @@ export interface ManagerServiceDeps {
   lock: Mutex;
   txlog: TransactionLog;
   logger: Logger;
+  /** Brokers whose syncs to PostgreSQL keep failing, listed in the health table. */
+  sync: Pick<BrokerSync, 'failingSyncs'>;
   heartbeatIntervalMs: number;
   /** Told to brokers, whose stall fences must notice any stall this long less a heartbeat interval. */
   brokerTimeoutMs: number;
@@ -211,6 +214,12 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
           diskFull: broker !== undefined && fullDisks.isFull(broker.id),
         });
       });
+      // Syncs that keep failing: lastSeenMs is when the broker's last sync succeeded.
+      for (const failing of deps.sync.failingSyncs()) {
+        entries.push(
+          create(HealthEntrySchema, { kind: 'sync', id: failing.brokerId, status: 'failing', lastSeenMs: BigInt(failing.lastSyncedMs), detail: failing.reason }),
+        );
+      }
       for (const replica of state.replicas.values()) {
         entries.push(
           create(HealthEntrySchema, {

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { indexRecordBatch, PartitionOffsetSchema, type GetUpdatesResponse } from '@partq/proto';
-import { sleep } from '@partq/runtime';
+import { describePostgresFailure, fromConnectError, sleep } from '@partq/runtime';
 import type { Logger } from 'pino';
 import type { Counter, Gauge } from 'prom-client';
 import type { BrokerClients } from '../membership/broker-clients.js';
@@ -29,6 +29,16 @@ export interface BrokerSyncOptions {
 /** Consecutive failed syncs of a broker before the manager warns of them. */
 const SYNC_FAILURES_BEFORE_WARNING = 3;
 
+/** A broker whose last SYNC_FAILURES_BEFORE_WARNING syncs or more failed, for the health table. */
+export interface FailingSync {
+  brokerId: number;
+  failures: number;
+  /** Why the last one failed, fit for an unauthenticated health page (no SQL). */
+  reason: string;
+  /** When a sync of this broker last succeeded (ms since the epoch), 0 if none has since the manager started. */
+  lastSyncedMs: number;
+}
+
 /**
  * Pulls each live broker's new records (a GetUpdates long-poll) and commits them to
  * PostgreSQL in one transaction, then tells the broker the new high watermarks so it
@@ -36,7 +46,8 @@ const SYNC_FAILURES_BEFORE_WARNING = 3;
  */
 export class BrokerSync {
   private readonly loops = new Map<number, AbortController>();
-  private readonly failing = new Set<number>();
+  private readonly failing = new Map<number, FailingSync>();
+  private readonly lastSyncedMs = new Map<number, number>();
 
   constructor(
     private readonly state: ClusterState,
@@ -58,6 +69,11 @@ export class BrokerSync {
     });
   }
 
+  /** Brokers whose syncs keep failing, by broker id. */
+  failingSyncs(): FailingSync[] {
+    return [...this.failing.values()].sort((a, b) => a.brokerId - b.brokerId);
+  }
+
   stopAll(): void {
     for (const abort of this.loops.values()) abort.abort();
     this.loops.clear();
@@ -67,7 +83,7 @@ export class BrokerSync {
     try {
       await this.loop(brokerId, signal);
     } finally {
-      this.setFailing(brokerId, false);
+      this.setFailing(brokerId, undefined);
     }
   }
 
@@ -80,12 +96,15 @@ export class BrokerSync {
         await this.syncOnce(brokerId, signal);
         if (failures >= SYNC_FAILURES_BEFORE_WARNING) this.logger.info({ broker: brokerId, failures }, 'broker sync works again');
         failures = 0;
-        this.setFailing(brokerId, false);
+        this.lastSyncedMs.set(brokerId, Date.now());
+        this.setFailing(brokerId, undefined);
       } catch (error) {
         if (signal.aborted) return;
         failures++;
         this.options.metrics.failures.inc();
-        if (failures >= SYNC_FAILURES_BEFORE_WARNING) this.setFailing(brokerId, true);
+        if (failures >= SYNC_FAILURES_BEFORE_WARNING) {
+          this.setFailing(brokerId, { brokerId, failures, reason: describeSyncFailure(error), lastSyncedMs: this.lastSyncedMs.get(brokerId) ?? 0 });
+        }
         // A broker that stops (the cluster's Ctrl-C stops brokers before the manager) fails a sync or
         // two: a warning once it has failed three times in a row (~0.7 s), and every 20th time after.
         if (failures === SYNC_FAILURES_BEFORE_WARNING || failures % 20 === 0) this.logger.warn({ err: error, broker: brokerId, failures }, 'broker sync failed; retrying');
@@ -95,10 +114,9 @@ export class BrokerSync {
     }
   }
 
-  private setFailing(brokerId: number, failing: boolean): void {
-    if (failing === this.failing.has(brokerId)) return;
-    if (failing) this.failing.add(brokerId);
-    else this.failing.delete(brokerId);
+  private setFailing(brokerId: number, failing: FailingSync | undefined): void {
+    if (failing) this.failing.set(brokerId, failing);
+    else if (!this.failing.delete(brokerId)) return;
     this.options.metrics.failingBrokers.set(this.failing.size);
   }
 
@@ -147,4 +165,16 @@ export class BrokerSync {
       .map((p) => create(PartitionOffsetSchema, { topicId: p.topic_id, partitionId: p.partition_id, offset: BigInt(p.high_watermark) }));
     await client.commit({ committed }, { signal, timeoutMs: 10_000 });
   }
+}
+
+/**
+ * Why a sync failed, in words for the health table: the Central DB's own failure named (a full
+ * disk, a restart), any other database error without its text (it may quote SQL), and a broker's
+ * failure (unreachable, stopping) as its RPC error says.
+ */
+function describeSyncFailure(error: unknown): string {
+  const databaseFailure = describePostgresFailure(error);
+  if (databaseFailure !== undefined) return databaseFailure;
+  if (error !== null && typeof error === 'object' && typeof (error as { severity?: unknown }).severity === 'string') return 'the central database refused the records';
+  return `the broker: ${fromConnectError(error).message}`;
 }

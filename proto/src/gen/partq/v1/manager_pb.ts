@@ -586,7 +586,8 @@ export const GetHealthRequestSchema: GenMessage<GetHealthRequest> = /*@__PURE__*
  */
 export type HealthEntry = Message<"partq.v1.HealthEntry"> & {
   /**
-   * broker | producer | consumer | replica
+   * broker | producer | consumer | replica | sync (a broker whose syncs to PostgreSQL keep failing:
+   * id is the broker's, status "failing", detail why, last_seen_ms when its last sync succeeded)
    *
    * @generated from field: string kind = 1;
    */
