@@ -44,7 +44,11 @@ const movesAnswer = successSchema('The partition moves made', {
 const healthAnswer = successSchema("The manager's health entries, unfiltered", {
   entries: arrayOf(
     objectSchema({
-      kind: { type: 'string', enum: ['broker', 'producer', 'consumer', 'replica'] },
+      kind: {
+        type: 'string',
+        enum: ['broker', 'producer', 'consumer', 'replica', 'sync'],
+        description: "sync: a broker whose syncs to PostgreSQL keep failing (detail says why, last_seen_ms is its last successful sync)",
+      },
       id: integerField,
       status: stringField,
       last_seen_ms: integerField,
