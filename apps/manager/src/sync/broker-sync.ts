@@ -32,7 +32,6 @@ const SYNC_FAILURES_BEFORE_WARNING = 3;
 /** A broker whose last SYNC_FAILURES_BEFORE_WARNING syncs or more failed, for the health table. */
 export interface FailingSync {
   brokerId: number;
-  failures: number;
   /** Why the last one failed, fit for an unauthenticated health page (no SQL). */
   reason: string;
   /** When a sync of this broker last succeeded (ms since the epoch), 0 if none has since the manager started. */
@@ -103,7 +102,7 @@ export class BrokerSync {
         failures++;
         this.options.metrics.failures.inc();
         if (failures >= SYNC_FAILURES_BEFORE_WARNING) {
-          this.setFailing(brokerId, { brokerId, failures, reason: describeSyncFailure(error), lastSyncedMs: this.lastSyncedMs.get(brokerId) ?? 0 });
+          this.setFailing(brokerId, { brokerId, reason: describeSyncFailure(error), lastSyncedMs: this.lastSyncedMs.get(brokerId) ?? 0 });
         }
         // A broker that stops (the cluster's Ctrl-C stops brokers before the manager) fails a sync or
         // two: a warning once it has failed three times in a row (~0.7 s), and every 20th time after.
