@@ -51,6 +51,9 @@ test('while the Central DB refuses records, acks=broker goes on and acks=all wai
     );
     await waitFor('the manager to report failing syncs', async () => ((await syncMetrics()).failingBrokers >= 1 ? true : undefined));
     expect((await syncMetrics()).failures).toBeGreaterThan(before.failures);
+    // The status page lists it among its problems.
+    const status = (await (await fetch(new URL('/ui/api/status', cluster.gatewayUrl))).json()) as { problems: string[] };
+    expect(status.problems).toContainEqual(expect.stringMatching(/^broker \d+'s records are not being committed to PostgreSQL: the central database refused the records/));
     // GET /health says so too, why, and since when, without the database's own text.
     const failing = (await healthOf()).failing_syncs;
     expect(failing.length).toBeGreaterThanOrEqual(1);

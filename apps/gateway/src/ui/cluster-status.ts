@@ -218,7 +218,12 @@ export class ClusterStatus {
 
   private async health(problems: string[]): Promise<ClusterHealth | undefined> {
     try {
-      return await this.options.health.cluster();
+      const health = await this.options.health.cluster();
+      for (const failing of health.failingSyncs) {
+        const since = failing.lastSyncedMs > 0 ? `; last committed ${new Date(failing.lastSyncedMs).toISOString()}` : '';
+        problems.push(`broker ${failing.brokerId}'s records are not being committed to PostgreSQL: ${failing.reason}${since}`);
+      }
+      return health;
     } catch (error) {
       problems.push(`manager health unavailable (${fromConnectError(error).message}); brokers as this gateway last saw them`);
       return undefined;
