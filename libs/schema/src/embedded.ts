@@ -19,6 +19,7 @@ import {
   stopPostgresProcess,
   waitForProcessExit,
 } from './processes.js';
+import { isRefusedWhileStarting } from './restart-failures.js';
 
 export interface EmbeddedPostgresOptions {
   /** The cluster's data directory: initialised when new or empty, reused (data kept) otherwise. */
@@ -489,7 +490,7 @@ function collectOutput(child: ChildProcess, logger: Logger): { tail(): string } 
     if (line.trim() === '') return;
     recent.push(line);
     if (recent.length > 20) recent.shift();
-    if (/\b(FATAL|PANIC):/.test(line)) logger.error(line);
+    if (/\b(FATAL|PANIC):/.test(line) && !isRefusedWhileStarting(line)) logger.error(line);
     else if (/\bWARNING:/.test(line)) logger.warn(line);
     else logger.debug(line);
   };

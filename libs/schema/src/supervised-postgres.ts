@@ -1,4 +1,5 @@
 import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.js';
+import { RestartFailures } from './restart-failures.js';
 
 /** An embedded PostgreSQL that is started again, on the same port and data directory, whenever it dies. */
 export interface SupervisedPostgres {
@@ -23,6 +24,7 @@ export async function startSupervisedPostgres(options: EmbeddedPostgresOptions, 
   let restarting: Promise<void> | undefined;
 
   const restartUntilUp = async (): Promise<void> => {
+    const failures = new RestartFailures(options.dataDir);
     for (let attempt = 0; !stopping; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]));
       if (stopping) return;
@@ -36,7 +38,8 @@ export async function startSupervisedPostgres(options: EmbeddedPostgresOptions, 
         onEvent(`embedded PostgreSQL restarted (pid ${restarted.pid})`);
         return;
       } catch (error) {
-        onEvent(`embedded PostgreSQL failed to restart (${String(error)}); trying again`);
+        const message = failures.report(error);
+        if (message !== undefined) onEvent(message);
       }
     }
   };
