@@ -68,7 +68,7 @@ test('while the Central DB refuses records, acks=broker goes on and acks=all wai
     try {
       await expect(impatient.send('refused', { value: PAYLOAD })).rejects.toMatchObject({
         code: 'TIMEOUT',
-        message: expect.stringMatching(/^broker \d+ did not answer within \d+ ms to confirm that the central database committed the records \(acks=all\)$/),
+        message: expect.stringMatching(/^broker \d+ did not answer within the produce timeout \(2000 ms\) to confirm that the central database committed the records \(acks=all\)$/),
       });
     } finally {
       await impatient.close();

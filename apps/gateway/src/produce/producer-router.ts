@@ -234,7 +234,7 @@ export class ProducerRouter {
     } catch (error) {
       if (moved.signal.aborted) throw new PartqError('NOT_OWNER', `partition ${partition.partitionId} moved while the append was in flight`);
       const failure = fromConnectError(error);
-      if (failure.code === 'DEADLINE_EXCEEDED') throw appendTimedOut(partition, target.acks, timeoutMs);
+      if (failure.code === 'DEADLINE_EXCEEDED') throw appendTimedOut(partition, target.acks, this.options.produceTimeoutMs);
       throw failure;
     } finally {
       view.off('change', onChange);
@@ -254,11 +254,12 @@ export class ProducerRouter {
 /**
  * An Append the broker did not answer in time. With acks=all that is most often the commit it waits
  * for (the manager's sync to PostgreSQL), not the broker: the message says so, where the transport's
- * own ("the call took longer than 41 ms", for a retry's last slice of the deadline) did not.
+ * own did not. It names the produce timeout: the Append itself may have had only what was left of
+ * it after waiting behind the lane's previous Append ("the call took longer than 41 ms").
  */
-function appendTimedOut(partition: Partition, acks: Acks, timeoutMs: number): PartqError {
+function appendTimedOut(partition: Partition, acks: Acks, produceTimeoutMs: number): PartqError {
   const waitingFor = acks === Acks.ALL ? 'to confirm that the central database committed the records (acks=all)' : 'to store the records';
-  return new PartqError('DEADLINE_EXCEEDED', `broker ${partition.brokerId} did not answer within ${timeoutMs} ms ${waitingFor}`, {
+  return new PartqError('DEADLINE_EXCEEDED', `broker ${partition.brokerId} did not answer within the produce timeout (${produceTimeoutMs} ms) ${waitingFor}`, {
     partitionId: partition.partitionId,
     brokerId: partition.brokerId,
   });
