@@ -8,6 +8,7 @@ export { abortHelpers } from './abort.js';
 export type { AbortHelpers } from './abort.js';
 export { DEFAULT_HTTP_VERSION, Gateways } from './transport/gateways.js';
 export type { Gateway, HttpVersion } from './transport/gateways.js';
+export { keepAliveAgent } from './transport/keep-alive-agent.js';
 export { createLeanUnaryTransport } from './transport/lean-unary-transport.js';
 export type { LeanUnaryTransportOptions, MultiplexedMethod } from './transport/lean-unary-transport.js';
 export type { WireDecoders } from './transport/answer-decoding.js';

@@ -1,10 +1,9 @@
-import http from 'node:http';
-import https from 'node:https';
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client } from '@connectrpc/connect';
 import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import type { ClientErrors } from '../errors/client-failure.js';
 import { CLIENT_WIRE_DECODERS } from './client-wire-decoders.js';
+import { keepAliveAgent } from './keep-alive-agent.js';
 import { createLeanUnaryTransport, type MultiplexedMethod } from './lean-unary-transport.js';
 
 export type HttpVersion = '1.1' | '2';
@@ -88,7 +87,7 @@ export class Gateways<S extends DescService, E extends Error = Error> {
       return { index, url, client: createClient(this.service, transport), close: () => sessionManager.abort() };
     }
     // An agent of our own, so close() can end its idle keep-alive sockets.
-    const agent = url.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    const agent = keepAliveAgent(url);
     const streams = createConnectTransport({ baseUrl: url, httpVersion: '1.1', useBinaryFormat: true, acceptCompression: [], nodeOptions: { agent } });
     const transport = createLeanUnaryTransport({ baseUrl: url, agent, streams, decoders: CLIENT_WIRE_DECODERS });
     return { index, url, client: createClient(this.service, transport), close: () => agent.destroy() };

@@ -1,8 +1,8 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import type { DescService } from '@bufbuild/protobuf';
 import { createClient, type Client, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { keepAliveAgent } from '@partq/client-core';
 import { createFailoverTransport } from './failover-transport.js';
 import { createLeanUnaryTransport } from './lean-unary-transport.js';
 import { requestIdClientInterceptor } from '../context/request-context.js';
@@ -31,7 +31,7 @@ export function createRpcTransport(baseUrl: string): Transport {
   const cached = transports.get(key);
   if (cached) return cached.transport;
 
-  const agent = key.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const agent = keepAliveAgent(key);
   const connect = createConnectTransport({
     baseUrl: key,
     httpVersion: '1.1',
