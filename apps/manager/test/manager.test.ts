@@ -137,7 +137,7 @@ test('a manager that cannot reach the Central DB says so to its callers', async 
   try {
     // Its first try to take the lock fails at once; the answer names why no manager is active.
     let refused = fromConnectError(await client.listTopics({}).catch((error: unknown) => error));
-    for (let i = 0; i < 50 && refused.message.includes('standby'); i++) {
+    for (let i = 0; i < 250 && refused.message.includes('standby'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       refused = fromConnectError(await client.listTopics({}).catch((error: unknown) => error));
     }
