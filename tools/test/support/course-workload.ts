@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { judgeDeliveries, totalOf, type AckedMessage, type DeliveredMessage } from '../../src/oracle/delivery-oracle.js';
-import { getJson, postJson, resilientCall } from './resilient-rest.js';
+import { getJson, postJson, resilientCall, type RestRequest } from './resilient-rest.js';
 
 export interface Workload {
   subscriptions: Map<string, string[]>; // consumer name -> topics
@@ -31,9 +31,12 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
   const { scenario, fault } = options;
   const MESSAGES_PER_PRODUCER = options.messagesPerProducer ?? 60;
   const base = gatewayUrl;
-  const call = (request: () => Promise<Response>) =>
+  // Stops every loop once one part of the run fails, so none outlives the test that started it.
+  const stop = new AbortController();
+  const call = (request: RestRequest) =>
     resilientCall(request, {
       deadlineMs: 60_000,
+      signal: stop.signal,
       onRetry: () => {
         retries++;
       },
@@ -72,6 +75,7 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
 
   const produce = async (p: { name: string; topic: string; id: number }): Promise<void> => {
     for (let seq = 0; seq < MESSAGES_PER_PRODUCER; seq++) {
+      stop.signal.throwIfAborted();
       // The same sequence on every retry: a retry after a lost answer lands once.
       const answer = await call(postJson(base, '/producer/produce', { topic: p.topic, producer_id: p.id, message: `${p.name}:${seq}`, sequence: seq, acks: options.acks ?? 'broker' }));
       expect(answer.body).toMatchObject({ status: 'success' });
@@ -93,6 +97,7 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
     let requestNumber = 0;
     let emptyAfterDone = 0;
     while (emptyAfterDone < 5) {
+      stop.signal.throwIfAborted();
       // The same request id on every retry: a lost answer is given again, not skipped.
       const requestId = `${c.name}-${requestNumber}`;
       const answer = await call(getJson(base, '/consumer/consume', { topic: c.topic, consumer_id: c.id, request_id: requestId }));
@@ -117,16 +122,30 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
     }
   };
 
-  const consuming = Promise.all(consumers.map(consume));
-  const producingDone = Promise.all(producers.map(produce)).then(() => {
+  const stopOnFailure = <T>(loop: Promise<T>): Promise<T> =>
+    loop.catch((error: unknown) => {
+      stop.abort(error);
+      throw error;
+    });
+  const consuming = stopOnFailure(Promise.all(consumers.map(consume)));
+  const producingDone = stopOnFailure(Promise.all(producers.map(produce))).then(() => {
     producing = false;
   });
-  // Strike once the run is well under way.
-  while (acked.length < (producers.length * MESSAGES_PER_PRODUCER) / 3) await new Promise((resolve) => setTimeout(resolve, 10));
-  await fault();
-  faultDone = true;
-  await producingDone;
-  await consuming;
+  try {
+    // Strike once the run is well under way.
+    while (acked.length < (producers.length * MESSAGES_PER_PRODUCER) / 3) {
+      stop.signal.throwIfAborted();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await fault();
+    faultDone = true;
+    await producingDone;
+    await consuming;
+  } catch (error) {
+    stop.abort(error);
+    await Promise.allSettled([producingDone, consuming]);
+    throw error;
+  }
   return { subscriptions, acked, delivered, retries, timeline };
 }
 

@@ -9,20 +9,25 @@ export interface RestResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Makes one attempt; `signal` aborts it when the caller stops. */
+export type RestRequest = (signal?: AbortSignal) => Promise<Response>;
+
 export async function resilientCall(
-  makeRequest: () => Promise<Response>,
-  options: { deadlineMs: number; onRetry?: (reason: string) => void },
+  makeRequest: RestRequest,
+  options: { deadlineMs: number; onRetry?: (reason: string) => void; signal?: AbortSignal },
 ): Promise<RestResult> {
   const deadline = Date.now() + options.deadlineMs;
   let delay = 50;
   let last = 'no attempt';
   while (Date.now() < deadline) {
+    options.signal?.throwIfAborted();
     try {
-      const response = await makeRequest();
+      const response = await makeRequest(options.signal);
       const body = (await response.json()) as Record<string, unknown>;
       if (response.status < 500) return { status: response.status, body };
       last = `HTTP ${response.status} ${String(body.code)}`;
     } catch (error) {
+      options.signal?.throwIfAborted();
       last = error instanceof Error ? `${error.message} ${String((error as { cause?: { code?: string } }).cause?.code ?? '')}` : String(error);
     }
     options.onRetry?.(last);
@@ -32,18 +37,21 @@ export async function resilientCall(
   throw new Error(`gave up after ${options.deadlineMs} ms: ${last}`);
 }
 
-export function postJson(baseUrl: string, path: string, body: unknown): () => Promise<Response> {
-  return () =>
+const attemptSignal = (signal?: AbortSignal): AbortSignal =>
+  signal ? AbortSignal.any([signal, AbortSignal.timeout(20_000)]) : AbortSignal.timeout(20_000);
+
+export function postJson(baseUrl: string, path: string, body: unknown): RestRequest {
+  return (signal) =>
     fetch(new URL(path, baseUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(20_000),
+      signal: attemptSignal(signal),
     });
 }
 
-export function getJson(baseUrl: string, path: string, query: Record<string, string | number>): () => Promise<Response> {
+export function getJson(baseUrl: string, path: string, query: Record<string, string | number>): RestRequest {
   const url = new URL(path, baseUrl);
   for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
-  return () => fetch(url, { signal: AbortSignal.timeout(20_000) });
+  return (signal) => fetch(url, { signal: attemptSignal(signal) });
 }
