@@ -1,4 +1,5 @@
 import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded.js';
+import { silentLogger, type Logger } from './logger.js';
 import { RestartFailures } from './restart-failures.js';
 
 /** An embedded PostgreSQL that is started again, on the same port and data directory, whenever it dies. */
@@ -28,8 +29,10 @@ export async function startSupervisedPostgres(options: EmbeddedPostgresOptions, 
     for (let attempt = 0; !stopping; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]));
       if (stopping) return;
+      const attemptLogger = errorsAsDebugUntilStarted(options.logger ?? silentLogger);
       try {
-        const restarted = await startEmbeddedPostgres(options);
+        const restarted = await startEmbeddedPostgres({ ...options, logger: attemptLogger });
+        attemptLogger.started();
         if (stopping) {
           await restarted.stop();
           return;
@@ -64,6 +67,25 @@ export async function startSupervisedPostgres(options: EmbeddedPostgresOptions, 
       stopping = true;
       await restarting;
       await server?.stop();
+    },
+  };
+}
+
+/**
+ * The logger of one restart attempt. A failed attempt's FATAL line is in the error that
+ * RestartFailures reports (once, then every 30 s); said again by the server's output on every
+ * attempt, 2 s apart, it filled the log of a long outage. Once the server is up, its errors are
+ * errors again.
+ */
+function errorsAsDebugUntilStarted(logger: Logger): Logger & { started(): void } {
+  let starting = true;
+  return {
+    debug: (message) => logger.debug(message),
+    info: (message) => logger.info(message),
+    warn: (message) => logger.warn(message),
+    error: (message) => (starting ? logger.debug(message) : logger.error(message)),
+    started: () => {
+      starting = false;
     },
   };
 }
