@@ -21,6 +21,7 @@ if (unavailable !== undefined) process.stdout.write(`disk-full tests skipped: ${
 const describeWithSmallDisk = unavailable === undefined ? describe : describe.skip;
 
 const SMALL_DISK_MIB = 8;
+const RESUME_AFTER_S = 3;
 const PAYLOAD = Buffer.alloc(1024, 'f');
 const BALLAST = 'ballast';
 
@@ -32,6 +33,8 @@ describeWithSmallDisk(unavailable === undefined ? 'a full disk' : `a full disk (
     cluster = await startTestCluster({
       brokers: 2,
       replicas: 1,
+      // A drained broker whose disk has room again is put back in service after this (1 min by default).
+      env: { manager: { PARTQ_FULL_DISK_RESUME_AFTER: `${RESUME_AFTER_S}s` } },
       prepareDataDir: (dataDir) => {
         const unmountBroker = mountSmallDisk(join(dataDir, 'broker-2'), SMALL_DISK_MIB);
         const unmountManager = mountSmallDisk(join(dataDir, 'manager-1'), SMALL_DISK_MIB);
@@ -77,12 +80,23 @@ describeWithSmallDisk(unavailable === undefined ? 'a full disk' : `a full disk (
     }
   });
 
-  test('a partition that a broker with a full disk cannot create moves to another broker', async () => {
-    // Its partitions gone, the drained broker's disk has room again; it is then put back in service.
+  test('a drained broker whose disk has had room for a while is put back in service by itself', async () => {
+    // Its partitions gone, the drained broker's disk has room again.
     rmSync(join(smallDiskDir(), BALLAST));
     await waitFor('the drained broker to find room on its disk', async () => ((await diskFullGauge()) === 0 ? true : undefined));
+    const roomAt = Date.now();
     await waitFor('the admin API to say so', async () => ((await brokersByDisk()).small.disk_full ? undefined : true));
-    await resumeBroker((await brokersByDisk()).small.broker_id);
+    expect((await brokersByDisk()).small.state).toBe('draining');
+    await waitFor('the manager to resume it', async () => ((await brokersByDisk()).small.state === 'alive' ? true : undefined));
+    // Not before its heartbeats had said so for the resume delay (less one heartbeat, which the probe may have raced).
+    expect(Date.now() - roomAt).toBeGreaterThanOrEqual((RESUME_AFTER_S - 1) * 1000);
+    // New partitions go to it again.
+    await producer.createTopic('after-room', { partitions: 2 });
+    const { small } = await brokersByDisk();
+    expect(partitionsOf(small, 'after-room').length).toBeGreaterThan(0);
+  });
+
+  test('a partition that a broker with a full disk cannot create moves to another broker', async () => {
     fillDisk(smallDiskDir(), 0);
 
     await producer.createTopic('after-full', { partitions: 2 });
@@ -155,14 +169,6 @@ describeWithSmallDisk(unavailable === undefined ? 'a full disk' : `a full disk (
     const text = await (await fetch(new URL('/metrics', cluster.find('broker', 2).spec.url))).text();
     const line = text.split('\n').find((l) => l.startsWith('partq_broker_disk_full'));
     return line === undefined ? undefined : Number(line.split(' ').pop());
-  }
-
-  async function resumeBroker(brokerId: number): Promise<void> {
-    const response = await fetch(new URL(`/admin/brokers/${brokerId}/resume`, cluster.gatewayUrl), {
-      method: 'POST',
-      headers: { authorization: `Bearer ${cluster.adminToken}` },
-    });
-    expect(response.status).toBe(200);
   }
 
   function smallDiskDir(): string {

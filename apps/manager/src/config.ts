@@ -27,6 +27,12 @@ export const managerConfigSpec = defineConfig({
     min: 1000,
     description: 'A consumer that makes no consume call (and has no stream open) this long is removed: its positions stop holding back retention',
   },
+  fullDiskResumeAfter: {
+    env: 'PARTQ_FULL_DISK_RESUME_AFTER',
+    type: 'duration',
+    default: '1m',
+    description: 'A broker drained because its disk filled up is put back in service once its disk has had room this long (doubled each time it fills again; 0: only an operator resumes it)',
+  },
   autoRebalance: { env: 'PARTQ_AUTO_REBALANCE', type: 'boolean', default: true, description: 'Move partitions to a broker that joins, to balance load' },
   heapGrowthPercent: heapGrowthOption,
   logLevel: { env: 'PARTQ_LOG_LEVEL', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'Log level' },

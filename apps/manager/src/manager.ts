@@ -221,6 +221,7 @@ async function activate(config: ManagerConfig, logger: Logger, registry: Registr
     heartbeatIntervalMs: config.heartbeatInterval,
     brokerTimeoutMs: config.brokerTimeout,
     defaultPartitions: config.defaultPartitions,
+    fullDiskResumeAfterMs: config.fullDiskResumeAfter,
   });
   const retention = new RetentionTask(
     db,

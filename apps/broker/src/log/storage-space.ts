@@ -27,7 +27,8 @@ export interface StorageSpaceOptions {
  * EDQUOT under a quota) marks it full: the broker says so in its heartbeats, and the manager moves
  * its partitions to brokers that can write (a drain), while this one still serves what it holds.
  * While full, a probe file is written, fsynced and removed every few seconds; the first probe that
- * succeeds marks the disk writable again (an operator then puts the broker back in service).
+ * succeeds marks the disk writable again (the manager puts the broker back in service once its
+ * heartbeats have said so for a while).
  */
 export class StorageSpace {
   private fullSince: number | undefined;

@@ -17,7 +17,7 @@ const brokersAnswer = successSchema('Every broker with the partitions it owns', 
   brokers: arrayOf(
     objectSchema({
       ...brokerFields,
-      disk_full: { type: 'boolean', description: 'Its last heartbeat said its disk is full: the manager drains it; resume it once it has room' },
+      disk_full: { type: 'boolean', description: 'Its last heartbeat said its disk is full: the manager drains it, and resumes it once its disk has had room for a while' },
       partitions: arrayOf(objectSchema({ topic: stringField, partition_id: integerField, epoch: integerField, high_watermark: integerField })),
     }),
   ),

@@ -16,6 +16,9 @@ const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
 const moved: MoveReport = { moved: [{ topicId: 1, partitionId: 0, from: 2, to: 1, epoch: 2 }], failed: [] };
 const leftBehind: MoveReport = { moved: [], failed: [{ topicId: 1, partitionId: 0, reason: 'timed out' }] };
 
+/** No resuming by itself: the tests of draining leave it out. */
+const byOperatorOnly = { resume: async () => undefined, resumeAfterMs: 0 };
+
 /** Lets the drain's settling callbacks run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -23,7 +26,7 @@ describe('FullDiskDrains', () => {
   test('drains a broker that reports a full disk, once while the drain runs', async () => {
     let finish!: (report: MoveReport) => void;
     const drain = jest.fn(() => new Promise<MoveReport>((resolve) => (finish = resolve)));
-    const drains = new FullDiskDrains({ state: clusterOf({ 1: { state: 'alive', partitions: 1 }, 2: { state: 'alive', partitions: 2 } }), drain, logger });
+    const drains = new FullDiskDrains({ state: clusterOf({ 1: { state: 'alive', partitions: 1 }, 2: { state: 'alive', partitions: 2 } }), drain, logger, ...byOperatorOnly });
     drains.reported(2, true);
     drains.reported(2, true);
     expect(drain.mock.calls).toEqual([[2]]);
@@ -38,6 +41,7 @@ describe('FullDiskDrains', () => {
       state: clusterOf({ 1: { state: 'alive', partitions: 1 }, 2: { state: 'dead', partitions: 1 }, 3: { state: 'draining', partitions: 0 } }),
       drain,
       logger,
+      ...byOperatorOnly,
     });
     drains.reported(1, false);
     drains.reported(2, true);
@@ -47,7 +51,7 @@ describe('FullDiskDrains', () => {
   });
 
   test('remembers what each broker said last, for the health table', () => {
-    const drains = new FullDiskDrains({ state: clusterOf({ 1: { state: 'draining', partitions: 0 } }), drain: jest.fn(async () => moved), logger });
+    const drains = new FullDiskDrains({ state: clusterOf({ 1: { state: 'draining', partitions: 0 } }), drain: jest.fn(async () => moved), logger, ...byOperatorOnly });
     expect(drains.isFull(1)).toBe(false);
     drains.reported(1, true);
     expect(drains.isFull(1)).toBe(true);
@@ -57,7 +61,7 @@ describe('FullDiskDrains', () => {
 
   test('a draining broker that still owns partitions (an earlier drain left them) is drained again', () => {
     const drain = jest.fn(async () => moved);
-    const drains = new FullDiskDrains({ state: clusterOf({ 2: { state: 'draining', partitions: 1 } }), drain, logger });
+    const drains = new FullDiskDrains({ state: clusterOf({ 2: { state: 'draining', partitions: 1 } }), drain, logger, ...byOperatorOnly });
     drains.reported(2, true);
     expect(drain.mock.calls).toEqual([[2]]);
   });
@@ -72,7 +76,7 @@ describe('FullDiskDrains', () => {
       if (next instanceof Error) throw next;
       return next;
     });
-    const drains = new FullDiskDrains({ state: clusterOf({ 2: { state: 'draining', partitions: 1 } }), drain, logger, retryAfterMs: 100, maxRetryAfterMs: 1000 });
+    const drains = new FullDiskDrains({ state: clusterOf({ 2: { state: 'draining', partitions: 1 } }), drain, logger, ...byOperatorOnly, retryAfterMs: 100, maxRetryAfterMs: 1000 });
     /** Heartbeats saying the disk is full, every 20 ms, until the drain is called again; the time since the drain before. */
     const untilNextDrain = async (): Promise<number> => {
       const calls = drain.mock.calls.length;
@@ -101,5 +105,104 @@ describe('FullDiskDrains', () => {
     expect(retried).toBeGreaterThanOrEqual(100);
     // Far below the 1 000 ms it would wait had the count not started again (a loaded machine's timers run late).
     expect(retried).toBeLessThan(900);
+  });
+
+  describe('resuming a broker drained for a full disk', () => {
+    const RESUME_AFTER_MS = 60_000;
+
+    /** Broker 2 with a full disk, drained (its partitions moved) by FullDiskDrains; resume() puts it back as the manager does. */
+    async function drainedBroker(resumeAfterMs = RESUME_AFTER_MS) {
+      const cluster = clusterOf({ 1: { state: 'alive', partitions: 2 }, 2: { state: 'alive', partitions: 1 } });
+      const broker = cluster.brokers.get(2)!;
+      const clock = { ms: 1_000_000 };
+      const drain = jest.fn(async () => {
+        broker.state = 'draining';
+        return moved;
+      });
+      const resume = jest.fn(async () => {
+        broker.state = 'alive';
+      });
+      const drains = new FullDiskDrains({ state: { ...cluster, partitionsOwnedBy: () => [] }, drain, resume, logger, resumeAfterMs, now: () => clock.ms });
+      const fill = async () => {
+        broker.state = 'alive';
+        drains.reported(2, true);
+        await settle();
+      };
+      /** Heartbeats saying the disk has room, one a second, for `ms`. */
+      const roomFor = async (ms: number) => {
+        for (const until = clock.ms + ms; clock.ms <= until; clock.ms += 1_000) drains.reported(2, false);
+        await settle();
+      };
+      await fill();
+      expect(drain).toHaveBeenCalledTimes(1);
+      return { drains, drain, resume, broker, fill, roomFor };
+    }
+
+    test('once its heartbeats have said for the resume delay that its disk has room, and only then', async () => {
+      const { resume, broker, roomFor } = await drainedBroker();
+      await roomFor(RESUME_AFTER_MS - 2_000);
+      expect(resume).not.toHaveBeenCalled();
+      await roomFor(2_000);
+      expect(resume.mock.calls).toEqual([[2]]);
+      expect(broker.state).toBe('alive');
+      expect(logger.info).toHaveBeenCalledWith(expect.objectContaining({ brokerId: 2, roomForMs: RESUME_AFTER_MS }), expect.stringContaining('resumed'));
+      await roomFor(RESUME_AFTER_MS * 2);
+      expect(resume).toHaveBeenCalledTimes(1);
+    });
+
+    test('a heartbeat saying the disk is full again starts the wait over', async () => {
+      const { drains, resume, roomFor } = await drainedBroker();
+      await roomFor(RESUME_AFTER_MS - 10_000);
+      drains.reported(2, true);
+      await roomFor(RESUME_AFTER_MS - 10_000);
+      expect(resume).not.toHaveBeenCalled();
+      await roomFor(10_000);
+      expect(resume).toHaveBeenCalledTimes(1);
+    });
+
+    test('a broker that fills up again waits twice as long each time, up to an hour', async () => {
+      const { drain, resume, fill, roomFor } = await drainedBroker();
+      const resumedAfter: number[] = [];
+      for (let fills = 1; fills <= 8; fills++) {
+        let waited = 0;
+        while (resume.mock.calls.length < fills) {
+          await roomFor(0);
+          waited += 1_000;
+        }
+        resumedAfter.push(waited - 1_000);
+        await fill();
+        expect(drain).toHaveBeenCalledTimes(fills + 1);
+      }
+      expect(resumedAfter.map((ms) => ms / 60_000)).toEqual([1, 2, 4, 8, 16, 32, 60, 60]);
+    });
+
+    test('a failed resume is tried again at the next heartbeat', async () => {
+      const { resume, roomFor } = await drainedBroker();
+      resume.mockRejectedValueOnce(new Error('the central database is unreachable'));
+      await roomFor(RESUME_AFTER_MS);
+      expect(resume).toHaveBeenCalledTimes(1);
+      expect(logger.warn).toHaveBeenCalledWith(expect.objectContaining({ brokerId: 2 }), expect.stringContaining('trying again'));
+      await roomFor(0);
+      expect(resume).toHaveBeenCalledTimes(2);
+    });
+
+    test('never with a resume delay of 0, nor after an operator drained or resumed it', async () => {
+      const never = await drainedBroker(0);
+      await never.roomFor(RESUME_AFTER_MS * 2);
+      expect(never.resume).not.toHaveBeenCalled();
+
+      const drained = await drainedBroker();
+      drained.drains.operatorChose(2);
+      await drained.roomFor(RESUME_AFTER_MS * 2);
+      expect(drained.resume).not.toHaveBeenCalled();
+
+      // Resumed by an operator (who did not say so through this manager's API), then drained by hand: that drain stays.
+      const resumed = await drainedBroker();
+      resumed.broker.state = 'alive';
+      await resumed.roomFor(1_000);
+      resumed.broker.state = 'draining';
+      await resumed.roomFor(RESUME_AFTER_MS * 2);
+      expect(resumed.resume).not.toHaveBeenCalled();
+    });
   });
 });

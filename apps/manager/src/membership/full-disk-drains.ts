@@ -9,49 +9,86 @@ import type { ClusterState } from '../state/cluster-state.js';
  */
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 const DEFAULT_MAX_RETRY_AFTER_MS = 10_000;
+/** The longest a broker whose disk keeps filling up waits, with room, before it is resumed. */
+const MAX_RESUME_AFTER_MS = 60 * 60_000;
 
 export interface FullDiskDrainsOptions {
   state: Pick<ClusterState, 'brokers' | 'partitionsOwnedBy'>;
   drain: (brokerId: number) => Promise<MoveReport>;
+  /** Puts a draining broker back in service (ResumeBroker). */
+  resume: (brokerId: number) => Promise<unknown>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /**
+   * How long a broker drained for a full disk must report room before it is resumed, doubled each
+   * time the same broker fills up again (up to an hour). 0: never; an operator resumes it.
+   */
+  resumeAfterMs: number;
   retryAfterMs?: number;
   maxRetryAfterMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
 }
 
 /**
  * Drains a broker that says in its heartbeat that its disk is full. Its writes fail, so producers
  * of its partitions would wait in vain; the partitions move to brokers that can write, as an
  * operator's DrainBroker would move them (the full broker still serves what it holds while the
- * manager syncs it). The broker stays draining, given no new partitions, until an operator resumes
- * it (ResumeBroker) once its disk has room again: a disk that filled once is worth a look.
+ * manager syncs it). The broker stays draining, given no new partitions, until its heartbeats have
+ * said for `resumeAfterMs` that its disk has room: then it is resumed, so that it can take new
+ * partitions and those of the next broker that fills up. A disk that fills again waits twice as
+ * long the next time, so a nearly full disk is not given partitions every minute.
  */
 export class FullDiskDrains {
   private readonly running = new Set<number>();
   /** Brokers whose last drain left partitions behind: when it ended, and how many did so in a row. */
   private readonly failed = new Map<number, { at: number; inARow: number }>();
   private readonly full = new Set<number>();
+  /** Brokers drained for a full disk and not resumed since: since when their disk has room (undefined: still full). */
+  private readonly drained = new Map<number, { roomSince: number | undefined }>();
+  /** How many times each broker was drained for a full disk, for the wait before resuming it. */
+  private readonly fills = new Map<number, number>();
+  private readonly resuming = new Set<number>();
 
-  constructor(private readonly options: FullDiskDrainsOptions) {}
+  private readonly now: () => number;
+
+  constructor(private readonly options: FullDiskDrainsOptions) {
+    this.now = options.now ?? Date.now;
+  }
 
   /** Whether the last heartbeat of `brokerId` said its disk is full (for the health table). */
   isFull(brokerId: number): boolean {
     return this.full.has(brokerId);
   }
 
+  /** An operator drained or resumed `brokerId`: that decision stands, whatever its disk says later. */
+  operatorChose(brokerId: number): void {
+    this.drained.delete(brokerId);
+  }
+
   /** A heartbeat of `brokerId` said whether its disk is full. */
   reported(brokerId: number, diskFull: boolean): void {
     if (diskFull) this.full.add(brokerId);
     else this.full.delete(brokerId);
-    if (!diskFull || this.running.has(brokerId)) return;
     const broker = this.options.state.brokers.get(brokerId);
+    if (!diskFull) {
+      if (broker) this.resumeOnceRoomLasts(brokerId, broker.state);
+      return;
+    }
+    const drained = this.drained.get(brokerId);
+    if (drained) drained.roomSince = undefined;
+    if (this.running.has(brokerId)) return;
     if (!broker || broker.state === 'dead') return;
     // Drained already: nothing left to move.
     if (broker.state === 'draining' && this.options.state.partitionsOwnedBy(brokerId).length === 0) return;
     const failed = this.failed.get(brokerId);
-    if (failed !== undefined && Date.now() - failed.at < this.retryDelay(failed.inARow)) return;
+    if (failed !== undefined && this.now() - failed.at < this.retryDelay(failed.inARow)) return;
 
     const { logger } = this.options;
     this.running.add(brokerId);
+    if (!this.drained.has(brokerId)) {
+      this.drained.set(brokerId, { roomSince: undefined });
+      this.fills.set(brokerId, (this.fills.get(brokerId) ?? 0) + 1);
+    }
     logger.warn({ brokerId }, 'broker reports a full disk; moving its partitions to other brokers');
     void this.options
       .drain(brokerId)
@@ -59,7 +96,10 @@ export class FullDiskDrains {
         (report) => {
           if (report.failed.length === 0) {
             this.failed.delete(brokerId);
-            logger.info({ brokerId, moved: report.moved.length }, 'broker with a full disk drained; resume it once it has room');
+            logger.info(
+              { brokerId, moved: report.moved.length, resumeAfterMs: this.resumeDelay(brokerId) || undefined },
+              this.options.resumeAfterMs > 0 ? 'broker with a full disk drained; it is resumed once its disk has had room for a while' : 'broker with a full disk drained; resume it once it has room',
+            );
             return;
           }
           this.noteFailed(brokerId);
@@ -73,8 +113,43 @@ export class FullDiskDrains {
       .finally(() => this.running.delete(brokerId));
   }
 
+  private resumeOnceRoomLasts(brokerId: number, state: string): void {
+    const drained = this.drained.get(brokerId);
+    if (!drained || this.options.resumeAfterMs <= 0 || this.running.has(brokerId) || this.resuming.has(brokerId)) return;
+    // Resumed, declared dead or drained by someone else meanwhile: nothing to resume.
+    if (state !== 'draining') {
+      this.drained.delete(brokerId);
+      return;
+    }
+    const now = this.now();
+    drained.roomSince ??= now;
+    const roomForMs = now - drained.roomSince;
+    if (roomForMs < this.resumeDelay(brokerId)) return;
+
+    const { logger } = this.options;
+    this.resuming.add(brokerId);
+    void this.options
+      .resume(brokerId)
+      .then(
+        () => {
+          // Unless an operator took over meanwhile.
+          if (this.drained.get(brokerId) !== drained) return;
+          this.drained.delete(brokerId);
+          logger.info({ brokerId, roomForMs }, 'broker drained for a full disk has had room since; resumed: new partitions may go to it');
+        },
+        (error: unknown) => logger.warn({ brokerId, err: error }, 'resuming a broker drained for a full disk failed; trying again at its next heartbeat'),
+      )
+      .finally(() => this.resuming.delete(brokerId));
+  }
+
+  private resumeDelay(brokerId: number): number {
+    const { resumeAfterMs } = this.options;
+    if (resumeAfterMs <= 0) return 0;
+    return Math.min(Math.max(resumeAfterMs, MAX_RESUME_AFTER_MS), resumeAfterMs * 2 ** ((this.fills.get(brokerId) ?? 1) - 1));
+  }
+
   private noteFailed(brokerId: number): void {
-    this.failed.set(brokerId, { at: Date.now(), inARow: (this.failed.get(brokerId)?.inARow ?? 0) + 1 });
+    this.failed.set(brokerId, { at: this.now(), inARow: (this.failed.get(brokerId)?.inARow ?? 0) + 1 });
   }
 
   private retryDelay(inARow: number): number {

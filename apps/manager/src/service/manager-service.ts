@@ -46,6 +46,8 @@ export interface ManagerServiceDeps {
   /** Told to brokers, whose stall fences must notice any stall this long less a heartbeat interval. */
   brokerTimeoutMs: number;
   defaultPartitions: number;
+  /** How long a broker drained for a full disk must report room before it is resumed (0: by an operator only). */
+  fullDiskResumeAfterMs: number;
 }
 
 const MAX_PARTITIONS = 1024;
@@ -63,7 +65,13 @@ function retentionLimit(value: bigint | undefined, field: 'retention_ms' | 'rete
 
 export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<typeof ManagerService> {
   const { state, store, assigner, mover, brokerRegistry, replicaRegistry, brokers, lock, txlog, logger } = deps;
-  const fullDisks = new FullDiskDrains({ state, drain: (brokerId) => mover.drain(brokerId), logger });
+  const fullDisks = new FullDiskDrains({
+    state,
+    drain: (brokerId) => mover.drain(brokerId),
+    resume: (brokerId) => mover.resume(brokerId),
+    logger,
+    resumeAfterMs: deps.fullDiskResumeAfterMs,
+  });
 
   async function createTopic(name: string, partitions: number, acks: Acks, limits: RetentionLimits = {}): Promise<{ topic: TopicRow; created: boolean }> {
     if (!isValidTopicName(name)) {
@@ -243,10 +251,12 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
     },
 
     async drainBroker(req) {
+      fullDisks.operatorChose(req.brokerId);
       return { moves: toMoves(await mover.drain(req.brokerId)) };
     },
 
     async resumeBroker(req) {
+      fullDisks.operatorChose(req.brokerId);
       return { broker: brokerToProto(await mover.resume(req.brokerId)) };
     },
 

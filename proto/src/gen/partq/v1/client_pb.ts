@@ -740,7 +740,8 @@ export type BrokerPartitions = Message<"partq.v1.BrokerPartitions"> & {
   partitions: Partition[];
 
   /**
-   * Its last heartbeat said its disk is full: the manager drains it, and it stays draining until resumed.
+   * Its last heartbeat said its disk is full: the manager drains it, and it stays draining until its disk
+   * has had room for a while (PARTQ_FULL_DISK_RESUME_AFTER) or an operator resumes it.
    *
    * @generated from field: bool disk_full = 3;
    */
