@@ -62,7 +62,7 @@ describeWithSmallDisk(unavailable === undefined ? 'a full disk' : `a full disk (
     expect(failures).toEqual([]);
 
     const { small, large } = await brokersByDisk();
-    expect(small).toMatchObject({ state: 'draining', partitions: [] });
+    expect(small).toMatchObject({ state: 'draining', drain_reason: 'disk_full', partitions: [] });
     expect(partitionsOf(large, 'filling')).toEqual([0, 1]);
 
     const consumer = new Consumer({ urls: [cluster.gatewayUrl] });
@@ -80,19 +80,24 @@ describeWithSmallDisk(unavailable === undefined ? 'a full disk' : `a full disk (
     }
   });
 
-  test('a drained broker whose disk has had room for a while is put back in service by itself', async () => {
+  test('a drained broker whose disk has had room for a while is put back in service by itself, by a manager restarted since', async () => {
+    // Why the broker drains is in the Central DB, so a manager that starts afresh knows it too.
+    const manager = cluster.find('manager');
+    await manager.kill('SIGKILL');
+    await manager.start();
     // Its partitions gone, the drained broker's disk has room again.
     rmSync(join(smallDiskDir(), BALLAST));
     await waitFor('the drained broker to find room on its disk', async () => ((await diskFullGauge()) === 0 ? true : undefined));
     const roomAt = Date.now();
     await waitFor('the admin API to say so', async () => ((await brokersByDisk()).small.disk_full ? undefined : true));
-    expect((await brokersByDisk()).small.state).toBe('draining');
+    expect((await brokersByDisk()).small).toMatchObject({ state: 'draining', drain_reason: 'disk_full' });
     await waitFor('the manager to resume it', async () => ((await brokersByDisk()).small.state === 'alive' ? true : undefined));
     // Not before its heartbeats had said so for the resume delay (less one heartbeat, which the probe may have raced).
     expect(Date.now() - roomAt).toBeGreaterThanOrEqual((RESUME_AFTER_S - 1) * 1000);
     // New partitions go to it again.
     await producer.createTopic('after-room', { partitions: 2 });
     const { small } = await brokersByDisk();
+    expect(small.drain_reason).toBeNull();
     expect(partitionsOf(small, 'after-room').length).toBeGreaterThan(0);
   });
 
@@ -104,7 +109,7 @@ describeWithSmallDisk(unavailable === undefined ? 'a full disk' : `a full disk (
     expect(failures).toEqual([]);
 
     const { small, large } = await brokersByDisk();
-    expect(small).toMatchObject({ state: 'draining', disk_full: true, partitions: [] });
+    expect(small).toMatchObject({ state: 'draining', drain_reason: 'disk_full', disk_full: true, partitions: [] });
     expect(large).toMatchObject({ state: 'alive', disk_full: false });
     expect(partitionsOf(large, 'after-full')).toEqual([0, 1]);
     expect(await diskFullGauge()).toBe(1);

@@ -115,10 +115,12 @@ test('health and admin routes answer what they document', async () => {
   expectDocumented('GET /admin/health', await admin('GET', '/admin/health'));
   const drained = expectDocumented('POST /admin/brokers/{broker_id}/drain', await admin('POST', '/admin/brokers/2/drain'));
   expect((drained.moves as unknown[]).length).toBeGreaterThan(0);
+  const draining = ((await admin('GET', '/admin/brokers')).body.brokers as { broker_id: number; state: string; drain_reason: string | null }[]).find((b) => b.broker_id === 2);
+  expect(draining).toMatchObject({ state: 'draining', drain_reason: 'operator' });
   // Drained, broker 2 stays out of service until it is resumed; a rebalance then gives it partitions back.
   expect(((await admin('POST', '/admin/rebalance')).body.moves as unknown[]).length).toBe(0);
   const resumed = expectDocumented('POST /admin/brokers/{broker_id}/resume', await admin('POST', '/admin/brokers/2/resume'));
-  expect(resumed.broker).toMatchObject({ broker_id: 2, state: 'alive' });
+  expect(resumed.broker).toMatchObject({ broker_id: 2, state: 'alive', drain_reason: null });
   expect((await admin('POST', '/admin/brokers/99/resume')).body).toMatchObject({ status: 'failure', code: 'NOT_FOUND' });
   const rebalanced = expectDocumented('POST /admin/rebalance', await admin('POST', '/admin/rebalance'));
   expect((rebalanced.moves as { to_broker_id: number }[]).map((move) => move.to_broker_id)).toContain(2);

@@ -27,6 +27,8 @@ export interface JsonObject {
 /** When an append is acknowledged: after the broker's WAL fsync, or after the commit in Postgres. */
 export type AckLevel = 'broker' | 'all';
 export type BrokerState = 'alive' | 'dead' | 'draining';
+/** Why a broker is draining: an operator's DrainBroker, or the manager's, for a full disk. */
+export type DrainReason = 'operator' | 'disk_full';
 export type HealthCheckKind = 'broker' | 'producer' | 'consumer';
 
 export interface TopicsTable {
@@ -47,6 +49,8 @@ export interface BrokersTable {
   /** Connect URL of the broker's data-plane service. */
   address: string;
   state: ColumnType<BrokerState, BrokerState | undefined, BrokerState>;
+  /** Why it is draining; null while it is not (a stale value on a dead broker is ignored). */
+  drain_reason: ColumnType<DrainReason | null, DrainReason | null | undefined, DrainReason | null>;
   registered_at: TimestampDefaultNow;
   last_heartbeat_at: TimestampDefaultNow;
 }

@@ -145,3 +145,18 @@ test('0012 counts the bytes of the rows already stored, and dates them at the up
     db.insertInto('record_batches').values({ topic_id: topicId, partition_id: 1, base_offset: 0, next_offset: 1, records: Buffer.alloc(1), sequences: Buffer.alloc(0) } as never).execute(),
   ).rejects.toThrow(/last_timestamp_ms/);
 });
+
+test('0013 records the drains made before it as an operator\'s: they stay until an operator resumes them', async () => {
+  const db = connect();
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ ...migrations }) } });
+  expect((await migrator.migrateTo('0012_retention_limits')).error).toBeUndefined();
+  await sql`INSERT INTO brokers (address, state) VALUES ('http://a', 'alive'), ('http://b', 'draining'), ('http://c', 'dead')`.execute(db);
+
+  await migrateToLatest(db);
+  const brokers = await db.selectFrom('brokers').select(['address', 'drain_reason']).orderBy('address').execute();
+  expect(brokers).toEqual([
+    { address: 'http://a', drain_reason: null },
+    { address: 'http://b', drain_reason: 'operator' },
+    { address: 'http://c', drain_reason: null },
+  ]);
+});

@@ -5,6 +5,8 @@ export interface BrokerView {
   broker_id: number;
   address: string;
   state: string;
+  /** Why a draining broker drains; null when it does not. */
+  drain_reason: 'operator' | 'disk_full' | null;
   /** Its last heartbeat said its disk is full. */
   disk_full: boolean;
   partitions: { topic: string; partition_id: number; epoch: number; high_watermark: number }[];

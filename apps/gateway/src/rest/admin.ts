@@ -10,6 +10,11 @@ const brokerFields = {
   broker_id: integerField,
   address: stringField,
   state: stringField,
+  drain_reason: {
+    type: ['string', 'null'],
+    enum: ['operator', 'disk_full', null],
+    description: 'Why a draining broker drains: an operator asked, or its disk filled up (the manager then resumes it once the disk has had room for a while); null when not draining',
+  },
   last_heartbeat_ms: integerField,
 };
 
@@ -72,7 +77,13 @@ function limitChange(value: number | null | undefined): bigint | undefined {
 }
 
 function brokerToJson(broker: Broker) {
-  return { broker_id: broker.id, address: broker.address, state: brokerStateName(broker.state), last_heartbeat_ms: Number(broker.lastHeartbeatMs) };
+  return {
+    broker_id: broker.id,
+    address: broker.address,
+    state: brokerStateName(broker.state),
+    drain_reason: broker.drainReason || null,
+    last_heartbeat_ms: Number(broker.lastHeartbeatMs),
+  };
 }
 
 function moveToJson(move: PartitionMove) {

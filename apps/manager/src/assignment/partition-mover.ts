@@ -3,7 +3,7 @@ import { partitionKey } from '@partq/cluster';
 import { planDrain, rebalance, type PartitionMove } from '@partq/partition';
 import { PartitionOffsetSchema } from '@partq/proto';
 import { fromConnectError, Mutex, PartqError, sleep } from '@partq/runtime';
-import type { BrokerRow, PartitionRow } from '@partq/schema';
+import type { BrokerRow, DrainReason, PartitionRow } from '@partq/schema';
 import type { Logger } from 'pino';
 import type { BrokerClients } from '../membership/broker-clients.js';
 import type { ClusterState } from '../state/cluster-state.js';
@@ -45,9 +45,12 @@ export class PartitionMover {
     return this.planning.run(() => this.rebalanceNow());
   }
 
-  /** Moves every partition off a broker, which is marked draining (no new partitions) first. */
-  drain(brokerId: number): Promise<MoveReport> {
-    return this.planning.run(() => this.drainNow(brokerId));
+  /**
+   * Moves every partition off a broker, which is marked draining (no new partitions) first; `reason`
+   * says whose drain it is (an operator's outranks the manager's own, for a full disk).
+   */
+  drain(brokerId: number, reason: DrainReason = 'operator'): Promise<MoveReport> {
+    return this.planning.run(() => this.drainNow(brokerId, reason));
   }
 
   /**
@@ -75,7 +78,7 @@ export class PartitionMover {
     return this.apply(rebalance(placements, this.state.aliveBrokerIds()));
   }
 
-  private async drainNow(brokerId: number): Promise<MoveReport> {
+  private async drainNow(brokerId: number, reason: DrainReason): Promise<MoveReport> {
     const broker = this.state.brokers.get(brokerId);
     if (!broker) throw new PartqError('NOT_FOUND', `broker ${brokerId} is not registered`);
     if (broker.state === 'dead') throw new PartqError('INVALID_ARGUMENT', `broker ${brokerId} is dead: its partitions move by themselves`);
@@ -83,8 +86,8 @@ export class PartitionMover {
     if (targets.length === 0 && this.state.partitionsOwnedBy(brokerId).length > 0) {
       throw new PartqError('INVALID_ARGUMENT', `cannot drain broker ${brokerId}: no other alive broker to take its partitions`);
     }
-    if (broker.state !== 'draining') {
-      const row = await this.store.setBrokerState(brokerId, 'draining');
+    if (broker.state !== 'draining' || (reason === 'operator' && broker.drain_reason !== 'operator')) {
+      const row = await this.store.markBrokerDraining(brokerId, reason);
       if (row) this.state.apply({ brokers: [row] });
     }
     const placements = [...this.state.partitions.values()].map((p) => ({ topicId: p.topic_id, partitionId: p.partition_id, brokerId: p.broker_id }));

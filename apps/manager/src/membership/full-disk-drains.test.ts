@@ -5,7 +5,7 @@ import { FullDiskDrains } from './full-disk-drains.js';
 /** A cluster of brokers by id, each with its state and how many partitions it owns. */
 function clusterOf(brokers: Record<number, { state: BrokerState; partitions: number }>) {
   const rows = new Map<number, BrokerRow>();
-  for (const [id, broker] of Object.entries(brokers)) rows.set(Number(id), { id: Number(id), state: broker.state } as BrokerRow);
+  for (const [id, broker] of Object.entries(brokers)) rows.set(Number(id), { id: Number(id), state: broker.state, drain_reason: null } as BrokerRow);
   return {
     brokers: rows,
     partitionsOwnedBy: (id: number) => Array.from({ length: brokers[id]?.partitions ?? 0 }, () => ({}) as PartitionRow),
@@ -115,16 +115,18 @@ describe('FullDiskDrains', () => {
       const cluster = clusterOf({ 1: { state: 'alive', partitions: 2 }, 2: { state: 'alive', partitions: 1 } });
       const broker = cluster.brokers.get(2)!;
       const clock = { ms: 1_000_000 };
+      // As the manager's DrainBroker and ResumeBroker change the broker's row.
       const drain = jest.fn(async () => {
         broker.state = 'draining';
+        broker.drain_reason = 'disk_full';
         return moved;
       });
       const resume = jest.fn(async () => {
         broker.state = 'alive';
+        broker.drain_reason = null;
       });
       const drains = new FullDiskDrains({ state: { ...cluster, partitionsOwnedBy: () => [] }, drain, resume, logger, resumeAfterMs, now: () => clock.ms });
       const fill = async () => {
-        broker.state = 'alive';
         drains.reported(2, true);
         await settle();
       };
@@ -176,6 +178,31 @@ describe('FullDiskDrains', () => {
       expect(resumedAfter.map((ms) => ms / 60_000)).toEqual([1, 2, 4, 8, 16, 32, 60, 60]);
     });
 
+    test('drains that could not start (no other broker) and were tried again count as one fill', async () => {
+      const cluster = clusterOf({ 2: { state: 'alive', partitions: 1 } });
+      const broker = cluster.brokers.get(2)!;
+      let now = 0;
+      let attempts = 0;
+      const drain = jest.fn(async () => {
+        if (++attempts < 3) throw new Error('cannot drain broker 2: no other alive broker to take its partitions');
+        broker.state = 'draining';
+        broker.drain_reason = 'disk_full';
+        return moved;
+      });
+      const resume = jest.fn(async () => undefined);
+      const drains = new FullDiskDrains({ state: { ...cluster, partitionsOwnedBy: () => [] }, drain, resume, logger, resumeAfterMs: RESUME_AFTER_MS, now: () => now });
+      for (; attempts < 3; now += 1_000) {
+        drains.reported(2, true);
+        await settle();
+      }
+      const drainedAt = now;
+      for (; resume.mock.calls.length === 0 && now < drainedAt + 10 * RESUME_AFTER_MS; now += 1_000) {
+        drains.reported(2, false);
+        await settle();
+      }
+      expect(now - drainedAt).toBeLessThanOrEqual(RESUME_AFTER_MS + 1_000);
+    });
+
     test('a failed resume is tried again at the next heartbeat', async () => {
       const { resume, roomFor } = await drainedBroker();
       resume.mockRejectedValueOnce(new Error('the central database is unreachable'));
@@ -186,23 +213,28 @@ describe('FullDiskDrains', () => {
       expect(resume).toHaveBeenCalledTimes(2);
     });
 
-    test('never with a resume delay of 0, nor after an operator drained or resumed it', async () => {
+    test('never with a resume delay of 0, nor once an operator drained it', async () => {
       const never = await drainedBroker(0);
       await never.roomFor(RESUME_AFTER_MS * 2);
       expect(never.resume).not.toHaveBeenCalled();
 
+      // An operator's DrainBroker of a broker drained for its disk makes the drain theirs.
       const drained = await drainedBroker();
-      drained.drains.operatorChose(2);
+      await drained.roomFor(RESUME_AFTER_MS / 2);
+      drained.broker.drain_reason = 'operator';
       await drained.roomFor(RESUME_AFTER_MS * 2);
       expect(drained.resume).not.toHaveBeenCalled();
+    });
 
-      // Resumed by an operator (who did not say so through this manager's API), then drained by hand: that drain stays.
-      const resumed = await drainedBroker();
-      resumed.broker.state = 'alive';
-      await resumed.roomFor(1_000);
-      resumed.broker.state = 'draining';
-      await resumed.roomFor(RESUME_AFTER_MS * 2);
-      expect(resumed.resume).not.toHaveBeenCalled();
+    test('a broker draining for its disk before this manager started (a restart, a standby taking over) is resumed too', async () => {
+      const cluster = clusterOf({ 1: { state: 'alive', partitions: 2 }, 2: { state: 'draining', partitions: 0 } });
+      cluster.brokers.get(2)!.drain_reason = 'disk_full';
+      let now = 0;
+      const resume = jest.fn(async () => undefined);
+      const drains = new FullDiskDrains({ state: cluster, drain: jest.fn(async () => moved), resume, logger, resumeAfterMs: RESUME_AFTER_MS, now: () => now });
+      for (; now <= RESUME_AFTER_MS; now += 1_000) drains.reported(2, false);
+      await settle();
+      expect(resume.mock.calls).toEqual([[2]]);
     });
   });
 });

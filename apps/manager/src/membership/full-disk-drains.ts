@@ -1,3 +1,4 @@
+import type { BrokerRow } from '@partq/schema';
 import type { Logger } from 'pino';
 import type { MoveReport } from '../assignment/partition-mover.js';
 import type { ClusterState } from '../state/cluster-state.js';
@@ -14,6 +15,7 @@ const MAX_RESUME_AFTER_MS = 60 * 60_000;
 
 export interface FullDiskDrainsOptions {
   state: Pick<ClusterState, 'brokers' | 'partitionsOwnedBy'>;
+  /** Drains the broker for its full disk (DrainBroker, with the reason `disk_full`). */
   drain: (brokerId: number) => Promise<MoveReport>;
   /** Puts a draining broker back in service (ResumeBroker). */
   resume: (brokerId: number) => Promise<unknown>;
@@ -36,15 +38,17 @@ export interface FullDiskDrainsOptions {
  * manager syncs it). The broker stays draining, given no new partitions, until its heartbeats have
  * said for `resumeAfterMs` that its disk has room: then it is resumed, so that it can take new
  * partitions and those of the next broker that fills up. A disk that fills again waits twice as
- * long the next time, so a nearly full disk is not given partitions every minute.
+ * long the next time, so a nearly full disk is not given partitions every minute. Which brokers
+ * are draining for their disk is the broker row's `drain_reason`, so a restarted manager (or a
+ * standby taking over) resumes them too; a broker an operator drained is theirs to resume.
  */
 export class FullDiskDrains {
   private readonly running = new Set<number>();
   /** Brokers whose last drain left partitions behind: when it ended, and how many did so in a row. */
   private readonly failed = new Map<number, { at: number; inARow: number }>();
   private readonly full = new Set<number>();
-  /** Brokers drained for a full disk and not resumed since: since when their disk has room (undefined: still full). */
-  private readonly drained = new Map<number, { roomSince: number | undefined }>();
+  /** Brokers draining for a full disk whose heartbeats say it has room: since when. */
+  private readonly roomSince = new Map<number, number>();
   /** How many times each broker was drained for a full disk, for the wait before resuming it. */
   private readonly fills = new Map<number, number>();
   private readonly resuming = new Set<number>();
@@ -60,22 +64,16 @@ export class FullDiskDrains {
     return this.full.has(brokerId);
   }
 
-  /** An operator drained or resumed `brokerId`: that decision stands, whatever its disk says later. */
-  operatorChose(brokerId: number): void {
-    this.drained.delete(brokerId);
-  }
-
   /** A heartbeat of `brokerId` said whether its disk is full. */
   reported(brokerId: number, diskFull: boolean): void {
     if (diskFull) this.full.add(brokerId);
     else this.full.delete(brokerId);
     const broker = this.options.state.brokers.get(brokerId);
     if (!diskFull) {
-      if (broker) this.resumeOnceRoomLasts(brokerId, broker.state);
+      if (broker) this.resumeOnceRoomLasts(broker);
       return;
     }
-    const drained = this.drained.get(brokerId);
-    if (drained) drained.roomSince = undefined;
+    this.roomSince.delete(brokerId);
     if (this.running.has(brokerId)) return;
     if (!broker || broker.state === 'dead') return;
     // Drained already: nothing left to move.
@@ -85,10 +83,8 @@ export class FullDiskDrains {
 
     const { logger } = this.options;
     this.running.add(brokerId);
-    if (!this.drained.has(brokerId)) {
-      this.drained.set(brokerId, { roomSince: undefined });
-      this.fills.set(brokerId, (this.fills.get(brokerId) ?? 0) + 1);
-    }
+    // A new fill, not a retry of a drain that left partitions behind (or could not start).
+    if (!drainingForDisk(broker) && failed === undefined) this.fills.set(brokerId, (this.fills.get(brokerId) ?? 0) + 1);
     logger.warn({ brokerId }, 'broker reports a full disk; moving its partitions to other brokers');
     void this.options
       .drain(brokerId)
@@ -113,17 +109,18 @@ export class FullDiskDrains {
       .finally(() => this.running.delete(brokerId));
   }
 
-  private resumeOnceRoomLasts(brokerId: number, state: string): void {
-    const drained = this.drained.get(brokerId);
-    if (!drained || this.options.resumeAfterMs <= 0 || this.running.has(brokerId) || this.resuming.has(brokerId)) return;
-    // Resumed, declared dead or drained by someone else meanwhile: nothing to resume.
-    if (state !== 'draining') {
-      this.drained.delete(brokerId);
+  private resumeOnceRoomLasts(broker: BrokerRow): void {
+    const brokerId = broker.id;
+    // Resumed, declared dead or drained by an operator: nothing of ours to resume.
+    if (!drainingForDisk(broker)) {
+      this.roomSince.delete(brokerId);
       return;
     }
+    if (this.options.resumeAfterMs <= 0 || this.running.has(brokerId) || this.resuming.has(brokerId)) return;
     const now = this.now();
-    drained.roomSince ??= now;
-    const roomForMs = now - drained.roomSince;
+    const since = this.roomSince.get(brokerId) ?? now;
+    this.roomSince.set(brokerId, since);
+    const roomForMs = now - since;
     if (roomForMs < this.resumeDelay(brokerId)) return;
 
     const { logger } = this.options;
@@ -132,9 +129,7 @@ export class FullDiskDrains {
       .resume(brokerId)
       .then(
         () => {
-          // Unless an operator took over meanwhile.
-          if (this.drained.get(brokerId) !== drained) return;
-          this.drained.delete(brokerId);
+          this.roomSince.delete(brokerId);
           logger.info({ brokerId, roomForMs }, 'broker drained for a full disk has had room since; resumed: new partitions may go to it');
         },
         (error: unknown) => logger.warn({ brokerId, err: error }, 'resuming a broker drained for a full disk failed; trying again at its next heartbeat'),
@@ -156,4 +151,8 @@ export class FullDiskDrains {
     const first = this.options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
     return Math.min(this.options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS, first * 2 ** (inARow - 1));
   }
+}
+
+function drainingForDisk(broker: BrokerRow): boolean {
+  return broker.state === 'draining' && broker.drain_reason === 'disk_full';
 }

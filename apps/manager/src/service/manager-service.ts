@@ -67,7 +67,7 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
   const { state, store, assigner, mover, brokerRegistry, replicaRegistry, brokers, lock, txlog, logger } = deps;
   const fullDisks = new FullDiskDrains({
     state,
-    drain: (brokerId) => mover.drain(brokerId),
+    drain: (brokerId) => mover.drain(brokerId, 'disk_full'),
     resume: (brokerId) => mover.resume(brokerId),
     logger,
     resumeAfterMs: deps.fullDiskResumeAfterMs,
@@ -251,12 +251,10 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
     },
 
     async drainBroker(req) {
-      fullDisks.operatorChose(req.brokerId);
       return { moves: toMoves(await mover.drain(req.brokerId)) };
     },
 
     async resumeBroker(req) {
-      fullDisks.operatorChose(req.brokerId);
       return { broker: brokerToProto(await mover.resume(req.brokerId)) };
     },
 

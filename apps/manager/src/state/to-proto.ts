@@ -48,6 +48,7 @@ export function brokerToProto(row: BrokerRow): Broker {
     address: row.address,
     state: brokerStates[row.state],
     lastHeartbeatMs: BigInt(row.last_heartbeat_at.getTime()),
+    drainReason: row.state === 'draining' ? (row.drain_reason ?? 'operator') : '',
   });
 }
 

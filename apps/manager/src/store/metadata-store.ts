@@ -1,4 +1,4 @@
-import type { AckLevel, BrokerRow, BrokerState, ConsumerRow, Database, PartitionRow, ProducerRow, TopicRow } from '@partq/schema';
+import type { AckLevel, BrokerRow, BrokerState, ConsumerRow, Database, DrainReason, PartitionRow, ProducerRow, TopicRow } from '@partq/schema';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { PartqError } from '@partq/runtime';
 import { applyOwnerChange, type PartitionOwnerChange } from './owner-change.js';
@@ -83,7 +83,12 @@ export class MetadataStore {
       const row = await this.db
         .updateTable('brokers')
         // A broker being drained stays draining when it registers again (a restart, a lost link).
-        .set({ address, state: sql<BrokerState>`CASE WHEN state = 'draining' THEN 'draining' ELSE 'alive' END`, last_heartbeat_at: now })
+        .set({
+          address,
+          state: sql<BrokerState>`CASE WHEN state = 'draining' THEN 'draining' ELSE 'alive' END`,
+          drain_reason: sql<DrainReason | null>`CASE WHEN state = 'draining' THEN drain_reason END`,
+          last_heartbeat_at: now,
+        })
         .where('id', '=', knownId)
         .returningAll()
         .executeTakeFirst();
@@ -101,9 +106,32 @@ export class MetadataStore {
       .executeTakeFirst();
   }
 
+  /**
+   * Marks a broker draining, for `reason`. An operator's drain outranks the manager's: a broker an
+   * operator drained stays drained for them even when its disk fills up, and an operator's drain of
+   * a broker drained for its disk makes it theirs.
+   */
+  async markBrokerDraining(id: number, reason: DrainReason): Promise<BrokerRow | undefined> {
+    return this.db
+      .updateTable('brokers')
+      .set({
+        state: 'draining',
+        drain_reason: sql<DrainReason>`CASE WHEN state = 'draining' AND drain_reason = 'operator' THEN 'operator' ELSE ${reason} END`,
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
   /** A draining broker back to alive; undefined when it is not draining (any more): then nothing changes. */
   async resumeDrainingBroker(id: number): Promise<BrokerRow | undefined> {
-    return this.db.updateTable('brokers').set({ state: 'alive' }).where('id', '=', id).where('state', '=', 'draining').returningAll().executeTakeFirst();
+    return this.db
+      .updateTable('brokers')
+      .set({ state: 'alive', drain_reason: null })
+      .where('id', '=', id)
+      .where('state', '=', 'draining')
+      .returningAll()
+      .executeTakeFirst();
   }
 
   async recordBrokerHeartbeat(id: number, at: Date): Promise<void> {

@@ -11,6 +11,7 @@ import { hotPositionUpdatesMigration } from './0009_hot_position_updates.js';
 import { recordBatchesMigration } from './0010_record_batches.js';
 import { streamFencesMigration } from './0011_stream_fences.js';
 import { retentionLimitsMigration } from './0012_retention_limits.js';
+import { brokerDrainReasonMigration } from './0013_broker_drain_reason.js';
 
 /**
  * Every migration by name. Kysely applies them in name order, so new ones take the next number;
@@ -29,4 +30,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0010_record_batches': recordBatchesMigration,
   '0011_stream_fences': streamFencesMigration,
   '0012_retention_limits': retentionLimitsMigration,
+  '0013_broker_drain_reason': brokerDrainReasonMigration,
 });
