@@ -113,6 +113,11 @@ describeWithSmallDisk(unavailable === undefined ? 'a full disk' : `a full disk (
     expect(large).toMatchObject({ state: 'alive', disk_full: false });
     expect(partitionsOf(large, 'after-full')).toEqual([0, 1]);
     expect(await diskFullGauge()).toBe(1);
+    // The status page says so among its problems.
+    const status = (await (await fetch(new URL('/ui/api/status', cluster.gatewayUrl))).json()) as { problems: string[] };
+    expect(status.problems).toContain(
+      `broker ${small.broker_id}'s disk is full: its partitions move to other brokers, and it takes no new ones until it is resumed`,
+    );
   });
 
   test("the manager's full disk refuses metadata changes with UNAVAILABLE, writes nothing, and they work again once there is room", async () => {

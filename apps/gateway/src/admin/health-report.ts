@@ -8,6 +8,8 @@ export interface BrokerHealth {
   address: string;
   state: string;
   lastHeartbeatMs: number;
+  /** Its last heartbeat said its disk is full (the manager drains it). */
+  diskFull: boolean;
 }
 
 export interface ClientHealth {
@@ -75,6 +77,7 @@ export class HealthReport {
             address: broker?.address ?? entry.detail,
             state: entry.status || (broker ? brokerStateName(broker.state) : 'unknown'),
             lastHeartbeatMs: lastSeenMs,
+            diskFull: entry.diskFull,
           });
           break;
         }

@@ -219,6 +219,9 @@ export class ClusterStatus {
   private async health(problems: string[]): Promise<ClusterHealth | undefined> {
     try {
       const health = await this.options.health.cluster();
+      for (const broker of health.brokers.filter((b) => b.diskFull)) {
+        problems.push(`broker ${broker.brokerId}'s disk is full: its partitions move to other brokers, and it takes no new ones until it is resumed`);
+      }
       for (const failing of health.failingSyncs) {
         const since = failing.lastSyncedMs > 0 ? `; last committed ${new Date(failing.lastSyncedMs).toISOString()}` : '';
         problems.push(`broker ${failing.brokerId}'s records are not being committed to PostgreSQL: ${failing.reason}${since}`);
