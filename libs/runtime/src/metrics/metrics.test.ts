@@ -19,7 +19,9 @@ describe('createMetricsRegistry', () => {
     await new Promise((resolve) => setTimeout(resolve, EVENT_LOOP_SAMPLE_MS));
     const text = await registry.metrics();
     const max = Number(/^partq_nodejs_eventloop_lag_max_seconds\{role="broker"\} (\S+)$/m.exec(text)?.[1]);
-    expect(max).toBeGreaterThanOrEqual((stallMs - EVENT_LOOP_SAMPLE_MS) / 1000);
+    // A stall of B ms reads between B less one sampling interval and B; the sampling timer's own
+    // jitter (it fired 0.25 ms early once on a loaded CI run) gets a few ms of slack.
+    expect(max).toBeGreaterThanOrEqual((stallMs - EVENT_LOOP_SAMPLE_MS - 5) / 1000);
   });
 
   it('reports an idle event loop as on time, not as late as its sampling interval', async () => {
