@@ -38,11 +38,16 @@ export class BrokerRegistry {
     this.recorder = new HeartbeatRecorder(store, logger);
   }
 
-  /** Brokers the database remembers as alive get a full timeout to show up after a manager restart. */
+  /**
+   * Brokers the database remembers as alive or draining get a full timeout to show up after a
+   * manager restart, and their syncs start: a draining broker may still hold records to commit
+   * (its partitions cannot move until they are), and one drained for its disk may be resumed.
+   * Brokers do not register again when a manager restarts; they go on heartbeating.
+   */
   start(): void {
     const now = Date.now();
     for (const broker of this.state.brokers.values()) {
-      if (broker.state === 'alive') {
+      if (broker.state !== 'dead') {
         this.lastSeen.set(broker.id, now);
         this.options.onAlive(broker);
       }
