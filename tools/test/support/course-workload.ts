@@ -31,7 +31,8 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
   const { scenario, fault } = options;
   const MESSAGES_PER_PRODUCER = options.messagesPerProducer ?? 60;
   const base = gatewayUrl;
-  // Stops every loop once one part of the run fails, so none outlives the test that started it.
+  // Stops every loop once one part of the run fails, so none outlives the test that started it:
+  // each call throws once it is aborted, its request in flight included.
   const stop = new AbortController();
   const call = (request: RestRequest) =>
     resilientCall(request, {
@@ -75,7 +76,6 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
 
   const produce = async (p: { name: string; topic: string; id: number }): Promise<void> => {
     for (let seq = 0; seq < MESSAGES_PER_PRODUCER; seq++) {
-      stop.signal.throwIfAborted();
       // The same sequence on every retry: a retry after a lost answer lands once.
       const answer = await call(postJson(base, '/producer/produce', { topic: p.topic, producer_id: p.id, message: `${p.name}:${seq}`, sequence: seq, acks: options.acks ?? 'broker' }));
       expect(answer.body).toMatchObject({ status: 'success' });
@@ -97,7 +97,6 @@ export async function runCourseWorkload(gatewayUrl: string, options: WorkloadOpt
     let requestNumber = 0;
     let emptyAfterDone = 0;
     while (emptyAfterDone < 5) {
-      stop.signal.throwIfAborted();
       // The same request id on every retry: a lost answer is given again, not skipped.
       const requestId = `${c.name}-${requestNumber}`;
       const answer = await call(getJson(base, '/consumer/consume', { topic: c.topic, consumer_id: c.id, request_id: requestId }));
