@@ -31,6 +31,14 @@ describe('POST /consumer/register', () => {
     expectFailure(await post(app(), '/consumer/register', { topic: 'feed', from: 'middle' }), 400, 'INVALID_ARGUMENT');
     expectFailure(await post(app(), '/consumer/register', { topic: 7 }), 400, 'INVALID_ARGUMENT');
   });
+
+  test('an unknown field is 400 and registers nothing', async () => {
+    const consumersBefore = cluster.state.consumers.size;
+    const reply = await post(app(), '/consumer/register', { topic: 'feed', partition: 1 });
+    expectFailure(reply, 400, 'INVALID_ARGUMENT');
+    expect(reply.body.message).toBe('body has an unknown field "partition"');
+    expect(cluster.state.consumers.size).toBe(consumersBefore);
+  });
 });
 
 describe('GET /consumer/consume', () => {
@@ -123,6 +131,15 @@ describe('GET /consumer/consume', () => {
     expectFailure(await consume({ consumer_id: 1 }), 400, 'INVALID_ARGUMENT');
     expectFailure(await consume({ topic: 'bad name', consumer_id: 1 }), 400, 'INVALID_ARGUMENT');
   });
+
+  test('an unknown parameter is 400 and moves nothing: a misspelt request_id would lose its retry', async () => {
+    const consumerId = await register({ topic: 'feed' });
+    await produce('kept for the next consume', { partition_id: 0 });
+    const reply = await consume({ topic: 'feed', consumer_id: consumerId, requestid: 'r-1' });
+    expectFailure(reply, 400, 'INVALID_ARGUMENT');
+    expect(reply.body.message).toBe('querystring has an unknown field "requestid"');
+    expect((await consume({ topic: 'feed', consumer_id: consumerId })).body.message).toBe('kept for the next consume');
+  });
 });
 
 describe('GET /size', () => {
@@ -150,5 +167,6 @@ describe('GET /size', () => {
     expectFailure(await get(app(), '/size', { topic: 'feed', consumer_id: other }), 403, 'PERMISSION_DENIED');
     expectFailure(await get(app(), '/size', { topic: 'feed', consumer_id: 5555 }), 404, 'NOT_FOUND');
     expectFailure(await get(app(), '/size', { topic: 'feed', consumer_id: 'x' }), 400, 'INVALID_ARGUMENT');
+    expectFailure(await get(app(), '/size', { topic: 'feed', consumer_id: other, partition_id: 0 }), 400, 'INVALID_ARGUMENT');
   });
 });

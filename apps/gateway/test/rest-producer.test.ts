@@ -158,6 +158,24 @@ describe('POST /producer/produce, one message', () => {
     expect(totalRecords()).toBe(before);
   });
 
+  test('an unknown field is 400 and writes nothing, never ignored: a misspelt option would quietly get the default', async () => {
+    const before = totalRecords();
+    const appendsBefore = cluster.brokers.map((b) => b.appends.length);
+    const misspeltPartition = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'm', partition: 2 });
+    expectFailure(misspeltPartition, 400, 'INVALID_ARGUMENT');
+    expect(misspeltPartition.body.message).toBe('body has an unknown field "partition"');
+    const misspeltAcks = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, message: 'm', ack: 'all' });
+    expect(misspeltAcks.body.message).toBe('body has an unknown field "ack"');
+    const batchItem = await post(app(), '/producer/produce', { topic: 'events', producer_id: producerId, messages: ['ok', { message: 'm', partiton_id: 1 }] });
+    expectFailure(batchItem, 400, 'INVALID_ARGUMENT');
+    expect(batchItem.body.message).toBe('body/messages/1 has an unknown field "partiton_id"');
+    const register = await post(app(), '/producer/register', { topic: 'events', partition: 1 });
+    expectFailure(register, 400, 'INVALID_ARGUMENT');
+    expect(register.body.message).toBe('body has an unknown field "partition"');
+    expect(totalRecords()).toBe(before);
+    expect(cluster.brokers.map((b) => b.appends.length)).toEqual(appendsBefore);
+  });
+
   test('a body over the produce limit is 413', async () => {
     const huge = JSON.stringify({ topic: 'events', producer_id: producerId, messages: Array.from({ length: 400 }, () => 'x'.repeat(1000)) });
     expectFailure(await postRaw(app(), '/producer/produce', huge), 413, 'PAYLOAD_TOO_LARGE');

@@ -109,6 +109,14 @@ describe('POST /topics', () => {
     expectFailure(await post(app(), '/topics', { partitions: 2 }), 400, 'INVALID_ARGUMENT');
   });
 
+  test('an unknown field is 400 and creates nothing: a misspelt partition count or limit is not the default', async () => {
+    const reply = await post(app(), '/topics', { topic_name: 'misspelt', partitons: 6 });
+    expectFailure(reply, 400, 'INVALID_ARGUMENT');
+    expect(reply.body.message).toBe('body has an unknown field "partitons"');
+    expectFailure(await post(app(), '/topics', { topic_name: 'misspelt', retention_m: 60_000 }), 400, 'INVALID_ARGUMENT');
+    expect(cluster.state.topicByName('misspelt')).toBeUndefined();
+  });
+
   test('malformed JSON, an empty body and a non-object body are 400 in the envelope', async () => {
     expectFailure(await postRaw(app(), '/topics', '{"topic_name": "x",'), 400, 'INVALID_ARGUMENT');
     expectFailure(await postRaw(app(), '/topics', ''), 400, 'INVALID_ARGUMENT');
@@ -183,6 +191,7 @@ describe('GET /topics/partitions', () => {
   test('an unknown topic is 404, a missing one 400', async () => {
     expectFailure(await get(app(), '/topics/partitions', { topic_name: 'nope' }), 404, 'NOT_FOUND');
     expectFailure(await get(app(), '/topics/partitions'), 400, 'INVALID_ARGUMENT');
+    expectFailure(await get(app(), '/topics/partitions', { topic_name: 'events', partition: 0 }), 400, 'INVALID_ARGUMENT');
   });
 });
 
@@ -215,6 +224,7 @@ describe('PATCH /admin/topics/:topic_name', () => {
     ['a zero limit', { retention_ms: 0 }],
     ['a fractional limit', { retention_bytes: 2.5 }],
     ['a limit as a string', { retention_ms: '1000' }],
+    ['a misspelt limit', { retention_ms: 1000, retention_byte: 10 }],
   ])('%s is 400 and changes nothing', async (_what, payload) => {
     const before = { ...own.state.topicByName('events') };
     expectFailure(await patch('events', payload), 400, 'INVALID_ARGUMENT');

@@ -3,7 +3,7 @@ import type { Broker, PartitionMove } from '@partq/proto';
 import { brokerStateName } from '../admin/health-report.js';
 import type { RestOptions } from './rest-options.js';
 import { success } from './envelope.js';
-import { arrayOf, idSchema, integerField, objectSchema, stringField, successSchema, topicNameSchema } from './schemas.js';
+import { arrayOf, idSchema, integerField, knownFieldsOnly, objectSchema, stringField, successSchema, topicNameSchema } from './schemas.js';
 import { retentionLimitSchema, topicAnswer, topicSchema } from './topic-answer.js';
 
 const brokerFields = {
@@ -142,13 +142,13 @@ export const adminRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
       bodyLimit,
       schema: {
         params: { type: 'object', required: ['topic_name'], properties: { topic_name: topicNameSchema } },
-        body: {
+        body: knownFieldsOnly({
           type: 'object',
           properties: {
             retention_ms: retentionLimitSchema('The new time limit in ms; null removes it', { nullable: true }),
             retention_bytes: retentionLimitSchema('The new size limit per partition in bytes; null removes it', { nullable: true }),
           },
-        },
+        }),
         response: { 200: topicLimitsAnswer },
       },
     },

@@ -7,6 +7,7 @@ import {
   encodingSchema,
   idSchema,
   integerField,
+  knownFieldsOnly,
   objectSchema,
   partitionIdSchema,
   requestIdSchema,
@@ -62,11 +63,11 @@ export const consumerRoutes: FastifyPluginAsync<RestOptions> = async (app, { ser
     {
       bodyLimit,
       schema: {
-        body: {
+        body: knownFieldsOnly({
           type: 'object',
           required: ['topic'],
           properties: { topic: topicNameSchema, partition_id: partitionIdSchema, from: { type: 'string', enum: ['latest', 'earliest'] } },
-        },
+        }),
         response: { 200: registeredAnswer },
       },
     },
@@ -81,7 +82,7 @@ export const consumerRoutes: FastifyPluginAsync<RestOptions> = async (app, { ser
     '/consumer/consume',
     {
       schema: {
-        querystring: {
+        querystring: knownFieldsOnly({
           type: 'object',
           required: ['topic', 'consumer_id'],
           properties: {
@@ -91,7 +92,7 @@ export const consumerRoutes: FastifyPluginAsync<RestOptions> = async (app, { ser
             encoding: encodingSchema,
             request_id: requestIdSchema,
           },
-        },
+        }),
         response: { 200: consumedAnswer },
       },
     },

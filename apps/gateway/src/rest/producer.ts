@@ -10,6 +10,7 @@ import {
   encodingSchema,
   idSchema,
   integerField,
+  knownFieldsOnly,
   objectSchema,
   partitionIdSchema,
   successBody,
@@ -72,7 +73,7 @@ export const producerRoutes: FastifyPluginAsync<RestOptions> = async (app, { ser
     {
       bodyLimit,
       schema: {
-        body: { type: 'object', required: ['topic'], properties: { topic: topicNameSchema, partition_id: partitionIdSchema } },
+        body: knownFieldsOnly({ type: 'object', required: ['topic'], properties: { topic: topicNameSchema, partition_id: partitionIdSchema } }),
         response: { 200: registeredAnswer },
       },
     },
@@ -87,7 +88,7 @@ export const producerRoutes: FastifyPluginAsync<RestOptions> = async (app, { ser
     {
       bodyLimit: batchBodyLimit,
       schema: {
-        body: {
+        body: knownFieldsOnly({
           type: 'object',
           required: ['topic', 'producer_id'],
           properties: {
@@ -97,12 +98,12 @@ export const producerRoutes: FastifyPluginAsync<RestOptions> = async (app, { ser
             messages: {
               type: 'array',
               items: {
-                anyOf: [{ type: 'string' }, { type: 'object', required: ['message'], properties: messageFieldsSchema }],
+                anyOf: [{ type: 'string' }, knownFieldsOnly({ type: 'object', required: ['message'], properties: messageFieldsSchema })],
               },
             },
             acks: { type: 'string', enum: ['broker', 'all'] },
           },
-        },
+        }),
         response: { 200: producedAnswer },
       },
     },

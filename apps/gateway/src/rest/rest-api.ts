@@ -46,12 +46,16 @@ export const restApi: FastifyPluginAsync<RestOptions> = async (app, options) => 
 
 /**
  * "body/partitions must be >= 1": the first violation, named by where it is. When alternatives all
- * failed (a batch item that is neither a string nor a message object), a missing field says more
- * than "must be string".
+ * failed (a batch item that is neither a string nor a message object), a missing or unknown field
+ * says more than "must be string".
  */
 function formatSchemaErrors(errors: FastifySchemaValidationError[], dataVar: string): Error {
-  const first = errors.find((error) => error.keyword === 'required') ?? errors[0];
+  const first = errors.find((error) => error.keyword === 'required') ?? errors.find((error) => error.keyword === 'additionalProperties') ?? errors[0];
   if (!first) return new Error(`${dataVar} is invalid`);
+  const unknown = (first.params as { additionalProperty?: string }).additionalProperty;
+  if (first.keyword === 'additionalProperties' && unknown !== undefined) {
+    return new Error(`${dataVar}${first.instancePath} has an unknown field ${JSON.stringify(unknown)}`);
+  }
   const allowed = (first.params as { allowedValues?: unknown[] }).allowedValues;
   const suffix = allowed ? ` (${allowed.map((v) => JSON.stringify(v)).join(', ')})` : '';
   return new Error(`${dataVar}${first.instancePath} ${first.message ?? 'is invalid'}${suffix}`);

@@ -9,6 +9,15 @@ export const encodingSchema = { type: 'string', enum: ['utf8', 'base64'] } as co
 /** A client's id for one consume: a retry with the same id gets the same delivery again. */
 export const requestIdSchema = { type: 'string', minLength: 1, maxLength: 128 } as const;
 
+/**
+ * A request's body or query string that has only the fields it names: any other is refused (400
+ * INVALID_ARGUMENT) and nothing is written, where a misspelt `acks`, `partition_id` or
+ * `retention_ms` would otherwise be ignored and the request done with the default.
+ */
+export function knownFieldsOnly<S extends { type: 'object'; properties: Readonly<Record<string, unknown>> }>(schema: S): S & { additionalProperties: false } {
+  return { ...schema, additionalProperties: false };
+}
+
 /** The JSON Schema of one field of an answer. */
 export type FieldSchema = Readonly<Record<string, unknown>>;
 

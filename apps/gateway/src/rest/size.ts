@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RestOptions } from './rest-options.js';
 import { success } from './envelope.js';
-import { arrayOf, idSchema, integerField, objectSchema, successSchema, topicNameSchema } from './schemas.js';
+import { arrayOf, idSchema, integerField, knownFieldsOnly, objectSchema, successSchema, topicNameSchema } from './schemas.js';
 
 interface SizeQuery {
   topic: string;
@@ -19,7 +19,7 @@ export const sizeRoutes: FastifyPluginAsync<RestOptions> = async (app, { service
     '/size',
     {
       schema: {
-        querystring: { type: 'object', required: ['topic', 'consumer_id'], properties: { topic: topicNameSchema, consumer_id: idSchema } },
+        querystring: knownFieldsOnly({ type: 'object', required: ['topic', 'consumer_id'], properties: { topic: topicNameSchema, consumer_id: idSchema } }),
         response: { 200: sizeAnswer },
       },
     },

@@ -4,7 +4,7 @@ import { MAX_PARTITIONS } from '../admin/topic-admin.js';
 import { success } from './envelope.js';
 import type { RestOptions } from './rest-options.js';
 import { retentionLimitSchema, topicAnswer, topicSchema } from './topic-answer.js';
-import { arrayOf, integerField, objectSchema, stringField, successSchema, topicNameSchema } from './schemas.js';
+import { arrayOf, integerField, knownFieldsOnly, objectSchema, stringField, successSchema, topicNameSchema } from './schemas.js';
 
 interface CreateTopicBody {
   topic_name?: string;
@@ -51,7 +51,7 @@ export const topicRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
     {
       bodyLimit,
       schema: {
-        body: {
+        body: knownFieldsOnly({
           type: 'object',
           properties: {
             topic_name: topicNameSchema,
@@ -65,7 +65,7 @@ export const topicRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
             ),
           },
           anyOf: [{ required: ['topic_name'] }, { required: ['name'] }],
-        },
+        }),
         response: { 201: createdAnswer },
       },
     },
@@ -88,11 +88,11 @@ export const topicRoutes: FastifyPluginAsync<RestOptions> = async (app, { servic
     '/topics/partitions',
     {
       schema: {
-        querystring: {
+        querystring: knownFieldsOnly({
           type: 'object',
           properties: { topic_name: topicNameSchema, topic: topicNameSchema },
           anyOf: [{ required: ['topic_name'] }, { required: ['topic'] }],
-        },
+        }),
         response: { 200: partitionsAnswer },
       },
     },

@@ -76,6 +76,9 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     loggerInstance: options.logger,
     logController: new LogController({ disableRequestLogging: !options.logRequests, requestIdLogLabel: 'requestId' }),
     bodyLimit,
+    // A field a route's schema does not name is an error (`additionalProperties: false`), not
+    // dropped without a word, which is what Fastify's Ajv does by default.
+    ajv: { customOptions: { removeAdditional: false } },
     // request.log lines (errors among them) name the id echoed in the answer.
     genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER]),
     // Idle keep-alive sockets would otherwise hold close() open until they time out.
