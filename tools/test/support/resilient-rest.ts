@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /**
  * What a careful REST client does when processes die under it: retry retriable failures
  * (connection errors, 5xx) with the same idempotence token until a deadline.
@@ -6,8 +8,6 @@ export interface RestResult {
   status: number;
   body: Record<string, unknown>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Makes one attempt; `signal` aborts it when the caller stops. */
 export type RestRequest = (signal?: AbortSignal) => Promise<Response>;
@@ -31,7 +31,8 @@ export async function resilientCall(
       last = error instanceof Error ? `${error.message} ${String((error as { cause?: { code?: string } }).cause?.code ?? '')}` : String(error);
     }
     options.onRetry?.(last);
-    await sleep(delay);
+    // A stopped caller is not kept waiting out the back-off, and gets its own abort reason, as above.
+    await sleep(delay, undefined, { signal: options.signal }).catch(() => options.signal?.throwIfAborted());
     delay = Math.min(1000, delay * 2);
   }
   throw new Error(`gave up after ${options.deadlineMs} ms: ${last}`);
