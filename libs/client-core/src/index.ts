@@ -6,6 +6,8 @@ export { ERROR_CODE_HEADER, ERROR_DETAILS_HEADER, abortedFailure, describeRpcFai
 export { isNetworkErrorCode, isNetworkFailure } from './errors/network-failure.js';
 export { abortHelpers } from './abort.js';
 export type { AbortHelpers } from './abort.js';
+export { knownOptionsCheck, optionNames } from './options/known-options.js';
+export type { KnownOptionsCheck } from './options/known-options.js';
 export { DEFAULT_HTTP_VERSION, Gateways } from './transport/gateways.js';
 export type { Gateway, HttpVersion } from './transport/gateways.js';
 export { keepAliveAgent } from './transport/keep-alive-agent.js';

@@ -124,6 +124,24 @@ describe('register and dequeue', () => {
 });
 
 describe('errors', () => {
+  it('refuses an option it does not know before any call: a misspelt `from` would start at the latest message', async () => {
+    const c = consumer();
+    const unknown = async (promise: Promise<unknown>) => {
+      const error = await rejection(promise);
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      return error.message;
+    };
+    expect(await unknown(c.register('t', { form: 'earliest' } as never))).toBe('register() options: "form" is not one of partition, from, signal');
+    expect(await unknown(c.poll('t', { max: 5 } as never))).toContain('poll() options: "max"');
+    expect(await unknown(c.dequeue('t', { timeout: 5 } as never))).toContain('dequeue() options: "timeout"');
+    expect(await unknown(c.size('t', { timeout: 5 } as never))).toContain('size() options: "timeout"');
+    expect(await unknown(c.listTopics({ timeout: 5 } as never))).toContain('listTopics() options: "timeout"');
+    expect(await unknown(c.messages('t', { batch: 5 } as never).next())).toContain('messages() options: "batch"');
+    expect(() => c.statusEvents({ timeout: 5 } as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(gateway.consumers.size).toBe(0);
+    expect(gateway.dequeueRequests).toHaveLength(0);
+  });
+
   it.each([
     ['PERMISSION_DENIED', Code.PermissionDenied, 'PERMISSION_DENIED'],
     ['OFFSET_OUT_OF_RANGE', Code.OutOfRange, 'INTERNAL'],

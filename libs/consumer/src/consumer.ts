@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { backoffDelay, callWithRetry, ConsumerService, Gateways, type RetryPolicy } from '@partq/client-core';
+import { backoffDelay, callWithRetry, ConsumerService, Gateways, optionNames, type RetryPolicy } from '@partq/client-core';
 import type { CallOptions, Client } from '@connectrpc/connect';
 import { raceAbort, sleep, throwIfAborted } from './abort.js';
 import { toConsumedMessage, type ConsumedMessage } from './consumed-message.js';
@@ -7,6 +7,7 @@ import { ConnectionStatus, type DisconnectEvent, type ReconnectEvent } from './c
 import { DequeueRequests } from './dequeue-requests.js';
 import { ConsumerError } from './errors/consumer-error.js';
 import { consumerErrors, toConsumerError } from './errors/rpc-error-mapping.js';
+import { assertKnownOptions } from './known-options.js';
 import { MessageBuffer } from './message-buffer.js';
 import { MessageStream } from './message-stream.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './options.js';
@@ -34,6 +35,11 @@ export interface MessagesOptions extends SignalOptions {
   /** Most messages the cluster sends at a time. Default: the consumer's maxMessages. */
   maxMessages?: number;
 }
+
+const SIGNAL_OPTIONS = optionNames<SignalOptions>({ signal: true });
+const REGISTER_OPTIONS = optionNames<RegisterOptions>({ partition: true, from: true, signal: true });
+const POLL_OPTIONS = optionNames<PollOptions>({ maxMessages: true, signal: true });
+const MESSAGES_OPTIONS = optionNames<MessagesOptions>({ maxMessages: true, signal: true });
 
 export interface TopicSize {
   /** Messages still pending for this consumer. */
@@ -112,6 +118,7 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
   async register(topic: string, options: RegisterOptions = {}): Promise<number> {
     this.assertOpen();
     assertTopicName(topic);
+    assertKnownOptions(options, REGISTER_OPTIONS, 'register() options');
     const { partition, from = 'latest' } = options;
     if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
       throw new ConsumerError('INVALID_ARGUMENT', `partition must be a non-negative integer, got ${String(partition)}`);
@@ -126,6 +133,7 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
 
   async listTopics(options: SignalOptions = {}): Promise<string[]> {
     this.assertOpen();
+    assertKnownOptions(options, SIGNAL_OPTIONS, 'listTopics() options');
     const answer = await this.call((client, callOptions) => client.listTopics({}, callOptions), options.signal);
     return answer.topics;
   }
@@ -134,6 +142,7 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
   async dequeue(topic: string, options: SignalOptions = {}): Promise<ConsumedMessage | null> {
     this.assertOpen();
     assertTopicName(topic);
+    assertKnownOptions(options, SIGNAL_OPTIONS, 'dequeue() options');
     throwIfAborted(options.signal);
     await this.refill(topic, 1, options.signal, this.options.retry);
     return this.buffer.take(topic) ?? null;
@@ -146,6 +155,7 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
   async poll(topic: string, options: PollOptions = {}): Promise<ConsumedMessage[]> {
     this.assertOpen();
     assertTopicName(topic);
+    assertKnownOptions(options, POLL_OPTIONS, 'poll() options');
     throwIfAborted(options.signal);
     const { maxMessages = this.options.maxMessages } = options;
     if (!Number.isInteger(maxMessages) || maxMessages < 1) {
@@ -159,6 +169,7 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
   async size(topic: string, options: SignalOptions = {}): Promise<TopicSize> {
     this.assertOpen();
     assertTopicName(topic);
+    assertKnownOptions(options, SIGNAL_OPTIONS, 'size() options');
     const registration = await this.registration(topic, options.signal);
     const answer = await this.call(
       (client, callOptions) => client.size({ topic, consumerId: registration.consumerId }, callOptions),
@@ -173,6 +184,16 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
   }
 
   /**
+   * The 'disconnect', 'reconnect' and 'error' events as a stream of their own: listens from this
+   * call on, and ends quietly on close(), when `signal` fires, or when the loop is left.
+   */
+  statusEvents(options: SignalOptions = {}): AsyncIterableIterator<StatusEvent> {
+    assertKnownOptions(options, SIGNAL_OPTIONS, 'statusEvents() options');
+    const stop = options.signal ? AbortSignal.any([options.signal, this.closeController.signal]) : this.closeController.signal;
+    return statusEvents(this, stop);
+  }
+
+  /**
    * Yields the topic's messages as they arrive, pushed by the cluster on a stream (no polling), in
    * offset order per partition; first whatever dequeue() or poll() fetched and nobody took yet.
    * Transient failures reconnect for as long as it takes, with 'disconnect' / 'error' / 'reconnect'
@@ -181,19 +202,11 @@ export class Consumer extends EventEmitter implements AsyncDisposable {
    * iteration ends early (break, return, abort, close), the messages the cluster sent but it did not
    * yield are given back to the consumer id, for the next read.
    */
-  /**
-   * The 'disconnect', 'reconnect' and 'error' events as a stream of their own: listens from this
-   * call on, and ends quietly on close(), when `signal` fires, or when the loop is left.
-   */
-  statusEvents(options: SignalOptions = {}): AsyncIterableIterator<StatusEvent> {
-    const stop = options.signal ? AbortSignal.any([options.signal, this.closeController.signal]) : this.closeController.signal;
-    return statusEvents(this, stop);
-  }
-
   async *messages(topic: string, options: MessagesOptions = {}): AsyncGenerator<ConsumedMessage, void, undefined> {
     const { signal, maxMessages = this.options.maxMessages } = options;
     this.assertOpen();
     assertTopicName(topic);
+    assertKnownOptions(options, MESSAGES_OPTIONS, 'messages() options');
     if (!Number.isInteger(maxMessages) || maxMessages < 1) {
       throw new ConsumerError('INVALID_ARGUMENT', `maxMessages must be a positive integer, got ${String(maxMessages)}`);
     }

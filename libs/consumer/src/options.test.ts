@@ -13,6 +13,15 @@ describe('resolveConsumerOptions', () => {
     expect(attempt).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
+  it('refuses an option it does not know (a misspelling from JavaScript), at the top and in retry', () => {
+    expect(() => resolveConsumerOptions({ urls: ['http://127.0.0.1:8080'], maxMessage: 20 } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('consumer options: "maxMessage" is not one of urls,') }),
+    );
+    expect(() => resolveConsumerOptions({ urls: ['http://127.0.0.1:8080'], retry: { maxDelay: 5 } } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('consumer options.retry: "maxDelay"') }),
+    );
+  });
+
   it('delivers up to 500 messages at a time unless told otherwise, and refuses a bad count', () => {
     expect(resolveConsumerOptions({ urls: ['http://127.0.0.1:8080'] }).maxMessages).toBe(500);
     expect(resolveConsumerOptions({ urls: ['http://127.0.0.1:8080'], maxMessages: 20 }).maxMessages).toBe(20);

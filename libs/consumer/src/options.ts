@@ -1,6 +1,7 @@
 import { ConsumerError } from './errors/consumer-error.js';
 import type { RetryPolicy } from '@partq/client-core';
-import { DEFAULT_HTTP_VERSION, type HttpVersion } from '@partq/client-core';
+import { DEFAULT_HTTP_VERSION, optionNames, type HttpVersion } from '@partq/client-core';
+import { assertKnownOptions } from './known-options.js';
 
 export interface RetryOptions {
   /** Time from a call's first attempt after which no new attempt starts. Default 30 000 ms. */
@@ -35,6 +36,16 @@ export interface ConsumerOptions {
   requestTimeoutMs?: number;
 }
 
+const CONSUMER_OPTIONS = optionNames<ConsumerOptions>({
+  urls: true,
+  httpVersion: true,
+  pollIntervalMs: true,
+  maxMessages: true,
+  retry: true,
+  requestTimeoutMs: true,
+});
+const RETRY_OPTIONS = optionNames<RetryOptions>({ deadlineMs: true, baseDelayMs: true, maxDelayMs: true });
+
 export interface ResolvedConsumerOptions {
   urls: string[];
   httpVersion: HttpVersion;
@@ -44,6 +55,8 @@ export interface ResolvedConsumerOptions {
 
 export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
   if (options === null || typeof options !== 'object') throw new ConsumerError('INVALID_ARGUMENT', 'consumer options are required');
+  assertKnownOptions(options, CONSUMER_OPTIONS, 'consumer options');
+  if (options.retry !== undefined) assertKnownOptions(options.retry, RETRY_OPTIONS, 'consumer options.retry');
   const httpVersion = options.httpVersion ?? DEFAULT_HTTP_VERSION;
   if (httpVersion !== '1.1' && httpVersion !== '2') {
     throw new ConsumerError('INVALID_ARGUMENT', `httpVersion must be '1.1' or '2', got ${String(httpVersion)}`);

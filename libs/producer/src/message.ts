@@ -1,7 +1,11 @@
+import { optionNames } from '@partq/client-core';
 import { ProducerError } from './errors/producer-error.js';
+import { assertKnownOptions } from './known-options.js';
 
 /** What send() takes: a string (sent as UTF-8), raw bytes, or a value with its own key and partition. */
 export type Message = string | Uint8Array | { value: string | Uint8Array; key?: string | Uint8Array; partition?: number };
+
+const MESSAGE_FIELDS = optionNames<Exclude<Message, string | Uint8Array>>({ value: true, key: true, partition: true });
 
 /**
  * A message as it goes on the wire. An idempotent producer gives it a sequence when it enters a
@@ -32,6 +36,7 @@ export function toOutgoingMessage(message: Message, defaults: MessageDefaults, i
   if (message === null || typeof message !== 'object' || !('value' in message)) {
     throw new ProducerError('INVALID_ARGUMENT', `message ${index} must be a string, a Uint8Array or { value }`);
   }
+  assertKnownOptions(message, MESSAGE_FIELDS, `message ${index}`);
   return withOptional(
     // The sequences are there from the start, so setting them later does not reshape the object.
     { payload: toBytes(message.value, 'value', index), sequence: undefined, previousSequence: undefined },

@@ -1,5 +1,6 @@
-import { Acks, DEFAULT_HTTP_VERSION } from '@partq/client-core';
+import { Acks, DEFAULT_HTTP_VERSION, optionNames } from '@partq/client-core';
 import { ProducerError } from './errors/producer-error.js';
+import { assertKnownOptions } from './known-options.js';
 import type { RetryPolicy } from '@partq/client-core';
 import type { HttpVersion } from '@partq/client-core';
 
@@ -48,6 +49,21 @@ export interface ProducerOptions {
   idempotent?: boolean;
 }
 
+const PRODUCER_OPTIONS = optionNames<ProducerOptions>({
+  urls: true,
+  httpVersion: true,
+  lingerMs: true,
+  maxBatchCount: true,
+  maxBatchBytes: true,
+  stickyPartitionBytes: true,
+  maxInFlight: true,
+  retry: true,
+  requestTimeoutMs: true,
+  acks: true,
+  idempotent: true,
+});
+const RETRY_OPTIONS = optionNames<RetryOptions>({ deadlineMs: true, baseDelayMs: true, maxDelayMs: true });
+
 /** Kafka's batch.size, which its uniform sticky partitioner (KIP-794) stays on a partition for. */
 export const DEFAULT_STICKY_PARTITION_BYTES = 16 * 1024;
 
@@ -66,6 +82,8 @@ export interface ResolvedProducerOptions {
 
 export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
   if (options === null || typeof options !== 'object') throw new ProducerError('INVALID_ARGUMENT', 'producer options are required');
+  assertKnownOptions(options, PRODUCER_OPTIONS, 'producer options');
+  if (options.retry !== undefined) assertKnownOptions(options.retry, RETRY_OPTIONS, 'producer options.retry');
   const httpVersion = options.httpVersion ?? DEFAULT_HTTP_VERSION;
   if (httpVersion !== '1.1' && httpVersion !== '2') {
     throw new ProducerError('INVALID_ARGUMENT', `httpVersion must be '1.1' or '2', got ${String(httpVersion)}`);

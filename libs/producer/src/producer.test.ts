@@ -195,6 +195,31 @@ describe('send', () => {
     expect(gateway.sendRequests[0]?.messages.map((m) => m.sequence)).toEqual([undefined, undefined]);
   });
 
+  it('refuses an option or message field it does not know (a misspelling from JavaScript), before any call', async () => {
+    const p = producer();
+    const unknown = async (promise: Promise<unknown>) => {
+      const error = await rejection(promise);
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      return error.message;
+    };
+    expect(await unknown(p.send('t', 'x', { partiton: 1 } as never))).toBe('send() options: "partiton" is not one of partition, key, acks, signal');
+    expect(await unknown(p.send('t', [{ value: 'x', partiton: 1 } as never]))).toBe('message 0: "partiton" is not one of value, key, partition');
+    expect(await unknown(p.send('t', 'x', { ack: 'all' } as never))).toContain('"ack"');
+    expect(await unknown(p.createTopic('t', { partition: 3 } as never))).toContain('createTopic() options: "partition"');
+    expect(await unknown(p.register('t', { partitions: 1 } as never))).toContain('register() options: "partitions"');
+    expect(await unknown(p.listTopics({ timeout: 5 } as never))).toContain('"timeout"');
+    expect(await unknown(p.flush({ timeout: 5 } as never))).toContain('"timeout"');
+    expect(gateway.sendRequests).toHaveLength(0);
+    expect(gateway.topics.size).toBe(0);
+    expect(gateway.producers.size).toBe(0);
+    expect(() => new Producer({ urls: ['http://127.0.0.1:1'], lingerMS: 5 } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('producer options: "lingerMS" is not one of urls,') }),
+    );
+    expect(() => new Producer({ urls: ['http://127.0.0.1:1'], retry: { deadline: 5 } } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('producer options.retry: "deadline"') }),
+    );
+  });
+
   it('refuses malformed messages before sending anything', async () => {
     const p = producer();
     expect((await rejection(p.send('t', [{ value: 42 } as never]))).code).toBe('INVALID_ARGUMENT');

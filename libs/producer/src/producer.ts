@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { callWithRetry, Gateways, ProducerService, serverErrorOf, withWireBytes, type Acks, type SendRequest, type SendResponse } from '@partq/client-core';
+import { callWithRetry, Gateways, optionNames, ProducerService, serverErrorOf, withWireBytes, type Acks, type SendRequest, type SendResponse } from '@partq/client-core';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { Accumulator } from './batching/accumulator.js';
 import { AdmissionQueue } from './batching/admission-queue.js';
@@ -17,6 +17,7 @@ import { resolveProducerOptions, toAcks, type AcksMode, type ProducerOptions, ty
 import { Registrations, type Registration } from './registrations.js';
 import { encodeSendRequest } from './wire/send-request.js';
 import { assertTopicName } from './topic-name.js';
+import { assertKnownOptions } from './known-options.js';
 
 export interface SignalOptions {
   signal?: AbortSignal;
@@ -44,6 +45,11 @@ export interface SendOptions extends SignalOptions {
   /** Overrides the producer's acks for these messages. */
   acks?: AcksMode;
 }
+
+const SIGNAL_OPTIONS = optionNames<SignalOptions>({ signal: true });
+const CREATE_TOPIC_OPTIONS = optionNames<CreateTopicOptions>({ partitions: true, retentionMs: true, retentionBytes: true, signal: true });
+const REGISTER_OPTIONS = optionNames<RegisterOptions>({ partition: true, signal: true });
+const SEND_OPTIONS = optionNames<SendOptions>({ partition: true, key: true, acks: true, signal: true });
 
 /** A send() whose topic is registered, on its way into the batches. */
 interface AdmittedSend {
@@ -112,6 +118,7 @@ export class Producer implements AsyncDisposable {
   async createTopic(name: string, options: CreateTopicOptions = {}): Promise<void> {
     this.assertOpen();
     assertTopicName(name);
+    assertKnownOptions(options, CREATE_TOPIC_OPTIONS, 'createTopic() options');
     if (options.partitions !== undefined) {
       assertPartition(options.partitions, 'partitions');
       if (options.partitions < 1) throw new ProducerError('INVALID_ARGUMENT', 'partitions must be at least 1');
@@ -136,6 +143,7 @@ export class Producer implements AsyncDisposable {
 
   async listTopics(options: SignalOptions = {}): Promise<string[]> {
     this.assertOpen();
+    assertKnownOptions(options, SIGNAL_OPTIONS, 'listTopics() options');
     const answer = await callWithRetry(this.gateways, (client, callOptions) => client.listTopics({}, callOptions), {
       policy: this.options.retry,
       errors: producerErrors,
@@ -151,6 +159,7 @@ export class Producer implements AsyncDisposable {
   async register(topic: string, options: RegisterOptions = {}): Promise<number> {
     this.assertOpen();
     assertTopicName(topic);
+    assertKnownOptions(options, REGISTER_OPTIONS, 'register() options');
     if (options.partition !== undefined) assertPartition(options.partition);
     const registration = await this.registrations.register(topic, options.partition, options.signal);
     return registration.producerId;
@@ -170,6 +179,7 @@ export class Producer implements AsyncDisposable {
     let pending: PendingSend;
     try {
       this.assertOpen();
+      assertKnownOptions(options, SEND_OPTIONS, 'send() options');
       const { signal } = options;
       throwIfAborted(signal);
       if (topic !== this.checkedTopic) {
@@ -241,6 +251,7 @@ export class Producer implements AsyncDisposable {
    * have settled. Failures are reported by the sends themselves, not by flush().
    */
   async flush(options: SignalOptions = {}): Promise<void> {
+    assertKnownOptions(options, SIGNAL_OPTIONS, 'flush() options');
     throwIfAborted(options.signal);
     const settled = this.sendEpochs.whenSettled();
     this.accumulator.beginFlush();
