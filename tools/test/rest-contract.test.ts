@@ -96,6 +96,16 @@ test('topics, producing and consuming answer what their routes document', async 
       expect.objectContaining({ message: '/w==', encoding: 'base64' }),
     ]),
   );
+
+  // The batch form: up to max_messages at once; a retry with the same request id gets the same batch.
+  for (const message of ['b0', 'b1', 'b2']) await rest.produce('contract', producer, message, { partition_id: 0 });
+  const batchOf = async (max: number, requestId: string) =>
+    expectDocumented('GET /consumer/consume', await rest.get('/consumer/consume', { topic: 'contract', consumer_id: consumer, max_messages: max, request_id: requestId }));
+  const first = await batchOf(2, 'batch-1');
+  expect((first.messages as { message: string }[]).map((m) => m.message)).toEqual(['b0', 'b1']);
+  expect(await batchOf(2, 'batch-1')).toEqual(first);
+  expect((await batchOf(5, 'batch-2')).messages).toEqual([{ message: 'b2', partition_id: 0, offset: expect.any(Number) }]);
+  expect(await batchOf(5, 'batch-3')).toEqual({ status: 'success', messages: [] });
 });
 
 test('health and admin routes answer what they document', async () => {

@@ -132,6 +132,32 @@ describe('GET /consumer/consume', () => {
     expectFailure(await consume({ topic: 'bad name', consumer_id: 1 }), 400, 'INVALID_ARGUMENT');
   });
 
+  test('max_messages answers up to that many messages as a list, in offset order, and an empty list when nothing is pending', async () => {
+    const consumerId = await register({ topic: 'feed', partition_id: 1 });
+    for (const message of ['m0', 'm1', 'm2']) await produce(message, { partition_id: 1 });
+    const first = await consume({ topic: 'feed', consumer_id: consumerId, max_messages: 2 });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({
+      status: 'success',
+      messages: [
+        { message: 'm0', partition_id: 1, offset: expect.any(Number) },
+        { message: 'm1', partition_id: 1, offset: expect.any(Number) },
+      ],
+    });
+    expect(first.body.messages[1].offset).toBe(first.body.messages[0].offset + 1);
+    expect((await consume({ topic: 'feed', consumer_id: consumerId, max_messages: 10 })).body.messages.map((m: { message: string }) => m.message)).toEqual(['m2']);
+    expect((await consume({ topic: 'feed', consumer_id: consumerId, max_messages: 10 })).body).toEqual({ status: 'success', messages: [] });
+  });
+
+  test('max_messages out of 1-1000 or not an integer is 400 and moves nothing', async () => {
+    const consumerId = await register({ topic: 'feed', partition_id: 1 });
+    await produce('still there', { partition_id: 1 });
+    for (const max of ['0', '1001', '2.5', 'all']) {
+      expectFailure(await consume({ topic: 'feed', consumer_id: consumerId, max_messages: max }), 400, 'INVALID_ARGUMENT');
+    }
+    expect((await consume({ topic: 'feed', consumer_id: consumerId })).body.message).toBe('still there');
+  });
+
   test('an unknown parameter is 400 and moves nothing: a misspelt request_id would lose its retry', async () => {
     const consumerId = await register({ topic: 'feed' });
     await produce('kept for the next consume', { partition_id: 0 });

@@ -48,10 +48,11 @@ export const REST_ROUTE_NOTES: Readonly<Record<string, RouteNote>> = {
     description: 'Starts at the end of the log (`from: "latest"`, default) or at the first retained offset (`from: "earliest"`).',
   },
   'GET /consumer/consume': {
-    summary: 'Consume the next message',
+    summary: 'Consume the next message, or the next messages',
     description:
       'The position is committed before the answer, so a message is delivered once. Nothing pending is a normal answer: ' +
-      'HTTP 200 with `{"status": "failure", "code": "EMPTY"}`.',
+      'HTTP 200 with `{"status": "failure", "code": "EMPTY"}`. With `max_messages` (1-1000), up to that many messages ' +
+      'as `messages`, an empty list when nothing is pending. A retry with the same `request_id` gets the same answer.',
   },
   'GET /size': { summary: 'Messages pending for a consumer', description: 'In all (`size`) and per partition.' },
   'GET /health': { summary: "The manager's health-check tables", description: 'Last heartbeat or activity of every broker, producer, consumer and replica.' },
