@@ -1,5 +1,5 @@
 import { ActivityReporter, MetadataView, MetadataWatcher } from '@partq/cluster';
-import { BrokerService, ManagerService, ReplicaService } from '@partq/proto';
+import { Acks, BrokerService, ManagerService, ReplicaService } from '@partq/proto';
 import {
   closeRpcTransports,
   createLogger,
@@ -96,6 +96,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         metrics.produced.inc({ topic: topic.name }, count);
         activity.producerActive(producerId);
       },
+      onAppended: (acks, seconds) => metrics.observeAppend(acks === Acks.ALL, seconds),
+      onLaneWaited: (seconds) => metrics.laneWait.observe(seconds),
       onPartitionStalled: (topic) => metrics.stalledPartitions.inc({ topic: topic.name }),
     }),
     reads: new ConsumerReads({

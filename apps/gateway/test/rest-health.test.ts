@@ -61,6 +61,38 @@ test('produce and consume activity is reported to the manager and counted in /me
   await waitUntil(() => cluster.manager.reportedProducers.has(producerId) && cluster.manager.reportedConsumers.has(consumerId), 'activity report');
 });
 
+test('/metrics shows each Append\'s round trip by acks mode and how long produces waited for the one before', async () => {
+  await post(app(), '/topics', { topic_name: 'timed', partitions: 1 });
+  const producerId = (await post(app(), '/producer/register', { topic: 'timed' })).body.producer_id;
+  const before = await metricValues();
+  // The first goes alone; the next two, read in one burst, share the following Append (behind it, or after it).
+  const produce = (message: string, acks: string) => post(app(), '/producer/produce', { topic: 'timed', producer_id: producerId, message, acks });
+  const first = produce('a', 'broker');
+  await waitUntil(() => cluster.state.appendRequests.some((r) => r.topicId === cluster.state.topicByName('timed')!.id), 'the first Append');
+  await Promise.all([first, produce('b', 'broker'), produce('c', 'broker')]);
+  await produce('d', 'all');
+  const after = await metricValues();
+
+  const grew = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+  expect(grew('partq_gateway_append_duration_seconds_count{acks="broker"}')).toBe(2);
+  expect(grew('partq_gateway_append_duration_seconds_count{acks="all"}')).toBe(1);
+  expect(grew('partq_gateway_append_duration_seconds_sum{acks="broker"}')).toBeGreaterThan(0);
+  expect(grew('partq_gateway_append_wait_seconds_count')).toBe(4);
+});
+
+/** Every sample of /metrics by name and labels (the role label left out). */
+async function metricValues(): Promise<Map<string, number>> {
+  const reply = await request(app(), { method: 'GET', url: '/metrics' });
+  const values = new Map<string, number>();
+  for (const line of reply.raw.split('\n')) {
+    const match = /^(\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) continue;
+    const labels = (match[2] ?? '').split(',').filter((label) => label && !label.startsWith('role='));
+    values.set(labels.length ? `${match[1]}{${labels.join(',')}}` : match[1]!, Number(match[3]));
+  }
+  return values;
+}
+
 test('an unknown route is 404 in the envelope, whatever the method', async () => {
   expectFailure(await get(app(), '/no/such/route'), 404, 'NOT_FOUND');
   expectFailure(await post(app(), '/topics/nope', { x: 1 }), 404, 'NOT_FOUND');

@@ -84,6 +84,27 @@ describe('AppendCoalescer', () => {
     await second;
   });
 
+  test('reports how long each caller waited for the Append before it', async () => {
+    const waits: number[] = [];
+    const coalescer = new AppendCoalescer({ onWaited: (ms) => waits.push(ms) });
+    const broker = fakeBroker();
+    const first = coalescer.append('l', [record('a')], 1, broker.send);
+    await tick();
+    expect(waits).toHaveLength(1);
+    const second = coalescer.append('l', [record('b')], 1, broker.send);
+    const third = coalescer.append('l', [record('c')], 1, broker.send);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    broker.sent[0]!.succeed(0);
+    await first;
+    await tick();
+    await Promise.all([second, third, broker.sent[1]!.succeed(1)]);
+    // The first went out after its own burst; the two behind it waited out the 30 ms it was held.
+    expect(waits).toHaveLength(3);
+    expect(waits[0]).toBeLessThan(30);
+    expect(waits[1]).toBeGreaterThanOrEqual(29);
+    expect(waits[2]).toBeGreaterThanOrEqual(29);
+  });
+
   test('lanes are independent', async () => {
     const coalescer = new AppendCoalescer();
     const broker = fakeBroker();

@@ -18,6 +18,8 @@ export interface AppendCoalescerOptions {
   maxRecords?: number;
   /** Payload and key bytes in one combined Append, at most. */
   maxBytes?: number;
+  /** Called for every caller as its records leave in an Append, with how long they waited in the lane (ms). */
+  onWaited?: (waitedMs: number) => void;
 }
 
 /**
@@ -32,6 +34,8 @@ interface Waiter {
   records: AppendRecordInit[];
   bytes: number;
   deadline: number;
+  /** performance.now() when the caller joined the lane. */
+  queuedAt: number;
   send: SendAppend;
   resolve(answer: CoalescedAnswer): void;
   reject(error: unknown): void;
@@ -67,10 +71,12 @@ export class AppendCoalescer {
   private readonly lanes = new Map<string, Lane>();
   private readonly maxRecords: number;
   private readonly maxBytes: number;
+  private readonly onWaited: ((waitedMs: number) => void) | undefined;
 
   constructor(options: AppendCoalescerOptions = {}) {
     this.maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.onWaited = options.onWaited;
   }
 
   /** Whether callers wait in `lane` for its Append in flight to come back. */
@@ -87,7 +93,7 @@ export class AppendCoalescer {
     return new Promise<CoalescedAnswer>((resolve, reject) => {
       let state = this.lanes.get(lane);
       if (!state) this.lanes.set(lane, (state = { inFlight: false, queue: [] }));
-      state.queue.push({ records, bytes: recordBytes(records), deadline, send, resolve, reject });
+      state.queue.push({ records, bytes: recordBytes(records), deadline, queuedAt: performance.now(), send, resolve, reject });
       if (!state.inFlight) {
         // Reserve the lane and send after this I/O phase, so the requests read in the same burst go together.
         state.inFlight = true;
@@ -103,6 +109,10 @@ export class AppendCoalescer {
       return;
     }
     const group = this.takeGroup(state);
+    if (this.onWaited) {
+      const now = performance.now();
+      for (const waiter of group) this.onWaited(now - waiter.queuedAt);
+    }
     state.inFlight = true;
     void this.sendGroup(group).finally(() => {
       state.inFlight = false;

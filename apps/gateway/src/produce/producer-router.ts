@@ -38,6 +38,10 @@ export interface ProducerRouterOptions {
   logger: Pick<Logger, 'debug' | 'warn'>;
   /** Called once per acknowledged request (metrics, activity reports). */
   onProduced?: (topic: Topic, producerId: number, count: number) => void;
+  /** Called once per Append a broker acknowledged, with its round trip in seconds (metrics). */
+  onAppended?: (acks: Acks, seconds: number) => void;
+  /** Called once per produce's records as they leave in an Append, with how long they waited behind the lane's previous Append, in seconds (metrics). */
+  onLaneWaited?: (seconds: number) => void;
   /** Called when keyless messages leave a partition whose Append has been out too long (metrics). */
   onPartitionStalled?: (topic: Topic, partitionId: number) => void;
   /** Bytes of messages without partition, key or sequence that go to one partition before the next takes over. */
@@ -62,9 +66,11 @@ export class ProducerRouter {
   /** Messages that nothing else places go to one partition per topic until an Append to it comes back. */
   private readonly sticky: StickyPartitions;
   /** Concurrent appends to one partition owner share an Append RPC. */
-  private readonly coalescer = new AppendCoalescer();
+  private readonly coalescer: AppendCoalescer;
 
   constructor(private readonly options: ProducerRouterOptions) {
+    const { onLaneWaited } = options;
+    this.coalescer = new AppendCoalescer({ onWaited: onLaneWaited && ((waitedMs) => onLaneWaited(waitedMs / 1000)) });
     this.sticky = new StickyPartitions({
       stickyBytes: options.stickyPartitionBytes,
       onStall: (topicId, partitionId) => {
@@ -229,7 +235,9 @@ export class ProducerRouter {
     try {
       // Written by hand, each payload copied once; the lean transport sends these bytes as they are.
       const { bytes, request } = encodeAppendRequest(target, records);
+      const startedAt = performance.now();
       const response = await client.append(withWireBytes(request, bytes), { timeoutMs, signal: moved.signal });
+      this.options.onAppended?.(target.acks, (performance.now() - startedAt) / 1000);
       return expandAppendResponse(response, records.length);
     } catch (error) {
       if (moved.signal.aborted) throw new PartqError('NOT_OWNER', `partition ${partition.partitionId} moved while the append was in flight`);
