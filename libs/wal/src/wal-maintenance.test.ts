@@ -73,6 +73,19 @@ describe('Wal.trimBefore', () => {
     expect(await reopened.append([payload(45, 30)])).toEqual({ firstOffset: 45, lastOffset: 45 });
   });
 
+  it('minRollBytes: trimmed to the end, the segment being written stays until it holds that many bytes', async () => {
+    const dir = await temp.make();
+    const wal = await filled(dir, 45); // 5 records (230 bytes) in the segment from 40
+    await wal.trimBefore(45, { minRollBytes: 300 });
+    // The older segments go; the one being written keeps its records, and no file was started.
+    expect([wal.startOffset, wal.endOffset]).toEqual([40, 45]);
+    expect(await segmentFiles(dir)).toEqual(['00000000000000000040.log']);
+    await wal.append([payload(45, 30), payload(46, 30)]); // 322 bytes
+    await wal.trimBefore(47, { minRollBytes: 300 });
+    expect([wal.startOffset, wal.endOffset]).toEqual([47, 47]);
+    expect(await segmentFiles(dir)).toEqual(['00000000000000000047.log']);
+  });
+
   it('activeSegmentStart: trimming up to it removes every older segment and starts no new file', async () => {
     const dir = await temp.make();
     const wal = await filled(dir, 45);

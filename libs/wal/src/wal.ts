@@ -85,6 +85,13 @@ export interface TrimOptions {
    * segment below `offset` go; trimming to the end then starts a fresh segment so that all can.
    */
   keepBytes?: number;
+  /**
+   * With `keepBytes` 0 and `offset` at the end: start that fresh segment only once the one being
+   * written holds at least this many bytes (default 0: always). Starting a segment costs a file
+   * creation and two directory syncs, and deleting the old one another: a log trimmed after every
+   * few records (one acks=all record at a time) would pay them for each, to free a few kilobytes.
+   */
+  minRollBytes?: number;
 }
 
 /** trimBefore / truncateFrom / reset / close: run alone, in call order with the appends around them. */
@@ -446,7 +453,8 @@ export class Wal {
     if (offset <= this.startOffset) return;
     const keepBytes = options.keepBytes ?? 0;
     // Everything goes: start an empty segment at the end so the offsets survive a restart.
-    if (keepBytes === 0 && offset === this.durableEnd && this.active.records > 0) await this.roll(this.durableEnd);
+    const rollToTrim = keepBytes === 0 && offset === this.durableEnd && this.active.records > 0 && this.active.size >= (options.minRollBytes ?? 0);
+    if (rollToTrim) await this.roll(this.durableEnd);
     let removable = 0;
     let kept = this.segments.reduce((bytes, segment) => bytes + segment.size, 0);
     while (

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,6 +9,8 @@ import { PartitionLog, type AppendOutcome, type PartitionLogSettings } from './p
 
 const logger = createLogger({ role: 'broker-test', instanceId: 'partition-log', level: 'silent' });
 const settings: PartitionLogSettings = { segmentBytes: 4096, fsync: false, cacheBytes: 1024, logger };
+/** Every commit that reaches the end lets the whole WAL go. */
+const trimAll: PartitionLogSettings = { ...settings, trimRollBytes: 0 };
 
 function record(text: string, producerId = 0, sequence?: number): AppendRecord {
   return create(AppendRecordSchema, {
@@ -212,15 +214,34 @@ describe('PartitionLog', () => {
     await log.close();
   });
 
+  it('a commit keeps the segment being written until it holds trimRollBytes, then lets it go', async () => {
+    const rolling = { ...settings, trimRollBytes: 2048 };
+    const log = await PartitionLog.create(location(), rolling, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    const segmentFiles = async () => (await readdir(dir, { recursive: true })).filter((name) => name.endsWith('.log'));
+    const kib = (n: number) => record(String(n).padEnd(1000, '.'));
+    // Committed one record at a time (acks=all, one at a time): no new file per record.
+    for (let i = 0; i < 3; i++) {
+      await log.append(1, [record(`r${i}`)], 0);
+      await log.commit(i + 1);
+    }
+    expect([log.startOffset, log.endOffset]).toEqual([0, 3]);
+    expect(await segmentFiles()).toHaveLength(1);
+    await log.append(1, [kib(3), kib(4)], 0);
+    await log.commit(5);
+    expect([log.startOffset, log.endOffset]).toEqual([5, 5]);
+    expect(await segmentFiles()).toHaveLength(1);
+    await log.close();
+  });
+
   it('a restart after the WAL was trimmed to nothing still recognises retries of the trimmed records', async () => {
-    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    const log = await PartitionLog.create(location(), trimAll, { epoch: 1, startOffset: 0, highWatermark: 0 });
     await log.append(1, [record('a', 9, 0), record('b', 9, 1), record('x')], 0);
     await log.append(1, [record('c', 4, 7)], 0);
     await log.commit(4); // the manager committed everything: the WAL keeps no record
     expect([log.startOffset, log.endOffset]).toEqual([4, 4]);
     await log.close();
 
-    const reopened = await PartitionLog.open(location(), settings);
+    const reopened = await PartitionLog.open(location(), trimAll);
     const retry = await reopened.append(1, [record('b', 9, 1), record('c', 4, 7), record('d', 9, 2)], 0);
     expect(retry).toMatchObject({ offsets: [1, 3, 4], duplicates: [true, true, false], written: 1 });
     // Below what was saved: possibly a retry of something forgotten, so refused as before.
@@ -228,16 +249,16 @@ describe('PartitionLog', () => {
     await reopened.close();
 
     // A later trim saves what the snapshot held and what the WAL held since.
-    const again = await PartitionLog.open(location(), settings);
+    const again = await PartitionLog.open(location(), trimAll);
     await again.commit(5);
     await again.close();
-    const third = await PartitionLog.open(location(), settings);
+    const third = await PartitionLog.open(location(), trimAll);
     expect((await third.append(1, [record('a', 9, 0), record('d', 9, 2)], 0)).offsets).toEqual([0, 4]);
     await third.close();
   });
 
   it('saves the sequences of the last window of records below the WAL’s start, not every producer ever seen', async () => {
-    const small = { ...settings, sequenceWindow: 4 };
+    const small = { ...trimAll, sequenceWindow: 4 };
     const log = await PartitionLog.create(location(), small, { epoch: 1, startOffset: 0, highWatermark: 0 });
     await log.append(1, [record('old', 1, 0)], 0); // offset 0: five records before the start, beyond the window
     for (let i = 0; i < 5; i++) await log.append(1, [record(`b${i}`, 2, i)], 0); // offsets 1-5

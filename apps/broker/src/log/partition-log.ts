@@ -20,6 +20,11 @@ export interface PartitionLogSettings {
    * so that consumers a little behind read them here rather than from the Central DB. 0: none.
    */
   retainBytes?: number;
+  /**
+   * Committed bytes the segment being written must hold before a commit starts a new one to let
+   * them go (default: 1 MiB, at most a quarter of a segment). 0: at every commit that reaches the end.
+   */
+  trimRollBytes?: number;
   logger: Logger;
   /** Sequences remembered per producer for idempotent appends. */
   sequenceWindow?: number;
@@ -71,6 +76,9 @@ export interface AppendOutcome {
   /** The log's layout when the offsets were handed out: `acknowledge` ignores an outcome a truncation overtook. */
   layout: number;
 }
+
+/** See PartitionLogSettings.trimRollBytes. */
+const DEFAULT_TRIM_ROLL_BYTES = 1024 * 1024;
 
 /** How `adopt` changed the local log. */
 export type AdoptOutcome = 'kept' | 'truncated' | 'reset' | 'ignored-stale-epoch';
@@ -480,7 +488,9 @@ export class PartitionLog {
 
   /**
    * The manager committed every offset below `highWatermark` to PostgreSQL: releases acks=all waiters and
-   * trims the WAL below it (to a segment boundary), but for the newest `retainBytes`.
+   * trims the WAL below it (to a segment boundary), but for the newest `retainBytes`. The segment being
+   * written goes only once it holds `trimRollBytes`: a partition committed record by record (acks=all,
+   * one at a time) would otherwise create and delete a file, with three directory syncs, per record.
    */
   async commit(highWatermark: number): Promise<void> {
     if (this.closed || highWatermark <= this.committedOffset) return;
@@ -494,7 +504,7 @@ export class PartitionLog {
       // retries. Those of the last window of records below the new start, as many as a broker taking
       // the partition over learns from PostgreSQL: older producers' would only make the file grow.
       const beforeDelete = (newStart: number) => writeSequencesSnapshot(this.dir, this.sequences.runsWithin(newStart - this.sequenceWindow, newStart));
-      await this.wal.trimBefore(trimTo, { beforeDelete, keepBytes: this.settings.retainBytes ?? 0 });
+      await this.wal.trimBefore(trimTo, { beforeDelete, keepBytes: this.settings.retainBytes ?? 0, minRollBytes: this.settings.trimRollBytes ?? Math.min(DEFAULT_TRIM_ROLL_BYTES, this.settings.segmentBytes / 4) });
     } catch (error) {
       // Trimming only frees disk space; a truncation or close that overtook it makes it moot.
       this.settings.logger.warn({ partition: this.name, trimTo, err: error }, 'broker: WAL trim skipped');
