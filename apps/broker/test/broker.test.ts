@@ -319,6 +319,35 @@ describe('broker over Connect', () => {
     expect(trimmed.details).toMatchObject({ walStartOffset: Number(fetched.walStartOffset) });
   });
 
+  it('the next GetUpdates releases acks=all sends: its `from` is what the manager committed, as a Commit would say', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }, { topicId: 1, partitionId: 1, epoch: 1 }]);
+    const first = append(0, 1, [record('a')], Acks.ALL);
+    const second = append(1, 1, [record('b')], Acks.ALL);
+    const updates = await client.getUpdates({
+      from: [
+        { topicId: 1, partitionId: 0, offset: 0n },
+        { topicId: 1, partitionId: 1, offset: 0n },
+      ],
+      maxWaitMs: 30_000,
+      minRecords: 2,
+    });
+    expect(updates.partitions.map((p) => texts(recordsOf(p)))).toEqual([['a'], ['b']]);
+
+    // The manager's next round: both partitions committed up to 1, then a long-poll that waits.
+    const next = client.getUpdates({
+      from: [
+        { topicId: 1, partitionId: 0, offset: 1n },
+        { topicId: 1, partitionId: 1, offset: 1n },
+      ],
+      maxWaitMs: 30_000,
+      minRecords: 1,
+    });
+    expect((await first).offsets).toEqual([0n]);
+    expect((await second).offsets).toEqual([0n]);
+    await append(0, 1, [record('c')]);
+    expect((await next).partitions.map((p) => texts(recordsOf(p)))).toEqual([['c'], []]);
+  });
+
   it('keeps the newest committed records (PARTQ_BROKER_RETAIN_BYTES) for consumers a little behind', async () => {
     await start([{ topicId: 1, partitionId: 0, epoch: 1 }], { segmentBytes: 4096, retainBytes: 8192 });
     const payload = 'p'.repeat(1000);

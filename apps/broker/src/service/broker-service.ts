@@ -225,8 +225,9 @@ export class BrokerServiceHandlers {
     const deadline = Date.now() + maxWaitMs;
     const wanted = request.from.map((p) => ({ topicId: p.topicId, partitionId: p.partitionId, from: Number(p.offset) }));
 
-    // `from` is committed in PostgreSQL: it releases acks=all waiters even if a Commit call was lost.
-    for (const p of wanted) await store.get(p.topicId, p.partitionId)?.commit(p.from);
+    // `from` is committed in PostgreSQL: the manager's news of its last sync, which releases acks=all
+    // waiters. Every partition's waiters go before any WAL trim is awaited.
+    await Promise.all(wanted.map((p) => store.get(p.topicId, p.partitionId)?.commit(p.from)));
 
     const ready = (): boolean => {
       if (this.interrupted) return true;
@@ -269,7 +270,7 @@ export class BrokerServiceHandlers {
     return withWireBytes(response, bytes);
   }
 
-  /** The manager committed these offsets to PostgreSQL: release acks=all waiters, trim the WALs. */
+  /** The manager committed these offsets to PostgreSQL: release acks=all waiters, trim the WALs. Older managers call it after each sync; GetUpdates' `from` says the same now. */
   private async commit(request: Parameters<BrokerServiceImpl['commit']>[0]) {
     await Promise.all(request.committed.map((c) => this.options.store.get(c.topicId, c.partitionId)?.commit(Number(c.offset))));
     return {};

@@ -40,8 +40,8 @@ export interface FailingSync {
 
 /**
  * Pulls each live broker's new records (a GetUpdates long-poll) and commits them to
- * PostgreSQL in one transaction, then tells the broker the new high watermarks so it
- * may trim its WAL and release acks=all producers. One loop per broker.
+ * PostgreSQL in one transaction; the next GetUpdates tells the broker the new high watermarks,
+ * so it may trim its WAL and release acks=all producers. One loop per broker.
  */
 export class BrokerSync {
   private readonly loops = new Map<number, AbortController>();
@@ -158,11 +158,9 @@ export class BrokerSync {
       this.options.metrics.batchSize.observe(records);
       this.options.metrics.syncSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
-    // Every round confirms all high watermarks, so a lost Commit is repaired by the next one.
-    const committed = this.state
-      .partitionsOwnedBy(brokerId)
-      .map((p) => create(PartitionOffsetSchema, { topicId: p.topic_id, partitionId: p.partition_id, offset: BigInt(p.high_watermark) }));
-    await client.commit({ committed }, { signal, timeoutMs: 10_000 });
+    // No Commit call: the next round's GetUpdates, sent at once, names every committed high watermark
+    // in `from`, and the broker applies them before it waits (releasing acks=all sends, trimming its
+    // WAL). A Commit first cost each round a round trip before the next long-poll was out.
   }
 }
 

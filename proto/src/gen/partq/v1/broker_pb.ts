@@ -386,7 +386,7 @@ export const GetOffsetsResponseSchema: GenMessage<GetOffsetsResponse> = /*@__PUR
  */
 export type GetUpdatesRequest = Message<"partq.v1.GetUpdatesRequest"> & {
   /**
-   * committed high watermark per partition
+   * committed high watermark per partition, applied first (as Commit)
    *
    * @generated from field: repeated partq.v1.PartitionOffset from = 1;
    */
@@ -607,7 +607,8 @@ export const BrokerService: GenService<{
     output: typeof GetUpdatesResponseSchema;
   },
   /**
-   * Manager: these offsets are committed in PostgreSQL; the WAL may be trimmed below them.
+   * Manager: these offsets are committed in PostgreSQL; the WAL may be trimmed below them. The
+   * manager now says it with the next GetUpdates' `from` instead; kept for managers that call it.
    *
    * @generated from rpc partq.v1.BrokerService.Commit
    */
