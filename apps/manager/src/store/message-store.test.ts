@@ -102,6 +102,32 @@ describe('MessageStore.commit', () => {
   });
 });
 
+describe('MessageStore.commit, with a transaction-log write alongside', () => {
+  test('commits only once the write is done, and nothing when it failed', async () => {
+    const topic = await testDb.db.insertInto('topics').values({ name: 'alongside', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    const records: CommittedRecord[] = [{ offset: 0, payload: own('a'), key: undefined, producerId: 1, sequence: 0, timestampMs: 1_764_000_000_000 }];
+    const store = new MessageStore(testDb.db, testDb.pool);
+
+    const notWritten = new Error('the disk is full');
+    await expect(store.commit([batchOf(topic.id, 0, 1, 0, records)], Promise.reject(notWritten))).rejects.toBe(notWritten);
+    expect(await storedRows(topic.id)).toEqual([]);
+    const untouched = await testDb.db.selectFrom('partitions').select(['high_watermark', 'stored_bytes']).where('topic_id', '=', topic.id).executeTakeFirstOrThrow();
+    expect(untouched).toEqual({ high_watermark: 0, stored_bytes: 0 });
+
+    let written!: () => void;
+    const write = new Promise<void>((resolve) => (written = resolve));
+    let settled = false;
+    const committing = store.commit([batchOf(topic.id, 0, 1, 0, records)], write).finally(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(settled).toBe(false);
+    expect(await storedRows(topic.id)).toEqual([]); // not visible before the write is done
+    written();
+    expect((await committing).map((row) => row.high_watermark)).toEqual([1]);
+    await expectStored(topic.id, records);
+  });
+});
+
 describe('MessageStore.commit, mixed records', () => {
   test('stores mixed producers, sequences, keys and timestamps exactly', async () => {
     const topic = await testDb.db.insertInto('topics').values({ name: 'runs', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();

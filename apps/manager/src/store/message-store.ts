@@ -69,7 +69,7 @@ export class MessageStore {
     return found.reverse();
   }
 
-  async commit(batches: PartitionBatch[]): Promise<PartitionRow[]> {
+  async commit(batches: PartitionBatch[], beforeCommit?: Promise<void>): Promise<PartitionRow[]> {
     const nonEmpty = batches.filter((b) => b.index.offsets.length > 0);
     if (nonEmpty.length === 0) return [];
     // The transaction runs on a client of its own: Kysely builds its statements, but cannot send COPY.
@@ -101,6 +101,8 @@ export class MessageStore {
       // One COPY for the whole sync: no SQL is parsed per row.
       if (rows.rows > 0) await copyIn(client, COPY_RECORD_BATCHES, rows.finish());
       if (overlapping.length > 0) await rowsOf(client, changeStoredBytes(overlapping).compile(this.db));
+      // The sync's transaction-log event must be on disk before its records are (TransactionLog.runAlongside).
+      await beforeCommit;
       await client.query('COMMIT');
       return updated;
     } catch (error) {

@@ -150,7 +150,7 @@ export class BrokerSync {
           brokerId,
           partitions: batches.map((b) => ({ topicId: b.topicId, partitionId: b.partitionId, epoch: b.epoch, to: lastOffsetOf(b) + 1 })),
         };
-        const rows = await this.txlog.run(event, () => this.messages.commit(batches));
+        const rows = await this.txlog.runAlongside(event, (logged) => this.messages.commit(batches, logged));
         if (rows.length > 0) this.state.apply({ partitions: rows });
       });
       const records = batches.reduce((n, b) => n + b.index.offsets.length, 0);

@@ -39,6 +39,39 @@ describe('TransactionLog + recoverLogs', () => {
     await reopened.close();
   });
 
+  it('runAlongside: the change starts while its event is written, and a failed write fails it', async () => {
+    const log = await TransactionLog.open(dir, logger);
+    let writeDone = false;
+    const result = await log.runAlongside({ kind: 'sync', brokerId: 1, partitions: [] }, async (logged) => {
+      void logged.then(() => (writeDone = true));
+      const startedBeforeTheWrite = !writeDone;
+      await logged;
+      return { startedBeforeTheWrite, doneBeforeCommit: writeDone };
+    });
+    expect(result).toEqual({ startedBeforeTheWrite: true, doneBeforeCommit: true });
+
+    // A change that throws stays pending for recovery, as with run.
+    await expect(
+      log.runAlongside({ kind: 'sync', brokerId: 2, partitions: [] }, async () => {
+        throw new Error('killed');
+      }),
+    ).rejects.toThrow('killed');
+    await log.close();
+    const reopened = await TransactionLog.open(dir, logger);
+    expect(reopened.pendingAtStart.map((p) => p.event)).toEqual([{ kind: 'sync', brokerId: 2, partitions: [] }]);
+
+    // A log that cannot be written: the change sees the failure before it would commit.
+    await reopened.close();
+    let committed = false;
+    await expect(
+      reopened.runAlongside({ kind: 'sync', brokerId: 3, partitions: [] }, async (logged) => {
+        await logged;
+        committed = true;
+      }),
+    ).rejects.toBeDefined();
+    expect(committed).toBe(false);
+  });
+
   it('replays an unfinished topic creation once, idempotently', async () => {
     const log = await TransactionLog.open(dir, logger);
     // The process "dies" between LogEvent and the commit: the change throws before PostgreSQL saw it.

@@ -77,6 +77,29 @@ export class TransactionLog {
     return result;
   }
 
+  /**
+   * As run, but the change starts while the event is written: it is handed the write, and must
+   * await it before it commits, so the event is still on disk before the change takes effect. A
+   * sync's statements then overlap the fsync of its event instead of following it. A write that
+   * fails fails the change (it commits nothing); a change that throws stays pending, as with run.
+   */
+  async runAlongside<T>(event: TxEvent, change: (logged: Promise<void>) => Promise<T>): Promise<T> {
+    const logging = this.logEvent(event);
+    const logged = logging.then(() => undefined);
+    // The change may fail before it looks at the write: a failed write is then nobody's to report.
+    logged.catch(() => undefined);
+    let result: T;
+    try {
+      result = await change(logged);
+    } finally {
+      // Settled either way before returning, so that a change that threw early leaves no write unobserved.
+      await logging.catch(() => undefined);
+    }
+    const id = await logging;
+    this.logSuccess(id).catch((error: unknown) => this.logger.warn({ err: error, id }, 'could not log a success; recovery will redo the event'));
+    return result;
+  }
+
   async logEvent(event: TxEvent): Promise<number> {
     const id = this.nextId++;
     this.open.add(id);
