@@ -18,6 +18,13 @@ describe('toOutgoingMessage', () => {
     expect([text(own.key), own.partitionId]).toEqual(['mine', 0]);
   });
 
+  it('gives every message the same fields in the same order, set or not (one object shape for all)', () => {
+    const fields = ['payload', 'key', 'partitionId', 'sequence', 'previousSequence'];
+    expect(Object.keys(toOutgoingMessage('a', {}, 0))).toEqual(fields);
+    expect(Object.keys(toOutgoingMessage({ value: 'a', key: 'k', partition: 2 }, {}, 0))).toEqual(fields);
+    expect(Object.keys(toOutgoingMessage(new Uint8Array(1), { partition: 1 }, 0))).toEqual(fields);
+  });
+
   it('refuses values, keys and partitions of the wrong kind', () => {
     expect(() => toOutgoingMessage(42 as never, {}, 3)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => toOutgoingMessage({ value: 'a', key: 1 as never }, {}, 0)).toThrow(/key must be/);

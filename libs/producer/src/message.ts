@@ -31,33 +31,25 @@ const utf8 = new TextEncoder();
 /** Checks one message and turns it into bytes; bad input is refused before anything is sent. */
 export function toOutgoingMessage(message: Message, defaults: MessageDefaults, index: number): OutgoingMessage {
   if (typeof message === 'string' || message instanceof Uint8Array) {
-    return withOptional({ payload: toBytes(message, 'value', index), sequence: undefined, previousSequence: undefined }, defaults.key, defaults.partition, index);
+    return outgoing(toBytes(message, 'value', index), defaults.key, defaults.partition, index);
   }
   if (message === null || typeof message !== 'object' || !('value' in message)) {
     throw new ProducerError('INVALID_ARGUMENT', `message ${index} must be a string, a Uint8Array or { value }`);
   }
   assertKnownOptions(message, MESSAGE_FIELDS, `message ${index}`);
-  return withOptional(
-    // The sequences are there from the start, so setting them later does not reshape the object.
-    { payload: toBytes(message.value, 'value', index), sequence: undefined, previousSequence: undefined },
-    message.key ?? defaults.key,
-    message.partition ?? defaults.partition,
-    index,
-  );
+  return outgoing(toBytes(message.value, 'value', index), message.key ?? defaults.key, message.partition ?? defaults.partition, index);
 }
 
-function withOptional(
-  message: OutgoingMessage,
-  key: string | Uint8Array | undefined,
-  partition: number | undefined,
-  index: number,
-): OutgoingMessage {
-  if (key !== undefined) message.key = toBytes(key, 'key', index);
-  if (partition !== undefined) {
-    assertPartition(partition, `message ${index}: partition`);
-    message.partitionId = partition;
-  }
-  return message;
+/**
+ * Every field is there from the start, set or undefined, so that the batch's partition and the
+ * idempotent sequences, written later, neither reshape the object nor grow a property store for it:
+ * one shape for every message, and ~40 bytes less per send (what the young generation copies while
+ * thousands of sends are in flight).
+ */
+function outgoing(payload: Uint8Array, key: string | Uint8Array | undefined, partition: number | undefined, index: number): OutgoingMessage {
+  const keyBytes = key === undefined ? undefined : toBytes(key, 'key', index);
+  if (partition !== undefined) assertPartition(partition, `message ${index}: partition`);
+  return { payload, key: keyBytes, partitionId: partition, sequence: undefined, previousSequence: undefined };
 }
 
 function toBytes(value: unknown, field: string, index: number): Uint8Array {
