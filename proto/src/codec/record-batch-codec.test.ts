@@ -62,17 +62,19 @@ describe('decodeRecordBatch', () => {
     expect(wireFailure(() => decodeRecordBatch(data)).code).toBe('OUT_OF_RANGE');
   });
 
-  test('never crashes on arbitrary bytes: it decodes or throws a WireFormatError', () => {
+  test('never crashes on arbitrary bytes: it decodes (or indexes) or throws a WireFormatError', () => {
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const valid = encodeRecordBatch(stored);
     for (let i = 0; i < 2000; i++) {
       const data = Uint8Array.from(valid.subarray(0, Math.floor(random() * valid.length)));
       if (data.length > 0) data[Math.floor(random() * data.length)] = Math.floor(random() * 256);
-      try {
-        decodeRecordBatch(data);
-      } catch (error) {
-        expect(error).toBeInstanceOf(WireFormatError);
+      for (const read of [decodeRecordBatch, indexRecordBatch]) {
+        try {
+          read(data);
+        } catch (error) {
+          expect(error).toBeInstanceOf(WireFormatError);
+        }
       }
     }
   });
@@ -118,6 +120,8 @@ describe('indexRecordBatch', () => {
   test.each([
     ['a truncated record', bytes(0x0a, 5, 0x08)],
     ['an offset with the wrong wire type', bytes(0x0a, 2, 0x0a, 0)],
+    // Each record is read within its own bounds, though one reader serves them all.
+    ['a record whose varint runs on into the next record', bytes(0x0a, 2, 0x08, 0x80, 0x0a, 2, 0x08, 1)],
   ])('refuses %s with a WireFormatError', (_name, data) => {
     expect(wireFailure(() => indexRecordBatch(data)).code).toBe('MALFORMED');
   });

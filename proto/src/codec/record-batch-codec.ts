@@ -69,8 +69,20 @@ export interface RecordBatchIndex {
 
 /** Indexes a RecordBatch's records; anything malformed throws WireFormatError. */
 export function indexRecordBatch(data: Uint8Array): RecordBatchIndex {
-  const index: RecordBatchIndex = { offsets: [], starts: [], ends: [], producerIds: [], sequences: [], timestamps: [] };
+  // Counted first, so that each column is allocated once at its size rather than grown record by
+  // record (the manager indexes every record it syncs: ~220 bytes of garbage a record, before).
+  const count = countRecords(data);
+  const index: RecordBatchIndex = {
+    offsets: new Array<number>(count),
+    starts: new Array<number>(count),
+    ends: new Array<number>(count),
+    producerIds: new Array<number>(count),
+    sequences: new Array<number | undefined>(count),
+    timestamps: new Array<number>(count),
+  };
   const outer = new WireReader(data);
+  const inner = new WireReader(data);
+  let i = 0;
   while (!outer.done) {
     const at = outer.pos;
     const fieldTag = outer.tag();
@@ -79,15 +91,28 @@ export function indexRecordBatch(data: Uint8Array): RecordBatchIndex {
       continue;
     }
     const start = outer.lengthDelimited();
-    indexRecord(new WireReader(data, start, outer.pos), index);
-    index.starts.push(at);
-    index.ends.push(outer.pos);
+    indexRecord(inner.reset(start, outer.pos), index, i);
+    index.starts[i] = at;
+    index.ends[i] = outer.pos;
+    i++;
   }
   return index;
 }
 
-/** Adds a record's offset, producer id, sequence and time to the index (the last of a repeated field wins, as in protobuf); the rest is skipped. */
-function indexRecord(reader: WireReader, index: RecordBatchIndex): void {
+/** The records of a RecordBatch (its field 1 values); anything malformed throws WireFormatError. */
+function countRecords(data: Uint8Array): number {
+  const reader = new WireReader(data);
+  let count = 0;
+  while (!reader.done) {
+    const fieldTag = reader.tag();
+    reader.skip(fieldTag & 7);
+    if (fieldTag === TAG_RECORD) count++;
+  }
+  return count;
+}
+
+/** Sets record i's offset, producer id, sequence and time in the index (the last of a repeated field wins, as in protobuf); the rest is skipped. */
+function indexRecord(reader: WireReader, index: RecordBatchIndex, i: number): void {
   let offset = 0;
   let producerId = 0;
   let sequence: number | undefined;
@@ -115,10 +140,10 @@ function indexRecord(reader: WireReader, index: RecordBatchIndex): void {
         reader.skip(fieldTag & 7);
     }
   }
-  index.offsets.push(offset);
-  index.producerIds.push(producerId);
-  index.sequences.push(sequence);
-  index.timestamps.push(timestamp);
+  index.offsets[i] = offset;
+  index.producerIds[i] = producerId;
+  index.sequences[i] = sequence;
+  index.timestamps[i] = timestamp;
 }
 
 function readRecord(reader: WireReader): BatchRecord {

@@ -89,9 +89,16 @@ export class WireReader {
   constructor(
     readonly bytes: Uint8Array,
     start = 0,
-    readonly end = bytes.length,
+    public end = bytes.length,
   ) {
     this.pos = start;
+  }
+
+  /** Reads bytes [start, end) of the same buffer next: one reader for many small messages, not one each. */
+  reset(start: number, end: number): this {
+    this.pos = start;
+    this.end = end;
+    return this;
   }
 
   get done(): boolean {
