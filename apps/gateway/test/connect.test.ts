@@ -135,3 +135,19 @@ test('ProducerService: previous_sequence goes on to the broker; a SEQUENCE_GAP i
   expect(await codeOf(producer().send({ topic: 'rpc', producerId, messages: [{ payload: bytes('bad'), partitionId: 0, previousSequence: 4n }] }))).toBe('INVALID_ARGUMENT');
   expect(cluster.state.appendRequests.length).toBe(appends);
 });
+
+test('a sequence or previous sequence beyond 2^53 - 1 is refused as INVALID_ARGUMENT and writes nothing', async () => {
+  await producer().createTopic({ name: 'rpc-sequences', partitions: 3 });
+  const { producerId } = await producer().register({ topic: 'rpc-sequences' });
+  const send = (message: { sequence: bigint; previousSequence?: bigint }) =>
+    producer().send({ topic: 'rpc-sequences', producerId, messages: [{ payload: bytes('ok'), partitionId: 0, sequence: 1n }, { payload: bytes('far'), ...message }] });
+  expect(await codeOf(send({ sequence: 2n ** 53n }))).toBe('INVALID_ARGUMENT');
+  expect(await codeOf(send({ sequence: 2n ** 60n + 1n }))).toBe('INVALID_ARGUMENT');
+  expect(await codeOf(send({ sequence: 10n, previousSequence: 2n ** 53n }))).toBe('INVALID_ARGUMENT');
+  // Nothing of those sends was written: the first message of the next one still gets offset 0.
+  const sent = await send({ sequence: 2n ** 53n - 1n });
+  expect(sent.results.map((r) => [r.partitionId, r.offset])).toEqual([
+    [0, 0n],
+    [Number((2n ** 53n - 1n) % 3n), 0n],
+  ]);
+});

@@ -130,11 +130,12 @@ export class ProducerRouter {
         limit: this.options.maxMessageBytes,
       });
     }
-    if (message.sequence !== undefined && message.sequence < 0n) {
-      throw new PartqError('INVALID_ARGUMENT', `message ${index}: sequence must not be negative`, { index });
+    // Brokers keep sequences as numbers: one past 2^53 would be refused deep in the Append (INTERNAL).
+    if (message.sequence !== undefined && !isSafeSequence(message.sequence)) {
+      throw new PartqError('INVALID_ARGUMENT', `message ${index}: sequence must be from 0 to 2^53 - 1`, { index });
     }
-    if (message.previousSequence !== undefined && (message.previousSequence < 0n || message.sequence === undefined)) {
-      throw new PartqError('INVALID_ARGUMENT', `message ${index}: previous_sequence must not be negative, and needs a sequence`, { index });
+    if (message.previousSequence !== undefined && (!isSafeSequence(message.previousSequence) || message.sequence === undefined)) {
+      throw new PartqError('INVALID_ARGUMENT', `message ${index}: previous_sequence must be from 0 to 2^53 - 1, and needs a sequence`, { index });
     }
     if (message.partitionId !== undefined) assertPartitionInRange(topic, message.partitionId);
     if (producer.partitionId !== undefined) {
@@ -151,8 +152,8 @@ export class ProducerRouter {
       partitionCount: topic.partitionCount,
       explicit: message.partitionId,
       key: message.key,
-      // Only the residue matters, and it keeps 64-bit sequences exact.
-      sequence: message.sequence === undefined ? undefined : Number(message.sequence % BigInt(topic.partitionCount)),
+      // Only the residue matters: in numbers, since the sequence is a safe integer (a BigInt division allocated two BigInts per message).
+      sequence: message.sequence === undefined ? undefined : Number(message.sequence) % topic.partitionCount,
       roundRobin: () => this.sticky.partitionFor(topic.id, topic.partitionCount),
     });
   }
@@ -275,6 +276,12 @@ function appendTimedOut(partition: Partition, acks: Acks, produceTimeoutMs: numb
 
 function waitFor(ms: number): Promise<void> {
   return new Promise((resolve) => (ms === 0 ? setImmediate(resolve) : setTimeout(resolve, ms)));
+}
+
+const MAX_SAFE_SEQUENCE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function isSafeSequence(sequence: bigint): boolean {
+  return sequence >= 0n && sequence <= MAX_SAFE_SEQUENCE;
 }
 
 function toRecord(message: OutgoingMessage, producerId: number): AppendRecordInit {
