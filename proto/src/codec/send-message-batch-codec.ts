@@ -28,6 +28,8 @@ const FIELD_PREVIOUS_SEQUENCE = 5;
 export function decodeSendMessageBatch(data: Uint8Array): BatchSendMessage[] {
   const messages: BatchSendMessage[] = [];
   const outer = new WireReader(data);
+  // One reader for every message: the gateway reads each message a producer sends.
+  const inner = new WireReader(data);
   while (!outer.done) {
     const fieldTag = outer.tag();
     if (fieldTag !== TAG_MESSAGE) {
@@ -35,13 +37,15 @@ export function decodeSendMessageBatch(data: Uint8Array): BatchSendMessage[] {
       continue;
     }
     const start = outer.lengthDelimited();
-    messages.push(readMessage(new WireReader(data, start, outer.pos)));
+    messages.push(readMessage(inner.reset(start, outer.pos)));
   }
   return messages;
 }
 
 function readMessage(reader: WireReader): BatchSendMessage {
-  const message: BatchSendMessage = { payload: EMPTY_BYTES };
+  // Every field from the start: the ones read later then neither reshape the object nor grow a
+  // property store for it (one shape for every message).
+  const message: BatchSendMessage = { payload: EMPTY_BYTES, key: undefined, partitionId: undefined, sequence: undefined, previousSequence: undefined };
   while (!reader.done) {
     const fieldTag = reader.tag();
     switch (fieldTag >>> 3) {
