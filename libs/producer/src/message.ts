@@ -42,9 +42,9 @@ export function toOutgoingMessage(message: Message, defaults: MessageDefaults, i
 
 /**
  * Every field is there from the start, set or undefined, so that the batch's partition and the
- * idempotent sequences, written later, neither reshape the object nor grow a property store for it:
- * one shape for every message, and ~40 bytes less per send (what the young generation copies while
- * thousands of sends are in flight).
+ * idempotent sequences, written later, neither reshape the object nor grow a property store for it
+ * (bytes the young generation copies for every send while thousands are in flight): one shape for
+ * every message.
  */
 function outgoing(payload: Uint8Array, key: string | Uint8Array | undefined, partition: number | undefined, index: number): OutgoingMessage {
   const keyBytes = key === undefined ? undefined : toBytes(key, 'key', index);

@@ -99,7 +99,7 @@ export function indexRecordBatch(data: Uint8Array): RecordBatchIndex {
   return index;
 }
 
-/** The records of a RecordBatch (its field 1 values); anything malformed throws WireFormatError. */
+/** How many records a RecordBatch holds (its field 1 values); anything malformed throws WireFormatError. */
 function countRecords(data: Uint8Array): number {
   const reader = new WireReader(data);
   let count = 0;
