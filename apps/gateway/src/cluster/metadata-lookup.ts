@@ -18,34 +18,46 @@ export class MetadataLookup {
   ) {}
 
   async topic(name: string): Promise<Topic> {
-    assertTopicName(name);
-    const topic = await this.find(() => this.view.topicByName(name), `topic '${name}'`);
+    const topic = this.knownTopic(name) ?? (await this.find(() => this.view.topicByName(name), () => `topic '${name}'`));
     if (!topic) throw new PartqError('NOT_FOUND', `topic '${name}' does not exist`, { topic: name });
     return topic;
   }
 
   async producer(id: number): Promise<Producer> {
-    const producer = await this.find(() => this.view.producer(id), `producer ${id}`);
+    const producer = this.view.producer(id) ?? (await this.find(() => this.view.producer(id), () => `producer ${id}`));
     if (!producer) throw new PartqError('NOT_FOUND', `producer ${id} is not registered`, { producerId: id });
     return producer;
   }
 
   async consumer(id: number): Promise<Consumer> {
-    const consumer = await this.find(() => this.view.consumer(id), `consumer ${id}`);
+    const consumer = this.view.consumer(id) ?? (await this.find(() => this.view.consumer(id), () => `consumer ${id}`));
     if (!consumer) throw new PartqError('NOT_FOUND', `consumer ${id} is not registered (consumers idle past the cluster's expiry are removed)`, { consumerId: id });
     return consumer;
   }
 
-  private async find<T>(read: () => T | undefined, what: string): Promise<T | undefined> {
-    const known = read();
-    if (known !== undefined) return known;
+  /**
+   * The topic when the view has it, at once (undefined: ask `topic`, which may ask the manager).
+   * With `knownProducer`, a produce whose topic and producer are known takes no turn of the event loop here.
+   */
+  knownTopic(name: string): Topic | undefined {
+    assertTopicName(name);
+    return this.view.topicByName(name);
+  }
+
+  /** The producer when the view has it, at once (undefined: ask `producer`). */
+  knownProducer(id: number): Producer | undefined {
+    return this.view.producer(id);
+  }
+
+  /** A miss: asks the manager once, then reads again. */
+  private async find<T>(read: () => T | undefined, what: () => string): Promise<T | undefined> {
     const asked = await this.refresher.tryRefresh();
     const found = read();
     if (found === undefined && !asked) {
       throw new PartqError(
         'UNAVAILABLE',
         this.view.ready
-          ? `${what} is not known to this gateway, and the manager, which would know, is not answering; retry`
+          ? `${what()} is not known to this gateway, and the manager, which would know, is not answering; retry`
           : 'the gateway has no metadata from the manager yet; retry',
       );
     }

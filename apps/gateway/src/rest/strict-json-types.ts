@@ -30,12 +30,9 @@ export function typeMismatch(schema: SchemaNode, value: unknown, path: string): 
     const failures = alternatives.map((alternative) => typeMismatch(alternative, value, path));
     if (failures.every((failure) => failure !== undefined)) return failures[0];
   }
-  if (schema.type !== undefined) {
-    const types = Array.isArray(schema.type) ? schema.type : [schema.type];
-    if (!types.some((type) => hasJsonType(value, type))) return `${path} must be ${types.map(article).join(' or ')}`;
-  }
+  if (schema.type !== undefined && !hasJsonTypes(value, schema.type)) return `${path} must be ${typeNames(schema.type)}`;
   if (schema.properties && isObject(value)) {
-    for (const [name, property] of Object.entries(schema.properties)) {
+    for (const [name, property] of propertiesOf(schema.properties)) {
       if (!Object.hasOwn(value, name)) continue;
       const mismatch = typeMismatch(property, value[name], `${path}/${name}`);
       if (mismatch) return mismatch;
@@ -48,6 +45,24 @@ export function typeMismatch(schema: SchemaNode, value: unknown, path: string): 
     }
   }
   return undefined;
+}
+
+/** Each schema's properties as entries, made once: every REST body was checked against new arrays of them. */
+const propertyEntries = new WeakMap<Record<string, SchemaNode>, [string, SchemaNode][]>();
+
+function propertiesOf(properties: Record<string, SchemaNode>): [string, SchemaNode][] {
+  let entries = propertyEntries.get(properties);
+  if (entries === undefined) propertyEntries.set(properties, (entries = Object.entries(properties)));
+  return entries;
+}
+
+/** One type or any of several (no array made per value for the usual single type). */
+function hasJsonTypes(value: unknown, type: string | string[]): boolean {
+  return typeof type === 'string' ? hasJsonType(value, type) : type.some((one) => hasJsonType(value, one));
+}
+
+function typeNames(type: string | string[]): string {
+  return (typeof type === 'string' ? [type] : type).map(article).join(' or ');
 }
 
 function hasJsonType(value: unknown, type: string): boolean {
