@@ -122,6 +122,8 @@ export class PartitionLog {
   private readonly sequences: ProducerSequences;
   /** Sequences remembered per producer; also how many records below the WAL's start a snapshot covers. */
   private readonly sequenceWindow: number;
+  /** See PartitionLogSettings.trimRollBytes. */
+  private readonly trimRollBytes: number;
   /** WAL appends not settled yet, oldest first: an in-flight duplicate finds the one writing its offset here. */
   private readonly writes: PendingWrite[] = [];
   private readonly waiters = new CommitWaiters();
@@ -150,6 +152,7 @@ export class PartitionLog {
     this.nextOffset = wal.endOffset;
     this.committedOffset = wal.startOffset;
     this.sequenceWindow = settings.sequenceWindow ?? DEFAULT_SEQUENCE_WINDOW;
+    this.trimRollBytes = settings.trimRollBytes ?? Math.min(DEFAULT_TRIM_ROLL_BYTES, settings.segmentBytes / 4);
     this.sequences = new ProducerSequences(this.sequenceWindow);
   }
 
@@ -504,7 +507,7 @@ export class PartitionLog {
       // retries. Those of the last window of records below the new start, as many as a broker taking
       // the partition over learns from PostgreSQL: older producers' would only make the file grow.
       const beforeDelete = (newStart: number) => writeSequencesSnapshot(this.dir, this.sequences.runsWithin(newStart - this.sequenceWindow, newStart));
-      await this.wal.trimBefore(trimTo, { beforeDelete, keepBytes: this.settings.retainBytes ?? 0, minRollBytes: this.settings.trimRollBytes ?? Math.min(DEFAULT_TRIM_ROLL_BYTES, this.settings.segmentBytes / 4) });
+      await this.wal.trimBefore(trimTo, { beforeDelete, keepBytes: this.settings.retainBytes ?? 0, minRollBytes: this.trimRollBytes });
     } catch (error) {
       // Trimming only frees disk space; a truncation or close that overtook it makes it moot.
       this.settings.logger.warn({ partition: this.name, trimTo, err: error }, 'broker: WAL trim skipped');

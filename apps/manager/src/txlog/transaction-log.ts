@@ -73,7 +73,7 @@ export class TransactionLog {
   async run<T>(event: TxEvent, change: () => Promise<T>): Promise<T> {
     const id = await this.logEvent(event);
     const result = await change();
-    this.logSuccess(id).catch((error: unknown) => this.logger.warn({ err: error, id }, 'could not log a success; recovery will redo the event'));
+    this.succeeded(id);
     return result;
   }
 
@@ -96,8 +96,13 @@ export class TransactionLog {
       await logging.catch(() => undefined);
     }
     const id = await logging;
-    this.logSuccess(id).catch((error: unknown) => this.logger.warn({ err: error, id }, 'could not log a success; recovery will redo the event'));
+    this.succeeded(id);
     return result;
+  }
+
+  /** LogSuccess, not waited for (see run): a failed write only means recovery redoes the event. */
+  private succeeded(id: number): void {
+    this.logSuccess(id).catch((error: unknown) => this.logger.warn({ err: error, id }, 'could not log a success; recovery will redo the event'));
   }
 
   async logEvent(event: TxEvent): Promise<number> {
