@@ -1,7 +1,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type ServiceImpl } from '@connectrpc/connect';
 import { connectNodeAdapter, createConnectTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { ProducerServiceRegisterRequestSchema, ProducerServiceRegisterResponseSchema } from '../gen/partq/v1/client_pb.js';
@@ -206,5 +206,36 @@ describe('createLeanUnaryTransport, nobody listening', () => {
     expect(failure.code).toBe('UNAVAILABLE');
     sessions?.abort();
     agent?.destroy();
+  });
+});
+
+describe('createLeanUnaryTransport over HTTP/2, concurrent large requests', () => {
+  it('delivers their bodies whole in the order the calls were made', async () => {
+    // A server that notes which call's body it finished reading, in order, and answers each.
+    const finished: number[] = [];
+    const answer = Buffer.from(toBinary(ProducerServiceRegisterResponseSchema, create(ProducerServiceRegisterResponseSchema, { producerId: 1 })));
+    const server = http2.createServer((req, res) => {
+      req.on('data', () => undefined);
+      req.on('end', () => {
+        finished.push(Number(req.headers['x-call']));
+        res.writeHead(200, { 'content-type': 'application/proto' });
+        res.end(answer);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const sessions = new Http2SessionManager(url);
+    const streams = createConnectTransport({ baseUrl: url, httpVersion: '2', useBinaryFormat: true, sessionManager: sessions });
+    const client = createClient(ProducerService, createLeanUnaryTransport({ baseUrl: url, http2: sessions, streams }));
+    try {
+      // Eight at once, as a producer's pipelined batches go; HTTP/2 would interleave their frames.
+      const topic = 'x'.repeat(512 * 1024);
+      const calls = Array.from({ length: 8 }, (_, call) => client.register({ topic }, { headers: { 'x-call': String(call) } }));
+      await Promise.all(calls);
+      expect(finished).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      sessions.abort();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -5,6 +5,7 @@ import { create, isMessage, toBinary, type DescMessage, type DescMethodBiDiStrea
 import { Code, ConnectError, type Transport, type UnaryResponse } from '@connectrpc/connect';
 import type { Http2SessionManager } from '@connectrpc/connect-node';
 import { decodeAnswer, type WireDecoders } from './answer-decoding.js';
+import { BodyOrder } from './body-order.js';
 import { CallMultiplexer } from './call-multiplexer.js';
 import { connectErrorOf, requestHeaders, splitHeaders, type HeadersInit, type RawHeaders } from './connect-http.js';
 import { http1ServerStream } from './http1-server-stream.js';
@@ -174,7 +175,9 @@ interface ExchangeEvents {
 type Exchange = (path: string, headers: RawHeaders, body: Uint8Array, events: ExchangeEvents) => () => void;
 
 function http2Exchange(sessions: Http2SessionManager): Exchange {
+  const bodies = new BodyOrder();
   return (path, headers, body, events) => {
+    const turn = bodies.take();
     let stream: http2.ClientHttp2Stream | undefined;
     let cancelled = false;
     const cancel = (): void => {
@@ -185,6 +188,7 @@ function http2Exchange(sessions: Http2SessionManager): Exchange {
       (opened) => {
         stream = opened;
         if (cancelled) {
+          turn.skip();
           cancel();
           return;
         }
@@ -213,9 +217,12 @@ function http2Exchange(sessions: Http2SessionManager): Exchange {
         opened.on('close', () => {
           if (!ended) events.failed(new ConnectError(`the stream closed before the answer was complete (code ${opened.rstCode})`, Code.Unavailable));
         });
-        opened.end(body);
+        turn.end(opened, body);
       },
-      (error: unknown) => events.failed(ConnectError.from(error, Code.Unavailable)),
+      (error: unknown) => {
+        turn.skip();
+        events.failed(ConnectError.from(error, Code.Unavailable));
+      },
     );
     return cancel;
   };
