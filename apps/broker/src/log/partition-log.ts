@@ -28,8 +28,8 @@ export interface PartitionLogSettings {
   logger: Logger;
   /** Sequences remembered per producer for idempotent appends. */
   sequenceWindow?: number;
-  /** Called when records became durable or readable, or an acks=all append started waiting (wakes long-polls). */
-  onChange?: () => void;
+  /** Called with the log when its records became durable or readable, or an acks=all append started waiting (wakes long-polls). */
+  onChange?: (log: PartitionLog) => void;
   /**
    * The producer sequences already committed below an offset (asked of the manager), so that after
    * taking a partition over, a retry of something the previous owner stored is still a duplicate.
@@ -355,7 +355,7 @@ export class PartitionLog {
         if (duplicate && this.holds.acknowledge(offset, offset + 1)) moved = true;
       });
     }
-    if (moved) this.settings.onChange?.();
+    if (moved) this.settings.onChange?.(this);
   }
 
   /** Encodes and queues the WAL append; registers the sequences as being written. */
@@ -371,7 +371,7 @@ export class PartitionLog {
           this.markWalFailed();
           throw new PartqError('INTERNAL', `partition ${this.name}: WAL wrote ${result.firstOffset}, expected ${firstOffset}`);
         }
-        this.settings.onChange?.();
+        this.settings.onChange?.(this);
       }, (error: unknown) => {
         this.markWalFailed(error);
         throw this.translateWalError(error);
@@ -485,7 +485,7 @@ export class PartitionLog {
   waitCommitted(lastOffset: number, timeoutMs: number): Promise<void> {
     if (lastOffset < this.committedOffset) return Promise.resolve();
     const committed = this.waiters.wait(lastOffset, timeoutMs);
-    this.settings.onChange?.();
+    this.settings.onChange?.(this);
     return committed;
   }
 
@@ -499,7 +499,7 @@ export class PartitionLog {
     if (this.closed || highWatermark <= this.committedOffset) return;
     this.committedOffset = highWatermark;
     this.waiters.release(highWatermark);
-    if (this.holds.release(highWatermark)) this.settings.onChange?.();
+    if (this.holds.release(highWatermark)) this.settings.onChange?.(this);
     const trimTo = Math.min(highWatermark, this.wal.endOffset);
     if (trimTo <= this.wal.startOffset || this.walFailed) return;
     try {

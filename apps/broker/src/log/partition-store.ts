@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { partitionKey } from '@partq/partition';
 import { PartqError, type Logger } from '@partq/runtime';
 import { ChangeSignal } from './change-signal.js';
 import { PartitionLog, type CommittedSequences, type PartitionAssignmentInfo, type PartitionLogLocation, type PartitionLogSettings } from './partition-log.js';
@@ -59,7 +60,7 @@ interface Entry {
  * starts waiting, for the manager's long-poll.
  */
 export class PartitionStore {
-  readonly changes = new ChangeSignal();
+  readonly changes = new ChangeSignal<PartitionLog>();
   private readonly partitions = new Map<string, Entry>();
   private readonly partitionsDir: string;
   private readonly settings: PartitionLogSettings;
@@ -84,7 +85,7 @@ export class PartitionStore {
       cacheBytes: options.cacheBytes,
       ...(options.retainBytes === undefined ? {} : { retainBytes: options.retainBytes }),
       logger: options.logger,
-      onChange: () => this.changes.notify(),
+      onChange: (log) => this.changes.notify(log),
       ...(options.sequenceWindow === undefined ? {} : { sequenceWindow: options.sequenceWindow }),
       ...(options.committedSequences === undefined ? {} : { committedSequences: options.committedSequences }),
       ...(options.onWalSync === undefined ? {} : { onWalSync: options.onWalSync }),
@@ -109,9 +110,9 @@ export class PartitionStore {
       const id = parsePartitionDirName(name);
       if (!id) continue;
       const log = await PartitionLog.open({ dir: join(store.partitionsDir, name), ...id }, store.settings);
-      store.partitions.set(keyOf(id.topicId, id.partitionId), { log, changedAt: 0 });
+      store.partitions.set(partitionKey(id.topicId, id.partitionId), { log, changedAt: 0 });
       options.logger.info(
-        { partition: keyOf(id.topicId, id.partitionId), epoch: log.epoch, startOffset: log.startOffset, endOffset: log.endOffset },
+        { partition: partitionKey(id.topicId, id.partitionId), epoch: log.epoch, startOffset: log.startOffset, endOffset: log.endOffset },
         'broker: recovered partition',
       );
     }
@@ -131,7 +132,7 @@ export class PartitionStore {
   }
 
   get(topicId: number, partitionId: number): PartitionLog | undefined {
-    return this.partitions.get(keyOf(topicId, partitionId))?.log;
+    return this.partitions.get(partitionKey(topicId, partitionId))?.log;
   }
 
   /**
@@ -219,7 +220,7 @@ export class PartitionStore {
     const report: ReconcileReport = { created: [], kept: [], truncated: [], reset: [], removed: [], ignored: [], failed: [] };
     const listed = new Set<string>();
     for (const assignment of assignments) {
-      const key = keyOf(assignment.topicId, assignment.partitionId);
+      const key = partitionKey(assignment.topicId, assignment.partitionId);
       listed.add(key);
       try {
         let entry = this.partitions.get(key);
@@ -268,7 +269,11 @@ export class PartitionStore {
       }
     }
     const changed = report.created.length + report.truncated.length + report.reset.length + report.removed.length + report.failed.length;
-    if (changed > 0) this.options.logger.info({ ...report, kept: report.kept.length }, 'broker: assignment applied');
+    if (changed > 0) {
+      this.options.logger.info({ ...report, kept: report.kept.length }, 'broker: assignment applied');
+      // Partitions came, went or were cut back: every long-poll looks again at what it waits on.
+      this.changes.notify();
+    }
     return report;
   }
 
@@ -306,10 +311,6 @@ export class PartitionStore {
 
 function sweepIntervalFor(expiryMs: number): number {
   return Math.max(100, Math.min(60_000, Math.floor(expiryMs / 4)));
-}
-
-function keyOf(topicId: number, partitionId: number): string {
-  return `${topicId}/${partitionId}`;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,10 +1,10 @@
 import { settlesWithin } from '../../test/settles-within.js';
 import { ChangeSignal } from './change-signal.js';
-import { RecordArrivals, type ArrivalSource } from './record-arrivals.js';
+import { RecordArrivals, type ArrivalSource, type ChangedPartition } from './record-arrivals.js';
 
 /** Partition logs reduced to their end offset, and the change signal appends fire. */
 class FakeLogs implements ArrivalSource {
-  readonly changes = new ChangeSignal();
+  readonly changes = new ChangeSignal<ChangedPartition>();
   readonly logs = new Map<string, { readableEnd: number }>();
   gets = 0;
 
@@ -19,7 +19,7 @@ class FakeLogs implements ArrivalSource {
 
   append(partitionId: number): void {
     this.logs.get(`1/${partitionId}`)!.readableEnd++;
-    this.changes.notify();
+    this.changes.notify({ topicId: 1, partitionId });
   }
 }
 
@@ -56,6 +56,21 @@ describe('RecordArrivals', () => {
     expect(arrivals.waiting).toBe(0);
   });
 
+  it("looks only at the waiters of the partition a change names, and at everyone's for a change that names none", async () => {
+    for (let partitionId = 2; partitionId < 50; partitionId++) {
+      logs.set(partitionId, 0);
+      void arrivals.wait(1, partitionId, 0, 10_000);
+    }
+    const atEndOf0 = arrivals.wait(1, 0, 5, 10_000);
+    const getsBefore = logs.gets;
+    logs.append(0);
+    expect(await settlesWithin(atEndOf0, 10)).toBe(true);
+    expect(logs.gets - getsBefore).toBe(1);
+    logs.changes.notify();
+    expect(logs.gets - getsBefore).toBe(1 + 48);
+    expect(arrivals.waiting).toBe(48);
+  });
+
   it('ends a wait at its timeout and when its signal aborts', async () => {
     const started = Date.now();
     await arrivals.wait(1, 0, 5, 50);
@@ -71,11 +86,17 @@ describe('RecordArrivals', () => {
     const closed = arrivals.wait(1, 0, 5, 10_000);
     const other = arrivals.wait(1, 1, 7, 10_000);
     logs.logs.delete('1/0');
-    logs.changes.notify();
+    logs.changes.notify({ topicId: 1, partitionId: 0 });
     expect(await settlesWithin(closed, 10)).toBe(true);
     expect(await settlesWithin(other, 10)).toBe(false);
-    arrivals.wakeAll();
+    const replaced = arrivals.wait(1, 1, 7, 10_000);
+    logs.set(1, 7);
+    logs.changes.notify();
+    expect(await settlesWithin(replaced, 10)).toBe(true);
     expect(await settlesWithin(other, 10)).toBe(true);
+    const afterAll = arrivals.wait(1, 1, 7, 10_000);
+    arrivals.wakeAll();
+    expect(await settlesWithin(afterAll, 10)).toBe(true);
   });
 
   it('keeps watching after every waiter left and a new one came', async () => {

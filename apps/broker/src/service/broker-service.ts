@@ -24,6 +24,7 @@ import type { BrokerMetrics } from '../broker-metrics.js';
 import type { PartitionLog } from '../log/partition-log.js';
 import type { PartitionStore } from '../log/partition-store.js';
 import { RecordArrivals } from '../log/record-arrivals.js';
+import { UpdatesReadiness } from '../log/updates-readiness.js';
 import { toStoreAssignments } from '../membership/assignments.js';
 import type { StallFence } from '../membership/stall-fence.js';
 
@@ -229,17 +230,8 @@ export class BrokerServiceHandlers {
     // waiters. Every partition's waiters go before any WAL trim is awaited.
     await Promise.all(wanted.map((p) => store.get(p.topicId, p.partitionId)?.commit(p.from)));
 
-    const ready = (): boolean => {
-      if (this.interrupted) return true;
-      let pending = 0;
-      for (const p of wanted) {
-        const log = store.get(p.topicId, p.partitionId);
-        if (!log) continue;
-        if (log.commitWaiters > 0) return true;
-        pending += log.pendingSince(p.from);
-      }
-      return pending >= minRecords;
-    };
+    const readiness = new UpdatesReadiness(store, wanted, minRecords);
+    const ready = (changed?: PartitionLog): boolean => this.interrupted || readiness.ready(changed);
     if (!ready()) await store.changes.until(ready, deadline - Date.now(), context.signal);
 
     const updates: PartitionUpdate[] = [];
