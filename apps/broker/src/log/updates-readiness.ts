@@ -21,8 +21,8 @@ interface Counted extends WantedPartition {
  * What the manager's GetUpdates waits for: `minRecords` pending past its `from` over the partitions
  * it names, or an acks=all append waiting on one of them. The count is kept per partition and
  * brought up to date for the partition a change names: an Append costs a look at its own
- * partition, where counting afresh looked at every partition the broker owns (~5 % of a broker's
- * CPU with 25 partitions each; docs/performance-log.md, round 44).
+ * partition, where counting afresh looked at every partition the broker owns (5–6 % of a broker's
+ * busy time with ~28 partitions each; docs/performance-log.md, round 44).
  */
 export class UpdatesReadiness {
   private readonly wanted = new Map<string, Counted>();
