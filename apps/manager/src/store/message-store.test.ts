@@ -205,6 +205,26 @@ describe('MessageStore.commit, a failed COPY', () => {
   });
 });
 
+describe('MessageStore.commit, the claim statement', () => {
+  test('is prepared once per connection and reused by every later sync on it', async () => {
+    const topic = await testDb.db.insertInto('topics').values({ name: 'prepared', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    const record = (offset: number): CommittedRecord => ({ offset, payload: own(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
+    const pool = createPool(testDb.url, { max: 1 });
+    try {
+      const store = new MessageStore(databaseOn(pool), pool);
+      for (let from = 0; from < 6; from += 2) {
+        expect((await store.commit([batchOf(topic.id, 0, 1, from, [from, from + 1].map(record))])).map((row) => row.high_watermark)).toEqual([from + 2]);
+      }
+      const { rows } = await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
+      expect(rows.map((row) => row.name)).toEqual(['partq_manager_claim_high_watermarks']);
+      await expectStored(topic.id, [0, 1, 2, 3, 4, 5].map(record));
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
 describe('MessageStore.commit, overlapping batches', () => {
   test('a batch that repeats committed records inserts only the new ones; a fenced epoch inserts nothing', async () => {
     const topic = await testDb.db.insertInto('topics').values({ name: 'overlap', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();

@@ -1,6 +1,6 @@
 import { decodeSequenceRuns, encodeSequenceRuns } from '@partq/partition';
 import type { RecordBatchIndex } from '@partq/proto';
-import { RECORD_BATCH_ROW_BYTES, type Database, type PartitionRow } from '@partq/schema';
+import { PreparedStatement, RECORD_BATCH_ROW_BYTES, type Database, type PartitionRow } from '@partq/schema';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { CopyBinaryWriter } from './copy-binary-writer.js';
@@ -78,7 +78,7 @@ export class MessageStore {
     try {
       await client.query('BEGIN');
       const claimed = new Map<string, PartitionRow & { previous_high_watermark: number }>();
-      for (const row of await rowsOf(client, claimHighWatermarks(nonEmpty).compile(this.db))) claimed.set(`${row.topic_id}/${row.partition_id}`, row);
+      for (const row of await claimHighWatermarks(client, nonEmpty)) claimed.set(`${row.topic_id}/${row.partition_id}`, row);
       const updated: PartitionRow[] = [];
       const overlapping: StoredBytesChange[] = [];
       const rows = new CopyBinaryWriter({ expectedBytes: copyBytesOf(nonEmpty) });
@@ -146,33 +146,43 @@ function changeStoredBytes(changes: readonly StoredBytesChange[]) {
  * left out of the answer, and its records are not inserted. Answers each moved partition with
  * the high watermark it had before. `stored_bytes` grows by the batch's records from its `from`:
  * what is inserted, unless the batch overlaps what was committed (the caller corrects that).
+ * Each column is one array parameter, so the text is the same whatever the count, and prepared:
+ * PostgreSQL planned it afresh in every sync, ~0.5 of the ~1.1 ms the statement took a sync of one
+ * record (docs/performance-log.md, round 45).
  */
-function claimHighWatermarks(batches: readonly PartitionBatch[]) {
+const CLAIM_HIGH_WATERMARKS = new PreparedStatement<
+  PartitionRow & { previous_high_watermark: number },
+  [topicIds: number[], partitionIds: number[], epochs: number[], from: number[], lastOffsets: number[], bytes: number[]]
+>(
+  'partq_manager_claim_high_watermarks',
+  `WITH batch AS (
+     SELECT * FROM unnest($1::int4[], $2::int4[], $3::int4[], $4::int8[], $5::int8[], $6::int8[])
+       AS b(topic_id, partition_id, epoch, from_offset, last_offset, bytes)
+   ), locked AS MATERIALIZED (
+     SELECT p.topic_id, p.partition_id, p.high_watermark
+     FROM partitions p JOIN batch b ON b.topic_id = p.topic_id AND b.partition_id = p.partition_id AND b.epoch = p.epoch
+     ORDER BY p.topic_id, p.partition_id
+     FOR UPDATE OF p
+   )
+   UPDATE partitions p SET high_watermark = b.last_offset + 1, stored_bytes = p.stored_bytes + b.bytes
+   FROM batch b JOIN locked l ON l.topic_id = b.topic_id AND l.partition_id = b.partition_id
+   WHERE p.topic_id = b.topic_id AND p.partition_id = b.partition_id
+     AND l.high_watermark >= b.from_offset AND l.high_watermark <= b.last_offset
+   RETURNING p.*, l.high_watermark AS previous_high_watermark`,
+);
+
+async function claimHighWatermarks(client: pg.ClientBase, batches: readonly PartitionBatch[]) {
   const keys = new Set(batches.map((b) => `${b.topicId}/${b.partitionId}`));
   if (keys.size !== batches.length) throw new RangeError('a sync has one batch per partition');
-  // Each column as one array parameter: the statement's text stays the same whatever the count.
-  return sql<PartitionRow & { previous_high_watermark: number }>`
-    WITH batch AS (
-      SELECT * FROM unnest(
-        ${batches.map((b) => b.topicId)}::int4[],
-        ${batches.map((b) => b.partitionId)}::int4[],
-        ${batches.map((b) => b.epoch)}::int4[],
-        ${batches.map((b) => b.from)}::int8[],
-        ${batches.map(lastOffsetOf)}::int8[],
-        ${batches.map((b) => bytesFrom(b, b.from))}::int8[]
-      ) AS b(topic_id, partition_id, epoch, from_offset, last_offset, bytes)
-    ), locked AS MATERIALIZED (
-      SELECT p.topic_id, p.partition_id, p.high_watermark
-      FROM partitions p JOIN batch b ON b.topic_id = p.topic_id AND b.partition_id = p.partition_id AND b.epoch = p.epoch
-      ORDER BY p.topic_id, p.partition_id
-      FOR UPDATE OF p
-    )
-    UPDATE partitions p SET high_watermark = b.last_offset + 1, stored_bytes = p.stored_bytes + b.bytes
-    FROM batch b JOIN locked l ON l.topic_id = b.topic_id AND l.partition_id = b.partition_id
-    WHERE p.topic_id = b.topic_id AND p.partition_id = b.partition_id
-      AND l.high_watermark >= b.from_offset AND l.high_watermark <= b.last_offset
-    RETURNING p.*, l.high_watermark AS previous_high_watermark
-  `;
+  const { rows } = await CLAIM_HIGH_WATERMARKS.run(client, [
+    batches.map((b) => b.topicId),
+    batches.map((b) => b.partitionId),
+    batches.map((b) => b.epoch),
+    batches.map((b) => b.from),
+    batches.map(lastOffsetOf),
+    batches.map((b) => bytesFrom(b, b.from)),
+  ]);
+  return rows;
 }
 
 /** A row's bytes besides its records and sequence runs: the field count, 7 lengths, 2 int4 and 3 int8 values. */
