@@ -77,207 +77,258 @@ async function expectStored(topicId: number, expected: readonly CommittedRecord[
   });
 }
 
-describe('MessageStore.commit', () => {
-  test('stores every record exactly: payloads of any size, keys present, empty or absent, sequences', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'store', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
-    const big = Buffer.alloc(70_000, 7);
-    const records: CommittedRecord[] = [
-      { offset: 0, payload: Buffer.from('first'), key: Buffer.from('k1'), producerId: 3, sequence: 0, timestampMs: 1_764_000_000_000 },
-      { offset: 1, payload: new Uint8Array(0), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_001 },
-      { offset: 2, payload: big, key: new Uint8Array(0), producerId: 3, sequence: 1, timestampMs: 1_764_000_000_002 },
-      { offset: 3, payload: Buffer.from([0, 255, 92, 120]), key: Buffer.from([0, 1]), producerId: 4, sequence: 9, timestampMs: 1_764_000_000_003 },
-    ];
-    const store = new MessageStore(testDb.db, testDb.pool);
-    const updated = await store.commit([batchOf(topic.id, 0, 1, 0, records)]);
-    expect(updated.map((row) => row.high_watermark)).toEqual([4]);
+/**
+ * Every commit test runs both ways a sync commits: in one statement (small syncs; here any size)
+ * and in a transaction with a COPY (large ones; here all).
+ */
+const COMMIT_WAYS = [
+  { way: 'one', oneStatementBytes: Number.MAX_SAFE_INTEGER, statement: 'partq_manager_continue_high_watermarks' },
+  { way: 'tx', oneStatementBytes: 0, statement: 'partq_manager_claim_high_watermarks' },
+];
 
-    await expectStored(topic.id, records);
-    await expectStoredBytesCounted(topic.id);
+describe.each(COMMIT_WAYS)('MessageStore.commit ($way)', ({ way, oneStatementBytes, statement }) => {
+  describe('stores', () => {
+    test('stores every record exactly: payloads of any size, keys present, empty or absent, sequences', async () => {
+      const topic = await testDb.db.insertInto('topics').values({ name: `store-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+      const big = Buffer.alloc(70_000, 7);
+      const records: CommittedRecord[] = [
+        { offset: 0, payload: Buffer.from('first'), key: Buffer.from('k1'), producerId: 3, sequence: 0, timestampMs: 1_764_000_000_000 },
+        { offset: 1, payload: new Uint8Array(0), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_001 },
+        { offset: 2, payload: big, key: new Uint8Array(0), producerId: 3, sequence: 1, timestampMs: 1_764_000_000_002 },
+        { offset: 3, payload: Buffer.from([0, 255, 92, 120]), key: Buffer.from([0, 1]), producerId: 4, sequence: 9, timestampMs: 1_764_000_000_003 },
+      ];
+      const store = new MessageStore(testDb.db, testDb.pool, { oneStatementBytes });
+      const updated = await store.commit([batchOf(topic.id, 0, 1, 0, records)]);
+      expect(updated.map((row) => row.high_watermark)).toEqual([4]);
 
-    // Replayed (a sync retried after a lost answer): nothing twice, nothing moves back.
-    expect(await store.commit([batchOf(topic.id, 0, 1, 0, records)])).toEqual([]);
-    expect((await storedRows(topic.id)).flatMap((row) => row.records)).toHaveLength(4);
-    await expectStoredBytesCounted(topic.id);
+      await expectStored(topic.id, records);
+      await expectStoredBytesCounted(topic.id);
+
+      // Replayed (a sync retried after a lost answer): nothing twice, nothing moves back.
+      expect(await store.commit([batchOf(topic.id, 0, 1, 0, records)])).toEqual([]);
+      expect((await storedRows(topic.id)).flatMap((row) => row.records)).toHaveLength(4);
+      await expectStoredBytesCounted(topic.id);
+    });
   });
-});
 
-describe('MessageStore.commit, with a transaction-log write alongside', () => {
-  test('commits only once the write is done, and nothing when it failed', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'alongside', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
-    const records: CommittedRecord[] = [{ offset: 0, payload: own('a'), key: undefined, producerId: 1, sequence: 0, timestampMs: 1_764_000_000_000 }];
-    const store = new MessageStore(testDb.db, testDb.pool);
+  describe('with a transaction-log write alongside', () => {
+    test('commits only once the write is done, and nothing when it failed', async () => {
+      const topic = await testDb.db.insertInto('topics').values({ name: `alongside-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+      const records: CommittedRecord[] = [{ offset: 0, payload: own('a'), key: undefined, producerId: 1, sequence: 0, timestampMs: 1_764_000_000_000 }];
+      const store = new MessageStore(testDb.db, testDb.pool, { oneStatementBytes });
 
-    const notWritten = new Error('the disk is full');
-    await expect(store.commit([batchOf(topic.id, 0, 1, 0, records)], Promise.reject(notWritten))).rejects.toBe(notWritten);
-    expect(await storedRows(topic.id)).toEqual([]);
-    const untouched = await testDb.db.selectFrom('partitions').select(['high_watermark', 'stored_bytes']).where('topic_id', '=', topic.id).executeTakeFirstOrThrow();
-    expect(untouched).toEqual({ high_watermark: 0, stored_bytes: 0 });
+      const notWritten = new Error('the disk is full');
+      await expect(store.commit([batchOf(topic.id, 0, 1, 0, records)], Promise.reject(notWritten))).rejects.toBe(notWritten);
+      expect(await storedRows(topic.id)).toEqual([]);
+      const untouched = await testDb.db.selectFrom('partitions').select(['high_watermark', 'stored_bytes']).where('topic_id', '=', topic.id).executeTakeFirstOrThrow();
+      expect(untouched).toEqual({ high_watermark: 0, stored_bytes: 0 });
 
-    let written!: () => void;
-    const write = new Promise<void>((resolve) => (written = resolve));
-    let settled = false;
-    const committing = store.commit([batchOf(topic.id, 0, 1, 0, records)], write).finally(() => (settled = true));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(settled).toBe(false);
-    expect(await storedRows(topic.id)).toEqual([]); // not visible before the write is done
-    written();
-    expect((await committing).map((row) => row.high_watermark)).toEqual([1]);
-    await expectStored(topic.id, records);
+      let written!: () => void;
+      const write = new Promise<void>((resolve) => (written = resolve));
+      let settled = false;
+      const committing = store.commit([batchOf(topic.id, 0, 1, 0, records)], write).finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(settled).toBe(false);
+      expect(await storedRows(topic.id)).toEqual([]); // not visible before the write is done
+      written();
+      expect((await committing).map((row) => row.high_watermark)).toEqual([1]);
+      await expectStored(topic.id, records);
+    });
   });
-});
 
-describe('MessageStore.commit, mixed records', () => {
-  test('stores mixed producers, sequences, keys and timestamps exactly', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'runs', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
-    let seed = 7;
-    const random = (n: number) => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed % n;
-    };
-    // Views into one buffer (as decoded from a GetUpdates answer) and separate buffers both occur.
-    const shared = Buffer.alloc(64 * 400);
-    const records: CommittedRecord[] = [];
-    const sequences = new Map<number, number>();
-    for (let offset = 0; offset < 400; offset++) {
-      const producerId = random(3) === 0 ? 0 : 1 + random(2);
-      let sequence: number | undefined;
-      if (producerId !== 0) {
-        sequence = (sequences.get(producerId) ?? 0) + (random(6) === 0 ? 5 : 1);
-        sequences.set(producerId, sequence);
+  describe('mixed records', () => {
+    test('stores mixed producers, sequences, keys and timestamps exactly', async () => {
+      const topic = await testDb.db.insertInto('topics').values({ name: `runs-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+      let seed = 7;
+      const random = (n: number) => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        return seed % n;
+      };
+      // Views into one buffer (as decoded from a GetUpdates answer) and separate buffers both occur.
+      const shared = Buffer.alloc(64 * 400);
+      const records: CommittedRecord[] = [];
+      const sequences = new Map<number, number>();
+      for (let offset = 0; offset < 400; offset++) {
+        const producerId = random(3) === 0 ? 0 : 1 + random(2);
+        let sequence: number | undefined;
+        if (producerId !== 0) {
+          sequence = (sequences.get(producerId) ?? 0) + (random(6) === 0 ? 5 : 1);
+          sequences.set(producerId, sequence);
+        }
+        const payload = random(2) === 0 ? shared.subarray(offset * 64, offset * 64 + random(60)).fill(offset & 255) : own(`p${offset}`);
+        const keyKind = random(4);
+        const key = keyKind === 0 ? undefined : keyKind === 1 ? new Uint8Array(0) : own(`k${offset % 7}`);
+        records.push({ offset, payload, key, producerId, sequence, timestampMs: 1_764_000_000_000 + Math.floor(offset / 9) });
       }
-      const payload = random(2) === 0 ? shared.subarray(offset * 64, offset * 64 + random(60)).fill(offset & 255) : own(`p${offset}`);
-      const keyKind = random(4);
-      const key = keyKind === 0 ? undefined : keyKind === 1 ? new Uint8Array(0) : own(`k${offset % 7}`);
-      records.push({ offset, payload, key, producerId, sequence, timestampMs: 1_764_000_000_000 + Math.floor(offset / 9) });
-    }
-    const store = new MessageStore(testDb.db, testDb.pool);
-    // Two syncs; the second overlaps the first (a replayed stretch) and carries no keys at all.
-    const first = records.slice(0, 250);
-    const second = records.slice(200).map((r) => (r.offset >= 300 ? { ...r, key: undefined } : r));
-    expect((await store.commit([batchOf(topic.id, 0, 1, 0, first)])).map((r) => r.high_watermark)).toEqual([250]);
-    expect((await store.commit([batchOf(topic.id, 0, 1, 200, second)])).map((r) => r.high_watermark)).toEqual([400]);
+      const store = new MessageStore(testDb.db, testDb.pool, { oneStatementBytes });
+      // Two syncs; the second overlaps the first (a replayed stretch) and carries no keys at all.
+      const first = records.slice(0, 250);
+      const second = records.slice(200).map((r) => (r.offset >= 300 ? { ...r, key: undefined } : r));
+      expect((await store.commit([batchOf(topic.id, 0, 1, 0, first)])).map((r) => r.high_watermark)).toEqual([250]);
+      expect((await store.commit([batchOf(topic.id, 0, 1, 200, second)])).map((r) => r.high_watermark)).toEqual([400]);
 
-    const stored = [...first, ...second.slice(50)];
-    await expectStored(topic.id, stored);
-    // The overlap (offsets 200-249) was counted once, and the row reporting the move says so too.
-    await expectStoredBytesCounted(topic.id);
-    // The rows' sequence runs give back every record's sequence: interleaved producers, jumps, none.
-    const sequenced = stored.filter((r) => r.sequence !== undefined).map((r) => ({ producerId: r.producerId, sequence: r.sequence, offset: r.offset }));
-    expect(await store.recentSequences(topic.id, 0, 400, 10_000)).toEqual(sequenced);
-    expect(await store.recentSequences(topic.id, 0, 123, 7)).toEqual(sequenced.filter((r) => r.offset < 123).slice(-7));
+      const stored = [...first, ...second.slice(50)];
+      await expectStored(topic.id, stored);
+      // The overlap (offsets 200-249) was counted once, and the row reporting the move says so too.
+      await expectStoredBytesCounted(topic.id);
+      // The rows' sequence runs give back every record's sequence: interleaved producers, jumps, none.
+      const sequenced = stored.filter((r) => r.sequence !== undefined).map((r) => ({ producerId: r.producerId, sequence: r.sequence, offset: r.offset }));
+      expect(await store.recentSequences(topic.id, 0, 400, 10_000)).toEqual(sequenced);
+      expect(await store.recentSequences(topic.id, 0, 123, 7)).toEqual(sequenced.filter((r) => r.offset < 123).slice(-7));
+    });
+  });
+
+  describe('a failed insert', () => {
+    test('commits nothing of the sync, moves no high watermark, and leaves the pool usable', async () => {
+      const topic = await testDb.db.insertInto('topics').values({ name: `failed-${way}`, partition_count: 2 }).returning('id').executeTakeFirstOrThrow();
+      await testDb.db
+        .insertInto('partitions')
+        .values([0, 1].map((partition_id) => ({ topic_id: topic.id, partition_id, high_watermark: 0, epoch: 1 })))
+        .execute();
+      const record = (offset: number): CommittedRecord => ({ offset, payload: own(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
+      const batches = [0, 1].map((partitionId) => batchOf(topic.id, partitionId, 1, 0, [0, 1, 2].map(record)));
+      // A row no sync put there (the store's invariant broken by hand): partition 1's COPY meets it.
+      await testDb.db
+        .insertInto('record_batches')
+        .values({ topic_id: topic.id, partition_id: 1, base_offset: 0, next_offset: 1, records: batchOf(topic.id, 1, 1, 0, [record(0)]).data, sequences: Buffer.alloc(0), last_timestamp_ms: 1_764_000_000_000 })
+        .execute();
+      // One connection: a connection left inside the failed transaction would fail the next commit.
+      const pool = createPool(testDb.url, { max: 1 });
+      try {
+        const store = new MessageStore(databaseOn(pool), pool, { oneStatementBytes });
+        await expect(store.commit(batches)).rejects.toMatchObject({ code: '23505' });
+        const partitions = await testDb.db.selectFrom('partitions').select('high_watermark').where('topic_id', '=', topic.id).execute();
+        expect(partitions.map((p) => p.high_watermark)).toEqual([0, 0]);
+        const stored = await testDb.db.selectFrom('record_batches').select(['partition_id', 'base_offset']).where('topic_id', '=', topic.id).execute();
+        expect(stored).toEqual([{ partition_id: 1, base_offset: 0 }]);
+
+        await testDb.db.deleteFrom('record_batches').where('topic_id', '=', topic.id).execute();
+        expect((await store.commit(batches)).map((row) => row.high_watermark)).toEqual([3, 3]);
+        await expectStored(topic.id, [0, 1, 2].map(record), 0);
+        await expectStored(topic.id, [0, 1, 2].map(record), 1);
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+
+  describe('its statement', () => {
+    test('is prepared once per connection and reused by every later sync on it', async () => {
+      const topic = await testDb.db.insertInto('topics').values({ name: `prepared-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+      const record = (offset: number): CommittedRecord => ({ offset, payload: own(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
+      const pool = createPool(testDb.url, { max: 1 });
+      try {
+        const store = new MessageStore(databaseOn(pool), pool, { oneStatementBytes });
+        for (let from = 0; from < 6; from += 2) {
+          expect((await store.commit([batchOf(topic.id, 0, 1, from, [from, from + 1].map(record))])).map((row) => row.high_watermark)).toEqual([from + 2]);
+        }
+        const { rows } = await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
+        expect(rows.map((row) => row.name)).toEqual([statement]);
+        await expectStored(topic.id, [0, 1, 2, 3, 4, 5].map(record));
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+
+  describe('overlapping batches', () => {
+    test('a batch that repeats committed records inserts only the new ones; a fenced epoch inserts nothing', async () => {
+      const topic = await testDb.db.insertInto('topics').values({ name: `overlap-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 2 }).execute();
+      const record = (offset: number): CommittedRecord => ({ offset, payload: Buffer.from(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
+      const store = new MessageStore(testDb.db, testDb.pool, { oneStatementBytes });
+      const batch = (from: number, to: number, epoch = 2) => batchOf(topic.id, 0, epoch, from, Array.from({ length: to - from }, (_, i) => record(from + i)));
+
+      expect((await store.commit([batch(0, 4)])).map((r) => r.high_watermark)).toEqual([4]);
+      // The manager's view was behind (a sync replayed from 2): offsets 2 and 3 are there already.
+      expect((await store.commit([batch(2, 6)])).map((r) => r.high_watermark)).toEqual([6]);
+      // An old owner's batch (epoch 1) is refused whole, and nothing moves.
+      expect(await store.commit([batch(6, 8, 1)])).toEqual([]);
+      // A batch that would leave a gap (from beyond the high watermark) is refused too.
+      expect(await store.commit([batch(7, 9)])).toEqual([]);
+
+      const stored = (await storedRows(topic.id)).flatMap((row) => row.records);
+      expect(stored.map((r) => [r.offset, Buffer.from(r.payload).toString()])).toEqual([0, 1, 2, 3, 4, 5].map((o) => [o, `m${o}`]));
+    });
+  });
+
+  describe('many partitions in one sync', () => {
+    test('moves each partition on its own terms: fenced, committed already, a gap, an overlap, fresh', async () => {
+      const topic = await testDb.db.insertInto('topics').values({ name: `many-${way}`, partition_count: 6 }).returning('id').executeTakeFirstOrThrow();
+      const start = [
+        { partition_id: 0, epoch: 2, high_watermark: 0 },
+        { partition_id: 1, epoch: 3, high_watermark: 0 }, // the sync's owner (epoch 2) was fenced
+        { partition_id: 2, epoch: 2, high_watermark: 5 }, // offsets 0..4 committed by an earlier sync
+        { partition_id: 3, epoch: 2, high_watermark: 0 }, // the batch starts at 3: a gap
+        { partition_id: 4, epoch: 2, high_watermark: 2 }, // the batch repeats 0 and 1
+        { partition_id: 5, epoch: 2, high_watermark: 7 },
+      ];
+      await testDb.db.insertInto('partitions').values(start.map((p) => ({ topic_id: topic.id, ...p }))).execute();
+      const record = (offset: number, partition: number): CommittedRecord => ({ offset, payload: own(`p${partition}m${offset}`), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 });
+      const batch = (partitionId: number, from: number, to: number) => batchOf(topic.id, partitionId, 2, from, Array.from({ length: to - from }, (_, i) => record(from + i, partitionId)));
+      const store = new MessageStore(testDb.db, testDb.pool, { oneStatementBytes });
+      const sync = [batch(5, 7, 9), batch(0, 0, 3), batch(1, 0, 2), batch(2, 0, 5), batch(3, 3, 4), batch(4, 0, 6)];
+      const moved = await store.commit(sync);
+      // Only what moved, in the sync's order.
+      expect(moved.map((row) => [row.partition_id, row.high_watermark])).toEqual([
+        [5, 9],
+        [0, 3],
+        [4, 6],
+      ]);
+      const partitions = await testDb.db.selectFrom('partitions').select(['partition_id', 'high_watermark']).where('topic_id', '=', topic.id).orderBy('partition_id').execute();
+      expect(partitions.map((p) => p.high_watermark)).toEqual([3, 0, 5, 0, 6, 9]);
+      await expectStored(topic.id, [0, 1, 2].map((o) => record(o, 0)), 0);
+      await expectStored(topic.id, [], 1);
+      await expectStored(topic.id, [], 3);
+      await expectStored(topic.id, [2, 3, 4, 5].map((o) => record(o, 4)), 4);
+      await expectStored(topic.id, [7, 8].map((o) => record(o, 5)), 5);
+
+      await expect(store.commit([batch(0, 3, 4), batch(0, 3, 4)])).rejects.toThrow(RangeError);
+    });
+  });
+
+  describe('rows', () => {
+    test('cuts a sync into rows of consecutive records of at most RECORD_BATCH_ROW_BYTES; a larger record is a row of its own', async () => {
+      const topic = await testDb.db.insertInto('topics').values({ name: `rows-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+      const record = (offset: number, bytes: number): CommittedRecord => ({ offset, payload: Buffer.alloc(bytes, offset), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 });
+      const records = [...Array.from({ length: 30 }, (_, i) => record(i, 1000)), record(30, 20_000), ...Array.from({ length: 200 }, (_, i) => record(31 + i, 100))];
+      const store = new MessageStore(testDb.db, testDb.pool, { oneStatementBytes });
+      await store.commit([batchOf(topic.id, 0, 1, 0, records)]);
+
+      const rows = await storedRows(topic.id);
+      await expectStored(topic.id, records);
+      expect(rows.find((row) => row.base === 30)).toMatchObject({ next: 31 });
+      for (const row of rows) {
+        if (row.base !== 30) expect(row.bytes).toBeLessThanOrEqual(RECORD_BATCH_ROW_BYTES);
+      }
+      // Full rows, bar the last of each stretch: 1 000 B records (~1 015 B framed) 7 to a row, 100 B ones 70.
+      expect(rows.map((row) => row.next - row.base)).toEqual([7, 7, 7, 7, 2, 1, 70, 70, 60]);
+    });
   });
 });
 
-describe('MessageStore.commit, a failed COPY', () => {
-  test('commits nothing of the sync, moves no high watermark, and leaves the pool usable', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'failed', partition_count: 2 }).returning('id').executeTakeFirstOrThrow();
-    await testDb.db
-      .insertInto('partitions')
-      .values([0, 1].map((partition_id) => ({ topic_id: topic.id, partition_id, high_watermark: 0, epoch: 1 })))
-      .execute();
-    const record = (offset: number): CommittedRecord => ({ offset, payload: own(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
-    const batches = [0, 1].map((partitionId) => batchOf(topic.id, partitionId, 1, 0, [0, 1, 2].map(record)));
-    // A row no sync put there (the store's invariant broken by hand): partition 1's COPY meets it.
-    await testDb.db
-      .insertInto('record_batches')
-      .values({ topic_id: topic.id, partition_id: 1, base_offset: 0, next_offset: 1, records: batchOf(topic.id, 1, 1, 0, [record(0)]).data, sequences: Buffer.alloc(0), last_timestamp_ms: 1_764_000_000_000 })
-      .execute();
-    // One connection: a connection left inside the failed transaction would fail the next commit.
+describe('MessageStore.commit, by default', () => {
+  test('commits a small sync in one statement and one of over 64 KiB in a transaction', async () => {
+    const topic = await testDb.db.insertInto('topics').values({ name: 'default-way', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    const record = (offset: number, bytes: number): CommittedRecord => ({ offset, payload: Buffer.alloc(bytes, offset), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 });
     const pool = createPool(testDb.url, { max: 1 });
     try {
       const store = new MessageStore(databaseOn(pool), pool);
-      await expect(store.commit(batches)).rejects.toMatchObject({ code: '23505' });
-      const partitions = await testDb.db.selectFrom('partitions').select('high_watermark').where('topic_id', '=', topic.id).execute();
-      expect(partitions.map((p) => p.high_watermark)).toEqual([0, 0]);
-      const stored = await testDb.db.selectFrom('record_batches').select(['partition_id', 'base_offset']).where('topic_id', '=', topic.id).execute();
-      expect(stored).toEqual([{ partition_id: 1, base_offset: 0 }]);
-
-      await testDb.db.deleteFrom('record_batches').where('topic_id', '=', topic.id).execute();
-      expect((await store.commit(batches)).map((row) => row.high_watermark)).toEqual([3, 3]);
-      await expectStored(topic.id, [0, 1, 2].map(record), 0);
-      await expectStored(topic.id, [0, 1, 2].map(record), 1);
+      const prepared = async () => (await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map((row) => row.name);
+      await store.commit([batchOf(topic.id, 0, 1, 0, [record(0, 60 * 1024)])]);
+      expect(await prepared()).toEqual(['partq_manager_continue_high_watermarks']);
+      await store.commit([batchOf(topic.id, 0, 1, 1, [record(1, 70 * 1024)])]);
+      expect(await prepared()).toEqual(['partq_manager_claim_high_watermarks', 'partq_manager_continue_high_watermarks']);
+      await expectStored(topic.id, [record(0, 60 * 1024), record(1, 70 * 1024)]);
     } finally {
       await pool.end();
     }
-  });
-});
-
-describe('MessageStore.commit, the claim statement', () => {
-  test('is prepared once per connection and reused by every later sync on it', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'prepared', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
-    const record = (offset: number): CommittedRecord => ({ offset, payload: own(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
-    const pool = createPool(testDb.url, { max: 1 });
-    try {
-      const store = new MessageStore(databaseOn(pool), pool);
-      for (let from = 0; from < 6; from += 2) {
-        expect((await store.commit([batchOf(topic.id, 0, 1, from, [from, from + 1].map(record))])).map((row) => row.high_watermark)).toEqual([from + 2]);
-      }
-      const { rows } = await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
-      expect(rows.map((row) => row.name)).toEqual(['partq_manager_claim_high_watermarks']);
-      await expectStored(topic.id, [0, 1, 2, 3, 4, 5].map(record));
-    } finally {
-      await pool.end();
-    }
-  });
-});
-
-describe('MessageStore.commit, overlapping batches', () => {
-  test('a batch that repeats committed records inserts only the new ones; a fenced epoch inserts nothing', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'overlap', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 2 }).execute();
-    const record = (offset: number): CommittedRecord => ({ offset, payload: Buffer.from(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
-    const store = new MessageStore(testDb.db, testDb.pool);
-    const batch = (from: number, to: number, epoch = 2) => batchOf(topic.id, 0, epoch, from, Array.from({ length: to - from }, (_, i) => record(from + i)));
-
-    expect((await store.commit([batch(0, 4)])).map((r) => r.high_watermark)).toEqual([4]);
-    // The manager's view was behind (a sync replayed from 2): offsets 2 and 3 are there already.
-    expect((await store.commit([batch(2, 6)])).map((r) => r.high_watermark)).toEqual([6]);
-    // An old owner's batch (epoch 1) is refused whole, and nothing moves.
-    expect(await store.commit([batch(6, 8, 1)])).toEqual([]);
-    // A batch that would leave a gap (from beyond the high watermark) is refused too.
-    expect(await store.commit([batch(7, 9)])).toEqual([]);
-
-    const stored = (await storedRows(topic.id)).flatMap((row) => row.records);
-    expect(stored.map((r) => [r.offset, Buffer.from(r.payload).toString()])).toEqual([0, 1, 2, 3, 4, 5].map((o) => [o, `m${o}`]));
-  });
-});
-
-describe('MessageStore.commit, many partitions in one sync', () => {
-  test('moves each partition on its own terms: fenced, committed already, a gap, an overlap, fresh', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'many', partition_count: 6 }).returning('id').executeTakeFirstOrThrow();
-    const start = [
-      { partition_id: 0, epoch: 2, high_watermark: 0 },
-      { partition_id: 1, epoch: 3, high_watermark: 0 }, // the sync's owner (epoch 2) was fenced
-      { partition_id: 2, epoch: 2, high_watermark: 5 }, // offsets 0..4 committed by an earlier sync
-      { partition_id: 3, epoch: 2, high_watermark: 0 }, // the batch starts at 3: a gap
-      { partition_id: 4, epoch: 2, high_watermark: 2 }, // the batch repeats 0 and 1
-      { partition_id: 5, epoch: 2, high_watermark: 7 },
-    ];
-    await testDb.db.insertInto('partitions').values(start.map((p) => ({ topic_id: topic.id, ...p }))).execute();
-    const record = (offset: number, partition: number): CommittedRecord => ({ offset, payload: own(`p${partition}m${offset}`), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 });
-    const batch = (partitionId: number, from: number, to: number) => batchOf(topic.id, partitionId, 2, from, Array.from({ length: to - from }, (_, i) => record(from + i, partitionId)));
-    const store = new MessageStore(testDb.db, testDb.pool);
-    const sync = [batch(5, 7, 9), batch(0, 0, 3), batch(1, 0, 2), batch(2, 0, 5), batch(3, 3, 4), batch(4, 0, 6)];
-    const moved = await store.commit(sync);
-    // Only what moved, in the sync's order.
-    expect(moved.map((row) => [row.partition_id, row.high_watermark])).toEqual([
-      [5, 9],
-      [0, 3],
-      [4, 6],
-    ]);
-    const partitions = await testDb.db.selectFrom('partitions').select(['partition_id', 'high_watermark']).where('topic_id', '=', topic.id).orderBy('partition_id').execute();
-    expect(partitions.map((p) => p.high_watermark)).toEqual([3, 0, 5, 0, 6, 9]);
-    await expectStored(topic.id, [0, 1, 2].map((o) => record(o, 0)), 0);
-    await expectStored(topic.id, [], 1);
-    await expectStored(topic.id, [], 3);
-    await expectStored(topic.id, [2, 3, 4, 5].map((o) => record(o, 4)), 4);
-    await expectStored(topic.id, [7, 8].map((o) => record(o, 5)), 5);
-
-    await expect(store.commit([batch(0, 3, 4), batch(0, 3, 4)])).rejects.toThrow(RangeError);
   });
 });
 
@@ -329,25 +380,7 @@ describe('MessageStore.recentSequences', () => {
   });
 });
 
-describe('MessageStore.commit, rows', () => {
-  test('cuts a sync into rows of consecutive records of at most RECORD_BATCH_ROW_BYTES; a larger record is a row of its own', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'rows', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
-    const record = (offset: number, bytes: number): CommittedRecord => ({ offset, payload: Buffer.alloc(bytes, offset), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 });
-    const records = [...Array.from({ length: 30 }, (_, i) => record(i, 1000)), record(30, 20_000), ...Array.from({ length: 200 }, (_, i) => record(31 + i, 100))];
-    const store = new MessageStore(testDb.db, testDb.pool);
-    await store.commit([batchOf(topic.id, 0, 1, 0, records)]);
-
-    const rows = await storedRows(topic.id);
-    await expectStored(topic.id, records);
-    expect(rows.find((row) => row.base === 30)).toMatchObject({ next: 31 });
-    for (const row of rows) {
-      if (row.base !== 30) expect(row.bytes).toBeLessThanOrEqual(RECORD_BATCH_ROW_BYTES);
-    }
-    // Full rows, bar the last of each stretch: 1 000 B records (~1 015 B framed) 7 to a row, 100 B ones 70.
-    expect(rows.map((row) => row.next - row.base)).toEqual([7, 7, 7, 7, 2, 1, 70, 70, 60]);
-  });
-
+describe('record_batches', () => {
   test('record_batches carries only its primary key index, and keeps rows on their heap page uncompressed', async () => {
     const { rows } = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'record_batches' order by indexname`.execute(testDb.db);
     expect(rows.map((row) => row.indexname)).toEqual(['record_batches_pkey']);

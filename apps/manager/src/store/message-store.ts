@@ -1,24 +1,25 @@
-import { decodeSequenceRuns, encodeSequenceRuns } from '@partq/partition';
-import type { RecordBatchIndex } from '@partq/proto';
+import { decodeSequenceRuns } from '@partq/partition';
 import { PreparedStatement, RECORD_BATCH_ROW_BYTES, type Database, type PartitionRow } from '@partq/schema';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
+import { continueHighWatermarks } from './continue-high-watermarks.js';
 import { CopyBinaryWriter } from './copy-binary-writer.js';
 import { copyIn } from './copy-in.js';
-import { sequenceRunsOf } from './sequence-runs.js';
+import { batchRows, bytesFrom, lastOffsetOf, type BatchRow, type PartitionBatch } from './partition-batch.js';
 
-export interface PartitionBatch {
-  topicId: number;
-  partitionId: number;
-  /** The owner's epoch the records came from; a batch of a deposed owner is refused. */
-  epoch: number;
-  /** The high watermark the batch continues from (at or past its first record's offset). */
-  from: number;
-  /** The records as the broker stores them: a RecordBatch's bytes (GetUpdates' records_data). */
-  data: Uint8Array;
-  /** indexRecordBatch(data): at least one record. */
-  index: RecordBatchIndex;
+export { lastOffsetOf, type PartitionBatch } from './partition-batch.js';
+
+export interface MessageStoreOptions {
+  /**
+   * A sync of at most this many record bytes commits in one statement (continueHighWatermarks)
+   * rather than a transaction with a COPY; larger ones, whose bytes a COPY carries in binary, by
+   * the transaction. 0: always the transaction.
+   */
+  oneStatementBytes?: number;
 }
+
+/** Past ~64 KiB the one statement's hex-encoded arrays cost more than the COPY's two round trips. */
+const DEFAULT_ONE_STATEMENT_BYTES = 64 * 1024;
 
 /** The rows a page of recentSequences' scan reads at a time, newest first (only their sequence runs). */
 const SEQUENCE_SCAN_ROWS = 256;
@@ -29,11 +30,16 @@ const SEQUENCE_SCAN_ROWS = 256;
  * nothing twice and moves nothing backwards.
  */
 export class MessageStore {
+  private readonly oneStatementBytes: number;
+
   /** `db` and `pool`: the same Central DB (`databaseOn(pool)`). */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly pool: pg.Pool,
-  ) {}
+    options: MessageStoreOptions = {},
+  ) {
+    this.oneStatementBytes = options.oneStatementBytes ?? DEFAULT_ONE_STATEMENT_BYTES;
+  }
 
   /**
    * The last `limit` committed (producer, sequence, offset) of a partition below `belowOffset`,
@@ -69,9 +75,27 @@ export class MessageStore {
     return found.reverse();
   }
 
+  /**
+   * Commits the batches (one per partition) and answers the partitions whose high watermark moved,
+   * in the batches' order. `beforeCommit` (the sync's transaction-log event) settles before anything
+   * commits; if it rejects, nothing does. Each partition's rows and high watermark commit together.
+   */
   async commit(batches: PartitionBatch[], beforeCommit?: Promise<void>): Promise<PartitionRow[]> {
     const nonEmpty = batches.filter((b) => b.index.offsets.length > 0);
     if (nonEmpty.length === 0) return [];
+    if (new Set(nonEmpty.map(keyOf)).size !== nonEmpty.length) throw new RangeError('a sync has one batch per partition');
+    if (recordBytesOf(nonEmpty) > this.oneStatementBytes) return this.commitInTransaction(nonEmpty, beforeCommit);
+    // One statement commits as it runs: the event goes to disk first, where the transaction's
+    // statements ran beside its fsync. Most syncs of a partition continue where the last ended.
+    await beforeCommit;
+    const moved = new Map((await continueHighWatermarks(this.pool, nonEmpty)).map((row) => [`${row.topic_id}/${row.partition_id}`, row]));
+    const rest = nonEmpty.filter((batch) => !moved.has(keyOf(batch)));
+    if (rest.length > 0) for (const row of await this.commitInTransaction(rest)) moved.set(`${row.topic_id}/${row.partition_id}`, row);
+    return nonEmpty.flatMap((batch) => moved.get(keyOf(batch)) ?? []);
+  }
+
+  /** BEGIN, the claim, one COPY of every row, COMMIT: any sync, any overlap with what was committed. */
+  private async commitInTransaction(nonEmpty: PartitionBatch[], beforeCommit?: Promise<void>): Promise<PartitionRow[]> {
     // The transaction runs on a client of its own: Kysely builds its statements, but cannot send COPY.
     const client = await this.pool.connect();
     let broken: Error | undefined;
@@ -84,13 +108,13 @@ export class MessageStore {
       const rows = new CopyBinaryWriter({ expectedBytes: copyBytesOf(nonEmpty) });
       // In the batches' order (callers and tests read the answer in it).
       for (const batch of nonEmpty) {
-        const row = claimed.get(`${batch.topicId}/${batch.partitionId}`);
+        const row = claimed.get(keyOf(batch));
         if (!row) continue;
         const { previous_high_watermark: previous, ...partition } = row;
         // Records below the old high watermark are committed already (a replayed or overlapping sync).
         // None at or above it can exist: rows are only ever inserted here, together with moving the
         // high watermark past them. So the COPY cannot meet a duplicate key.
-        writeBatchRows(rows, batch, previous);
+        for (const stored of batchRows(batch, previous)) writeRow(rows, batch, stored);
         if (previous !== batch.from) {
           const change = bytesFrom(batch, previous) - bytesFrom(batch, batch.from);
           overlapping.push({ topicId: batch.topicId, partitionId: batch.partitionId, change });
@@ -117,7 +141,7 @@ export class MessageStore {
   }
 }
 
-/** The columns of `record_batches`, in the order writeBatchRows writes them. */
+/** The columns of `record_batches`, in the order writeRow writes them. */
 const COPY_RECORD_BATCHES =
   'COPY record_batches (topic_id, partition_id, base_offset, next_offset, records, sequences, last_timestamp_ms) FROM STDIN (FORMAT binary)';
 
@@ -172,8 +196,6 @@ const CLAIM_HIGH_WATERMARKS = new PreparedStatement<
 );
 
 async function claimHighWatermarks(client: pg.ClientBase, batches: readonly PartitionBatch[]) {
-  const keys = new Set(batches.map((b) => `${b.topicId}/${b.partitionId}`));
-  if (keys.size !== batches.length) throw new RangeError('a sync has one batch per partition');
   const { rows } = await CLAIM_HIGH_WATERMARKS.run(client, [
     batches.map((b) => b.topicId),
     batches.map((b) => b.partitionId),
@@ -188,20 +210,6 @@ async function claimHighWatermarks(client: pg.ClientBase, batches: readonly Part
 /** A row's bytes besides its records and sequence runs: the field count, 7 lengths, 2 int4 and 3 int8 values. */
 const ROW_FIXED_BYTES = 2 + 7 * 4 + 2 * 4 + 3 * 8;
 
-/** The bytes of the batch's records at offset `from` and past it (what writeBatchRows inserts from there). */
-function bytesFrom(batch: PartitionBatch, from: number): number {
-  const { offsets, starts, ends } = batch.index;
-  let first = 0;
-  while (first < offsets.length && offsets[first]! < from) first++;
-  return first < offsets.length ? ends[ends.length - 1]! - starts[first]! : 0;
-}
-
-/** The offset of a batch's last record. */
-export function lastOffsetOf(batch: PartitionBatch): number {
-  const offsets = batch.index.offsets;
-  return offsets[offsets.length - 1]!;
-}
-
 /** About the bytes a COPY of the batches takes (a hint for the writer's first chunk). */
 function copyBytesOf(batches: readonly PartitionBatch[]): number {
   let bytes = 0;
@@ -209,32 +217,20 @@ function copyBytesOf(batches: readonly PartitionBatch[]): number {
   return bytes;
 }
 
-/**
- * Writes the batch's records from offset `from` on as rows of consecutive records, each at most
- * RECORD_BATCH_ROW_BYTES unless one record alone is larger. A row's bytes are a slice of the
- * broker's: runs of a RecordBatch are RecordBatches themselves, so nothing is decoded or re-encoded.
- * Beside them go the row's producer sequences, as runs (a few per row), and its newest append time.
- */
-function writeBatchRows(rows: CopyBinaryWriter, batch: PartitionBatch, from: number): void {
-  const { offsets, starts, ends } = batch.index;
-  let first = 0;
-  while (first < offsets.length && offsets[first]! < from) first++;
-  while (first < offsets.length) {
-    let last = first;
-    while (last + 1 < offsets.length && ends[last + 1]! - starts[first]! <= RECORD_BATCH_ROW_BYTES) last++;
-    rows.row(7).int4(batch.topicId).int4(batch.partitionId).int8(offsets[first]!).int8(offsets[last]! + 1);
-    rows.bytea(batch.data.subarray(starts[first], ends[last]));
-    rows.bytea(encodeSequenceRuns(sequenceRunsOf(batch.index, first, last)));
-    rows.int8(newestOf(batch.index.timestamps, first, last));
-    first = last + 1;
-  }
+/** One row into the COPY, its columns in COPY_RECORD_BATCHES' order. */
+function writeRow(rows: CopyBinaryWriter, batch: PartitionBatch, row: BatchRow): void {
+  rows.row(7).int4(batch.topicId).int4(batch.partitionId).int8(row.baseOffset).int8(row.nextOffset);
+  rows.bytea(row.records).bytea(row.sequences).int8(row.lastTimestampMs);
 }
 
-/** The largest of values[first..last] (a new owner's clock may run behind the last one's). */
-function newestOf(values: readonly number[], first: number, last: number): number {
-  let newest = values[first]!;
-  for (let i = first + 1; i <= last; i++) if (values[i]! > newest) newest = values[i]!;
-  return newest;
+function keyOf(batch: PartitionBatch): string {
+  return `${batch.topicId}/${batch.partitionId}`;
+}
+
+function recordBytesOf(batches: readonly PartitionBatch[]): number {
+  let bytes = 0;
+  for (const batch of batches) bytes += batch.data.byteLength;
+  return bytes;
 }
 
 /** Runs a statement Kysely compiled on a pg client of the pool (same types: numbers for bigint, Buffers for bytea). */

@@ -40,7 +40,7 @@ export interface FailingSync {
 
 /**
  * Pulls each live broker's new records (a GetUpdates long-poll) and commits them to
- * PostgreSQL in one transaction; the next GetUpdates tells the broker the new high watermarks,
+ * PostgreSQL (MessageStore.commit); the next GetUpdates tells the broker the new high watermarks,
  * so it may trim its WAL and release acks=all producers. One loop per broker.
  */
 export class BrokerSync {

@@ -10,8 +10,9 @@ import type { TransactionLog } from './transaction-log.js';
  * Every step checks the Central DB first, so replaying twice changes nothing more.
  * - create-topic: the topic row exists or the change is made again.
  * - change-owners: each owner change is applied unless the partition's epoch already moved past it.
- * - sync: nothing to redo in PostgreSQL (the transaction committed or not, atomically, and the
- *   broker keeps its records until it hears a commit); the sync loop re-confirms high watermarks.
+ * - sync: nothing to redo in PostgreSQL (each partition's records and high watermark committed
+ *   together or not at all, and the broker keeps its records until it hears a commit); the sync
+ *   loop re-confirms high watermarks.
  * Must run before the manager loads its in-memory state.
  */
 export async function recoverLogs(db: Kysely<Database>, txlog: TransactionLog, logger: Logger): Promise<number> {
