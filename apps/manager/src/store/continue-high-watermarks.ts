@@ -1,5 +1,6 @@
 import { PreparedStatement, type PartitionRow, type StatementTarget } from '@partq/schema';
-import { batchRows, bytesFrom, lastOffsetOf, type PartitionBatch } from './partition-batch.js';
+import { LOCKED_BATCH, lockedBatchParams, type LockedBatchParams } from './locked-batch.js';
+import { batchRows, type PartitionBatch } from './partition-batch.js';
 
 /**
  * A small sync in one statement, committed on its own (no BEGIN, no COPY, no COMMIT: one round
@@ -13,12 +14,7 @@ import { batchRows, bytesFrom, lastOffsetOf, type PartitionBatch } from './parti
 const CONTINUE_HIGH_WATERMARKS = new PreparedStatement<
   PartitionRow,
   [
-    topicIds: number[],
-    partitionIds: number[],
-    epochs: number[],
-    from: number[],
-    lastOffsets: number[],
-    bytes: number[],
+    ...LockedBatchParams,
     rowTopicIds: number[],
     rowPartitionIds: number[],
     baseOffsets: number[],
@@ -29,15 +25,7 @@ const CONTINUE_HIGH_WATERMARKS = new PreparedStatement<
   ]
 >(
   'partq_manager_continue_high_watermarks',
-  `WITH batch AS (
-     SELECT * FROM unnest($1::int4[], $2::int4[], $3::int4[], $4::int8[], $5::int8[], $6::int8[])
-       AS b(topic_id, partition_id, epoch, from_offset, last_offset, bytes)
-   ), locked AS MATERIALIZED (
-     SELECT p.topic_id, p.partition_id, p.high_watermark
-     FROM partitions p JOIN batch b ON b.topic_id = p.topic_id AND b.partition_id = p.partition_id AND b.epoch = p.epoch
-     ORDER BY p.topic_id, p.partition_id
-     FOR UPDATE OF p
-   ), moved AS (
+  `${LOCKED_BATCH}, moved AS (
      UPDATE partitions p SET high_watermark = b.last_offset + 1, stored_bytes = p.stored_bytes + b.bytes
      FROM batch b JOIN locked l ON l.topic_id = b.topic_id AND l.partition_id = b.partition_id
      WHERE p.topic_id = b.topic_id AND p.partition_id = b.partition_id AND l.high_watermark = b.from_offset
@@ -57,15 +45,14 @@ const CONTINUE_HIGH_WATERMARKS = new PreparedStatement<
  * answers the partitions it moved, in no particular order. One batch per partition.
  */
 export async function continueHighWatermarks(target: StatementTarget, batches: readonly PartitionBatch[]): Promise<PartitionRow[]> {
-  const params: Parameters<typeof CONTINUE_HIGH_WATERMARKS.run>[1] = [[], [], [], [], [], [], [], [], [], [], [], [], []];
-  const [topicIds, partitionIds, epochs, from, lastOffsets, bytes, rowTopicIds, rowPartitionIds, baseOffsets, nextOffsets, records, sequences, lastTimestampsMs] = params;
+  const rowTopicIds: number[] = [];
+  const rowPartitionIds: number[] = [];
+  const baseOffsets: number[] = [];
+  const nextOffsets: number[] = [];
+  const records: Uint8Array[] = [];
+  const sequences: Uint8Array[] = [];
+  const lastTimestampsMs: number[] = [];
   for (const batch of batches) {
-    topicIds.push(batch.topicId);
-    partitionIds.push(batch.partitionId);
-    epochs.push(batch.epoch);
-    from.push(batch.from);
-    lastOffsets.push(lastOffsetOf(batch));
-    bytes.push(bytesFrom(batch, batch.from));
     for (const row of batchRows(batch, batch.from)) {
       rowTopicIds.push(batch.topicId);
       rowPartitionIds.push(batch.partitionId);
@@ -76,5 +63,6 @@ export async function continueHighWatermarks(target: StatementTarget, batches: r
       lastTimestampsMs.push(row.lastTimestampMs);
     }
   }
-  return (await CONTINUE_HIGH_WATERMARKS.run(target, params)).rows;
+  const rows = [rowTopicIds, rowPartitionIds, baseOffsets, nextOffsets, records, sequences, lastTimestampsMs] as const;
+  return (await CONTINUE_HIGH_WATERMARKS.run(target, [...lockedBatchParams(batches), ...rows])).rows;
 }

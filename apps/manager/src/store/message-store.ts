@@ -5,7 +5,8 @@ import type pg from 'pg';
 import { continueHighWatermarks } from './continue-high-watermarks.js';
 import { CopyBinaryWriter } from './copy-binary-writer.js';
 import { copyIn } from './copy-in.js';
-import { batchRows, bytesFrom, lastOffsetOf, type BatchRow, type PartitionBatch } from './partition-batch.js';
+import { LOCKED_BATCH, lockedBatchParams, type LockedBatchParams } from './locked-batch.js';
+import { batchRows, bytesFrom, type BatchRow, type PartitionBatch } from './partition-batch.js';
 
 export { lastOffsetOf, type PartitionBatch } from './partition-batch.js';
 
@@ -18,7 +19,10 @@ export interface MessageStoreOptions {
   oneStatementBytes?: number;
 }
 
-/** Past ~64 KiB the one statement's hex-encoded arrays cost more than the COPY's two round trips. */
+/**
+ * The one statement carries bytea as hex text inside array literals (twice the bytes, encoded and
+ * parsed), the COPY in binary: small syncs, where the round trips are the cost, go in one statement.
+ */
 const DEFAULT_ONE_STATEMENT_BYTES = 64 * 1024;
 
 /** The rows a page of recentSequences' scan reads at a time, newest first (only their sequence runs). */
@@ -88,9 +92,9 @@ export class MessageStore {
     // One statement commits as it runs: the event goes to disk first, where the transaction's
     // statements ran beside its fsync. Most syncs of a partition continue where the last ended.
     await beforeCommit;
-    const moved = new Map((await continueHighWatermarks(this.pool, nonEmpty)).map((row) => [`${row.topic_id}/${row.partition_id}`, row]));
+    const moved = new Map((await continueHighWatermarks(this.pool, nonEmpty)).map((row) => [keyOf(row), row]));
     const rest = nonEmpty.filter((batch) => !moved.has(keyOf(batch)));
-    if (rest.length > 0) for (const row of await this.commitInTransaction(rest)) moved.set(`${row.topic_id}/${row.partition_id}`, row);
+    if (rest.length > 0) for (const row of await this.commitInTransaction(rest)) moved.set(keyOf(row), row);
     return nonEmpty.flatMap((batch) => moved.get(keyOf(batch)) ?? []);
   }
 
@@ -102,7 +106,7 @@ export class MessageStore {
     try {
       await client.query('BEGIN');
       const claimed = new Map<string, PartitionRow & { previous_high_watermark: number }>();
-      for (const row of await claimHighWatermarks(client, nonEmpty)) claimed.set(`${row.topic_id}/${row.partition_id}`, row);
+      for (const row of await claimHighWatermarks(client, nonEmpty)) claimed.set(keyOf(row), row);
       const updated: PartitionRow[] = [];
       const overlapping: StoredBytesChange[] = [];
       const rows = new CopyBinaryWriter({ expectedBytes: copyBytesOf(nonEmpty) });
@@ -170,24 +174,12 @@ function changeStoredBytes(changes: readonly StoredBytesChange[]) {
  * left out of the answer, and its records are not inserted. Answers each moved partition with
  * the high watermark it had before. `stored_bytes` grows by the batch's records from its `from`:
  * what is inserted, unless the batch overlaps what was committed (the caller corrects that).
- * Each column is one array parameter, so the text is the same whatever the count, and prepared:
- * PostgreSQL planned it afresh in every sync, ~0.5 of the ~1.1 ms the statement took a sync of one
+ * Prepared (its text is the same whatever the count): PostgreSQL planned it afresh in every sync, ~0.5 of the ~1.1 ms the statement took a sync of one
  * record (docs/performance-log.md, round 45).
  */
-const CLAIM_HIGH_WATERMARKS = new PreparedStatement<
-  PartitionRow & { previous_high_watermark: number },
-  [topicIds: number[], partitionIds: number[], epochs: number[], from: number[], lastOffsets: number[], bytes: number[]]
->(
+const CLAIM_HIGH_WATERMARKS = new PreparedStatement<PartitionRow & { previous_high_watermark: number }, LockedBatchParams>(
   'partq_manager_claim_high_watermarks',
-  `WITH batch AS (
-     SELECT * FROM unnest($1::int4[], $2::int4[], $3::int4[], $4::int8[], $5::int8[], $6::int8[])
-       AS b(topic_id, partition_id, epoch, from_offset, last_offset, bytes)
-   ), locked AS MATERIALIZED (
-     SELECT p.topic_id, p.partition_id, p.high_watermark
-     FROM partitions p JOIN batch b ON b.topic_id = p.topic_id AND b.partition_id = p.partition_id AND b.epoch = p.epoch
-     ORDER BY p.topic_id, p.partition_id
-     FOR UPDATE OF p
-   )
+  `${LOCKED_BATCH}
    UPDATE partitions p SET high_watermark = b.last_offset + 1, stored_bytes = p.stored_bytes + b.bytes
    FROM batch b JOIN locked l ON l.topic_id = b.topic_id AND l.partition_id = b.partition_id
    WHERE p.topic_id = b.topic_id AND p.partition_id = b.partition_id
@@ -196,15 +188,7 @@ const CLAIM_HIGH_WATERMARKS = new PreparedStatement<
 );
 
 async function claimHighWatermarks(client: pg.ClientBase, batches: readonly PartitionBatch[]) {
-  const { rows } = await CLAIM_HIGH_WATERMARKS.run(client, [
-    batches.map((b) => b.topicId),
-    batches.map((b) => b.partitionId),
-    batches.map((b) => b.epoch),
-    batches.map((b) => b.from),
-    batches.map(lastOffsetOf),
-    batches.map((b) => bytesFrom(b, b.from)),
-  ]);
-  return rows;
+  return (await CLAIM_HIGH_WATERMARKS.run(client, lockedBatchParams(batches))).rows;
 }
 
 /** A row's bytes besides its records and sequence runs: the field count, 7 lengths, 2 int4 and 3 int8 values. */
@@ -223,8 +207,9 @@ function writeRow(rows: CopyBinaryWriter, batch: PartitionBatch, row: BatchRow):
   rows.bytea(row.records).bytea(row.sequences).int8(row.lastTimestampMs);
 }
 
-function keyOf(batch: PartitionBatch): string {
-  return `${batch.topicId}/${batch.partitionId}`;
+/** A partition's key, from a batch or a `partitions` row. */
+function keyOf(partition: PartitionBatch | PartitionRow): string {
+  return 'topicId' in partition ? `${partition.topicId}/${partition.partitionId}` : `${partition.topic_id}/${partition.partition_id}`;
 }
 
 function recordBytesOf(batches: readonly PartitionBatch[]): number {
