@@ -313,7 +313,7 @@ describe.each(COMMIT_WAYS)('MessageStore.commit ($way)', ({ way, oneStatementByt
 });
 
 describe('MessageStore.commit, by default', () => {
-  test('commits a small sync in one statement and one of over 64 KiB in a transaction', async () => {
+  test('commits a small sync in one statement and one of over 16 KiB in a transaction', async () => {
     const topic = await testDb.db.insertInto('topics').values({ name: 'default-way', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
     await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
     const record = (offset: number, bytes: number): CommittedRecord => ({ offset, payload: Buffer.alloc(bytes, offset), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 });
@@ -321,11 +321,11 @@ describe('MessageStore.commit, by default', () => {
     try {
       const store = new MessageStore(databaseOn(pool), pool);
       const prepared = async () => (await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map((row) => row.name);
-      await store.commit([batchOf(topic.id, 0, 1, 0, [record(0, 60 * 1024)])]);
+      await store.commit([batchOf(topic.id, 0, 1, 0, [record(0, 15 * 1024)])]);
       expect(await prepared()).toEqual(['partq_manager_continue_high_watermarks']);
-      await store.commit([batchOf(topic.id, 0, 1, 1, [record(1, 70 * 1024)])]);
+      await store.commit([batchOf(topic.id, 0, 1, 1, [record(1, 17 * 1024)])]);
       expect(await prepared()).toEqual(['partq_manager_claim_high_watermarks', 'partq_manager_continue_high_watermarks']);
-      await expectStored(topic.id, [record(0, 60 * 1024), record(1, 70 * 1024)]);
+      await expectStored(topic.id, [record(0, 15 * 1024), record(1, 17 * 1024)]);
     } finally {
       await pool.end();
     }

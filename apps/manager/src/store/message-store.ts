@@ -21,9 +21,12 @@ export interface MessageStoreOptions {
 
 /**
  * The one statement carries bytea as hex text inside array literals (twice the bytes, encoded and
- * parsed), the COPY in binary: small syncs, where the round trips are the cost, go in one statement.
+ * parsed) and inserts through unnest, the COPY in binary: per byte the statement costs more, per
+ * sync the transaction's round trips do. Commits of one sync after another on one connection
+ * (docs/performance-log.md, round 45): at ~6 KiB the statement took half the wall time and half
+ * PostgreSQL's CPU, at 21–25 KiB still less of both, at ~62 KiB more of both.
  */
-const DEFAULT_ONE_STATEMENT_BYTES = 64 * 1024;
+const DEFAULT_ONE_STATEMENT_BYTES = 16 * 1024;
 
 /** The rows a page of recentSequences' scan reads at a time, newest first (only their sequence runs). */
 const SEQUENCE_SCAN_ROWS = 256;
