@@ -33,8 +33,8 @@ const SEQUENCE_SCAN_ROWS = 256;
 
 /**
  * Commits brokers' records into `record_batches` (runs of a partition's records, a row each) and
- * moves the partitions' high watermarks, in one transaction. Idempotent: a replayed batch inserts
- * nothing twice and moves nothing backwards.
+ * moves the partitions' high watermarks: a partition's rows and its high watermark together or not
+ * at all. Idempotent: a replayed batch inserts nothing twice and moves nothing backwards.
  */
 export class MessageStore {
   private readonly oneStatementBytes: number;
