@@ -2,6 +2,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { decodeRecordBatch, indexRecordBatch, RecordBatchSchema, RecordSchema, type BatchRecord } from '@partq/proto';
 import { createPool, databaseOn, RECORD_BATCH_ROW_BYTES } from '@partq/schema';
 import { sql } from 'kysely';
+import type pg from 'pg';
 import { useMigratedDatabase } from '../../test/migrated-database.js';
 import { MessageStore, type PartitionBatch } from './message-store.js';
 
@@ -30,6 +31,28 @@ function batchOf(topicId: number, partitionId: number, epoch: number, from: numb
     }),
   );
   return { topicId, partitionId, epoch, from, data, index: indexRecordBatch(data) };
+}
+
+/** A topic of one partition, empty, owned at `epoch`; its id. */
+async function topicOfOnePartition(name: string, epoch = 1): Promise<number> {
+  const topic = await testDb.db.insertInto('topics').values({ name, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
+  await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch }).execute();
+  return topic.id;
+}
+
+/** Runs `use` on a pool of one connection (for what a connection keeps: a transaction, prepared statements), ended after. */
+async function onOneConnection(use: (pool: pg.Pool) => Promise<void>): Promise<void> {
+  const pool = createPool(testDb.url, { max: 1 });
+  try {
+    await use(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** The statements prepared on the connection `pool` holds, by name. */
+async function preparedOn(pool: pg.Pool): Promise<string[]> {
+  return (await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map((row) => row.name);
 }
 
 /** The partition's stored rows, each checked to hold exactly the consecutive records [base_offset, next_offset). */
@@ -89,8 +112,7 @@ const COMMIT_WAYS = [
 describe.each(COMMIT_WAYS)('MessageStore.commit ($way)', ({ way, oneStatementBytes, statement }) => {
   describe('stores', () => {
     test('stores every record exactly: payloads of any size, keys present, empty or absent, sequences', async () => {
-      const topic = await testDb.db.insertInto('topics').values({ name: `store-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+      const topic = { id: await topicOfOnePartition(`store-${way}`) };
       const big = Buffer.alloc(70_000, 7);
       const records: CommittedRecord[] = [
         { offset: 0, payload: Buffer.from('first'), key: Buffer.from('k1'), producerId: 3, sequence: 0, timestampMs: 1_764_000_000_000 },
@@ -114,8 +136,7 @@ describe.each(COMMIT_WAYS)('MessageStore.commit ($way)', ({ way, oneStatementByt
 
   describe('with a transaction-log write alongside', () => {
     test('commits only once the write is done, and nothing when it failed', async () => {
-      const topic = await testDb.db.insertInto('topics').values({ name: `alongside-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+      const topic = { id: await topicOfOnePartition(`alongside-${way}`) };
       const records: CommittedRecord[] = [{ offset: 0, payload: own('a'), key: undefined, producerId: 1, sequence: 0, timestampMs: 1_764_000_000_000 }];
       const store = new MessageStore(testDb.db, testDb.pool, { oneStatementBytes });
 
@@ -140,8 +161,7 @@ describe.each(COMMIT_WAYS)('MessageStore.commit ($way)', ({ way, oneStatementByt
 
   describe('mixed records', () => {
     test('stores mixed producers, sequences, keys and timestamps exactly', async () => {
-      const topic = await testDb.db.insertInto('topics').values({ name: `runs-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+      const topic = { id: await topicOfOnePartition(`runs-${way}`) };
       let seed = 7;
       const random = (n: number) => {
         seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
@@ -196,8 +216,7 @@ describe.each(COMMIT_WAYS)('MessageStore.commit ($way)', ({ way, oneStatementByt
         .values({ topic_id: topic.id, partition_id: 1, base_offset: 0, next_offset: 1, records: batchOf(topic.id, 1, 1, 0, [record(0)]).data, sequences: Buffer.alloc(0), last_timestamp_ms: 1_764_000_000_000 })
         .execute();
       // One connection: a connection left inside the failed transaction would fail the next commit.
-      const pool = createPool(testDb.url, { max: 1 });
-      try {
+      await onOneConnection(async (pool) => {
         const store = new MessageStore(databaseOn(pool), pool, { oneStatementBytes });
         await expect(store.commit(batches)).rejects.toMatchObject({ code: '23505' });
         const partitions = await testDb.db.selectFrom('partitions').select('high_watermark').where('topic_id', '=', topic.id).execute();
@@ -209,36 +228,28 @@ describe.each(COMMIT_WAYS)('MessageStore.commit ($way)', ({ way, oneStatementByt
         expect((await store.commit(batches)).map((row) => row.high_watermark)).toEqual([3, 3]);
         await expectStored(topic.id, [0, 1, 2].map(record), 0);
         await expectStored(topic.id, [0, 1, 2].map(record), 1);
-      } finally {
-        await pool.end();
-      }
+      });
     });
   });
 
   describe('its statement', () => {
     test('is prepared once per connection and reused by every later sync on it', async () => {
-      const topic = await testDb.db.insertInto('topics').values({ name: `prepared-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+      const topic = { id: await topicOfOnePartition(`prepared-${way}`) };
       const record = (offset: number): CommittedRecord => ({ offset, payload: own(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
-      const pool = createPool(testDb.url, { max: 1 });
-      try {
+      await onOneConnection(async (pool) => {
         const store = new MessageStore(databaseOn(pool), pool, { oneStatementBytes });
         for (let from = 0; from < 6; from += 2) {
           expect((await store.commit([batchOf(topic.id, 0, 1, from, [from, from + 1].map(record))])).map((row) => row.high_watermark)).toEqual([from + 2]);
         }
-        const { rows } = await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
-        expect(rows.map((row) => row.name)).toEqual([statement]);
+        expect(await preparedOn(pool)).toEqual([statement]);
         await expectStored(topic.id, [0, 1, 2, 3, 4, 5].map(record));
-      } finally {
-        await pool.end();
-      }
+      });
     });
   });
 
   describe('overlapping batches', () => {
     test('a batch that repeats committed records inserts only the new ones; a fenced epoch inserts nothing', async () => {
-      const topic = await testDb.db.insertInto('topics').values({ name: `overlap-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 2 }).execute();
+      const topic = { id: await topicOfOnePartition(`overlap-${way}`, 2) };
       const record = (offset: number): CommittedRecord => ({ offset, payload: Buffer.from(`m${offset}`), key: undefined, producerId: 1, sequence: offset, timestampMs: 1_764_000_000_000 });
       const store = new MessageStore(testDb.db, testDb.pool, { oneStatementBytes });
       const batch = (from: number, to: number, epoch = 2) => batchOf(topic.id, 0, epoch, from, Array.from({ length: to - from }, (_, i) => record(from + i)));
@@ -293,8 +304,7 @@ describe.each(COMMIT_WAYS)('MessageStore.commit ($way)', ({ way, oneStatementByt
 
   describe('rows', () => {
     test('cuts a sync into rows of consecutive records of at most RECORD_BATCH_ROW_BYTES; a larger record is a row of its own', async () => {
-      const topic = await testDb.db.insertInto('topics').values({ name: `rows-${way}`, partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-      await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+      const topic = { id: await topicOfOnePartition(`rows-${way}`) };
       const record = (offset: number, bytes: number): CommittedRecord => ({ offset, payload: Buffer.alloc(bytes, offset), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 });
       const records = [...Array.from({ length: 30 }, (_, i) => record(i, 1000)), record(30, 20_000), ...Array.from({ length: 200 }, (_, i) => record(31 + i, 100))];
       const store = new MessageStore(testDb.db, testDb.pool, { oneStatementBytes });
@@ -314,28 +324,22 @@ describe.each(COMMIT_WAYS)('MessageStore.commit ($way)', ({ way, oneStatementByt
 
 describe('MessageStore.commit, by default', () => {
   test('commits a small sync in one statement and one of over 16 KiB in a transaction', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'default-way', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    const topic = { id: await topicOfOnePartition('default-way') };
     const record = (offset: number, bytes: number): CommittedRecord => ({ offset, payload: Buffer.alloc(bytes, offset), key: undefined, producerId: 0, sequence: undefined, timestampMs: 1_764_000_000_000 });
-    const pool = createPool(testDb.url, { max: 1 });
-    try {
+    await onOneConnection(async (pool) => {
       const store = new MessageStore(databaseOn(pool), pool);
-      const prepared = async () => (await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map((row) => row.name);
       await store.commit([batchOf(topic.id, 0, 1, 0, [record(0, 15 * 1024)])]);
-      expect(await prepared()).toEqual(['partq_manager_continue_high_watermarks']);
+      expect(await preparedOn(pool)).toEqual(['partq_manager_continue_high_watermarks']);
       await store.commit([batchOf(topic.id, 0, 1, 1, [record(1, 17 * 1024)])]);
-      expect(await prepared()).toEqual(['partq_manager_claim_high_watermarks', 'partq_manager_continue_high_watermarks']);
+      expect(await preparedOn(pool)).toEqual(['partq_manager_claim_high_watermarks', 'partq_manager_continue_high_watermarks']);
       await expectStored(topic.id, [record(0, 15 * 1024), record(1, 17 * 1024)]);
-    } finally {
-      await pool.end();
-    }
+    });
   });
 });
 
 describe('MessageStore.recentSequences', () => {
   test('gives the newest committed sequences below an offset, oldest first, skipping records without one', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'sequences', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    const topic = { id: await topicOfOnePartition('sequences') };
     const records: CommittedRecord[] = Array.from({ length: 20 }, (_, offset) => ({
       offset,
       payload: Buffer.from(`m${offset}`),
@@ -357,8 +361,7 @@ describe('MessageStore.recentSequences', () => {
   });
 
   test('reads as many rows as it takes, a page at a time, and stops at the oldest', async () => {
-    const topic = await testDb.db.insertInto('topics').values({ name: 'many-rows', partition_count: 1 }).returning('id').executeTakeFirstOrThrow();
-    await testDb.db.insertInto('partitions').values({ topic_id: topic.id, partition_id: 0, high_watermark: 0, epoch: 1 }).execute();
+    const topic = { id: await topicOfOnePartition('many-rows') };
     // 3 KiB records: two to a row, so 600 records take 300 rows, several pages of the scan.
     const records: CommittedRecord[] = Array.from({ length: 600 }, (_, offset) => ({
       offset,
