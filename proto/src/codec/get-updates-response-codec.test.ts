@@ -15,9 +15,9 @@ const stored = encodeRecords(
 );
 
 /** What the broker answered before this codec: protobuf-es over encodeRecordBatch. */
-function reference(updates: readonly PartitionUpdate[]): Uint8Array {
+function reference(updates: readonly PartitionUpdate[], fromDataRead: boolean): Uint8Array {
   const partitions = updates.map((u) => ({ topicId: u.topicId, partitionId: u.partitionId, epoch: u.epoch, recordsData: encodeRecordBatch(u.records) }));
-  return toBinary(GetUpdatesResponseSchema, create(GetUpdatesResponseSchema, { partitions }));
+  return toBinary(GetUpdatesResponseSchema, create(GetUpdatesResponseSchema, { partitions, fromDataRead }));
 }
 
 describe('encodeGetUpdatesResponse', () => {
@@ -35,12 +35,16 @@ describe('encodeGetUpdatesResponse', () => {
     'a negative id (written by protobuf-es)': [{ topicId: -1, partitionId: 2, epoch: 3, records: stored }],
   };
 
-  test.each(Object.entries(cases))('writes the bytes protobuf-es writes: %s', (_name, updates) => {
-    const { bytes: encoded } = encodeGetUpdatesResponse(updates);
-    const expected = Buffer.from(reference(updates));
-    expect(Buffer.from(encoded).equals(expected)).toBe(true);
-    expect(encoded.byteLength).toBe(expected.byteLength);
-  });
+  test.each(Object.entries(cases).flatMap(([name, updates]) => [false, true].map((read) => [name, read, updates] as const)))(
+    'writes the bytes protobuf-es writes: %s, from_data_read %s',
+    (_name, fromDataRead, updates) => {
+      const { bytes: encoded, response } = encodeGetUpdatesResponse(updates, fromDataRead);
+      const expected = Buffer.from(reference(updates, fromDataRead));
+      expect(Buffer.from(encoded).equals(expected)).toBe(true);
+      expect(encoded.byteLength).toBe(expected.byteLength);
+      expect(response.fromDataRead).toBe(fromDataRead);
+    },
+  );
 
   test('answers the same response as a message, its records_data views into the one buffer', () => {
     const updates = cases['several partitions with records']!;

@@ -17,6 +17,7 @@ const TAG_TOPIC_ID = tag(1, WIRE_VARINT);
 const TAG_PARTITION_ID = tag(2, WIRE_VARINT);
 const TAG_EPOCH = tag(3, WIRE_VARINT);
 const TAG_RECORDS_DATA = tag(5, WIRE_LEN);
+const TAG_FROM_DATA_READ = tag(2, WIRE_VARINT);
 /** RecordBatch.records, field 1. */
 const TAG_RECORD = tag(1, WIRE_LEN);
 
@@ -27,16 +28,17 @@ const TAG_RECORD = tag(1, WIRE_LEN);
  * into the writer's chunks joined by `finish`, on a zero-filled buffer): 12-16 % of a broker's CPU
  * with 1 KiB messages. The bytes equal toBinary(GetUpdatesResponseSchema, ...) of the same answer.
  */
-export function encodeGetUpdatesResponse(updates: readonly PartitionUpdate[]): { bytes: Uint8Array; response: GetUpdatesResponse } {
+export function encodeGetUpdatesResponse(updates: readonly PartitionUpdate[], fromDataRead = false): { bytes: Uint8Array; response: GetUpdatesResponse } {
   // Negative ids never occur; should one ever, protobuf-es writes it rather than this codec.
-  if (updates.some((u) => u.topicId < 0 || u.partitionId < 0 || u.epoch < 0)) return encodeWithProtobuf(updates);
+  if (updates.some((u) => u.topicId < 0 || u.partitionId < 0 || u.epoch < 0)) return encodeWithProtobuf(updates, fromDataRead);
   const dataSizes = updates.map((u) => u.records.reduce((sum, record) => sum + bytesFieldSize(record.byteLength), 0));
   const bodySizes = updates.map((u, i) => partitionBodySize(u, dataSizes[i]!));
   let total = 0;
   for (const size of bodySizes) total += 1 + varintSize(size) + size;
+  if (fromDataRead) total += 2;
 
   const bytes = Buffer.allocUnsafe(total);
-  const response = create(GetUpdatesResponseSchema);
+  const response = create(GetUpdatesResponseSchema, { fromDataRead });
   let at = 0;
   updates.forEach((update, i) => {
     bytes[at++] = TAG_PARTITION;
@@ -66,6 +68,10 @@ export function encodeGetUpdatesResponse(updates: readonly PartitionUpdate[]): {
       }),
     );
   });
+  if (fromDataRead) {
+    bytes[at++] = TAG_FROM_DATA_READ;
+    bytes[at++] = 1;
+  }
   return { bytes, response };
 }
 
@@ -84,8 +90,9 @@ function writeIdField(bytes: Uint8Array, at: number, fieldTag: number, value: nu
   return value === 0 ? at : writeVarintField(bytes, at, fieldTag, value);
 }
 
-function encodeWithProtobuf(updates: readonly PartitionUpdate[]): { bytes: Uint8Array; response: GetUpdatesResponse } {
+function encodeWithProtobuf(updates: readonly PartitionUpdate[], fromDataRead: boolean): { bytes: Uint8Array; response: GetUpdatesResponse } {
   const response = create(GetUpdatesResponseSchema, {
+    fromDataRead,
     partitions: updates.map((u) => ({
       topicId: u.topicId,
       partitionId: u.partitionId,

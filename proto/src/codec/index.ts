@@ -5,6 +5,7 @@ export { decodeRecordBatch, encodeRecordBatch, indexRecordBatch, type BatchRecor
 export { decodeAppendRecordBatch, encodeAppendRecordBatch, type AppendBatchRecord } from './append-record-batch-codec.js';
 export { decodeSendMessageBatch, type BatchSendMessage } from './send-message-batch-codec.js';
 export { encodeGetUpdatesResponse, type PartitionUpdate } from './get-updates-response-codec.js';
+export { decodePartitionOffsets, encodePartitionOffsets, type PartitionOffsetEntry } from './partition-offsets-codec.js';
 export { encodeAppendRequest, type AppendTarget } from './append-request-codec.js';
 export { encodeStoredRecordsAnswer, type StoredRecordsAnswerSchema } from './stored-records-answer-codec.js';
 export {
