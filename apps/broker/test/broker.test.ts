@@ -9,6 +9,7 @@ import {
   BrokerService,
   decodeRecordBatch,
   encodeAppendRecordBatch,
+  encodePartitionOffsets,
   PartitionAssignmentSchema,
   type AppendRecord,
   type AppendResponse,
@@ -283,13 +284,13 @@ describe('broker over Connect', () => {
     await append(0, 5, [record('a'), record('b')]);
     const updates = await poll;
     const byPartition = new Map(updates.partitions.map((p) => [p.partitionId, p]));
-    expect(updates.partitions).toHaveLength(2); // topic 9 is not owned here
+    // Partition 1 has nothing to sync and topic 9 is not owned here: neither is in the answer.
+    expect(updates.partitions.map((p) => p.partitionId)).toEqual([0]);
     expect(byPartition.get(0)!.epoch).toBe(5);
     expect(texts(recordsOf(byPartition.get(0)!))).toEqual(['a', 'b']);
-    expect(recordsOf(byPartition.get(1)!)).toEqual([]);
 
     const quiet = await client.getUpdates({ from: [{ topicId: 1, partitionId: 0, offset: 2n }], maxWaitMs: 20, minRecords: 1 });
-    expect(quiet.partitions.map((p) => recordsOf(p).length)).toEqual([0]);
+    expect(quiet.partitions).toEqual([]);
   });
 
   it('acks=all answers after the manager commits; the commit trims the WAL', async () => {
@@ -345,7 +346,31 @@ describe('broker over Connect', () => {
     expect((await first).offsets).toEqual([0n]);
     expect((await second).offsets).toEqual([0n]);
     await append(0, 1, [record('c')]);
-    expect((await next).partitions.map((p) => texts(recordsOf(p)))).toEqual([['c'], []]);
+    expect((await next).partitions.map((p) => texts(recordsOf(p)))).toEqual([['c']]);
+  });
+
+  it('reads the packed from_data as it reads `from`; a malformed one is refused and releases nothing', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }, { topicId: 1, partitionId: 1, epoch: 3 }]);
+    const acksAll = append(0, 1, [record('a')], Acks.ALL);
+    await append(1, 3, [record('b'), record('c')]);
+    const packed = (offsets: number[]): Uint8Array =>
+      encodePartitionOffsets(offsets.map((offset, partitionId) => ({ topicId: 1, partitionId, offset })));
+    const updates = await client.getUpdates({ fromData: packed([0, 1]), maxWaitMs: 30_000, minRecords: 2 });
+    expect(updates.partitions.map((p) => [p.partitionId, p.epoch, texts(recordsOf(p))])).toEqual([
+      [0, 1, ['a']],
+      [1, 3, ['c']],
+    ]);
+
+    // Cut inside its last entry: INVALID_ARGUMENT, and partition 0's commit to 1 is not applied.
+    const truncated = packed([1, 2]).subarray(0, -1);
+    const refused = await failureOf(client.getUpdates({ fromData: truncated, maxWaitMs: 0 }));
+    expect(refused.code).toBe('INVALID_ARGUMENT');
+    const stillWaiting = await Promise.race([acksAll.then(() => 'acknowledged'), sleep(100).then(() => 'waiting')]);
+    expect(stillWaiting).toBe('waiting');
+
+    const next = await client.getUpdates({ fromData: packed([1, 3]), maxWaitMs: 0 });
+    expect(next.partitions).toEqual([]);
+    expect((await acksAll).offsets).toEqual([0n]);
   });
 
   it('keeps the newest committed records (PARTQ_BROKER_RETAIN_BYTES) for consumers a little behind', async () => {
@@ -518,7 +543,7 @@ describe('broker over Connect', () => {
       expect(recordsOf(updates.partitions[0]!).length).toBe(2);
     });
     await broker!.stop();
-    expect(recordsOf((await poll).partitions[0]!)).toEqual([]);
+    expect((await poll).partitions).toEqual([]);
     expect((await acksAll).code).toBe('UNAVAILABLE');
 
     broker = await startBroker(config(), { logger });

@@ -3,6 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import {
   Acks,
   decodeAppendRecordBatch,
+  decodePartitionOffsets,
   decodeRecord,
   encodeGetUpdatesResponse,
   encodeStoredRecordsAnswer,
@@ -13,6 +14,7 @@ import {
   WireFormatError,
   type AppendRequest,
   type BrokerService,
+  type GetUpdatesRequest,
   type PartitionOffset,
   type PartitionUpdate,
   type RecordFields,
@@ -24,7 +26,7 @@ import type { BrokerMetrics } from '../broker-metrics.js';
 import type { PartitionLog } from '../log/partition-log.js';
 import type { PartitionStore } from '../log/partition-store.js';
 import { RecordArrivals } from '../log/record-arrivals.js';
-import { UpdatesReadiness } from '../log/updates-readiness.js';
+import { UpdatesReadiness, type WantedPartition } from '../log/updates-readiness.js';
 import { toStoreAssignments } from '../membership/assignments.js';
 import type { StallFence } from '../membership/stall-fence.js';
 
@@ -215,8 +217,9 @@ export class BrokerServiceHandlers {
 
   /**
    * The manager's long-poll: records past its committed high watermark (`from`) for every listed partition
-   * owned here, each labelled with its epoch. Waits until `min_records` are pending, an acks=all append is
-   * waiting, or `max_wait_ms` passed.
+   * owned here, each labelled with its epoch; a partition with none is left out. Waits until `min_records`
+   * are pending, an acks=all append is waiting, or `max_wait_ms` passed. A round's cost per listed
+   * partition is a few lookups: the manager lists every partition the broker owns, each round.
    */
   private async getUpdates(request: Parameters<BrokerServiceImpl['getUpdates']>[0], context: HandlerContext) {
     const { store } = this.options;
@@ -224,11 +227,16 @@ export class BrokerServiceHandlers {
     const maxRecords = limit(request.maxRecords, UPDATES_DEFAULT_MAX_RECORDS, Number.MAX_SAFE_INTEGER);
     const minRecords = Math.max(request.minRecords, 1);
     const deadline = Date.now() + maxWaitMs;
-    const wanted = request.from.map((p) => ({ topicId: p.topicId, partitionId: p.partitionId, from: Number(p.offset) }));
+    const wanted = wantedPartitions(request);
 
     // `from` is committed in PostgreSQL: the manager's news of its last sync, which releases acks=all
     // waiters. Every partition's waiters go before any WAL trim is awaited.
-    await Promise.all(wanted.map((p) => store.get(p.topicId, p.partitionId)?.commit(p.from)));
+    const commits: Promise<void>[] = [];
+    for (const p of wanted) {
+      const log = store.get(p.topicId, p.partitionId);
+      if (log && p.from > log.committed) commits.push(log.commit(p.from));
+    }
+    await Promise.all(commits);
 
     const readiness = new UpdatesReadiness(store, wanted, minRecords);
     const ready = (changed?: PartitionLog): boolean => this.interrupted || readiness.ready(changed);
@@ -238,27 +246,24 @@ export class BrokerServiceHandlers {
     let recordBudget = maxRecords;
     let byteBudget = UPDATES_MAX_BYTES;
     for (const p of wanted) {
+      if (recordBudget <= 0 || byteBudget <= 0) break;
       const log = store.get(p.topicId, p.partitionId);
-      if (!log) continue;
-      let epoch: number;
-      let records: Uint8Array[] = [];
+      if (!log || log.pendingSince(p.from) === 0) continue;
+      let read: { epoch: number; records: Uint8Array[] };
       try {
-        if (recordBudget > 0 && byteBudget > 0) {
-          ({ epoch, records } = await log.readForSync(p.from, recordBudget, byteBudget));
-        } else {
-          epoch = log.epoch;
-        }
+        read = await log.readForSync(p.from, recordBudget, byteBudget);
       } catch (error) {
         // Lost between the check and the read: not ours to report any more.
         if (error instanceof PartqError && error.code === 'NOT_OWNER') continue;
         throw error;
       }
-      recordBudget -= records.length;
-      byteBudget -= records.reduce((sum, r) => sum + r.byteLength, 0);
-      updates.push({ topicId: p.topicId, partitionId: p.partitionId, epoch, records });
+      if (read.records.length === 0) continue;
+      recordBudget -= read.records.length;
+      byteBudget -= read.records.reduce((sum, r) => sum + r.byteLength, 0);
+      updates.push({ topicId: p.topicId, partitionId: p.partitionId, epoch: read.epoch, records: read.records });
     }
     // The stored bytes go out as they are, copied once into the answer: the manager reads them with the same codec.
-    const { bytes, response } = encodeGetUpdatesResponse(updates);
+    const { bytes, response } = encodeGetUpdatesResponse(updates, request.fromData.byteLength > 0);
     return withWireBytes(response, bytes);
   }
 
@@ -311,6 +316,19 @@ function recordsOf(request: AppendRequest): readonly RecordFields[] {
     return decodeAppendRecordBatch(request.recordsData);
   } catch (error) {
     if (error instanceof WireFormatError) throw new PartqError('INVALID_ARGUMENT', `append records_data: ${error.message}`, { reason: error.code });
+    throw error;
+  }
+}
+
+/** GetUpdates' partitions and committed high watermarks: the packed from_data, or PartitionOffset objects when it is empty. */
+function wantedPartitions(request: GetUpdatesRequest): WantedPartition[] {
+  if (request.fromData.byteLength === 0) {
+    return request.from.map((p) => ({ topicId: p.topicId, partitionId: p.partitionId, from: Number(p.offset) }));
+  }
+  try {
+    return decodePartitionOffsets(request.fromData).map((p) => ({ topicId: p.topicId, partitionId: p.partitionId, from: p.offset }));
+  } catch (error) {
+    if (error instanceof WireFormatError) throw new PartqError('INVALID_ARGUMENT', `get updates from_data: ${error.message}`, { reason: error.code });
     throw error;
   }
 }
