@@ -22,3 +22,4 @@ export {
   type StartPosition,
 } from './offsets.js';
 export { encodeSequenceRuns, decodeSequenceRuns, SEQUENCE_RUN_BYTES, type SequenceRun } from './sequence-runs.js';
+export { PartitionMap } from './partition-map.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { partitionKey } from '@partq/partition';
+import { PartitionMap, partitionKey } from '@partq/partition';
 import { PartqError, type Logger } from '@partq/runtime';
 import { ChangeSignal } from './change-signal.js';
 import { PartitionLog, type CommittedSequences, type PartitionAssignmentInfo, type PartitionLogLocation, type PartitionLogSettings } from './partition-log.js';
@@ -61,7 +61,7 @@ interface Entry {
  */
 export class PartitionStore {
   readonly changes = new ChangeSignal<PartitionLog>();
-  private readonly partitions = new Map<string, Entry>();
+  private readonly partitions = new PartitionMap<Entry>();
   private readonly partitionsDir: string;
   private readonly settings: PartitionLogSettings;
   private reconcileChain: Promise<unknown> = Promise.resolve();
@@ -110,7 +110,7 @@ export class PartitionStore {
       const id = parsePartitionDirName(name);
       if (!id) continue;
       const log = await PartitionLog.open({ dir: join(store.partitionsDir, name), ...id }, store.settings);
-      store.partitions.set(partitionKey(id.topicId, id.partitionId), { log, changedAt: 0 });
+      store.partitions.set(id.topicId, id.partitionId, { log, changedAt: 0 });
       options.logger.info(
         { partition: partitionKey(id.topicId, id.partitionId), epoch: log.epoch, startOffset: log.startOffset, endOffset: log.endOffset },
         'broker: recovered partition',
@@ -132,7 +132,7 @@ export class PartitionStore {
   }
 
   get(topicId: number, partitionId: number): PartitionLog | undefined {
-    return this.partitions.get(partitionKey(topicId, partitionId))?.log;
+    return this.partitions.get(topicId, partitionId)?.log;
   }
 
   /**
@@ -223,7 +223,7 @@ export class PartitionStore {
       const key = partitionKey(assignment.topicId, assignment.partitionId);
       listed.add(key);
       try {
-        let entry = this.partitions.get(key);
+        let entry = this.partitions.get(assignment.topicId, assignment.partitionId);
         if (!entry && assignment.epoch <= (this.removedAtEpoch.get(key) ?? -1)) {
           report.ignored.push(key);
           continue;
@@ -237,13 +237,13 @@ export class PartitionStore {
           };
           if (!(await exists(location.dir))) {
             const log = await this.create(location, assignment);
-            this.partitions.set(key, { log, changedAt: round });
+            this.partitions.set(assignment.topicId, assignment.partitionId, { log, changedAt: round });
             report.created.push(key);
             continue;
           }
           // Files left by a partition dropped after a failure: they may still be the current epoch's.
           entry = { log: await PartitionLog.open(location, this.settings), changedAt: round };
-          this.partitions.set(key, entry);
+          this.partitions.set(assignment.topicId, assignment.partitionId, entry);
         }
         const outcome = await entry.log.adopt(assignment);
         if (outcome === 'ignored-stale-epoch') {
@@ -256,15 +256,16 @@ export class PartitionStore {
         this.options.onWriteFailed?.(error);
         this.options.logger.error({ partition: key, err: error }, 'broker: applying the assignment failed; partition dropped until the next one');
         report.failed.push(key);
-        await this.dropEntry(key, false);
+        await this.dropEntry(assignment.topicId, assignment.partitionId, false);
       }
     }
     if (complete) {
-      for (const [key, entry] of [...this.partitions]) {
+      for (const entry of [...this.partitions.values()]) {
+        const key = partitionKey(entry.log.topicId, entry.log.partitionId);
         if (listed.has(key)) continue;
         if (basedOnGeneration !== undefined && entry.changedAt > basedOnGeneration) continue;
         this.removedAtEpoch.set(key, entry.log.epoch);
-        await this.dropEntry(key, true);
+        await this.dropEntry(entry.log.topicId, entry.log.partitionId, true);
         report.removed.push(key);
       }
     }
@@ -278,10 +279,11 @@ export class PartitionStore {
   }
 
   /** Takes the partition out of service at once, then closes it (and deletes its files when `destroy`). */
-  private async dropEntry(key: string, destroy: boolean): Promise<void> {
-    const entry = this.partitions.get(key);
+  private async dropEntry(topicId: number, partitionId: number, destroy: boolean): Promise<void> {
+    const entry = this.partitions.get(topicId, partitionId);
     if (!entry) return;
-    this.partitions.delete(key);
+    this.partitions.delete(topicId, partitionId);
+    const key = partitionKey(topicId, partitionId);
     try {
       if (destroy) await entry.log.destroy();
       else await entry.log.close();
