@@ -14,8 +14,8 @@ const MAX_ID = 0x7fffffff;
  * GetUpdatesRequest.from_data: per partition three varints (topic_id, partition_id, offset), one
  * after another. Why not `repeated PartitionOffset`: the manager names every partition a broker owns
  * each sync round, and a protobuf-es message per partition (create, toBinary, fromBinary, a BigInt
- * each) cost ~1.6 ms a round at 1 000 partitions; this is a loop over numbers. Negative ids and
- * offsets never occur: RangeError.
+ * each) cost ~1.6 ms a round to encode and ~0.8 ms to decode at 1 000 partitions; this, 59 and
+ * 38 µs. Negative ids and offsets never occur: RangeError.
  */
 export function encodePartitionOffsets(entries: readonly PartitionOffsetEntry[]): Uint8Array {
   let size = 0;

@@ -173,7 +173,7 @@ export class BrokerSync {
 
 /**
  * The committed high watermark of every partition the broker owns, as GetUpdates names them each
- * round: packed by hand in from_data (a message each cost ~1 ms a round at 1 000 partitions), and
+ * round: packed by hand in from_data (a message each cost ~1.6 ms a round at 1 000 partitions), and
  * as `from` too until the broker has said it reads from_data (an older one reads only `from`;
  * should one come back after a newer, its round answers nothing and the next sends both again).
  */

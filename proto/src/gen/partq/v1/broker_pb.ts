@@ -412,8 +412,8 @@ export type GetUpdatesRequest = Message<"partq.v1.GetUpdatesRequest"> & {
   /**
    * The same list as `from`, packed by hand: per partition three varints (topic_id, partition_id,
    * offset), one after another. When set, the broker reads it and not `from` (and says so with
-   * from_data_read). Why: a message per partition cost the manager and the broker ~1.6 ms a round
-   * at 1 000 partitions a broker.
+   * from_data_read). Why: at 1 000 partitions a broker, a message per partition cost the manager
+   * ~1.6 ms a round to encode and the broker ~0.8 ms to decode; packed, 59 and 38 µs.
    *
    * @generated from field: bytes from_data = 5;
    */
