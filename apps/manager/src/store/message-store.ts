@@ -1,4 +1,4 @@
-import { decodeSequenceRuns } from '@partq/partition';
+import { decodeSequenceRuns, partitionKey } from '@partq/partition';
 import { PreparedStatement, RECORD_BATCH_ROW_BYTES, type Database, type PartitionRow } from '@partq/schema';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
@@ -212,7 +212,7 @@ function writeRow(rows: CopyBinaryWriter, batch: PartitionBatch, row: BatchRow):
 
 /** A partition's key, from a batch or a `partitions` row. */
 function keyOf(partition: PartitionBatch | PartitionRow): string {
-  return 'topicId' in partition ? `${partition.topicId}/${partition.partitionId}` : `${partition.topic_id}/${partition.partition_id}`;
+  return 'topicId' in partition ? partitionKey(partition.topicId, partition.partitionId) : partitionKey(partition.topic_id, partition.partition_id);
 }
 
 function recordBytesOf(batches: readonly PartitionBatch[]): number {
