@@ -257,6 +257,42 @@ it('a stream and unary consumes of one consumer never deliver the same message',
   expect(new Set(all).size).toBe(60);
 });
 
+it('on a topic of many partitions, takes backlogs in turn and delivers what is appended anywhere, each partition in order', async () => {
+  const partitions = 64;
+  const topic = await cluster.createTopic('stream-wide', partitions);
+  const consumer = await cluster.registerConsumer(topic);
+  const backlog = (p: number) => Array.from({ length: 200 }, (_, i) => `${p}-${i}`);
+  cluster.broker.append(topic.id, 7, backlog(7));
+  cluster.broker.append(topic.id, 50, backlog(50));
+  await cluster.synced(replica);
+  const stream = new StreamReader(replica, { consumerId: consumer.id, topic: 'stream-wide', maxMessages: 2, streamId: 'wide' });
+  try {
+    const first = (await stream.waitForMessages(400)).map(text);
+    // The second backlog was found while the first was being delivered, not after it.
+    expect(first.indexOf('50-0')).toBeLessThan(first.indexOf('7-199'));
+    expect(first.filter((m) => m.startsWith('7-'))).toEqual(backlog(7));
+    expect(first.filter((m) => m.startsWith('50-'))).toEqual(backlog(50));
+
+    // Live: one partition after another, a few messages each, while the stream waits at all 64.
+    const live: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const p = (i * 29) % partitions;
+      const messages = [`${p}:${i}a`, `${p}:${i}b`];
+      live.push(...messages);
+      cluster.broker.append(topic.id, p, messages);
+      if (i % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const delivered = (await stream.waitForMessages(400 + live.length)).slice(400).map(text);
+    expect([...delivered].sort()).toEqual([...live].sort());
+    for (let p = 0; p < partitions; p++) {
+      const of = (m: string) => m.startsWith(`${p}:`);
+      expect(delivered.filter(of)).toEqual(live.filter(of));
+    }
+  } finally {
+    await stream.cancel();
+  }
+});
+
 it('a stream id opened again supersedes the run still going here', async () => {
   const topic = await cluster.createTopic('stream-twice', 1);
   const consumer = await cluster.registerConsumer(topic);

@@ -91,15 +91,6 @@ it('gives a waiter up when its round ends or its wait runs out, and keeps the ta
   expect(broker.tailCalls).toBe(1);
 });
 
-it('prefetch keeps an open tail wanted but opens none: without a tail it long-polls', async () => {
-  startTails();
-  const partition = partitionOn();
-  tails.prefetch(partition, server.url, 0, 10_000);
-  await waitFor(() => broker.longPolls === 1, 'the long-poll');
-  expect(broker.tailCalls).toBe(0);
-  expect(tails.open).toBe(0);
-});
-
 it('closes a tail nobody waited at for idleMs, and opens a new one at the next wait', async () => {
   startTails({ idleMs: 100 });
   const partition = partitionOn();
@@ -133,7 +124,6 @@ it('sends a waiter below the WAL start to PostgreSQL, and one whose broker fails
   // The broker said where its WAL starts: below it nothing more is asked of it.
   const asked = broker.tailCalls + broker.fetchCalls;
   expect(await tails.wait(partitionOn(1, 0), server.url, 2, 10_000, never)).toBe('at-source');
-  tails.prefetch(partitionOn(1, 0), server.url, 2, 10_000);
   expect(broker.tailCalls + broker.fetchCalls).toBe(asked);
   // Under a new epoch (another owner's WAL) it is asked again.
   expect(await tails.wait(partitionOn(2, 0), server.url, 2, 10_000, never)).toBe('at-source');

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { ConsumerSchema, MetadataSchema, PartitionSchema, ProducerSchema, TopicSchema } from '@partq/proto';
+import { BrokerSchema, BrokerState, ConsumerSchema, MetadataSchema, PartitionSchema, ProducerSchema, TopicSchema } from '@partq/proto';
 import { MetadataView } from './metadata-view.js';
 
 const topic = create(TopicSchema, { id: 1, name: 'orders', partitionCount: 2 });
@@ -43,6 +43,34 @@ describe('MetadataView', () => {
     view.apply(create(MetadataSchema, { topics: [topic], partitions: [partition(0, 2, 5)] }), 1, true);
     view.upsert({ partitions: [partition(0, 1, 4)] });
     expect(view.partition(1, 0)?.brokerId).toBe(2);
+  });
+
+  it('ownersVersion moves with owners, epochs and brokers, not with high watermarks', () => {
+    const view = new MetadataView();
+    const broker = (state: BrokerState, address = 'http://127.0.0.1:7101') => create(BrokerSchema, { id: 1, address, state });
+    view.apply(create(MetadataSchema, { topics: [topic], partitions: [partition(0, 1, 1)], brokers: [broker(BrokerState.ALIVE)] }), 1, true);
+    const seen = view.ownersVersion;
+    const watermark = (hw: bigint) => create(PartitionSchema, { topicId: 1, partitionId: 0, brokerId: 1, epoch: 1, highWatermark: hw });
+    view.apply(create(MetadataSchema, { partitions: [watermark(10n)], brokers: [broker(BrokerState.ALIVE)] }), 2, false);
+    expect(view.ownersVersion).toBe(seen);
+    expect(view.partition(1, 0)?.highWatermark).toBe(10n);
+
+    const changes: (() => void)[] = [
+      () => view.upsert({ partitions: [partition(0, 1, 2)] }), // a new epoch
+      () => view.upsert({ partitions: [partition(0, 2, 2)] }), // another owner
+      () => view.upsert({ partitions: [partition(1, 1, 1)] }), // a new partition
+      () => view.upsert({ brokers: [broker(BrokerState.DEAD)] }),
+      () => view.upsert({ brokers: [broker(BrokerState.DEAD, 'http://127.0.0.1:7109')] }),
+    ];
+    for (const change of changes) {
+      const before = view.ownersVersion;
+      change();
+      expect(view.ownersVersion).toBeGreaterThan(before);
+    }
+    // An older epoch is ignored, so it changes nothing.
+    const before = view.ownersVersion;
+    view.upsert({ partitions: [partition(0, 3, 1)] });
+    expect(view.ownersVersion).toBe(before);
   });
 
   it('waitForVersion resolves when the version is reached, or false on timeout', async () => {

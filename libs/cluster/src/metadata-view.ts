@@ -9,7 +9,7 @@ import {
   type Replica,
   type Topic,
 } from '@partq/proto';
-import { partitionKey } from './partition-key.js';
+import { PartitionMap } from '@partq/partition';
 
 /**
  * A role's in-memory copy of the cluster metadata, kept current by the manager's
@@ -19,12 +19,13 @@ import { partitionKey } from './partition-key.js';
 export class MetadataView extends EventEmitter<{ change: [version: number] }> {
   private readonly topicsById = new Map<number, Topic>();
   private readonly topicsByName = new Map<string, Topic>();
-  private readonly partitionsByKey = new Map<string, Partition>();
+  private readonly partitionsById = new PartitionMap<Partition>();
   private readonly brokersById = new Map<number, Broker>();
   private readonly replicasById = new Map<number, Replica>();
   private readonly producersById = new Map<number, Producer>();
   private readonly consumersById = new Map<number, Consumer>();
   private currentVersion = -1;
+  private ownersChanged = 0;
 
   /** -1 until the first snapshot arrived. */
   get version(): number {
@@ -33,6 +34,15 @@ export class MetadataView extends EventEmitter<{ change: [version: number] }> {
 
   get ready(): boolean {
     return this.currentVersion >= 0;
+  }
+
+  /**
+   * Grows whenever a partition appears or changes owner or epoch, or a broker appears or changes
+   * state or address. Most changes only move high watermarks (every sync the manager commits); a
+   * watcher of owners compares this number instead of looking at each of its partitions then.
+   */
+  get ownersVersion(): number {
+    return this.ownersChanged;
   }
 
   /** Apply a snapshot (replaces everything) or a delta (upserts, and drops what it removes). */
@@ -54,12 +64,17 @@ export class MetadataView extends EventEmitter<{ change: [version: number] }> {
       this.topicsByName.set(topic.name, topic);
     }
     for (const partition of metadata.partitions ?? []) {
-      const key = partitionKey(partition.topicId, partition.partitionId);
-      const known = this.partitionsByKey.get(key);
+      const known = this.partitionsById.get(partition.topicId, partition.partitionId);
       // An older epoch never replaces a newer one (deltas and RPC answers may cross).
-      if (!known || known.epoch <= partition.epoch) this.partitionsByKey.set(key, partition);
+      if (known && known.epoch > partition.epoch) continue;
+      if (!known || known.epoch !== partition.epoch || known.brokerId !== partition.brokerId) this.ownersChanged++;
+      this.partitionsById.set(partition.topicId, partition.partitionId, partition);
     }
-    for (const broker of metadata.brokers ?? []) this.brokersById.set(broker.id, broker);
+    for (const broker of metadata.brokers ?? []) {
+      const known = this.brokersById.get(broker.id);
+      if (!known || known.state !== broker.state || known.address !== broker.address) this.ownersChanged++;
+      this.brokersById.set(broker.id, broker);
+    }
     for (const replica of metadata.replicas ?? []) this.replicasById.set(replica.id, replica);
     for (const producer of metadata.producers ?? []) this.producersById.set(producer.id, producer);
     for (const consumer of metadata.consumers ?? []) this.consumersById.set(consumer.id, consumer);
@@ -78,7 +93,7 @@ export class MetadataView extends EventEmitter<{ change: [version: number] }> {
   }
 
   partition(topicId: number, partitionId: number): Partition | undefined {
-    return this.partitionsByKey.get(partitionKey(topicId, partitionId));
+    return this.partitionsById.get(topicId, partitionId);
   }
 
   /** The topic's partitions in partition order (missing ones are skipped). */
@@ -139,7 +154,8 @@ export class MetadataView extends EventEmitter<{ change: [version: number] }> {
   private clear(): void {
     this.topicsById.clear();
     this.topicsByName.clear();
-    this.partitionsByKey.clear();
+    this.partitionsById.clear();
+    this.ownersChanged++;
     this.brokersById.clear();
     this.replicasById.clear();
     this.producersById.clear();

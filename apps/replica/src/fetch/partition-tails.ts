@@ -118,20 +118,6 @@ export class PartitionTails implements RecordWatch {
     });
   }
 
-  /**
-   * Keeps the partition's tail open while a busy consumer delivers from the head. Opens none: a
-   * consumer that has never had to wait may be far behind the head, and a tail from there would
-   * push its backlog faster than it reads, through the cache. Without a tail the fallback prefetches.
-   */
-  prefetch(partition: Partition, address: string, offset: number, maxWaitMs: number): void {
-    const tail = this.untailable.has(address) ? undefined : this.current(partition, address);
-    if (!tail) {
-      this.options.fallback.prefetch(partition, address, offset, maxWaitMs);
-      return;
-    }
-    if (offset >= tail.next) this.claim(tail);
-  }
-
   close(): void {
     clearInterval(this.watchdog);
     for (const tail of [...this.tails.values()]) this.end(tail, 'idle');

@@ -116,7 +116,6 @@ describe('RecordWaiter', () => {
     expect(await belowByAnswer).toBe('at-source');
     // The WAL start is known now: below it, nothing more is asked of that broker.
     expect(await waiter.wait(partition, 'b1', 3, 10_000, new WaitRound())).toBe('at-source');
-    waiter.prefetch(partition, 'b1', 3, 10_000);
     expect(broker.calls).toHaveLength(1);
     const belowByError = waiter.wait(partition, 'b2', 2, 10_000, new WaitRound());
     broker.calls[1]!.fail(new PartqError('OFFSET_OUT_OF_RANGE', 'below', { walStartOffset: 4 }));

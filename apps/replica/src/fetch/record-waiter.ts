@@ -35,9 +35,9 @@ interface SharedPoll {
 /** An empty answer this much earlier than the wait asked for means the broker did not wait. */
 const EARLY_ANSWER_SLACK_MS = 100;
 /**
- * How long a fetch nobody waits on any more is kept before it is cancelled: a stream that woke up
- * for another partition delivers and waits again within milliseconds, at the same offsets, and
- * rejoins it instead of cancelling it and asking the broker again.
+ * How long a fetch nobody waits on any more is kept before it is cancelled: a stream that looks
+ * everywhere again (an owner moved, its heartbeat) or reconnects waits again within milliseconds,
+ * mostly at the same offsets, and rejoins it instead of cancelling it and asking the broker again.
  */
 const LINGER_MS = 1000;
 
@@ -83,17 +83,6 @@ export class RecordWaiter implements RecordWatch {
         resolve(outcome);
       });
     });
-  }
-
-  /**
-   * Starts a long-poll nobody waits on yet (unless one is out already): a busy stream keeps one out
-   * for each partition it has nothing cached of, so records there reach the cache while it delivers
-   * others. Cancelled after a moment if nobody comes to wait on it.
-   */
-  prefetch(partition: Partition, address: string, offset: number, maxWaitMs: number): void {
-    const key = pollKey(partition, address, offset);
-    if (this.polls.has(key) || this.options.walStarts.below(partition, address, offset)) return;
-    this.linger(key, this.start(key, partition, address, offset, maxWaitMs));
   }
 
   /** Cancels every fetch (shutdown). */

@@ -17,8 +17,6 @@ export interface RecordWatch {
    * Resolves `idle` at once when `round` ends.
    */
   wait(partition: Partition, address: string, offset: number, maxWaitMs: number, round: WaitRound): Promise<WaitOutcome>;
-  /** Starts watching `offset` without waiting on it: records there reach the cache while the caller does other work. */
-  prefetch(partition: Partition, address: string, offset: number, maxWaitMs: number): void;
   /** Stops every watch (shutdown). */
   close(): void;
 }

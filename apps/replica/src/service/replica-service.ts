@@ -33,8 +33,10 @@ import type { PartitionRead, PartitionReader } from '../fetch/partition-reader.j
 import type { ReplicaMetrics } from '../metrics.js';
 import { KeyedMutex } from '@partq/runtime';
 import type { Mover, PositionStore, Rewound } from '../positions/position-store.js';
-import type { ArrivalWatch, ReadAfterWait, WaitPoint } from './arrival-watch.js';
+import type { ArrivalWatch } from './arrival-watch.js';
+import { everyPartition, type ConsumeScope } from './consume-scope.js';
 import { PartitionCursor } from './partition-cursor.js';
+import type { StreamArrivals } from './stream-arrivals.js';
 import { StreamRuns, type StreamRun } from './stream-runs.js';
 
 export interface ReplicaServiceOptions {
@@ -100,7 +102,7 @@ export class ReplicaServiceImpl {
       const rotate = request.partitionId === undefined && consumer.partitionId === undefined;
       const { messages, bytes } = await this.consumers.run(consumer.id, async () => {
         const replay = request.requestId === '' ? undefined : await this.replay(consumer, topic, request.requestId);
-        return replay ?? this.consumeInTurn(consumer, topic, partitionIds, max, rotate, { requestId: request.requestId });
+        return replay ?? this.consumeInTurn(consumer, topic, everyPartition(partitionIds), max, rotate, { requestId: request.requestId });
       });
       outcome = messages.length > 0 ? 'messages' : 'empty';
       if (messages.length > 0) this.options.metrics?.consumedMessages.inc({ topic: topic.name }, messages.length);
@@ -127,12 +129,6 @@ export class ReplicaServiceImpl {
     if (this.stopping) throw new PartqError('UNAVAILABLE', 'the replica is shutting down; reconnect');
     const heartbeatMs = this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     const { metrics } = this.options;
-    // Which partitions to read from their source (broker or PostgreSQL) rather than only from the
-    // read-ahead cache: all at first and after a heartbeat or metadata change; otherwise those the
-    // last wait pointed at. Long-polls fill the cache for the others (kept out while the stream
-    // delivers), so a busy stream costs a Fetch per cache fill, not a GetOffsets round per delivery.
-    let readNow: ReadAfterWait = 'all';
-    const notToRead = (partition: Partition): boolean => readNow !== 'all' && !readNow.has(partition.partitionId);
 
     const run = this.streams.open(consumer.id, request.streamId);
     const stop = new AbortController();
@@ -140,6 +136,8 @@ export class ReplicaServiceImpl {
     context.signal.addEventListener('abort', follow, { once: true });
     run.signal.addEventListener('abort', follow, { once: true });
     metrics?.openStreams.inc();
+    // Which partitions to look at: all at first (from their source), then those with news since.
+    const arrivals = this.options.arrivals.follow(topic.id, partitionIds);
     try {
       // A run number fences off the stream's earlier runs, here and on other replicas, before the rewind.
       const mover: Mover = await this.consumers.run(consumer.id, async () => {
@@ -153,7 +151,7 @@ export class ReplicaServiceImpl {
       while (!stop.signal.aborted) {
         const { messages, bytes } = await this.consumers.run(consumer.id, async () => {
           assertCurrent(run);
-          return this.consumeInTurn(consumer, topic, partitionIds, max, rotate, mover, notToRead);
+          return this.consumeInTurn(consumer, topic, arrivals, max, rotate, mover);
         });
         this.options.activity?.consumerActive(consumer.id);
         if (messages.length > 0) {
@@ -162,9 +160,8 @@ export class ReplicaServiceImpl {
           quickWakes = 0;
           yield withWireBytes(create(ConsumeStreamResponseSchema, { messages }), bytes);
           heartbeatDue = Date.now() + heartbeatMs;
-          readNow = new Set();
-          const points = await this.waitPoints(consumer.id, topic, partitionIds);
-          this.options.arrivals.prefetch(points.filter((point) => !this.options.reader.covers(point.partition, point.offset)));
+          // Partitions found empty on the way are waited on while the stream delivers from the others.
+          await this.watchFound(consumer.id, topic, arrivals);
           continue;
         }
         if (Date.now() >= heartbeatDue) {
@@ -173,7 +170,9 @@ export class ReplicaServiceImpl {
           heartbeatDue = Date.now() + heartbeatMs;
         }
         const started = Date.now();
-        readNow = await this.options.arrivals.until(await this.waitPoints(consumer.id, topic, partitionIds), heartbeatDue, stop.signal);
+        await this.watchFound(consumer.id, topic, arrivals);
+        // Idle until the heartbeat: look everywhere again, as a check that no news was missed.
+        if ((await arrivals.next(heartbeatDue, stop.signal)) === 'timeout') arrivals.lookEverywhere();
         metrics?.streamWakeups.inc();
         quickWakes = Date.now() - started < QUICK_WAKE_MS ? quickWakes + 1 : 0;
         if (quickWakes >= QUICK_WAKES_ALLOWED) await pause(Math.min(QUICK_WAKE_PAUSE_MS, heartbeatDue - Date.now()), stop.signal);
@@ -181,6 +180,7 @@ export class ReplicaServiceImpl {
       // A run that was superseded says so; one whose client left ends quietly (nobody listens).
       assertCurrent(run);
     } finally {
+      arrivals.close();
       context.signal.removeEventListener('abort', follow);
       run.signal.removeEventListener('abort', follow);
       run.close();
@@ -249,10 +249,6 @@ export class ReplicaServiceImpl {
   }
 
   /**
-   * One consume under the consumer's lock: the first partition in turn that has messages gives up
-   * to `max` of them, and the position moves past them in the database before they are returned.
-   */
-  /**
    * A retry of the consumer's last request (its answer was lost on the way): the same records
    * again, and the position stays where that delivery left it.
    */
@@ -273,17 +269,20 @@ export class ReplicaServiceImpl {
     return encodeConsumedMessages(partition.partitionId, replayed);
   }
 
+  /**
+   * One consume under the consumer's lock: the first partition in turn (of those `scope` names)
+   * that has messages gives up to `max` of them, and the position moves past them in the database
+   * before they are returned.
+   */
   private async consumeInTurn(
     consumer: Consumer,
     topic: Topic,
-    partitionIds: number[],
+    scope: ConsumeScope,
     max: number,
     rotate: boolean,
     mover: Mover,
-    /** Partitions to serve from the read-ahead cache only (streams: their long-polls fill it; a unary consume must see what was just acknowledged). */
-    knownEmpty?: (partition: Partition, position: number) => boolean,
   ): Promise<EncodedConsumedMessages> {
-    const { reader } = this.options;
+    const { reader, view } = this.options;
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
@@ -294,52 +293,71 @@ export class ReplicaServiceImpl {
         if (attempt > 1) await sleep(Math.random() * Math.min(CONFLICT_MAX_BACKOFF_MS, 2 ** attempt));
       }
       const positions = await this.options.positions.positionsOf(consumer.id);
-      const order = rotate ? this.cursor.order(consumer.id, partitionIds) : partitionIds;
-      const partitions = this.existingPartitions(topic, order);
+      scope.seePositions(positions);
+      const candidates = scope.candidates();
+      const order = rotate ? this.cursor.order(consumer.id, candidates) : candidates;
       let ends: Map<number, number> | undefined;
       let missingPosition = false;
       let conflict = false;
-      for (const partition of partitions) {
-        const position = positions.get(partition.partitionId);
+      for (const partitionId of order) {
+        const partition = view.partition(topic.id, partitionId);
+        const position = positions.get(partitionId);
+        if (!partition) {
+          scope.nothingAt(partitionId);
+          continue;
+        }
         if (position === undefined) {
           // Positions are written when the consumer registers; a missing one is not ours to invent.
           missingPosition = true;
+          scope.nothingAt(partitionId);
           continue;
         }
         let read: PartitionRead | undefined = reader.readCached(partition, position, max);
         // A read ahead of this delivery is under way: its records are on their way to the cache.
         if (!read && reader.readingAhead(partition, position)) read = await reader.read(partition, position, max);
-        if (!read && knownEmpty?.(partition, position)) continue;
+        if (!read && !scope.fromSource(partitionId)) {
+          scope.nothingAt(partitionId);
+          continue;
+        }
         if (!read) {
           // With several partitions to look at, one GetOffsets per broker tells which have messages,
           // instead of a Fetch per empty partition.
-          if (partitions.length > 1) {
-            ends ??= await this.endsToLookUp(partitions, positions, knownEmpty);
+          if (order.length > 1) {
+            ends ??= await this.endsToLookUp(topic, order, positions, scope);
             // Skip only what is known to be empty: an owner that did not answer may still hold messages.
-            const end = ends.get(partition.partitionId);
-            if (end !== undefined && end <= Math.max(position, Number(partition.logStartOffset))) continue;
+            const end = ends.get(partitionId);
+            if (end !== undefined && end <= Math.max(position, Number(partition.logStartOffset))) {
+              scope.nothingAt(partitionId);
+              continue;
+            }
           }
           read = await reader.read(partition, position, max);
         }
         const last = read.records[read.records.length - 1];
         const to = last ? last.offset + 1 : read.from;
-        if (to === position) continue;
+        if (to === position) {
+          scope.nothingAt(partitionId);
+          continue;
+        }
         // A jump over deleted records is no delivery: it must not replace the one a retry would replay.
         const by: Mover = 'requestId' in mover && read.records.length === 0 ? { requestId: '' } : mover;
         // Past the high watermark the records are the owner's alone: they count only under its epoch.
         const readUnder = to > Number(partition.highWatermark) ? partition.epoch : undefined;
         // A full delivery means more is waiting: fetch it while the position is committed.
         if (read.records.length === max) reader.readAhead(partition, to, max);
-        const advanced = await this.options.positions.advance(consumer.id, partition.partitionId, position, to, by, readUnder);
+        const advanced = await this.options.positions.advance(consumer.id, partitionId, position, to, by, readUnder);
         if (!advanced) {
-          this.options.logger.debug({ consumerId: consumer.id, partitionId: partition.partitionId, position }, 'position moved elsewhere; reloading');
+          this.options.logger.debug({ consumerId: consumer.id, partitionId, position }, 'position moved elsewhere; reloading');
+          scope.lookEverywhere();
           conflict = true;
           break;
         }
-        // A jump over records deleted by retention moves the position but delivers nothing.
+        // A jump over records deleted by retention moves the position but delivers nothing (the
+        // partition stays to be looked at from where it jumped to).
         if (read.records.length === 0) continue;
-        if (rotate) this.cursor.served(consumer.id, partition.partitionId);
-        return encodeConsumedMessages(partition.partitionId, read.records);
+        if (rotate) this.cursor.served(consumer.id, partitionId);
+        scope.delivered(partitionId);
+        return encodeConsumedMessages(partitionId, read.records);
       }
       if (!conflict) {
         if (missingPosition) this.options.positions.forget(consumer.id);
@@ -349,31 +367,34 @@ export class ReplicaServiceImpl {
   }
 
   /**
-   * End offsets of the partitions a consume may have to read from the broker: those not in the
-   * read-ahead cache and not known to be empty. None when that is one partition at most: a Fetch
-   * costs what a GetOffsets does.
+   * End offsets of the partitions a consume may have to read from their source: those not in the
+   * read-ahead cache that `scope` says to read there. None when that is one partition at most: a
+   * Fetch costs what a GetOffsets does.
    */
   private async endsToLookUp(
-    partitions: readonly Partition[],
+    topic: Topic,
+    partitionIds: readonly number[],
     positions: ReadonlyMap<number, number>,
-    knownEmpty: ((partition: Partition, position: number) => boolean) | undefined,
+    scope: ConsumeScope,
   ): Promise<Map<number, number>> {
-    const unknown = partitions.filter((partition) => {
-      const position = positions.get(partition.partitionId);
-      return position !== undefined && !this.options.reader.covers(partition, position) && !knownEmpty?.(partition, position);
-    });
+    const unknown: Partition[] = [];
+    for (const id of partitionIds) {
+      const partition = this.options.view.partition(topic.id, id);
+      const position = positions.get(id);
+      if (partition && position !== undefined && scope.fromSource(id) && !this.options.reader.covers(partition, position)) unknown.push(partition);
+    }
     return unknown.length > 1 ? this.options.endOffsets.of(unknown) : new Map();
   }
 
-  /** Where an idle stream waits: each partition it reads, at the consumer's position there. */
-  private async waitPoints(consumerId: number, topic: Topic, partitionIds: number[]): Promise<WaitPoint[]> {
+  /** Waits at each partition the stream found empty, from the consumer's position there. */
+  private async watchFound(consumerId: number, topic: Topic, arrivals: StreamArrivals): Promise<void> {
+    if (!arrivals.hasUnwatched) return;
     const positions = await this.options.positions.positionsOf(consumerId);
-    const points: WaitPoint[] = [];
-    for (const partition of this.existingPartitions(topic, partitionIds)) {
-      const position = positions.get(partition.partitionId);
-      if (position !== undefined) points.push({ partition, offset: Math.max(position, Number(partition.logStartOffset)) });
-    }
-    return points;
+    arrivals.watch((partitionId) => {
+      const partition = this.options.view.partition(topic.id, partitionId);
+      const position = positions.get(partitionId);
+      return partition && position !== undefined ? { partition, offset: Math.max(position, Number(partition.logStartOffset)) } : undefined;
+    });
   }
 
   /** The consumer and its topic, checked against the topic named in the request. */
