@@ -155,6 +155,24 @@ describe('broker over Connect', () => {
     expect(offsets.endOffsets.map((o) => [o.topicId, o.partitionId, o.offset])).toEqual([[1, 0, 13n]]);
   });
 
+  it('answers a Fetch under the epoch it names only when the log is settled in it, and moves with the new epoch', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }]);
+    await append(0, 1, [record('a'), record('b')]);
+    const fetch = (epoch: number, maxWaitMs = 0) => client.fetch({ topicId: 1, partitionId: 0, offset: 0n, epoch, maxWaitMs });
+    expect(texts((await fetch(1)).records)).toEqual(['a', 'b']);
+    // 0: an older reader, not checked.
+    expect(texts((await fetch(0)).records)).toEqual(['a', 'b']);
+    expect((await failureOf(fetch(2))).code).toBe('STALE_EPOCH');
+    // Taken over at epoch 2 with nothing committed: the log is cut back to 0 before epoch 2 reads it.
+    manager.assign(1, [{ topicId: 1, partitionId: 0, epoch: 2 }]);
+    await eventually(async () => expect((await failureOf(fetch(1))).code).toBe('STALE_EPOCH'));
+    expect((await fetch(2)).records).toEqual([]);
+    // A long-poll under the old epoch is refused at once, not after its wait.
+    const started = Date.now();
+    expect((await failureOf(fetch(1, 5_000))).code).toBe('STALE_EPOCH');
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
   it('answers a Fetch that accepts records_data with the stored record bytes, the same records as `records`', async () => {
     await start([{ topicId: 1, partitionId: 0, epoch: 1, startOffset: 10 }]);
     await append(0, 1, [record('a', 0, undefined, 'k1'), record('b'), record('c')]);

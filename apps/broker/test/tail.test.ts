@@ -24,7 +24,7 @@ class TailReader {
   readonly ended: Promise<string>;
   private readonly controller = new AbortController();
 
-  constructor(request: { partitionId: number; offset: bigint; maxRecords?: number; acceptRecordsData?: boolean }) {
+  constructor(request: { partitionId: number; offset: bigint; maxRecords?: number; acceptRecordsData?: boolean; epoch?: number }) {
     const call = test.client.tail({ topicId: 1, ...request }, { signal: this.controller.signal });
     this.ended = (async () => {
       try {
@@ -116,6 +116,16 @@ it('refuses a negative offset, an offset past the end and a partition it does no
   expect(await new TailReader({ partitionId: 0, offset: -1n }).ended).toBe('INVALID_ARGUMENT');
   expect(await new TailReader({ partitionId: 0, offset: 5n }).ended).toBe('OFFSET_OUT_OF_RANGE');
   expect(await new TailReader({ partitionId: 7, offset: 0n }).ended).toBe('NOT_OWNER');
+});
+
+it('opens under the epoch the reader names only when the log is settled in it: STALE_EPOCH otherwise', async () => {
+  await append(0, 'a');
+  expect(await new TailReader({ partitionId: 0, offset: 0n, epoch: 2 }).ended).toBe('STALE_EPOCH');
+  const named = new TailReader({ partitionId: 0, offset: 0n, epoch: 1 });
+  const unnamed = new TailReader({ partitionId: 0, offset: 0n });
+  expect(await named.waitFor(1)).toEqual([[0, 'a']]);
+  expect(await unnamed.waitFor(1)).toEqual([[0, 'a']]);
+  await Promise.all([named.cancel(), unnamed.cancel()]);
 });
 
 it('ends when the partition moves to a new epoch, and with NOT_OWNER once it is gone', async () => {

@@ -320,6 +320,22 @@ describe('PartitionLog', () => {
     await reopened.close();
   });
 
+  it('is readable under a new epoch only once the change to it cut the log back', async () => {
+    const log = await PartitionLog.create(location(), settings, { epoch: 1, startOffset: 0, highWatermark: 0 });
+    await log.append(1, [record('a'), record('b')], 0);
+    log.assertReadableUnder(1);
+    log.assertReadableUnder(0);
+    const adopting = log.adopt({ epoch: 2, startOffset: 1, highWatermark: 1 });
+    // Told of epoch 2 (appends under 1 fail at once), but 'b' of epoch 1 may still be there.
+    expect(log.epoch).toBe(2);
+    expect(() => log.assertReadableUnder(2)).toThrow(expect.objectContaining({ code: 'STALE_EPOCH' }));
+    expect(await adopting).toBe('truncated');
+    log.assertReadableUnder(2);
+    expect(() => log.assertReadableUnder(1)).toThrow(expect.objectContaining({ code: 'STALE_EPOCH' }));
+    expect(texts(await log.read(0, 10, 1 << 20))).toEqual(['a']);
+    await log.close();
+  });
+
   it('adopting the same epoch keeps records beyond the high watermark', async () => {
     const log = await PartitionLog.create(location(), settings, { epoch: 4, startOffset: 0, highWatermark: 0 });
     await log.append(4, [record('a'), record('b'), record('c')], 0);

@@ -114,6 +114,8 @@ export class PartitionLog {
   readonly dir: string;
 
   private currentEpoch: number;
+  /** The epoch whose records the log holds: the current one once the change to it truncated the log (see `adopt`). */
+  private settledEpoch: number;
   private wal: Wal;
   private nextOffset: number;
   private committedOffset = 0;
@@ -149,6 +151,7 @@ export class PartitionLog {
     this.dir = location.dir;
     this.wal = wal;
     this.currentEpoch = epoch;
+    this.settledEpoch = epoch;
     this.nextOffset = wal.endOffset;
     this.committedOffset = wal.startOffset;
     this.sequenceWindow = settings.sequenceWindow ?? DEFAULT_SEQUENCE_WINDOW;
@@ -206,6 +209,20 @@ export class PartitionLog {
 
   get epoch(): number {
     return this.currentEpoch;
+  }
+
+  /**
+   * Refuses a read under `epoch` (a reader's metadata) unless the log holds that epoch's records. A
+   * broker hears of a new epoch after the manager committed it, and truncates its log after that:
+   * until then it holds the previous epoch's records past the high watermark, which readers of the
+   * new epoch must not take for the new owner's (a replica delivered them, then the records stored
+   * at those offsets again, or skipped those). 0 is an older reader: not checked.
+   */
+  assertReadableUnder(epoch: number): void {
+    if (epoch === 0 || epoch === this.settledEpoch) return;
+    throw new PartqError('STALE_EPOCH', `partition ${this.name} is readable under epoch ${this.settledEpoch}, not ${epoch}`, {
+      currentEpoch: this.settledEpoch,
+    });
   }
 
   /** First offset still in the WAL. */
@@ -562,6 +579,7 @@ export class PartitionLog {
         new PartqError('STALE_EPOCH', `partition ${this.name} moved to epoch ${assignment.epoch}`, { currentEpoch: assignment.epoch }),
       );
       await this.relocate(target, assignment.highWatermark, outcome);
+      this.settledEpoch = assignment.epoch;
       await this.learnCommittedSequences(this.wal.startOffset);
       // Only after the truncation: a crash in between must not leave the new epoch over old records.
       await writePartitionMeta(this.dir, { topicId: this.topicId, partitionId: this.partitionId, epoch: assignment.epoch });

@@ -155,11 +155,13 @@ export class BrokerServiceHandlers {
     const offset = Number(request.offset);
     if (offset < 0) throw new PartqError('INVALID_ARGUMENT', `offset must not be negative, got ${offset}`);
     let log = this.options.store.require(request.topicId, request.partitionId);
+    log.assertReadableUnder(request.epoch);
     const maxWaitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_MAX_WAIT_MS);
     if (maxWaitMs > 0 && log.waitsAt(offset) && !this.interrupted) {
       await this.arrivals.wait(request.topicId, request.partitionId, offset, maxWaitMs, context.signal);
       // Closed or moved while we waited: NOT_OWNER, the caller looks up the new owner.
       log = this.options.store.require(request.topicId, request.partitionId);
+      log.assertReadableUnder(request.epoch);
     }
     const maxRecords = limit(request.maxRecords, FETCH_DEFAULT_MAX_RECORDS, FETCH_LIMIT_MAX_RECORDS);
     const maxBytes = limit(request.maxBytes, FETCH_DEFAULT_MAX_BYTES, FETCH_LIMIT_MAX_BYTES);
@@ -180,6 +182,7 @@ export class BrokerServiceHandlers {
     const maxRecords = limit(request.maxRecords, FETCH_DEFAULT_MAX_RECORDS, FETCH_LIMIT_MAX_RECORDS);
     const maxBytes = limit(request.maxBytes, FETCH_DEFAULT_MAX_BYTES, FETCH_LIMIT_MAX_BYTES);
     const log = this.options.store.require(topicId, partitionId);
+    log.assertReadableUnder(request.epoch);
     const epoch = log.epoch;
     const { metrics, tailHeartbeatMs } = this.options;
     metrics.tailStreams(1);
