@@ -135,6 +135,8 @@ export class PartitionReader {
           maxRecords: this.options.readAhead,
           maxBytes: this.maxBytes,
           acceptRecordsData: true,
+          // The owner refuses (STALE_EPOCH) until its log is settled in this epoch.
+          epoch: partition.epoch,
         },
         { timeoutMs: this.options.brokerTimeoutMs ?? DEFAULT_BROKER_TIMEOUT_MS },
       );
@@ -145,7 +147,9 @@ export class PartitionReader {
         walStarts.noteRefusal(partition, broker.address, failure);
         return this.readCommitted(partition, key, from, max);
       }
-      this.options.logger.warn(
+      // STALE_EPOCH: the owner has not taken the epoch the metadata shows yet, a moment's race in every move.
+      const log = failure.code === 'STALE_EPOCH' ? this.options.logger.debug.bind(this.options.logger) : this.options.logger.warn.bind(this.options.logger);
+      log(
         { err: failure, code: failure.code, topicId: partition.topicId, partitionId: partition.partitionId, broker: broker.address },
         'fetch from the owning broker failed',
       );

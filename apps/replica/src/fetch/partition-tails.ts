@@ -166,6 +166,7 @@ export class PartitionTails implements RecordWatch {
           maxRecords: this.options.readAhead,
           maxBytes: this.options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
           acceptRecordsData: true,
+          epoch: partition.epoch,
         },
         { signal: tail.controller.signal },
       );

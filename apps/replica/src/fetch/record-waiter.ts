@@ -129,6 +129,7 @@ export class RecordWaiter implements RecordWatch {
           maxBytes: this.options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
           maxWaitMs,
           acceptRecordsData: true,
+          epoch: partition.epoch,
         },
         { signal, timeoutMs: maxWaitMs + (this.options.brokerTimeoutMs ?? DEFAULT_BROKER_TIMEOUT_MS) },
       );

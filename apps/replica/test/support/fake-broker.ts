@@ -7,6 +7,8 @@ interface PartitionLog {
   /** The first offset still in the "WAL"; lower ones were trimmed after commit. */
   walStart: number;
   records: BrokerRecord[];
+  /** The epoch the log is settled in; reads naming another are refused (STALE_EPOCH). Unset: not checked. */
+  epoch?: number;
 }
 
 /**
@@ -61,9 +63,14 @@ export class FakeBroker {
     return offsets;
   }
 
-  /** Starts an empty partition log at `offset` (a broker taking over at the high watermark). */
-  startAt(topicId: number, partitionId: number, offset: number): void {
-    this.logs.set(key(topicId, partitionId), { walStart: offset, records: [] });
+  /** Starts an empty partition log at `offset` (a broker taking over at the high watermark), settled in `epoch` when given. */
+  startAt(topicId: number, partitionId: number, offset: number, epoch?: number): void {
+    this.logs.set(key(topicId, partitionId), { walStart: offset, records: [], ...(epoch === undefined ? {} : { epoch }) });
+  }
+
+  /** Settles the partition's log in `epoch`, as the real broker once it took that epoch and cut its log back. */
+  settle(topicId: number, partitionId: number, epoch: number): void {
+    this.log(topicId, partitionId).epoch = epoch;
   }
 
   /** Trims the WAL below `offset`, as after the manager committed those records. */
@@ -92,6 +99,7 @@ export class FakeBroker {
       if (request.maxWaitMs > 0) this.longPolls++;
       if (this.failWith) throw new PartqError(this.failWith, 'fake broker failure');
       const log = this.log(request.topicId, request.partitionId);
+      assertSettledIn(log, request.epoch);
       const offset = Number(request.offset);
       if (request.maxWaitMs > 0 && offset === log.walStart + log.records.length) {
         await this.appended(request.maxWaitMs, context.signal);
@@ -119,6 +127,7 @@ export class FakeBroker {
     this.openTails++;
     try {
       let offset = Number(request.offset);
+      assertSettledIn(this.log(request.topicId, request.partitionId), request.epoch);
       while (!context.signal.aborted) {
         if (this.failWith) throw new PartqError(this.failWith, 'fake broker failure');
         const log = this.log(request.topicId, request.partitionId);
@@ -174,4 +183,11 @@ export class FakeBroker {
 
 function key(topicId: number, partitionId: number): string {
   return `${topicId}/${partitionId}`;
+}
+
+/** As the real broker: a read naming an epoch the log is not settled in is refused. */
+function assertSettledIn(log: PartitionLog, epoch: number): void {
+  if (epoch !== 0 && log.epoch !== undefined && log.epoch !== epoch) {
+    throw new PartqError('STALE_EPOCH', `the log is settled in epoch ${log.epoch}, not ${epoch}`, { currentEpoch: log.epoch });
+  }
 }
