@@ -284,16 +284,14 @@ describe('reading PostgreSQL', () => {
   it("delivers nothing an owner holds before it is settled in the partition's epoch: those records may be cut back", async () => {
     const topic = await cluster.createTopic('unsettled', 1);
     const consumer = await cluster.registerConsumer(topic, { positions: [0] });
-    // The metadata says epoch 5; the broker has not taken it yet and still holds epoch 4's record
-    // past the high watermark (0), which taking epoch 5 will cut away.
-    cluster.broker.settle(topic.id, 0, 4);
-    cluster.broker.append(topic.id, 0, ['stale']);
-    cluster.updatePartition(topic, 0, { epoch: 5 });
+    // The metadata says epoch 2; the broker has not taken it yet and still holds epoch 1's record
+    // past the high watermark (0), which taking epoch 2 will cut away.
+    cluster.moveAheadOfItsOwner(topic, 0, ['stale']);
     await cluster.synced(replica);
     expect(await drain(replica, consumer.id, 'unsettled', 5)).toEqual([]);
     expect(await cluster.position(consumer.id, 0)).toBe(0);
 
-    cluster.broker.startAt(topic.id, 0, 0, 5);
+    cluster.broker.startAt(topic.id, 0, 0, 2);
     cluster.broker.append(topic.id, 0, ['fresh']);
     expect((await drain(replica, consumer.id, 'unsettled', 5)).map(text)).toEqual(['fresh']);
   });

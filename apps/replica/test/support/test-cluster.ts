@@ -116,6 +116,17 @@ export class TestCluster {
     this.manager.publish({ partitions: [{ ...known, ...change }] });
   }
 
+  /**
+   * The metadata moves the partition (at epoch 1 until then) to epoch 2 while the fake broker still
+   * holds `held` of epoch 1 past the high watermark: a broker that hears of the move after the
+   * replica, and has not cut its log back yet. `broker.startAt(…, 2)` settles it.
+   */
+  moveAheadOfItsOwner(topic: Topic, partitionId: number, held: string[]): void {
+    this.broker.settle(topic.id, partitionId, 1);
+    this.broker.append(topic.id, partitionId, held);
+    this.updatePartition(topic, partitionId, { epoch: 2 });
+  }
+
   /** Announces the fake broker's state (DEAD: partitions are read from PostgreSQL up to the high watermark). */
   setBrokerState(state: BrokerState): void {
     this.manager.publish({ brokers: [create(BrokerSchema, { id: BROKER_ID, address: this.brokerServer.url, state })] });
