@@ -148,8 +148,8 @@ export class PartitionReader {
         return this.readCommitted(partition, key, from, max);
       }
       // STALE_EPOCH: the owner has not taken the epoch the metadata shows yet, a moment's race in every move.
-      const log = failure.code === 'STALE_EPOCH' ? this.options.logger.debug.bind(this.options.logger) : this.options.logger.warn.bind(this.options.logger);
-      log(
+      const say = failure.code === 'STALE_EPOCH' ? this.options.logger.debug.bind(this.options.logger) : this.options.logger.warn.bind(this.options.logger);
+      say(
         { err: failure, code: failure.code, topicId: partition.topicId, partitionId: partition.partitionId, broker: broker.address },
         'fetch from the owning broker failed',
       );
