@@ -1,5 +1,6 @@
 export { MetadataView } from './metadata-view.js';
 export { MetadataWatcher, type MetadataWatcherOptions } from './metadata-watcher.js';
 export { ActivityReporter } from './activity-reporter.js';
-export { partitionKey } from './partition-key.js';
+// One key format for partitions in maps, the one @partq/partition defines.
+export { partitionKey } from '@partq/partition';
 export { assertRetentionLimit } from './retention-limit.js';
