@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { FrameScanner } from './frame-scanner.js';
 import { fsyncDirectory } from './fs-sync.js';
 import { Segment } from './segment.js';
@@ -31,7 +31,8 @@ const RECOVERY_CHUNK_BYTES = 1024 * 1024;
  * Scans every segment in offset order and checks each frame: whole, sane length, CRC, and the offset that
  * follows the previous one (across segment boundaries too). The first frame that fails ends the log: its
  * segment is cut there and every later segment is deleted, so the log is always a gap-free prefix of what
- * was written. An empty directory starts a log at `baseOffset`; otherwise the file names decide.
+ * was written. Zeros after the last frame are the writer's preallocated space and are cut without a
+ * report. An empty directory starts a log at `baseOffset`; otherwise the file names decide.
  */
 export async function recoverSegments(
   options: RecoveryOptions,
@@ -64,7 +65,10 @@ export async function recoverSegments(
       continue;
     }
     const problem = await scanSegment(segment, fileBytes);
-    if (problem) {
+    if (problem && (await zeroFilled(segment.path, segment.size, fileBytes))) {
+      // The writer's zeros ahead of its records (preallocation.ts), not damage: cut them quietly.
+      await truncate(segment.path, segment.size);
+    } else if (problem) {
       damage = { reason: problem, segment: segment.path, position: segment.size };
       truncatedBytes += fileBytes - segment.size;
       const file = await open(segment.path, 'r+');
@@ -118,6 +122,23 @@ async function scanSegment(segment: Segment, fileBytes: number): Promise<Recover
           break;
       }
     }
+  } finally {
+    await file.close();
+  }
+}
+
+/** Whether every byte of the file from `from` to `to` is zero. */
+async function zeroFilled(path: string, from: number, to: number): Promise<boolean> {
+  const file = await open(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(Math.min(RECOVERY_CHUNK_BYTES, Math.max(1, to - from)));
+    for (let position = from; position < to; ) {
+      const { bytesRead } = await file.read(chunk, 0, Math.min(chunk.length, to - position), position);
+      if (bytesRead === 0) return true;
+      for (let i = 0; i < bytesRead; i++) if (chunk[i] !== 0) return false;
+      position += bytesRead;
+    }
+    return true;
   } finally {
     await file.close();
   }

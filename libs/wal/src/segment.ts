@@ -24,6 +24,11 @@ interface SharedFile {
 export class Segment {
   readonly path: string;
   readonly index = new SparseIndex(INDEX_INTERVAL_BYTES);
+  /**
+   * End of the zeros the writer put ahead of the records (see preallocation.ts); nothing past `size`
+   * when it is not greater. Zeros never count as records: reads stop at `size`.
+   */
+  preparedEnd = 0;
   private shared: SharedFile | undefined;
 
   constructor(
@@ -103,6 +108,17 @@ export class Segment {
     this.index.truncateFrom(offset);
     this.endOffset = offset;
     this.size = position;
+    this.preparedEnd = position;
+  }
+
+  /**
+   * Cuts the zeros ahead of the records off the file, once it is no longer written to (rolled, or
+   * the log closed). Unsynced: should the cut be lost, recovery finds the zeros and cuts them then.
+   */
+  async dropPrepared(): Promise<void> {
+    if (this.preparedEnd <= this.size || !this.shared) return;
+    await this.shared.file.truncate(this.size);
+    this.preparedEnd = this.size;
   }
 
   /** Lets go of the open file (a segment stops being the active one); a read still using it closes it. */

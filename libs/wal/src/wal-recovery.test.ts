@@ -76,11 +76,31 @@ describe('Wal recovery', () => {
     await expectRecordsUpTo(wal, 24);
   });
 
-  it('cuts a zero-filled tail (space allocated but never written before a crash)', async () => {
+  it("cuts a zero-filled tail (the writer's preallocated space) without calling it damage", async () => {
     const dir = await writeLog();
     await writeFile(segment(dir, 20), Buffer.alloc(100), { flag: 'a' });
-    const { wal } = await reopen(dir);
-    expect(wal.recovery).toMatchObject({ records: 25, truncatedBytes: 100, reason: 'crc-mismatch' });
+    const { wal, warn } = await reopen(dir);
+    expect(wal.recovery).toEqual({ segments: 3, records: 25, truncatedBytes: 0 });
+    expect(warn).not.toHaveBeenCalled();
+    expect((await stat(segment(dir, 20))).size).toBe(5 * FRAME);
+    await expectRecordsUpTo(wal, 25);
+  });
+
+  it('cuts zeros shorter than a frame header at the end', async () => {
+    const dir = await writeLog();
+    await writeFile(segment(dir, 20), Buffer.alloc(7), { flag: 'a' });
+    const { wal, warn } = await reopen(dir);
+    expect(wal.recovery).toEqual({ segments: 3, records: 25, truncatedBytes: 0 });
+    expect(warn).not.toHaveBeenCalled();
+    await expectRecordsUpTo(wal, 25);
+  });
+
+  it('keeps the later segments after zeros that end an earlier one (a roll whose cut was lost)', async () => {
+    const dir = await writeLog();
+    await writeFile(segment(dir, 10), Buffer.alloc(4096), { flag: 'a' });
+    const { wal, warn } = await reopen(dir);
+    expect(wal.recovery).toEqual({ segments: 3, records: 25, truncatedBytes: 0 });
+    expect(warn).not.toHaveBeenCalled();
     await expectRecordsUpTo(wal, 25);
   });
 
