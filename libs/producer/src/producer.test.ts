@@ -411,6 +411,51 @@ describe('retries and idempotence', () => {
   });
 });
 
+describe('request buffers', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  /** 1 KiB payloads that name their message: a batch of 100 is a ~105 KB request. */
+  const large = (from: number, count: number) => Array.from({ length: count }, (_, i) => `${from + i}:`.padEnd(1024, String.fromCharCode(97 + ((from + i) % 26))));
+  /** The large request buffers made so far (the pool's, power-of-two sizes of 64 KiB and up). */
+  const madeBuffers = (spy: jest.SpyInstance) => spy.mock.calls.filter(([size]) => size >= 64 * 1024).length;
+
+  it('writes the next large batch into the buffer of one that landed, each batch with its own bytes', async () => {
+    const spy = jest.spyOn(Buffer, 'allocUnsafeSlow');
+    const p = producer({ lingerMs: 0, maxBatchCount: 100 });
+    await p.register('t');
+    for (let round = 0; round < 6; round++) await p.send('t', large(round * 100, 100));
+    expect(gateway.sendRequests).toHaveLength(6);
+    expect(madeBuffers(spy)).toBe(1);
+    expect(gateway.log('t').map((m) => m.value)).toEqual(large(0, 600));
+  });
+
+  it('leaves the buffer of a Send that failed to the garbage collector, and retries with its bytes', async () => {
+    const spy = jest.spyOn(Buffer, 'allocUnsafeSlow');
+    const p = producer({ lingerMs: 0, maxBatchCount: 100 });
+    await p.register('t');
+    gateway.failNext('send', { kind: 'error', code: Code.InvalidArgument, partqCode: 'INVALID_ARGUMENT' }, { kind: 'reset-after-write' });
+    expect((await rejection(p.send('t', large(0, 100)))).code).toBe('INVALID_ARGUMENT');
+    await p.send('t', large(100, 100));
+    await p.send('t', large(200, 100));
+    // One for the batch given up on, one for the next (kept through its retry, then used again).
+    expect(madeBuffers(spy)).toBe(2);
+    expect(gateway.log('t').map((m) => m.value)).toEqual(large(100, 200));
+  });
+
+  it('keeps every payload intact with large batches pipelined over HTTP/2', async () => {
+    const h2 = await FakeProducerGateway.start('2');
+    try {
+      const p = new Producer({ urls: [h2.url], lingerMs: 0, maxBatchCount: 100, maxInFlight: 8 });
+      const values = large(0, 3000);
+      await Promise.all(Array.from({ length: 30 }, (_, i) => p.send('t', values.slice(i * 100, i * 100 + 100))));
+      await p.close();
+      expect(h2.log('t').map((m) => m.value).sort()).toEqual([...values].sort());
+    } finally {
+      await h2.stop();
+    }
+  });
+});
+
 describe('order across batches in flight', () => {
   afterEach(() => jest.restoreAllMocks());
 

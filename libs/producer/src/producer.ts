@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { callWithRetry, Gateways, optionNames, ProducerService, serverErrorOf, withWireBytes, type Acks, type SendRequest, type SendResponse } from '@partq/client-core';
+import { callWithRetry, Gateways, optionNames, ProducerService, serverErrorOf, wireBytesOf, withWireBytes, type Acks, type SendRequest, type SendResponse } from '@partq/client-core';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { Accumulator } from './batching/accumulator.js';
 import { AdmissionQueue } from './batching/admission-queue.js';
@@ -15,6 +15,7 @@ import { producerErrors, toProducerError } from './errors/rpc-error-mapping.js';
 import { assertPartition, toOutgoingMessage, type Message, type OutgoingMessage } from './message.js';
 import { resolveProducerOptions, toAcks, type AcksMode, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { Registrations, type Registration } from './registrations.js';
+import { RequestBuffers } from './wire/request-buffers.js';
 import { encodeSendRequest } from './wire/send-request.js';
 import { assertTopicName } from './topic-name.js';
 import { assertKnownOptions } from './known-options.js';
@@ -81,6 +82,7 @@ export class Producer implements AsyncDisposable {
   private readonly batchPartitions: BatchPartitions;
   /** Keeps batches in flight landing on each partition in the order they were sent (idempotent producers). */
   private readonly chains = new PartitionChains();
+  private readonly requestBuffers = new RequestBuffers();
   private readonly batchTargets = new WeakMap<Registration, Map<Acks, BatchTarget>>();
   /** Every send() not settled yet, for flush() and close(). */
   /** The sends not settled yet, counted for flush(). */
@@ -275,6 +277,7 @@ export class Producer implements AsyncDisposable {
       await this.registrations.settled();
       await this.flush();
       this.gateways.close();
+      this.requestBuffers.clear();
     })();
     return this.closing;
   }
@@ -366,30 +369,34 @@ export class Producer implements AsyncDisposable {
    * said (a Send over several partitions answers with one of their errors), nothing sent earlier can
    * land after it any more.
    */
-  private sendRequest(batch: Batch, retrying: () => void): Promise<SendResponse> {
-    let request = encodeBatch(batch);
-    return callWithRetry(
+  private async sendRequest(batch: Batch, retrying: () => void): Promise<SendResponse> {
+    let request = this.encodeBatch(batch);
+    const answer = await callWithRetry(
       this.gateways,
       (client, callOptions, attempt) => {
         if (attempt > 1 && this.chains.isLinked(batch) && this.chains.isOldestUnsettled(batch)) {
           this.chains.unlink(batch);
-          request = encodeBatch(batch);
+          request = this.encodeBatch(batch);
         }
         return client.send(request, callOptions);
       },
       { policy: this.options.retry, errors: producerErrors, observer: { succeeded: () => undefined, failed: retrying } },
     );
+    // Landed: the gateway read the whole body, so its buffer can carry the next batch.
+    this.requestBuffers.release(wireBytesOf(request));
+    return answer;
   }
-}
 
-/** A batch as the Send request it travels in. */
-function encodeBatch(batch: Batch): SendRequest {
-  const { target } = batch;
-  const { bytes, request } = encodeSendRequest(
-    { topic: target.topic, producerId: target.producerId, acks: target.acks },
-    batch.entries.map((entry) => entry.message),
-  );
-  return withWireBytes(request, bytes);
+  /** A batch as the Send request it travels in. */
+  private encodeBatch(batch: Batch): SendRequest {
+    const { target } = batch;
+    const { bytes, request } = encodeSendRequest(
+      { topic: target.topic, producerId: target.producerId, acks: target.acks },
+      batch.entries.map((entry) => entry.message),
+      (size) => this.requestBuffers.take(size),
+    );
+    return withWireBytes(request, bytes);
+  }
 }
 
 /** The gateway's answer that `producerId` is not registered (any more). */

@@ -20,9 +20,13 @@ const TAG_MESSAGES_DATA = (5 << 3) | 2;
  * the same request as a message whose messages_data is a view into it, for withWireBytes. Before,
  * protobuf-es copied the whole batch again into a zero-filled buffer on every Send. The bytes equal
  * toBinary(SendRequestSchema, ...) of the message. `producerId` and `acks` are non-negative (a
- * registered id, an enum value).
+ * registered id, an enum value). `allocate` gives the buffer (RequestBuffers.take, say).
  */
-export function encodeSendRequest(target: SendTarget, messages: readonly OutgoingMessage[]): { bytes: Uint8Array; request: SendRequest } {
+export function encodeSendRequest(
+  target: SendTarget,
+  messages: readonly OutgoingMessage[],
+  allocate: (size: number) => Buffer = Buffer.allocUnsafe,
+): { bytes: Uint8Array; request: SendRequest } {
   if (!Number.isInteger(target.producerId) || target.producerId < 0 || !Number.isInteger(target.acks) || target.acks < 0) {
     throw new RangeError(`send request: producer id ${target.producerId} and acks ${target.acks} must be non-negative integers`);
   }
@@ -34,7 +38,7 @@ export function encodeSendRequest(target: SendTarget, messages: readonly Outgoin
   if (target.acks !== 0) total += 1 + varintSize(target.acks);
   if (layout.total > 0) total += 1 + varintSize(layout.total) + layout.total;
 
-  const bytes = Buffer.allocUnsafe(total);
+  const bytes = allocate(total);
   let at = 0;
   if (topic.byteLength > 0) at = writeBytesField(bytes, at, TAG_TOPIC, topic);
   if (target.producerId !== 0) {
