@@ -76,31 +76,17 @@ describe('Wal recovery', () => {
     await expectRecordsUpTo(wal, 24);
   });
 
-  it("cuts a zero-filled tail (the writer's preallocated space) without calling it damage", async () => {
+  it.each([
+    ['a zero-filled tail of the last segment', 20, 100, 5 * FRAME],
+    ['zeros shorter than a frame header', 20, 7, 5 * FRAME],
+    ['zeros ending an earlier segment (a roll whose cut was lost), keeping the later ones', 10, 4096, 10 * FRAME],
+  ])("cuts the writer's preallocated space without calling it damage: %s", async (_case, base, zeros, keptBytes) => {
     const dir = await writeLog();
-    await writeFile(segment(dir, 20), Buffer.alloc(100), { flag: 'a' });
+    await writeFile(segment(dir, base), Buffer.alloc(zeros), { flag: 'a' });
     const { wal, warn } = await reopen(dir);
     expect(wal.recovery).toEqual({ segments: 3, records: 25, truncatedBytes: 0 });
     expect(warn).not.toHaveBeenCalled();
-    expect((await stat(segment(dir, 20))).size).toBe(5 * FRAME);
-    await expectRecordsUpTo(wal, 25);
-  });
-
-  it('cuts zeros shorter than a frame header at the end', async () => {
-    const dir = await writeLog();
-    await writeFile(segment(dir, 20), Buffer.alloc(7), { flag: 'a' });
-    const { wal, warn } = await reopen(dir);
-    expect(wal.recovery).toEqual({ segments: 3, records: 25, truncatedBytes: 0 });
-    expect(warn).not.toHaveBeenCalled();
-    await expectRecordsUpTo(wal, 25);
-  });
-
-  it('keeps the later segments after zeros that end an earlier one (a roll whose cut was lost)', async () => {
-    const dir = await writeLog();
-    await writeFile(segment(dir, 10), Buffer.alloc(4096), { flag: 'a' });
-    const { wal, warn } = await reopen(dir);
-    expect(wal.recovery).toEqual({ segments: 3, records: 25, truncatedBytes: 0 });
-    expect(warn).not.toHaveBeenCalled();
+    expect((await stat(segment(dir, base))).size).toBe(keptBytes);
     await expectRecordsUpTo(wal, 25);
   });
 
