@@ -70,6 +70,25 @@ test('NOT_OWNER: the write follows the partition to its new broker', async () =>
   expect(Buffer.from(log().at(-1)!.payload).toString()).toBe('moved');
 });
 
+test('a new owner gets a fresh backoff: the one that grew against the owner being left does not hold the write', async () => {
+  const from = owner();
+  const to = other();
+  from.failNext('NOT_OWNER', 1_000); // fenced: moving away
+  const attempts = from.appends.length;
+  const pending = produce('after a long fence');
+  // Five refusals: waits of 20, 40, 80 and 160 ms between them, the next would be 320 and then 640.
+  await waitUntil(() => from.appends.length >= attempts + 5, 'five refused appends');
+  // The heir refuses the first try (it has not taken the partition yet), then takes it.
+  to.failNext('NOT_OWNER', 1);
+  const toAttempts = to.appends.length;
+  cluster.state.movePartition(topicId, 0, to.broker.id);
+  const reply = await pending;
+  // With the grown backoff the next try would come after the produce timeout (600 ms): a 503.
+  expect(reply.status).toBe(200);
+  expect(to.appends.length - toAttempts).toBe(2);
+  expect(Buffer.from(log().at(-1)!.payload).toString()).toBe('after a long fence');
+});
+
 test('UNAVAILABLE: the write is retried until the broker answers', async () => {
   const broker = owner();
   broker.failNext('UNAVAILABLE', 2);

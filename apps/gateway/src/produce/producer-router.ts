@@ -183,11 +183,19 @@ export class ProducerRouter {
     let backoff = FIRST_BACKOFF_MS;
     let lastError: PartqError | undefined;
     let gapWaits = 0;
+    let owner: string | undefined;
     for (;;) {
       // An attempt with almost no time left could only end in a client-side timeout: report the real cause.
       if (lastError && deadline - Date.now() < MIN_ATTEMPT_MS) throw this.timedOut(topic, partitionId, lastError);
       const partition = view.partition(topic.id, partitionId);
       const broker = partition && partition.brokerId !== 0 ? view.aliveBroker(partition.brokerId) : undefined;
+      // A new owner or epoch starts the backoff over: the backoff grew against the owner being left
+      // (fenced while it syncs), and the new one is usually ready within tens of milliseconds.
+      const current = partition ? `${partition.brokerId}/${partition.epoch}` : undefined;
+      if (current !== owner) {
+        if (owner !== undefined) backoff = FIRST_BACKOFF_MS;
+        owner = current;
+      }
       if (!partition || !broker) {
         lastError = new PartqError('UNAVAILABLE', `partition ${partitionId} of '${topic.name}' has no live owner`);
       } else {
