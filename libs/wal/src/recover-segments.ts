@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { FrameScanner } from './frame-scanner.js';
 import { fsyncDirectory } from './fs-sync.js';
 import { Segment } from './segment.js';
@@ -65,19 +65,15 @@ export async function recoverSegments(
       continue;
     }
     const problem = await scanSegment(segment, fileBytes);
-    if (problem && (await zeroFilled(segment.path, segment.size, fileBytes))) {
-      // The writer's zeros ahead of its records (preallocation.ts), not damage: cut them quietly.
-      await truncate(segment.path, segment.size);
-    } else if (problem) {
-      damage = { reason: problem, segment: segment.path, position: segment.size };
-      truncatedBytes += fileBytes - segment.size;
-      const file = await open(segment.path, 'r+');
-      try {
-        await file.truncate(segment.size);
-        if (options.fsync) await file.datasync();
-      } finally {
-        await file.close();
+    if (problem) {
+      // Zeros alone after the last frame are the writer's space ahead of its records
+      // (preallocation.ts), not damage: cut quietly, with no sync (a lost cut is found again).
+      const preallocated = await zeroFilled(segment.path, segment.size, fileBytes);
+      if (!preallocated) {
+        damage = { reason: problem, segment: segment.path, position: segment.size };
+        truncatedBytes += fileBytes - segment.size;
       }
+      await cutFile(segment.path, segment.size, options.fsync && !preallocated);
     }
     kept.push(segment);
     expectedBase = segment.endOffset;
@@ -122,6 +118,17 @@ async function scanSegment(segment: Segment, fileBytes: number): Promise<Recover
           break;
       }
     }
+  } finally {
+    await file.close();
+  }
+}
+
+/** Cuts the file at `size`, syncing the cut when asked. */
+async function cutFile(path: string, size: number, sync: boolean): Promise<void> {
+  const file = await open(path, 'r+');
+  try {
+    await file.truncate(size);
+    if (sync) await file.datasync();
   } finally {
     await file.close();
   }

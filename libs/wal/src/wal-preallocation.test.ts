@@ -9,10 +9,6 @@ const temp = useTempDirs();
 const segment = (dir: string, baseOffset: number) => join(dir, segmentFileName(baseOffset));
 const frames = (count: number, size: number) => count * (FRAME_HEADER_BYTES + size);
 
-async function fileBytes(path: string): Promise<Buffer> {
-  return readFile(path);
-}
-
 /** A copy of the log's files as a crash would leave them: the zeros still there. */
 async function crashImage(dir: string): Promise<string> {
   const copy = await temp.make();
@@ -31,7 +27,7 @@ describe('Wal preallocation (zeros written ahead of small commits)', () => {
     const dir = await temp.make();
     const wal = await openWal(temp, { dir });
     await wal.append([payload(0, 100), payload(1, 100)]);
-    const bytes = await fileBytes(segment(dir, 0));
+    const bytes = await readFile(segment(dir, 0));
     expect(bytes.length).toBeGreaterThan(frames(2, 100));
     expect(bytes.length % 4096).toBe(0);
     expect(bytes.subarray(frames(2, 100)).every((byte) => byte === 0)).toBe(true);
