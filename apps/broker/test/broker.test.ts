@@ -367,6 +367,47 @@ describe('broker over Connect', () => {
     expect((await next).partitions.map((p) => texts(recordsOf(p)))).toEqual([['c']]);
   });
 
+  it('a partition being moved away makes the GetUpdates long-poll answer at once with its last records', async () => {
+    await start([{ topicId: 1, partitionId: 0, epoch: 1 }, { topicId: 1, partitionId: 1, epoch: 1 }]);
+    await append(0, 1, [record('a'), record('b')]);
+    const poll = client.getUpdates({
+      from: [
+        { topicId: 1, partitionId: 0, offset: 0n },
+        { topicId: 1, partitionId: 1, offset: 0n },
+      ],
+      maxWaitMs: 60_000,
+      minRecords: 1000,
+    });
+    let answered = false;
+    void poll.then(() => (answered = true));
+    // Far from min_records, nobody waiting on acks=all: the long-poll holds.
+    await append(1, 1, [record('c')]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(answered).toBe(false);
+
+    // The manager fences partition 0 to move it: the records it must commit before the hand-over go now.
+    const fenced = [{ topicId: 1, partitionId: 0, epoch: 1, fenced: true }, { topicId: 1, partitionId: 1, epoch: 1 }];
+    manager.assign(1, fenced);
+    await client.assign({
+      assignments: fenced.map((a) => create(PartitionAssignmentSchema, { ...a, startOffset: 0n, highWatermark: 0n })),
+      complete: true,
+    });
+    expect((await failureOf(append(0, 1, [record('refused')]))).code).toBe('NOT_OWNER');
+    const updates = await poll;
+    expect(updates.partitions.map((p) => texts(recordsOf(p)))).toEqual([['a', 'b'], ['c']]);
+
+    // Committed, the fenced partition has nothing pending: the next round waits as any other.
+    const quiet = await client.getUpdates({
+      from: [
+        { topicId: 1, partitionId: 0, offset: 2n },
+        { topicId: 1, partitionId: 1, offset: 1n },
+      ],
+      maxWaitMs: 50,
+      minRecords: 1000,
+    });
+    expect(quiet.partitions).toEqual([]);
+  });
+
   it('reads the packed from_data as it reads `from`; a malformed one is refused and releases nothing', async () => {
     await start([{ topicId: 1, partitionId: 0, epoch: 1 }, { topicId: 1, partitionId: 1, epoch: 3 }]);
     const acksAll = append(0, 1, [record('a')], Acks.ALL);

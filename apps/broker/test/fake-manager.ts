@@ -14,6 +14,8 @@ export interface FakeAssignment {
   epoch: number;
   startOffset?: number;
   highWatermark?: number;
+  /** Being moved away: appends refused, reads and syncs served. */
+  fenced?: boolean;
 }
 
 /**
@@ -105,6 +107,7 @@ export class FakeManager {
         epoch: a.epoch,
         startOffset: BigInt(a.startOffset ?? 0),
         highWatermark: BigInt(a.highWatermark ?? a.startOffset ?? 0),
+        fenced: a.fenced ?? false,
       }),
     );
   }

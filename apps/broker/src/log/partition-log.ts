@@ -253,6 +253,11 @@ export class PartitionLog {
     return this.committedOffset;
   }
 
+  /** Whether the manager is moving this partition away (appends refused until it is handed over). */
+  get movingAway(): boolean {
+    return this.fenced;
+  }
+
   /** acks=all appends waiting for the manager. */
   get commitWaiters(): number {
     return this.waiters.size;
@@ -543,7 +548,11 @@ export class PartitionLog {
     if (fence !== this.fenced) {
       this.fenced = fence;
       // Once fenced, in-flight appends finish first, so the end offset the manager reads next is final.
-      if (fence) await this.exclusive(async () => undefined);
+      if (fence) {
+        await this.exclusive(async () => undefined);
+        // The manager's sync long-poll answers now (see UpdatesReadiness): the move waits for it.
+        this.settings.onChange?.(this);
+      }
     }
     if (assignment.epoch === this.currentEpoch) {
       if (this.wal.endOffset < assignment.highWatermark) {

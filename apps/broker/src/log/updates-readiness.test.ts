@@ -2,7 +2,7 @@ import { UpdatesReadiness, type PendingSource } from './updates-readiness.js';
 
 /** Logs reduced to their end offset and acks=all waiters, counting how often they are asked. */
 class FakeLogs implements PendingSource {
-  readonly logs = new Map<string, { end: number; commitWaiters: number; pendingSince(from: number): number }>();
+  readonly logs = new Map<string, { end: number; commitWaiters: number; movingAway: boolean; pendingSince(from: number): number }>();
   gets = 0;
 
   get(topicId: number, partitionId: number) {
@@ -10,8 +10,8 @@ class FakeLogs implements PendingSource {
     return this.logs.get(`${topicId}/${partitionId}`);
   }
 
-  set(partitionId: number, end: number, commitWaiters = 0): void {
-    this.logs.set(`1/${partitionId}`, { end, commitWaiters, pendingSince: (from) => Math.max(0, end - from) });
+  set(partitionId: number, end: number, commitWaiters = 0, movingAway = false): void {
+    this.logs.set(`1/${partitionId}`, { end, commitWaiters, movingAway, pendingSince: (from) => Math.max(0, end - from) });
   }
 }
 
@@ -59,5 +59,15 @@ describe('UpdatesReadiness', () => {
     expect(readiness.ready()).toBe(false);
     logs.set(20, 10, 1);
     expect(readiness.ready({ topicId: 1, partitionId: 20 })).toBe(true);
+  });
+
+  it('is ready as soon as a partition being moved away has records the manager has not taken', () => {
+    const readiness = new UpdatesReadiness(logs, wanted(10), 1000);
+    logs.set(4, 10, 0, true);
+    expect(readiness.ready({ topicId: 1, partitionId: 4 })).toBe(false); // moving, but nothing pending
+    logs.set(4, 12, 0, true);
+    expect(readiness.ready({ topicId: 1, partitionId: 4 })).toBe(true);
+    // Once the manager has them (the next round's from), a fenced partition waits like any other.
+    expect(new UpdatesReadiness(logs, wanted(12), 1000).ready()).toBe(false);
   });
 });
