@@ -9,6 +9,7 @@ import type { BrokerClients } from '../membership/broker-clients.js';
 import type { ClusterState } from '../state/cluster-state.js';
 import type { MetadataStore } from '../store/metadata-store.js';
 import type { TransactionLog } from '../txlog/transaction-log.js';
+import { HandOvers } from './hand-overs.js';
 import type { PartitionAssigner } from './partition-assigner.js';
 
 export interface MoveReport {
@@ -30,15 +31,19 @@ export class PartitionMover {
   /** Plans are made and carried out one at a time, so a drain and a rebalance never fight over a partition. */
   private readonly planning = new Mutex();
 
+  private readonly handOvers: HandOvers;
+
   constructor(
     private readonly state: ClusterState,
     private readonly store: MetadataStore,
     private readonly assigner: PartitionAssigner,
     private readonly brokers: BrokerClients,
-    private readonly lock: Mutex,
-    private readonly txlog: TransactionLog,
+    lock: Mutex,
+    txlog: TransactionLog,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.handOvers = new HandOvers(state, store, assigner, lock, txlog, logger);
+  }
 
   /** Evens out partitions over the alive brokers (after a broker joined, or on request). */
   rebalance(): Promise<MoveReport> {
@@ -144,20 +149,9 @@ export class PartitionMover {
           await sleep(20);
         }
       }
-      // 3. Hand over under a new epoch.
-      const moved = await this.lock.run(async () => {
-        const latest = this.state.partition(topicId, partitionId)!;
-        if (latest.broker_id !== from) throw new PartqError('UNAVAILABLE', `partition ${key} changed owner during the move`);
-        // An owner that is gone was not drained: the new one starts at the high watermark.
-        const changes = [{ topicId, partitionId, brokerId: to, epoch: latest.epoch + 1, ownerLost: !owner || owner.state === 'dead' }];
-        const rows = await this.txlog.run({ kind: 'change-owners', changes }, () => this.store.changeOwners(changes));
-        this.state.moving.delete(key);
-        this.state.apply({ partitions: rows });
-        return rows[0]!;
-      });
-      this.logger.info({ topicId, partition: partitionId, from, to, epoch: moved.epoch }, 'partition moved');
-      await this.assigner.notifyOwners([moved], from === null ? [] : [from]);
-      return moved;
+      // 3. Hand over under a new epoch, together with the other moves ready by then. An owner that is
+      // gone was not drained: the new one starts at the high watermark.
+      return await this.handOvers.handOver({ topicId, partitionId, from, to, ownerLost: !owner || owner.state === 'dead' });
     } finally {
       if (this.state.moving.delete(key) && from !== null) {
         // The move was abandoned: let the owner take appends again.
