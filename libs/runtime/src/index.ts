@@ -8,6 +8,7 @@ export { retry, sleep, type RetryOptions } from './retry.js';
 export { runService, type RunningService, type ServiceMain } from './lifecycle/run-service.js';
 export { LIFELINE_FD_ENV, watchLifeline } from './lifecycle/lifeline.js';
 export { KeyedMutex, Mutex } from './sync/keyed-mutex.js';
+export { mapWithLimit } from './sync/map-with-limit.js';
 export {
   REQUEST_ID_HEADER,
   currentRequestId,

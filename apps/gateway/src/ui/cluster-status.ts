@@ -1,5 +1,5 @@
 import { partitionKey, type MetadataView } from '@partq/cluster';
-import { fromConnectError } from '@partq/runtime';
+import { fromConnectError, mapWithLimit } from '@partq/runtime';
 import { brokerStateName, type ClusterHealth, type HealthReport } from '../admin/health-report.js';
 import type { ConsumerReads } from '../consume/consumer-reads.js';
 import type { EndOffsetReader } from '../cluster/end-offset-reader.js';
@@ -266,20 +266,6 @@ export class ClusterStatus {
 /** Two decimals are plenty for messages/s, and keep the JSON small. */
 function round(value: number): number {
   return Math.round(value * 100) / 100;
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in input order. */
-async function mapWithLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** The promise's value, or undefined once `ms` passed (the call itself is left to finish). */
