@@ -50,6 +50,42 @@ describe('PartitionStore', () => {
     await store.close();
   });
 
+  it('creates the partitions of one assignment side by side, reporting them in its order', async () => {
+    // Each creation asks for the partition's committed sequences: held here until 8 ask at once,
+    // which one creation after another would never reach.
+    let asking = 0;
+    let most = 0;
+    let releaseAll!: () => void;
+    const allAsked = new Promise<void>((resolve) => (releaseAll = resolve));
+    const store = await PartitionStore.open({
+      ...options,
+      committedSequences: async () => {
+        most = Math.max(most, ++asking);
+        if (asking === 8) releaseAll();
+        await allAsked;
+        asking--;
+        return [];
+      },
+    });
+    const partitions = Array.from({ length: 12 }, (_, p) => assignment(1, 11 - p, 1, 5));
+    const report = await store.reconcile(partitions, false);
+    expect(report.created).toEqual(partitions.map((a) => `1/${a.partitionId}`));
+    expect(most).toBe(8);
+    for (const a of partitions) expect(store.require(1, a.partitionId).endOffset).toBe(5);
+    await store.close();
+  });
+
+  it('applies two assignments of one partition in one reconcile in their order', async () => {
+    const store = await PartitionStore.open(options);
+    await store.reconcile([assignment(1, 0, 1)], false);
+    await store.require(1, 0).append(1, records(4), 0);
+    const report = await store.reconcile([assignment(1, 0, 2, 2), assignment(1, 0, 1), assignment(1, 1, 1)], false);
+    // The newer epoch cuts the log at 2; the older one after it is stale.
+    expect(report).toMatchObject({ truncated: ['1/0'], ignored: ['1/0'], created: ['1/1'] });
+    expect(store.require(1, 0).endOffset).toBe(2);
+    await store.close();
+  });
+
   it('a complete assignment closes and deletes the partitions it does not list', async () => {
     const store = await PartitionStore.open(options);
     await store.reconcile([assignment(1, 0, 1), assignment(1, 1, 1)], false);
