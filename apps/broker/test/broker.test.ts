@@ -338,29 +338,19 @@ describe('broker over Connect', () => {
     expect(trimmed.details).toMatchObject({ walStartOffset: Number(fetched.walStartOffset) });
   });
 
+  /** The manager's GetUpdates over partitions 0 and 1 of topic 1, committed up to `from`. */
+  const updatesOfFirstTwo = (from: [bigint, bigint], options: { maxWaitMs: number; minRecords: number }) =>
+    client.getUpdates({ from: from.map((offset, partitionId) => ({ topicId: 1, partitionId, offset })), ...options });
+
   it('the next GetUpdates releases acks=all sends: its `from` is what the manager committed, as a Commit would say', async () => {
     await start([{ topicId: 1, partitionId: 0, epoch: 1 }, { topicId: 1, partitionId: 1, epoch: 1 }]);
     const first = append(0, 1, [record('a')], Acks.ALL);
     const second = append(1, 1, [record('b')], Acks.ALL);
-    const updates = await client.getUpdates({
-      from: [
-        { topicId: 1, partitionId: 0, offset: 0n },
-        { topicId: 1, partitionId: 1, offset: 0n },
-      ],
-      maxWaitMs: 30_000,
-      minRecords: 2,
-    });
+    const updates = await updatesOfFirstTwo([0n, 0n], { maxWaitMs: 30_000, minRecords: 2 });
     expect(updates.partitions.map((p) => texts(recordsOf(p)))).toEqual([['a'], ['b']]);
 
     // The manager's next round: both partitions committed up to 1, then a long-poll that waits.
-    const next = client.getUpdates({
-      from: [
-        { topicId: 1, partitionId: 0, offset: 1n },
-        { topicId: 1, partitionId: 1, offset: 1n },
-      ],
-      maxWaitMs: 30_000,
-      minRecords: 1,
-    });
+    const next = updatesOfFirstTwo([1n, 1n], { maxWaitMs: 30_000, minRecords: 1 });
     expect((await first).offsets).toEqual([0n]);
     expect((await second).offsets).toEqual([0n]);
     await append(0, 1, [record('c')]);
@@ -370,14 +360,7 @@ describe('broker over Connect', () => {
   it('a partition being moved away makes the GetUpdates long-poll answer at once with its last records', async () => {
     await start([{ topicId: 1, partitionId: 0, epoch: 1 }, { topicId: 1, partitionId: 1, epoch: 1 }]);
     await append(0, 1, [record('a'), record('b')]);
-    const poll = client.getUpdates({
-      from: [
-        { topicId: 1, partitionId: 0, offset: 0n },
-        { topicId: 1, partitionId: 1, offset: 0n },
-      ],
-      maxWaitMs: 60_000,
-      minRecords: 1000,
-    });
+    const poll = updatesOfFirstTwo([0n, 0n], { maxWaitMs: 60_000, minRecords: 1000 });
     let answered = false;
     void poll.then(() => (answered = true));
     // Far from min_records, nobody waiting on acks=all: the long-poll holds.
@@ -397,14 +380,7 @@ describe('broker over Connect', () => {
     expect(updates.partitions.map((p) => texts(recordsOf(p)))).toEqual([['a', 'b'], ['c']]);
 
     // Committed, the fenced partition has nothing pending: the next round waits as any other.
-    const quiet = await client.getUpdates({
-      from: [
-        { topicId: 1, partitionId: 0, offset: 2n },
-        { topicId: 1, partitionId: 1, offset: 1n },
-      ],
-      maxWaitMs: 50,
-      minRecords: 1000,
-    });
+    const quiet = await updatesOfFirstTwo([2n, 1n], { maxWaitMs: 50, minRecords: 1000 });
     expect(quiet.partitions).toEqual([]);
   });
 
