@@ -7,8 +7,8 @@ import { ChangeSignal } from './change-signal.js';
 import { PartitionLog, type CommittedSequences, type PartitionAssignmentInfo, type PartitionLogLocation, type PartitionLogSettings } from './partition-log.js';
 import { parsePartitionDirName, partitionDirName } from './partition-meta.js';
 
-/** Partitions a reconcile applies at once: enough to overlap their fsyncs and queries, few enough for the thread pool. */
-const RECONCILE_CONCURRENCY = 8;
+/** Partitions opened or applied at once: enough to overlap their fsyncs and queries, few enough for the thread pool. */
+const PARTITIONS_AT_ONCE = 8;
 
 export interface PartitionStoreOptions {
   /** The broker's data directory; partitions live in `<dataDir>/partitions/<topicId>-<partitionId>/`. */
@@ -109,16 +109,20 @@ export class PartitionStore {
   static async open(options: PartitionStoreOptions): Promise<PartitionStore> {
     const store = new PartitionStore(options);
     await mkdir(store.partitionsDir, { recursive: true });
-    for (const name of (await readdir(store.partitionsDir)).sort()) {
-      const id = parsePartitionDirName(name);
-      if (!id) continue;
+    const found = (await readdir(store.partitionsDir))
+      .sort()
+      .map((name) => ({ name, id: parsePartitionDirName(name) }))
+      .filter((entry): entry is { name: string; id: NonNullable<typeof entry.id> } => entry.id !== undefined);
+    // Side by side, as a reconcile creates them: a restart's partitions are unavailable until all are open.
+    const logs = await mapWithLimit(found, PARTITIONS_AT_ONCE, async ({ name, id }) => {
       const log = await PartitionLog.open({ dir: join(store.partitionsDir, name), ...id }, store.settings);
-      store.partitions.set(id.topicId, id.partitionId, { log, changedAt: 0 });
       options.logger.info(
         { partition: partitionKey(id.topicId, id.partitionId), epoch: log.epoch, startOffset: log.startOffset, endOffset: log.endOffset },
         'broker: recovered partition',
       );
-    }
+      return log;
+    });
+    for (const log of logs) store.partitions.set(log.topicId, log.partitionId, { log, changedAt: 0 });
     return store;
   }
 
@@ -233,7 +237,7 @@ export class PartitionStore {
       if (same) same.push(assignment);
       else byPartition.set(key, [assignment]);
     }
-    const outcomes = await mapWithLimit([...byPartition.entries()], RECONCILE_CONCURRENCY, async ([key, same]) => {
+    const outcomes = await mapWithLimit([...byPartition.entries()], PARTITIONS_AT_ONCE, async ([key, same]) => {
       const applied: (keyof ReconcileReport)[] = [];
       for (const assignment of same) applied.push(await this.applyAssignment(key, assignment, round));
       return applied;
