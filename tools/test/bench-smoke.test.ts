@@ -191,3 +191,39 @@ test('against a running gateway with no PostgreSQL named, the hop floor line say
   expect(lines[0]!['skipped']).toContain('--database-url');
   expect(stdout).toContain('floor skipped');
 });
+
+// Last: it drains a broker of the shared cluster (then resumes it and rebalances).
+test('--moves: keyed batches while the last broker is drained, resumed and the partitions rebalanced; without the admin token it says why', async () => {
+  const clusterFile = join(cluster.dataDir, 'cluster.json');
+  const common = ['--url', cluster.gatewayUrl, '--quick', '--moves', '--only', 'moves', '--out-dir', outDir];
+  const { code, stdout, stderr } = await runBench([...common, '--cluster-file', clusterFile]);
+  expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+  const lines = stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(lines).toEqual([
+    expect.objectContaining({ name: 'moves.drain-resume-rebalance.keyed-600-per-s', kind: 'moves', errors: 0, latency_per: 'batch', drained_broker: 2 }),
+  ]);
+  const [moves] = lines;
+  // Broker 2's partitions left it, and the rebalance brought it its share back.
+  expect(moves!['partitions_moved']).toBeGreaterThanOrEqual(2);
+  expect(moves!['msgs']).toBeGreaterThan(0);
+  for (const field of ['p99_ms', 'drain_ms', 'resume_ms', 'rebalance_ms', 'batches_over_200_ms']) expect(moves![field]).toEqual(expect.any(Number));
+  const brokers = (await (await fetch(`${cluster.gatewayUrl}/admin/brokers`, { headers: { authorization: `Bearer ${cluster.adminToken}` } })).json()) as {
+    brokers: { broker_id: number; state: string; partitions: unknown[] }[];
+  };
+  expect(brokers.brokers.map((b) => [b.broker_id, b.state, b.partitions.length > 0])).toEqual([
+    [1, 'alive', true],
+    [2, 'alive', true],
+  ]);
+
+  const blind = await runBench(common);
+  expect(blind.code).toBe(0);
+  const [refused] = blind.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(refused).toMatchObject({ name: 'moves.drain-resume-rebalance.keyed-600-per-s', errors: 1, msgs: 0 });
+  expect(refused!['first_error']).toContain('--cluster-file');
+});

@@ -21,6 +21,8 @@ export interface BenchTarget {
   databaseUrl: string | undefined;
   /** The local cluster's data directory (WALs, logs); undefined for a running gateway (`--url`). */
   dataDir?: string;
+  /** The gateway's admin token: the local cluster's, or the cluster file's with `--url`. */
+  adminToken?: string;
   stop(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export async function startLocalTarget(options: LocalTargetOptions): Promise<Ben
       postgresAncestor: database ? undefined : process.pid,
       databaseUrl: cluster.databaseUrl,
       dataDir,
+      adminToken: cluster.adminToken,
       async stop() {
         await cluster.stop();
         await cleanUp();
@@ -104,6 +107,7 @@ export async function startLocalTarget(options: LocalTargetOptions): Promise<Ben
 
 interface ClusterFile {
   gateway?: string;
+  admin_token?: string;
   processes?: { role: string; id: number; pid: number | null }[];
 }
 
@@ -114,6 +118,7 @@ interface ClusterFile {
 export function attachTarget(url: string, clusterFile: string | undefined, databaseUrl: string | undefined): BenchTarget {
   let processes: ClusterProcess[] = [];
   let postgresAncestor: number | undefined;
+  let adminToken: string | undefined;
   if (clusterFile) {
     let file: ClusterFile;
     try {
@@ -123,6 +128,7 @@ export function attachTarget(url: string, clusterFile: string | undefined, datab
     }
     processes = (file.processes ?? []).flatMap((p) => (p.pid === null ? [] : [{ role: p.role, name: `${p.role}-${p.id}`, pid: p.pid }]));
     postgresAncestor = launcherOf(processes[0]?.pid);
+    adminToken = file.admin_token;
   }
   const gatewayUrl = url.replace(/\/+$/, '');
   return {
@@ -132,6 +138,7 @@ export function attachTarget(url: string, clusterFile: string | undefined, datab
     processes: () => processes,
     postgresAncestor,
     databaseUrl,
+    ...(adminToken === undefined ? {} : { adminToken }),
     stop: async () => undefined,
   };
 }

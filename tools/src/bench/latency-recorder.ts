@@ -50,6 +50,13 @@ export class LatencyRecorder {
     return this.length;
   }
 
+  /** Samples over `ms`. */
+  countAbove(ms: number): number {
+    let above = 0;
+    for (let i = 0; i < this.length; i++) if (this.samples[i]! > ms) above++;
+    return above;
+  }
+
   /** Nearest-rank percentiles over every sample; zeros when there is none. */
   summary(): LatencySummary {
     if (this.length === 0) return { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, meanMs: 0 };

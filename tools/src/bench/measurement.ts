@@ -2,7 +2,7 @@ import { loadavg } from 'node:os';
 import type { CpuUsage } from './cpu-meter.js';
 import type { LatencyHistogram, LatencyRecorder } from './latency-recorder.js';
 
-export type MeasurementKind = 'produce' | 'consume' | 'e2e-latency' | 'http-baseline' | 'broker-rss' | 'idle' | 'reference' | 'warm-up';
+export type MeasurementKind = 'produce' | 'consume' | 'e2e-latency' | 'http-baseline' | 'broker-rss' | 'idle' | 'reference' | 'warm-up' | 'moves';
 
 /** One line of the benchmark's output (snake_case: it is read by scripts and spreadsheets). */
 export interface Measurement {

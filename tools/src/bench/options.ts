@@ -52,6 +52,11 @@ export const benchSpec = defineConfig({
     description: 'REST runs: how long the REST load runs against partq and against bare Fastify, unmeasured, before their first lines (0: no warm-up beyond each line\'s own 500 ms)',
   },
   mem: { type: 'boolean', default: false, description: 'Also run the long broker-memory test: --mem-bytes of 1 KiB messages flow through' },
+  moves: {
+    type: 'boolean',
+    default: false,
+    description: "Also measure producers' wait while partitions move: keyed batches while the last broker is drained, resumed and the cluster rebalanced (~8 s; needs two brokers, and --cluster-file with --url)",
+  },
   memBytes: { type: 'integer', default: 1024 ** 3, min: 1024, description: 'Payload bytes of the --mem test' },
   reference: {
     type: 'boolean',
@@ -92,6 +97,7 @@ export interface BenchOptions {
   produceWarmupMs: number;
   restWarmupMs: number;
   mem: boolean;
+  moves: boolean;
   memBytes: number;
   reference: boolean;
   natsUrl: string;
@@ -137,6 +143,7 @@ export function resolveBenchOptions(config: BenchConfig): BenchOptions {
     produceWarmupMs: config.produceWarmup,
     restWarmupMs: config.restWarmup,
     mem: config.mem,
+    moves: config.moves,
     memBytes: config.memBytes,
     reference: config.reference,
     natsUrl: config.natsUrl,

@@ -9,6 +9,7 @@ import { CLUSTER_IDLE_NAME, measureClusterIdle } from './cluster-idle.js';
 import { consumeName, measureConsume } from './consume.js';
 import { CpuMeter } from './cpu-meter.js';
 import { e2eLatencyName, measureE2eLatency } from './e2e-latency.js';
+import { measurePartitionMoves, PARTITION_MOVES_NAME } from './partition-moves.js';
 import { hopFloorName, measureHopFloor } from './hop-floor/hop-floor.js';
 import { buildMeasurement, type MeasuredResult, type MeasurementKind } from './measurement.js';
 import { measureNatsReference, natsReferenceCases, natsReferenceName } from './nats-reference.js';
@@ -153,6 +154,7 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<Benc
 
     await run(e2eLatencyName(options.e2eSize, options.e2eRate), 'e2e-latency', () => measureE2eLatency(context));
     if (options.reference) await run(hopFloorName(options.e2eSize, options.e2eRate), 'reference', () => measureHopFloor(context));
+    if (options.moves) await run(PARTITION_MOVES_NAME, 'moves', () => measurePartitionMoves(context));
     if (options.mem) await run(brokerMemoryName(options.memBytes), 'broker-rss', () => measureBrokerMemory(context));
     if (selected(options, 'broker-rss.whole-run')) emit(wholeRunMemory(context, rss.stop(), (Date.now() - started.getTime()) / 1000));
   } finally {
