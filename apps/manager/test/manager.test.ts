@@ -1,7 +1,8 @@
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { Acks, ManagerService } from '@partq/proto';
-import { createTestDatabase } from '@partq/schema';
+import { decodeSequenceRuns, encodeSequenceRuns } from '@partq/partition';
+import { createDatabase, createTestDatabase } from '@partq/schema';
 import { fromConnectError } from '@partq/runtime';
 import { loadManagerConfig, startManager, type RunningManager } from '../src/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -107,6 +108,40 @@ test('a registering broker is given the partitions nobody owns, under a new epoc
   expect(answer.brokerTimeoutMs).toBe(3000); // the default
   expect(heartbeat.brokerTimeoutMs).toBe(3000);
   expect(await codeOf(client.brokerHeartbeat({ brokerId: 424242 }))).toBe('NOT_FOUND');
+});
+
+test('GetProducerSequences answers runs to a caller that reads them, and a message per sequence to one that does not', async () => {
+  const { topic } = await client.createTopic({ name: 'sequence-answers', partitions: 1 });
+  // A committed row as a sync stores it: producer 9's sequences 100-104 at offsets 0-4, producer 8's 7 at 5.
+  const runs = [
+    { producerId: 9, firstSequence: 100, firstOffset: 0, count: 5 },
+    { producerId: 8, firstSequence: 7, firstOffset: 5, count: 1 },
+  ];
+  const db = createDatabase(database.url);
+  try {
+    await db
+      .insertInto('record_batches')
+      .values({ topic_id: topic!.id, partition_id: 0, base_offset: 0, next_offset: 6, records: Buffer.alloc(0), sequences: encodeSequenceRuns(runs), last_timestamp_ms: 0 })
+      .execute();
+  } finally {
+    await db.destroy();
+  }
+  const ask = { topicId: topic!.id, partitionId: 0, belowOffset: 6n, limit: 4 };
+
+  const asRuns = await client.getProducerSequences({ ...ask, acceptRunsData: true });
+  expect(asRuns.sequences).toEqual([]);
+  expect(decodeSequenceRuns(asRuns.runsData)).toEqual([
+    { producerId: 9, firstSequence: 102, firstOffset: 2, count: 3 },
+    { producerId: 8, firstSequence: 7, firstOffset: 5, count: 1 },
+  ]);
+  const oneByOne = await client.getProducerSequences(ask);
+  expect(oneByOne.runsData.byteLength).toBe(0);
+  expect(oneByOne.sequences.map((s) => [s.producerId, Number(s.sequence), Number(s.offset)])).toEqual([
+    [9, 102, 2],
+    [9, 103, 3],
+    [9, 104, 4],
+    [8, 7, 5],
+  ]);
 });
 
 test('ConnectError codes carry the partq code header', async () => {

@@ -153,11 +153,10 @@ describe('PartitionLog', () => {
   });
 
   it('a broker restarted soon after taking a partition over still knows the sequences committed before it', async () => {
-    // What the manager answers: the previous owner stored producer 4's sequences 10-12 at 100-102 (and 11 at 101).
+    // What the manager answers, as runs: the previous owner stored producer 4's sequences 10-11 at 100-101, producer 5's 0 at 102.
     const committed = [
-      { producerId: 4, sequence: 10, offset: 100 },
-      { producerId: 4, sequence: 11, offset: 101 },
-      { producerId: 5, sequence: 0, offset: 102 },
+      { producerId: 4, firstSequence: 10, firstOffset: 100, count: 2 },
+      { producerId: 5, firstSequence: 0, firstOffset: 102, count: 1 },
     ];
     const askedBelow: number[] = [];
     const takingOver: PartitionLogSettings = {

@@ -41,11 +41,7 @@ export interface PartitionLogSettings {
   onWriteFailed?: (error: unknown) => void;
 }
 
-export type CommittedSequences = (
-  topicId: number,
-  partitionId: number,
-  belowOffset: number,
-) => Promise<{ producerId: number; sequence: number; offset: number }[]>;
+export type CommittedSequences = (topicId: number, partitionId: number, belowOffset: number) => Promise<SequenceRun[]>;
 
 /** Where a partition lives and which ownership it was last written under. */
 export interface PartitionLogLocation {
@@ -605,9 +601,9 @@ export class PartitionLog {
    */
   private async learnCommittedSequences(belowOffset: number): Promise<void> {
     if (!this.settings.committedSequences || belowOffset === 0) return;
-    const entries = await this.settings.committedSequences(this.topicId, this.partitionId, belowOffset);
-    if (entries.length === 0) return;
-    for (const entry of entries) this.sequences.remember(entry.producerId, entry.sequence, entry.offset, true);
+    const runs = await this.settings.committedSequences(this.topicId, this.partitionId, belowOffset);
+    if (runs.length === 0) return;
+    for (const run of runs) this.sequences.rememberRun(run);
     await writeSequencesSnapshot(this.dir, this.sequences.runsWithin(belowOffset - this.sequenceWindow, belowOffset));
   }
 

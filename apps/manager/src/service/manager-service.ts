@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { assertRetentionLimit } from '@partq/cluster';
-import { isValidTopicName } from '@partq/partition';
+import { encodeSequenceRuns, isValidTopicName } from '@partq/partition';
 import {
   Acks,
   HealthEntrySchema,
@@ -244,6 +244,10 @@ export function createManagerService(deps: ManagerServiceDeps): ServiceImpl<type
 
     async getProducerSequences(req) {
       const limit = Math.min(Math.max(req.limit, 1), 65_536);
+      // A broker of this version reads runs: a few bytes where each sequence was a message to build and read.
+      if (req.acceptRunsData) {
+        return { runsData: encodeSequenceRuns(await deps.messages.recentSequenceRuns(req.topicId, req.partitionId, Number(req.belowOffset), limit)) };
+      }
       const rows = await deps.messages.recentSequences(req.topicId, req.partitionId, Number(req.belowOffset), limit);
       return {
         sequences: rows.map((r) => create(ProducerSequenceSchema, { producerId: r.producerId, sequence: BigInt(r.sequence), offset: BigInt(r.offset) })),

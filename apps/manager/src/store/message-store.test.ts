@@ -381,6 +381,38 @@ describe('MessageStore.recentSequences', () => {
     expect(await store.recentSequences(topic.id, 0, 501, 10_000)).toEqual(withSequence.filter((r) => r.offset < 501));
     expect(await store.recentSequences(topic.id, 0, 0, 10)).toEqual([]);
   });
+
+  test('as runs: one for each run of a producer\'s consecutive sequences at consecutive offsets, cut at the offset and the limit', async () => {
+    const topic = { id: await topicOfOnePartition('sequence-runs') };
+    // Producer 3 at offsets 0-9 (sequences 50-59), a record without one at 10, producer 4 at 11-29
+    // (sequences 0-18), producer 3 again at 30-39 (sequences 60-69).
+    const records: CommittedRecord[] = Array.from({ length: 40 }, (_, offset) => ({
+      offset,
+      payload: Buffer.from(`r${offset}`),
+      key: undefined,
+      producerId: offset === 10 ? 0 : offset < 10 || offset >= 30 ? 3 : 4,
+      sequence: offset === 10 ? undefined : offset < 10 ? 50 + offset : offset < 30 ? offset - 11 : 30 + offset,
+      timestampMs: 1_764_000_000_000,
+    }));
+    const store = new MessageStore(testDb.db, testDb.pool);
+    await store.commit([batchOf(topic.id, 0, 1, 0, records)]);
+
+    expect(await store.recentSequenceRuns(topic.id, 0, 40, 10_000)).toEqual([
+      { producerId: 3, firstSequence: 50, firstOffset: 0, count: 10 },
+      { producerId: 4, firstSequence: 0, firstOffset: 11, count: 19 },
+      { producerId: 3, firstSequence: 60, firstOffset: 30, count: 10 },
+    ]);
+    // Below 35, the newest 12: producer 4's last 7, producer 3's first 5 of its second run.
+    expect(await store.recentSequenceRuns(topic.id, 0, 35, 12)).toEqual([
+      { producerId: 4, firstSequence: 12, firstOffset: 23, count: 7 },
+      { producerId: 3, firstSequence: 60, firstOffset: 30, count: 5 },
+    ]);
+    // The same sequences recentSequences gives one by one.
+    const expanded = (await store.recentSequenceRuns(topic.id, 0, 35, 12)).flatMap((run) =>
+      Array.from({ length: run.count }, (_, i) => ({ producerId: run.producerId, sequence: run.firstSequence + i, offset: run.firstOffset + i })),
+    );
+    expect(await store.recentSequences(topic.id, 0, 35, 12)).toEqual(expanded);
+  });
 });
 
 describe('record_batches', () => {

@@ -1,4 +1,4 @@
-import { decodeSequenceRuns, partitionKey } from '@partq/partition';
+import { decodeSequenceRuns, partitionKey, type SequenceRun } from '@partq/partition';
 import { PreparedStatement, RECORD_BATCH_ROW_BYTES, type Database, type PartitionRow } from '@partq/schema';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
@@ -50,13 +50,26 @@ export class MessageStore {
 
   /**
    * The last `limit` committed (producer, sequence, offset) of a partition below `belowOffset`,
-   * ascending. Reads the sequence runs of the partition's rows newest first, a page at a time, until
-   * it has them; never the records themselves.
+   * ascending, one entry each (see recentSequenceRuns).
    */
   async recentSequences(topicId: number, partitionId: number, belowOffset: number, limit: number) {
     const found: { producerId: number; sequence: number; offset: number }[] = [];
+    for (const run of await this.recentSequenceRuns(topicId, partitionId, belowOffset, limit)) {
+      for (let i = 0; i < run.count; i++) found.push({ producerId: run.producerId, sequence: run.firstSequence + i, offset: run.firstOffset + i });
+    }
+    return found;
+  }
+
+  /**
+   * The same as runs, ascending by offset, cut at `belowOffset` and at `limit` sequences. Reads the
+   * sequence runs of the partition's rows newest first, a page at a time, until it has them; never
+   * the records themselves.
+   */
+  async recentSequenceRuns(topicId: number, partitionId: number, belowOffset: number, limit: number): Promise<SequenceRun[]> {
+    const found: SequenceRun[] = [];
+    let count = 0;
     let below = belowOffset;
-    while (found.length < limit) {
+    while (count < limit) {
       const rows = await this.db
         .selectFrom('record_batches')
         .select(['base_offset', 'sequences'])
@@ -68,12 +81,15 @@ export class MessageStore {
         .execute();
       for (const row of rows) {
         const runs = decodeSequenceRuns(row.sequences);
-        for (let r = runs.length - 1; r >= 0 && found.length < limit; r--) {
+        for (let r = runs.length - 1; r >= 0 && count < limit; r--) {
           const run = runs[r]!;
-          for (let i = run.count - 1; i >= 0 && found.length < limit; i--) {
-            const offset = run.firstOffset + i;
-            if (offset < belowOffset) found.push({ producerId: run.producerId, sequence: run.firstSequence + i, offset });
-          }
+          // The run's sequences below `belowOffset`, the newest of them that still fit under `limit`.
+          const under = Math.min(run.count, belowOffset - run.firstOffset);
+          if (under <= 0) continue;
+          const take = Math.min(under, limit - count);
+          const skip = under - take;
+          found.push({ producerId: run.producerId, firstSequence: run.firstSequence + skip, firstOffset: run.firstOffset + skip, count: take });
+          count += take;
         }
         below = row.base_offset;
       }
