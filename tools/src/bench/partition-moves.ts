@@ -86,12 +86,14 @@ export async function measurePartitionMoves(context: BenchContext): Promise<Meas
       return answer;
     };
     const started = performance.now();
+    let resumed = false;
     const { cpu } = await withCpu(context, async () => {
       try {
         await sleep(steps.before);
         moved += movesOf(await timed('drain', 'POST', `/admin/brokers/${drained}/drain`));
         await sleep(steps.drained);
         await timed('resume', 'POST', `/admin/brokers/${drained}/resume`);
+        resumed = true;
         await sleep(steps.resumed);
         moved += movesOf(await timed('rebalance', 'POST', '/admin/rebalance'));
         await sleep(steps.after);
@@ -99,6 +101,8 @@ export async function measurePartitionMoves(context: BenchContext): Promise<Meas
         sending = false;
         await load;
         await Promise.all(inFlight);
+        // A line that failed midway leaves no broker of the cluster draining (a drain marks it first).
+        if (!resumed) await admin('POST', `/admin/brokers/${drained}/resume`).catch(() => undefined);
       }
     });
     const seconds = (performance.now() - started) / 1000;
