@@ -7,8 +7,15 @@ import { ChangeSignal } from './change-signal.js';
 import { PartitionLog, type CommittedSequences, type PartitionAssignmentInfo, type PartitionLogLocation, type PartitionLogSettings } from './partition-log.js';
 import { parsePartitionDirName, partitionDirName } from './partition-meta.js';
 
-/** Partitions opened or applied at once: enough to overlap their fsyncs and queries, few enough for the thread pool. */
-const PARTITIONS_AT_ONCE = 8;
+/** Partitions a restart opens at once, before the broker serves anything: enough to overlap their reads and fsyncs. */
+const OPENED_AT_ONCE = 8;
+
+/**
+ * Partitions a live broker creates at once. Creating one costs a few fsyncs and the manager's
+ * answer; libuv's pool has four threads, which every partition's WAL fsyncs share, so one is
+ * always left to them.
+ */
+const CREATED_AT_ONCE = 3;
 
 export interface PartitionStoreOptions {
   /** The broker's data directory; partitions live in `<dataDir>/partitions/<topicId>-<partitionId>/`. */
@@ -114,7 +121,7 @@ export class PartitionStore {
       .map((name) => ({ name, id: parsePartitionDirName(name) }))
       .filter((entry): entry is { name: string; id: NonNullable<typeof entry.id> } => entry.id !== undefined);
     // Side by side, as a reconcile creates them: a restart's partitions are unavailable until all are open.
-    const logs = await mapWithLimit(found, PARTITIONS_AT_ONCE, async ({ name, id }) => {
+    const logs = await mapWithLimit(found, OPENED_AT_ONCE, async ({ name, id }) => {
       const log = await PartitionLog.open({ dir: join(store.partitionsDir, name), ...id }, store.settings);
       options.logger.info(
         { partition: partitionKey(id.topicId, id.partitionId), epoch: log.epoch, startOffset: log.startOffset, endOffset: log.endOffset },
@@ -226,9 +233,9 @@ export class PartitionStore {
     const round = ++this.round;
     const report: ReconcileReport = { created: [], kept: [], truncated: [], reset: [], removed: [], ignored: [], failed: [] };
     const listed = new Set<string>();
-    // Partitions apart from each other are applied side by side: a move hands a broker many
-    // partitions at once, creating each costs a few fsyncs and a query (~25 ms on a busy VM), and
-    // their producers wait for the last. An assignment that names one partition twice keeps its order.
+    // A move hands a broker many partitions at once, creating each costs a few fsyncs and a query
+    // (~25 ms on a busy VM), and their producers wait for the last. An assignment that names one
+    // partition twice keeps its order.
     const byPartition = new Map<string, StoreAssignment[]>();
     for (const assignment of assignments) {
       const key = partitionKey(assignment.topicId, assignment.partitionId);
@@ -237,14 +244,22 @@ export class PartitionStore {
       if (same) same.push(assignment);
       else byPartition.set(key, [assignment]);
     }
-    const outcomes = await mapWithLimit([...byPartition.entries()], PARTITIONS_AT_ONCE, async ([key, same]) => {
+    const outcomes = new Map<string, (keyof ReconcileReport)[]>();
+    const applyAll = async (key: string, same: StoreAssignment[]): Promise<void> => {
       const applied: (keyof ReconcileReport)[] = [];
       for (const assignment of same) applied.push(await this.applyAssignment(key, assignment, round));
-      return applied;
-    });
-    [...byPartition.keys()].forEach((key, i) => {
-      for (const outcome of outcomes[i]!) report[outcome].push(key);
-    });
+      outcomes.set(key, applied);
+    };
+    // Partitions held already go one after another, as every heartbeat's complete assignment does
+    // (kept ones cost next to nothing; a commit may trim, and trims side by side took the WAL
+    // fsyncs' threads); new ones are created side by side.
+    const fresh: [string, StoreAssignment[]][] = [];
+    for (const [key, same] of byPartition) {
+      if (this.partitions.get(same[0]!.topicId, same[0]!.partitionId)) await applyAll(key, same);
+      else fresh.push([key, same]);
+    }
+    await mapWithLimit(fresh, CREATED_AT_ONCE, ([key, same]) => applyAll(key, same));
+    for (const key of byPartition.keys()) for (const outcome of outcomes.get(key)!) report[outcome].push(key);
     if (complete) {
       for (const entry of [...this.partitions.values()]) {
         const key = partitionKey(entry.log.topicId, entry.log.partitionId);
