@@ -79,9 +79,9 @@ export async function measurePartitionMoves(context: BenchContext): Promise<Meas
 
     const calls: Record<string, number> = {};
     let moved = 0;
-    const timed = async (step: string, method: 'POST', path: string): Promise<Record<string, unknown>> => {
+    const timed = async (step: string, path: string): Promise<Record<string, unknown>> => {
       const started = performance.now();
-      const answer = await admin(method, path);
+      const answer = await admin('POST', path);
       calls[`${step}_ms`] = Math.round(performance.now() - started);
       return answer;
     };
@@ -90,12 +90,12 @@ export async function measurePartitionMoves(context: BenchContext): Promise<Meas
     const { cpu } = await withCpu(context, async () => {
       try {
         await sleep(steps.before);
-        moved += movesOf(await timed('drain', 'POST', `/admin/brokers/${drained}/drain`));
+        moved += movesOf(await timed('drain', `/admin/brokers/${drained}/drain`));
         await sleep(steps.drained);
-        await timed('resume', 'POST', `/admin/brokers/${drained}/resume`);
+        await timed('resume', `/admin/brokers/${drained}/resume`);
         resumed = true;
         await sleep(steps.resumed);
-        moved += movesOf(await timed('rebalance', 'POST', '/admin/rebalance'));
+        moved += movesOf(await timed('rebalance', '/admin/rebalance'));
         await sleep(steps.after);
       } finally {
         sending = false;

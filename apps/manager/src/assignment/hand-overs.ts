@@ -57,48 +57,53 @@ export class HandOvers {
   private async runBatch(): Promise<void> {
     let batch: Queued[] = [];
     try {
-      await this.runBatchUnderLock((taken) => (batch = taken));
+      const done = await this.lock.run(() => {
+        // Taken once the lock is ours: hand-overs queued while it was busy go in this batch.
+        batch = this.queued;
+        this.queued = [];
+        return this.commitBatch(batch);
+      });
+      await this.announce(done);
     } catch (error) {
-      // Anything unforeseen fails the batch's moves (a settled promise ignores it), which then unfence;
-      // a batch the lock never reached is still queued.
-      for (const queued of batch.length > 0 ? batch : this.queued.splice(0)) queued.reject(error);
+      // Anything unforeseen fails the batch's moves (a settled promise ignores it), which then unfence.
+      for (const queued of batch) queued.reject(error);
     }
   }
 
-  private async runBatchUnderLock(took: (batch: Queued[]) => void): Promise<void> {
-    const done = await this.lock.run(async () => {
-      const batch = this.queued;
-      this.queued = [];
-      took(batch);
-      const ready: { queued: Queued; change: PartitionOwnerChange }[] = [];
-      for (const queued of batch) {
-        const latest = this.state.partition(queued.topicId, queued.partitionId);
-        if (!latest || latest.broker_id !== queued.from) {
-          queued.reject(new PartqError('UNAVAILABLE', `partition ${partitionKey(queued.topicId, queued.partitionId)} changed owner during the move`));
-          continue;
-        }
-        ready.push({ queued, change: { topicId: queued.topicId, partitionId: queued.partitionId, brokerId: queued.to, epoch: latest.epoch + 1, ownerLost: queued.ownerLost } });
+  /** Commits the batch's hand-overs still valid; those that are not, or whose commit fails, are rejected. */
+  private async commitBatch(batch: Queued[]): Promise<{ queued: Queued; row: PartitionRow }[]> {
+    const ready: { queued: Queued; change: PartitionOwnerChange }[] = [];
+    for (const queued of batch) {
+      const latest = this.state.partition(queued.topicId, queued.partitionId);
+      if (!latest || latest.broker_id !== queued.from) {
+        queued.reject(new PartqError('UNAVAILABLE', `partition ${partitionKey(queued.topicId, queued.partitionId)} changed owner during the move`));
+        continue;
       }
-      if (ready.length === 0) return [];
+      ready.push({ queued, change: { topicId: queued.topicId, partitionId: queued.partitionId, brokerId: queued.to, epoch: latest.epoch + 1, ownerLost: queued.ownerLost } });
+    }
+    if (ready.length === 0) return [];
+    try {
+      return this.zip(ready, await this.commit(ready.map((r) => r.change)));
+    } catch (error) {
+      if (ready.length === 1) {
+        ready[0]!.queued.reject(error);
+        return [];
+      }
+      this.logger.warn({ err: error, partitions: ready.length }, 'partition hand-over batch failed; handing them over one at a time');
+    }
+    const alone: { queued: Queued; row: PartitionRow }[] = [];
+    for (const entry of ready) {
       try {
-        return this.zip(ready, await this.commit(ready.map((r) => r.change)));
+        alone.push(...this.zip([entry], await this.commit([entry.change])));
       } catch (error) {
-        if (ready.length === 1) {
-          ready[0]!.queued.reject(error);
-          return [];
-        }
-        this.logger.warn({ err: error, partitions: ready.length }, 'partition hand-over batch failed; handing them over one at a time');
+        entry.queued.reject(error);
       }
-      const alone: { queued: Queued; row: PartitionRow }[] = [];
-      for (const entry of ready) {
-        try {
-          alone.push(...this.zip([entry], await this.commit([entry.change])));
-        } catch (error) {
-          entry.queued.reject(error);
-        }
-      }
-      return alone;
-    });
+    }
+    return alone;
+  }
+
+  /** Logs the moves, tells the brokers concerned, then answers each hand-over. */
+  private async announce(done: { queued: Queued; row: PartitionRow }[]): Promise<void> {
     if (done.length === 0) return;
     for (const { queued, row } of done) {
       this.logger.info({ topicId: queued.topicId, partition: queued.partitionId, from: queued.from, to: queued.to, epoch: row.epoch }, 'partition moved');
